@@ -1,0 +1,1 @@
+"""livegate.api."""

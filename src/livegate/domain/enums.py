@@ -1,0 +1,156 @@
+"""Stable enumerations shared by every layer: sides, order states, denial codes, modes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    """Order or trade side; for trades it is the aggressor's side."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def sign(self) -> int:
+        """Return +1 for buy, -1 for sell."""
+        return 1 if self is Side.BUY else -1
+
+    @property
+    def opposite(self) -> Side:
+        """Return the other side."""
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrderType(StrEnum):
+    """Order type."""
+
+    LIMIT = "limit"
+    MARKET = "market"
+
+
+class TimeInForce(StrEnum):
+    """Time in force: good-till-cancelled or immediate-or-cancel."""
+
+    GTC = "gtc"
+    IOC = "ioc"
+
+
+class OrderStatus(StrEnum):
+    """Order lifecycle states (see :mod:`livegate.domain.orders` for transitions)."""
+
+    NEW = "new"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCEL_PENDING = "cancel_pending"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Return True when no further transition is possible."""
+        return self in _TERMINAL
+
+    @property
+    def is_working(self) -> bool:
+        """Return True when the order may still fill at the venue."""
+        return self in _WORKING
+
+
+_TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
+_WORKING = frozenset(
+    {
+        OrderStatus.SUBMITTED,
+        OrderStatus.ACCEPTED,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.CANCEL_PENDING,
+    }
+)
+
+
+class Liquidity(StrEnum):
+    """Whether a fill added (maker) or removed (taker) liquidity."""
+
+    MAKER = "maker"
+    TAKER = "taker"
+
+
+class TradingState(StrEnum):
+    """Latched trading state of the kill switch (DESIGN.md §3.7)."""
+
+    ACTIVE = "active"
+    REDUCING = "reducing"
+    HALTED = "halted"
+
+
+class Mode(StrEnum):
+    """Run mode, resolved once at start (DESIGN.md §3.2)."""
+
+    SHADOW = "shadow"
+    PAPER = "paper"
+    TESTNET = "testnet"
+    CANARY = "canary"
+    LIVE = "live"
+
+    @property
+    def is_real(self) -> bool:
+        """Return True for modes that talk to a real venue and need credentials."""
+        return self in (Mode.TESTNET, Mode.CANARY, Mode.LIVE)
+
+
+class VenueHealth(StrEnum):
+    """Health of a venue as judged by the tripwires."""
+
+    HEALTHY = "healthy"
+    DISABLED = "disabled"
+
+
+class DenialCode(StrEnum):
+    """Stable denial codes (DESIGN.md §4); they appear verbatim in ledger, telemetry and metrics.
+
+    Never rename or remove a member: append new ones.
+    """
+
+    # structural checks
+    UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
+    INVALID_QUANTITY = "INVALID_QUANTITY"
+    INVALID_PRICE = "INVALID_PRICE"
+    TICK_SIZE = "TICK_SIZE"
+    LOT_SIZE = "LOT_SIZE"
+    MIN_NOTIONAL = "MIN_NOTIONAL"
+    INVALID_ORDER = "INVALID_ORDER"
+    # mode and trading state
+    MODE_GATE = "MODE_GATE"
+    HALTED = "HALTED"
+    REDUCING = "REDUCING"
+    RECONCILING = "RECONCILING"
+    # market-data tripwires
+    NO_QUOTE = "NO_QUOTE"
+    STALE_QUOTE = "STALE_QUOTE"
+    BAD_QUOTE = "BAD_QUOTE"
+    WIDE_SPREAD = "WIDE_SPREAD"
+    MARKET_CLOSED = "MARKET_CLOSED"
+    VENUE_DISABLED = "VENUE_DISABLED"
+    # limits
+    ORDER_NOTIONAL_CAP = "ORDER_NOTIONAL_CAP"
+    SYMBOL_NOTIONAL_CAP = "SYMBOL_NOTIONAL_CAP"
+    GROSS_NOTIONAL_CAP = "GROSS_NOTIONAL_CAP"
+    DAILY_TURNOVER_CAP = "DAILY_TURNOVER_CAP"
+    DAILY_ORDER_COUNT_CAP = "DAILY_ORDER_COUNT_CAP"
+    OPEN_ORDERS_CAP = "OPEN_ORDERS_CAP"
+    POSITIONS_CAP = "POSITIONS_CAP"
+    NOT_ALLOWLISTED = "NOT_ALLOWLISTED"
+    PRICE_BAND = "PRICE_BAND"
+    DUPLICATE_INTENT = "DUPLICATE_INTENT"
+    ORDER_RATE = "ORDER_RATE"
+    DAILY_LOSS_LIMIT = "DAILY_LOSS_LIMIT"
+    DRAWDOWN_LIMIT = "DRAWDOWN_LIMIT"
+    REDUCE_ONLY_VIOLATION = "REDUCE_ONLY_VIOLATION"
+    UNKNOWN_PRICE = "UNKNOWN_PRICE"
+    UNKNOWN_POSITION = "UNKNOWN_POSITION"
+    CANARY_RAMP_CAP = "CANARY_RAMP_CAP"
+    # fail closed
+    GATE_ERROR = "GATE_ERROR"

@@ -1,0 +1,250 @@
+"""Order intents, orders with an explicit state machine, fills and venue reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce
+from livegate.domain.errors import InvalidTransition
+
+S = OrderStatus
+
+#: Allowed transitions of the order state machine. A venue may skip ``accepted`` and
+#: report a fill directly, and a cancel may race with fills.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.NEW: frozenset({S.SUBMITTED, S.REJECTED}),
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.PARTIALLY_FILLED, S.FILLED, S.REJECTED, S.CANCEL_PENDING, S.CANCELLED, S.EXPIRED}),
+    S.ACCEPTED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_PENDING, S.CANCELLED, S.EXPIRED}),
+    S.PARTIALLY_FILLED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_PENDING, S.CANCELLED, S.EXPIRED}),
+    S.CANCEL_PENDING: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED, S.ACCEPTED}),
+    S.FILLED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIntent:
+    """What a strategy asks for, before any check.
+
+    Parameters
+    ----------
+    symbol, side, quantity:
+        Instrument, side and quantity in base units.
+    order_type, price:
+        ``limit`` needs ``price`` (quote currency); ``market`` has ``price=None``.
+    time_in_force, post_only, reduce_only:
+        Execution instructions.
+    strategy_id:
+        Name of the strategy that made the intent.
+    seq:
+        Intent sequence number in the session (0-based), source of the client order id.
+    ts_ms:
+        Clock time of the intent, ms since the epoch.
+    """
+
+    symbol: str
+    side: Side
+    quantity: Decimal
+    order_type: OrderType
+    price: Decimal | None
+    time_in_force: TimeInForce
+    post_only: bool
+    reduce_only: bool
+    strategy_id: str
+    seq: int
+    ts_ms: int
+
+    def to_record(self) -> dict[str, object]:
+        """Return a JSON-ready dict with exact decimal strings."""
+        return {
+            "symbol": self.symbol,
+            "side": self.side.value,
+            "quantity": str(self.quantity),
+            "order_type": self.order_type.value,
+            "price": None if self.price is None else str(self.price),
+            "time_in_force": self.time_in_force.value,
+            "post_only": self.post_only,
+            "reduce_only": self.reduce_only,
+            "strategy_id": self.strategy_id,
+            "seq": self.seq,
+            "ts_ms": self.ts_ms,
+        }
+
+
+class Order:
+    """A working or finished order; mutable only through :meth:`transition` and :meth:`apply_fill`.
+
+    Parameters
+    ----------
+    client_order_id:
+        Our deterministic id (DESIGN.md §3.6).
+    intent:
+        The approved intent the order was built from.
+    venue:
+        Venue the order is routed to.
+    """
+
+    __slots__ = (
+        "client_order_id",
+        "intent",
+        "venue",
+        "status",
+        "filled_quantity",
+        "notional_filled",
+        "venue_order_id",
+        "reason",
+        "updated_ms",
+    )
+
+    def __init__(self, client_order_id: str, intent: OrderIntent, venue: str) -> None:
+        self.client_order_id = client_order_id
+        self.intent = intent
+        self.venue = venue
+        self.status = OrderStatus.NEW
+        self.filled_quantity = Decimal(0)
+        self.notional_filled = Decimal(0)
+        self.venue_order_id = ""
+        self.reason = ""
+        self.updated_ms = intent.ts_ms
+
+    @property
+    def symbol(self) -> str:
+        """Return the instrument symbol."""
+        return self.intent.symbol
+
+    @property
+    def side(self) -> Side:
+        """Return the order side."""
+        return self.intent.side
+
+    @property
+    def quantity(self) -> Decimal:
+        """Return the ordered quantity in base units."""
+        return self.intent.quantity
+
+    @property
+    def price(self) -> Decimal | None:
+        """Return the limit price, or None for market orders."""
+        return self.intent.price
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        """Return quantity not yet filled, in base units."""
+        return self.intent.quantity - self.filled_quantity
+
+    @property
+    def average_fill_price(self) -> Decimal | None:
+        """Return the volume-weighted fill price, or None before the first fill."""
+        if self.filled_quantity == 0:
+            return None
+        return self.notional_filled / self.filled_quantity
+
+    def transition(self, new_status: OrderStatus, ts_ms: int, reason: str = "") -> None:
+        """Move to ``new_status``.
+
+        Raises
+        ------
+        InvalidTransition
+            If the state machine (:data:`TRANSITIONS`) forbids the move.
+        """
+        if new_status not in TRANSITIONS[self.status]:
+            raise InvalidTransition(
+                f"order {self.client_order_id}: {self.status.value} -> {new_status.value} is not allowed"
+            )
+        self.status = new_status
+        self.updated_ms = ts_ms
+        if reason:
+            self.reason = reason
+
+    def apply_fill(self, fill: Fill) -> None:
+        """Add ``fill`` and move to partially_filled or filled.
+
+        Raises
+        ------
+        InvalidTransition
+            If the order cannot take fills in its state.
+        InvariantViolation
+            If the fill would overfill the order.
+        """
+        if fill.quantity <= 0 or fill.quantity > self.remaining_quantity:
+            raise InvalidTransition(
+                f"order {self.client_order_id}: fill of {fill.quantity} exceeds remaining {self.remaining_quantity}"
+            )
+        self.filled_quantity += fill.quantity
+        self.notional_filled += fill.quantity * fill.price
+        target = OrderStatus.FILLED if self.remaining_quantity == 0 else OrderStatus.PARTIALLY_FILLED
+        self.transition(target, fill.ts_ms)
+
+    def to_record(self) -> dict[str, object]:
+        """Return a JSON-ready snapshot with exact decimal strings."""
+        avg = self.average_fill_price
+        return {
+            "client_order_id": self.client_order_id,
+            "venue": self.venue,
+            "venue_order_id": self.venue_order_id,
+            "status": self.status.value,
+            "filled_quantity": str(self.filled_quantity),
+            "average_fill_price": None if avg is None else str(avg),
+            "reason": self.reason,
+            **self.intent.to_record(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution of an order.
+
+    ``price`` in quote currency, ``quantity`` in base units, ``fee`` in quote currency
+    (positive = paid), ``ts_ms`` venue time in ms since the epoch.
+    """
+
+    client_order_id: str
+    fill_id: str
+    symbol: str
+    side: Side
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal
+    liquidity: Liquidity
+    ts_ms: int
+    venue: str = ""
+
+    @property
+    def notional(self) -> Decimal:
+        """Return price x quantity in quote currency."""
+        return self.price * self.quantity
+
+    def to_record(self) -> dict[str, object]:
+        """Return a JSON-ready dict with exact decimal strings."""
+        return {
+            "ts_ms": self.ts_ms,
+            "client_order_id": self.client_order_id,
+            "fill_id": self.fill_id,
+            "venue": self.venue,
+            "symbol": self.symbol,
+            "side": self.side.value,
+            "price": str(self.price),
+            "quantity": str(self.quantity),
+            "fee": str(self.fee),
+            "liquidity": self.liquidity.value,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReport:
+    """What a venue says about an order (status change without a fill).
+
+    ``status`` is the venue's state mapped to ours; ``code``/``reason`` carry the venue's
+    refusal code and message for rejects.
+    """
+
+    client_order_id: str
+    status: OrderStatus
+    ts_ms: int
+    venue_order_id: str = ""
+    filled_quantity: Decimal | None = None
+    code: str = ""
+    reason: str = ""

@@ -1,0 +1,124 @@
+"""The venue adapter interface (DESIGN.md §6).
+
+An adapter is a small async object, modelled on an httpx transport: the execution engine
+is its only caller. Every SDK error is translated once, inside the adapter, into
+:class:`~livegate.domain.errors.Rejected` (definite refusal),
+:class:`~livegate.domain.errors.Ambiguous` (outcome unknown),
+:class:`~livegate.domain.errors.Retryable` (back off) or
+:class:`~livegate.domain.errors.Fatal` (halt).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from livegate.domain.instruments import Instrument
+from livegate.domain.market import Quote, Trade
+from livegate.domain.orders import Fill, Order, OrderReport
+from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
+
+Report = OrderReport | Fill
+ReportSink = Callable[[Report], None]
+
+
+@dataclass(frozen=True, slots=True)
+class VenueCapabilities:
+    """What an adapter can do; shown by ``livegate venues`` and checked at composition."""
+
+    sandbox: bool = False
+    native_cancel_all: bool = False
+    positions: bool = False
+    fetch_by_client_order_id: bool = False
+    order_stream: bool = False
+    market_data_stream: bool = False
+    server_time: bool = False
+    simulated: bool = False
+
+
+@runtime_checkable
+class VenueAdapter(Protocol):
+    """Async interface every venue adapter implements.
+
+    Reports that arrive outside a call (fills of resting orders, stream updates) are
+    pushed to the sink given to :meth:`bind`, in venue order.
+    """
+
+    name: str
+    capabilities: VenueCapabilities
+
+    def bind(self, sink: ReportSink) -> None:
+        """Register the callable that receives order and fill reports."""
+        ...
+
+    async def connect(self) -> None:
+        """Open connections and load instruments.
+
+        Raises
+        ------
+        Fatal
+            On authentication or permission errors.
+        Retryable, Ambiguous
+            When the venue is unreachable.
+        """
+        ...
+
+    async def close(self) -> None:
+        """Release connections; idempotent."""
+        ...
+
+    def instruments(self) -> dict[str, Instrument]:
+        """Return the venue's instruments by symbol (after :meth:`connect`)."""
+        ...
+
+    async def submit(self, order: Order) -> OrderReport:
+        """Send ``order`` under its client order id and return the venue's first answer.
+
+        Raises
+        ------
+        Rejected
+            The venue refused it (definite).
+        Ambiguous
+            Outcome unknown; resolve with :meth:`fetch_order` before any resend.
+        Fatal
+            Authentication, permission, ban.
+        """
+        ...
+
+    async def cancel(self, client_order_id: str, symbol: str) -> OrderReport:
+        """Cancel one order by client order id."""
+        ...
+
+    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
+        """Cancel every open order (on ``symbol`` when given); native where available."""
+        ...
+
+    async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
+        """Look an order up by client order id; None when the venue has never seen it."""
+        ...
+
+    async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
+        """Return the venue's open orders."""
+        ...
+
+    async def positions(self) -> list[PositionSnapshot]:
+        """Return the venue's positions (empty for venues without positions)."""
+        ...
+
+    async def balances(self) -> list[BalanceSnapshot]:
+        """Return the venue's balances."""
+        ...
+
+
+@runtime_checkable
+class SimulatedVenue(Protocol):
+    """A venue driven by replayed market data in-process (paper, shadow)."""
+
+    def on_quote(self, quote: Quote) -> None:
+        """Match resting orders against a new quote; push resulting reports to the sink."""
+        ...
+
+    def on_trade(self, trade: Trade) -> None:
+        """Match resting orders against a public trade; push resulting reports to the sink."""
+        ...
