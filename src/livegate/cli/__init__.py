@@ -1,1 +1,1 @@
-"""livegate.cli."""
+"""L5 command line interface."""

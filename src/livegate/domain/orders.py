@@ -14,7 +14,9 @@ S = OrderStatus
 #: report a fill directly, and a cancel may race with fills.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.NEW: frozenset({S.SUBMITTED, S.REJECTED}),
-    S.SUBMITTED: frozenset({S.ACCEPTED, S.PARTIALLY_FILLED, S.FILLED, S.REJECTED, S.CANCEL_PENDING, S.CANCELLED, S.EXPIRED}),
+    S.SUBMITTED: frozenset(
+        {S.ACCEPTED, S.PARTIALLY_FILLED, S.FILLED, S.REJECTED, S.CANCEL_PENDING, S.CANCELLED, S.EXPIRED}
+    ),
     S.ACCEPTED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_PENDING, S.CANCELLED, S.EXPIRED}),
     S.PARTIALLY_FILLED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_PENDING, S.CANCELLED, S.EXPIRED}),
     S.CANCEL_PENDING: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED, S.ACCEPTED}),
@@ -89,14 +91,14 @@ class Order:
 
     __slots__ = (
         "client_order_id",
-        "intent",
-        "venue",
-        "status",
         "filled_quantity",
+        "intent",
         "notional_filled",
-        "venue_order_id",
         "reason",
+        "status",
         "updated_ms",
+        "venue",
+        "venue_order_id",
     )
 
     def __init__(self, client_order_id: str, intent: OrderIntent, venue: str) -> None:

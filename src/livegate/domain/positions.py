@@ -17,7 +17,7 @@ class Position:
     quote currency. Fees are kept apart: realized PnL is gross of fees.
     """
 
-    __slots__ = ("symbol", "quantity", "average_price", "realized_pnl", "fees", "turnover")
+    __slots__ = ("average_price", "fees", "quantity", "realized_pnl", "symbol", "turnover")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol

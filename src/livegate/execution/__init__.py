@@ -1,1 +1,1 @@
-"""livegate.execution."""
+"""L3 execution: the engine that alone talks to venues."""

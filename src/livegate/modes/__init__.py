@@ -1,1 +1,1 @@
-"""livegate.modes."""
+"""L2 modes: mode resolution and the live gate."""

@@ -1,1 +1,1 @@
-"""livegate.risk."""
+"""L2 risk: gates, the pipeline, tripwires and the kill switch."""

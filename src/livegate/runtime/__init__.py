@@ -1,1 +1,1 @@
-"""livegate.runtime."""
+"""L5 runtime: the composition root."""

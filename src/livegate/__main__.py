@@ -1,0 +1,5 @@
+"""``python -m livegate``."""
+
+from livegate.cli.main import main
+
+main()

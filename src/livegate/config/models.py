@@ -1,0 +1,87 @@
+"""Typed configuration (pydantic); every section refuses unknown keys.
+
+Units are in the key names: ``_usd`` (USD; USDT is treated as USD), ``_bps`` (basis
+points, 1/10,000), ``_ms``, ``_secs``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class VenueConfig(_Section):
+    """Which venue the session trades on.
+
+    ``name`` is a venue name: ``binanceusdm`` / ``binance`` for replayed Binance data,
+    or ``<adapter>:<venue>`` (e.g. ``ccxt:binanceusdm``) for a real venue.
+    """
+
+    name: str = "binanceusdm"
+    symbols: list[str] = Field(default_factory=list)
+    calendar: str = ""
+
+
+class PaperConfig(_Section):
+    """Paper venue fill model (DESIGN.md §5)."""
+
+    fill_mode: Literal["none", "marketable", "mid", "always"] = "marketable"
+    maker_fee_bps: Decimal = Field(default=Decimal("2"), ge=0)
+    taker_fee_bps: Decimal = Field(default=Decimal("5"), ge=0)
+    slippage_bps: Decimal = Field(default=Decimal("0"), ge=0)
+    touch_fill_probability: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)
+    starting_balance_usd: Decimal = Field(default=Decimal("100000"), gt=0)
+
+
+class InstrumentConfig(_Section):
+    """An instrument's exchange filters (tick and lot in quote/base units)."""
+
+    tick_size: Decimal = Field(gt=0)
+    lot_size: Decimal = Field(gt=0)
+    min_notional: Decimal = Field(default=Decimal(0), ge=0)
+    min_quantity: Decimal = Field(default=Decimal(0), ge=0)
+    quote_currency: str = "USDT"
+    base_currency: str = ""
+
+
+class StrategyConfig(_Section):
+    """Strategy selection and its free-form parameters (passed to the strategy's constructor)."""
+
+    spec: str = "livegate.strategy.examples.market_maker:MarketMaker"
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class TelemetryConfig(_Section):
+    """Telemetry cadence: a heartbeat line every ``heartbeat_interval_ms`` of event time."""
+
+    heartbeat_interval_ms: int = Field(default=1000, gt=0)
+
+
+class LedgerConfig(_Section):
+    """Ledger durability: SQLite ``synchronous`` pragma (FULL fsyncs every commit)."""
+
+    synchronous: Literal["FULL", "NORMAL"] = "FULL"
+
+
+class LivegateConfig(_Section):
+    """The whole resolved configuration of one run."""
+
+    mode: Literal["shadow", "paper", "testnet", "canary", "live"] | None = None
+    seed: int = 0
+    venue: VenueConfig = Field(default_factory=VenueConfig)
+    paper: PaperConfig = Field(default_factory=PaperConfig)
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    instruments: dict[str, InstrumentConfig] = Field(default_factory=dict)
+
+    @field_validator("instruments")
+    @classmethod
+    def _symbols_upper(cls, value: dict[str, InstrumentConfig]) -> dict[str, InstrumentConfig]:
+        return {key.upper(): cfg for key, cfg in value.items()}

@@ -1,0 +1,396 @@
+"""The execution engine: records decisions write-ahead, routes approved orders, applies reports.
+
+It is the only component that talks to venues, and it accepts only
+:class:`~livegate.domain.decisions.Approved` decisions built by the risk pipeline
+(DESIGN.md §3.1). Order of durability (§3.5): intent and decision are committed to the
+ledger, then ``submit_requested``, then the venue is called, then its answer is appended.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from livegate.domain.clock import Clock
+from livegate.domain.decisions import Approved, Denied
+from livegate.domain.enums import DenialCode, OrderStatus
+from livegate.domain.errors import Ambiguous, Fatal, InvalidTransition, InvariantViolation, LedgerError, Rejected
+from livegate.domain.ids import client_order_id
+from livegate.domain.orders import Fill, Order, OrderIntent, OrderReport
+from livegate.ledger import events as ev
+from livegate.ledger.store import Ledger
+from livegate.portfolio import Portfolio
+from livegate.risk.pipeline import RiskPipeline
+from livegate.telemetry.writer import TelemetryWriter
+from livegate.venues.base import Report, VenueAdapter
+
+Router = Callable[[OrderIntent], str]
+AnomalyHandler = Callable[[str, str], None]
+
+
+@dataclass(slots=True)
+class EngineStats:
+    """Counters for ``summary.json``: intents, decisions by outcome, orders, fills."""
+
+    intents: int = 0
+    approved: int = 0
+    denied: Counter[str] = field(default_factory=Counter)
+    orders_submitted: int = 0
+    orders_by_venue: Counter[str] = field(default_factory=Counter)
+    rejected: int = 0
+    ambiguous: int = 0
+    fills: int = 0
+    cancels_requested: int = 0
+
+
+class ExecutionEngine:
+    """Turn intents into decisions and approved orders into venue calls.
+
+    Parameters
+    ----------
+    pipeline:
+        The risk pipeline; the only source of approvals.
+    ledger, telemetry:
+        Write-ahead ledger and telemetry sink.
+    portfolio:
+        Orders and positions; the engine is its only writer.
+    venues:
+        Venue adapters by name; ``router`` picks one for each intent.
+    clock:
+        The session clock.
+    session_id, strategy_name:
+        Inputs of the deterministic client order ids (DESIGN.md §3.6).
+    first_seq:
+        First intent sequence number (non-zero when resuming a session).
+    """
+
+    def __init__(
+        self,
+        *,
+        pipeline: RiskPipeline,
+        ledger: Ledger,
+        telemetry: TelemetryWriter,
+        portfolio: Portfolio,
+        venues: Mapping[str, VenueAdapter],
+        router: Router,
+        clock: Clock,
+        session_id: str,
+        strategy_name: str,
+        first_seq: int = 0,
+    ) -> None:
+        self._pipeline = pipeline
+        self._ledger = ledger
+        self._telemetry = telemetry
+        self._portfolio = portfolio
+        self._venues = dict(venues)
+        self._router = router
+        self._clock = clock
+        self._session_id = session_id
+        self._strategy_name = strategy_name
+        self._next_seq = first_seq
+        self._pending_submits: list[Order] = []
+        self._pending_cancels: list[Order] = []
+        self._new_fills: list[Fill] = []
+        self._anomaly_handlers: list[AnomalyHandler] = []
+        self.ambiguous_orders: dict[str, Order] = {}
+        self.stats = EngineStats()
+        for venue in self._venues.values():
+            venue.bind(self.on_report)
+
+    # ------------------------------------------------------------------ intents
+    @property
+    def next_seq(self) -> int:
+        """Return the sequence number the next intent will get."""
+        return self._next_seq
+
+    def add_anomaly_handler(self, handler: AnomalyHandler) -> None:
+        """Call ``handler(kind, detail)`` on every anomaly (ledger failure, invariant, fatal venue)."""
+        self._anomaly_handlers.append(handler)
+
+    def new_intent_seq(self) -> int:
+        """Reserve and return the next intent sequence number."""
+        seq = self._next_seq
+        self._next_seq += 1
+        return seq
+
+    def submit_intent(self, intent: OrderIntent) -> Approved | Denied:
+        """Evaluate ``intent``, record intent and decision durably, queue approved orders.
+
+        A ledger failure denies the intent (fail closed) and raises an anomaly.
+        """
+        cid = client_order_id(self._session_id, self._strategy_name, intent.seq)
+        venue = self._router(intent)
+        decision = self._pipeline.evaluate(intent, cid, venue)
+        self.stats.intents += 1
+        try:
+            with self._ledger.transaction():
+                self._ledger.append(ev.INTENT, intent.ts_ms, {"client_order_id": cid, **intent.to_record()})
+                self._ledger.append(ev.DECISION, intent.ts_ms, _decision_record(decision, venue))
+        except LedgerError as exc:
+            self._anomaly("ledger_write_failed", str(exc))
+            decision = Denied(intent, cid, DenialCode.GATE_ERROR, f"ledger write failed: {exc}")
+            self.stats.denied[decision.code.value] += 1
+            return decision
+        self._telemetry.emit(
+            "decision",
+            intent.ts_ms,
+            client_order_id=cid,
+            symbol=intent.symbol,
+            side=intent.side.value,
+            approved=decision.approved,
+            code=decision.code.value if isinstance(decision, Denied) else None,
+            detail=decision.detail if isinstance(decision, Denied) else "",
+            venue=venue,
+        )
+        if isinstance(decision, Denied):
+            self.stats.denied[decision.code.value] += 1
+            return decision
+        self.accept(decision)
+        return decision
+
+    def accept(self, decision: Approved) -> Order:
+        """Turn an approved decision into a tracked order queued for dispatch.
+
+        Raises
+        ------
+        InvariantViolation
+            If ``decision`` is not a sealed :class:`Approved`, or names an unknown venue.
+        """
+        if not isinstance(decision, Approved):
+            raise InvariantViolation("the execution engine accepts only approved decisions")
+        if decision.venue not in self._venues:
+            raise InvariantViolation(f"approved order routed to unknown venue {decision.venue!r}")
+        order = Order(decision.client_order_id, decision.intent, decision.venue)
+        self._portfolio.add_order(order)
+        self._pending_submits.append(order)
+        self.stats.approved += 1
+        return order
+
+    def request_cancel(self, client_order_id: str, reason: str = "strategy") -> bool:
+        """Queue a cancel; return False when the order is unknown or finished."""
+        order = self._portfolio.order(client_order_id)
+        if order is None or order.status.is_terminal or order.status is OrderStatus.CANCEL_PENDING:
+            return False
+        if order in self._pending_cancels:
+            return False
+        self._pending_cancels.append(order)
+        self._ledger.append(
+            ev.CANCEL_REQUESTED, self._clock.now_ms(), {"client_order_id": client_order_id, "reason": reason}
+        )
+        self.stats.cancels_requested += 1
+        return True
+
+    @property
+    def has_pending(self) -> bool:
+        """Return True when submits or cancels wait for dispatch."""
+        return bool(self._pending_submits) or bool(self._pending_cancels)
+
+    def take_new_fills(self) -> list[Fill]:
+        """Return and forget fills that arrived since the last call (for ``Strategy.on_fill``)."""
+        fills = self._new_fills
+        self._new_fills = []
+        return fills
+
+    # ------------------------------------------------------------------ dispatch
+    async def dispatch(self) -> None:
+        """Send queued submits, then queued cancels, to their venues."""
+        while self._pending_submits or self._pending_cancels:
+            submits, self._pending_submits = self._pending_submits, []
+            for order in submits:
+                await self._submit(order)
+            cancels, self._pending_cancels = self._pending_cancels, []
+            for order in cancels:
+                await self._cancel(order)
+
+    async def _submit(self, order: Order) -> None:
+        now = self._clock.now_ms()
+        try:
+            self._ledger.append(
+                ev.SUBMIT_REQUESTED, now, {"client_order_id": order.client_order_id, "venue": order.venue}
+            )
+        except LedgerError as exc:
+            self._anomaly("ledger_write_failed", str(exc))
+            order.transition(OrderStatus.REJECTED, now, "ledger write failed before submit")
+            self._portfolio.refresh(order)
+            return
+        order.transition(OrderStatus.SUBMITTED, now)
+        self.stats.orders_submitted += 1
+        self.stats.orders_by_venue[order.venue] += 1
+        venue = self._venues[order.venue]
+        try:
+            report = await venue.submit(order)
+        except Rejected as exc:
+            report = OrderReport(order.client_order_id, OrderStatus.REJECTED, now, code=exc.code, reason=exc.message)
+        except Ambiguous as exc:
+            self.stats.ambiguous += 1
+            self.ambiguous_orders[order.client_order_id] = order
+            self._anomaly("ambiguous_submit", f"{order.client_order_id}: {exc.message}")
+            return
+        except Fatal as exc:
+            self._anomaly("venue_fatal", f"{order.venue}: {exc.message}")
+            self.ambiguous_orders[order.client_order_id] = order
+            return
+        self.on_report(report)
+
+    async def _cancel(self, order: Order) -> None:
+        if order.status.is_terminal:
+            return
+        now = self._clock.now_ms()
+        if order.status is OrderStatus.NEW:
+            return
+        order.transition(OrderStatus.CANCEL_PENDING, now)
+        venue = self._venues[order.venue]
+        try:
+            report = await venue.cancel(order.client_order_id, order.symbol)
+        except Rejected as exc:
+            if order.status is OrderStatus.CANCEL_PENDING:
+                order.transition(OrderStatus.ACCEPTED, now, f"cancel rejected: {exc.message}")
+            self._ledger.append(
+                ev.ORDER_REPORT,
+                now,
+                {
+                    "client_order_id": order.client_order_id,
+                    "status": "cancel_rejected",
+                    "venue_order_id": order.venue_order_id,
+                    "code": exc.code,
+                    "reason": exc.message,
+                    "filled_quantity": str(order.filled_quantity),
+                },
+            )
+            return
+        except (Ambiguous, Fatal) as exc:
+            self._anomaly("cancel_failed", f"{order.client_order_id}: {exc.message}")
+            return
+        self.on_report(report)
+
+    async def resolve_ambiguous(self) -> None:
+        """Resolve in-flight orders by client order id; resend once only if the venue never saw them.
+
+        DESIGN.md §3.6: a resend happens only after a lookup finds nothing, and reuses the
+        same client order id.
+        """
+        for cid, order in list(self.ambiguous_orders.items()):
+            venue = self._venues[order.venue]
+            try:
+                snapshot = await venue.fetch_order(cid, order.symbol)
+            except (Ambiguous, Fatal, Rejected) as exc:
+                self._anomaly("lookup_failed", f"{cid}: {exc.message}")
+                continue
+            del self.ambiguous_orders[cid]
+            now = self._clock.now_ms()
+            if snapshot is None:
+                self._ledger.append(ev.ANOMALY, now, {"kind": "resend_after_lookup", "detail": cid})
+                try:
+                    report = await venue.submit(order)
+                except Rejected as exc:
+                    report = OrderReport(cid, OrderStatus.REJECTED, now, code=exc.code, reason=exc.message)
+                except (Ambiguous, Fatal) as exc:
+                    self.ambiguous_orders[cid] = order
+                    self._anomaly("ambiguous_resend", f"{cid}: {exc.message}")
+                    continue
+                self.on_report(report)
+            else:
+                self.on_report(
+                    OrderReport(
+                        cid,
+                        snapshot.status,
+                        snapshot.ts_ms,
+                        venue_order_id=snapshot.venue_order_id,
+                        filled_quantity=snapshot.filled_quantity,
+                    )
+                )
+
+    # ------------------------------------------------------------------ reports
+    def on_report(self, report: Report) -> None:
+        """Apply a venue report (order status or fill); the sink every venue is bound to."""
+        if isinstance(report, Fill):
+            self._on_fill(report)
+        else:
+            self._on_order_report(report)
+
+    def _on_fill(self, fill: Fill) -> None:
+        try:
+            self._ledger.append(ev.FILL, fill.ts_ms, fill.to_record())
+        except LedgerError as exc:
+            self._anomaly("ledger_write_failed", str(exc))
+        try:
+            self._portfolio.apply_fill(fill)
+        except InvariantViolation as exc:
+            self._anomaly("invariant_violation", str(exc))
+            return
+        self.stats.fills += 1
+        self._new_fills.append(fill)
+        self._telemetry.emit(
+            "fill",
+            fill.ts_ms,
+            client_order_id=fill.client_order_id,
+            symbol=fill.symbol,
+            side=fill.side.value,
+            price=fill.price,
+            quantity=fill.quantity,
+            fee=fill.fee,
+            liquidity=fill.liquidity.value,
+        )
+
+    def _on_order_report(self, report: OrderReport) -> None:
+        try:
+            self._ledger.append(
+                ev.ORDER_REPORT,
+                report.ts_ms,
+                {
+                    "client_order_id": report.client_order_id,
+                    "status": report.status.value,
+                    "venue_order_id": report.venue_order_id,
+                    "code": report.code,
+                    "reason": report.reason,
+                    "filled_quantity": None if report.filled_quantity is None else str(report.filled_quantity),
+                },
+            )
+        except LedgerError as exc:
+            self._anomaly("ledger_write_failed", str(exc))
+        order = self._portfolio.order(report.client_order_id)
+        if order is None:
+            self._anomaly("invariant_violation", f"report for unknown order {report.client_order_id}")
+            return
+        if report.venue_order_id:
+            order.venue_order_id = report.venue_order_id
+        status = report.status
+        if status in (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.SUBMITTED):
+            return  # fills drive filled states; a late echo changes nothing
+        if status is OrderStatus.ACCEPTED and order.status is not OrderStatus.SUBMITTED:
+            return
+        if order.status.is_terminal:
+            return
+        try:
+            order.transition(status, report.ts_ms, report.reason)
+        except InvalidTransition as exc:
+            self._anomaly("invariant_violation", str(exc))
+            return
+        if status is OrderStatus.REJECTED:
+            self.stats.rejected += 1
+        self._portfolio.refresh(order)
+        self._telemetry.emit(
+            "order_report",
+            report.ts_ms,
+            client_order_id=report.client_order_id,
+            status=status.value,
+            code=report.code,
+            reason=report.reason,
+        )
+
+    def _anomaly(self, kind: str, detail: str) -> None:
+        for handler in self._anomaly_handlers:
+            handler(kind, detail)
+
+
+def _decision_record(decision: Approved | Denied, venue: str) -> dict[str, object]:
+    if isinstance(decision, Denied):
+        return {
+            "client_order_id": decision.client_order_id,
+            "approved": False,
+            "code": decision.code.value,
+            "detail": decision.detail,
+            "venue": venue,
+        }
+    return {"client_order_id": decision.client_order_id, "approved": True, "code": None, "detail": "", "venue": venue}

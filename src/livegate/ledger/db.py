@@ -1,0 +1,79 @@
+"""SQLite layout of the ledger file and the read-only connection used by verify and export."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Final
+
+from livegate.domain.errors import DataError
+
+#: File name of the ledger inside a run directory (DESIGN.md §4).
+LEDGER_FILENAME: Final = "ledger.sqlite"
+
+#: ``PRAGMA user_version`` of the layout below; bump it when the table changes.
+LAYOUT_VERSION: Final = 1
+
+CREATE_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS events ("
+    "seq INTEGER PRIMARY KEY, "
+    "ts_ms INTEGER NOT NULL, "
+    "kind TEXT NOT NULL, "
+    "payload TEXT NOT NULL, "
+    "prev_hash TEXT NOT NULL, "
+    "hash TEXT NOT NULL)"
+)
+
+#: Defence in depth: the table is append-only for anyone who does not drop these first.
+CREATE_TRIGGERS: Final = (
+    "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
+)
+
+#: Statements per allowed ``synchronous`` level (no SQL is ever built from caller text).
+SYNCHRONOUS_PRAGMAS: Final = {
+    "OFF": "PRAGMA synchronous=OFF",
+    "NORMAL": "PRAGMA synchronous=NORMAL",
+    "FULL": "PRAGMA synchronous=FULL",
+    "EXTRA": "PRAGMA synchronous=EXTRA",
+}
+
+SELECT_ROWS: Final = "SELECT seq, ts_ms, kind, payload, prev_hash, hash FROM events ORDER BY seq"
+
+
+def resolve_ledger_path(path: Path) -> Path:
+    """Return ``path``, or ``path / ledger.sqlite`` when ``path`` is a directory (a run directory)."""
+    return path / LEDGER_FILENAME if path.is_dir() else path
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open an existing ledger read-only.
+
+    Parameters
+    ----------
+    path:
+        The ledger file, or the run directory holding ``ledger.sqlite``.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable, not SQLite, or has no ``events`` table.
+    """
+    file = resolve_ledger_path(path)
+    if not file.is_file():
+        raise DataError(f"ledger not found: {file}")
+    try:
+        conn = sqlite3.connect(file.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DataError(f"cannot open ledger {file}: {exc}") from exc
+    try:
+        found = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()
+    except sqlite3.Error as exc:
+        conn.close()
+        raise DataError(f"{file} is not a readable SQLite ledger: {exc}") from exc
+    if found is None:
+        conn.close()
+        raise DataError(f"{file} is not a livegate ledger (no events table)")
+    return conn

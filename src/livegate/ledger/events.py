@@ -1,0 +1,192 @@
+r"""Ledger event kinds, the event value and the hash chain rule (DESIGN.md §3.5).
+
+Each event is chained to the previous one by
+
+``hash = sha256(prev_hash + "\n" + canonical_json({"seq", "ts_ms", "kind", "payload"}))``
+
+written as lowercase hex, with ``prev_hash`` of the first event equal to :data:`GENESIS_HASH`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+#: ``prev_hash`` of the first event of every ledger.
+GENESIS_HASH: Final = "0" * 64
+
+#: A run started. Payload: session_id, mode, seed, config_hash, inputs, strategy, livegate_version.
+SESSION_STARTED: Final = "session_started"
+#: A strategy asked for an order. Payload: client_order_id plus ``OrderIntent.to_record()``.
+INTENT: Final = "intent"
+#: The risk pipeline answered. Payload: client_order_id, approved, code (None when approved), detail, venue.
+DECISION: Final = "decision"
+#: Written immediately before the venue call. Payload: client_order_id, venue.
+SUBMIT_REQUESTED: Final = "submit_requested"
+#: A venue status report. Payload: client_order_id, status, venue_order_id, code, reason, filled_quantity.
+ORDER_REPORT: Final = "order_report"
+#: One execution. Payload: ``Fill.to_record()``.
+FILL: Final = "fill"
+#: A cancel was asked for. Payload: client_order_id, reason.
+CANCEL_REQUESTED: Final = "cancel_requested"
+#: The kill switch moved. Payload: state, previous, reason, source, trigger_value, threshold.
+TRADING_STATE_CHANGED: Final = "trading_state_changed"
+#: Something unexpected that did not stop the run. Payload: kind, detail.
+ANOMALY: Final = "anomaly"
+#: A run ended. Payload: reason.
+SESSION_ENDED: Final = "session_ended"
+
+#: Every kind the runtime writes; exports understand these.
+KNOWN_KINDS: Final = frozenset(
+    {
+        SESSION_STARTED,
+        INTENT,
+        DECISION,
+        SUBMIT_REQUESTED,
+        ORDER_REPORT,
+        FILL,
+        CANCEL_REQUESTED,
+        TRADING_STATE_CHANGED,
+        ANOMALY,
+        SESSION_ENDED,
+    }
+)
+
+_KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEvent:
+    """One durable, hash-chained ledger row.
+
+    Parameters
+    ----------
+    seq:
+        Position in the ledger, 1-based, without gaps.
+    ts_ms:
+        Clock time of the event, ms since the epoch.
+    kind:
+        Event kind, one of :data:`KNOWN_KINDS` for events the runtime writes.
+    payload:
+        JSON-ready content (str, int, bool, None, finite float, list, dict).
+    prev_hash, hash:
+        Hex sha256 of the previous event and of this event (see module docstring).
+    """
+
+    seq: int
+    ts_ms: int
+    kind: str
+    payload: dict[str, object]
+    prev_hash: str
+    hash: str
+
+
+def canonical_json(value: object) -> str:
+    """Return the canonical JSON text of ``value`` used for hashing and storage.
+
+    Keys sorted, no whitespace, UTF-8 characters kept as is, NaN and infinities refused.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` holds a type JSON cannot carry (see :func:`check_payload`).
+    ValueError
+        If ``value`` holds a non-finite float.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def chain_hash(prev_hash: str, seq: int, ts_ms: int, kind: str, payload: Mapping[str, object]) -> str:
+    """Return the hex sha256 that chains an event to ``prev_hash``.
+
+    Raises
+    ------
+    ValueError
+        If the payload holds text that UTF-8 cannot encode (lone surrogates) or a non-finite float.
+    """
+    body = canonical_json({"seq": seq, "ts_ms": ts_ms, "kind": kind, "payload": payload})
+    return hashlib.sha256((prev_hash + "\n" + body).encode("utf-8")).hexdigest()
+
+
+def check_kind(kind: object) -> str:
+    """Return ``kind`` when it is a lowercase snake_case name of at most 64 characters.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not such a name.
+    """
+    if not isinstance(kind, str) or not _KIND_RE.match(kind):
+        raise ValueError(f"ledger event kind must be lowercase snake_case, got {kind!r}")
+    return kind
+
+
+def check_ts_ms(ts_ms: object) -> int:
+    """Return ``ts_ms`` when it is a non-negative int that fits SQLite's 64-bit INTEGER.
+
+    Raises
+    ------
+    TypeError
+        If ``ts_ms`` is not an int (bools are refused).
+    ValueError
+        If it is negative or does not fit in 63 bits.
+    """
+    if not isinstance(ts_ms, int) or isinstance(ts_ms, bool):
+        raise TypeError(f"ts_ms must be an int of ms since the epoch, got {type(ts_ms).__name__}")
+    if not 0 <= ts_ms < 2**63:
+        raise ValueError(f"ts_ms out of range: {ts_ms}")
+    return ts_ms
+
+
+def check_payload(payload: Mapping[str, object]) -> dict[str, object]:
+    """Return a plain-dict copy of ``payload`` after checking every value is JSON-safe.
+
+    Allowed: str, int, bool, None, finite float, list/tuple and dict with str keys.
+    ``Decimal`` is refused on purpose: callers pass money as exact strings (``str(d)``),
+    so an amount never turns into a float by accident.
+
+    Raises
+    ------
+    TypeError
+        If a value (or key) has another type, naming its path, e.g. ``payload.fills[2].price``.
+    ValueError
+        If a float is NaN or infinite, or a string holds a lone surrogate.
+    """
+    if not isinstance(payload, Mapping):
+        raise TypeError(f"ledger payload must be a mapping, got {type(payload).__name__}")
+    _check_value(payload, "payload")
+    text = canonical_json(payload)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"ledger payload holds text that is not valid UTF-8: {exc}") from exc
+    loaded: dict[str, object] = json.loads(text)
+    return loaded
+
+
+def _check_value(value: object, where: str) -> None:
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where} is a non-finite float ({value!r}); the ledger stores finite numbers only")
+        return
+    if isinstance(value, Decimal):
+        raise TypeError(f"{where} is a Decimal ({value}); pass money as an exact string, e.g. str(amount)")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where} has a non-str key {key!r}")
+            _check_value(item, f"{where}.{key}")
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_value(item, f"{where}[{index}]")
+        return
+    raise TypeError(f"{where} has type {type(value).__name__}, which the ledger does not store")

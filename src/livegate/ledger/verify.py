@@ -1,0 +1,140 @@
+"""Recompute a ledger's hash chain from the raw rows (``livegate ledger verify``)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from livegate.domain.errors import DataError
+from livegate.ledger.db import SELECT_ROWS, connect_readonly
+from livegate.ledger.events import GENESIS_HASH, canonical_json, chain_hash
+
+_FETCH_BATCH = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """Outcome of :func:`verify_ledger`.
+
+    Parameters
+    ----------
+    ok:
+        True when every row chains to the previous one and matches its stored hash.
+    events:
+        Number of events that verified (all of them when ``ok``).
+    head_hash:
+        Hash of the last event that verified (the run's ``ledger_hash`` when ``ok``);
+        the genesis hash when none did.
+    first_bad_seq:
+        Seq of the first event that failed (for a gap: the first missing seq), else None.
+    reason:
+        ``"ok"`` or what failed, e.g. ``"seq 7: stored hash does not match the recomputed hash"``.
+    """
+
+    ok: bool
+    events: int
+    head_hash: str
+    first_bad_seq: int | None
+    reason: str
+
+
+def verify_ledger(path: Path, *, expected_head_hash: str | None = None) -> VerifyResult:
+    """Check the hash chain of a ledger file.
+
+    Detects edited ``payload``/``kind``/``ts_ms``/hash columns, deleted rows (a seq gap),
+    inserted or renumbered rows and broken ``prev_hash`` links. A hash chain alone cannot
+    detect that the newest events were cut off, or that the whole chain was recomputed;
+    pass ``expected_head_hash`` (e.g. ``ledger_hash`` from ``summary.json``) to catch both.
+
+    Parameters
+    ----------
+    path:
+        The ledger file, or a run directory holding ``ledger.sqlite``.
+    expected_head_hash:
+        When given, the final head must equal it.
+
+    Returns
+    -------
+    VerifyResult
+        ``ok=False`` names the first bad seq and the reason; the file is never modified.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable, not SQLite or not a ledger (CLI exit 2).
+    """
+    conn = connect_readonly(path)
+    try:
+        return _verify_rows(conn, expected_head_hash)
+    except sqlite3.Error as exc:
+        raise DataError(f"cannot read ledger {path}: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def _verify_rows(conn: sqlite3.Connection, expected_head_hash: str | None) -> VerifyResult:
+    prev = GENESIS_HASH
+    count = 0
+    cursor = conn.execute(SELECT_ROWS)
+    while rows := cursor.fetchmany(_FETCH_BATCH):
+        for row in rows:
+            expected_seq = count + 1
+            checked = _check_row(expected_seq, prev, row)
+            if isinstance(checked, _Bad):
+                return VerifyResult(False, count, prev, checked.seq, f"seq {checked.seq}: {checked.reason}")
+            prev = checked
+            count += 1
+    if expected_head_hash is not None and expected_head_hash != prev:
+        return VerifyResult(
+            False,
+            count,
+            prev,
+            count + 1,
+            f"head hash {prev} after {count} events differs from the expected {expected_head_hash} "
+            "(events missing at the end or chain rewritten)",
+        )
+    return VerifyResult(True, count, prev, None, "ok")
+
+
+@dataclass(frozen=True, slots=True)
+class _Bad:
+    seq: int
+    reason: str
+
+
+def _check_row(expected_seq: int, prev: str, row: tuple[object, ...]) -> str | _Bad:
+    """Return the recomputed hash of one raw row, or what is wrong with it."""
+    seq, ts_ms, kind, payload_text, prev_hash, stored_hash = row
+    if not isinstance(seq, int) or seq < expected_seq:
+        return _Bad(expected_seq, f"unexpected seq {seq!r} where {expected_seq} was due (inserted or renumbered row)")
+    if seq > expected_seq:
+        return _Bad(expected_seq, f"missing, next row is seq {seq} (row deleted)")
+    if not isinstance(ts_ms, int):
+        return _Bad(seq, f"ts_ms is {type(ts_ms).__name__}, not an integer")
+    if not isinstance(kind, str):
+        return _Bad(seq, f"kind is {type(kind).__name__}, not text")
+    if not isinstance(payload_text, str):
+        return _Bad(seq, f"payload is {type(payload_text).__name__}, not text")
+    if prev_hash != prev:
+        return _Bad(seq, "prev_hash does not link to the previous event")
+    try:
+        payload = json.loads(payload_text, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        return _Bad(seq, f"payload is not valid JSON ({exc})")
+    if not isinstance(payload, dict):
+        return _Bad(seq, "payload is not a JSON object")
+    try:
+        if canonical_json(payload) != payload_text:
+            return _Bad(seq, "payload is not in canonical form (row edited)")
+        digest = chain_hash(prev, seq, ts_ms, kind, payload)
+    except ValueError as exc:
+        return _Bad(seq, f"payload cannot be hashed ({exc})")
+    if stored_hash != digest:
+        return _Bad(seq, "stored hash does not match the recomputed hash (row edited)")
+    return digest
+
+
+def _refuse_constant(token: str) -> object:
+    raise ValueError(f"non-finite number {token}")

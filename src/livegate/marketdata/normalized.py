@@ -1,0 +1,199 @@
+"""Read the flat quotes and trades CSV files of ``shared/data/crypto/normalized``.
+
+Layout (``shared/data/README.md`` section 2), header row required, columns by name:
+
+* quotes: ``ts_recv_ns,ts_event_ms,symbol,bid_price,bid_size,ask_price,ask_size,update_id``
+  (``ts_event_ms`` is empty for Binance spot; ``update_id`` is optional here)
+* trades: ``ts_recv_ns,ts_event_ms,ts_trade_ms,symbol,trade_id,price,size,aggressor_side``
+  (``ts_trade_ms`` is optional here)
+
+Prices are decimal strings in quote currency, sizes in base units; both become exact
+``Decimal`` values built from the text as written.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from decimal import InvalidOperation
+from pathlib import Path
+
+from livegate.domain.enums import Side
+from livegate.domain.errors import DataError
+from livegate.domain.market import Quote, Trade
+from livegate.marketdata.checks import quote_rejection, trade_rejection
+from livegate.marketdata.sources import BadRow, DecimalCache, SourceResult, bad_row, open_text, require_suffix
+
+CSV_SUFFIXES = (".csv", ".csv.gz")
+QUOTE_COLUMNS = ("ts_recv_ns", "ts_event_ms", "symbol", "bid_price", "bid_size", "ask_price", "ask_size")
+TRADE_COLUMNS = ("ts_recv_ns", "ts_event_ms", "symbol", "trade_id", "price", "size", "aggressor_side")
+_SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+_PARSE_ERRORS = (ValueError, InvalidOperation)
+
+
+def _header(reader: Iterator[list[str]], path: Path, required: Sequence[str]) -> tuple[dict[str, int], int]:
+    """Read the header row; return (column name -> index, column count).
+
+    Raises
+    ------
+    DataError
+        The file is empty or its header lacks a column of ``required``.
+    """
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataError(f"{path}: empty file, expected a header row") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: unreadable header row ({exc})") from exc
+    index = {name.strip(): i for i, name in enumerate(header)}
+    missing = [name for name in required if name not in index]
+    if missing:
+        raise DataError(f"{path}: header lacks required columns {', '.join(missing)} (header: {','.join(header)})")
+    return index, len(header)
+
+
+def read_quotes_csv(path: Path, *, venue: str = "") -> SourceResult:
+    """Read a normalized quotes CSV(.gz) into :class:`~livegate.domain.market.Quote` values.
+
+    ``ts_event_ms`` is the exchange event time (Binance ``E``, ms since the epoch); when the
+    column is empty (spot) it falls back to ``ts_recv_ns // 1_000_000`` and the row's
+    index is listed in ``time_from_recv``. ``ts_recv_ns`` (recorder clock, ns) is kept.
+
+    Parameters
+    ----------
+    path:
+        A ``.csv`` or ``.csv.gz`` file.
+    venue:
+        Copied into every quote's ``venue``.
+
+    Returns
+    -------
+    SourceResult
+        Valid quotes in file order, and one bad row per malformed or unusable row.
+
+    Raises
+    ------
+    DataError
+        The file is missing, unreadable, a corrupt gzip, or its header lacks a column.
+    """
+    name = str(path)
+    require_suffix(path, CSV_SUFFIXES)
+    events: list[Quote | Trade] = []
+    bad_rows: list[BadRow] = []
+    from_recv: list[int] = []
+    dec = DecimalCache()
+    with open_text(path) as text:
+        reader = csv.reader(text)
+        index, width = _header(reader, path, QUOTE_COLUMNS)
+        i_recv, i_event, i_sym = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"]
+        i_bp, i_bs, i_ap, i_as = index["bid_price"], index["bid_size"], index["ask_price"], index["ask_size"]
+        while True:  # the for loop resumes after a row the csv module cannot split
+            try:
+                for fields in reader:
+                    if len(fields) != width:
+                        reason = f"expected {width} columns, got {len(fields)}"
+                        bad_rows.append(bad_row(name, reader.line_num, reason, ",".join(fields)))
+                        continue
+                    try:
+                        recv_ns = int(fields[i_recv])
+                        event_text = fields[i_event]
+                        event_ms = int(event_text) if event_text else recv_ns // 1_000_000
+                        quote = Quote(
+                            fields[i_sym],
+                            dec[fields[i_bp]],
+                            dec[fields[i_bs]],
+                            dec[fields[i_ap]],
+                            dec[fields[i_as]],
+                            event_ms,
+                            recv_ns,
+                            venue,
+                        )
+                    except _PARSE_ERRORS as exc:
+                        reason = f"unparseable number ({exc})"
+                        bad_rows.append(bad_row(name, reader.line_num, reason, ",".join(fields)))
+                        continue
+                    problem = quote_rejection(quote) if quote.symbol else "empty symbol"
+                    if problem is not None:
+                        bad_rows.append(bad_row(name, reader.line_num, problem, ",".join(fields)))
+                        continue
+                    if not event_text:
+                        from_recv.append(len(events))
+                    events.append(quote)
+                break
+            except csv.Error as exc:
+                bad_rows.append(bad_row(name, reader.line_num, f"unparseable CSV row ({exc})", ""))
+    return SourceResult(name, events, bad_rows, 0, from_recv)
+
+
+def read_trades_csv(path: Path, *, venue: str = "") -> SourceResult:
+    """Read a normalized trades CSV(.gz) into :class:`~livegate.domain.market.Trade` values.
+
+    ``ts_event_ms`` is Binance ``E`` (ms); when empty it falls back to ``ts_trade_ms``
+    (``T``, also exchange time) and then to ``ts_recv_ns // 1_000_000`` (listed in
+    ``time_from_recv``). ``aggressor_side`` must be ``buy`` or ``sell``.
+
+    Parameters
+    ----------
+    path:
+        A ``.csv`` or ``.csv.gz`` file.
+    venue:
+        Copied into every trade's ``venue``.
+
+    Returns
+    -------
+    SourceResult
+        Valid trades in file order, and one bad row per malformed or unusable row.
+
+    Raises
+    ------
+    DataError
+        The file is missing, unreadable, a corrupt gzip, or its header lacks a column.
+    """
+    name = str(path)
+    require_suffix(path, CSV_SUFFIXES)
+    events: list[Quote | Trade] = []
+    bad_rows: list[BadRow] = []
+    from_recv: list[int] = []
+    dec = DecimalCache()
+    with open_text(path) as text:
+        reader = csv.reader(text)
+        index, width = _header(reader, path, TRADE_COLUMNS)
+        i_recv, i_event, i_sym, i_id = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"], index["trade_id"]
+        i_px, i_sz, i_side = index["price"], index["size"], index["aggressor_side"]
+        i_trade_ms = index.get("ts_trade_ms")
+        while True:  # the for loop resumes after a row the csv module cannot split
+            try:
+                for fields in reader:
+                    line_no = reader.line_num
+                    if len(fields) != width:
+                        reason = f"expected {width} columns, got {len(fields)}"
+                        bad_rows.append(bad_row(name, line_no, reason, ",".join(fields)))
+                        continue
+                    side = _SIDES.get(fields[i_side])
+                    if side is None:
+                        reason = f"unknown aggressor_side {fields[i_side]!r}"
+                        bad_rows.append(bad_row(name, line_no, reason, ",".join(fields)))
+                        continue
+                    try:
+                        recv_ns = int(fields[i_recv])
+                        event_text = fields[i_event]
+                        if not event_text and i_trade_ms is not None:
+                            event_text = fields[i_trade_ms]
+                        event_ms = int(event_text) if event_text else recv_ns // 1_000_000
+                        price = dec[fields[i_px]]
+                        size = dec[fields[i_sz]]
+                    except _PARSE_ERRORS as exc:
+                        bad_rows.append(bad_row(name, line_no, f"unparseable number ({exc})", ",".join(fields)))
+                        continue
+                    symbol, trade_id = fields[i_sym], fields[i_id]
+                    problem = trade_rejection(price, size) if symbol and trade_id else "empty symbol or trade_id"
+                    if problem is not None:
+                        bad_rows.append(bad_row(name, line_no, problem, ",".join(fields)))
+                        continue
+                    if not event_text:
+                        from_recv.append(len(events))
+                    events.append(Trade(symbol, price, size, side, trade_id, event_ms, recv_ns, venue))
+                break
+            except csv.Error as exc:
+                bad_rows.append(bad_row(name, reader.line_num, f"unparseable CSV row ({exc})", ""))
+    return SourceResult(name, events, bad_rows, 0, from_recv)

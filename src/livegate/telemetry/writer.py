@@ -1,0 +1,171 @@
+"""Buffered writer of ``telemetry.jsonl`` (DESIGN.md §4); telemetry is not the book of record."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import TextIO
+
+from livegate.telemetry.schema import (
+    RESERVED_FIELDS,
+    TELEMETRY_SCHEMA_VERSION,
+    SchemaSummary,
+    load_schema,
+    summarize_schema,
+)
+
+#: Lines written between flushes to the OS by default.
+DEFAULT_FLUSH_EVERY_LINES = 256
+
+
+class TelemetryWriter:
+    """Write one JSON object per line: ``schema_version``, ``t``, ``kind``, ``ts_ms``, then the fields.
+
+    ``t`` starts at 1 and grows by one per line. Lines are buffered and handed to the OS
+    every ``flush_every_lines`` lines and on :meth:`flush` / :meth:`close`.
+
+    Parameters
+    ----------
+    path:
+        File to create (truncated if it exists, unless ``append``).
+    flush_every_lines:
+        Lines between flushes, >= 1.
+    append:
+        Keep an existing file and continue its ``t`` sequence (for a resumed run).
+
+    Raises
+    ------
+    ValueError
+        If ``flush_every_lines`` < 1.
+    OSError
+        If the file cannot be opened.
+    """
+
+    __slots__ = ("_file", "_flush_every", "_path", "_pending", "_summary", "_t")
+
+    def __init__(self, path: Path, *, flush_every_lines: int = DEFAULT_FLUSH_EVERY_LINES, append: bool = False) -> None:
+        if flush_every_lines < 1:
+            raise ValueError(f"flush_every_lines must be >= 1, got {flush_every_lines}")
+        self._path = path
+        self._flush_every = flush_every_lines
+        self._summary: SchemaSummary = summarize_schema(load_schema())
+        self._t = _last_t(path) if append and path.exists() else 0
+        self._pending = 0
+        self._file: TextIO | None = path.open("a" if append else "w", encoding="utf-8", newline="\n")
+
+    @property
+    def path(self) -> Path:
+        """Return the telemetry file path."""
+        return self._path
+
+    @property
+    def last_t(self) -> int:
+        """Return the ``t`` of the last line written, 0 before the first."""
+        return self._t
+
+    def emit(self, kind: str, ts_ms: int, /, **fields: object) -> None:
+        """Write one telemetry line.
+
+        Parameters
+        ----------
+        kind:
+            A kind the shipped schema knows (e.g. ``fill``, ``heartbeat``).
+        ts_ms:
+            Clock time, ms since the epoch.
+        **fields:
+            Line content. ``Decimal`` becomes ``float``; enums become their values; nested
+            lists and dicts are allowed. Do not pass ``schema_version``, ``t``, ``kind`` or
+            ``ts_ms``: an anomaly's own kind goes in ``anomaly_kind``.
+
+        Raises
+        ------
+        ValueError
+            If the kind is unknown, a field the schema requires for it is missing, a field is
+            reserved, a number is NaN or infinite, or the writer is closed.
+        TypeError
+            If ``ts_ms`` is not an int or a field value is not JSON-ready.
+        OSError
+            If the file cannot be written.
+        """
+        if self._file is None:
+            raise ValueError(f"telemetry writer for {self._path} is closed")
+        if kind not in self._summary.kinds:
+            raise ValueError(f"unknown telemetry kind {kind!r}; known: {sorted(self._summary.kinds)}")
+        if not isinstance(ts_ms, int) or isinstance(ts_ms, bool):
+            raise TypeError(f"ts_ms must be an int of ms since the epoch, got {type(ts_ms).__name__}")
+        reserved = RESERVED_FIELDS.intersection(fields)
+        if reserved:
+            hint = "; put an anomaly's own kind in anomaly_kind" if "kind" in reserved else ""
+            raise ValueError(f"telemetry fields {sorted(reserved)} are reserved (set by the writer){hint}")
+        missing = [name for name in self._summary.required.get(kind, ()) if name not in fields]
+        if missing:
+            raise ValueError(f"telemetry {kind} line lacks required fields {missing}")
+        line: dict[str, object] = {
+            "schema_version": TELEMETRY_SCHEMA_VERSION,
+            "t": self._t + 1,
+            "kind": kind,
+            "ts_ms": ts_ms,
+        }
+        for name, value in fields.items():
+            line[name] = _jsonable(value, name)
+        self._file.write(json.dumps(line, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n")
+        self._t += 1
+        self._pending += 1
+        if self._pending >= self._flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand buffered lines to the OS (no fsync: telemetry is not the book of record)."""
+        if self._file is not None:
+            self._file.flush()
+        self._pending = 0
+
+    def close(self) -> None:
+        """Flush and close; closing twice is harmless."""
+        if self._file is not None:
+            self._file.flush()
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> TelemetryWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _jsonable(value: object, where: str) -> object:
+    """Return ``value`` with Decimals as floats, after checking every number is finite."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, Decimal | float):
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"telemetry field {where} is not finite ({value})")
+        return number
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item, f"{where}.{key}") for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item, f"{where}[{index}]") for index, item in enumerate(value)]
+    raise TypeError(f"telemetry field {where} has type {type(value).__name__}, which JSON cannot carry")
+
+
+def _last_t(path: Path) -> int:
+    """Return the largest ``t`` in an existing telemetry file (0 when none is readable)."""
+    last = 0
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for text in handle:
+            try:
+                record = json.loads(text)
+            except ValueError:
+                continue
+            t = record.get("t") if isinstance(record, dict) else None
+            if isinstance(t, int) and not isinstance(t, bool):
+                last = max(last, t)
+    return last
