@@ -127,6 +127,8 @@ class ExecutionEngine:
             with self._ledger.transaction():
                 self._ledger.append(ev.INTENT, intent.ts_ms, {"client_order_id": cid, **intent.to_record()})
                 self._ledger.append(ev.DECISION, intent.ts_ms, _decision_record(decision, venue))
+                if isinstance(decision, Approved):
+                    self._ledger.append(ev.SUBMIT_REQUESTED, intent.ts_ms, {"client_order_id": cid, "venue": venue})
         except LedgerError as exc:
             self._anomaly("ledger_write_failed", str(exc))
             decision = Denied(intent, cid, DenialCode.GATE_ERROR, f"ledger write failed: {exc}")
@@ -146,11 +148,14 @@ class ExecutionEngine:
         if isinstance(decision, Denied):
             self.stats.denied[decision.code.value] += 1
             return decision
-        self.accept(decision)
+        self.accept(decision, recorded=True)
         return decision
 
-    def accept(self, decision: Approved) -> Order:
+    def accept(self, decision: Approved, *, recorded: bool = False) -> Order:
         """Turn an approved decision into a tracked order queued for dispatch.
+
+        Unless ``recorded`` (the caller already committed ``submit_requested`` with the
+        decision), ``submit_requested`` is committed here, before any venue call.
 
         Raises
         ------
@@ -161,6 +166,12 @@ class ExecutionEngine:
             raise InvariantViolation("the execution engine accepts only approved decisions")
         if decision.venue not in self._venues:
             raise InvariantViolation(f"approved order routed to unknown venue {decision.venue!r}")
+        if not recorded:
+            self._ledger.append(
+                ev.SUBMIT_REQUESTED,
+                self._clock.now_ms(),
+                {"client_order_id": decision.client_order_id, "venue": decision.venue},
+            )
         order = Order(decision.client_order_id, decision.intent, decision.venue)
         self._portfolio.add_order(order)
         self._pending_submits.append(order)
@@ -204,20 +215,26 @@ class ExecutionEngine:
                 await self._cancel(order)
 
     async def _submit(self, order: Order) -> None:
+        """Call the venue; ``submit_requested`` is already durable (see :meth:`accept`).
+
+        For in-process simulated venues the answer and the fills it pushes are committed
+        in one ledger transaction; real venues' answers are appended one by one.
+        """
         now = self._clock.now_ms()
-        try:
-            self._ledger.append(
-                ev.SUBMIT_REQUESTED, now, {"client_order_id": order.client_order_id, "venue": order.venue}
-            )
-        except LedgerError as exc:
-            self._anomaly("ledger_write_failed", str(exc))
-            order.transition(OrderStatus.REJECTED, now, "ledger write failed before submit")
-            self._portfolio.refresh(order)
-            return
         order.transition(OrderStatus.SUBMITTED, now)
         self.stats.orders_submitted += 1
         self.stats.orders_by_venue[order.venue] += 1
         venue = self._venues[order.venue]
+        if venue.capabilities.simulated:
+            try:
+                with self._ledger.transaction():
+                    await self._call_submit(venue, order, now)
+            except LedgerError as exc:
+                self._anomaly("ledger_write_failed", str(exc))
+            return
+        await self._call_submit(venue, order, now)
+
+    async def _call_submit(self, venue: VenueAdapter, order: Order, now: int) -> None:
         try:
             report = await venue.submit(order)
         except Rejected as exc:
