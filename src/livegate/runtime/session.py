@@ -184,27 +184,35 @@ async def run_replay_session(
         telemetry.emit("bad_row", clock.now_ms(), file=bad.file, line=bad.line, reason=bad.reason)
 
     started = monotonic_secs()
-    await _replay_loop(
-        data.events,
-        strategy,
-        ctx,
-        engine,
-        venue,
-        quote_cache,
-        clock,
-        telemetry,
-        portfolio,
-        metrics,
-        heartbeat_ms=cfg.telemetry.heartbeat_interval_ms,
-        realtime=options.realtime,
-        progress=progress,
-    )
-    strategy.on_stop(ctx)
+    end_reason = "end of data"
+    try:
+        strategy.on_start(ctx)
+        await engine.dispatch()
+        await _replay_loop(
+            data.events,
+            strategy,
+            ctx,
+            engine,
+            venue,
+            quote_cache,
+            clock,
+            telemetry,
+            portfolio,
+            metrics,
+            heartbeat_ms=cfg.telemetry.heartbeat_interval_ms,
+            realtime=options.realtime,
+            progress=progress,
+        )
+        strategy.on_stop(ctx)
+    except Exception as exc:
+        end_reason = f"strategy error: {exc!r}"
+        log.exception("strategy raised; ending the session")
+        on_anomaly("strategy_error", repr(exc))
     if engine.has_pending:
         await engine.dispatch()
     wall_secs = monotonic_secs() - started
     metrics.observe_equity(portfolio.equity_pnl(quote_cache.mid))
-    ledger.append(ev.SESSION_ENDED, clock.now_ms(), {"reason": "end of data"})
+    ledger.append(ev.SESSION_ENDED, clock.now_ms(), {"reason": end_reason})
     summary = build_summary(
         mode=mode.mode.value,
         data=data,
@@ -231,7 +239,7 @@ async def run_replay_session(
     ledger.close()
     write_json(run_dir / "summary.json", summary)
     write_report(run_dir / "report.html", summary)
-    exit_code = 3 if anomalies else 0
+    exit_code = 1 if end_reason.startswith("strategy error") else (3 if anomalies else 0)
     return SessionResult(run_dir=run_dir, summary=summary, exit_code=exit_code, anomalies=anomalies)
 
 
