@@ -16,7 +16,7 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SRC = ROOT / "src" / "livegate"
 
 ENV_RE = re.compile(r"\bLIVEGATE_[A-Z0-9_]*[A-Z0-9]\b")
-CMD_RE = re.compile(r"(?<![\w/.-])livegate((?:[ \t]+[a-z][a-z-]*)+)")
+CMD_RE = re.compile(r"(?m)(?:^[ \t]*|&&[ \t]*|\$[ \t]+)livegate((?:[ \t]+[a-z][a-z-]*)+)")
 PATH_RE = re.compile(r"`((?:src|tests|benchmarks|scripts|docs|\.ci)/[^`\s]*)`")
 ENDPOINT_RE = re.compile(r"`(GET|POST|PUT|DELETE) (/[^`\s]*)`")
 WILDCARD_ENV = {"LIVEGATE_"}
