@@ -45,7 +45,8 @@ def main() -> int:
                 continue
             if not target.exists():
                 problems.append(f"{doc.name}: path {rel} does not exist")
-        for method, route in ENDPOINT_RE.findall(text):
+        # endpoints of livegate's own HTTP API; venue REST endpoints in venue docs are not ours
+        for method, route in ENDPOINT_RE.findall(text) if doc.name in ("README.md", "api.md") else []:
             if route not in source_text:
                 problems.append(f"{doc.name}: endpoint {method} {route} not found in src/")
     for words in sorted(commands):

@@ -27,7 +27,14 @@ def test_run_when_quotes_hold_nan_zero_negative_crossed_rows_then_each_counted(
     mixed = rows[:1000] + [r + "\n" for r in BAD_ROWS] + rows[1000:]
     target = tmp_path / "quotes_with_bad_rows.csv"
     target.write_text(header + "".join(mixed))
-    trades = shared_data / "crypto/normalized/binance_usdm_btcusdt_20240808_trades.csv.gz"
+    # trades cut at the last quote's exchange time, so the feed never goes quiet while trading
+    last_quote_ms = int(rows[-1].split(",")[1])
+    with gzip.open(shared_data / "crypto/normalized/binance_usdm_btcusdt_20240808_trades.csv.gz", "rt") as fh:
+        trade_lines = fh.readlines()
+    trades = tmp_path / "trades.csv"
+    trades.write_text(
+        trade_lines[0] + "".join(line for line in trade_lines[1:] if int(line.split(",")[1]) <= last_quote_ms)
+    )
     out = tmp_path / "run"
     proc = livegate(
         ["run", "--no-progress", "--quotes", str(target), "--trades", str(trades), "--out", str(out)], tmp_path

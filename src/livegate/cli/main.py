@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from livegate.cli import ledger_cmd, run_cmd, telemetry_cmd
+from livegate.cli import (
+    arm_cmd,
+    flatten_cmd,
+    kill_cmd,
+    ledger_cmd,
+    preflight_cmd,
+    reconcile_cmd,
+    run_cmd,
+    telemetry_cmd,
+    venues_cmd,
+)
 
 app = typer.Typer(
     name="livegate",
@@ -14,8 +24,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 run_cmd.register(app)
+kill_cmd.register(app)
 telemetry_cmd.register(app)
 app.add_typer(ledger_cmd.app, name="ledger")
+preflight_cmd.register(app)
+app.add_typer(arm_cmd.app, name="arm")
+reconcile_cmd.register(app)
+flatten_cmd.register(app)
+venues_cmd.register(app)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""``livegate run``: a session on replayed data (paper or shadow)."""
+"""``livegate run``: a session on replayed data (paper, shadow) or on a venue stream (any mode, gated)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from livegate.domain.errors import ConfigError, DataError, LedgerError
-from livegate.runtime.session import RunOptions, run
+from livegate.reconcile.reconciler import ReconcileIncomplete
+from livegate.runtime.live_session import LiveOptions
+from livegate.runtime.restart import resume_run
+from livegate.runtime.session import ProgressCallback, RunOptions, SessionResult
+from livegate.runtime.start import GateRefused, start
 
 _SUMMARY_ROWS = (
     "mode",
@@ -43,7 +48,10 @@ def register(app: typer.Typer) -> None:
 
 
 def run_command(
-    mode: Annotated[str | None, typer.Option(help="shadow|paper (default: paper on replayed data)")] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(help="shadow|paper|testnet|canary|live (default: shadow with a real venue, else paper)"),
+    ] = None,
     quotes: Annotated[Path | None, typer.Option(help="Normalized quotes CSV(.gz)")] = None,
     trades: Annotated[Path | None, typer.Option(help="Normalized trades CSV(.gz)")] = None,
     capture: Annotated[Path | None, typer.Option(help="Raw Binance combined-stream capture (.jsonl.gz)")] = None,
@@ -53,8 +61,23 @@ def run_command(
     out: Annotated[Path | None, typer.Option(help="Run directory (default ./runs/<UTC time>-<mode>)")] = None,
     realtime: Annotated[float | None, typer.Option(help="Pace the replay at SPEED x real time (e.g. 1.0)")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Do not draw the progress bar")] = False,
+    enable_live: Annotated[
+        bool, typer.Option("--enable-live", help="Arming key for testnet/canary/live (one of several)")
+    ] = False,
+    fallback_shadow: Annotated[
+        bool, typer.Option("--fallback-shadow", help="Run shadow instead of refusing when the live gate refuses")
+    ] = False,
+    ignore_market_hours: Annotated[
+        bool, typer.Option("--ignore-market-hours", help="Trade even while the venue calendar says closed")
+    ] = False,
+    venue: Annotated[str | None, typer.Option(help="Real venue <adapter>:<venue>, e.g. fake:demo")] = None,
+    symbol: Annotated[list[str] | None, typer.Option("--symbol", help="Symbol to trade (repeatable)")] = None,
+    max_events: Annotated[int | None, typer.Option(help="Stop a venue-stream session after N events")] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue the crashed run in RUN_DIR (its config and data; docs/recovery.md)")
+    ] = None,
 ) -> None:
-    """Run a strategy on recorded market data through the gated order path."""
+    """Run a strategy on recorded data or a venue stream through the gated order path."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     console = Console(stderr=True)
     options = RunOptions(
@@ -68,9 +91,17 @@ def run_command(
         out=out,
         realtime=realtime,
     )
+    live = LiveOptions(
+        enable_live=enable_live,
+        fallback_shadow=fallback_shadow,
+        ignore_market_hours=ignore_market_hours,
+        venue=venue,
+        symbols=tuple(symbol or ()),
+        max_events=max_events,
+    )
     try:
         if no_progress or not console.is_terminal:
-            result = run(options, os.environ)
+            result = _start_or_resume(resume, options, live, None)
         else:
             with Progress(
                 TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -80,15 +111,31 @@ def run_command(
                 def progress(done: int, total: int) -> None:
                     bar.update(task, completed=done, total=total)
 
-                result = run(options, os.environ, progress)
-    except (ConfigError, DataError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+                result = _start_or_resume(resume, options, live, progress)
+    except GateRefused as exc:
+        console.print("[red]refused to start:[/red] the live gate line above names every missing key (exit 2)")
+        raise typer.Exit(2) from exc
+    except (ConfigError, DataError, ReconcileIncomplete) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     except LedgerError as exc:
         console.print(f"[red]ledger error:[/red] {exc}")
         raise typer.Exit(1) from exc
     _print_summary(result.summary, result.run_dir)
     raise typer.Exit(result.exit_code)
+
+
+def _start_or_resume(
+    resume: Path | None, options: RunOptions, live: LiveOptions, progress: ProgressCallback | None
+) -> SessionResult:
+    """Start a new run, or continue ``resume`` (which takes its config and data from the run directory)."""
+    if resume is None:
+        return start(options, live, os.environ, progress)
+    given = [name for name in ("mode", "quotes", "trades", "capture", "strategy", "profile", "seed", "out")]
+    given = [name for name in given if getattr(options, name) is not None]
+    if given:
+        raise ConfigError(f"--resume takes config and data from the run directory; drop --{', --'.join(given)}")
+    return resume_run(resume, os.environ, realtime=options.realtime, progress=progress)
 
 
 def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:

@@ -11,6 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from livegate.config.live_models import CanaryConfig, LiveConfig
+from livegate.config.reconcile_models import ReconcileConfig
+from livegate.config.risk_models import KillConfig, RiskConfig, TripwireConfig
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
@@ -79,6 +83,12 @@ class LivegateConfig(_Section):
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig)
+    tripwires: TripwireConfig = Field(default_factory=TripwireConfig)
+    kill: KillConfig = Field(default_factory=KillConfig)
+    live: LiveConfig = Field(default_factory=LiveConfig)
+    canary: CanaryConfig = Field(default_factory=CanaryConfig)
+    reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     instruments: dict[str, InstrumentConfig] = Field(default_factory=dict)
 
     @field_validator("instruments")

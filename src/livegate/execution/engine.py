@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from livegate.domain.clock import Clock
 from livegate.domain.decisions import Approved, Denied
 from livegate.domain.enums import DenialCode, OrderStatus
-from livegate.domain.errors import Ambiguous, Fatal, InvalidTransition, InvariantViolation, LedgerError, Rejected
+from livegate.domain.errors import (
+    Ambiguous,
+    Fatal,
+    InvalidTransition,
+    InvariantViolation,
+    LedgerError,
+    Rejected,
+    Retryable,
+    VenueError,
+)
 from livegate.domain.ids import client_order_id
 from livegate.domain.orders import Fill, Order, OrderIntent, OrderReport
 from livegate.ledger import events as ev
@@ -27,6 +36,12 @@ from livegate.venues.base import Report, VenueAdapter
 
 Router = Callable[[OrderIntent], str]
 AnomalyHandler = Callable[[str, str], None]
+CrashPoint = Callable[[str], None]
+"""Test-only hook called at the crash points of the recovery harness (issue 6); see :meth:`ExecutionEngine.__init__`."""
+
+
+def _no_crash(point: str) -> None:
+    """Do nothing: the default crash point hook of production runs."""
 
 
 @dataclass(slots=True)
@@ -63,6 +78,13 @@ class ExecutionEngine:
         Inputs of the deterministic client order ids (DESIGN.md §3.6).
     first_seq:
         First intent sequence number (non-zero when resuming a session).
+    crash_point:
+        Test-only hook called with a point name where a SIGKILL is most dangerous:
+        ``before_submit`` (submit_requested durable, venue not called), ``after_submit``
+        (venue answered, answer not yet applied), ``between_fills`` (a later fill of a
+        partly filled order arrived, not yet recorded), ``after_cancel`` and
+        ``cancel_all`` (venue cancelled, not yet recorded). Built once by the composition
+        root from ``LIVEGATE_CRASH_AT``; None in production.
     """
 
     def __init__(
@@ -78,6 +100,7 @@ class ExecutionEngine:
         session_id: str,
         strategy_name: str,
         first_seq: int = 0,
+        crash_point: CrashPoint | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._ledger = ledger
@@ -93,6 +116,8 @@ class ExecutionEngine:
         self._pending_cancels: list[Order] = []
         self._new_fills: list[Fill] = []
         self._anomaly_handlers: list[AnomalyHandler] = []
+        self._crash = crash_point or _no_crash
+        self._cancel_point = "after_cancel"
         self.ambiguous_orders: dict[str, Order] = {}
         self.stats = EngineStats()
         for venue in self._venues.values():
@@ -235,11 +260,14 @@ class ExecutionEngine:
         await self._call_submit(venue, order, now)
 
     async def _call_submit(self, venue: VenueAdapter, order: Order, now: int) -> None:
+        self._crash("before_submit")
         try:
             report = await venue.submit(order)
         except Rejected as exc:
             report = OrderReport(order.client_order_id, OrderStatus.REJECTED, now, code=exc.code, reason=exc.message)
-        except Ambiguous as exc:
+        except (Ambiguous, Retryable) as exc:
+            # A rate-limited submit is treated like an ambiguous one: it stays in flight and
+            # is resolved by lookup-by-client-order-id before a single resend (DESIGN.md §3.6).
             self.stats.ambiguous += 1
             self.ambiguous_orders[order.client_order_id] = order
             self._anomaly("ambiguous_submit", f"{order.client_order_id}: {exc.message}")
@@ -248,7 +276,80 @@ class ExecutionEngine:
             self._anomaly("venue_fatal", f"{order.venue}: {exc.message}")
             self.ambiguous_orders[order.client_order_id] = order
             return
+        self._crash("after_submit")
         self.on_report(report)
+
+    async def cancel_all(self, reason: str, symbol: str | None = None) -> int:
+        """Cancel every working order (of ``symbol`` when given) one by one; return how many were sent.
+
+        Each cancel is requested (``cancel_requested`` in the ledger) before any venue call.
+        Orders not yet dispatched (``new``) are left to :meth:`dispatch`.
+        """
+        for order in self._portfolio.working_orders(symbol):
+            if order.status is not OrderStatus.NEW:
+                self.request_cancel(order.client_order_id, reason)
+        cancels, self._pending_cancels = self._pending_cancels, []
+        self._cancel_point = "cancel_all"
+        try:
+            for order in cancels:
+                await self._cancel(order)
+        finally:
+            self._cancel_point = "after_cancel"
+        return len(cancels)
+
+    async def halt_all_venues(self, reason: str) -> int:
+        """Cancel everything for a HALT and return how many cancels were sent.
+
+        Drop undispatched submits, cancel every working order, then ask every venue's
+        native cancel-all for orders it still holds. Dropped submits become ``rejected``
+        with reason ``reason`` (recorded in the ledger); confirm the result with
+        :meth:`venue_open_order_count`.
+        """
+        now = self._clock.now_ms()
+        dropped, self._pending_submits = self._pending_submits, []
+        for order in dropped:
+            order.transition(OrderStatus.REJECTED, now, reason)
+            self._portfolio.refresh(order)
+            record = {
+                "client_order_id": order.client_order_id,
+                "status": OrderStatus.REJECTED.value,
+                "venue_order_id": "",
+                "code": "HALTED",
+                "reason": reason,
+                "filled_quantity": "0",
+            }
+            try:
+                self._ledger.append(ev.ORDER_REPORT, now, record)
+            except LedgerError as exc:
+                self._anomaly("ledger_write_failed", str(exc))
+        try:
+            # one commit for every cancel request and every venue answer: a halt must not wait
+            # on one fsync per order (recovery reconciles answers lost to a crash, DESIGN.md §3.8)
+            with self._ledger.transaction():
+                sent = await self.cancel_all(reason)
+        except LedgerError as exc:
+            self._anomaly("ledger_write_failed", str(exc))
+            sent = 0
+        for name, venue in self._venues.items():
+            try:
+                if not await venue.open_orders():
+                    continue
+                reports = await venue.cancel_all()
+            except VenueError as exc:
+                self._anomaly("cancel_failed", f"{name}: cancel_all: {exc.message}")
+                continue
+            for report in reports:
+                if self._portfolio.order(report.client_order_id) is not None:
+                    self.on_report(report)
+            sent += len(reports)
+        return sent
+
+    async def venue_open_order_count(self) -> int:
+        """Return how many open orders the venues report, summed over every venue."""
+        total = 0
+        for venue in self._venues.values():
+            total += len(await venue.open_orders())
+        return total
 
     async def _cancel(self, order: Order) -> None:
         if order.status.is_terminal:
@@ -276,9 +377,10 @@ class ExecutionEngine:
                 },
             )
             return
-        except (Ambiguous, Fatal) as exc:
+        except (Ambiguous, Fatal, Retryable) as exc:
             self._anomaly("cancel_failed", f"{order.client_order_id}: {exc.message}")
             return
+        self._crash(self._cancel_point)
         self.on_report(report)
 
     async def resolve_ambiguous(self) -> None:
@@ -291,7 +393,7 @@ class ExecutionEngine:
             venue = self._venues[order.venue]
             try:
                 snapshot = await venue.fetch_order(cid, order.symbol)
-            except (Ambiguous, Fatal, Rejected) as exc:
+            except (Ambiguous, Fatal, Rejected, Retryable) as exc:
                 self._anomaly("lookup_failed", f"{cid}: {exc.message}")
                 continue
             del self.ambiguous_orders[cid]
@@ -302,7 +404,7 @@ class ExecutionEngine:
                     report = await venue.submit(order)
                 except Rejected as exc:
                     report = OrderReport(cid, OrderStatus.REJECTED, now, code=exc.code, reason=exc.message)
-                except (Ambiguous, Fatal) as exc:
+                except (Ambiguous, Fatal, Retryable) as exc:
                     self.ambiguous_orders[cid] = order
                     self._anomaly("ambiguous_resend", f"{cid}: {exc.message}")
                     continue
@@ -327,6 +429,9 @@ class ExecutionEngine:
             self._on_order_report(report)
 
     def _on_fill(self, fill: Fill) -> None:
+        known = self._portfolio.order(fill.client_order_id)
+        if known is not None and known.filled_quantity > 0:
+            self._crash("between_fills")
         try:
             self._ledger.append(ev.FILL, fill.ts_ms, fill.to_record())
         except LedgerError as exc:
@@ -377,8 +482,8 @@ class ExecutionEngine:
             return  # fills drive filled states; a late echo changes nothing
         if status is OrderStatus.ACCEPTED and order.status is not OrderStatus.SUBMITTED:
             return
-        if order.status.is_terminal:
-            return
+        if order.status.is_terminal or status is order.status:
+            return  # nothing new (e.g. a cancel still pending at the venue)
         try:
             order.transition(status, report.ts_ms, report.reason)
         except InvalidTransition as exc:

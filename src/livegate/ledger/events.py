@@ -41,6 +41,10 @@ TRADING_STATE_CHANGED: Final = "trading_state_changed"
 ANOMALY: Final = "anomaly"
 #: A run ended. Payload: reason.
 SESSION_ENDED: Final = "session_ended"
+#: A crashed run continued (``livegate run --resume``). Payload: session_id, resume_index, next_seq, last_seq.
+SESSION_RESUMED: Final = "session_resumed"
+#: A reconciliation finished. Payload: trigger, venue, clean, drift, beyond_tolerance, resolved, balance_baseline.
+RECONCILED: Final = "reconciled"
 
 #: Every kind the runtime writes; exports understand these.
 KNOWN_KINDS: Final = frozenset(
@@ -55,6 +59,8 @@ KNOWN_KINDS: Final = frozenset(
         TRADING_STATE_CHANGED,
         ANOMALY,
         SESSION_ENDED,
+        SESSION_RESUMED,
+        RECONCILED,
     }
 )
 

@@ -11,10 +11,15 @@ from livegate.domain.errors import ConfigError
 
 @dataclass(frozen=True, slots=True)
 class ModeResolution:
-    """The mode and where it came from (``cli``, ``env``, ``profile`` or ``default``)."""
+    """The mode and where it came from (``cli``, ``env``, ``profile`` or ``default``).
+
+    ``note`` is the gate line's reason when the start decision adds one (e.g. a
+    ``--fallback-shadow`` run says why it is shadow); empty means the session's own.
+    """
 
     mode: Mode
     source: str
+    note: str = ""
 
 
 def resolve_mode(
@@ -42,5 +47,9 @@ def resolve_mode(
 
 
 def gate_line(mode: Mode, status: str, reason: str, source: str) -> str:
-    """Return the one gate log line: ``gate mode=<m> status=PASS|FAIL reason=<text> source=<src>``."""
-    return f"gate mode={mode.value} status={status} reason={reason} source={source}"
+    """Return the one gate log line: ``gate mode=<m> status=PASS|FAIL reason=<text> source=<src>``.
+
+    Line breaks in ``reason`` become spaces so the gate stays one line.
+    """
+    flat = " ".join(reason.split())
+    return f"gate mode={mode.value} status={status} reason={flat} source={source}"

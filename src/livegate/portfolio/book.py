@@ -86,6 +86,11 @@ class Portfolio:
             self._positions[symbol] = pos
         return pos
 
+    def position_quantity(self, symbol: str) -> Decimal:
+        """Return the signed quantity held in ``symbol`` (base units), 0 when never traded; read-only."""
+        pos = self._positions.get(symbol)
+        return _ZERO if pos is None else pos.quantity
+
     def positions(self) -> list[Position]:
         """Return every position ever touched, sorted by symbol."""
         return [self._positions[s] for s in sorted(self._positions)]

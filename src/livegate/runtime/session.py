@@ -9,7 +9,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,12 @@ from livegate.portfolio import Portfolio
 from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
 from livegate.runtime.artifacts import build_info, default_run_dir, livegate_version, write_json, write_report
-from livegate.runtime.compose import build_gates, build_venue
+from livegate.runtime.compose import build_venue
+from livegate.runtime.loop_parts import deliver_fills as _deliver_fills
+from livegate.runtime.loop_parts import emit_heartbeat as _heartbeat
+from livegate.runtime.recovery import SessionRecovery
+from livegate.runtime.resume import write_run_inputs
+from livegate.runtime.session_risk import SessionRisk, refuse_if_locked
 from livegate.runtime.summary import SessionMetrics, build_summary
 from livegate.strategy.api import Strategy
 from livegate.strategy.loader import load_strategy_class
@@ -56,6 +60,7 @@ class RunOptions:
     seed: int | None = None
     out: Path | None = None
     realtime: float | None = None
+    resume: bool = False
 
 
 @dataclass(slots=True)
@@ -103,6 +108,7 @@ async def run_replay_session(
         If the strategy or instruments cannot be resolved.
     """
     cfg = resolved.config
+    refuse_if_locked(env)
     if data is None:
         quotes, trades, capture = options.quotes, options.trades, options.capture
         if quotes is None and trades is None and capture is None:
@@ -123,15 +129,35 @@ async def run_replay_session(
     )
     write_json(run_dir / "build_info.json", build_info())
     (run_dir / "kill_events.jsonl").touch()
+    if not options.resume:
+        write_run_inputs(run_dir, _run_inputs(options))
 
     clock = ReplayClock(data.first_ts_ms)
     ledger = Ledger.open(run_dir / "ledger.sqlite", synchronous=cfg.ledger.synchronous)
-    telemetry = TelemetryWriter(run_dir / "telemetry.jsonl")
-    portfolio = Portfolio()
+    recovery = SessionRecovery(run_dir, resume=options.resume, env=env, ledger=ledger)
+    session_id = recovery.session_id(session_id)
+    start = recovery.start_index(data.events, clock)
+    telemetry = TelemetryWriter(run_dir / "telemetry.jsonl", append=options.resume)
+    portfolio = recovery.portfolio()
     quote_cache = QuoteCache()
-    venue = build_venue(mode.mode, cfg, instruments, clock)
+    recovery.warm_quotes(data.events, start, quote_cache)
+    venue = build_venue(mode.mode, cfg, instruments, clock, store=recovery.paper_store(mode.mode))
     risk_ctx = RiskContext(instruments=instruments, quotes=quote_cache, portfolio=portfolio, clock=clock)
-    pipeline = RiskPipeline(build_gates(cfg, mode.mode), risk_ctx)
+    risk = SessionRisk(
+        config=cfg,
+        env=env,
+        clock=clock,
+        advance=clock.advance_to,
+        quotes=quote_cache,
+        portfolio=portfolio,
+        instruments=instruments,
+        ledger=ledger,
+        telemetry=telemetry,
+        run_dir=run_dir,
+        session_id=session_id,
+        report_anomaly=lambda kind, detail: on_anomaly(kind, detail),
+    )
+    pipeline = RiskPipeline(recovery.with_gate(risk.gates(mode.mode)), risk_ctx)
     engine = ExecutionEngine(
         pipeline=pipeline,
         ledger=ledger,
@@ -142,7 +168,10 @@ async def run_replay_session(
         clock=clock,
         session_id=session_id,
         strategy_name=strategy_name,
+        first_seq=recovery.first_seq,
+        crash_point=recovery.crash_point,
     )
+    recovery.adopt(engine)
     metrics = SessionMetrics()
     anomalies: list[dict[str, str]] = []
 
@@ -151,6 +180,7 @@ async def run_replay_session(
         telemetry.emit("anomaly", clock.now_ms(), anomaly_kind=kind, detail=detail)
         if kind != "ledger_write_failed":
             ledger.append(ev.ANOMALY, clock.now_ms(), {"kind": kind, "detail": detail})
+        risk.on_anomaly(kind, detail)
 
     engine.add_anomaly_handler(on_anomaly)
     ctx = EngineContext(
@@ -161,20 +191,21 @@ async def run_replay_session(
         clock=clock,
         strategy_id=strategy_name,
     )
-    log.info(gate_line(mode.mode, "PASS", "replay", mode.source))
-    ledger.append(
-        ev.SESSION_STARTED,
-        clock.now_ms(),
-        {
-            "session_id": session_id,
-            "mode": mode.mode.value,
-            "seed": cfg.seed,
-            "config_hash": resolved.config_hash,
-            "inputs": list(data.inputs),
-            "strategy": cfg.strategy.spec,
-            "livegate_version": livegate_version(),
-        },
-    )
+    log.info(gate_line(mode.mode, "PASS", mode.note or "replay", mode.source))
+    if not recovery.record_start(ledger, clock.now_ms(), start):
+        ledger.append(
+            ev.SESSION_STARTED,
+            clock.now_ms(),
+            {
+                "session_id": session_id,
+                "mode": mode.mode.value,
+                "seed": cfg.seed,
+                "config_hash": resolved.config_hash,
+                "inputs": list(data.inputs),
+                "strategy": cfg.strategy.spec,
+                "livegate_version": livegate_version(),
+            },
+        )
     telemetry.emit(
         "session_started", clock.now_ms(), mode=mode.mode.value, session_id=session_id, inputs=list(data.inputs)
     )
@@ -182,6 +213,22 @@ async def run_replay_session(
         if i >= _BAD_ROW_TELEMETRY_LIMIT:
             break
         telemetry.emit("bad_row", clock.now_ms(), file=bad.file, line=bad.line, reason=bad.reason)
+    risk.start()
+    await recovery.startup(
+        config=cfg.reconcile,
+        mode=mode.mode,
+        venue=venue,
+        engine=engine,
+        portfolio=portfolio,
+        pipeline=pipeline,
+        ledger=ledger,
+        clock=clock,
+        instruments=instruments,
+        first_event_ms=data.first_ts_ms,
+        day_zone=cfg.risk.day_boundary_tz,
+        trip=lambda state, reason: risk.kill.trip(state, reason, "reconcile"),
+        on_anomaly=on_anomaly,
+    )
 
     started = monotonic_secs()
     end_reason = "end of data"
@@ -202,6 +249,9 @@ async def run_replay_session(
             heartbeat_ms=cfg.telemetry.heartbeat_interval_ms,
             realtime=options.realtime,
             progress=progress,
+            risk=risk,
+            start=start,
+            recovery=recovery,
         )
         strategy.on_stop(ctx)
     except Exception as exc:
@@ -210,6 +260,8 @@ async def run_replay_session(
         on_anomaly("strategy_error", repr(exc))
     if engine.has_pending:
         await engine.dispatch()
+    if risk.needs_service(engine):
+        await risk.service(engine)
     wall_secs = monotonic_secs() - started
     metrics.observe_equity(portfolio.equity_pnl(quote_cache.mid))
     ledger.append(ev.SESSION_ENDED, clock.now_ms(), {"reason": end_reason})
@@ -225,7 +277,7 @@ async def run_replay_session(
         session_id=session_id,
         seed=cfg.seed,
         strategy=cfg.strategy.spec,
-        anomalies=len(anomalies),
+        anomalies=len(anomalies) + recovery.prior_anomalies,
     )
     telemetry.emit(
         "session_ended",
@@ -235,11 +287,13 @@ async def run_replay_session(
         bad_rows=len(data.bad_rows),
         fills=engine.stats.fills,
     )
+    summary["trading_state"] = risk.summary()
     telemetry.close()
     ledger.close()
+    recovery.close()
     write_json(run_dir / "summary.json", summary)
     write_report(run_dir / "report.html", summary)
-    exit_code = 1 if end_reason.startswith("strategy error") else (3 if anomalies else 0)
+    exit_code = 1 if end_reason.startswith("strategy error") else (3 if anomalies or risk.not_clean else 0)
     return SessionResult(run_dir=run_dir, summary=summary, exit_code=exit_code, anomalies=anomalies)
 
 
@@ -258,6 +312,9 @@ async def _replay_loop(
     heartbeat_ms: int,
     realtime: float | None,
     progress: ProgressCallback | None,
+    risk: SessionRisk | None = None,
+    start: int = 0,
+    recovery: SessionRecovery | None = None,
 ) -> None:
     on_quote, on_trade = strategy.on_quote, strategy.on_trade
     venue_quote, venue_trade = venue.on_quote, venue.on_trade
@@ -266,11 +323,19 @@ async def _replay_loop(
     total = len(events)
     next_heartbeat = events[0].ts_event_ms + heartbeat_ms if events else 0
     progress_every = 5000
-    quotes = trades = 0
-    pace_start_ms = events[0].ts_event_ms if events else 0
+    quotes = sum(1 for e in events[:start] if type(e) is Quote)
+    trades = start - quotes
+    mark = recovery.cursor_mark() if recovery is not None else None
+    maintenance = recovery.maintenance if recovery is not None else None
+    next_maintenance = maintenance.next_due_ms if maintenance is not None else 2**62
+    pace_start_ms = events[start].ts_event_ms if start < total else 0
     pace_wall = monotonic_secs()
-    for index, event in enumerate(events):
+    for index, event in enumerate(events[start:], start):
         ts = event.ts_event_ms
+        if mark is not None:
+            mark(index)
+        if risk is not None:
+            risk.before_event(ts)
         advance(ts)
         if realtime:
             delay = (ts - pace_start_ms) / 1000 / realtime - (monotonic_secs() - pace_wall)
@@ -292,6 +357,11 @@ async def _replay_loop(
         while engine.has_pending:
             await engine.dispatch()
             _deliver_fills(strategy, ctx, engine)
+        if risk is not None and risk.needs_service(engine):
+            await risk.service(engine)
+        if ts >= next_maintenance and maintenance is not None:
+            await maintenance.run(ts)
+            next_maintenance = maintenance.next_due_ms
         if ts >= next_heartbeat:
             metrics.quotes, metrics.trades = quotes, trades
             _heartbeat(telemetry, ts, metrics, engine, portfolio, quote_cache)
@@ -303,32 +373,13 @@ async def _replay_loop(
         progress(total, total)
 
 
-def _deliver_fills(strategy: Strategy, ctx: EngineContext, engine: ExecutionEngine) -> None:
-    for fill in engine.take_new_fills():
-        strategy.on_fill(ctx, fill)
-
-
-def _heartbeat(
-    telemetry: TelemetryWriter,
-    ts: int,
-    metrics: SessionMetrics,
-    engine: ExecutionEngine,
-    portfolio: Portfolio,
-    quotes: QuoteCache,
-) -> None:
-    equity = portfolio.equity_pnl(quotes.mid)
-    metrics.observe_equity(equity)
-    telemetry.emit(
-        "heartbeat",
-        ts,
-        quotes_processed=metrics.quotes,
-        trades_processed=metrics.trades,
-        intents=engine.stats.intents,
-        fills=engine.stats.fills,
-        open_orders=portfolio.working_count(),
-        pnl_total_usd=equity if equity is not None else Decimal(0),
-        drawdown_usd=metrics.drawdown,
-    )
+def _run_inputs(options: RunOptions) -> dict[str, Any]:
+    """Return what ``livegate run --resume`` needs to load the same data again."""
+    return {
+        "quotes": None if options.quotes is None else str(options.quotes.resolve()),
+        "trades": None if options.trades is None else str(options.trades.resolve()),
+        "capture": None if options.capture is None else str(options.capture.resolve()),
+    }
 
 
 def run(options: RunOptions, env: Mapping[str, str], progress: ProgressCallback | None = None) -> SessionResult:

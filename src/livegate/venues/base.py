@@ -10,7 +10,7 @@ is its only caller. Every SDK error is translated once, inside the adapter, into
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -121,4 +121,36 @@ class SimulatedVenue(Protocol):
 
     def on_trade(self, trade: Trade) -> None:
         """Match resting orders against a public trade; push resulting reports to the sink."""
+        ...
+
+
+@runtime_checkable
+class MarketDataStream(Protocol):
+    """An adapter that streams public market data (best bid/ask and trades)."""
+
+    def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[Quote | Trade]:
+        """Yield quotes and trades of ``symbols`` in venue order until the stream ends or is closed.
+
+        Implement as ``async def ... yield``. Raises the adapter's translated errors
+        (:class:`~livegate.domain.errors.Retryable` on a dropped connection, etc.).
+        """
+        ...
+
+
+@runtime_checkable
+class VenueProbe(Protocol):
+    """Health probes used by ``livegate preflight``: reachability and the venue's clock."""
+
+    async def ping(self) -> float:
+        """Return the round-trip time of one cheap request, in seconds.
+
+        Raises
+        ------
+        Retryable, Ambiguous, Fatal
+            When the venue is unreachable or refuses the credentials.
+        """
+        ...
+
+    async def server_time_ms(self) -> int | None:
+        """Return the venue's clock in ms since the epoch, or None when it offers none."""
         ...

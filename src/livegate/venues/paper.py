@@ -30,6 +30,7 @@ from livegate.venues.paper_matching import (
     fee_for,
     is_marketable,
 )
+from livegate.venues.paper_store import PaperStore
 
 __all__ = ["PaperParams", "PaperRejectCode", "PaperVenue"]
 
@@ -116,17 +117,28 @@ class PaperVenue:
         Source of every timestamp (ms since the epoch).
     name:
         Venue name; prefixes venue order ids (``<name>-o<n>``) and fill ids (``<name>-f<n>``).
+    store:
+        Optional durable state (:class:`~livegate.venues.paper_store.PaperStore`). When
+        given, the venue starts from what the store holds (orders, positions, id counters)
+        and commits every change there before reporting it, so it outlives the engine.
 
     Notes
     -----
     Immediate fills are pushed to the bound sink before :meth:`submit` returns; fills of
     resting orders are pushed from :meth:`on_quote` and :meth:`on_trade`. Only
     :class:`~livegate.domain.orders.Fill` reports are pushed: the order status follows
-    from the fills, and submit/cancel answers are returned, not pushed.
+    from the fills, and submit/cancel answers are returned, not pushed. Like a real
+    exchange, the venue settles (and stores) a whole submit or market event before it
+    pushes that event's fills, so a crash of the client never leaves it half-matched.
     """
 
     def __init__(
-        self, instruments: Mapping[str, Instrument], params: PaperParams, clock: Clock, name: str = "paper"
+        self,
+        instruments: Mapping[str, Instrument],
+        params: PaperParams,
+        clock: Clock,
+        name: str = "paper",
+        store: PaperStore | None = None,
     ) -> None:
         self.name = name
         self.capabilities = VenueCapabilities(
@@ -149,6 +161,11 @@ class PaperVenue:
             seed=params.seed,
             execute=self._execute,
         )
+        self._store = store
+        self._outbox: list[Fill] = []
+        self._dirty_orders: dict[str, PaperOrder] = {}
+        if store is not None:
+            self._restore(store)
 
     # ----------------------------------------------------------------- lifecycle
     def bind(self, sink: ReportSink) -> None:
@@ -176,6 +193,8 @@ class PaperVenue:
         book.ask_used = _ZERO
         if self._matching and (book.buys or book.sells or book.markets):
             self._matcher.match_quote(book)
+            if self._outbox:
+                self._settle()
 
     def on_trade(self, trade: Trade) -> None:
         """Match resting limit orders of ``trade.symbol`` against a public trade print."""
@@ -183,6 +202,8 @@ class PaperVenue:
         if book is None or not self._matching or not (book.buys or book.sells):
             return
         self._matcher.match_trade(book, trade)
+        if self._outbox:
+            self._settle()
 
     # ----------------------------------------------------------------- orders
     async def submit(self, order: Order) -> OrderReport:
@@ -206,7 +227,12 @@ class PaperVenue:
         """
         if self._sink is None:
             raise InvariantViolation(f"venue {self.name}: bind() a report sink before submit()")
-        book = self._validate(order)
+        try:
+            book = self._validate(order)
+        except Rejected as exc:
+            if self._store is not None:
+                self._store.log_submit(order.client_order_id, self._clock.now_ms(), exc.code or "rejected")
+            raise
         intent = order.intent
         self._order_seq += 1
         record = PaperOrder(
@@ -236,6 +262,8 @@ class PaperVenue:
                 record.ts_ms = self._clock.now_ms()
             else:
                 book.add(record)
+        self._dirty_orders[record.client_order_id] = record
+        self._settle(submitted=(record.client_order_id, record.ts_ms))
         return self._report(record)
 
     async def cancel(self, client_order_id: str, symbol: str) -> OrderReport:
@@ -285,6 +313,39 @@ class PaperVenue:
             currency = self._instruments[symbol].quote_currency
             cash[currency] += position.realized_pnl - position.fees
         return [BalanceSnapshot(currency=c, total=v, free=v) for c, v in sorted(cash.items())]
+
+    async def recent_fills(self, since_ms: int | None = None) -> list[Fill]:
+        """Return the venue's own fills (at or after ``since_ms`` when given), oldest first.
+
+        With a store the answer comes from the stored fill history, so it includes fills
+        made before a restart of the engine; without one, an empty list.
+        """
+        if self._store is None:
+            return []
+        return [f for f in self._store.fills() if since_ms is None or f.ts_ms >= since_ms]
+
+    def adjust_position(self, symbol: str, quantity_delta: Decimal, reason: str) -> None:
+        """Move a position outside trading, as an exchange does on liquidation or auto-deleverage.
+
+        No fill is reported: livegate learns about it only by reconciling (the drift
+        injection of issue 6). ``quantity_delta`` is signed, in base units; the entry price
+        is kept.
+
+        Raises
+        ------
+        Rejected
+            ``UNKNOWN_SYMBOL`` when the venue does not list ``symbol``.
+        """
+        if symbol not in self._instruments:
+            raise Rejected(f"unknown symbol {symbol!r}", PaperRejectCode.UNKNOWN_SYMBOL)
+        position = self._positions.get(symbol)
+        if position is None:
+            position = self._positions[symbol] = Position(symbol)
+        position.quantity += quantity_delta
+        if self._store is not None:
+            self._store.save_position(
+                position, symbol=symbol, quantity_delta=quantity_delta, ts_ms=self._clock.now_ms(), reason=reason
+            )
 
     # ----------------------------------------------------------------- internals
     def _validate(self, order: Order) -> SymbolBook:
@@ -375,13 +436,49 @@ class PaperVenue:
         if position is None:
             position = self._positions[record.symbol] = Position(record.symbol)
         position.apply_fill(fill)
-        sink(fill)
+        self._dirty_orders[record.client_order_id] = record
+        self._outbox.append(fill)
 
     def _cancel(self, record: PaperOrder) -> OrderReport:
         self._books[record.symbol].remove(record)
         record.status = OrderStatus.CANCELLED
         record.ts_ms = self._clock.now_ms()
+        self._dirty_orders[record.client_order_id] = record
+        self._settle()
         return self._report(record)
+
+    def _settle(self, submitted: tuple[str, int] | None = None) -> None:
+        """Store changed orders, new fills and positions in one commit, then push the fills."""
+        fills, self._outbox = self._outbox, []
+        orders, self._dirty_orders = self._dirty_orders, {}
+        store = self._store
+        if store is not None:
+            first = self._fill_seq - len(fills) + 1
+            symbols = {f.symbol for f in fills}
+            store.save(
+                orders=orders.values(),
+                fills=[(first + i, f) for i, f in enumerate(fills)],
+                positions=[self._positions[s] for s in sorted(symbols)],
+                order_seq=self._order_seq,
+                fill_seq=self._fill_seq,
+                submitted=submitted,
+            )
+        sink = self._sink
+        if sink is not None:
+            for fill in fills:
+                sink(fill)
+
+    def _restore(self, store: PaperStore) -> None:
+        """Load orders, positions and id counters from ``store``; rest working orders again."""
+        state = store.load()
+        for record in state.orders:
+            self._orders[record.client_order_id] = record
+            book = self._books.get(record.symbol)
+            if book is not None and record.status.is_working:
+                book.add(record)
+        self._positions.update(state.positions)
+        self._order_seq = state.order_seq
+        self._fill_seq = state.fill_seq
 
     def _working(self, symbol: str | None) -> list[PaperOrder]:
         # dicts keep insertion order, which is arrival order.

@@ -1,0 +1,254 @@
+"""Benchmark the risk gates (issue 3).
+
+1. Per-intent latency of ``RiskPipeline.evaluate`` with every gate on (structural,
+   trading state, quote tripwire, market hours off (crypto), venue health, allowlist,
+   reduce-only, price band, duplicate, rate, daily count, open orders, positions, order /
+   symbol / gross notional, daily turnover, daily loss, drawdown), over real quotes of the
+   bundled Binance BTCUSDT sample, with a position and two working orders on the book.
+   Intents vary in side, size and price so that most pass every gate (the full chain runs).
+2. Time from a kill trigger to cancel-all dispatched to every venue (3 paper venues, 20
+   resting orders each): ``KillSwitch.trip`` + ``SessionRisk.service`` up to the last
+   venue call, and until the venues confirm no open orders remain.
+
+Run: ``python benchmarks/gates.py`` (targets: p99 <= 10 us per intent, kill -> cancel-all <= 5 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from livegate.config.instruments import resolve_instruments
+from livegate.config.models import LivegateConfig
+from livegate.domain.clock import ReplayClock
+from livegate.domain.enums import Liquidity, Mode, OrderStatus, OrderType, Side, TimeInForce, TradingState
+from livegate.domain.market import Quote
+from livegate.domain.orders import Fill, Order, OrderIntent
+from livegate.execution.engine import ExecutionEngine
+from livegate.ledger.store import Ledger
+from livegate.marketdata.quote_cache import QuoteCache
+from livegate.marketdata.replay import load_replay
+from livegate.portfolio import Portfolio
+from livegate.risk.gate import RiskContext
+from livegate.risk.pipeline import RiskPipeline
+from livegate.runtime.session import bundled_sample
+from livegate.runtime.session_risk import SessionRisk
+from livegate.telemetry.writer import TelemetryWriter
+from livegate.venues.paper import PaperParams, PaperVenue
+
+D = Decimal
+RISK = {
+    "max_order_notional_usd": 5000,
+    "max_symbol_notional_usd": 20000,
+    "max_gross_notional_usd": 30000,
+    "max_daily_turnover_usd": 10_000_000,
+    "max_orders_per_day": 10_000_000,
+    "max_open_orders": 100,
+    "max_positions": 5,
+    "allowlist": ["BTCUSDT"],
+    "price_band_bps": 50,
+    "duplicate_window_ms": 1,
+    "max_order_rate_per_sec": 1_000_000,
+    "daily_loss_limit_usd": 1_000_000,
+    "max_drawdown_usd": 1_000_000,
+}
+
+
+def bench_pipeline(n: int = 50_000) -> tuple[float, float, int]:
+    """Return p50 and p99 in microseconds and the number of approvals."""
+    config = LivegateConfig.model_validate({"risk": RISK, "tripwires": {"max_quote_age_ms": 10_000_000}})
+    quotes_path, _ = bundled_sample()
+    quotes = [e for e in load_replay(quotes=quotes_path, venue="binanceusdm").events if isinstance(e, Quote)][:n]
+    instruments = resolve_instruments(config, ["BTCUSDT"])
+    clock = ReplayClock(quotes[0].ts_event_ms)
+    cache = QuoteCache()
+    portfolio = Portfolio()
+    ctx = RiskContext(instruments=instruments, quotes=cache, portfolio=portfolio, clock=clock)
+    with tempfile.TemporaryDirectory() as tmp:
+        ledger = Ledger.open(Path(tmp) / "l.sqlite", synchronous="NORMAL")
+        telemetry = TelemetryWriter(Path(tmp) / "t.jsonl")
+        risk = SessionRisk(
+            config=config,
+            env={"LIVEGATE_STATE_DIR": str(Path(tmp) / "state")},
+            clock=clock,
+            advance=None,
+            quotes=cache,
+            portfolio=portfolio,
+            instruments=instruments,
+            ledger=ledger,
+            telemetry=telemetry,
+            run_dir=Path(tmp),
+            session_id="bench",
+            report_anomaly=lambda k, d: None,
+        )
+        pipeline = RiskPipeline(risk.gates(Mode.PAPER), ctx)
+        print(f"gates ({len(pipeline.gates)}): {', '.join(g.name for g in pipeline.gates)}")
+        cache.update(quotes[0])
+        _seed_book(portfolio, quotes[0])
+        samples: list[int] = []
+        approved = 0
+        perf = time.perf_counter_ns
+        for i, quote in enumerate(quotes):
+            clock.advance_to(quote.ts_event_ms)
+            cache.update(quote)
+            side = Side.BUY if i % 2 else Side.SELL
+            far = quote.ask_price if side is Side.BUY else quote.bid_price
+            market = i % 3 == 0
+            intent = OrderIntent(
+                "BTCUSDT",
+                side,
+                D(1 + i % 7) / 1000,
+                OrderType.MARKET if market else OrderType.LIMIT,
+                None if market else far,
+                TimeInForce.IOC,
+                False,
+                False,
+                "bench",
+                i,
+                quote.ts_event_ms,
+            )
+            t0 = perf()
+            decision = pipeline.evaluate(intent, "cid", "paper")
+            samples.append(perf() - t0)
+            approved += decision.approved
+        telemetry.close()
+        ledger.close()
+    samples.sort()
+    return samples[len(samples) // 2] / 1000, samples[int(len(samples) * 0.99)] / 1000, approved
+
+
+def _seed_book(portfolio: Portfolio, quote: Quote) -> None:
+    for k, (side, price) in enumerate(
+        [(Side.BUY, quote.bid_price), (Side.BUY, quote.bid_price - 50), (Side.SELL, quote.ask_price + 50)]
+    ):
+        order = Order(
+            f"seed{k}",
+            OrderIntent(
+                "BTCUSDT",
+                side,
+                D("0.010"),
+                OrderType.LIMIT,
+                price,
+                TimeInForce.GTC,
+                False,
+                False,
+                "bench",
+                k,
+                quote.ts_event_ms,
+            ),
+            "paper",
+        )
+        portfolio.add_order(order)
+        order.transition(OrderStatus.SUBMITTED, quote.ts_event_ms)
+        order.transition(OrderStatus.ACCEPTED, quote.ts_event_ms)
+        if k == 0:
+            portfolio.apply_fill(
+                Fill(
+                    order.client_order_id,
+                    "f0",
+                    "BTCUSDT",
+                    side,
+                    price,
+                    D("0.010"),
+                    D(0),
+                    Liquidity.MAKER,
+                    quote.ts_event_ms,
+                )
+            )
+
+
+def bench_kill(rounds: int = 30, venues_n: int = 3, orders_per_venue: int = 20) -> tuple[list[float], list[float]]:
+    """Return kill -> cancel-all dispatched and kill -> confirmed latencies in ms."""
+    quotes_path, _ = bundled_sample()
+    first = next(e for e in load_replay(quotes=quotes_path, venue="binanceusdm").events if isinstance(e, Quote))
+    results = [asyncio.run(_kill_round(first, venues_n, orders_per_venue)) for _ in range(rounds)]
+    return [r[0] for r in results], [r[1] for r in results]
+
+
+async def _kill_round(first: Quote, venues_n: int, orders_per_venue: int) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        config = LivegateConfig.model_validate({"risk": {"price_band_bps": 500}})
+        instruments = resolve_instruments(config, ["BTCUSDT"])
+        clock = ReplayClock(first.ts_event_ms)
+        cache = QuoteCache()
+        cache.update(first)
+        portfolio = Portfolio()
+        ledger = Ledger.open(Path(tmp) / "l.sqlite")
+        telemetry = TelemetryWriter(Path(tmp) / "t.jsonl")
+        venues = [PaperVenue(instruments, PaperParams(), clock, name=f"paper{v}") for v in range(venues_n)]
+        for venue in venues:
+            venue.on_quote(first)
+        risk = SessionRisk(
+            config=config,
+            env={"LIVEGATE_STATE_DIR": str(Path(tmp) / "state")},
+            clock=clock,
+            advance=None,
+            quotes=cache,
+            portfolio=portfolio,
+            instruments=instruments,
+            ledger=ledger,
+            telemetry=telemetry,
+            run_dir=Path(tmp),
+            session_id="bench",
+            report_anomaly=lambda k, d: None,
+        )
+        ctx = RiskContext(instruments=instruments, quotes=cache, portfolio=portfolio, clock=clock)
+        names = [v.name for v in venues]
+        engine = ExecutionEngine(
+            pipeline=RiskPipeline(risk.gates(Mode.PAPER), ctx),
+            ledger=ledger,
+            telemetry=telemetry,
+            portfolio=portfolio,
+            venues={v.name: v for v in venues},
+            router=lambda intent: names[intent.seq % len(names)],
+            clock=clock,
+            session_id="b",
+            strategy_name="b",
+        )
+        for i in range(venues_n * orders_per_venue):
+            price = first.bid_price - D(10) - D(i) / 10
+            intent = OrderIntent(
+                "BTCUSDT",
+                Side.BUY,
+                D("0.001"),
+                OrderType.LIMIT,
+                price,
+                TimeInForce.GTC,
+                False,
+                False,
+                "b",
+                engine.new_intent_seq(),
+                clock.now_ms(),
+            )
+            assert engine.submit_intent(intent).approved
+        await engine.dispatch()
+        assert await engine.venue_open_order_count() == venues_n * orders_per_venue
+        t0 = time.perf_counter()
+        risk.kill.trip(TradingState.HALTED, "bench", "bench")
+        tripped = (time.perf_counter() - t0) * 1000  # persisted: state file, log, ledger, kill event
+        await risk.service(engine)
+        confirmed = (time.perf_counter() - t0) * 1000
+        assert await engine.venue_open_order_count() == 0
+        telemetry.close()
+        ledger.close()
+        return tripped + risk.cancel_latency_secs[0] * 1000, confirmed
+
+
+def main() -> int:
+    p50, p99, approved = bench_pipeline()
+    print(f"pipeline per intent: p50 {p50:.2f} us, p99 {p99:.2f} us ({approved} of 50,000 approved)")
+    dispatched, confirmed = bench_kill()
+    print(
+        f"kill -> cancel-all dispatched to 3 venues (60 orders): median {statistics.median(dispatched):.2f} ms, "
+        f"max {max(dispatched):.2f} ms; -> confirmed none open: median {statistics.median(confirmed):.2f} ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

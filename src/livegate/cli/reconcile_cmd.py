@@ -1,0 +1,86 @@
+"""``livegate reconcile RUN_DIR``: compare a run's ledger with its venue and print the differences."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from livegate.domain.errors import ConfigError, DataError, LedgerError
+from livegate.reconcile.reconciler import ReconcileIncomplete, ReconcileResult
+from livegate.runtime.offline import open_run, reconcile_run
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``reconcile`` to ``app``."""
+    app.command("reconcile")(reconcile_command)
+
+
+def reconcile_command(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory of a paper run")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print only; append nothing to reconcile_drift.jsonl")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """Compare open orders, positions, balances and fills with the venue; exit 0 clean, 3 with differences."""
+    err = Console(stderr=True)
+    try:
+        run = open_run(run_dir)
+    except (ConfigError, DataError, LedgerError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    try:
+        result = asyncio.run(reconcile_run(run, dry_run=dry_run))
+    except ReconcileIncomplete as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    finally:
+        run.close()
+    if as_json:
+        typer.echo(json.dumps(_as_record(run_dir, result), indent=2))
+    else:
+        _print_table(run_dir, result)
+    raise typer.Exit(0 if result.clean else 3)
+
+
+def _as_record(run_dir: Path, result: ReconcileResult) -> dict[str, object]:
+    return {
+        "run_dir": str(run_dir),
+        "clean": result.clean,
+        "beyond_tolerance": len(result.beyond_tolerance),
+        "records": [r.to_record() for r in result.records],
+    }
+
+
+def _print_table(run_dir: Path, result: ReconcileResult) -> None:
+    console = Console()
+    if result.clean:
+        console.print(f"clean: ledger and venue agree ({run_dir})")
+        return
+    table = Table(title=f"reconcile {run_dir}")
+    for column in (
+        "kind",
+        "symbol",
+        "client order id",
+        "internal",
+        "venue",
+        "difference",
+        "tolerance",
+        "source",
+        "beyond",
+    ):
+        table.add_column(column)
+    for r in result.records:
+        table.add_row(
+            r.kind.value, r.symbol, r.client_order_id, r.internal_value, r.venue_value, r.difference,
+            r.tolerance, r.source, "yes" if r.beyond_tolerance else "no",
+        )  # fmt: skip
+    console.print(table)
+    console.print(f"{len(result.records)} differences, {len(result.beyond_tolerance)} beyond tolerance")

@@ -1,0 +1,47 @@
+"""The ``[reconcile]`` section: how often and how strictly livegate compares itself with the venue.
+
+DESIGN.md §3.8 (reconcile or stop): drift beyond these tolerances moves the trading state
+to ``on_drift`` in every mode, paper included.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ReconcileConfig(BaseModel):
+    """Reconciliation of the ledger and portfolio against venue snapshots.
+
+    Parameters
+    ----------
+    enabled:
+        Reconcile at startup, every ``interval_secs`` and after stream reconnects or
+        sequence gaps (default true). Live modes refuse to start without it (DESIGN.md §3.3).
+    interval_secs:
+        Period of the periodic reconciliation in seconds of session time (event time on
+        replayed data; default 60).
+    position_tolerance:
+        Largest accepted absolute difference between the ledger's and the venue's
+        position, in base units of the instrument (default 0: any difference is drift).
+    balance_tolerance_usd:
+        Largest accepted absolute difference between the expected and the reported cash
+        balance, in USD (USDT treated as USD; default 0.01).
+    open_order_count_tolerance:
+        Largest accepted number of open orders that one side knows and the other does not
+        (``missing_internal`` + ``missing_venue`` + ``status_mismatch``; default 0).
+    on_drift:
+        Trading state to move to when a difference exceeds its tolerance: ``reducing``
+        (default) or ``halted``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    enabled: bool = True
+    interval_secs: float = Field(default=60.0, gt=0)
+    position_tolerance: Decimal = Field(default=Decimal(0), ge=0)
+    balance_tolerance_usd: Decimal = Field(default=Decimal("0.01"), ge=0)
+    open_order_count_tolerance: int = Field(default=0, ge=0)
+    on_drift: Literal["reducing", "halted"] = "reducing"

@@ -1,0 +1,77 @@
+"""Market hours of a venue: 24/7 (crypto) or an exchange_calendars calendar (e.g. ``XNYS``).
+
+Chosen once at composition: a session with ``--ignore-market-hours`` or no calendar gets
+:class:`AlwaysOpen`; otherwise :class:`CalendarHours`, and the live loop skips strategy
+cycles while it says closed (issue 4, item 6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from livegate.domain.errors import ConfigError
+
+__all__ = ["AlwaysOpen", "CalendarHours", "MarketHours", "market_hours_for"]
+
+
+class MarketHours(Protocol):
+    """Whether a market is open at a given time."""
+
+    name: str
+
+    def is_open(self, now_ms: int) -> bool:
+        """Return True when the market is open at ``now_ms`` (ms since the epoch, UTC)."""
+        ...
+
+
+class AlwaysOpen:
+    """A market that never closes (crypto)."""
+
+    name = "24/7"
+
+    def is_open(self, now_ms: int) -> bool:
+        """Return True."""
+        del now_ms
+        return True
+
+
+class CalendarHours:
+    """Open/closed from an exchange_calendars calendar, minute resolution.
+
+    Parameters
+    ----------
+    calendar:
+        An exchange_calendars name, e.g. ``"XNYS"`` (NYSE), ``"XLON"``.
+
+    Raises
+    ------
+    ConfigError
+        If exchange_calendars does not know the name.
+    """
+
+    def __init__(self, calendar: str) -> None:
+        import exchange_calendars
+
+        try:
+            self._calendar = exchange_calendars.get_calendar(calendar)
+        except exchange_calendars.errors.InvalidCalendarName as exc:
+            raise ConfigError(f"unknown market calendar {calendar!r} (exchange_calendars name, e.g. XNYS)") from exc
+        self.name = calendar
+
+    def is_open(self, now_ms: int) -> bool:
+        """Return True when ``now_ms`` falls in a trading minute; outside the calendar's range it is closed."""
+        import exchange_calendars
+
+        try:
+            minute = dt.datetime.fromtimestamp(now_ms // 60_000 * 60, tz=dt.UTC)
+            return bool(self._calendar.is_open_on_minute(minute))
+        except (ValueError, KeyError, OverflowError, exchange_calendars.errors.CalendarError):
+            return False  # outside the calendar's bounds: fail closed
+
+
+def market_hours_for(calendar: str, *, ignore: bool = False) -> MarketHours:
+    """Return the market hours of ``calendar`` ('' = 24/7), or always open when ``ignore``."""
+    if ignore or not calendar:
+        return AlwaysOpen()
+    return CalendarHours(calendar)

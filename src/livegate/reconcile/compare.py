@@ -1,0 +1,202 @@
+"""Compare what livegate believes with what a venue reports; pure functions, no I/O.
+
+The result is a list of :class:`~livegate.reconcile.drift.DriftRecord`; each says whether it
+is beyond its tolerance (``[reconcile]`` keys, DESIGN.md §3.8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from livegate.domain.orders import Fill, Order
+from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
+from livegate.reconcile.drift import DriftKind, DriftRecord
+
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerances:
+    """Accepted differences: position in base units, balance in USD, open orders as a count."""
+
+    position: Decimal = _ZERO
+    balance_usd: Decimal = Decimal("0.01")
+    open_order_count: int = 0
+
+
+@dataclass(slots=True)
+class VenueView:
+    """One venue's snapshot: open orders, positions, and balances and recent fills (None: not offered)."""
+
+    venue: str
+    open_orders: list[VenueOrderSnapshot]
+    positions: list[PositionSnapshot]
+    balances: list[BalanceSnapshot] | None = None
+    fills: list[Fill] | None = None
+
+
+@dataclass(slots=True)
+class InternalView:
+    """What the ledger and portfolio say for one venue.
+
+    Parameters
+    ----------
+    working:
+        Orders sent to the venue and not finished, by client order id (``new`` orders,
+        not yet sent, are left out).
+    positions:
+        Signed net quantity per symbol in base units.
+    balances:
+        Expected cash per currency (baseline + realized PnL - fees), or None when unknown.
+    fill_ids:
+        Venue fill ids the ledger holds for this venue, or None when not tracked.
+    """
+
+    working: dict[str, Order]
+    positions: dict[str, Decimal]
+    balances: dict[str, Decimal] | None = None
+    fill_ids: set[str] | None = None
+    symbols: set[str] = field(default_factory=set)
+
+
+def compare(
+    internal: InternalView, venue: VenueView, tolerances: Tolerances, *, trigger: str, ts_ms: int
+) -> list[DriftRecord]:
+    """Return every difference between ``internal`` and ``venue``.
+
+    Orders: a venue open order livegate does not know as working is ``missing_internal``
+    (or ``status_mismatch`` when livegate knows it finished); a working order the venue
+    does not list as open is ``missing_venue``; different filled quantities are
+    ``status_mismatch``. Together they are beyond tolerance when their count exceeds
+    ``tolerances.open_order_count``. Positions beyond ``tolerances.position`` (base
+    units) and balances beyond ``tolerances.balance_usd`` are each beyond tolerance. Any
+    unexplained fill is beyond tolerance.
+    """
+    name = venue.venue
+    records = _order_drift(internal, venue, trigger, ts_ms)
+    beyond_orders = len(records) > tolerances.open_order_count
+    records = [_flag(r, beyond_orders) for r in records]
+    records += _fill_drift(internal, venue, trigger, ts_ms)
+    records += _position_drift(internal.positions, venue.positions, tolerances.position, name, trigger, ts_ms)
+    if venue.balances is not None and internal.balances is not None:
+        records += _balance_drift(internal.balances, venue.balances, tolerances.balance_usd, name, trigger, ts_ms)
+    return records
+
+
+def _flag(record: DriftRecord, beyond: bool) -> DriftRecord:
+    return record if record.beyond_tolerance == beyond else replace(record, beyond_tolerance=beyond)
+
+
+def _order_value(status: str, filled: Decimal) -> str:
+    return f"{status}/{filled}"
+
+
+def _order_drift(internal: InternalView, venue: VenueView, trigger: str, ts_ms: int) -> list[DriftRecord]:
+    records: list[DriftRecord] = []
+    open_by_id = {s.client_order_id: s for s in venue.open_orders}
+    tol = "open_order_count"
+    for cid, snap in open_by_id.items():
+        order = internal.working.get(cid)
+        venue_value = _order_value(snap.status.value, snap.filled_quantity)
+        if order is None:
+            records.append(
+                DriftRecord(
+                    DriftKind.MISSING_INTERNAL, venue.venue, snap.symbol, "", venue_value,
+                    "open at venue, not working in ledger", tol, "open_orders", trigger, ts_ms, client_order_id=cid,
+                )
+            )  # fmt: skip
+        elif order.filled_quantity != snap.filled_quantity:
+            records.append(
+                DriftRecord(
+                    DriftKind.STATUS_MISMATCH, venue.venue, snap.symbol,
+                    _order_value(order.status.value, order.filled_quantity), venue_value,
+                    str(snap.filled_quantity - order.filled_quantity), tol, "open_orders", trigger, ts_ms,
+                    client_order_id=cid,
+                )
+            )  # fmt: skip
+    for cid, order in internal.working.items():
+        if cid not in open_by_id:
+            records.append(
+                DriftRecord(
+                    DriftKind.MISSING_VENUE, venue.venue, order.symbol,
+                    _order_value(order.status.value, order.filled_quantity), "",
+                    "working in ledger, not open at venue", tol, "open_orders", trigger, ts_ms, client_order_id=cid,
+                )
+            )  # fmt: skip
+    return records
+
+
+def _fill_drift(internal: InternalView, venue: VenueView, trigger: str, ts_ms: int) -> list[DriftRecord]:
+    if venue.fills is None or internal.fill_ids is None:
+        return []
+    records: list[DriftRecord] = []
+    venue_ids = {f.fill_id for f in venue.fills}
+    for fill in venue.fills:
+        if fill.fill_id not in internal.fill_ids:
+            records.append(
+                DriftRecord(
+                    DriftKind.MISSING_INTERNAL, venue.venue, fill.symbol, "",
+                    f"{fill.fill_id} {fill.side.value} {fill.quantity}@{fill.price}", str(fill.quantity), "0",
+                    "fills", trigger, ts_ms, beyond_tolerance=True, client_order_id=fill.client_order_id,
+                )
+            )  # fmt: skip
+    for fill_id in sorted(internal.fill_ids - venue_ids):
+        records.append(
+            DriftRecord(
+                DriftKind.MISSING_VENUE, venue.venue, "", fill_id, "", "fill in ledger, not at venue", "0",
+                "fills", trigger, ts_ms, beyond_tolerance=True,
+            )
+        )  # fmt: skip
+    return records
+
+
+def _position_drift(
+    internal: Mapping[str, Decimal],
+    venue_positions: Sequence[PositionSnapshot],
+    tolerance: Decimal,
+    venue: str,
+    trigger: str,
+    ts_ms: int,
+) -> list[DriftRecord]:
+    at_venue = {p.symbol: p.quantity for p in venue_positions}
+    records: list[DriftRecord] = []
+    for symbol in sorted(set(internal) | set(at_venue)):
+        ours, theirs = internal.get(symbol, _ZERO), at_venue.get(symbol, _ZERO)
+        if ours == theirs:
+            continue
+        diff = theirs - ours
+        records.append(
+            DriftRecord(
+                DriftKind.POSITION_MISMATCH, venue, symbol, str(ours), str(theirs), str(diff), str(tolerance),
+                "positions", trigger, ts_ms, beyond_tolerance=abs(diff) > tolerance,
+            )
+        )  # fmt: skip
+    return records
+
+
+def _balance_drift(
+    expected: Mapping[str, Decimal],
+    reported: Sequence[BalanceSnapshot],
+    tolerance: Decimal,
+    venue: str,
+    trigger: str,
+    ts_ms: int,
+) -> list[DriftRecord]:
+    at_venue = {b.currency: b.total for b in reported}
+    records: list[DriftRecord] = []
+    for currency in sorted(expected):
+        ours = expected[currency]
+        theirs = at_venue.get(currency)
+        if theirs is not None and theirs == ours:
+            continue
+        diff = (theirs or _ZERO) - ours
+        records.append(
+            DriftRecord(
+                DriftKind.BALANCE_MISMATCH, venue, currency, str(ours), "" if theirs is None else str(theirs),
+                str(diff), str(tolerance), "balances", trigger, ts_ms,
+                beyond_tolerance=theirs is None or abs(diff) > tolerance,
+            )
+        )  # fmt: skip
+    return records

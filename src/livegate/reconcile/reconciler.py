@@ -1,0 +1,308 @@
+"""The reconciler: ask the venue for its truth, compare it with the ledger, act on drift.
+
+DESIGN.md §3.8 (reconcile or stop). The reconciler only *reads* the venue (open orders,
+positions, balances, recent fills); every change it causes goes through the execution
+engine (see :mod:`livegate.reconcile.resolve`) or through the ``on_drift`` callback that
+moves the trading state (kill switch) to REDUCING or HALTED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from livegate.config.reconcile_models import ReconcileConfig
+from livegate.domain.clock import Clock
+from livegate.domain.enums import OrderStatus, TradingState
+from livegate.domain.errors import LivegateError, VenueError
+from livegate.domain.orders import Fill
+from livegate.ledger import events as ev
+from livegate.ledger.store import Ledger
+from livegate.portfolio import Portfolio
+from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare
+from livegate.reconcile.drift import DriftLog, DriftRecord
+from livegate.reconcile.gate import ReconcileStatus
+from livegate.venues.base import VenueAdapter
+
+DriftHandler = Callable[[TradingState, str], object]
+"""``on_drift(state, reason)``: move the trading state (kill switch) to ``state`` because of ``reason``."""
+AnomalyHandler = Callable[[str, str], None]
+"""``on_anomaly(kind, detail)``."""
+
+_ZERO = Decimal(0)
+
+
+class ReconcileIncomplete(LivegateError):
+    """The venue could not be asked (unreachable, refused); trading must not start (exit 2)."""
+
+
+@runtime_checkable
+class FillHistory(Protocol):
+    """A venue that can list its recent fills (paper: its stored fills; ccxt: ``fetch_my_trades``)."""
+
+    async def recent_fills(self, since_ms: int | None = None) -> list[Fill]:
+        """Return the venue's fills at or after ``since_ms`` (all when None), oldest first."""
+        ...
+
+
+@dataclass(slots=True)
+class ReconcileResult:
+    """One reconciliation: why it ran, what it found, and the drift records."""
+
+    trigger: str
+    ts_ms: int
+    records: list[DriftRecord] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """Return True when nothing unresolved differs."""
+        return not any(not r.resolved for r in self.records)
+
+    @property
+    def beyond_tolerance(self) -> list[DriftRecord]:
+        """Return the unresolved records beyond their tolerance."""
+        return [r for r in self.records if r.beyond_tolerance and not r.resolved]
+
+
+class LedgerFillIndex:
+    """The venue fill ids the ledger holds, read incrementally (each event once)."""
+
+    __slots__ = ("_ids", "_last_seq", "_ledger")
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._ids: dict[str, str] = {}
+        self._last_seq = 0
+
+    def ids(self, venue: str) -> set[str]:
+        """Return the fill ids recorded for ``venue``."""
+        for event in self._ledger.events(ev.FILL, after_seq=self._last_seq):
+            self._last_seq = event.seq
+            fill_id, fill_venue = event.payload.get("fill_id"), event.payload.get("venue")
+            if isinstance(fill_id, str):
+                self._ids[fill_id] = str(fill_venue or "")
+        return {fid for fid, v in self._ids.items() if v in (venue, "")}
+
+
+class Reconciler:
+    """Compare one venue with the portfolio and ledger; write drift and trip on it.
+
+    Parameters
+    ----------
+    venue:
+        The adapter to read (open orders, positions, balances, and fills when it offers
+        :class:`FillHistory`).
+    portfolio:
+        Orders and positions as livegate knows them.
+    config:
+        ``[reconcile]`` tolerances and ``on_drift``.
+    clock:
+        Session clock (drift record times).
+    currency_of:
+        Quote currency per symbol, for expected balances.
+    fill_ids:
+        Returns the fill ids the ledger holds for a venue name; None disables fill checks.
+    balance_baseline:
+        Cash per currency before the session's first fill; None learns it at the first
+        reconciliation (an empty book) and disables balance checks until then.
+    drift_log:
+        Where drift records go (``reconcile_drift.jsonl``); None writes nothing.
+    ledger:
+        Where a ``reconciled`` event is appended after each run; None writes nothing.
+    on_drift, on_anomaly:
+        Callbacks for drift beyond tolerance.
+    """
+
+    def __init__(
+        self,
+        *,
+        venue: VenueAdapter,
+        portfolio: Portfolio,
+        config: ReconcileConfig,
+        clock: Clock,
+        currency_of: Mapping[str, str],
+        fill_ids: Callable[[str], set[str]] | None = None,
+        balance_baseline: Mapping[str, Decimal] | None = None,
+        drift_log: DriftLog | None = None,
+        ledger: Ledger | None = None,
+        on_drift: DriftHandler | None = None,
+        on_anomaly: AnomalyHandler | None = None,
+    ) -> None:
+        self.venue = venue
+        self._portfolio = portfolio
+        self._config = config
+        self._clock = clock
+        self._currency_of = dict(currency_of)
+        self._fill_ids = fill_ids
+        self.balance_baseline: dict[str, Decimal] | None = None if balance_baseline is None else dict(balance_baseline)
+        self._drift_log = drift_log
+        if drift_log is not None:
+            drift_log.path.touch()
+        self._ledger = ledger
+        self._on_drift = on_drift
+        self._on_anomaly = on_anomaly
+        self.tolerances = Tolerances(
+            position=config.position_tolerance,
+            balance_usd=config.balance_tolerance_usd,
+            open_order_count=config.open_order_count_tolerance,
+        )
+
+    async def snapshot(self) -> VenueView:
+        """Ask the venue for open orders, positions, balances and recent fills.
+
+        Raises
+        ------
+        ReconcileIncomplete
+            If any request fails with a translated venue error.
+        """
+        venue = self.venue
+        try:
+            open_orders = await venue.open_orders()
+            positions = await venue.positions()
+            balances = await venue.balances()
+            fills = await venue.recent_fills() if isinstance(venue, FillHistory) else None
+        except VenueError as exc:
+            raise ReconcileIncomplete(f"venue {venue.name} did not answer: {exc.message}") from exc
+        return VenueView(
+            venue=venue.name,
+            open_orders=open_orders,
+            positions=positions,
+            balances=balances if balances else None,
+            fills=fills,
+        )
+
+    def internal_view(self) -> InternalView:
+        """Return what the ledger and portfolio say about this venue."""
+        name = self.venue.name
+        working = {
+            o.client_order_id: o
+            for o in self._portfolio.working_orders()
+            if o.venue == name and o.status is not OrderStatus.NEW
+        }
+        positions = {p.symbol: p.quantity for p in self._portfolio.positions() if p.quantity != 0}
+        return InternalView(
+            working=working,
+            positions=positions,
+            balances=self.expected_balances(),
+            fill_ids=None if self._fill_ids is None else self._fill_ids(name),
+        )
+
+    def expected_balances(self) -> dict[str, Decimal] | None:
+        """Return baseline cash + realized PnL - fees per currency, or None without a baseline."""
+        if self.balance_baseline is None:
+            return None
+        expected = dict(self.balance_baseline)
+        for position in self._portfolio.positions():
+            currency = self._currency_of.get(position.symbol)
+            if currency is None or currency not in expected:
+                continue
+            expected[currency] += position.realized_pnl - position.fees
+        return expected
+
+    async def reconcile(self, trigger: str, *, extra: list[DriftRecord] | None = None) -> ReconcileResult:
+        """Compare now; write drift records and a ledger event; trip the kill switch when beyond tolerance.
+
+        Parameters
+        ----------
+        trigger:
+            ``startup``, ``periodic``, ``reconnect`` or ``operator``.
+        extra:
+            Records found before the comparison (resolutions at startup), written with it.
+
+        Raises
+        ------
+        ReconcileIncomplete
+            If the venue cannot be asked.
+        """
+        view = await self.snapshot()
+        now = self._clock.now_ms()
+        learned = False
+        if self.balance_baseline is None and view.balances is not None and self._book_is_empty():
+            self.balance_baseline = {b.currency: b.total for b in view.balances}
+            learned = True
+        records = [*(extra or []), *compare(self.internal_view(), view, self.tolerances, trigger=trigger, ts_ms=now)]
+        result = ReconcileResult(trigger=trigger, ts_ms=now, records=records)
+        if self._drift_log is not None:
+            self._drift_log.write(records)
+        if self._ledger is not None:
+            payload: dict[str, object] = {
+                "trigger": trigger,
+                "venue": self.venue.name,
+                "clean": result.clean,
+                "drift": len(records),
+                "beyond_tolerance": len(result.beyond_tolerance),
+                "resolved": sum(1 for r in records if r.resolved),
+            }
+            if learned and self.balance_baseline is not None:
+                payload["balance_baseline"] = {c: str(v) for c, v in sorted(self.balance_baseline.items())}
+            self._ledger.append(ev.RECONCILED, now, payload)
+        beyond = result.beyond_tolerance
+        if beyond:
+            first = beyond[0]
+            reason = (
+                f"reconcile drift ({trigger}): {len(beyond)} beyond tolerance; first {first.kind.value} "
+                f"{first.symbol or first.client_order_id} internal={first.internal_value or '-'} "
+                f"venue={first.venue_value or '-'} tolerance={first.tolerance}"
+            )
+            self.anomaly("reconcile_drift", reason)
+            if self._on_drift is not None:
+                self._on_drift(TradingState(self._config.on_drift), reason)
+        return result
+
+    def anomaly(self, kind: str, detail: str) -> None:
+        """Report an anomaly through ``on_anomaly`` (when set)."""
+        if self._on_anomaly is not None:
+            self._on_anomaly(kind, detail)
+
+    def _book_is_empty(self) -> bool:
+        return all(p.quantity == 0 and p.realized_pnl == 0 and p.fees == 0 for p in self._portfolio.positions())
+
+
+class ReconcileSchedule:
+    """When to reconcile: every ``interval_secs`` of session time and right after stream trouble.
+
+    Parameters
+    ----------
+    interval_ms:
+        Period in ms of session time.
+    status:
+        Flag shared with :class:`~livegate.reconcile.gate.ReconcileGate`; set while a
+        post-reconnect reconciliation is pending or running.
+    start_ms:
+        Session time of the first scheduled run is ``start_ms + interval_ms``.
+    """
+
+    __slots__ = ("_interval_ms", "_trigger", "next_due_ms", "status")
+
+    def __init__(self, interval_ms: int, status: ReconcileStatus, start_ms: int) -> None:
+        self._interval_ms = interval_ms
+        self.status = status
+        self.next_due_ms = start_ms + interval_ms
+        self._trigger = "periodic"
+
+    def stream_interrupted(self, reason: str) -> None:
+        """Note a reconnect or sequence gap: deny new orders and reconcile at the next chance."""
+        self.status.begin(f"after {reason}")
+        self._trigger = "reconnect"
+        self.next_due_ms = 0
+
+    async def run(self, reconciler: Reconciler, now_ms: int) -> ReconcileResult | None:
+        """Reconcile now; return None when the venue could not be asked (the gate stays closed after a reconnect).
+
+        Raises
+        ------
+        ReconcileIncomplete
+            Never; a failed run is reported through the reconciler's anomaly callback.
+        """
+        trigger = self._trigger
+        self.next_due_ms = now_ms + self._interval_ms
+        try:
+            result = await reconciler.reconcile(trigger)
+        except ReconcileIncomplete as exc:
+            reconciler.anomaly("reconcile_incomplete", f"{trigger}: {exc}")
+            return None
+        self._trigger = "periodic"
+        self.status.end()
+        return result

@@ -1,0 +1,182 @@
+"""Gate 4b: limits with memory — daily turnover and order count, rate, duplicates, loss and drawdown.
+
+Counters are O(1) per intent and roll at the trading-day boundary (:mod:`livegate.risk.daily`).
+Gates that count implement ``record_approved``: the pipeline calls it only once every
+gate has allowed the intent, so a denied intent never uses up a budget.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal
+
+from livegate.domain.enums import DenialCode, Side
+from livegate.domain.orders import OrderIntent
+from livegate.risk.daily import DailyBook, EquityPeak
+from livegate.risk.exposure import ExposureMemo, intent_price
+from livegate.risk.gate import Deny, RiskContext
+from livegate.risk.killswitch import reduces_position
+
+_RATE_WINDOW_MS = 1000
+_DUPLICATE_PRUNE_AT = 4096
+
+
+class DailyTurnoverGate:
+    """Deny when today's turnover plus working and new order notional exceeds ``max_daily_turnover_usd``."""
+
+    name = "daily_turnover"
+    __slots__ = ("_cap", "_daily", "_memo", "_pad")
+
+    def __init__(self, cap_usd: Decimal, pad: Decimal, daily: DailyBook, memo: ExposureMemo | None = None) -> None:
+        self._cap = cap_usd
+        self._pad = pad
+        self._daily = daily
+        self._memo = memo or ExposureMemo(pad)
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
+        """Deny ``DAILY_TURNOVER_CAP`` when traded + working + this order > cap (USD)."""
+        daily = self._daily
+        daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
+        price = intent_price(intent, ctx, self._pad)
+        working = self._memo.working(intent, ctx)
+        if price is None or working is None:
+            return Deny(DenialCode.UNKNOWN_PRICE, f"order on {intent.symbol} with no quote: turnover unknown")
+        total = daily.turnover_today(ctx.portfolio) + working + intent.quantity * price
+        if total <= self._cap:
+            return None
+        return Deny(DenialCode.DAILY_TURNOVER_CAP, f"would be {total:,.2f} USD today > cap {self._cap:,.2f} USD")
+
+
+class DailyOrderCountGate:
+    """Deny the order that would exceed ``max_orders_per_day`` approved orders this trading day."""
+
+    name = "daily_order_count"
+    __slots__ = ("_cap", "_daily")
+
+    def __init__(self, cap: int, daily: DailyBook) -> None:
+        self._cap = cap
+        self._daily = daily
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
+        """Deny ``DAILY_ORDER_COUNT_CAP`` when approved today + 1 > cap."""
+        daily = self._daily
+        daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
+        if daily.orders_today < self._cap:
+            return None
+        return Deny(
+            DenialCode.DAILY_ORDER_COUNT_CAP, f"would be order {daily.orders_today + 1} today > cap {self._cap}"
+        )
+
+    def record_approved(self, intent: OrderIntent, ctx: RiskContext) -> None:
+        """Count an approved order."""
+        self._daily.orders_today += 1
+
+
+class OrderRateGate:
+    """Deny more than ``max_order_rate_per_sec`` approved orders in any sliding 1,000 ms window."""
+
+    name = "order_rate"
+    __slots__ = ("_cap", "_times")
+
+    def __init__(self, cap_per_sec: int) -> None:
+        self._cap = cap_per_sec
+        self._times: deque[int] = deque()
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
+        """Deny ``ORDER_RATE`` when the last second already holds ``cap`` approved orders."""
+        times = self._times
+        horizon = intent.ts_ms - _RATE_WINDOW_MS
+        while times and times[0] <= horizon:
+            times.popleft()
+        if len(times) < self._cap:
+            return None
+        return Deny(DenialCode.ORDER_RATE, f"would be {len(times) + 1} orders in 1 s > cap {self._cap}/s")
+
+    def record_approved(self, intent: OrderIntent, ctx: RiskContext) -> None:
+        """Remember the approval time."""
+        self._times.append(intent.ts_ms)
+
+
+class DuplicateIntentGate:
+    """Deny an intent equal in symbol, side, quantity and price to one approved within ``duplicate_window_ms``."""
+
+    name = "duplicate_intent"
+    __slots__ = ("_last", "_window_ms")
+
+    def __init__(self, window_ms: int) -> None:
+        self._window_ms = window_ms
+        self._last: dict[tuple[str, Side, Decimal, Decimal | None], int] = {}
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
+        """Deny ``DUPLICATE_INTENT`` when the same order was approved less than the window ago."""
+        last = self._last.get((intent.symbol, intent.side, intent.quantity, intent.price))
+        if last is None:
+            return None
+        age = intent.ts_ms - last
+        if age >= self._window_ms:
+            return None
+        return Deny(
+            DenialCode.DUPLICATE_INTENT,
+            f"same {intent.side.value} {intent.quantity} {intent.symbol} @ {intent.price or 'market'} approved "
+            f"{age} ms ago < window {self._window_ms} ms",
+        )
+
+    def record_approved(self, intent: OrderIntent, ctx: RiskContext) -> None:
+        """Remember the approval; forget entries older than the window once many accumulate."""
+        last = self._last
+        if len(last) >= _DUPLICATE_PRUNE_AT:
+            horizon = intent.ts_ms - self._window_ms
+            for key in [k for k, ts in last.items() if ts <= horizon]:
+                del last[key]
+        last[(intent.symbol, intent.side, intent.quantity, intent.price)] = intent.ts_ms
+
+
+class DailyLossGate:
+    """Deny orders that do not reduce once today's loss reaches ``daily_loss_limit_usd``.
+
+    Today's PnL is realized + unrealized - fees since the start of the trading day (issue 3).
+    """
+
+    name = "daily_loss"
+    __slots__ = ("_daily", "_limit", "_memo")
+
+    def __init__(self, limit_usd: Decimal, daily: DailyBook, memo: ExposureMemo | None = None) -> None:
+        self._limit = limit_usd
+        self._daily = daily
+        self._memo = memo or ExposureMemo(Decimal(1))
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
+        """Deny ``DAILY_LOSS_LIMIT`` when loss >= limit and the intent does not reduce."""
+        daily = self._daily
+        daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
+        pnl = daily.pnl_from(self._memo.equity(intent, ctx))
+        if pnl is None:
+            return Deny(DenialCode.UNKNOWN_PRICE, "an open position has no mark: daily PnL unknown")
+        if -pnl < self._limit or reduces_position(intent, ctx):
+            return None
+        return Deny(DenialCode.DAILY_LOSS_LIMIT, f"daily loss {-pnl:,.2f} USD >= limit {self._limit:,.2f} USD")
+
+
+class DrawdownGate:
+    """Deny orders that do not reduce once equity fell ``max_drawdown_usd`` below its peak."""
+
+    name = "drawdown"
+    __slots__ = ("_limit", "_memo", "_peak")
+
+    def __init__(self, limit_usd: Decimal, peak: EquityPeak, memo: ExposureMemo | None = None) -> None:
+        self._limit = limit_usd
+        self._peak = peak
+        self._memo = memo or ExposureMemo(Decimal(1))
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
+        """Deny ``DRAWDOWN_LIMIT`` when peak - equity >= limit and the intent does not reduce."""
+        equity = self._memo.equity(intent, ctx)
+        if equity is None:
+            return Deny(DenialCode.UNKNOWN_PRICE, "an open position has no mark: equity unknown")
+        drawdown = self._peak.drawdown(equity)
+        if drawdown < self._limit or reduces_position(intent, ctx):
+            return None
+        return Deny(
+            DenialCode.DRAWDOWN_LIMIT,
+            f"drawdown {drawdown:,.2f} USD from peak {self._peak.peak:,.2f} >= limit {self._limit:,.2f} USD",
+        )

@@ -1,0 +1,280 @@
+"""The latched kill switch: trading state ACTIVE / REDUCING / HALTED (DESIGN.md §3.7).
+
+The state only escalates inside a process (ACTIVE → REDUCING → HALTED); every change is
+persisted to the state dir before listeners (ledger, telemetry, cancel-all) hear of it,
+and no restart clears it. :func:`rearm` — the ``livegate rearm`` command — is the only
+way back to ACTIVE, and it refuses while a manual trigger is present or an automatic
+trigger's condition still holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from livegate.domain.clock import Clock, wall_time_ms
+from livegate.domain.enums import DenialCode, Side, TradingState
+from livegate.domain.orders import OrderIntent
+from livegate.risk.gate import Deny, RiskContext
+from livegate.risk.state_store import TradingStateRecord, TradingStateStore
+
+_RANK = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
+_ZERO = Decimal(0)
+KILL_SWITCH_ENV = "LIVEGATE_KILL_SWITCH"
+
+
+@dataclass(frozen=True, slots=True)
+class TradingStateChanged:
+    """A move of the trading state (event, past tense).
+
+    ``ts_ms`` is the session clock (replay time in replays); ``persist_error`` is set when
+    the state dir could not be written (the in-memory state still changed: fail closed).
+    """
+
+    state: TradingState
+    previous: TradingState
+    reason: str
+    source: str
+    ts_ms: int
+    trigger_value: str | None = None
+    threshold: str | None = None
+    persist_error: str = ""
+
+    def to_record(self) -> dict[str, object]:
+        """Return the ledger payload of ``trading_state_changed``."""
+        return {
+            "state": self.state.value,
+            "previous": self.previous.value,
+            "reason": self.reason,
+            "source": self.source,
+            "trigger_value": self.trigger_value,
+            "threshold": self.threshold,
+        }
+
+
+Listener = Callable[[TradingStateChanged], None]
+
+
+class KillSwitch:
+    """Hold the trading state in memory (O(1) reads on the hot path) and persist its changes.
+
+    Parameters
+    ----------
+    store:
+        The state dir store, or None for a purely in-memory switch (tests, benchmarks).
+    clock:
+        Session clock stamped on change events.
+    actor:
+        Who trips from this process (the session id), written to the state file.
+    """
+
+    __slots__ = ("_actor", "_clock", "_flattening", "_listeners", "_record", "_store", "conditions", "state")
+
+    def __init__(self, store: TradingStateStore | None, clock: Clock, *, actor: str = "") -> None:
+        self._store = store
+        self._clock = clock
+        self._actor = actor
+        self._listeners: list[Listener] = []
+        self._flattening = False
+        self.conditions: dict[str, dict[str, Any]] = {}
+        stored = store.load() if store is not None else None
+        self._record = stored.current if stored is not None else TradingStateRecord(TradingState.ACTIVE, "", "default")
+        if stored is not None:
+            self.conditions = dict(stored.conditions)
+        self.state: TradingState = self._record.state
+
+    @property
+    def record(self) -> TradingStateRecord:
+        """Return the current state with its reason and provenance."""
+        return self._record
+
+    @property
+    def flattening(self) -> bool:
+        """Return True while the halt routine submits its reduce-only flatten orders."""
+        return self._flattening
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener`` after every persisted change."""
+        self._listeners.append(listener)
+
+    def trip(
+        self,
+        state: TradingState,
+        reason: str,
+        source: str,
+        *,
+        trigger_value: Decimal | str | None = None,
+        threshold: Decimal | str | None = None,
+    ) -> TradingStateChanged | None:
+        """Escalate to ``state``; return the change, or None when already there or beyond.
+
+        Persisting happens first; if the state dir cannot be written the in-memory state
+        still changes and the change carries ``persist_error``.
+        """
+        if _RANK[state] <= _RANK[self.state]:
+            return None
+        previous = self.state
+        value = None if trigger_value is None else str(trigger_value)
+        limit = None if threshold is None else str(threshold)
+        self._record = TradingStateRecord(state, reason, source, self._actor, wall_time_ms(), value, limit)
+        self.state = state
+        persist_error = ""
+        if self._store is not None:
+            try:
+                self._store.record_change(self._record, "trip", self.conditions)
+            except OSError as exc:
+                persist_error = f"could not persist trading state: {exc}"
+        change = TradingStateChanged(state, previous, reason, source, self._clock.now_ms(), value, limit, persist_error)
+        for listener in self._listeners:
+            listener(change)
+        return change
+
+    def set_conditions(self, conditions: dict[str, dict[str, Any]]) -> str:
+        """Store the automatic-trigger conditions that hold now; return an error text or ``""``."""
+        if conditions == self.conditions:
+            return ""
+        self.conditions = conditions
+        if self._store is None:
+            return ""
+        try:
+            self._store.save_conditions(conditions)
+        except OSError as exc:
+            return f"could not persist trigger conditions: {exc}"
+        return ""
+
+    @contextmanager
+    def flatten_window(self) -> Iterator[None]:
+        """Allow reduce-only orders that reduce while HALTED, for the duration of the block."""
+        self._flattening = True
+        try:
+            yield
+        finally:
+            self._flattening = False
+
+
+class RearmRefused(Exception):
+    """``rearm`` was refused; ``reasons`` lists every blocker."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def blocking_conditions(store: TradingStateStore, env: Mapping[str, str], now_wall_ms: int) -> list[str]:
+    """Return why trading may not re-arm now (empty when it may).
+
+    Blockers: the ``KILL`` file, ``LIVEGATE_KILL_SWITCH=1``, an unreadable state file, and
+    each stored automatic-trigger condition that still holds (a condition with
+    ``holds_until_ms`` lapses at that wall time, e.g. the next trading day).
+    """
+    reasons: list[str] = []
+    if store.kill_file_present():
+        reasons.append(f"the KILL file exists in {store.directory}; remove it first")
+    if env.get(KILL_SWITCH_ENV, "") == "1":
+        reasons.append(f"{KILL_SWITCH_ENV}=1 is set")
+    stored = store.load()
+    if stored.corrupt:
+        reasons.append(stored.corrupt)
+    for name, cond in sorted(stored.conditions.items()):
+        until = cond.get("holds_until_ms")
+        if isinstance(until, int) and until <= now_wall_ms:
+            continue
+        reasons.append(
+            f"trigger {name} still holds: value {cond.get('value')} vs threshold {cond.get('threshold')}"
+            + (f" ({cond['detail']})" if cond.get("detail") else "")
+        )
+    return reasons
+
+
+def rearm(store: TradingStateStore, reason: str, actor: str, env: Mapping[str, str]) -> TradingStateRecord:
+    """Return to ACTIVE, recorded in the state file history and log.
+
+    Raises
+    ------
+    RearmRefused
+        If :func:`blocking_conditions` names any blocker, or ``reason`` is empty.
+    OSError
+        If the state dir cannot be written.
+    """
+    if not reason.strip():
+        raise RearmRefused(["a reason is required"])
+    now = wall_time_ms()
+    blockers = blocking_conditions(store, env, now)
+    if blockers:
+        raise RearmRefused(blockers)
+    record = TradingStateRecord(TradingState.ACTIVE, reason, "cli:rearm", actor, now)
+    store.record_change(record, "rearm", {})
+    return record
+
+
+def manual_kill(
+    store: TradingStateStore, state: TradingState, reason: str, actor: str, source: str = "cli:kill"
+) -> TradingStateRecord:
+    """Set ``state`` (REDUCING or HALTED) by operator action, even if it de-escalates HALTED to REDUCING.
+
+    Raises
+    ------
+    ValueError
+        If ``state`` is ACTIVE (use :func:`rearm`) or ``reason`` is empty.
+    OSError
+        If the state dir cannot be written.
+    """
+    if state is TradingState.ACTIVE:
+        raise ValueError("kill sets REDUCING or HALTED; use rearm to return to ACTIVE")
+    if not reason.strip():
+        raise ValueError("a reason is required")
+    record = TradingStateRecord(state, reason, source, actor, wall_time_ms())
+    stored = store.load()
+    store.record_change(record, "kill", stored.conditions)
+    return record
+
+
+def reduces_position(intent: OrderIntent, ctx: RiskContext) -> bool:
+    """Return True when ``intent`` can only shrink the position, never open, grow or flip it.
+
+    Working orders on the intent's side count as if they filled first (quantity-aware,
+    DESIGN.md §3.7): a sell of 0.6 against a long 1.0 with 0.5 already working to sell
+    would flip, so it does not reduce.
+    """
+    position = ctx.portfolio.position_quantity(intent.symbol)
+    if position == _ZERO or (position > _ZERO) == (intent.side is Side.BUY):
+        return False
+    working = ctx.portfolio.signed_working_quantity(intent.symbol, intent.side)
+    return intent.quantity + working <= abs(position)
+
+
+class TradingStateGate:
+    """Gate 2: deny by trading state (DESIGN.md §1).
+
+    ACTIVE allows. REDUCING allows only orders that reduce (:func:`reduces_position`).
+    HALTED allows only the halt routine's reduce-only flatten orders (DESIGN.md §3.1).
+    """
+
+    name = "trading_state"
+    __slots__ = ("_kill",)
+
+    def __init__(self, kill: KillSwitch) -> None:
+        self._kill = kill
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
+        """Return None when the state allows ``intent``, else a HALTED or REDUCING denial."""
+        kill = self._kill
+        state = kill.state
+        if state is TradingState.ACTIVE:
+            return None
+        record = kill.record
+        if state is TradingState.HALTED:
+            if kill.flattening and intent.reduce_only and reduces_position(intent, ctx):
+                return None
+            return Deny(DenialCode.HALTED, f"trading halted by {record.source}: {record.reason}")
+        if reduces_position(intent, ctx):
+            return None
+        position = ctx.portfolio.position_quantity(intent.symbol)
+        return Deny(
+            DenialCode.REDUCING,
+            f"trading reducing ({record.reason}): {intent.side.value} {intent.quantity} would open, grow or flip "
+            f"position {position}",
+        )

@@ -1,0 +1,288 @@
+"""Durable operator state in the state dir: the latched trading state, its log and the session lock.
+
+Files (all mode 0600, written atomically: temp file, fsync, rename, fsync of the dir):
+
+``trading_state.json``
+    The current state (ACTIVE / REDUCING / HALTED), why, since when, by whom or what,
+    the automatic trigger conditions last seen holding, and the recent history.
+``trading_state.log.jsonl``
+    Append-only log of every change, rearm and unlock (one JSON object a line).
+``session.lock``
+    Present after an anomaly when ``[kill] lock_on_anomaly`` is on; ``livegate run``
+    refuses to start until ``livegate unlock``.
+``KILL``
+    Manual trigger: while this file exists every session starts HALTED and rearm refuses.
+
+An unreadable or corrupt state file reads as HALTED (fail closed, DESIGN.md §3.4).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from livegate.domain.enums import TradingState
+
+STATE_FILE = "trading_state.json"
+LOG_FILE = "trading_state.log.jsonl"
+LOCK_FILE = "session.lock"
+KILL_FILE = "KILL"
+#: Entries of history kept inside the state file (the log keeps everything).
+HISTORY_LIMIT = 100
+_FILE_MODE = 0o600
+_DIR_MODE = 0o700
+
+
+@dataclass(frozen=True, slots=True)
+class TradingStateRecord:
+    """One trading state and its provenance.
+
+    Parameters
+    ----------
+    state:
+        The trading state.
+    reason:
+        Operator text or the trigger's explanation.
+    source:
+        What set it: ``cli``, ``kill_file``, ``env``, ``trigger:<name>``, ``default``, ``corrupt_state_file``.
+    actor:
+        Who: the operator's user name for CLI actions, the session id for triggers.
+    ts_ms:
+        Wall time of the change, ms since the epoch.
+    trigger_value, threshold:
+        The triggering value and the threshold it crossed (decimal strings), when automatic.
+    """
+
+    state: TradingState
+    reason: str
+    source: str
+    actor: str = ""
+    ts_ms: int = 0
+    trigger_value: str | None = None
+    threshold: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        record = asdict(self)
+        record["state"] = self.state.value
+        return record
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> TradingStateRecord:
+        """Build a record from :meth:`to_record` output.
+
+        Raises
+        ------
+        ValueError, KeyError, TypeError
+            If the record is malformed.
+        """
+        return cls(
+            state=TradingState(record["state"]),
+            reason=str(record.get("reason", "")),
+            source=str(record.get("source", "")),
+            actor=str(record.get("actor", "")),
+            ts_ms=int(record.get("ts_ms", 0)),
+            trigger_value=None if record.get("trigger_value") is None else str(record["trigger_value"]),
+            threshold=None if record.get("threshold") is None else str(record["threshold"]),
+        )
+
+
+ACTIVE_DEFAULT = TradingStateRecord(TradingState.ACTIVE, "no kill recorded", "default")
+
+
+@dataclass(slots=True)
+class StoredState:
+    """Everything ``trading_state.json`` holds.
+
+    ``conditions`` maps an automatic trigger name to what was last seen while it held
+    (``value``, ``threshold``, ``ts_ms`` and optionally ``holds_until_ms``, the wall time
+    after which it lapses by itself, e.g. the next trading day for a daily loss).
+    """
+
+    current: TradingStateRecord = ACTIVE_DEFAULT
+    conditions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    corrupt: str = ""
+
+
+class TradingStateStore:
+    """Read and write the state dir's trading state, log and session lock.
+
+    Parameters
+    ----------
+    directory:
+        The state dir (:func:`livegate.config.paths.state_dir`); created (0700) on first write.
+    """
+
+    __slots__ = ("directory",)
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    # ------------------------------------------------------------------ trading state
+    @property
+    def state_path(self) -> Path:
+        """Return the path of ``trading_state.json``."""
+        return self.directory / STATE_FILE
+
+    def load(self) -> StoredState:
+        """Return the stored state; ACTIVE when no file exists, HALTED when it is unreadable."""
+        path = self.state_path
+        if not path.exists():
+            return StoredState()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            current = TradingStateRecord.from_record(data["current"])
+            conditions = dict(data.get("conditions") or {})
+            history = list(data.get("history") or [])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            problem = f"state file {path} is unreadable ({exc}); failing closed"
+            halted = TradingStateRecord(TradingState.HALTED, problem, "corrupt_state_file")
+            return StoredState(current=halted, corrupt=problem)
+        return StoredState(current=current, conditions=conditions, history=history)
+
+    def save(self, stored: StoredState) -> None:
+        """Write ``stored`` atomically with mode 0600.
+
+        Raises
+        ------
+        OSError
+            If the state dir cannot be written.
+        """
+        payload = {
+            "version": 1,
+            "current": stored.current.to_record(),
+            "conditions": stored.conditions,
+            "history": stored.history[-HISTORY_LIMIT:],
+        }
+        self._write_atomic(self.state_path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+    def record_change(self, record: TradingStateRecord, action: str, conditions: dict[str, dict[str, Any]]) -> None:
+        """Make ``record`` the current state, append it to history and the log, then save.
+
+        Raises
+        ------
+        OSError
+            If the state dir cannot be written.
+        """
+        stored = self.load()
+        entry = {"action": action, **record.to_record()}
+        stored.current = record
+        stored.conditions = conditions
+        stored.history.append(entry)
+        self.save(stored)
+        self.append_log(entry)
+
+    def save_conditions(self, conditions: dict[str, dict[str, Any]]) -> None:
+        """Replace the stored trigger conditions, keeping the current state.
+
+        Raises
+        ------
+        OSError
+            If the state dir cannot be written.
+        """
+        stored = self.load()
+        if stored.corrupt:
+            return  # never overwrite an unreadable file: an operator must look at it
+        stored.conditions = conditions
+        self.save(stored)
+
+    def append_log(self, entry: Mapping[str, Any]) -> None:
+        """Append one JSON line to ``trading_state.log.jsonl`` and fsync it.
+
+        Raises
+        ------
+        OSError
+            If the state dir cannot be written.
+        """
+        self._ensure_dir()
+        path = self.directory / LOG_FILE
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, _FILE_MODE)
+        try:
+            _write_all(fd, (json.dumps(dict(entry), sort_keys=True) + "\n").encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    # ------------------------------------------------------------------ manual triggers
+    def kill_file_present(self) -> bool:
+        """Return True while a file named ``KILL`` exists in the state dir."""
+        return (self.directory / KILL_FILE).exists()
+
+    # ------------------------------------------------------------------ session lock
+    @property
+    def lock_path(self) -> Path:
+        """Return the path of ``session.lock``."""
+        return self.directory / LOCK_FILE
+
+    def read_lock(self) -> dict[str, Any] | None:
+        """Return the session lock's content, None when unlocked (an unreadable lock still locks)."""
+        path = self.lock_path
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            return {"reason": f"unreadable lock file ({exc})"}
+        return data if isinstance(data, dict) else {"reason": "malformed lock file"}
+
+    def write_lock(self, content: Mapping[str, Any]) -> None:
+        """Create or replace the session lock (0600) and log it.
+
+        Raises
+        ------
+        OSError
+            If the state dir cannot be written.
+        """
+        self._write_atomic(self.lock_path, json.dumps(dict(content), indent=2, sort_keys=True) + "\n")
+        self.append_log({"action": "lock", **content})
+
+    def remove_lock(self, entry: Mapping[str, Any]) -> bool:
+        """Remove the session lock and log ``entry``; return False when there was none.
+
+        Raises
+        ------
+        OSError
+            If the state dir cannot be written.
+        """
+        if not self.lock_path.exists():
+            return False
+        self.append_log({"action": "unlock", **entry})
+        self.lock_path.unlink()
+        self._fsync_dir()
+        return True
+
+    # ------------------------------------------------------------------ internals
+    def _ensure_dir(self) -> None:
+        self.directory.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+
+    def _write_atomic(self, path: Path, text: str) -> None:
+        self._ensure_dir()
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _FILE_MODE)
+        try:
+            _write_all(fd, text.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+        self._fsync_dir()
+
+    def _fsync_dir(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

@@ -1,0 +1,216 @@
+"""Automatic kill triggers (``[kill]``; issue 3): conditions judged at heartbeats, fills and anomalies.
+
+Each trigger yields a :class:`TriggerHit` naming the trading state it asks for
+(REDUCING or HALTED, per its ``*_action`` key), the triggering value and the threshold.
+The runtime trips the :class:`~livegate.risk.killswitch.KillSwitch` with it. The
+conditions that still hold are stored in the state dir, and ``livegate rearm`` refuses
+while any of them holds.
+
+Triggers and their thresholds:
+
+* ``daily_loss`` — today's loss >= ``[risk] daily_loss_limit_usd`` (lapses at the next trading day).
+* ``drawdown`` — peak equity - equity >= ``[risk] max_drawdown_usd``.
+* ``stale_feed`` — a symbol with exposure has a quote older than ``[kill] stale_feed_secs``.
+* ``venue_errors`` — ``max_venue_errors`` venue errors within ``venue_error_window_secs``.
+* ``reject_storm`` — ``max_rejects`` venue rejects within ``reject_window_secs``.
+* ``ledger_write_failed`` — always HALTED (DESIGN.md §3.4); ``invariant_violation``; ``venue_fatal`` (HALTED).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from livegate.config.risk_models import KillAction, KillConfig, RiskConfig
+from livegate.domain.enums import TradingState
+from livegate.risk.daily import DailyBook, EquityPeak
+from livegate.risk.exposure import exposed_symbols
+from livegate.risk.gate import RiskContext
+
+#: Engine anomaly kinds that count as venue errors (execution/engine.py).
+VENUE_ERROR_KINDS = frozenset({"ambiguous_submit", "cancel_failed", "lookup_failed", "ambiguous_resend", "venue_fatal"})
+_MS_PER_SEC = 1000
+
+
+def action_state(action: KillAction) -> TradingState:
+    """Return the trading state of a ``[kill] *_action`` value."""
+    return TradingState.HALTED if action == "halted" else TradingState.REDUCING
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerHit:
+    """An automatic trigger whose condition holds.
+
+    ``value`` and ``threshold`` are in the trigger's unit (USD, seconds or a count);
+    ``lapses_at_ms`` is the session-clock time after which the condition lapses by
+    itself (the next trading day for the daily loss), else None.
+    """
+
+    name: str
+    state: TradingState
+    value: Decimal
+    threshold: Decimal
+    detail: str
+    lapses_at_ms: int | None = None
+
+    @property
+    def reason(self) -> str:
+        """Return the text recorded as the kill reason."""
+        return f"{self.name}: {self.detail}"
+
+
+class TriggerMonitor:
+    """Judge the automatic triggers.
+
+    Parameters
+    ----------
+    risk, kill:
+        The ``[risk]`` and ``[kill]`` sections.
+    daily, peak:
+        Trading-day book and equity peak, shared with the loss gates.
+    """
+
+    def __init__(self, risk: RiskConfig, kill: KillConfig, daily: DailyBook, peak: EquityPeak) -> None:
+        self._risk = risk
+        self._kill = kill
+        self._daily = daily
+        self._peak = peak
+        self._venue_errors: deque[int] = deque()
+        self._rejects: deque[int] = deque()
+        self.last_drawdown = Decimal(0)
+        self.last_daily_pnl: Decimal | None = Decimal(0)
+
+    # ------------------------------------------------------------------ event feeds
+    def on_anomaly(self, kind: str, detail: str, now_ms: int) -> TriggerHit | None:
+        """Return the hit an engine anomaly causes, if any."""
+        kill = self._kill
+        if kind == "ledger_write_failed":
+            return TriggerHit(kind, TradingState.HALTED, Decimal(1), Decimal(1), f"ledger write failed: {detail}")
+        if kind == "invariant_violation":
+            return TriggerHit(
+                "invariant_violation", action_state(kill.invariant_action), Decimal(1), Decimal(1), f"{kind}: {detail}"
+            )
+        if kind == "venue_fatal":
+            return TriggerHit(kind, TradingState.HALTED, Decimal(1), Decimal(1), detail)
+        if kind in VENUE_ERROR_KINDS:
+            return self._windowed(
+                self._venue_errors,
+                now_ms,
+                kill.max_venue_errors,
+                kill.venue_error_window_secs,
+                "venue_errors",
+                kill.venue_error_action,
+                f"latest {kind}: {detail}",
+            )
+        return None
+
+    def on_rejects(self, count: int, now_ms: int) -> TriggerHit | None:
+        """Record ``count`` new venue rejects; return the reject-storm hit when the window fills."""
+        hit = None
+        for _ in range(count):
+            hit = (
+                self._windowed(
+                    self._rejects,
+                    now_ms,
+                    self._kill.max_rejects,
+                    self._kill.reject_window_secs,
+                    "reject_storm",
+                    self._kill.reject_storm_action,
+                    "venue rejects",
+                )
+                or hit
+            )
+        return hit
+
+    def _windowed(
+        self,
+        times: deque[int],
+        now_ms: int,
+        limit: int | None,
+        window_secs: int,
+        name: str,
+        action: KillAction,
+        detail: str,
+    ) -> TriggerHit | None:
+        times.append(now_ms)
+        horizon = now_ms - window_secs * _MS_PER_SEC
+        while times and times[0] <= horizon:
+            times.popleft()
+        if limit is None or len(times) < limit:
+            return None
+        return TriggerHit(
+            name,
+            action_state(action),
+            Decimal(len(times)),
+            Decimal(limit),
+            f"{len(times)} in {window_secs} s >= {limit} ({detail})",
+        )
+
+    # ------------------------------------------------------------------ periodic conditions
+    def evaluate(self, ctx: RiskContext, now_ms: int) -> list[TriggerHit]:
+        """Return every periodic trigger whose condition holds at ``now_ms`` (session clock)."""
+        hits: list[TriggerHit] = []
+        risk, kill = self._risk, self._kill
+        portfolio, quotes = ctx.portfolio, ctx.quotes
+        self._daily.roll(now_ms, portfolio, quotes)
+        pnl = self._daily.pnl_today(portfolio, quotes)
+        self.last_daily_pnl = pnl
+        equity = portfolio.equity_pnl(quotes.mid)
+        if equity is not None:
+            self.last_drawdown = self._peak.drawdown(equity)
+        limit = risk.daily_loss_limit_usd
+        if limit is not None and pnl is not None and -pnl >= limit:
+            hits.append(
+                TriggerHit(
+                    "daily_loss",
+                    action_state(kill.daily_loss_action),
+                    -pnl,
+                    limit,
+                    f"daily loss {-pnl:,.2f} USD >= limit {limit:,.2f} USD",
+                    self._daily.next_boundary_ms,
+                )
+            )
+        max_dd = risk.max_drawdown_usd
+        if max_dd is not None and equity is not None and self.last_drawdown >= max_dd:
+            hits.append(
+                TriggerHit(
+                    "drawdown",
+                    action_state(kill.drawdown_action),
+                    self.last_drawdown,
+                    max_dd,
+                    f"drawdown {self.last_drawdown:,.2f} USD from peak {self._peak.peak:,.2f} "
+                    f">= limit {max_dd:,.2f} USD",
+                )
+            )
+        stale = kill.stale_feed_secs
+        if stale is not None:
+            limit_ms = stale * _MS_PER_SEC
+            for symbol in sorted(exposed_symbols(ctx)):
+                age = quotes.age_ms(symbol, now_ms)
+                if age is None or age > limit_ms:
+                    age_secs = Decimal(-1) if age is None else Decimal(age) / _MS_PER_SEC
+                    shown = "no quote" if age is None else f"quote {age_secs} s old"
+                    hits.append(
+                        TriggerHit(
+                            "stale_feed",
+                            action_state(kill.stale_feed_action),
+                            age_secs,
+                            stale,
+                            f"{symbol} holds exposure with {shown} > {stale} s",
+                        )
+                    )
+                    break
+        return hits
+
+    @staticmethod
+    def conditions_of(hits: list[TriggerHit], now_ms: int, wall_now_ms: int) -> dict[str, dict[str, Any]]:
+        """Return the state-dir record of holding conditions (``holds_until_ms`` in wall time)."""
+        out: dict[str, dict[str, Any]] = {}
+        for hit in hits:
+            cond: dict[str, Any] = {"value": str(hit.value), "threshold": str(hit.threshold), "detail": hit.detail}
+            if hit.lapses_at_ms is not None:
+                cond["holds_until_ms"] = wall_now_ms + max(0, hit.lapses_at_ms - now_ms)
+            out[hit.name] = cond
+        return out

@@ -1,0 +1,209 @@
+"""Gate 3: market-data tripwires (``[tripwires]``; DESIGN.md §1).
+
+* :class:`QuoteTripwireGate` — no quote, zero/NaN/crossed/locked quote, stale quote
+  (``max_quote_age_ms``, default 1,500 ms), wide spread (``max_spread_bps``, default 50).
+* :class:`MarketHoursGate` — closed market by an exchange_calendars calendar (crypto
+  trades 24/7, so no calendar means no gate).
+* :class:`VenueHealthBoard` and :class:`VenueHealthGate` — a quote heartbeat: after
+  ``heartbeat_stale_checks`` consecutive stale checks a venue is DISABLED with the
+  reason and receives no new orders; as many consecutive fresh checks enable it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from livegate.domain.enums import DenialCode, VenueHealth
+from livegate.domain.market import quote_problem
+from livegate.domain.orders import OrderIntent
+from livegate.marketdata.quote_cache import QuoteCache
+from livegate.risk.gate import Deny, RiskContext
+
+_TWO_BPS = Decimal(20_000)
+_LOCKED = "locked"
+
+
+class QuoteTripwireGate:
+    """Deny on a missing, bad, stale or wide quote of the intent's symbol.
+
+    Parameters
+    ----------
+    max_quote_age_ms:
+        Oldest usable quote in ms of exchange time; None turns the age check off. A
+        quote more than this far in the future (clock skew) is suspect and denied too.
+    max_spread_bps:
+        Widest usable spread in bps of the mid; None turns the spread check off.
+    allow_locked:
+        Accept a locked book (bid == ask); off by default.
+    """
+
+    name = "quote_tripwire"
+    __slots__ = ("_allow_locked", "_max_age_ms", "_max_spread_bps")
+
+    def __init__(self, max_quote_age_ms: int | None, max_spread_bps: Decimal | None, allow_locked: bool) -> None:
+        self._max_age_ms = max_quote_age_ms
+        self._max_spread_bps = max_spread_bps
+        self._allow_locked = allow_locked
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
+        """Deny ``NO_QUOTE``, ``BAD_QUOTE``, ``STALE_QUOTE`` or ``WIDE_SPREAD``."""
+        quote = ctx.quotes.last(intent.symbol)
+        if quote is None:
+            return Deny(DenialCode.NO_QUOTE, f"no quote for {intent.symbol}")
+        bid, ask = quote.bid_price, quote.ask_price
+        if not (
+            bid.is_finite() and ask.is_finite() and 0 < bid < ask and quote.bid_size > 0 and quote.ask_size > 0
+        ) and not (self._allow_locked and bid == ask and bid > 0 and quote.bid_size > 0 and quote.ask_size > 0):
+            problem = quote_problem(quote) or "unusable"
+            return Deny(DenialCode.BAD_QUOTE, f"{intent.symbol} quote is {problem}")
+        max_age = self._max_age_ms
+        if max_age is not None:
+            age = ctx.clock.now_ms() - quote.ts_event_ms
+            if age > max_age or age < -max_age:
+                return Deny(DenialCode.STALE_QUOTE, f"{intent.symbol} quote is {age:,} ms old > max {max_age:,} ms")
+        max_spread = self._max_spread_bps
+        if max_spread is not None and (ask - bid) * _TWO_BPS > max_spread * (ask + bid):
+            spread = (ask - bid) * _TWO_BPS / (ask + bid)
+            return Deny(DenialCode.WIDE_SPREAD, f"{intent.symbol} spread {spread:,.2f} bps > max {max_spread} bps")
+        return None
+
+
+class MarketHoursGate:
+    """Deny while the exchange calendar says the market is closed (one lookup per minute).
+
+    Parameters
+    ----------
+    calendar_name:
+        An exchange_calendars name, e.g. ``"XNYS"`` (New York Stock Exchange).
+    """
+
+    name = "market_hours"
+    __slots__ = ("_calendar", "_calendar_name", "_minute", "_open")
+
+    def __init__(self, calendar_name: str) -> None:
+        import exchange_calendars  # heavy (pandas): imported only when a calendar is configured
+
+        self._calendar_name = calendar_name
+        self._calendar: Any = exchange_calendars.get_calendar(calendar_name)
+        self._minute = -1
+        self._open = False
+
+    def is_open(self, now_ms: int) -> bool:
+        """Return True when the market trades at ``now_ms`` (answer cached for the minute)."""
+        minute = now_ms // 60_000
+        if minute != self._minute:
+            stamp = dt.datetime.fromtimestamp(minute * 60, tz=dt.UTC)
+            calendar = self._calendar
+            inside = calendar.first_minute <= stamp <= calendar.last_minute
+            self._open = bool(inside and calendar.is_open_on_minute(stamp))
+            self._minute = minute
+        return self._open
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
+        """Deny ``MARKET_CLOSED`` outside the calendar's sessions."""
+        if self.is_open(ctx.clock.now_ms()):
+            return None
+        return Deny(DenialCode.MARKET_CLOSED, f"market {self._calendar_name} is closed")
+
+
+@dataclass(frozen=True, slots=True)
+class VenueHealthChanged:
+    """A venue moved between HEALTHY and DISABLED at ``ts_ms`` (session clock)."""
+
+    venue: str
+    health: VenueHealth
+    reason: str
+    ts_ms: int
+
+
+class VenueHealthBoard:
+    """Track venue health from quote heartbeats.
+
+    Parameters
+    ----------
+    max_quote_age_ms:
+        A venue's check is stale when any of its symbols' quote is older than this (ms).
+    stale_checks:
+        Consecutive stale checks that disable a venue, and fresh checks that re-enable it.
+    """
+
+    __slots__ = ("_fresh", "_listeners", "_max_age_ms", "_stale", "_stale_checks", "health", "reasons")
+
+    def __init__(self, max_quote_age_ms: int, stale_checks: int) -> None:
+        self._max_age_ms = max_quote_age_ms
+        self._stale_checks = stale_checks
+        self._stale: dict[str, int] = {}
+        self._fresh: dict[str, int] = {}
+        self._listeners: list[Callable[[VenueHealthChanged], None]] = []
+        self.health: dict[str, VenueHealth] = {}
+        self.reasons: dict[str, str] = {}
+
+    def add_listener(self, listener: Callable[[VenueHealthChanged], None]) -> None:
+        """Call ``listener`` on every health change."""
+        self._listeners.append(listener)
+
+    def state(self, venue: str) -> VenueHealth:
+        """Return the venue's health (HEALTHY until judged otherwise)."""
+        return self.health.get(venue, VenueHealth.HEALTHY)
+
+    def disable(self, venue: str, reason: str, ts_ms: int) -> None:
+        """Disable ``venue`` now (e.g. on a fatal venue error)."""
+        self._set(venue, VenueHealth.DISABLED, reason, ts_ms)
+
+    def heartbeat(self, now_ms: int, quotes: QuoteCache, venue_symbols: Mapping[str, Iterable[str]]) -> None:
+        """Run one heartbeat check of every venue's symbols at ``now_ms`` (ms, exchange clock)."""
+        for venue, symbols in venue_symbols.items():
+            worst: tuple[str, int | None] | None = None
+            for symbol in symbols:
+                age = quotes.age_ms(symbol, now_ms)
+                if age is None or age > self._max_age_ms:
+                    worst = (symbol, age)
+                    break
+            if worst is None:
+                self._stale[venue] = 0
+                fresh = self._fresh.get(venue, 0) + 1
+                self._fresh[venue] = fresh
+                if self.state(venue) is VenueHealth.DISABLED and fresh >= self._stale_checks:
+                    self._set(venue, VenueHealth.HEALTHY, f"{fresh} consecutive fresh quote checks", now_ms)
+                continue
+            self._fresh[venue] = 0
+            stale = self._stale.get(venue, 0) + 1
+            self._stale[venue] = stale
+            if stale >= self._stale_checks and self.state(venue) is VenueHealth.HEALTHY:
+                symbol, age = worst
+                shown = "no quote" if age is None else f"quote {age:,} ms old > max {self._max_age_ms:,} ms"
+                self._set(venue, VenueHealth.DISABLED, f"{stale} consecutive stale checks: {symbol} {shown}", now_ms)
+
+    def _set(self, venue: str, health: VenueHealth, reason: str, ts_ms: int) -> None:
+        if self.state(venue) is health:
+            return
+        self.health[venue] = health
+        self.reasons[venue] = reason
+        change = VenueHealthChanged(venue, health, reason, ts_ms)
+        for listener in self._listeners:
+            listener(change)
+
+
+class VenueHealthGate:
+    """Deny ``VENUE_DISABLED`` for an intent whose instrument's venue is disabled."""
+
+    name = "venue_health"
+    __slots__ = ("_board",)
+
+    def __init__(self, board: VenueHealthBoard) -> None:
+        self._board = board
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
+        """Deny while the venue is DISABLED, naming the reason."""
+        health = self._board.health
+        if not health:
+            return None
+        instrument = ctx.instruments.get(intent.symbol)
+        venue = instrument.venue if instrument is not None else ""
+        if health.get(venue, VenueHealth.HEALTHY) is VenueHealth.HEALTHY:
+            return None
+        return Deny(DenialCode.VENUE_DISABLED, f"venue {venue} disabled: {self._board.reasons.get(venue, '')}")

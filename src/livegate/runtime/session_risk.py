@@ -1,0 +1,378 @@
+"""The kill switch's side of a session: start state, triggers, halt actions, kill events.
+
+Wires the L2 pieces (:mod:`livegate.risk.killswitch`, :mod:`livegate.risk.triggers`,
+:mod:`livegate.risk.tripwires`) to the ledger, telemetry, the run directory and the
+execution engine:
+
+* at start: refuse when the session lock exists; read the latched trading state from the
+  state dir; a ``KILL`` file or ``LIVEGATE_KILL_SWITCH=1`` trips HALTED;
+* at heartbeats (replayed as a timer would fire them, also inside data gaps), fills and
+  anomalies: judge the automatic triggers and the venue quote heartbeat;
+* on HALTED: cancel every open order on every venue through the engine and poll the
+  venues' open orders until none remain (timeout → anomaly), then optionally flatten
+  with reduce-only orders through the pipeline (``[kill] flatten_on_halt``);
+* record each trip in ``kill_events.jsonl``, the ledger (``trading_state_changed``) and
+  telemetry (``trading_state`` and ``kill``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from livegate.config.models import LivegateConfig
+from livegate.config.paths import state_dir
+from livegate.domain.clock import Clock, monotonic_secs, wall_time_ms
+from livegate.domain.decisions import Denied
+from livegate.domain.enums import Mode, OrderType, Side, TimeInForce, TradingState
+from livegate.domain.errors import ConfigError, LedgerError
+from livegate.domain.instruments import Instrument
+from livegate.domain.orders import OrderIntent
+from livegate.execution.engine import ExecutionEngine
+from livegate.ledger import events as ev
+from livegate.ledger.store import Ledger
+from livegate.marketdata.quote_cache import QuoteCache
+from livegate.portfolio import Portfolio
+from livegate.risk.gate import Gate, RiskContext
+from livegate.risk.killswitch import KILL_SWITCH_ENV, KillSwitch, TradingStateChanged
+from livegate.risk.state_store import TradingStateStore
+from livegate.risk.triggers import TriggerHit, TriggerMonitor
+from livegate.risk.tripwires import VenueHealthChanged
+from livegate.runtime.compose import build_gates, build_risk_parts
+from livegate.telemetry.writer import TelemetryWriter
+
+AnomalyReporter = Callable[[str, str], None]
+FLATTEN_STRATEGY_ID = "livegate-flatten"
+_MAX_CATCH_UP_TICKS = 100
+_CONFIRM_POLL_SECS = 0.005
+
+
+def refuse_if_locked(env: Mapping[str, str]) -> None:
+    """Raise ConfigError (exit 2) when the state dir holds a session lock (issue 3 §5).
+
+    Raises
+    ------
+    ConfigError
+        Naming the lock's reason and the command that clears it.
+    """
+    store = TradingStateStore(state_dir(env))
+    lock = store.read_lock()
+    if lock is not None:
+        raise ConfigError(
+            f"session locked since an anomaly ({lock.get('kind', '?')}: {lock.get('reason', lock.get('detail', ''))}) "
+            f"in {store.lock_path}; inspect it, then run: livegate unlock --reason TEXT"
+        )
+
+
+class SessionRisk:
+    """One session's kill switch, triggers and halt routine.
+
+    Parameters
+    ----------
+    config, env:
+        Resolved config and the environment (``LIVEGATE_STATE_DIR``, ``LIVEGATE_KILL_SWITCH``).
+    clock, advance:
+        Session clock, and a function moving it forward (replay) so heartbeat checks that
+        fall inside a data gap run at their own time.
+    quotes, portfolio, instruments:
+        The session's read views.
+    ledger, telemetry, run_dir:
+        Where changes and trips are recorded.
+    session_id:
+        Written as the actor of automatic trips.
+    report_anomaly:
+        The session's anomaly sink (counts toward exit code 3).
+    """
+
+    def __init__(
+        self,
+        *,
+        config: LivegateConfig,
+        env: Mapping[str, str],
+        clock: Clock,
+        advance: Callable[[int], None] | None,
+        quotes: QuoteCache,
+        portfolio: Portfolio,
+        instruments: dict[str, Instrument],
+        ledger: Ledger,
+        telemetry: TelemetryWriter,
+        run_dir: Path,
+        session_id: str,
+        report_anomaly: AnomalyReporter,
+    ) -> None:
+        self._cfg = config
+        self._env = env
+        self._clock = clock
+        self._advance = advance
+        self._quotes = quotes
+        self._portfolio = portfolio
+        self._ledger = ledger
+        self._telemetry = telemetry
+        self._kill_events = run_dir / "kill_events.jsonl"
+        self._report = report_anomaly
+        self.store = TradingStateStore(state_dir(env))
+        self.kill = KillSwitch(self.store, clock, actor=f"session {session_id}")
+        self.parts = build_risk_parts(config, self.kill)
+        self.monitor = TriggerMonitor(config.risk, config.kill, self.parts.daily, self.parts.peak)
+        self._ctx = RiskContext(instruments=instruments, quotes=quotes, portfolio=portfolio, clock=clock)
+        self._venue_symbols: dict[str, list[str]] = {}
+        for symbol, inst in sorted(instruments.items()):
+            self._venue_symbols.setdefault(inst.venue, []).append(symbol)
+        self.state_at_start = self.kill.record
+        self.trips: list[dict[str, Any]] = []
+        self._halt_pending = False
+        self._locked = False
+        self._check_ms = config.telemetry.heartbeat_interval_ms
+        self._next_check_ms = -1
+        self._fills_seen = 0
+        self._rejects_seen = 0
+        self.cancel_latency_secs: list[float] = []
+        self.kill.add_listener(self._on_change)
+        self.parts.health.add_listener(self._on_health)
+
+    # ------------------------------------------------------------------ composition
+    def gates(self, mode: Mode) -> list[Gate]:
+        """Return the session's gate chain, sharing this kill switch and health board."""
+        return build_gates(self._cfg, mode, self.parts)
+
+    def start(self) -> None:
+        """Record a latched non-ACTIVE state and apply the manual triggers (KILL file, env)."""
+        record = self.kill.record
+        now = self._clock.now_ms()
+        if record.state is not TradingState.ACTIVE:
+            payload: dict[str, object] = {
+                "state": record.state.value,
+                "previous": record.state.value,
+                "reason": record.reason,
+                "source": f"restored:{record.source}",
+                "trigger_value": record.trigger_value,
+                "threshold": record.threshold,
+            }
+            self._ledger_append(ev.TRADING_STATE_CHANGED, now, payload)
+            self._telemetry.emit(
+                "trading_state", now, state=record.state.value, reason=record.reason, source="restored"
+            )
+            self._halt_pending = record.state is TradingState.HALTED
+        if self.store.kill_file_present():
+            self.kill.trip(TradingState.HALTED, f"KILL file present in {self.store.directory}", "kill_file")
+        if self._env.get(KILL_SWITCH_ENV, "") == "1":
+            self.kill.trip(TradingState.HALTED, f"{KILL_SWITCH_ENV}=1", "env")
+
+    # ------------------------------------------------------------------ feeds
+    def on_anomaly(self, kind: str, detail: str) -> None:
+        """Lock the next session (when configured) and trip the trigger the anomaly maps to."""
+        if self._cfg.kill.lock_on_anomaly and not self._locked:
+            self._locked = True
+            try:
+                self.store.write_lock({"kind": kind, "reason": detail, "ts_ms": wall_time_ms()})
+            except OSError as exc:
+                self._report("session_lock_failed", str(exc))
+        hit = self.monitor.on_anomaly(kind, detail, self._clock.now_ms())
+        if hit is not None:
+            self._trip(hit)
+
+    def before_event(self, ts_ms: int) -> None:
+        """Run the heartbeat checks a timer would have run before ``ts_ms`` (replay gaps included)."""
+        due = self._next_check_ms
+        if ts_ms < due:
+            return
+        if due < 0:
+            self._next_check_ms = ts_ms + self._check_ms
+            return
+        ticks = 0
+        while due <= ts_ms and ticks < _MAX_CATCH_UP_TICKS:
+            if self._advance is not None:
+                self._advance(due)
+            self.heartbeat(due)
+            due += self._check_ms
+            ticks += 1
+        self._next_check_ms = due if due > ts_ms else ts_ms + self._check_ms
+
+    def heartbeat(self, now_ms: int) -> None:
+        """Judge venue health, the KILL file and the periodic triggers at ``now_ms``."""
+        self.parts.health.heartbeat(now_ms, self._quotes, self._venue_symbols)
+        if self.kill.state is not TradingState.HALTED and self.store.kill_file_present():
+            self.kill.trip(TradingState.HALTED, f"KILL file present in {self.store.directory}", "kill_file")
+        self.evaluate(now_ms)
+
+    def evaluate(self, now_ms: int) -> None:
+        """Judge the periodic triggers; trip on each hit and store the conditions that hold."""
+        hits = self.monitor.evaluate(self._ctx, now_ms)
+        for hit in hits:
+            self._trip(hit)
+        problem = self.kill.set_conditions(TriggerMonitor.conditions_of(hits, now_ms, wall_time_ms()))
+        if problem:
+            self._report("trading_state_persist_failed", problem)
+
+    def needs_service(self, engine: ExecutionEngine) -> bool:
+        """Return True when :meth:`service` has work: a halt, new fills or new rejects (O(1))."""
+        stats = engine.stats
+        return self._halt_pending or stats.fills != self._fills_seen or stats.rejected != self._rejects_seen
+
+    async def service(self, engine: ExecutionEngine) -> None:
+        """Judge triggers after fills and rejects; on a pending HALT cancel all, confirm, flatten."""
+        stats = engine.stats
+        now = self._clock.now_ms()
+        if stats.rejected != self._rejects_seen:
+            hit = self.monitor.on_rejects(stats.rejected - self._rejects_seen, now)
+            self._rejects_seen = stats.rejected
+            if hit is not None:
+                self._trip(hit)
+        if stats.fills != self._fills_seen:
+            self._fills_seen = stats.fills
+            self.evaluate(now)
+        while self._halt_pending:
+            self._halt_pending = False
+            await self.halt(engine)
+
+    async def halt(self, engine: ExecutionEngine) -> int:
+        """Cancel every open order on every venue and confirm none remain; return orders left.
+
+        Polls the venues' open orders every 5 ms until none remain or
+        ``[kill] cancel_confirm_timeout_ms`` passes (wall time), which is an anomaly.
+        """
+        started = monotonic_secs()
+        reason = f"kill: {self.kill.record.reason}"
+        await engine.halt_all_venues(reason)
+        self.cancel_latency_secs.append(monotonic_secs() - started)
+        timeout_secs = self._cfg.kill.cancel_confirm_timeout_ms / 1000
+        remaining = await engine.venue_open_order_count()
+        while remaining:
+            if monotonic_secs() - started >= timeout_secs:
+                self._report(
+                    "cancel_all_unconfirmed",
+                    f"{remaining} open orders remain {self._cfg.kill.cancel_confirm_timeout_ms} ms after cancel-all",
+                )
+                break
+            await asyncio.sleep(_CONFIRM_POLL_SECS)
+            await engine.halt_all_venues(reason)
+            remaining = await engine.venue_open_order_count()
+        if self._cfg.kill.flatten_on_halt:
+            await self.flatten(engine)
+        return remaining
+
+    async def flatten(self, engine: ExecutionEngine) -> None:
+        """Close every position with a reduce-only market IOC order through the pipeline."""
+        with self.kill.flatten_window():
+            for position in self._portfolio.positions():
+                qty = position.quantity
+                if qty == 0:
+                    continue
+                intent = OrderIntent(
+                    symbol=position.symbol,
+                    side=Side.SELL if qty > 0 else Side.BUY,
+                    quantity=abs(qty),
+                    order_type=OrderType.MARKET,
+                    price=None,
+                    time_in_force=TimeInForce.IOC,
+                    post_only=False,
+                    reduce_only=True,
+                    strategy_id=FLATTEN_STRATEGY_ID,
+                    seq=engine.new_intent_seq(),
+                    ts_ms=self._clock.now_ms(),
+                )
+                decision = engine.submit_intent(intent)
+                if isinstance(decision, Denied):
+                    self._report("flatten_denied", f"{position.symbol}: {decision.code.value}: {decision.detail}")
+        await engine.dispatch()
+
+    # ------------------------------------------------------------------ results
+    @property
+    def not_clean(self) -> bool:
+        """Return True when a kill tripped or the session ran in a state other than ACTIVE (exit 3)."""
+        return bool(self.trips) or self.kill.state is not TradingState.ACTIVE
+
+    def summary(self) -> dict[str, Any]:
+        """Return the ``trading_state`` block of ``summary.json``."""
+        record = self.kill.record
+        return {
+            "state": record.state.value,
+            "reason": record.reason,
+            "source": record.source,
+            "since_wall_ms": record.ts_ms,
+            "state_at_start": self.state_at_start.state.value,
+            "kills": len(self.trips),
+            "venue_health": {v: h.value for v, h in sorted(self.parts.health.health.items())},
+            "state_dir": str(self.store.directory),
+        }
+
+    # ------------------------------------------------------------------ internals
+    def _trip(self, hit: TriggerHit) -> None:
+        self.kill.trip(hit.state, hit.reason, f"trigger:{hit.name}", trigger_value=hit.value, threshold=hit.threshold)
+
+    def _on_change(self, change: TradingStateChanged) -> None:
+        if change.persist_error:
+            self._report("trading_state_persist_failed", change.persist_error)
+        self._ledger_append(ev.TRADING_STATE_CHANGED, change.ts_ms, change.to_record())
+        self._telemetry.emit(
+            "trading_state",
+            change.ts_ms,
+            state=change.state.value,
+            reason=change.reason,
+            previous=change.previous.value,
+            source=change.source,
+        )
+        self._telemetry.emit(
+            "kill",
+            change.ts_ms,
+            state=change.state.value,
+            reason=change.reason,
+            source=change.source,
+            trigger_value=change.trigger_value,
+            threshold=change.threshold,
+        )
+        self._write_kill_event(change)
+        if change.state is TradingState.HALTED:
+            self._halt_pending = True
+
+    def _on_health(self, change: VenueHealthChanged) -> None:
+        self._telemetry.emit(
+            "anomaly",
+            change.ts_ms,
+            anomaly_kind=f"venue_{change.health.value}",
+            detail=f"{change.venue}: {change.reason}",
+        )
+
+    def _write_kill_event(self, change: TradingStateChanged) -> None:
+        portfolio, quotes = self._portfolio, self._quotes
+        unrealized = portfolio.unrealized_pnl(quotes.mid)
+        realized, fees = portfolio.realized_pnl(), portfolio.fees()
+        daily = self.monitor.last_daily_pnl
+        event = {
+            "ts_ms": change.ts_ms,
+            "state": change.state.value,
+            "previous": change.previous.value,
+            "reason": change.reason,
+            "source": change.source,
+            "trigger_value": change.trigger_value,
+            "threshold": change.threshold,
+            "positions": [p.to_record(quotes.mid(p.symbol)) for p in portfolio.positions() if p.quantity != 0],
+            "open_orders": portfolio.working_count(),
+            "pnl": {
+                "realized_usd": str(realized),
+                "unrealized_usd": None if unrealized is None else str(unrealized),
+                "fees_usd": str(fees),
+                "total_usd": None if unrealized is None else str(realized + unrealized - fees),
+                "daily_usd": None if daily is None else str(daily),
+                "drawdown_usd": str(self.monitor.last_drawdown),
+            },
+        }
+        self.trips.append(event)
+        with self._kill_events.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(event, sort_keys=True, default=_json_default) + "\n")
+
+    def _ledger_append(self, kind: str, ts_ms: int, payload: dict[str, object]) -> None:
+        try:
+            self._ledger.append(kind, ts_ms, payload)
+        except LedgerError as exc:
+            self._report("ledger_write_failed", str(exc))
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

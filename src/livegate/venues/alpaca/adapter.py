@@ -1,0 +1,457 @@
+"""The Alpaca adapter: alpaca-py's ``TradingClient`` and ``TradingStream`` behind :class:`VenueAdapter`.
+
+alpaca-py's REST client is synchronous (``requests``); every call runs in a worker thread
+(:func:`asyncio.to_thread`) under a per-request timeout and the shared per-key budget of
+:mod:`livegate.venues.rate_budget`. Clients are built with ``raw_data=True`` so decimals
+stay strings until :mod:`livegate.venues.alpaca.mapping` reads them exactly.
+
+Quirks decided on purpose (docs/venues_equities.md):
+
+* alpaca-py retries 429 and 504 inside ``_request`` by default, three times with a 3 s
+  sleep, for every method including ``POST /v2/orders``. A retried submit under the same
+  client order id turns an accepted order into a "client_order_id must be unique" 422, so
+  the adapter sets the client's retry count to 0; idempotent reads are retried here with
+  tenacity instead, and submits never are (DESIGN.md §3.6).
+* ``requests`` has no default timeout; a mounted transport adapter gives every request
+  ``request_timeout_secs``.
+* Orders are posted with decimal strings (``"qty": "129.7"``) through the client's
+  ``post``: alpaca-py's request models hold quantities as ``float``.
+* ``TradingStream.run()`` owns its own event loop; the adapter awaits the stream's
+  coroutine (``_run_forever``) on the running loop instead, which keeps alpaca-py's
+  reconnect-with-backoff (1 s doubling to 30 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import requests
+from alpaca.common.enums import Sort
+from alpaca.data.live.crypto import CryptoDataStream
+from alpaca.data.live.stock import StockDataStream
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import AssetClass, QueryOrderStatus
+from alpaca.trading.requests import GetAssetsRequest, GetOrdersRequest
+from alpaca.trading.stream import TradingStream
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from livegate.domain.clock import Clock, WallClock
+from livegate.domain.enums import OrderStatus, OrderType
+from livegate.domain.errors import Ambiguous, ConfigError, Fatal, InvariantViolation, Rejected, Retryable
+from livegate.domain.instruments import Instrument
+from livegate.domain.market import Quote, Trade
+from livegate.domain.orders import Order, OrderReport
+from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
+from livegate.venues.alpaca.errors import AlpacaOp, translate_error
+from livegate.venues.alpaca.mapping import (
+    balance_from_account,
+    instrument_from_asset,
+    market_data_from_frame,
+    order_report,
+    order_snapshot,
+    position_from_json,
+    trade_update_report,
+)
+from livegate.venues.base import ReportSink, VenueCapabilities
+from livegate.venues.rate_budget import key_fingerprint, shared_limiter
+
+__all__ = ["NYSE_CALENDAR", "AlpacaAdapter"]
+
+log = logging.getLogger("livegate.venues.alpaca")
+
+#: exchange_calendars name of the NYSE session calendar used for Alpaca equities.
+NYSE_CALENDAR = "XNYS"
+
+T = TypeVar("T")
+
+
+class _TimeoutTransport(requests.adapters.HTTPAdapter):
+    """A ``requests`` transport that applies a default timeout and never retries."""
+
+    def __init__(self, timeout_secs: float) -> None:
+        super().__init__(max_retries=0)
+        self._timeout_secs = timeout_secs
+
+    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout_secs
+        return super().send(request, **kwargs)
+
+
+class AlpacaAdapter:
+    """Alpaca trading (equities and crypto) through alpaca-py.
+
+    Parameters
+    ----------
+    api_key, secret_key:
+        Alpaca API key id and secret (``LIVEGATE_ALPACA_API_KEY`` /
+        ``LIVEGATE_ALPACA_API_SECRET`` through the credentials loader). Never logged.
+    symbols:
+        Symbols to trade in Alpaca's naming: ``"AAPL"`` (equity) or ``"BTC/USD"`` (crypto).
+    clock:
+        Source of timestamps the venue does not give.
+    paper:
+        True for the paper endpoints (testnet), False for live.
+    name:
+        Venue name used in reports and ledger records.
+    url_override, stream_url_override, stock_data_url_override, crypto_data_url_override:
+        Base URLs replacing Alpaca's (tests point them at a loopback server).
+    request_timeout_secs:
+        Timeout of one REST request; a submit that exceeds it is ambiguous.
+    read_retry_attempts, read_retry_wait_secs:
+        Tenacity attempts and first backoff for idempotent reads (never for submits).
+    rate_limit_per_min:
+        Shared request budget of the key; Alpaca allows 200 requests per minute.
+    cancel_confirm_attempts, cancel_confirm_wait_secs:
+        Re-reads of a cancelled order while it is still ``pending_cancel``.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        secret_key: str,
+        *,
+        symbols: Sequence[str],
+        clock: Clock | None = None,
+        paper: bool = True,
+        name: str = "alpaca",
+        url_override: str | None = None,
+        stream_url_override: str | None = None,
+        stock_data_url_override: str | None = None,
+        crypto_data_url_override: str | None = None,
+        request_timeout_secs: float = 10.0,
+        read_retry_attempts: int = 3,
+        read_retry_wait_secs: float = 0.5,
+        rate_limit_per_min: int = 200,
+        cancel_confirm_attempts: int = 3,
+        cancel_confirm_wait_secs: float = 0.2,
+    ) -> None:
+        if not api_key or not secret_key:
+            raise ConfigError("alpaca: api_key and secret_key are required")
+        self.name = name
+        self.capabilities = VenueCapabilities(
+            sandbox=True,
+            native_cancel_all=True,
+            positions=True,
+            fetch_by_client_order_id=True,
+            order_stream=True,
+            market_data_stream=True,
+        )
+        self.calendar_name = NYSE_CALENDAR
+        self._symbols = list(symbols)
+        self._clock: Clock = clock or WallClock()
+        self._timeout_secs = request_timeout_secs
+        self._read_attempts = max(1, read_retry_attempts)
+        self._read_wait_secs = read_retry_wait_secs
+        self._cancel_attempts = cancel_confirm_attempts
+        self._cancel_wait_secs = cancel_confirm_wait_secs
+        self._key_id = key_fingerprint(api_key)
+        self._rate_limit_per_min = rate_limit_per_min
+        self._client = TradingClient(api_key, secret_key, paper=paper, raw_data=True, url_override=url_override)
+        self._client._retry = 0  # no SDK retries: see the module docstring
+        transport = _TimeoutTransport(request_timeout_secs)
+        self._client._session.mount("https://", transport)
+        self._client._session.mount("http://", transport)
+        self._trade_stream = TradingStream(
+            api_key,
+            secret_key,
+            paper=paper,
+            raw_data=True,
+            url_override=stream_url_override,  # type: ignore[arg-type]  # alpaca-py annotates str, defaults None
+        )
+        self._stream_factory: Callable[[bool], Any] = lambda crypto: (
+            CryptoDataStream(api_key, secret_key, raw_data=True, url_override=crypto_data_url_override)
+            if crypto
+            else StockDataStream(api_key, secret_key, raw_data=True, url_override=stock_data_url_override)
+        )
+        self._stream_task: asyncio.Task[None] | None = None
+        self._sink: ReportSink | None = None
+        self._instruments: dict[str, Instrument] = {}
+        self._order_ids: dict[str, str] = {}
+
+    # ----------------------------------------------------------------- lifecycle
+    def bind(self, sink: ReportSink) -> None:
+        """Register the callable that receives order reports and fills from the stream."""
+        self._sink = sink
+
+    async def connect(self) -> None:
+        """Check the key on ``GET /v2/account``, load instruments and start the trade-updates stream.
+
+        Raises
+        ------
+        Fatal
+            Bad key, or the account is blocked from trading.
+        ConfigError
+            A configured symbol is not an active Alpaca asset.
+        Ambiguous, Retryable
+            Alpaca is unreachable or rate limiting.
+        """
+        account = await self._read(self._client.get_account)
+        if account.get("trading_blocked") or account.get("account_blocked"):
+            raise Fatal("alpaca: the account is blocked from trading", "account_blocked")
+        self._instruments = await self._load_instruments()
+        if self._stream_task is None:
+            self._trade_stream.subscribe_trade_updates(self._on_trade_update)
+            run = self._trade_stream._run_forever()  # type: ignore[no-untyped-call]
+            self._stream_task = asyncio.create_task(run, name="alpaca-trade-updates")
+
+    async def close(self) -> None:
+        """Stop the trade-updates stream and the HTTP session; idempotent."""
+        task, self._stream_task = self._stream_task, None
+        if task is not None:
+            await self._trade_stream.stop_ws()
+            await self._trade_stream.close()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._client._session.close()
+
+    def instruments(self) -> dict[str, Instrument]:
+        """Return the loaded instruments by Alpaca symbol."""
+        return dict(self._instruments)
+
+    def calendar_for(self, symbol: str) -> str | None:
+        """Return the exchange_calendars name for ``symbol``: XNYS for equities, None for 24/7 crypto."""
+        return None if "/" in symbol else NYSE_CALENDAR
+
+    # ----------------------------------------------------------------- orders
+    async def submit(self, order: Order) -> OrderReport:
+        """Post ``order`` to ``/v2/orders`` under its client order id; never retried.
+
+        Raises
+        ------
+        Rejected
+            Alpaca refused it (4xx with a code), or it asks for what Alpaca lacks (post-only).
+        Ambiguous
+            Timeout, disconnect, 5xx, unparseable answer, or a duplicate client order id.
+        Retryable
+            HTTP 429: nothing was placed.
+        Fatal
+            Authentication or permission.
+        """
+        intent = order.intent
+        if intent.post_only:
+            raise Rejected("alpaca has no post-only orders", "UNSUPPORTED")
+        payload: dict[str, str] = {
+            "symbol": intent.symbol,
+            "qty": _plain(intent.quantity),
+            "side": intent.side.value,
+            "type": intent.order_type.value,
+            "time_in_force": intent.time_in_force.value,
+            "client_order_id": order.client_order_id,
+        }
+        if intent.order_type is OrderType.LIMIT:
+            if intent.price is None:
+                raise Rejected("limit order without a price", "INVALID_PRICE")
+            payload["limit_price"] = _plain(intent.price)
+        raw = await self._call(AlpacaOp.SUBMIT, self._client.post, "/orders", payload)
+        report = self._parse(AlpacaOp.SUBMIT, order_report, raw)
+        if report.venue_order_id:
+            self._order_ids[order.client_order_id] = report.venue_order_id
+        return report
+
+    async def cancel(self, client_order_id: str, symbol: str) -> OrderReport:
+        """Cancel by client order id (``DELETE /v2/orders/{id}``), then read the order back.
+
+        Alpaca answers 204 when it accepts the cancel; the order is re-read (up to
+        ``cancel_confirm_attempts`` times while ``pending_cancel``) to report its state.
+
+        Raises
+        ------
+        Rejected
+            Unknown order (404) or no longer cancelable (422).
+        """
+        order_id = self._order_ids.get(client_order_id)
+        if order_id is None:
+            snapshot = await self.fetch_order(client_order_id, symbol)
+            if snapshot is None:
+                raise Rejected(f"alpaca: no order {client_order_id!r}", "UNKNOWN_ORDER")
+            order_id = snapshot.venue_order_id
+        return await self._cancel_by_id(order_id, client_order_id)
+
+    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
+        """Cancel every open order: native ``DELETE /v2/orders`` without a symbol, else one by one.
+
+        The native answer lists each order with an HTTP status; 200 means Alpaca accepted
+        the cancel and is reported CANCELLED (the stream's ``canceled`` event confirms it).
+        """
+        if symbol is not None:
+            open_now = await self.open_orders(symbol)
+            return [await self._cancel_by_id(o.venue_order_id, o.client_order_id) for o in open_now]
+        rows = await self._call(AlpacaOp.CANCEL, self._client.cancel_orders)
+        reports: list[OrderReport] = []
+        for row in rows or []:
+            body = row.get("body") or {}
+            if int(row.get("status", 0)) != 200:
+                log.warning("alpaca cancel-all: order %s answered %s", row.get("id"), row.get("status"))
+                continue
+            reports.append(
+                OrderReport(
+                    client_order_id=str(body.get("client_order_id", "")),
+                    status=OrderStatus.CANCELLED,
+                    ts_ms=self._clock.now_ms(),
+                    venue_order_id=str(row.get("id", "")),
+                )
+            )
+        return reports
+
+    async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
+        """Return the order by client order id (``GET /v2/orders:by_client_order_id``); None on 404."""
+        try:
+            raw = await self._read(self._client.get_order_by_client_id, client_order_id)
+        except Rejected as exc:
+            if exc.code.startswith("404"):
+                return None
+            raise
+        snapshot = self._parse(AlpacaOp.READ, order_snapshot, raw)
+        self._order_ids[client_order_id] = snapshot.venue_order_id
+        return snapshot
+
+    async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
+        """Return open orders (of ``symbol`` when given), oldest first (at most 500)."""
+        request = GetOrdersRequest(
+            status=QueryOrderStatus.OPEN, limit=500, direction=Sort.ASC, symbols=[symbol] if symbol else None
+        )
+        rows = await self._read(self._client.get_orders, request)
+        return [self._parse(AlpacaOp.READ, order_snapshot, row) for row in rows or []]
+
+    async def positions(self) -> list[PositionSnapshot]:
+        """Return open positions (``GET /v2/positions``), shorts negative."""
+        rows = await self._read(self._client.get_all_positions)
+        return [self._parse(AlpacaOp.READ, position_from_json, row) for row in rows or []]
+
+    async def balances(self) -> list[BalanceSnapshot]:
+        """Return the account's cash (``GET /v2/account``); crypto holdings are positions."""
+        account = await self._read(self._client.get_account)
+        return [self._parse(AlpacaOp.READ, balance_from_account, account)]
+
+    # ----------------------------------------------------------------- market data
+    async def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[Quote | Trade]:
+        """Yield quotes and trades of ``symbols`` from Alpaca's stock (IEX) and crypto streams.
+
+        The SDK reconnects with backoff on its own; closing the generator stops the streams.
+        """
+        queue: asyncio.Queue[Quote | Trade] = asyncio.Queue(maxsize=10_000)
+        last_quotes: dict[str, Quote] = {}
+
+        async def on_frame(frame: Any) -> None:
+            event = market_data_from_frame(frame, self.name, last_quotes, self._clock.now_ms() * 1_000_000)
+            if event is None:
+                return
+            if queue.full():
+                log.warning("alpaca market data: queue full, dropping %s", event.symbol)
+                return
+            queue.put_nowait(event)
+
+        streams: list[Any] = []
+        for crypto in (False, True):
+            chosen = [s for s in symbols if ("/" in s) is crypto]
+            if chosen:
+                stream = self._stream_factory(crypto)
+                stream.subscribe_quotes(on_frame, *chosen)
+                stream.subscribe_trades(on_frame, *chosen)
+                streams.append(stream)
+        tasks = [asyncio.create_task(s._run_forever(), name="alpaca-market-data") for s in streams]
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            for stream in streams:
+                await stream.stop_ws()
+                await stream.close()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ----------------------------------------------------------------- internals
+    async def _on_trade_update(self, message: Any) -> None:
+        data = message.get("data") if isinstance(message, dict) else None
+        if not isinstance(data, dict):
+            return
+        try:
+            report = trade_update_report(data, self.name)
+        except (ValueError, KeyError) as exc:
+            log.error("alpaca trade update could not be parsed: %s", exc)
+            return
+        if report is None:
+            return
+        if not isinstance(report, OrderReport) or report.venue_order_id:
+            order = data.get("order") or {}
+            if order.get("client_order_id") and order.get("id"):
+                self._order_ids[str(order["client_order_id"])] = str(order["id"])
+        if self._sink is not None:
+            self._sink(report)
+
+    async def _cancel_by_id(self, order_id: str, client_order_id: str) -> OrderReport:
+        await self._call(AlpacaOp.CANCEL, self._client.cancel_order_by_id, order_id)
+        report = OrderReport(client_order_id, OrderStatus.CANCEL_PENDING, self._clock.now_ms(), venue_order_id=order_id)
+        for attempt in range(max(1, self._cancel_attempts)):
+            try:
+                raw = await self._read(self._client.get_order_by_id, order_id)
+            except (Ambiguous, Retryable, Rejected) as exc:
+                log.warning("alpaca cancel %s: read-back failed: %s", client_order_id, exc.message)
+                break
+            report = self._parse(AlpacaOp.READ, order_report, raw)
+            if report.status is not OrderStatus.CANCEL_PENDING:
+                break
+            if attempt + 1 < self._cancel_attempts:
+                await asyncio.sleep(self._cancel_wait_secs)
+        return report
+
+    async def _load_instruments(self) -> dict[str, Instrument]:
+        found: dict[str, Instrument] = {}
+        crypto = {s for s in self._symbols if "/" in s}
+        if crypto:
+            request = GetAssetsRequest(asset_class=AssetClass.CRYPTO)
+            for row in await self._read(self._client.get_all_assets, request) or []:
+                if row.get("symbol") in crypto and row.get("tradable", True):
+                    inst = self._parse(AlpacaOp.READ, instrument_from_asset, row, self.name)
+                    found[inst.symbol] = inst
+        for symbol in self._symbols:
+            if symbol in crypto:
+                continue
+            try:
+                row = await self._read(self._client.get_asset, symbol)
+            except Rejected as exc:
+                raise ConfigError(f"alpaca: unknown asset {symbol!r}: {exc.message}") from exc
+            found[symbol] = self._parse(AlpacaOp.READ, instrument_from_asset, row, self.name)
+        missing = sorted(set(self._symbols) - set(found))
+        if missing:
+            raise ConfigError(f"alpaca: not tradable or unknown: {', '.join(missing)}")
+        return found
+
+    async def _call(self, op: AlpacaOp, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run one sync alpaca-py call in a thread, under the budget and a timeout, translating errors."""
+        async with shared_limiter("alpaca", self._key_id, self._rate_limit_per_min, 60.0):
+            try:
+                return await asyncio.wait_for(asyncio.to_thread(fn, *args), self._timeout_secs + 1.0)
+            except Exception as exc:
+                raise translate_error(exc, op) from exc
+
+    async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run an idempotent read, retrying rate limits and transient failures with backoff."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((Retryable, Ambiguous)),
+            stop=stop_after_attempt(self._read_attempts),
+            wait=wait_exponential(multiplier=self._read_wait_secs, max=10.0),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._call(AlpacaOp.READ, fn, *args)
+        raise InvariantViolation("tenacity ended without a result")  # pragma: no cover
+
+    @staticmethod
+    def _parse(op: AlpacaOp, parse: Callable[..., T], *args: Any) -> T:
+        try:
+            return parse(*args)
+        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+            raise translate_error(ValueError(f"{type(exc).__name__}: {exc}"), op) from exc
+
+
+def _plain(value: Decimal) -> str:
+    """Return ``value`` as a plain decimal string (no exponent), e.g. ``1E-9`` → ``0.000000001``."""
+    return format(value, "f")

@@ -1,0 +1,39 @@
+"""Map our client order id onto each exchange's client-id parameter (DESIGN.md §3.6).
+
+ccxt unifies the parameter as ``params["clientOrderId"]`` and renames it per exchange:
+Binance ``newClientOrderId`` (on cancel/fetch ``origClientOrderId``), Kraken ``cl_ord_id``,
+Coinbase ``client_order_id``, Hyperliquid ``c``/``cloid``, Paradex ``client_id``
+(ccxt 4.5.90 ``async_support/<id>.py``). Where the venue's format differs from ours the
+mapping is a deterministic function of our id, so a restart can still look orders up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+__all__ = ["CANCEL_BY_CLIENT_ID", "FETCH_BY_CLIENT_ID", "venue_client_id"]
+
+#: Exchanges whose ccxt ``fetchOrder`` takes ``params.clientOrderId`` (else scan orders).
+#: Kraken's fetchOrder turns clientOrderId into the integer ``userref``, so it is scanned.
+FETCH_BY_CLIENT_ID = frozenset({"binance", "binanceusdm", "binancecoinm", "hyperliquid", "paradex"})
+
+#: Exchanges whose ccxt ``cancelOrder`` takes ``params.clientOrderId`` (else look the id up first).
+CANCEL_BY_CLIENT_ID = frozenset({"binance", "binanceusdm", "binancecoinm", "kraken", "hyperliquid", "paradex"})
+
+
+def venue_client_id(exchange_id: str, client_order_id: str) -> str:
+    """Return the client id sent to ``exchange_id`` for our ``client_order_id``.
+
+    * Hyperliquid ``cloid`` must be a 128-bit hex string: ``0x`` + the first 32 hex digits
+      of SHA-256 of our id.
+    * Kraken ``cl_ord_id`` takes a UUID or at most 18 characters of free text; our ids
+      are up to 36, so they become the UUID made of the first 16 bytes of SHA-256.
+    * Everyone else takes ours unchanged (``[A-Za-z0-9-]{1,36}``, see ``domain.ids``).
+    """
+    digest = hashlib.sha256(client_order_id.encode()).digest()
+    if exchange_id == "hyperliquid":
+        return "0x" + digest[:16].hex()
+    if exchange_id == "kraken":
+        return str(uuid.UUID(bytes=digest[:16]))
+    return client_order_id

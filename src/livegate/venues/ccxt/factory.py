@@ -1,0 +1,64 @@
+"""Build a :class:`CcxtAdapter` for ``ccxt:<exchange_id>`` from the registry's :class:`VenueRequest`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from livegate.config.credentials import Credentials
+from livegate.venues.base import VenueAdapter, VenueCapabilities
+from livegate.venues.ccxt.adapter import CcxtAdapter
+from livegate.venues.ccxt.config import CcxtConfig, CcxtCredentials
+from livegate.venues.registry import AdapterFactory, VenueRequest
+
+__all__ = ["CONTRACT_TESTED", "TESTED_EXCHANGES", "credentials_for_ccxt", "exchange_capabilities", "make_factory"]
+
+
+def credentials_for_ccxt(credentials: Credentials | None) -> CcxtCredentials:
+    """Map livegate's credential fields onto ccxt's; empty when None (shadow, paper).
+
+    ``api_key``, ``api_secret``, ``api_passphrase``, ``wallet_address`` and ``private_key``
+    become ``apiKey``, ``secret``, ``password``, ``walletAddress`` and ``privateKey``.
+    """
+    if credentials is None:
+        return CcxtCredentials()
+    return CcxtCredentials(
+        api_key=credentials.reveal("api_key") or "",
+        secret=credentials.reveal("api_secret") or "",
+        password=credentials.reveal("api_passphrase") or "",
+        wallet_address=credentials.reveal("wallet_address") or "",
+        private_key=credentials.reveal("private_key") or "",
+    )
+
+
+def make_factory(**overrides: Any) -> AdapterFactory:
+    """Return a factory for ``ccxt:<exchange_id>`` venues; ``overrides`` are :class:`CcxtConfig` fields.
+
+    The request's sandbox flag selects the exchange's testnet; its credentials (None in
+    shadow and paper) become ccxt's ``apiKey``/``secret``/... .
+    """
+
+    def build(request: VenueRequest) -> VenueAdapter:
+        exchange_id = request.venue.partition(":")[2]
+        config = replace(CcxtConfig(exchange_id, name=request.venue, sandbox=request.sandbox), **overrides)
+        return CcxtAdapter(config, credentials_for_ccxt(request.credentials), clock=request.clock)
+
+    return build
+
+
+#: Exchanges issue 5 names; ``livegate venues`` lists these by default.
+TESTED_EXCHANGES = ("binance", "binanceusdm", "kraken", "coinbase", "hyperliquid", "paradex")
+
+#: Exchanges the offline contract suite runs against (tests/contract/test_ccxt_contract.py).
+CONTRACT_TESTED = frozenset({"binance", "binanceusdm", "hyperliquid"})
+
+
+def exchange_capabilities(exchange_id: str) -> VenueCapabilities:
+    """Return what the adapter can do on ``exchange_id``, from ccxt's ``has``/``urls`` (no network).
+
+    Raises
+    ------
+    ConfigError
+        If ccxt has no exchange ``exchange_id``.
+    """
+    return CcxtAdapter(CcxtConfig(exchange_id)).capabilities

@@ -1,0 +1,251 @@
+"""A fake "real" venue: the full adapter interface, a market-data stream, probes, no network.
+
+It stands in for a live exchange in tests and offline demonstrations (issue 4: test the
+live path against a fake adapter). Matching is delegated to an in-process
+:class:`~livegate.venues.paper.PaperVenue`; what makes it a *real* venue to the runtime is
+that it streams its own market data (:class:`~livegate.venues.base.MarketDataStream`),
+answers :class:`~livegate.venues.base.VenueProbe` probes, declares sandbox support as
+configured, and refuses trading calls without credentials, like an exchange would.
+Select it by config as venue ``fake:<name>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+from livegate.config.credentials import Credentials
+from livegate.domain.clock import Clock
+from livegate.domain.errors import Fatal, Retryable
+from livegate.domain.instruments import Instrument
+from livegate.domain.market import Quote, Trade
+from livegate.domain.orders import Order, OrderReport
+from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
+from livegate.marketdata.replay import load_replay
+from livegate.venues.base import ReportSink, VenueCapabilities
+from livegate.venues.paper import PaperParams, PaperVenue
+
+__all__ = ["FAKE_PRODUCTION_URL", "FAKE_SANDBOX_URL", "FakeVenue", "fake_instruments", "sample_events"]
+
+#: Endpoints the fake pretends to use; tests assert testnet picks the sandbox one.
+FAKE_PRODUCTION_URL = "https://api.fake-venue.invalid"
+FAKE_SANDBOX_URL = "https://sandbox.fake-venue.invalid"
+
+#: Events of the bundled sample streamed by default (about 20 s of BTCUSDT).
+DEFAULT_STREAM_EVENTS = 5000
+
+
+def fake_instruments(venue: str) -> dict[str, Instrument]:
+    """Return the fake venue's instruments: Binance USD-M BTCUSDT and ETHUSDT filters.
+
+    Values as in :mod:`livegate.config.instruments` (ccxt market table of binanceusdm).
+    """
+    rows = {"BTCUSDT": ("0.10", "BTC"), "ETHUSDT": ("0.01", "ETH")}
+    return {
+        symbol: Instrument(
+            symbol=symbol,
+            venue=venue,
+            tick_size=Decimal(tick),
+            lot_size=Decimal("0.001"),
+            min_notional=Decimal(5),
+            min_quantity=Decimal("0.001"),
+            quote_currency="USDT",
+            base_currency=base,
+        )
+        for symbol, (tick, base) in rows.items()
+    }
+
+
+def sample_events(max_events: int = DEFAULT_STREAM_EVENTS) -> list[Quote | Trade]:
+    """Return the first ``max_events`` events of the bundled Binance USD-M BTCUSDT sample."""
+    root = resources.files("livegate") / "data"
+    quotes = Path(str(root / "binance_usdm_btcusdt_20240808_quotes.csv.gz"))
+    trades = Path(str(root / "binance_usdm_btcusdt_20240808_trades.csv.gz"))
+    return load_replay(quotes=quotes, trades=trades, venue="binanceusdm").events[:max_events]
+
+
+class FakeVenue:
+    """An offline venue adapter with a market-data stream, probes and a paper matcher.
+
+    Parameters
+    ----------
+    name:
+        Venue name, e.g. ``"fake:demo"``.
+    instruments:
+        Tradable instruments by symbol.
+    events:
+        Market data the stream yields, in order.
+    clock:
+        Source of report times and of the stream's event times (events are re-stamped to
+        ``clock.now_ms()`` as they are yielded, so a live session sees fresh quotes).
+    credentials:
+        Trading credentials; None allows the market-data stream and probes only.
+    sandbox:
+        Use the sandbox endpoint (testnet).
+    sandbox_supported:
+        Whether the venue declares sandbox endpoints (``capabilities.sandbox``).
+    balance_usd:
+        Starting USDT balance, in USD.
+    server_time_offset_ms:
+        Skew of the venue clock against ``clock``, in ms (for the preflight clock check).
+    reachable:
+        False makes :meth:`connect` and :meth:`ping` fail with ``Retryable``.
+
+    Raises
+    ------
+    ValueError
+        If ``sandbox`` is asked of a venue without sandbox support.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        instruments: Mapping[str, Instrument],
+        events: Sequence[Quote | Trade],
+        clock: Clock,
+        *,
+        credentials: Credentials | None = None,
+        sandbox: bool = False,
+        sandbox_supported: bool = True,
+        balance_usd: Decimal = Decimal(100_000),
+        server_time_offset_ms: int = 0,
+        reachable: bool = True,
+    ) -> None:
+        if sandbox and not sandbox_supported:
+            raise ValueError(f"venue {name} declares no sandbox endpoints")
+        self.name = name
+        self.capabilities = VenueCapabilities(
+            sandbox=sandbox_supported,
+            native_cancel_all=True,
+            positions=True,
+            fetch_by_client_order_id=True,
+            market_data_stream=True,
+            server_time=True,
+        )
+        self.endpoint = FAKE_SANDBOX_URL if sandbox else FAKE_PRODUCTION_URL
+        self._events = list(events)
+        self._clock = clock
+        self._credentials = credentials
+        self._offset_ms = server_time_offset_ms
+        self._reachable = reachable
+        self._connected = False
+        self._paper = PaperVenue(
+            instruments, PaperParams(starting_balance=balance_usd, fill_mode="marketable"), clock, name=name
+        )
+        self.submitted: list[Order] = []
+
+    @property
+    def has_credentials(self) -> bool:
+        """Return True when trading credentials were given."""
+        return self._credentials is not None
+
+    # ------------------------------------------------------------------ lifecycle
+    def bind(self, sink: ReportSink) -> None:
+        """Register the report sink (fills of resting orders arrive through it)."""
+        self._paper.bind(sink)
+
+    async def connect(self) -> None:
+        """Pretend to open a connection.
+
+        Raises
+        ------
+        Retryable
+            When the venue is configured unreachable.
+        """
+        if not self._reachable:
+            raise Retryable(f"{self.name}: connection refused ({self.endpoint})")
+        self._connected = True
+
+    async def close(self) -> None:
+        """Close; idempotent."""
+        self._connected = False
+
+    def instruments(self) -> dict[str, Instrument]:
+        """Return the venue's instruments by symbol."""
+        return self._paper.instruments()
+
+    # ------------------------------------------------------------------ probes
+    async def ping(self) -> float:
+        """Return a round-trip time of 0 s.
+
+        Raises
+        ------
+        Retryable
+            When the venue is configured unreachable.
+        """
+        if not self._reachable:
+            raise Retryable(f"{self.name}: no answer from {self.endpoint}")
+        return 0.0
+
+    async def server_time_ms(self) -> int | None:
+        """Return the venue clock: the local clock plus the configured skew, in ms."""
+        return self._clock.now_ms() + self._offset_ms
+
+    # ------------------------------------------------------------------ market data
+    async def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[Quote | Trade]:
+        """Yield the configured events of ``symbols`` (all when empty), re-stamped to the clock."""
+        wanted = set(symbols)
+        for event in self._events:
+            if wanted and event.symbol not in wanted:
+                continue
+            now = self._clock.now_ms()
+            stamped = replace(event, ts_event_ms=now, venue=self.name)
+            if isinstance(stamped, Quote):
+                self._paper.on_quote(stamped)
+            else:
+                self._paper.on_trade(stamped)
+            yield stamped
+            await asyncio.sleep(0)
+
+    # ------------------------------------------------------------------ trading
+    def _require_credentials(self) -> None:
+        if self._credentials is None:
+            raise Fatal(f"{self.name}: authentication required (no credentials)", "AUTH")
+
+    async def submit(self, order: Order) -> OrderReport:
+        """Submit through the paper matcher.
+
+        Raises
+        ------
+        Fatal
+            Without credentials.
+        Rejected
+            As the paper venue does (filters, duplicates).
+        """
+        self._require_credentials()
+        self.submitted.append(order)
+        return await self._paper.submit(order)
+
+    async def cancel(self, client_order_id: str, symbol: str) -> OrderReport:
+        """Cancel one order by client order id (see :meth:`submit` for errors)."""
+        self._require_credentials()
+        return await self._paper.cancel(client_order_id, symbol)
+
+    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
+        """Cancel every open order (of ``symbol`` when given)."""
+        self._require_credentials()
+        return await self._paper.cancel_all(symbol)
+
+    async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
+        """Look an order up by client order id."""
+        self._require_credentials()
+        return await self._paper.fetch_order(client_order_id, symbol)
+
+    async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
+        """Return open orders."""
+        self._require_credentials()
+        return await self._paper.open_orders(symbol)
+
+    async def positions(self) -> list[PositionSnapshot]:
+        """Return positions."""
+        self._require_credentials()
+        return await self._paper.positions()
+
+    async def balances(self) -> list[BalanceSnapshot]:
+        """Return balances (USDT)."""
+        self._require_credentials()
+        return await self._paper.balances()

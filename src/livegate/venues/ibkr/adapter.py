@@ -1,0 +1,566 @@
+"""The Interactive Brokers adapter: ib_async against TWS / IB Gateway behind :class:`VenueAdapter`.
+
+* Ports: 7497 is TWS paper trading (livegate's testnet), 7496 TWS live (IB Gateway uses
+  4002 / 4001; pass ``port``).
+* ``orderRef`` carries our client order id; IB's ``permId`` (stable across sessions and
+  clients) is the venue order id reported back.
+* Every API request waits on an :class:`~livegate.venues.ibkr.pacing.ApiPacer` (≥ 100 ms
+  apart).
+* TWS answers orders asynchronously: :meth:`IbkrAdapter.submit` waits up to
+  ``submit_ack_timeout_secs`` for the first status past ``PendingSubmit`` or an order
+  error; no answer, a disconnect or IB error 1100 meanwhile is ambiguous.
+* A dropped connection is re-opened in the background with exponential backoff
+  (``reconnect_initial_secs`` doubling to ``reconnect_max_secs``).
+* Connecting does not replay stale order state: open orders are read on demand
+  (``reqOpenOrders``) by :meth:`fetch_order`, :meth:`open_orders` and the cancels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from ib_async import IB, LimitOrder, MarketOrder, StartupFetch, Stock
+
+from livegate.domain.clock import Clock, WallClock
+from livegate.domain.enums import OrderStatus, OrderType, TimeInForce
+from livegate.domain.errors import Ambiguous, Fatal, Rejected, Retryable, VenueError
+from livegate.domain.instruments import Instrument
+from livegate.domain.orders import Fill, Order, OrderReport
+from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
+from livegate.venues.base import ReportSink, VenueCapabilities
+from livegate.venues.ibkr.errors import AMBIGUOUS_CODES, FATAL_CODES, is_warning, translate_code
+from livegate.venues.ibkr.mapping import PENDING_STATUSES, ib_status, liquidity, side_of, to_decimal, to_ms
+from livegate.venues.ibkr.pacing import ApiPacer
+
+__all__ = ["LIVE_PORT", "PAPER_PORT", "IbkrAdapter"]
+
+log = logging.getLogger("livegate.venues.ibkr")
+
+PAPER_PORT = 7497
+LIVE_PORT = 7496
+_STREAMED = frozenset({OrderStatus.ACCEPTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.REJECTED})
+_NOT_CANCELABLE = "NOT_CANCELABLE"
+
+
+class TwsError(Exception):
+    """A TWS error message about one request (the cause of a translated error)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class IbkrAdapter:
+    """US equities at Interactive Brokers through ib_async.
+
+    Parameters
+    ----------
+    host, port, client_id:
+        TWS / IB Gateway API socket and the API client id (paper 7497, live 7496).
+    symbols:
+        Stock symbols to trade (routed ``SMART`` in USD by default).
+    clock:
+        Source of report times (IB order messages carry none).
+    name:
+        Venue name used in reports.
+    account:
+        Account code; empty picks the only managed account.
+    exchange, currency:
+        Routing exchange and currency of the stock contracts.
+    connect_timeout_secs, submit_ack_timeout_secs, request_timeout_secs:
+        Timeouts of the API handshake, the first answer to an order, and other requests.
+    pacing_interval_secs:
+        Minimum spacing of API requests (IBKR pacing; 0.1 s).
+    reconnect_initial_secs, reconnect_max_secs:
+        Backoff of the automatic reconnect after a dropped connection.
+    commission_wait_secs:
+        How long a fill waits for its commission report before it is reported with fee 0.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = PAPER_PORT,
+        client_id: int = 1,
+        *,
+        symbols: Sequence[str],
+        clock: Clock | None = None,
+        name: str = "ibkr",
+        account: str = "",
+        exchange: str = "SMART",
+        currency: str = "USD",
+        connect_timeout_secs: float = 4.0,
+        submit_ack_timeout_secs: float = 5.0,
+        request_timeout_secs: float = 5.0,
+        pacing_interval_secs: float = 0.1,
+        reconnect_initial_secs: float = 1.0,
+        reconnect_max_secs: float = 60.0,
+        commission_wait_secs: float = 5.0,
+    ) -> None:
+        self.name = name
+        self.capabilities = VenueCapabilities(
+            sandbox=port == PAPER_PORT,
+            native_cancel_all=True,
+            positions=True,
+            fetch_by_client_order_id=True,
+            order_stream=True,
+        )
+        self.calendar_name = "XNYS"
+        self._host, self._port, self._client_id = host, port, client_id
+        self._account = account
+        self._clock: Clock = clock or WallClock()
+        self._connect_timeout = connect_timeout_secs
+        self._ack_timeout = submit_ack_timeout_secs
+        self._request_timeout = request_timeout_secs
+        self._pacer = ApiPacer(pacing_interval_secs)
+        self._reconnect_initial = reconnect_initial_secs
+        self._reconnect_max = reconnect_max_secs
+        self._commission_wait = commission_wait_secs
+        self._contracts = {s: Stock(s, exchange, currency) for s in symbols}
+        self._instruments = {
+            s: Instrument(
+                symbol=s,
+                venue=name,
+                tick_size=Decimal("0.01"),
+                lot_size=Decimal(1),
+                min_notional=Decimal(0),
+                quote_currency=currency,
+                base_currency=s,
+                min_quantity=Decimal(1),
+            )
+            for s in symbols
+        }
+        self._ib = IB()
+        self._ib.orderStatusEvent += self._on_status
+        self._ib.execDetailsEvent += self._on_exec
+        self._ib.commissionReportEvent += self._on_commission
+        self._ib.errorEvent += self._on_error
+        self._ib.disconnectedEvent += self._on_disconnected
+        self._sink: ReportSink | None = None
+        self._pending_submits: dict[int, asyncio.Future[OrderReport]] = {}
+        self._pending_cancels: dict[int, asyncio.Future[OrderReport]] = {}
+        self._accepted: set[str] = set()
+        self._streamed: dict[str, OrderStatus] = {}
+        self._emitted_fills: set[str] = set()
+        self._fill_timers: dict[str, asyncio.TimerHandle] = {}
+        self._connect_errors: list[TwsError] = []
+        self._refreshing = 0
+        self._closing = False
+        self._reconnect_task: asyncio.Task[None] | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+    def bind(self, sink: ReportSink) -> None:
+        """Register the callable that receives order reports and fills."""
+        self._sink = sink
+
+    async def connect(self) -> None:
+        """Open the API connection, read positions and subscribe to account values.
+
+        Raises
+        ------
+        Retryable
+            TWS / IB Gateway is not reachable.
+        Fatal
+            TWS refused the client (326 client id in use, 502 API disabled, 503 too old).
+        """
+        self._closing = False
+        try:
+            await self._connect_once()
+        except (OSError, TimeoutError, ConnectionError) as exc:
+            fatal = next((e for e in self._connect_errors if e.code in FATAL_CODES), None)
+            if fatal is not None:
+                raise Fatal(f"ibkr error {fatal.code}: {fatal.message}", str(fatal.code)) from exc
+            raise Retryable(f"ibkr: TWS/IB Gateway not reachable at {self._host}:{self._port}", "connect") from exc
+
+    async def _connect_once(self) -> None:
+        self._connect_errors.clear()
+        await self._ib.connectAsync(
+            self._host,
+            self._port,
+            clientId=self._client_id,
+            timeout=self._connect_timeout,
+            account=self._account,
+            fetchFields=StartupFetch.POSITIONS | StartupFetch.ACCOUNT_UPDATES,
+        )
+        if not self._account:
+            accounts = self._ib.managedAccounts()
+            self._account = accounts[0] if accounts else ""
+
+    async def close(self) -> None:
+        """Stop reconnecting and disconnect; idempotent."""
+        self._closing = True
+        task, self._reconnect_task = self._reconnect_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        for timer in self._fill_timers.values():
+            timer.cancel()
+        self._fill_timers.clear()
+        if self._ib.isConnected():
+            self._ib.disconnect()
+        self._fail_pending(ConnectionError("adapter closed"))
+
+    @property
+    def connected(self) -> bool:
+        """Return True while the API connection to TWS is up."""
+        return bool(self._ib.isConnected())
+
+    def instruments(self) -> dict[str, Instrument]:
+        """Return the configured stocks: 0.01 tick, whole-share lot."""
+        return dict(self._instruments)
+
+    # ----------------------------------------------------------------- orders
+    async def submit(self, order: Order) -> OrderReport:
+        """Place ``order`` with ``orderRef`` = client order id and wait for TWS's first answer.
+
+        Raises
+        ------
+        Rejected
+            An order error from TWS (201, 110, 200, ...), or an order IB cannot take.
+        Ambiguous
+            No answer within ``submit_ack_timeout_secs``, not connected, disconnect or
+            IB error 1100 while waiting.
+        Retryable
+            IB error 100 (pacing violation): the order was dropped.
+        Fatal
+            IB error 203 (security not allowed for the account) and other permission codes.
+        """
+        intent = order.intent
+        contract = self._contracts.get(intent.symbol)
+        if contract is None:
+            raise Rejected(f"ibkr: unknown symbol {intent.symbol!r}", "UNKNOWN_SYMBOL")
+        if intent.post_only:
+            raise Rejected("ibkr: post-only orders are not supported", "UNSUPPORTED")
+        action = "BUY" if intent.side.value == "buy" else "SELL"
+        tif = "IOC" if intent.time_in_force is TimeInForce.IOC else "GTC"
+        extra: dict[str, Any] = {"orderRef": order.client_order_id, "tif": tif, "account": self._account}
+        if intent.order_type is OrderType.LIMIT:
+            if intent.price is None:
+                raise Rejected("limit order without a price", "INVALID_PRICE")
+            ib_order: Any = LimitOrder(action, float(intent.quantity), float(intent.price), **extra)
+        else:
+            ib_order = MarketOrder(action, float(intent.quantity), **extra)
+        await self._pacer.wait()
+        future: asyncio.Future[OrderReport] = asyncio.get_running_loop().create_future()
+        try:
+            trade = self._ib.placeOrder(contract, ib_order)
+        except ConnectionError as exc:
+            raise Ambiguous("ibkr: not connected to TWS", "504") from exc
+        order_id = int(trade.order.orderId)
+        self._pending_submits[order_id] = future
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self._ack_timeout)
+        except TimeoutError as exc:
+            raise Ambiguous(
+                f"ibkr: no answer to order {order.client_order_id} in {self._ack_timeout}s", "timeout"
+            ) from exc
+        except TwsError as exc:
+            raise translate_code(exc.code, exc.message) from exc
+        except ConnectionError as exc:
+            raise Ambiguous(f"ibkr: connection lost while placing {order.client_order_id}", "disconnect") from exc
+        finally:
+            self._pending_submits.pop(order_id, None)
+
+    async def cancel(self, client_order_id: str, symbol: str) -> OrderReport:
+        """Cancel the order whose ``orderRef`` is ``client_order_id`` and wait for ``Cancelled``.
+
+        Raises
+        ------
+        Rejected
+            Unknown order, already done, or TWS refused the cancel (161, 10147, 10148).
+        Ambiguous
+            No confirmation within ``request_timeout_secs`` or the connection dropped.
+        """
+        trade = self._find(client_order_id)
+        if trade is None or trade.orderStatus.status in PENDING_STATUSES:
+            await self._refresh_open_orders()
+            trade = self._find(client_order_id)
+        if trade is None:
+            raise Rejected(f"ibkr: no order with orderRef {client_order_id!r}", "UNKNOWN_ORDER")
+        if trade.isDone():
+            raise Rejected(f"ibkr: order {client_order_id} is {trade.orderStatus.status}", _NOT_CANCELABLE)
+        return await self._cancel_trade(trade)
+
+    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
+        """Cancel working orders: ``reqGlobalCancel`` without a symbol, else one by one."""
+        await self._refresh_open_orders()
+        working = [t for t in self._working() if symbol is None or t.contract.symbol == symbol]
+        if symbol is not None:
+            return [await self._cancel_trade(t) for t in working]
+        await self._pacer.wait()
+        self._ensure_connected()
+        self._ib.reqGlobalCancel()  # type: ignore[no-untyped-call]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._request_timeout
+        while any(not t.isDone() for t in working) and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        return [self._report(t, self._status_of(t) or OrderStatus.CANCEL_PENDING) for t in working]
+
+    async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
+        """Return the newest order TWS acknowledged with this ``orderRef``; None when TWS has none.
+
+        Open orders are re-read from TWS first; orders finished earlier in this session are
+        known from their status messages. An order still ``PendingSubmit`` (never
+        acknowledged) does not count as seen.
+        """
+        await self._refresh_open_orders()
+        trade = self._find(client_order_id)
+        return None if trade is None else self._snapshot(trade)
+
+    async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
+        """Return this client's working orders TWS acknowledged, by order id."""
+        await self._refresh_open_orders()
+        trades = [t for t in self._working() if symbol is None or t.contract.symbol == symbol]
+        return [self._snapshot(t) for t in sorted(trades, key=lambda t: int(t.order.orderId))]
+
+    async def positions(self) -> list[PositionSnapshot]:
+        """Return non-flat positions (``reqPositions``); ``average_price`` is IB's average cost."""
+        await self._pacer.wait()
+        rows = await self._request(self._ib.reqPositionsAsync())
+        return [
+            PositionSnapshot(
+                str(p.contract.symbol), to_decimal(p.position), to_decimal(p.avgCost) if p.avgCost else None
+            )
+            for p in rows
+            if p.position != 0 and (not self._account or p.account == self._account)
+        ]
+
+    async def balances(self) -> list[BalanceSnapshot]:
+        """Return cash per currency from the account subscription.
+
+        ``total`` is ``TotalCashValue`` and ``free`` is ``AvailableFunds`` (falls back to
+        ``total``), per currency; the ``BASE`` aggregate rows are skipped.
+        """
+        totals: dict[str, Decimal] = {}
+        free: dict[str, Decimal] = {}
+        for value in self._ib.accountValues(self._account):
+            if value.currency in ("", "BASE"):
+                continue
+            if value.tag == "TotalCashValue":
+                totals[value.currency] = Decimal(value.value)
+            elif value.tag == "AvailableFunds":
+                free[value.currency] = Decimal(value.value)
+        return [BalanceSnapshot(c, t, free.get(c, t)) for c, t in sorted(totals.items())]
+
+    # ----------------------------------------------------------------- events
+    def _on_status(self, trade: Any) -> None:
+        cid = str(trade.order.orderRef or "")
+        if not cid:
+            return
+        raw = str(trade.orderStatus.status)
+        code, message = self._last_error(trade)
+        status = ib_status(raw, was_accepted=cid in self._accepted, error_code=code)
+        if status is None:
+            return
+        if status is OrderStatus.ACCEPTED:
+            self._accepted.add(cid)
+        order_id = int(trade.order.orderId)
+        submit = self._pending_submits.get(order_id)
+        if submit is not None and not submit.done():
+            if raw in PENDING_STATUSES:
+                return
+            if status in (OrderStatus.REJECTED, OrderStatus.CANCELLED) and code not in (0, 202):
+                submit.set_exception(TwsError(code, message))
+            elif status is OrderStatus.REJECTED:
+                submit.set_exception(TwsError(201, f"order {raw}"))
+            else:
+                submit.set_result(self._report(trade, status))
+            return
+        cancel = self._pending_cancels.get(order_id)
+        if cancel is not None and not cancel.done():
+            if status is OrderStatus.CANCELLED and code in (0, 202):
+                cancel.set_result(self._report(trade, status))
+            elif code and not is_warning(code):
+                cancel.set_exception(TwsError(code, message))
+            elif raw == "Filled":
+                cancel.set_exception(TwsError(0, "order filled before the cancel"))
+            return
+        if status not in _STREAMED or self._streamed.get(cid) is status:
+            return
+        self._streamed[cid] = status
+        if self._refreshing:
+            return  # an answer to our own open-orders read is a snapshot, not news
+        if self._sink is not None:
+            self._sink(self._report(trade, status, code=str(code) if code else "", reason=message))
+
+    def _on_exec(self, trade: Any, fill: Any) -> None:
+        exec_id = str(fill.execution.execId)
+        if not trade.order.orderRef or exec_id in self._emitted_fills or exec_id in self._fill_timers:
+            return
+        loop = asyncio.get_running_loop()
+        self._fill_timers[exec_id] = loop.call_later(self._commission_wait, self._emit_fill, trade, fill, None)
+
+    def _on_commission(self, trade: Any, fill: Any, report: Any) -> None:
+        if trade.order.orderRef:
+            self._emit_fill(trade, fill, to_decimal(report.commission))
+
+    def _emit_fill(self, trade: Any, fill: Any, fee: Decimal | None) -> None:
+        execution = fill.execution
+        exec_id = str(execution.execId)
+        timer = self._fill_timers.pop(exec_id, None)
+        if timer is not None:
+            timer.cancel()
+        if exec_id in self._emitted_fills:
+            return
+        self._emitted_fills.add(exec_id)
+        if fee is None:
+            log.warning(
+                "ibkr fill %s: no commission report after %ss, fee reported as 0", exec_id, self._commission_wait
+            )
+        report = Fill(
+            client_order_id=str(trade.order.orderRef),
+            fill_id=exec_id,
+            symbol=str(fill.contract.symbol),
+            side=side_of(str(execution.side)),
+            price=to_decimal(execution.price),
+            quantity=to_decimal(execution.shares),
+            fee=fee if fee is not None else Decimal(0),
+            liquidity=liquidity(int(execution.lastLiquidity)),
+            ts_ms=to_ms(execution.time),
+            venue=self.name,
+        )
+        if self._sink is not None:
+            self._sink(report)
+
+    def _on_error(self, req_id: int, code: int, message: str, contract: Any) -> None:
+        if is_warning(code):
+            log.info("ibkr notice %s (req %s): %s", code, req_id, message)
+            return
+        log.warning("ibkr error %s (req %s): %s", code, req_id, message)
+        if req_id == -1:
+            self._connect_errors.append(TwsError(code, message))
+            if code in AMBIGUOUS_CODES:
+                self._fail_pending(TwsError(code, message))
+            return
+        for pending in (self._pending_submits, self._pending_cancels):
+            future = pending.get(req_id)
+            if future is not None and not future.done() and not (pending is self._pending_cancels and code == 202):
+                future.set_exception(TwsError(code, message))
+
+    def _on_disconnected(self) -> None:
+        self._fail_pending(ConnectionError("TWS connection lost"))
+        if not self._closing and self._reconnect_task is None:
+            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect(), name="ibkr-reconnect")
+
+    async def _reconnect(self) -> None:
+        delay = self._reconnect_initial
+        try:
+            while not self._closing:
+                await asyncio.sleep(delay)
+                try:
+                    await self._connect_once()
+                except (OSError, TimeoutError, ConnectionError) as exc:
+                    log.warning("ibkr reconnect failed (%s); next try in %ss", type(exc).__name__, delay)
+                    delay = min(delay * 2, self._reconnect_max)
+                    continue
+                log.info("ibkr reconnected to %s:%s", self._host, self._port)
+                return
+        finally:
+            self._reconnect_task = None
+
+    # ----------------------------------------------------------------- internals
+    def _fail_pending(self, exc: Exception) -> None:
+        for pending in (self._pending_submits, self._pending_cancels):
+            for future in pending.values():
+                if not future.done():
+                    future.set_exception(exc)
+
+    def _ensure_connected(self) -> None:
+        if not self._ib.isConnected():
+            raise Ambiguous("ibkr: not connected to TWS", "504")
+
+    async def _request(self, awaitable: Any) -> Any:
+        try:
+            return await asyncio.wait_for(awaitable, self._request_timeout)
+        except (TimeoutError, ConnectionError) as exc:
+            raise Ambiguous(f"ibkr request failed: {type(exc).__name__}", "timeout") from exc
+
+    async def _refresh_open_orders(self) -> None:
+        await self._pacer.wait()
+        self._ensure_connected()
+        self._refreshing += 1
+        try:
+            await self._request(self._ib.reqOpenOrdersAsync())
+        finally:
+            self._refreshing -= 1
+
+    async def _cancel_trade(self, trade: Any) -> OrderReport:
+        order_id = int(trade.order.orderId)
+        future: asyncio.Future[OrderReport] = asyncio.get_running_loop().create_future()
+        self._pending_cancels[order_id] = future
+        try:
+            await self._pacer.wait()
+            self._ensure_connected()
+            self._ib.cancelOrder(trade.order)
+            return await asyncio.wait_for(asyncio.shield(future), self._request_timeout)
+        except TimeoutError as exc:
+            raise Ambiguous(f"ibkr: cancel of {trade.order.orderRef} not confirmed", "timeout") from exc
+        except TwsError as exc:
+            error: VenueError = translate_code(exc.code, exc.message) if exc.code else Rejected(exc.message, "FILLED")
+            raise error from exc
+        except ConnectionError as exc:
+            raise Ambiguous(f"ibkr: connection lost while cancelling {trade.order.orderRef}", "disconnect") from exc
+        finally:
+            self._pending_cancels.pop(order_id, None)
+
+    def _find(self, client_order_id: str) -> Any:
+        seen = [
+            t
+            for t in self._ib.trades()
+            if t.order.orderRef == client_order_id
+            and (t.order.permId or str(t.orderStatus.status) not in PENDING_STATUSES)
+        ]
+        return max(seen, key=lambda t: int(t.order.orderId)) if seen else None
+
+    def _working(self) -> list[Any]:
+        return [
+            t for t in self._ib.openTrades() if t.order.permId and str(t.orderStatus.status) not in PENDING_STATUSES
+        ]
+
+    @staticmethod
+    def _last_error(trade: Any) -> tuple[int, str]:
+        entry = trade.log[-1] if trade.log else None
+        if entry is None or not entry.errorCode:
+            return 0, ""
+        return int(entry.errorCode), str(entry.message)
+
+    def _status_of(self, trade: Any) -> OrderStatus | None:
+        code, _ = self._last_error(trade)
+        cid = str(trade.order.orderRef or "")
+        return ib_status(str(trade.orderStatus.status), was_accepted=cid in self._accepted, error_code=code)
+
+    def _report(self, trade: Any, status: OrderStatus, *, code: str = "", reason: str = "") -> OrderReport:
+        perm_id = int(trade.order.permId or trade.orderStatus.permId or 0)
+        return OrderReport(
+            client_order_id=str(trade.order.orderRef),
+            status=status,
+            ts_ms=self._clock.now_ms(),
+            venue_order_id=str(perm_id) if perm_id else "",
+            filled_quantity=to_decimal(trade.orderStatus.filled),
+            code=code,
+            reason=reason,
+        )
+
+    def _snapshot(self, trade: Any) -> VenueOrderSnapshot:
+        order, status = trade.order, trade.orderStatus
+        is_limit = str(order.orderType) == "LMT"
+        filled = to_decimal(status.filled)
+        perm_id = int(order.permId or status.permId or 0)
+        return VenueOrderSnapshot(
+            client_order_id=str(order.orderRef),
+            venue_order_id=str(perm_id),
+            symbol=str(trade.contract.symbol),
+            side=side_of(str(order.action)),
+            order_type=OrderType.LIMIT if is_limit else OrderType.MARKET,
+            quantity=to_decimal(order.totalQuantity),
+            price=to_decimal(order.lmtPrice) if is_limit else None,
+            filled_quantity=filled,
+            status=self._status_of(trade) or OrderStatus.ACCEPTED,
+            ts_ms=self._clock.now_ms(),
+            average_fill_price=to_decimal(status.avgFillPrice) if filled > 0 else None,
+        )

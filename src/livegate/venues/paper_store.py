@@ -1,0 +1,355 @@
+"""The paper venue's own durable state: a SQLite file apart from the ledger.
+
+The paper venue plays the exchange. An exchange does not forget its orders, fills and
+positions when a client process dies, so the paper venue writes every state change here
+(write-through, one commit per change) before it reports the change to livegate. A
+restarted session reopens the file and finds the venue as the crash left it; the
+reconciler then compares it with the ledger (DESIGN.md §3.5-3.8).
+
+The file is WAL-journalled with ``synchronous=NORMAL``: a committed change survives a
+process crash (SIGKILL), which is the failure this file exists for; only an OS crash or
+power loss may lose the last commits. Every submit attempt is also kept in
+``submit_log`` (accepted or refused), so a test can prove that no client order id was
+ever sent twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+
+from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce
+from livegate.domain.errors import DataError
+from livegate.domain.orders import Fill
+from livegate.domain.positions import Position
+from livegate.venues.paper_matching import PaperOrder
+
+__all__ = ["PAPER_STORE_FILE", "PaperState", "PaperStore"]
+
+#: File name of the paper venue store inside a run directory.
+PAPER_STORE_FILE = "paper_venue.sqlite"
+
+_LAYOUT_VERSION = 1
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS orders (
+        seq INTEGER PRIMARY KEY, client_order_id TEXT NOT NULL UNIQUE, venue_order_id TEXT NOT NULL,
+        symbol TEXT NOT NULL, side TEXT NOT NULL, order_type TEXT NOT NULL, price TEXT, quantity TEXT NOT NULL,
+        time_in_force TEXT NOT NULL, post_only INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
+        filled_quantity TEXT NOT NULL, notional_filled TEXT NOT NULL, status TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS fills (
+        seq INTEGER PRIMARY KEY, fill_id TEXT NOT NULL UNIQUE, client_order_id TEXT NOT NULL, symbol TEXT NOT NULL,
+        side TEXT NOT NULL, price TEXT NOT NULL, quantity TEXT NOT NULL, fee TEXT NOT NULL, liquidity TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL, venue TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS positions (
+        symbol TEXT PRIMARY KEY, quantity TEXT NOT NULL, average_price TEXT NOT NULL, realized_pnl TEXT NOT NULL,
+        fees TEXT NOT NULL, turnover TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS submit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, client_order_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+        outcome TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS adjustments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, symbol TEXT NOT NULL, quantity_delta TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL, reason TEXT NOT NULL)""",
+)
+_ORDER_COLUMNS = (
+    "seq, client_order_id, venue_order_id, symbol, side, order_type, price, quantity, time_in_force, post_only, "
+    "ts_ms, filled_quantity, notional_filled, status"
+)
+_UPSERT_ORDER = f"INSERT OR REPLACE INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 14)})"  # noqa: S608
+_UPSERT_POSITION = (
+    "INSERT OR REPLACE INTO positions (symbol, quantity, average_price, realized_pnl, fees, turnover) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_FILL = (
+    "INSERT INTO fills (seq, fill_id, client_order_id, symbol, side, price, quantity, fee, liquidity, ts_ms, venue) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(slots=True)
+class PaperState:
+    """What a reopened store holds: orders in arrival order, positions, and the id counters."""
+
+    orders: list[PaperOrder] = field(default_factory=list)
+    positions: dict[str, Position] = field(default_factory=dict)
+    order_seq: int = 0
+    fill_seq: int = 0
+
+
+class PaperStore:
+    """Write-through persistence of one paper venue; build it with :meth:`open`.
+
+    Each ``save_*`` call is one committed transaction. One instance per file and thread.
+    """
+
+    __slots__ = ("_conn", "_path")
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self._path = path
+
+    @classmethod
+    def open(cls, path: Path, *, fresh: bool = False) -> PaperStore:
+        """Open (or create) the store at ``path``.
+
+        Parameters
+        ----------
+        path:
+            The store file (normally ``<run dir>/paper_venue.sqlite``).
+        fresh:
+            Start empty: an existing file's content is deleted (a new session, not a resume).
+
+        Raises
+        ------
+        DataError
+            If the file cannot be opened or is not a paper venue store of this layout.
+        """
+        try:
+            conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("BEGIN IMMEDIATE")
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version not in (0, _LAYOUT_VERSION):
+                conn.execute("ROLLBACK")
+                conn.close()
+                raise DataError(f"paper store {path}: layout version {version}, this build reads {_LAYOUT_VERSION}")
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            if fresh:
+                for table in ("meta", "orders", "fills", "positions", "submit_log", "adjustments"):
+                    conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            conn.execute(f"PRAGMA user_version={_LAYOUT_VERSION:d}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise DataError(f"cannot open paper store {path}: {exc}") from exc
+        return cls(conn, path)
+
+    @property
+    def path(self) -> Path:
+        """Return the store file path."""
+        return self._path
+
+    # ------------------------------------------------------------------ writes
+    def save(
+        self,
+        *,
+        orders: Iterable[PaperOrder] = (),
+        fills: Iterable[tuple[int, Fill]] = (),
+        positions: Iterable[Position] = (),
+        order_seq: int | None = None,
+        fill_seq: int | None = None,
+        submitted: tuple[str, int] | None = None,
+    ) -> None:
+        """Store changed orders, new ``(venue fill seq, fill)`` pairs, changed positions and counters in one commit.
+
+        ``submitted`` is ``(client order id, ts_ms)`` of an accepted submit to log with them.
+
+        Raises
+        ------
+        DataError
+            If SQLite refuses the write (e.g. a fill id stored twice).
+        """
+        try:
+            with self._tx():
+                self._conn.executemany(_UPSERT_ORDER, [_order_row(o) for o in orders])
+                self._conn.executemany(_INSERT_FILL, [(seq, *_fill_row(f)) for seq, f in fills])
+                self._conn.executemany(_UPSERT_POSITION, [_position_row(p) for p in positions])
+                if order_seq is not None:
+                    self._set_meta("order_seq", order_seq)
+                if fill_seq is not None:
+                    self._set_meta("fill_seq", fill_seq)
+                if submitted is not None:
+                    self._conn.execute(
+                        "INSERT INTO submit_log (client_order_id, ts_ms, outcome) VALUES (?, ?, 'accepted')", submitted
+                    )
+        except sqlite3.Error as exc:
+            raise DataError(f"paper store {self._path}: write failed: {exc}") from exc
+
+    def log_submit(self, client_order_id: str, ts_ms: int, outcome: str) -> None:
+        """Record one submit attempt (``accepted`` or a reject code)."""
+        with self._tx():
+            self._conn.execute(
+                "INSERT INTO submit_log (client_order_id, ts_ms, outcome) VALUES (?, ?, ?)",
+                (client_order_id, ts_ms, outcome),
+            )
+
+    def save_position(
+        self, position: Position, *, symbol: str, quantity_delta: Decimal, ts_ms: int, reason: str
+    ) -> None:
+        """Store a position changed outside trading (an exchange-side adjustment) and log why."""
+        with self._tx():
+            self._conn.execute(_UPSERT_POSITION, _position_row(position))
+            self._conn.execute(
+                "INSERT INTO adjustments (symbol, quantity_delta, ts_ms, reason) VALUES (?, ?, ?, ?)",
+                (symbol, str(quantity_delta), ts_ms, reason),
+            )
+
+    # ------------------------------------------------------------------ reads
+    def load(self) -> PaperState:
+        """Return everything the store holds (orders oldest first).
+
+        Raises
+        ------
+        DataError
+            If a row cannot be read back.
+        """
+        try:
+            state = PaperState()
+            for row in self._conn.execute(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY seq"):  # noqa: S608
+                state.orders.append(_order_from_row(row))
+            for symbol, qty, avg, realized, fees, turnover in self._conn.execute(
+                "SELECT symbol, quantity, average_price, realized_pnl, fees, turnover FROM positions"
+            ):
+                position = Position(str(symbol))
+                position.quantity = Decimal(qty)
+                position.average_price = Decimal(avg)
+                position.realized_pnl = Decimal(realized)
+                position.fees = Decimal(fees)
+                position.turnover = Decimal(turnover)
+                state.positions[position.symbol] = position
+            meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+            state.order_seq = int(meta.get("order_seq", 0))
+            state.fill_seq = int(meta.get("fill_seq", 0))
+        except (sqlite3.Error, ArithmeticError, ValueError) as exc:
+            raise DataError(f"cannot read paper store {self._path}: {exc}") from exc
+        return state
+
+    def fills(self, *, after_seq: int = 0) -> list[Fill]:
+        """Return stored fills with venue fill sequence above ``after_seq``, oldest first."""
+        rows = self._conn.execute(
+            "SELECT fill_id, client_order_id, symbol, side, price, quantity, fee, liquidity, ts_ms, venue "
+            "FROM fills WHERE seq > ? ORDER BY seq",
+            (after_seq,),
+        ).fetchall()
+        return [_fill_from_row(row) for row in rows]
+
+    def submit_counts(self) -> dict[str, int]:
+        """Return how many submit attempts each client order id saw (accepted or not)."""
+        rows = self._conn.execute("SELECT client_order_id, COUNT(*) FROM submit_log GROUP BY client_order_id")
+        return {str(cid): int(count) for cid, count in rows}
+
+    def close(self) -> None:
+        """Close the file; harmless twice."""
+        self._conn.close()
+
+    def __enter__(self) -> PaperStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ internals
+    def _set_meta(self, key: str, value: int) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(value)))
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self._conn)
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back when the block raises."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self._conn.execute("COMMIT")
+        elif self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+
+def _order_row(order: PaperOrder) -> tuple[object, ...]:
+    return (
+        order.seq,
+        order.client_order_id,
+        order.venue_order_id,
+        order.symbol,
+        order.side.value,
+        order.order_type.value,
+        None if order.price is None else str(order.price),
+        str(order.quantity),
+        order.time_in_force.value,
+        int(order.post_only),
+        order.ts_ms,
+        str(order.filled_quantity),
+        str(order.notional_filled),
+        order.status.value,
+    )
+
+
+def _order_from_row(row: Iterable[object]) -> PaperOrder:
+    (seq, cid, void, symbol, side, otype, price, qty, tif, post_only, ts_ms, filled, notional, status) = tuple(row)
+    order = PaperOrder(
+        seq=int(str(seq)),
+        client_order_id=str(cid),
+        venue_order_id=str(void),
+        symbol=str(symbol),
+        side=Side(str(side)),
+        order_type=OrderType(str(otype)),
+        price=None if price is None else Decimal(str(price)),
+        quantity=Decimal(str(qty)),
+        time_in_force=TimeInForce(str(tif)),
+        post_only=bool(post_only),
+        ts_ms=int(str(ts_ms)),
+    )
+    order.filled_quantity = Decimal(str(filled))
+    order.notional_filled = Decimal(str(notional))
+    order.status = OrderStatus(str(status))
+    return order
+
+
+def _fill_row(fill: Fill) -> tuple[object, ...]:
+    return (
+        fill.fill_id,
+        fill.client_order_id,
+        fill.symbol,
+        fill.side.value,
+        str(fill.price),
+        str(fill.quantity),
+        str(fill.fee),
+        fill.liquidity.value,
+        fill.ts_ms,
+        fill.venue,
+    )
+
+
+def _fill_from_row(row: Iterable[object]) -> Fill:
+    fill_id, cid, symbol, side, price, qty, fee, liquidity, ts_ms, venue = tuple(row)
+    return Fill(
+        client_order_id=str(cid),
+        fill_id=str(fill_id),
+        symbol=str(symbol),
+        side=Side(str(side)),
+        price=Decimal(str(price)),
+        quantity=Decimal(str(qty)),
+        fee=Decimal(str(fee)),
+        liquidity=Liquidity(str(liquidity)),
+        ts_ms=int(str(ts_ms)),
+        venue=str(venue),
+    )
+
+
+def _position_row(position: Position) -> tuple[object, ...]:
+    return (
+        position.symbol,
+        str(position.quantity),
+        str(position.average_price),
+        str(position.realized_pnl),
+        str(position.fees),
+        str(position.turnover),
+    )

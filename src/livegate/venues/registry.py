@@ -1,0 +1,104 @@
+"""Build the adapter of a configured real venue (``<adapter>:<venue>``), once, at composition.
+
+The mode decides what is asked for (DESIGN.md §3.2): shadow and paper ask for a
+market-data-only adapter (no credentials), testnet for the sandbox endpoints, canary and
+live for the production endpoints with credentials. Adapter packages add their factory to
+:data:`BUILTIN_FACTORIES` (``ccxt``, ``alpaca``, ``ibkr``); tests pass their own
+``factories`` mapping instead of patching anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from livegate.config.credentials import Credentials
+from livegate.domain.clock import Clock
+from livegate.domain.errors import ConfigError
+from livegate.venues.base import VenueAdapter
+from livegate.venues.fake import FakeVenue, fake_instruments, sample_events
+
+__all__ = ["BUILTIN_FACTORIES", "AdapterFactory", "VenueRequest", "build_adapter", "is_real_venue"]
+
+
+@dataclass(frozen=True, slots=True)
+class VenueRequest:
+    """What the composition root asks of an adapter factory.
+
+    Parameters
+    ----------
+    venue:
+        Configured venue, ``<adapter>:<venue>`` (e.g. ``"fake:demo"``, ``"ccxt:kraken"``).
+    clock:
+        The session clock.
+    credentials:
+        Trading credentials (testnet, canary, live) or None (market data only).
+    sandbox:
+        Use the venue's sandbox endpoints (testnet).
+    symbols:
+        Symbols the session trades.
+    """
+
+    venue: str
+    clock: Clock
+    credentials: Credentials | None = None
+    sandbox: bool = False
+    symbols: list[str] = field(default_factory=list)
+
+
+AdapterFactory = Callable[[VenueRequest], VenueAdapter]
+
+
+def is_real_venue(venue: str) -> bool:
+    """Return True for ``<adapter>:<venue>`` names; replayed-data venues have no adapter prefix."""
+    adapter, sep, rest = venue.partition(":")
+    return bool(sep and adapter and rest)
+
+
+def _fake_factory(request: VenueRequest) -> VenueAdapter:
+    return FakeVenue(
+        request.venue,
+        fake_instruments(request.venue),
+        sample_events(),
+        request.clock,
+        credentials=request.credentials,
+        sandbox=request.sandbox,
+    )
+
+
+def _ccxt_factory(request: VenueRequest) -> VenueAdapter:
+    # lazy: the ccxt SDK is the optional extra livegate[ccxt]
+    try:
+        from livegate.venues.ccxt.factory import make_factory
+    except ImportError as exc:
+        raise ConfigError(f"venue {request.venue} needs the ccxt extra: pip install 'livegate[ccxt]' ({exc})") from exc
+    return make_factory()(request)
+
+
+#: Factories by adapter prefix.
+BUILTIN_FACTORIES: Mapping[str, AdapterFactory] = {"fake": _fake_factory, "ccxt": _ccxt_factory}
+
+
+def build_adapter(request: VenueRequest, factories: Mapping[str, AdapterFactory] | None = None) -> VenueAdapter:
+    """Return the adapter for ``request.venue``.
+
+    Raises
+    ------
+    ConfigError
+        If the venue has no adapter prefix, the adapter is unknown, or sandbox endpoints
+        are asked of an adapter that declares none.
+    """
+    if not is_real_venue(request.venue):
+        raise ConfigError(f"venue {request.venue!r} is not a real venue (<adapter>:<venue>, e.g. fake:demo)")
+    table = BUILTIN_FACTORIES if factories is None else factories
+    prefix = request.venue.partition(":")[0]
+    factory = table.get(prefix)
+    if factory is None:
+        raise ConfigError(f"no adapter {prefix!r} for venue {request.venue!r}; known: {', '.join(sorted(table))}")
+    try:
+        adapter = factory(request)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if request.sandbox and not adapter.capabilities.sandbox:
+        raise ConfigError(f"venue {request.venue} declares no sandbox endpoints; testnet is refused")
+    return adapter

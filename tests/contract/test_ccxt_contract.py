@@ -1,0 +1,31 @@
+"""The venue contract suite run against the CCXT adapter on recorded exchange traffic."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.contract.base import AdapterContract, ContractHarness
+from tests.contract.ccxt_harness import binance_spot_harness, binance_usdm_harness, hyperliquid_harness
+
+
+class TestBinanceSpotContract(AdapterContract):
+    @pytest.fixture
+    async def harness(self) -> AsyncIterator[ContractHarness]:
+        async with binance_spot_harness() as h:
+            yield h
+
+
+class TestBinanceUsdmContract(AdapterContract):
+    @pytest.fixture
+    async def harness(self) -> AsyncIterator[ContractHarness]:
+        async with binance_usdm_harness() as h:
+            yield h
+
+
+class TestHyperliquidContract(AdapterContract):
+    @pytest.fixture
+    async def harness(self) -> AsyncIterator[ContractHarness]:
+        async with hyperliquid_harness() as h:
+            yield h
