@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from livegate.domain.clock import Clock
 from livegate.domain.decisions import Approved, Denied
-from livegate.domain.enums import DenialCode, OrderStatus
+from livegate.domain.enums import DenialCode, Liquidity, OrderStatus
 from livegate.domain.errors import (
     Ambiguous,
     Fatal,
@@ -27,6 +28,7 @@ from livegate.domain.errors import (
 )
 from livegate.domain.ids import client_order_id
 from livegate.domain.orders import Fill, Order, OrderIntent, OrderReport
+from livegate.domain.snapshots import VenueOrderSnapshot
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
@@ -119,6 +121,7 @@ class ExecutionEngine:
         self._crash = crash_point or _no_crash
         self._cancel_point = "after_cancel"
         self.ambiguous_orders: dict[str, Order] = {}
+        self._resent: set[str] = set()
         self.stats = EngineStats()
         for venue in self._venues.values():
             venue.bind(self.on_report)
@@ -396,9 +399,14 @@ class ExecutionEngine:
             except (Ambiguous, Fatal, Rejected, Retryable) as exc:
                 self._anomaly("lookup_failed", f"{cid}: {exc.message}")
                 continue
-            del self.ambiguous_orders[cid]
             now = self._clock.now_ms()
+            if snapshot is None and cid in self._resent:
+                # resent once already and still unknown: never a second resend (DESIGN.md §3.6)
+                self._anomaly("unresolved_after_resend", cid)
+                continue
+            del self.ambiguous_orders[cid]
             if snapshot is None:
+                self._resent.add(cid)
                 self._ledger.append(ev.ANOMALY, now, {"kind": "resend_after_lookup", "detail": cid})
                 try:
                     report = await venue.submit(order)
@@ -410,6 +418,7 @@ class ExecutionEngine:
                     continue
                 self.on_report(report)
             else:
+                self._adopt_missing_fills(order, snapshot)
                 self.on_report(
                     OrderReport(
                         cid,
@@ -419,6 +428,35 @@ class ExecutionEngine:
                         filled_quantity=snapshot.filled_quantity,
                     )
                 )
+
+    def _adopt_missing_fills(self, order: Order, snapshot: VenueOrderSnapshot) -> None:
+        """Record the part of ``snapshot``'s filled quantity that no fill report brought.
+
+        The venue's average fill price stands in for the unseen executions; the fee is
+        unknown here (0) and is trued up by balance reconciliation.
+        """
+        missing = snapshot.filled_quantity - order.filled_quantity
+        if missing <= 0:
+            return
+        price = snapshot.average_fill_price or order.price
+        if price is None:
+            self._anomaly("fills_unknown", f"{order.client_order_id}: venue filled {missing} at an unknown price")
+            return
+        self._anomaly("fills_adopted", f"{order.client_order_id}: {missing} filled at the venue, no fill report seen")
+        self.on_report(
+            Fill(
+                client_order_id=order.client_order_id,
+                fill_id=f"{order.client_order_id}-adopted-{order.filled_quantity}",
+                symbol=order.symbol,
+                side=order.side,
+                price=price,
+                quantity=missing,
+                fee=Decimal(0),
+                liquidity=Liquidity.TAKER,
+                ts_ms=snapshot.ts_ms,
+                venue=order.venue,
+            )
+        )
 
     # ------------------------------------------------------------------ reports
     def on_report(self, report: Report) -> None:
