@@ -90,6 +90,23 @@ class ErrorCase:
     code: str = ""
 
 
+NOT_APPLICABLE_KEYS = frozenset(
+    {
+        "submit",
+        "cancel",
+        "cancel_all",
+        "fetch_order",
+        "open_orders",
+        "positions",
+        "balances",
+        "errors",
+        "timeout_found",
+        "timeout_resend",
+        "auth_fatal",
+    }
+)
+
+
 @dataclass(slots=True)
 class ContractHarness:
     """A connected adapter on a loopback venue plus what the recordings say it must report.
@@ -132,6 +149,13 @@ class ContractHarness:
         Instruments for the engine scenarios (defaults to ``adapter.instruments()``).
     notes:
         Which expectations are recorded and which are derived, for the reader.
+    not_applicable:
+        Contract checks this venue cannot be held to, by key (``"submit"``, ``"cancel"``,
+        ``"cancel_all"``, ``"fetch_order"``, ``"open_orders"``, ``"positions"``,
+        ``"balances"``, ``"errors"``, ``"timeout_found"``, ``"timeout_resend"``,
+        ``"auth_fatal"``), each with the reason (e.g. the recording that is missing).
+        Those tests are skipped with that reason; the expectations they would read are
+        then placeholders. Empty for a venue that passes the whole suite.
     """
 
     adapter: VenueAdapter
@@ -151,6 +175,20 @@ class ContractHarness:
     expected_stream_reports: list[Report] = field(default_factory=list)
     instruments: dict[str, Instrument] | None = None
     notes: str = ""
+    not_applicable: dict[str, str] = field(default_factory=dict)
+
+    def require(self, check: str) -> None:
+        """Skip the calling test with the documented reason when ``check`` is not applicable."""
+        if check not in NOT_APPLICABLE_KEYS:
+            raise ValueError(f"unknown contract check {check!r}")
+        unknown = set(self.not_applicable) - NOT_APPLICABLE_KEYS
+        if unknown:
+            raise ValueError(f"unknown contract checks in not_applicable: {sorted(unknown)}")
+        reason = self.not_applicable.get(check)
+        if reason is not None:
+            if not reason.strip():
+                raise ValueError(f"{check}: a not-applicable check needs a reason")
+            pytest.skip(f"n.a. for {self.adapter.name}: {reason}")
 
 
 def make_order(
@@ -257,12 +295,14 @@ class AdapterContract:
     async def test_contract_submit_when_venue_accepts_then_report_matches_recording(
         self, harness: ContractHarness
     ) -> None:
+        harness.require("submit")
         harness.adapter.bind(CollectingSink())
         report = await harness.adapter.submit(harness.order)
         assert _without_ts(report) == _without_ts(harness.expected_submit)
         assert harness.submit_request_count() == 1
 
     async def test_contract_cancel_when_order_open_then_cancelled(self, harness: ContractHarness) -> None:
+        harness.require("cancel")
         report = await harness.adapter.cancel(harness.order.client_order_id, harness.symbol)
         assert report.status is OrderStatus.CANCELLED
         assert _without_ts(report) == _without_ts(harness.expected_cancel)
@@ -270,30 +310,36 @@ class AdapterContract:
     async def test_contract_cancel_all_when_orders_open_then_each_reported_cancelled(
         self, harness: ContractHarness
     ) -> None:
+        harness.require("cancel_all")
         reports = await harness.adapter.cancel_all(harness.symbol)
         assert all(r.status is OrderStatus.CANCELLED for r in reports)
         named = {r.client_order_id or r.venue_order_id for r in reports}
         assert named == set(harness.expected_cancel_all)
 
     async def test_contract_fetch_order_when_known_then_snapshot_by_client_id(self, harness: ContractHarness) -> None:
+        harness.require("fetch_order")
         snapshot = await harness.adapter.fetch_order(harness.order.client_order_id, harness.symbol)
         assert snapshot == harness.expected_fetch
 
     async def test_contract_open_orders_then_match_recording(self, harness: ContractHarness) -> None:
+        harness.require("open_orders")
         orders = await harness.adapter.open_orders(harness.symbol)
         assert orders == harness.expected_open_orders
 
     async def test_contract_positions_then_match_recording(self, harness: ContractHarness) -> None:
+        harness.require("positions")
         positions = await harness.adapter.positions()
         for expected in harness.expected_positions:
             assert expected in positions
 
     async def test_contract_balances_then_match_recording(self, harness: ContractHarness) -> None:
+        harness.require("balances")
         balances = await harness.adapter.balances()
         for expected in harness.expected_balances:
             assert expected in balances
 
     async def test_contract_errors_when_venue_fails_then_translated_once(self, harness: ContractHarness) -> None:
+        harness.require("errors")
         kinds = {case.kind for case in harness.error_cases}
         assert kinds == set(ErrorKind), f"harness must cover every error kind, has {sorted(kinds)}"
         harness.adapter.bind(CollectingSink())
@@ -323,6 +369,7 @@ class AdapterContract:
     async def test_contract_submit_timeout_when_venue_has_order_then_exactly_one_order(
         self, harness: ContractHarness, tmp_path: Path
     ) -> None:
+        harness.require("timeout_found")
         rig = build_engine(harness.adapter, harness.instruments or harness.adapter.instruments(), tmp_path)
         try:
             harness.arrange_submit_timeout(True)
@@ -341,6 +388,7 @@ class AdapterContract:
     async def test_contract_submit_timeout_when_venue_never_saw_it_then_resent_once_same_id(
         self, harness: ContractHarness, tmp_path: Path
     ) -> None:
+        harness.require("timeout_resend")
         rig = build_engine(harness.adapter, harness.instruments or harness.adapter.instruments(), tmp_path)
         try:
             harness.arrange_submit_timeout(False)
@@ -360,6 +408,7 @@ class AdapterContract:
     async def test_contract_submit_when_auth_fails_then_engine_reports_fatal(
         self, harness: ContractHarness, tmp_path: Path
     ) -> None:
+        harness.require("auth_fatal")
         fatal = next(c for c in harness.error_cases if c.kind is ErrorKind.FATAL)
         rig = build_engine(harness.adapter, harness.instruments or harness.adapter.instruments(), tmp_path)
         try:
@@ -384,6 +433,7 @@ def _approve(rig: EngineRig, harness: ContractHarness) -> Order:
 
 __all__ = [
     "ERROR_CLASSES",
+    "NOT_APPLICABLE_KEYS",
     "AdapterContract",
     "CollectingSink",
     "ContractHarness",

@@ -4,7 +4,10 @@ ccxt runs unmodified; only its API URLs point at :mod:`tests.contract.loopback`.
 come from ``../shared/data/ccxt_fixtures`` (``response/`` for REST, ``ws/`` for streams,
 ``markets/`` for the market tables). Where an exchange has no recording for an operation
 (no recorded cancel anywhere), the body is *derived* from a recorded body of the same
-endpoint family with only the status field changed; each builder says which.
+endpoint family with only the status field (or the client order id) changed; each
+builder says which. Where no body of the endpoint family is recorded at all, that one
+contract check is marked not applicable (``ContractHarness.not_applicable``) with the
+missing recording named, and the test is skipped with that reason.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from livegate.domain.clock import Clock
 from livegate.domain.enums import Liquidity, OrderStatus, Side
 from livegate.domain.orders import Fill, OrderReport
 from livegate.venues.ccxt import CcxtAdapter, CcxtConfig, CcxtCredentials
+from livegate.venues.ccxt.client_ids import venue_client_id
 from tests.contract.base import ContractHarness, ErrorCase, ErrorKind, make_order
 from tests.contract.expected import balances_from, positions_from, report_from, snapshot_from
 from tests.contract.loopback import LoopbackHttp, LoopbackWs, Reply
@@ -64,21 +69,35 @@ async def servers() -> AsyncIterator[Loopback]:
 
 
 def make_adapter(
-    lb: Loopback, exchange_id: str, markets: str, credentials: CcxtCredentials, precision_mode: int | None
+    lb: Loopback,
+    exchange_id: str,
+    markets: str | None,
+    credentials: CcxtCredentials,
+    precision_mode: int | None,
+    *,
+    order_stream: bool = True,
+    options: dict[str, Any] | None = None,
+    symbols: tuple[str, ...] = (),
+    clock: Clock | None = None,
 ) -> CcxtAdapter:
+    """An adapter on ``lb`` with the recorded market table ``markets`` (None: ccxt's ``load_markets``)."""
     return CcxtAdapter(
         CcxtConfig(
             exchange_id,
             rest_url=lb.http.base_url,
             ws_url=lb.ws.base_url,
-            markets=fixture("markets", markets),
+            markets=None if markets is None else fixture("markets", markets),
             markets_precision_mode=precision_mode,
             timeout_ms=TIMEOUT_MS,
             requests_per_sec=1000,
             read_retry_attempts=1,
             read_backoff_secs=0.01,
+            order_stream=order_stream,
+            options=options or {},
+            symbols=symbols,
         ),
         credentials,
+        clock=clock,
     )
 
 
@@ -396,6 +415,320 @@ async def hyperliquid_harness() -> AsyncIterator[ContractHarness]:
             error_cases=errors,
             arrange_submit_timeout=arrange_timeout,
             submit_request_count=lambda: http.count(*submit_route, match=_hl("order")),
+        )
+        try:
+            yield harness
+        finally:
+            await adapter.close()
+
+
+# --------------------------------------------------------------------------- shared n.a. placeholders
+#: Expectations of checks a harness marks not applicable: never compared (the test is skipped).
+NA_REPORT = OrderReport(client_order_id="", status=OrderStatus.REJECTED, ts_ms=0)
+
+
+def _no_timeout_scenario(_venue_accepts: bool) -> None:
+    raise AssertionError("timeout scenario is not applicable for this harness")
+
+
+# --------------------------------------------------------------------------- Kraken
+KRAKEN_CREDS = CcxtCredentials(api_key="key", secret="c2VjcmV0")  # the secret must be base64
+
+
+def _kraken_wrap(bucket: str, orders: dict[str, Any]) -> dict[str, Any]:
+    """A Kraken OpenOrders/ClosedOrders answer (``{"result": {bucket: {txid: order}}}``)."""
+    result: dict[str, Any] = {bucket: orders}
+    if bucket == "closed":
+        result["count"] = len(orders)
+    return {"error": [], "result": result}
+
+
+@asynccontextmanager
+async def kraken_harness() -> AsyncIterator[ContractHarness]:
+    """Kraken spot LTC/USDT: recorded createOrder, fetchOpenOrders, fetchPositions; fetchOrder derived.
+
+    * submit: the recorded ``AddOrder`` answer ("create order"); no status, so ACCEPTED.
+    * open orders: the three recorded ``OpenOrders`` answers merged into one body (each
+      order unchanged); ``open_orders("LTC/USDT")`` must return the two LTC/USDT ones.
+    * fetch by client id: ccxt's Kraken ``fetchOrder`` maps clientOrderId to the integer
+      ``userref``, so the adapter scans ``OpenOrders`` then ``ClosedOrders``. Derived: the
+      ``ClosedOrders`` answer holds the recorded ``QueryOrders`` order "closed market order"
+      with ``cl_ord_id`` set to our (UUID-mapped) id; the expectation is that case's
+      ``parsedResponse``.
+    * positions: the recorded ``OpenPositions`` answer (ADA/USDT margin short).
+    * error bodies: Kraken's documented error arrays (HTTP 200 with ``error``), as the
+      Binance and Hyperliquid harnesses use their venues' documented refusals.
+    * not applicable: cancel and cancel-all (no recorded ``CancelOrder``/``CancelAll``
+      answer), balances (no recorded ``Balance``/``BalanceEx`` answer), the private stream
+      (``ws/kraken.json`` holds public channels only).
+    """
+    resp = fixture("response", "kraken")
+    create = case(resp, "createOrder", "create order")
+    closed = case(resp, "fetchOrder", "closed market order")
+    open_cases = resp["methods"]["fetchOpenOrders"]
+    positions = case(resp, "fetchPositions", "fetchPositions")
+    merged_open: dict[str, Any] = {}
+    for item in open_cases:
+        merged_open.update(item["httpResponse"]["result"]["open"])
+    async with servers() as lb:
+        http = lb.http
+        adapter = make_adapter(lb, "kraken", "kraken", KRAKEN_CREDS, None, order_stream=False)
+        await adapter.connect()
+        order = make_order("LTC/USDT", Side.BUY, Decimal("0.1"), None, venue=adapter.name)
+        cid = order.client_order_id
+        vcid = venue_client_id("kraken", cid)
+        ours = copy.deepcopy(closed["httpResponse"]["result"])
+        for body in ours.values():
+            body["cl_ord_id"] = vcid
+        http.route("POST", "/0/private/AddOrder", Reply(create["httpResponse"]))
+        http.route("POST", "/0/private/OpenOrders", Reply(_kraken_wrap("open", merged_open)))
+        http.route("POST", "/0/private/ClosedOrders", Reply(_kraken_wrap("closed", ours)))
+        http.route("POST", "/0/private/OpenPositions", Reply(positions["httpResponse"]))
+        submit_route = ("POST", "/0/private/AddOrder")
+
+        def serve(*replies: Reply) -> Callable[[], None]:
+            return lambda: http.route(*submit_route, *replies)
+
+        def arrange_timeout(venue_accepts: bool) -> None:
+            serve(HANG, Reply(create["httpResponse"]))()
+            found = ours if venue_accepts else {}
+            http.route("POST", "/0/private/ClosedOrders", Reply(_kraken_wrap("closed", found)))
+
+        def kraken_error(text: str) -> Reply:
+            return Reply({"error": [text]})
+
+        errors = [
+            ErrorCase(
+                "insufficient_funds",
+                ErrorKind.REJECTED,
+                serve(kraken_error("EOrder:Insufficient funds")),
+                "EOrder:Insufficient funds",
+            ),
+            ErrorCase(
+                "invalid_price",
+                ErrorKind.REJECTED,
+                serve(kraken_error("EGeneral:Invalid arguments:price")),
+                "EGeneral:Invalid arguments:price",
+            ),
+            ErrorCase("http_503", ErrorKind.AMBIGUOUS, serve(Reply(raw="Service Unavailable", status=503))),
+            ErrorCase("internal_error", ErrorKind.AMBIGUOUS, serve(kraken_error("EGeneral:Internal error"))),
+            ErrorCase("timeout", ErrorKind.AMBIGUOUS, serve(HANG)),
+            ErrorCase("rate_limited", ErrorKind.RETRYABLE, serve(kraken_error("EAPI:Rate limit exceeded"))),
+            ErrorCase("invalid_key", ErrorKind.FATAL, serve(kraken_error("EAPI:Invalid key")), "EAPI:Invalid key"),
+            ErrorCase("permission_denied", ErrorKind.FATAL, serve(kraken_error("EGeneral:Permission denied"))),
+        ]
+        ltc_open = [c["parsedResponse"][0] for c in open_cases if c["parsedResponse"][0]["symbol"] == "LTC/USDT"]
+        harness = ContractHarness(
+            adapter=adapter,
+            symbol="LTC/USDT",
+            order=order,
+            expected_submit=report_from(create["parsedResponse"], cid),
+            expected_fetch=snapshot_from(closed["parsedResponse"], cid),
+            expected_cancel=NA_REPORT,
+            expected_cancel_all=frozenset(),
+            expected_open_orders=[snapshot_from(p, p["clientOrderId"]) for p in ltc_open],
+            expected_positions=positions_from(positions["parsedResponse"]),
+            expected_balances=[],
+            error_cases=errors,
+            arrange_submit_timeout=arrange_timeout,
+            submit_request_count=lambda: http.count(*submit_route),
+            notes="ClosedOrders body derived from the recorded QueryOrders order with our cl_ord_id",
+            not_applicable={
+                "cancel": "no recorded Kraken CancelOrder answer in response/kraken.json",
+                "cancel_all": "no recorded Kraken CancelAll answer in response/kraken.json",
+                "balances": "no recorded Kraken Balance/BalanceEx answer in response/kraken.json",
+            },
+        )
+        try:
+            yield harness
+        finally:
+            await adapter.close()
+
+
+# --------------------------------------------------------------------------- Coinbase
+COINBASE_CREDS = CcxtCredentials(api_key="key", secret="secret")
+COINBASE_ORDERS = "/api/v3/brokerage/orders/historical/batch"
+
+
+@asynccontextmanager
+async def coinbase_harness() -> AsyncIterator[ContractHarness]:
+    """Coinbase Advanced Trade spot ADA/USDT: recorded fetchClosedOrders and fetchBalance.
+
+    * fetch by client id: ccxt cannot fetch Coinbase orders by client id, so the adapter
+      scans open (``order_status=OPEN``) then closed (``FILLED``) orders. Derived: the OPEN
+      answer is the recorded ``historical/batch`` answer with ``orders`` emptied; the FILLED
+      answer is the recorded "Spot closed order" with ``client_order_id`` set to ours.
+    * balances: the recorded "v3 balance" answer on ccxt's default accounts endpoint.
+    * timeout found by client id: the submit hangs, the lookup finds the derived order.
+    * error bodies: Coinbase's documented ``{"success": false, "error_response": ...}``
+      and ``{"error": ..., "message": ...}`` shapes.
+    * not applicable: submit and the timed-out-then-resent scenario (no recorded
+      ``createOrder`` answer in response/coinbase.json), cancel and cancel-all (no recorded
+      ``batch_cancel`` answer), open orders (no recorded OPEN answer: the only
+      ``historical/batch`` recording is a FILLED order), positions (the recorded case is
+      an INTX portfolio, which ccxt 4.5.90 refuses: "INTX perpetuals were removed from
+      Coinbase Advanced Trade", and there is no CFM positions recording), the private
+      stream (``ws/coinbase.json`` holds public channels only).
+    """
+    resp = fixture("response", "coinbase")
+    closed = case(resp, "fetchClosedOrders", "Spot closed order")
+    balance = case(resp, "fetchBalance", "v3 balance")
+    async with servers() as lb:
+        http = lb.http
+        adapter = make_adapter(lb, "coinbase", "coinbase", COINBASE_CREDS, None, order_stream=False)
+        await adapter.connect()
+        order = make_order("ADA/USDT", Side.SELL, Decimal("10"), None, venue=adapter.name)
+        cid = order.client_order_id
+        ours = copy.deepcopy(closed["httpResponse"])
+        ours["orders"][0]["client_order_id"] = venue_client_id("coinbase", cid)
+        none_open = {**copy.deepcopy(closed["httpResponse"]), "orders": [], "has_next": False, "cursor": ""}
+        http.route("GET", COINBASE_ORDERS, Reply(none_open), query={"order_status": "OPEN"})
+        http.route("GET", COINBASE_ORDERS, Reply(ours), query={"order_status": "FILLED"})
+        http.route("GET", "/v2/accounts", Reply(balance["httpResponse"]))
+        submit_route = ("POST", "/api/v3/brokerage/orders")
+
+        def serve(*replies: Reply) -> Callable[[], None]:
+            return lambda: http.route(*submit_route, *replies)
+
+        def arrange_timeout(venue_accepts: bool) -> None:
+            serve(HANG)()
+            found = ours if venue_accepts else none_open
+            http.route("GET", COINBASE_ORDERS, Reply(found), query={"order_status": "FILLED"})
+
+        def refused(error: str, message: str, preview: str) -> Reply:
+            body = {"error": error, "message": message, "error_details": "", "preview_failure_reason": preview}
+            return Reply({"success": False, "failure_reason": "UNKNOWN_FAILURE_REASON", "error_response": body})
+
+        errors = [
+            ErrorCase(
+                "insufficient_fund",
+                ErrorKind.REJECTED,
+                serve(
+                    refused("INSUFFICIENT_FUND", "Insufficient balance in source account", "PREVIEW_INSUFFICIENT_FUND")
+                ),
+                "INSUFFICIENT_FUND",
+            ),
+            ErrorCase(
+                "invalid_size",
+                ErrorKind.REJECTED,
+                serve(refused("INVALID_SIZE_PRECISION", "Invalid size precision", "PREVIEW_INVALID_SIZE_PRECISION")),
+                "INVALID_SIZE_PRECISION",
+            ),
+            ErrorCase("http_503", ErrorKind.AMBIGUOUS, serve(Reply(raw="Service Unavailable", status=503))),
+            ErrorCase("timeout", ErrorKind.AMBIGUOUS, serve(HANG)),
+            ErrorCase(
+                "rate_limited",
+                ErrorKind.RETRYABLE,
+                serve(Reply({"error": "rate_limit_exceeded", "message": "Too many requests"}, 429)),
+            ),
+            ErrorCase(
+                "authentication_error",
+                ErrorKind.FATAL,
+                serve(Reply({"errors": [{"id": "authentication_error", "message": "invalid signature"}]}, 401)),
+                "authentication_error",
+            ),
+            ErrorCase("http_401_text", ErrorKind.FATAL, serve(Reply(raw="Unauthorized", status=401))),
+        ]
+        harness = ContractHarness(
+            adapter=adapter,
+            symbol="ADA/USDT",
+            order=order,
+            expected_submit=NA_REPORT,
+            expected_fetch=snapshot_from(closed["parsedResponse"][0], cid),
+            expected_cancel=NA_REPORT,
+            expected_cancel_all=frozenset(),
+            expected_open_orders=[],
+            expected_positions=[],
+            expected_balances=balances_from(balance["parsedResponse"]),
+            error_cases=errors,
+            arrange_submit_timeout=arrange_timeout,
+            submit_request_count=lambda: http.count(*submit_route),
+            notes="order lookup bodies derived from the recorded historical/batch answer",
+            not_applicable={
+                "submit": "no recorded Coinbase createOrder answer in response/coinbase.json",
+                "timeout_resend": "the resend needs a recorded Coinbase createOrder answer; there is none",
+                "cancel": "no recorded Coinbase batch_cancel answer in response/coinbase.json",
+                "cancel_all": "no native cancel-all and no recorded batch_cancel answer to cancel one by one",
+                "open_orders": "no recorded Coinbase OPEN orders answer (the only historical/batch one is FILLED)",
+                "positions": "the recorded fetchPositions case is an INTX portfolio, refused by ccxt 4.5.90 "
+                "(INTX removed from Advanced Trade); no CFM positions recording",
+            },
+        )
+        try:
+            yield harness
+        finally:
+            await adapter.close()
+
+
+# --------------------------------------------------------------------------- Paradex
+PARADEX_CREDS = CcxtCredentials(wallet_address="0x" + "22" * 20, private_key="0x" + "33" * 32)
+
+
+def paradex_options() -> dict[str, Any]:
+    """The recorded ``options`` (system config, JWT) plus a far expiry, so ccxt never signs ``/auth``."""
+    return {**fixture("response", "paradex")["options"], "expires": 10**13}
+
+
+@asynccontextmanager
+async def paradex_harness() -> AsyncIterator[ContractHarness]:
+    """Paradex SOL/USD:USDC perp: recorded fetchBalance and fetchPositions; fetch by client id derived.
+
+    * fetch by client id: native (``GET /orders/by_client_id/{client_id}``). Derived: the
+      recorded ``fetchOrders`` (``/orders-history``) order with ``client_id`` set to ours;
+      the expectation is that case's ``parsedResponse`` with one field corrected: the
+      recording says ``status: closed`` for a CLOSED order with ``cancel_reason:
+      ORDER_SIZE_BELOW_MIN`` and nothing filled; ccxt 4.5.90 (``paradex.parse_order``)
+      reads a cancel reason as ``canceled``, which is also what the venue did.
+    * positions and balances: the recorded ``/positions`` and ``/balance`` answers.
+    * not applicable: submit, errors, both timeout scenarios and the engine's fatal
+      path (no recorded Paradex ``createOrder`` answer, and a Paradex order is a signed
+      StarkNet message the loopback cannot answer without one), cancel and cancel-all
+      (no recorded cancel answer), open orders (no recorded ``GET /orders`` answer: the
+      only order recording is a CLOSED order from ``/orders-history``), the private
+      stream (no ``ws/paradex.json``).
+    """
+    resp = fixture("response", "paradex")
+    history = case(resp, "fetchOrders", "fetchOrders")
+    positions = case(resp, "fetchPositions", "fetchPositions")
+    balance = case(resp, "fetchBalance", "fetchBalance")
+    async with servers() as lb:
+        http = lb.http
+        adapter = make_adapter(
+            lb, "paradex", "paradex", PARADEX_CREDS, None, order_stream=False, options=paradex_options()
+        )
+        await adapter.connect()
+        order = make_order("SOL/USD:USDC", Side.BUY, Decimal("0.3"), Decimal("50"), venue=adapter.name)
+        cid = order.client_order_id
+        ours = {**history["httpResponse"]["results"][0], "client_id": venue_client_id("paradex", cid)}
+        http.route("GET", f"/v1/orders/by_client_id/{cid}", Reply(ours))
+        http.route("GET", "/v1/positions", Reply(positions["httpResponse"]))
+        http.route("GET", "/v1/balance", Reply(balance["httpResponse"]))
+        na_submit = "no recorded Paradex createOrder answer in response/paradex.json"
+        harness = ContractHarness(
+            adapter=adapter,
+            symbol="SOL/USD:USDC",
+            order=order,
+            expected_submit=NA_REPORT,
+            expected_fetch=snapshot_from({**history["parsedResponse"][0], "status": "canceled"}, cid),
+            expected_cancel=NA_REPORT,
+            expected_cancel_all=frozenset(),
+            expected_open_orders=[],
+            expected_positions=positions_from(positions["parsedResponse"]),
+            expected_balances=balances_from(balance["parsedResponse"]),
+            error_cases=[],
+            arrange_submit_timeout=_no_timeout_scenario,
+            submit_request_count=lambda: http.count("POST", "/v1/orders"),
+            notes="by_client_id body derived from the recorded /orders-history order",
+            not_applicable={
+                "submit": na_submit,
+                "errors": na_submit + " (a submit is a signed StarkNet order)",
+                "timeout_found": na_submit,
+                "timeout_resend": na_submit,
+                "auth_fatal": na_submit,
+                "cancel": "no recorded Paradex cancel answer in response/paradex.json",
+                "cancel_all": "no recorded Paradex cancel-all answer in response/paradex.json",
+                "open_orders": "no recorded Paradex GET /orders answer (the one order recording is CLOSED history)",
+            },
         )
         try:
             yield harness

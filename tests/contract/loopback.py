@@ -1,6 +1,6 @@
 """Loopback HTTP and websocket servers that replay recorded venue traffic (127.0.0.1 only).
 
-``LoopbackHttp`` answers by (method, path[, body predicate]) with queued replies: each
+``LoopbackHttp`` answers by (method, path[, body predicate][, query subset]) with queued replies: each
 request pops the next reply and the last one stays. It records every request so tests
 can count submits. ``LoopbackWs`` replays recorded frames per path: acks (frames with an
 ``id``) are sent as answers to client frames with the id substituted, data frames are
@@ -46,6 +46,7 @@ class _Route:
     path: str
     replies: list[Reply]
     match: Callable[[Any], bool] | None = None
+    query: dict[str, str] | None = None
 
 
 class LoopbackHttp:
@@ -57,10 +58,29 @@ class LoopbackHttp:
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
-    def route(self, method: str, path: str, *replies: Reply, match: Callable[[Any], bool] | None = None) -> None:
-        """Serve ``replies`` in order on ``method path`` (replacing an earlier route with the same key)."""
-        self._routes = [r for r in self._routes if not (r.method == method and r.path == path and r.match is match)]
-        self._routes.insert(0, _Route(method, path, list(replies), match))
+    def route(
+        self,
+        method: str,
+        path: str,
+        *replies: Reply,
+        match: Callable[[Any], bool] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> None:
+        """Serve ``replies`` in order on ``method path`` (replacing an earlier route with the same key).
+
+        ``query``: serve only requests whose query string holds these parameters (e.g.
+        Coinbase's ``order_status=OPEN`` and ``FILLED`` share one path).
+        """
+        self._routes = [
+            r
+            for r in self._routes
+            if not (r.method == method and r.path == path and r.match is match and r.query == query)
+        ]
+        self._routes.insert(0, _Route(method, path, list(replies), match, query))
+
+    def seen(self, method: str, path: str) -> list[Seen]:
+        """Return the requests received on ``method path``, oldest first."""
+        return [s for s in self.requests if s.method == method and s.path == path]
 
     def count(self, method: str, path: str, match: Callable[[Any], bool] | None = None) -> int:
         """Return how many requests hit ``method path`` (and ``match`` on the JSON body)."""
@@ -99,6 +119,8 @@ class LoopbackHttp:
                 continue
             if route.match is not None and not route.match(parsed):
                 continue
+            if route.query is not None and any(request.query.get(k) != v for k, v in route.query.items()):
+                continue
             reply = route.replies.pop(0) if len(route.replies) > 1 else route.replies[0]
             if reply.delay_secs:
                 await asyncio.sleep(reply.delay_secs)
@@ -120,6 +142,7 @@ class WsScript:
 
     frames: list[Any]
     hold: bool = True
+    close_after: bool = False
     released: asyncio.Event = field(default_factory=asyncio.Event)
     received: list[Any] = field(default_factory=list)
 
@@ -132,9 +155,13 @@ class LoopbackWs:
         self._server: Any = None
         self.base_url = ""
 
-    def script(self, path: str, frames: list[Any], *, hold: bool = True) -> WsScript:
-        """Replay ``frames`` to clients connecting to ``path`` (held until :meth:`release` when ``hold``)."""
-        script = WsScript(frames, hold)
+    def script(self, path: str, frames: list[Any], *, hold: bool = True, close_after: bool = False) -> WsScript:
+        """Replay ``frames`` to clients connecting to ``path`` (held until :meth:`release` when ``hold``).
+
+        With ``close_after`` the server drops the connection once the frames are sent, as
+        a venue does on a network fault.
+        """
+        script = WsScript(frames, hold, close_after)
         self.scripts[path] = script
         return script
 
@@ -185,6 +212,9 @@ class LoopbackWs:
                     return
             for frame in data:
                 await conn.send(json.dumps(frame))
+            if script.close_after:
+                await conn.close(code=1011, reason="loopback drops the stream")
+                return
             await reader
         finally:
             reader.cancel()

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from livegate.cli.main import app
 from livegate.domain.ids import client_order_id
 from livegate.venues.ccxt import CcxtAdapter, CcxtConfig, CcxtCredentials
-from livegate.venues.ccxt.client_ids import venue_client_id
+from livegate.venues.ccxt.client_ids import submit_params, venue_client_id
 from livegate.venues.ccxt.config import rewrite_urls
 
 
@@ -52,6 +52,20 @@ def test_venues_command_when_run_then_lists_every_adapter() -> None:
     assert result.exit_code == 0, result.output
     for name in ("paper", "shadow", "fake", "ccxt:binanceusdm", "ccxt:hyperliquid", "alpaca", "ibkr"):
         assert name in result.output
+
+
+def test_venues_command_when_run_then_each_ccxt_exchange_says_what_is_contract_tested() -> None:
+    lines = CliRunner().invoke(app, ["venues"]).output.splitlines()
+    row = {line.split()[1]: line for line in lines if line.startswith("ccxt ")}
+    assert "contract-tested offline:" in row["ccxt:kraken"] and "cancel," not in row["ccxt:kraken"]
+    assert "by-client-id" in row["ccxt:coinbase"] and "submit" not in row["ccxt:coinbase"]
+    assert "instruments" in row["ccxt:paradex"]
+
+
+def test_submit_params_when_coinbase_then_venue_parameter_name() -> None:
+    # ccxt 4.5.90's coinbase.create_order drops params.clientOrderId (random ccxt-<uuid> instead)
+    assert submit_params("coinbase", "lg1") == {"client_order_id": "lg1"}
+    assert submit_params("kraken", "x") == {"clientOrderId": "x"}
 
 
 @pytest.mark.live

@@ -17,7 +17,7 @@ from livegate.domain.enums import Mode
 from livegate.domain.market import Quote, Trade
 from livegate.ops.preflight import PreflightInputs, run_preflight, write_artifact
 from livegate.venues.base import VenueAdapter
-from livegate.venues.fake import FakeVenue, fake_instruments, sample_events
+from livegate.venues.fake import FakeFaults, FakeVenue, fake_instruments, sample_events
 from livegate.venues.registry import AdapterFactory, VenueRequest
 
 BOGUS_KEY = "BOGUSKEY-7f3a9c11d2e4"
@@ -64,10 +64,12 @@ class FakeFactory:
     sandbox_supported: bool = True
     server_time_offset_ms: int = 0
     reachable: bool = True
+    faults: FakeFaults = field(default_factory=FakeFaults)
+    venue_class: type[FakeVenue] = FakeVenue
     built: list[FakeVenue] = field(default_factory=list)
 
     def __call__(self, request: VenueRequest) -> VenueAdapter:
-        venue = FakeVenue(
+        venue = self.venue_class(
             request.venue,
             fake_instruments(request.venue),
             small_stream(),
@@ -77,6 +79,7 @@ class FakeFactory:
             sandbox_supported=self.sandbox_supported,
             server_time_offset_ms=self.server_time_offset_ms,
             reachable=self.reachable,
+            faults=self.faults,
         )
         self.built.append(venue)
         return venue

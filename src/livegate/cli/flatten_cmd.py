@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from livegate.cli.exits import fail, open_run_or_exit
 from livegate.domain.decisions import Denied
-from livegate.domain.errors import ConfigError, DataError, LedgerError
-from livegate.runtime.offline import FlattenStep, flatten_plan, flatten_run, open_run
+from livegate.domain.errors import ConfigError, DataError
+from livegate.runtime.offline import FlattenStep, flatten_plan, flatten_run
 
 
 def register(app: typer.Typer) -> None:
@@ -30,12 +30,7 @@ def flatten_command(
 
     Exit 0 when every order was approved (or nothing to do), 3 when one was denied.
     """
-    err = Console(stderr=True)
-    try:
-        run = open_run(run_dir)
-    except (ConfigError, DataError, LedgerError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+    run = open_run_or_exit(run_dir)
     try:
         steps = asyncio.run(flatten_plan(run))
         _print_plan(steps, dry_run)
@@ -44,8 +39,7 @@ def flatten_command(
         try:
             decisions = asyncio.run(flatten_run(run, steps, os.environ))
         except (ConfigError, DataError) as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from exc
+            fail(exc)
     finally:
         run.close()
     denied = [d for d in decisions if isinstance(d, Denied)]

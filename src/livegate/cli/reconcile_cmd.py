@@ -9,12 +9,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from livegate.domain.errors import ConfigError, DataError, LedgerError
+from livegate.cli.exits import fail, open_run_or_exit
 from livegate.reconcile.reconciler import ReconcileIncomplete, ReconcileResult
-from livegate.runtime.offline import open_run, reconcile_run
+from livegate.runtime.offline import reconcile_run
 
 
 def register(app: typer.Typer) -> None:
@@ -30,17 +29,11 @@ def reconcile_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
 ) -> None:
     """Compare open orders, positions, balances and fills with the venue; exit 0 clean, 3 with differences."""
-    err = Console(stderr=True)
-    try:
-        run = open_run(run_dir)
-    except (ConfigError, DataError, LedgerError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+    run = open_run_or_exit(run_dir)
     try:
         result = asyncio.run(reconcile_run(run, dry_run=dry_run))
     except ReconcileIncomplete as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+        fail(exc)
     finally:
         run.close()
     if as_json:

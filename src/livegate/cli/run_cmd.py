@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from livegate.cli.exits import fail
 from livegate.domain.errors import ConfigError, DataError, LedgerError
 from livegate.reconcile.reconciler import ReconcileIncomplete
 from livegate.runtime.live_session import LiveOptions
@@ -116,8 +116,7 @@ def run_command(
         console.print("[red]refused to start:[/red] the live gate line above names every missing key (exit 2)")
         raise typer.Exit(2) from exc
     except (ConfigError, DataError, ReconcileIncomplete) as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+        fail(exc)
     except LedgerError as exc:
         console.print(f"[red]ledger error:[/red] {exc}")
         raise typer.Exit(1) from exc

@@ -119,6 +119,7 @@ def _ccxt_rows(exchanges: list[str]) -> list[dict[str, Any]]:
         except ConfigError as exc:
             rows.append(_row("ccxt", f"ccxt:{exchange_id}", None, str(exc)))
             continue
-        note = "contract-tested offline" if exchange_id in CONTRACT_TESTED else "not contract-tested"
+        tested = CONTRACT_TESTED.get(exchange_id)
+        note = f"contract-tested offline: {', '.join(tested)}" if tested else "not contract-tested"
         rows.append(_row("ccxt", f"ccxt:{exchange_id}", caps, note))
     return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from livegate.domain.clock import Clock
@@ -15,9 +16,26 @@ from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio, PositionView
 from livegate.strategy.api import Number
 
+IntentSizer = Callable[[str, int, Decimal, Instrument | None], Decimal]
+"""``sizer(strategy_id, seq, quantity, instrument)``: the quantity intent ``seq`` is built with.
+
+The composition root passes one when the mode resizes intents (canary: live-routed
+intents at ``[canary] size_multiplier``); None keeps the strategy's quantity.
+"""
+
 
 class EngineContext:
-    """What a strategy sees; every order goes through ``engine.submit_intent``."""
+    """What a strategy sees; every order goes through ``engine.submit_intent``.
+
+    Parameters
+    ----------
+    engine, portfolio, quotes, instruments, clock:
+        The session's engine and read views.
+    strategy_id:
+        Written into every intent (an input of the client order ids).
+    sizer:
+        Optional rule resizing each intent's quantity once its sequence number is known.
+    """
 
     def __init__(
         self,
@@ -28,6 +46,7 @@ class EngineContext:
         instruments: dict[str, Instrument],
         clock: Clock,
         strategy_id: str,
+        sizer: IntentSizer | None = None,
     ) -> None:
         self._engine = engine
         self._portfolio = portfolio
@@ -35,6 +54,7 @@ class EngineContext:
         self._instruments = instruments
         self._clock = clock
         self._strategy_id = strategy_id
+        self._sizer = sizer
 
     def submit_order(
         self,
@@ -48,18 +68,30 @@ class EngineContext:
         post_only: bool = False,
         reduce_only: bool = False,
     ) -> Approved | Denied:
-        """Build an intent and return the pipeline's decision (see :class:`StrategyContext`)."""
+        """Build an intent and return the pipeline's decision (see :class:`StrategyContext`).
+
+        Arguments are validated before a sequence number is reserved, so a bad call
+        (``TypeError``, ``ValueError``) consumes no client order id.
+        """
+        side_value = Side(side)
+        qty = _to_decimal("quantity", quantity)
+        type_value = OrderType(order_type)
+        price_value = None if price is None else _to_decimal("price", price)
+        tif = TimeInForce(time_in_force)
+        seq = self._engine.new_intent_seq()
+        if self._sizer is not None:
+            qty = self._sizer(self._strategy_id, seq, qty, self._instruments.get(symbol))
         intent = OrderIntent(
             symbol=symbol,
-            side=Side(side),
-            quantity=_to_decimal("quantity", quantity),
-            order_type=OrderType(order_type),
-            price=None if price is None else _to_decimal("price", price),
-            time_in_force=TimeInForce(time_in_force),
+            side=side_value,
+            quantity=qty,
+            order_type=type_value,
+            price=price_value,
+            time_in_force=tif,
             post_only=bool(post_only),
             reduce_only=bool(reduce_only),
             strategy_id=self._strategy_id,
-            seq=self._engine.new_intent_seq(),
+            seq=seq,
             ts_ms=self._clock.now_ms(),
         )
         return self._engine.submit_intent(intent)

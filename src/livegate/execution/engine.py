@@ -8,27 +8,16 @@ ledger, then ``submit_requested``, then the venue is called, then its answer is 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
 
 from livegate.domain.clock import Clock
 from livegate.domain.decisions import Approved, Denied
-from livegate.domain.enums import DenialCode, Liquidity, OrderStatus
-from livegate.domain.errors import (
-    Ambiguous,
-    Fatal,
-    InvalidTransition,
-    InvariantViolation,
-    LedgerError,
-    Rejected,
-    Retryable,
-    VenueError,
-)
+from livegate.domain.enums import DenialCode, OrderStatus
+from livegate.domain.errors import Ambiguous, Fatal, InvariantViolation, LedgerError, Rejected, Retryable, VenueError
 from livegate.domain.ids import client_order_id
 from livegate.domain.orders import Fill, Order, OrderIntent, OrderReport
-from livegate.domain.snapshots import VenueOrderSnapshot
+from livegate.execution.ambiguous import AmbiguousOrders
+from livegate.execution.reports import AnomalyHandler, CrashPoint, EngineStats, ReportApplier, decision_record
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
@@ -36,29 +25,13 @@ from livegate.risk.pipeline import RiskPipeline
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.base import Report, VenueAdapter
 
+__all__ = ["AnomalyHandler", "CrashPoint", "EngineStats", "ExecutionEngine", "Router"]
+
 Router = Callable[[OrderIntent], str]
-AnomalyHandler = Callable[[str, str], None]
-CrashPoint = Callable[[str], None]
-"""Test-only hook called at the crash points of the recovery harness (issue 6); see :meth:`ExecutionEngine.__init__`."""
 
 
 def _no_crash(point: str) -> None:
     """Do nothing: the default crash point hook of production runs."""
-
-
-@dataclass(slots=True)
-class EngineStats:
-    """Counters for ``summary.json``: intents, decisions by outcome, orders, fills."""
-
-    intents: int = 0
-    approved: int = 0
-    denied: Counter[str] = field(default_factory=Counter)
-    orders_submitted: int = 0
-    orders_by_venue: Counter[str] = field(default_factory=Counter)
-    rejected: int = 0
-    ambiguous: int = 0
-    fills: int = 0
-    cancels_requested: int = 0
 
 
 class ExecutionEngine:
@@ -116,15 +89,38 @@ class ExecutionEngine:
         self._next_seq = first_seq
         self._pending_submits: list[Order] = []
         self._pending_cancels: list[Order] = []
-        self._new_fills: list[Fill] = []
         self._anomaly_handlers: list[AnomalyHandler] = []
         self._crash = crash_point or _no_crash
         self._cancel_point = "after_cancel"
-        self.ambiguous_orders: dict[str, Order] = {}
-        self._resent: set[str] = set()
-        self.stats = EngineStats()
+        self._halted = False
+        self._fatal_venues: dict[str, str] = {}
+        self._stats = EngineStats()
+        self._reports = ReportApplier(
+            ledger=ledger,
+            telemetry=telemetry,
+            portfolio=portfolio,
+            stats=self._stats,
+            anomaly=self._anomaly,
+            crash=self._crash,
+        )
+        self._new_fills: list[Fill] = self._reports.new_fills  # the same list: a cheap "any fills?" test
+        self._ambiguous = AmbiguousOrders(
+            venues=self._venues, ledger=ledger, clock=clock, apply=self.on_report, anomaly=self._anomaly
+        )
+        self.ambiguous_orders: dict[str, Order] = self._ambiguous.orders
         for venue in self._venues.values():
             venue.bind(self.on_report)
+
+    @property
+    def stats(self) -> EngineStats:
+        """Return the engine's counters."""
+        return self._stats
+
+    @stats.setter
+    def stats(self, value: EngineStats) -> None:
+        """Continue from ``value`` (a resumed run's counters)."""
+        self._stats = value
+        self._reports.stats = value
 
     # ------------------------------------------------------------------ intents
     @property
@@ -154,7 +150,7 @@ class ExecutionEngine:
         try:
             with self._ledger.transaction():
                 self._ledger.append(ev.INTENT, intent.ts_ms, {"client_order_id": cid, **intent.to_record()})
-                self._ledger.append(ev.DECISION, intent.ts_ms, _decision_record(decision, venue))
+                self._ledger.append(ev.DECISION, intent.ts_ms, decision_record(decision, venue))
                 if isinstance(decision, Approved):
                     self._ledger.append(ev.SUBMIT_REQUESTED, intent.ts_ms, {"client_order_id": cid, "venue": venue})
         except LedgerError as exc:
@@ -227,9 +223,7 @@ class ExecutionEngine:
 
     def take_new_fills(self) -> list[Fill]:
         """Return and forget fills that arrived since the last call (for ``Strategy.on_fill``)."""
-        fills = self._new_fills
-        self._new_fills = []
-        return fills
+        return self._reports.take_new_fills()
 
     # ------------------------------------------------------------------ dispatch
     async def dispatch(self) -> None:
@@ -246,9 +240,16 @@ class ExecutionEngine:
         """Call the venue; ``submit_requested`` is already durable (see :meth:`accept`).
 
         For in-process simulated venues the answer and the fills it pushes are committed
-        in one ledger transaction; real venues' answers are appended one by one.
+        in one ledger transaction; real venues' answers are appended one by one. A venue
+        that answered ``Fatal`` (authentication, permission, ban) gets no further submit
+        this session: later orders for it are rejected unsent with code ``VENUE_FATAL``
+        (a fatal error needs a human; the kill switch halts on it).
         """
         now = self._clock.now_ms()
+        fatal = self._fatal_venues.get(order.venue)
+        if fatal is not None:
+            self._reject_unsent(order, now, "VENUE_FATAL", f"not sent: the venue failed fatally before: {fatal}")
+            return
         order.transition(OrderStatus.SUBMITTED, now)
         self.stats.orders_submitted += 1
         self.stats.orders_by_venue[order.venue] += 1
@@ -261,6 +262,12 @@ class ExecutionEngine:
                 self._anomaly("ledger_write_failed", str(exc))
             return
         await self._call_submit(venue, order, now)
+
+    def _reject_unsent(self, order: Order, now: int, code: str, reason: str) -> None:
+        """Mark an order that never reached its venue ``rejected`` and record why."""
+        order.transition(OrderStatus.REJECTED, now, reason)
+        self._portfolio.refresh(order)
+        self._reports.record(order, OrderStatus.REJECTED.value, now, code=code, reason=reason)
 
     async def _call_submit(self, venue: VenueAdapter, order: Order, now: int) -> None:
         self._crash("before_submit")
@@ -276,7 +283,9 @@ class ExecutionEngine:
             self._anomaly("ambiguous_submit", f"{order.client_order_id}: {exc.message}")
             return
         except Fatal as exc:
-            self._anomaly("venue_fatal", f"{order.venue}: {exc.message}")
+            detail = exc.message if exc.message.startswith(f"{order.venue}:") else f"{order.venue}: {exc.message}"
+            self._fatal_venues[order.venue] = detail
+            self._anomaly("venue_fatal", detail)
             self.ambiguous_orders[order.client_order_id] = order
             return
         self._crash("after_submit")
@@ -303,28 +312,20 @@ class ExecutionEngine:
     async def halt_all_venues(self, reason: str) -> int:
         """Cancel everything for a HALT and return how many cancels were sent.
 
-        Drop undispatched submits, cancel every working order, then ask every venue's
-        native cancel-all for orders it still holds. Dropped submits become ``rejected``
-        with reason ``reason`` (recorded in the ledger); confirm the result with
-        :meth:`venue_open_order_count`.
+        Drop undispatched submits, settle in-flight orders of unknown outcome by lookup
+        (never resent from now on, :meth:`resolve_ambiguous`), cancel every working
+        order, then ask every venue's native cancel-all for orders it still holds.
+        Dropped submits become ``rejected`` with reason ``reason`` (recorded in the
+        ledger); confirm the result with :meth:`venue_open_order_count`.
         """
         now = self._clock.now_ms()
+        self._halted = True
         dropped, self._pending_submits = self._pending_submits, []
         for order in dropped:
-            order.transition(OrderStatus.REJECTED, now, reason)
-            self._portfolio.refresh(order)
-            record = {
-                "client_order_id": order.client_order_id,
-                "status": OrderStatus.REJECTED.value,
-                "venue_order_id": "",
-                "code": "HALTED",
-                "reason": reason,
-                "filled_quantity": "0",
-            }
-            try:
-                self._ledger.append(ev.ORDER_REPORT, now, record)
-            except LedgerError as exc:
-                self._anomaly("ledger_write_failed", str(exc))
+            self._reject_unsent(order, now, "HALTED", reason)
+        if self.ambiguous_orders:
+            # settle in-flight orders first: one the venue never saw is rejected, not cancelled
+            await self._ambiguous.resolve(resend=False)
         try:
             # one commit for every cancel request and every venue answer: a halt must not wait
             # on one fsync per order (recovery reconciles answers lost to a crash, DESIGN.md §3.8)
@@ -355,11 +356,9 @@ class ExecutionEngine:
         return total
 
     async def _cancel(self, order: Order) -> None:
-        if order.status.is_terminal:
+        if order.status.is_terminal or order.status is OrderStatus.NEW:
             return
         now = self._clock.now_ms()
-        if order.status is OrderStatus.NEW:
-            return
         order.transition(OrderStatus.CANCEL_PENDING, now)
         venue = self._venues[order.venue]
         try:
@@ -367,18 +366,7 @@ class ExecutionEngine:
         except Rejected as exc:
             if order.status is OrderStatus.CANCEL_PENDING:
                 order.transition(OrderStatus.ACCEPTED, now, f"cancel rejected: {exc.message}")
-            self._ledger.append(
-                ev.ORDER_REPORT,
-                now,
-                {
-                    "client_order_id": order.client_order_id,
-                    "status": "cancel_rejected",
-                    "venue_order_id": order.venue_order_id,
-                    "code": exc.code,
-                    "reason": exc.message,
-                    "filled_quantity": str(order.filled_quantity),
-                },
-            )
+            self._reports.record(order, "cancel_rejected", now, code=exc.code, reason=exc.message)
             return
         except (Ambiguous, Fatal, Retryable) as exc:
             self._anomaly("cancel_failed", f"{order.client_order_id}: {exc.message}")
@@ -390,167 +378,16 @@ class ExecutionEngine:
         """Resolve in-flight orders by client order id; resend once only if the venue never saw them.
 
         DESIGN.md §3.6: a resend happens only after a lookup finds nothing, and reuses the
-        same client order id.
+        same client order id. After a halt nothing is resent: such an order is marked
+        rejected (code ``HALTED``).
         """
-        for cid, order in list(self.ambiguous_orders.items()):
-            venue = self._venues[order.venue]
-            try:
-                snapshot = await venue.fetch_order(cid, order.symbol)
-            except (Ambiguous, Fatal, Rejected, Retryable) as exc:
-                self._anomaly("lookup_failed", f"{cid}: {exc.message}")
-                continue
-            now = self._clock.now_ms()
-            if snapshot is None and cid in self._resent:
-                # resent once already and still unknown: never a second resend (DESIGN.md §3.6)
-                self._anomaly("unresolved_after_resend", cid)
-                continue
-            del self.ambiguous_orders[cid]
-            if snapshot is None:
-                self._resent.add(cid)
-                self._ledger.append(ev.ANOMALY, now, {"kind": "resend_after_lookup", "detail": cid})
-                try:
-                    report = await venue.submit(order)
-                except Rejected as exc:
-                    report = OrderReport(cid, OrderStatus.REJECTED, now, code=exc.code, reason=exc.message)
-                except (Ambiguous, Fatal, Retryable) as exc:
-                    self.ambiguous_orders[cid] = order
-                    self._anomaly("ambiguous_resend", f"{cid}: {exc.message}")
-                    continue
-                self.on_report(report)
-            else:
-                self._adopt_missing_fills(order, snapshot)
-                self.on_report(
-                    OrderReport(
-                        cid,
-                        snapshot.status,
-                        snapshot.ts_ms,
-                        venue_order_id=snapshot.venue_order_id,
-                        filled_quantity=snapshot.filled_quantity,
-                    )
-                )
-
-    def _adopt_missing_fills(self, order: Order, snapshot: VenueOrderSnapshot) -> None:
-        """Record the part of ``snapshot``'s filled quantity that no fill report brought.
-
-        The venue's average fill price stands in for the unseen executions; the fee is
-        unknown here (0) and is trued up by balance reconciliation.
-        """
-        missing = snapshot.filled_quantity - order.filled_quantity
-        if missing <= 0:
-            return
-        price = snapshot.average_fill_price or order.price
-        if price is None:
-            self._anomaly("fills_unknown", f"{order.client_order_id}: venue filled {missing} at an unknown price")
-            return
-        self._anomaly("fills_adopted", f"{order.client_order_id}: {missing} filled at the venue, no fill report seen")
-        self.on_report(
-            Fill(
-                client_order_id=order.client_order_id,
-                fill_id=f"{order.client_order_id}-adopted-{order.filled_quantity}",
-                symbol=order.symbol,
-                side=order.side,
-                price=price,
-                quantity=missing,
-                fee=Decimal(0),
-                liquidity=Liquidity.TAKER,
-                ts_ms=snapshot.ts_ms,
-                venue=order.venue,
-            )
-        )
+        await self._ambiguous.resolve(resend=not self._halted)
 
     # ------------------------------------------------------------------ reports
     def on_report(self, report: Report) -> None:
         """Apply a venue report (order status or fill); the sink every venue is bound to."""
-        if isinstance(report, Fill):
-            self._on_fill(report)
-        else:
-            self._on_order_report(report)
-
-    def _on_fill(self, fill: Fill) -> None:
-        known = self._portfolio.order(fill.client_order_id)
-        if known is not None and known.filled_quantity > 0:
-            self._crash("between_fills")
-        try:
-            self._ledger.append(ev.FILL, fill.ts_ms, fill.to_record())
-        except LedgerError as exc:
-            self._anomaly("ledger_write_failed", str(exc))
-        try:
-            self._portfolio.apply_fill(fill)
-        except InvariantViolation as exc:
-            self._anomaly("invariant_violation", str(exc))
-            return
-        self.stats.fills += 1
-        self._new_fills.append(fill)
-        self._telemetry.emit(
-            "fill",
-            fill.ts_ms,
-            client_order_id=fill.client_order_id,
-            symbol=fill.symbol,
-            side=fill.side.value,
-            price=fill.price,
-            quantity=fill.quantity,
-            fee=fill.fee,
-            liquidity=fill.liquidity.value,
-        )
-
-    def _on_order_report(self, report: OrderReport) -> None:
-        try:
-            self._ledger.append(
-                ev.ORDER_REPORT,
-                report.ts_ms,
-                {
-                    "client_order_id": report.client_order_id,
-                    "status": report.status.value,
-                    "venue_order_id": report.venue_order_id,
-                    "code": report.code,
-                    "reason": report.reason,
-                    "filled_quantity": None if report.filled_quantity is None else str(report.filled_quantity),
-                },
-            )
-        except LedgerError as exc:
-            self._anomaly("ledger_write_failed", str(exc))
-        order = self._portfolio.order(report.client_order_id)
-        if order is None:
-            self._anomaly("invariant_violation", f"report for unknown order {report.client_order_id}")
-            return
-        if report.venue_order_id:
-            order.venue_order_id = report.venue_order_id
-        status = report.status
-        if status in (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.SUBMITTED):
-            return  # fills drive filled states; a late echo changes nothing
-        if status is OrderStatus.ACCEPTED and order.status is not OrderStatus.SUBMITTED:
-            return
-        if order.status.is_terminal or status is order.status:
-            return  # nothing new (e.g. a cancel still pending at the venue)
-        try:
-            order.transition(status, report.ts_ms, report.reason)
-        except InvalidTransition as exc:
-            self._anomaly("invariant_violation", str(exc))
-            return
-        if status is OrderStatus.REJECTED:
-            self.stats.rejected += 1
-        self._portfolio.refresh(order)
-        self._telemetry.emit(
-            "order_report",
-            report.ts_ms,
-            client_order_id=report.client_order_id,
-            status=status.value,
-            code=report.code,
-            reason=report.reason,
-        )
+        self._reports.apply(report)
 
     def _anomaly(self, kind: str, detail: str) -> None:
         for handler in self._anomaly_handlers:
             handler(kind, detail)
-
-
-def _decision_record(decision: Approved | Denied, venue: str) -> dict[str, object]:
-    if isinstance(decision, Denied):
-        return {
-            "client_order_id": decision.client_order_id,
-            "approved": False,
-            "code": decision.code.value,
-            "detail": decision.detail,
-            "venue": venue,
-        }
-    return {"client_order_id": decision.client_order_id, "approved": True, "code": None, "detail": "", "venue": venue}

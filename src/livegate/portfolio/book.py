@@ -1,8 +1,16 @@
-"""Orders and positions as livegate knows them; the risk gates read this, the engine writes it."""
+"""Orders and positions as livegate knows them; the risk gates read this, the engine writes it.
+
+The aggregates the risk gates read on every intent (working quantity per symbol and side,
+limit-price range, working-order count, symbols with exposure, realized PnL, fees and
+turnover) are maintained here on every change — order added, fill applied, order
+terminal — so a gate reads them in O(1) instead of summing over orders per intent. A
+symbol's aggregates are rebuilt from its working orders on each change of that symbol
+(never patched by deltas), so they always equal a fresh sum over :meth:`working_orders`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,18 +35,94 @@ class PositionView:
     fees: Decimal
 
 
+class WorkingSide:
+    """Working orders of one symbol on one side, summed (read-only for gates).
+
+    ``quantity`` is the remaining quantity of every working order (base units),
+    ``market_quantity`` the part of it in ``markets`` market orders (no limit price),
+    ``limit_notional`` the sum of remaining quantity x limit price over limit orders
+    (quote currency), and ``low`` / ``high`` the lowest and highest limit price (None
+    without limit orders).
+    """
+
+    __slots__ = ("high", "limit_notional", "low", "market_quantity", "markets", "quantity")
+
+    def __init__(self) -> None:
+        self.quantity = _ZERO
+        self.markets = 0
+        self.market_quantity = _ZERO
+        self.limit_notional = _ZERO
+        self.low: Decimal | None = None
+        self.high: Decimal | None = None
+
+    def add(self, remaining: Decimal, price: Decimal | None) -> None:
+        """Add one working order's remaining quantity at its limit ``price`` (None: market)."""
+        self.quantity += remaining
+        if price is None:
+            self.markets += 1
+            self.market_quantity += remaining
+            return
+        self.limit_notional += remaining * price
+        if self.low is None or price < self.low:
+            self.low = price
+        if self.high is None or price > self.high:
+            self.high = price
+
+
+class WorkingTotals:
+    """Both sides of one symbol's working orders, and the highest limit price on either side (0 if none)."""
+
+    __slots__ = ("buy", "high", "sell")
+
+    def __init__(self) -> None:
+        self.buy = WorkingSide()
+        self.sell = WorkingSide()
+        self.high = _ZERO
+
+    def add(self, order: Order) -> None:
+        """Add one working order's remaining quantity on its side."""
+        price = order.price
+        (self.buy if order.side is Side.BUY else self.sell).add(order.remaining_quantity, price)
+        if price is not None and price > self.high:
+            self.high = price
+
+
+_NO_WORKING = WorkingTotals()
+
+
 class Portfolio:
     """Every order of the session, the working ones by symbol, and net positions.
 
-    Only the execution engine mutates it; gates and strategies read it.
+    Only the execution engine mutates it (through :meth:`add_order`, :meth:`apply_fill`
+    and :meth:`refresh`); gates and strategies read it.
     """
 
-    __slots__ = ("_orders", "_positions", "_working")
+    __slots__ = (
+        "_dirty",
+        "_exposed",
+        "_fees",
+        "_open",
+        "_orders",
+        "_positions",
+        "_realized",
+        "_totals",
+        "_turnover",
+        "_working",
+        "_working_count",
+    )
 
     def __init__(self) -> None:
         self._orders: dict[str, Order] = {}
         self._working: dict[str, dict[str, Order]] = {}
         self._positions: dict[str, Position] = {}
+        self._totals: dict[str, WorkingTotals] = {}
+        self._dirty: set[str] = set()  # symbols whose totals are rebuilt at the next read
+        self._open: dict[str, Position] = {}  # positions with a non-zero quantity
+        self._exposed: set[str] = set()  # symbols with a non-zero position or a working order
+        self._working_count = 0
+        self._realized = _ZERO
+        self._fees = _ZERO
+        self._turnover = _ZERO
 
     # orders -----------------------------------------------------------------
     def add_order(self, order: Order) -> None:
@@ -52,7 +136,15 @@ class Portfolio:
         if order.client_order_id in self._orders:
             raise InvariantViolation(f"client order id {order.client_order_id} reused")
         self._orders[order.client_order_id] = order
-        self._working.setdefault(order.symbol, {})[order.client_order_id] = order
+        symbol = order.symbol
+        self._working.setdefault(symbol, {})[order.client_order_id] = order
+        self._working_count += 1
+        if symbol not in self._dirty:  # adding is O(1); a removal or fill rebuilds lazily
+            totals = self._totals.get(symbol)
+            if totals is None:
+                totals = self._totals[symbol] = WorkingTotals()
+            totals.add(order)
+        self._exposed.add(symbol)
 
     def order(self, client_order_id: str) -> Order | None:
         """Return the order with this client order id, or None."""
@@ -61,7 +153,34 @@ class Portfolio:
     def refresh(self, order: Order) -> None:
         """Drop ``order`` from the working set once it reached a terminal status."""
         if order.status.is_terminal:
-            self._working.get(order.symbol, {}).pop(order.client_order_id, None)
+            per = self._working.get(order.symbol)
+            if per is not None and per.pop(order.client_order_id, None) is not None:
+                self._working_count -= 1
+                self._changed(order.symbol)
+
+    def working_totals(self, symbol: str) -> WorkingTotals:
+        """Return the summed working orders of ``symbol`` (all zero when none).
+
+        O(1), except for the first read after a fill or a removal on ``symbol``, which
+        sums that symbol's working orders afresh.
+        """
+        if symbol in self._dirty:
+            self._rebuild(symbol)
+        return self._totals.get(symbol, _NO_WORKING)
+
+    def working_totals_by_symbol(self) -> Mapping[str, WorkingTotals]:
+        """Return the live map of symbols with working orders to their totals (do not mutate)."""
+        for symbol in list(self._dirty):
+            self._rebuild(symbol)
+        return self._totals
+
+    def exposed_symbols(self) -> Set[str]:
+        """Return the live set of symbols with a non-zero position or a working order (do not mutate); O(1)."""
+        return self._exposed
+
+    def open_positions(self) -> Iterable[Position]:
+        """Return the positions with a non-zero quantity (unordered); O(1)."""
+        return self._open.values()
 
     def working_orders(self, symbol: str | None = None) -> list[Order]:
         """Return orders not yet terminal (including ``new`` ones awaiting dispatch)."""
@@ -71,7 +190,7 @@ class Portfolio:
 
     def working_count(self) -> int:
         """Return the number of working orders across symbols."""
-        return sum(len(per) for per in self._working.values())
+        return self._working_count
 
     def all_orders(self) -> Iterable[Order]:
         """Return every order of the session in creation order."""
@@ -107,9 +226,22 @@ class Portfolio:
         if order is None:
             raise InvariantViolation(f"fill {fill.fill_id} for unknown order {fill.client_order_id}")
         order.apply_fill(fill)
-        self.refresh(order)
+        if order.status.is_terminal:
+            per = self._working.get(order.symbol)
+            if per is not None and per.pop(order.client_order_id, None) is not None:
+                self._working_count -= 1
+        self._changed(order.symbol)
         pos = self.position(fill.symbol)
         pos.apply_fill(fill)
+        if pos.quantity == _ZERO:
+            self._open.pop(pos.symbol, None)
+        else:
+            self._open[pos.symbol] = pos
+        positions = self._positions.values()
+        self._realized = sum((p.realized_pnl for p in positions), _ZERO)
+        self._fees = sum((p.fees for p in positions), _ZERO)
+        self._turnover = sum((p.turnover for p in positions), _ZERO)
+        self._changed(pos.symbol)
         return pos
 
     def view(self, symbol: str, mark: Decimal | None) -> PositionView:
@@ -127,22 +259,20 @@ class Portfolio:
     # aggregates -------------------------------------------------------------
     def realized_pnl(self) -> Decimal:
         """Return realized PnL across symbols in quote currency (gross of fees)."""
-        return sum((p.realized_pnl for p in self._positions.values()), _ZERO)
+        return self._realized
 
     def fees(self) -> Decimal:
         """Return fees paid across symbols in quote currency."""
-        return sum((p.fees for p in self._positions.values()), _ZERO)
+        return self._fees
 
     def turnover(self) -> Decimal:
         """Return traded notional across symbols in quote currency."""
-        return sum((p.turnover for p in self._positions.values()), _ZERO)
+        return self._turnover
 
     def unrealized_pnl(self, marks: MarkSource) -> Decimal | None:
         """Return unrealized PnL at ``marks``; None when an open position has no mark (unknown)."""
         total = _ZERO
-        for pos in self._positions.values():
-            if pos.quantity == 0:
-                continue
+        for pos in self._open.values():
             mark = marks(pos.symbol)
             if mark is None:
                 return None
@@ -154,7 +284,7 @@ class Portfolio:
         unrealized = self.unrealized_pnl(marks)
         if unrealized is None:
             return None
-        return self.realized_pnl() + unrealized - self.fees()
+        return self._realized + unrealized - self._fees
 
     def working_notional(self, symbol: str | None, reference: MarkSource) -> Decimal | None:
         """Return the notional of working orders' remaining quantity (limit price or reference)."""
@@ -168,7 +298,26 @@ class Portfolio:
 
     def signed_working_quantity(self, symbol: str, side: Side) -> Decimal:
         """Return the remaining quantity of working orders on ``side`` of ``symbol`` (base units)."""
-        return sum(
-            (o.remaining_quantity for o in self._working.get(symbol, {}).values() if o.side is side),
-            _ZERO,
-        )
+        totals = self.working_totals(symbol)
+        return totals.buy.quantity if side is Side.BUY else totals.sell.quantity
+
+    def _changed(self, symbol: str) -> None:
+        """Mark ``symbol``'s totals for a rebuild and update whether it holds exposure (O(1))."""
+        self._dirty.add(symbol)
+        pos = self._positions.get(symbol)
+        if self._working.get(symbol) or (pos is not None and pos.quantity != _ZERO):
+            self._exposed.add(symbol)
+        else:
+            self._exposed.discard(symbol)
+
+    def _rebuild(self, symbol: str) -> None:
+        """Sum ``symbol``'s working orders afresh into its totals."""
+        self._dirty.discard(symbol)
+        per = self._working.get(symbol)
+        if not per:
+            self._totals.pop(symbol, None)
+            return
+        totals = WorkingTotals()
+        for order in per.values():
+            totals.add(order)
+        self._totals[symbol] = totals

@@ -113,6 +113,10 @@ class Reconciler:
         Where a ``reconciled`` event is appended after each run; None writes nothing.
     on_drift, on_anomaly:
         Callbacks for drift beyond tolerance.
+    fills_since_ms:
+        Compare only venue fills at or after this time (ms since the epoch), normally the
+        session's start, so an account's older trades are not reported as drift; None
+        compares every fill the venue returns.
     """
 
     def __init__(
@@ -129,8 +133,10 @@ class Reconciler:
         ledger: Ledger | None = None,
         on_drift: DriftHandler | None = None,
         on_anomaly: AnomalyHandler | None = None,
+        fills_since_ms: int | None = None,
     ) -> None:
         self.venue = venue
+        self._fills_since_ms = fills_since_ms
         self._portfolio = portfolio
         self._config = config
         self._clock = clock
@@ -162,7 +168,7 @@ class Reconciler:
             open_orders = await venue.open_orders()
             positions = await venue.positions()
             balances = await venue.balances()
-            fills = await venue.recent_fills() if isinstance(venue, FillHistory) else None
+            fills = await venue.recent_fills(since_ms=self._fills_since_ms) if isinstance(venue, FillHistory) else None
         except VenueError as exc:
             raise ReconcileIncomplete(f"venue {venue.name} did not answer: {exc.message}") from exc
         return VenueView(

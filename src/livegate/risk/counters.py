@@ -13,7 +13,7 @@ from decimal import Decimal
 from livegate.domain.enums import DenialCode, Side
 from livegate.domain.orders import OrderIntent
 from livegate.risk.daily import DailyBook, EquityPeak
-from livegate.risk.exposure import ExposureMemo, intent_price
+from livegate.risk.exposure import ExposureMemo
 from livegate.risk.gate import Deny, RiskContext
 from livegate.risk.killswitch import reduces_position
 
@@ -25,23 +25,24 @@ class DailyTurnoverGate:
     """Deny when today's turnover plus working and new order notional exceeds ``max_daily_turnover_usd``."""
 
     name = "daily_turnover"
-    __slots__ = ("_cap", "_daily", "_memo", "_pad")
+    __slots__ = ("_cap", "_daily", "_memo")
 
     def __init__(self, cap_usd: Decimal, pad: Decimal, daily: DailyBook, memo: ExposureMemo | None = None) -> None:
         self._cap = cap_usd
-        self._pad = pad
         self._daily = daily
         self._memo = memo or ExposureMemo(pad)
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``DAILY_TURNOVER_CAP`` when traded + working + this order > cap (USD)."""
         daily = self._daily
-        daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
-        price = intent_price(intent, ctx, self._pad)
-        working = self._memo.working(intent, ctx)
+        if intent.ts_ms >= daily.next_boundary_ms:
+            daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
+        memo = self._memo
+        price = memo.price(intent, ctx)
+        working = memo.working(intent, ctx)
         if price is None or working is None:
             return Deny(DenialCode.UNKNOWN_PRICE, f"order on {intent.symbol} with no quote: turnover unknown")
-        total = daily.turnover_today(ctx.portfolio) + working + intent.quantity * price
+        total = ctx.portfolio.turnover() - daily.day_start_turnover + working + intent.quantity * price
         if total <= self._cap:
             return None
         return Deny(DenialCode.DAILY_TURNOVER_CAP, f"would be {total:,.2f} USD today > cap {self._cap:,.2f} USD")
@@ -60,7 +61,8 @@ class DailyOrderCountGate:
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``DAILY_ORDER_COUNT_CAP`` when approved today + 1 > cap."""
         daily = self._daily
-        daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
+        if intent.ts_ms >= daily.next_boundary_ms:
+            daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
         if daily.orders_today < self._cap:
             return None
         return Deny(
@@ -148,7 +150,8 @@ class DailyLossGate:
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``DAILY_LOSS_LIMIT`` when loss >= limit and the intent does not reduce."""
         daily = self._daily
-        daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
+        if intent.ts_ms >= daily.next_boundary_ms:
+            daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
         pnl = daily.pnl_from(self._memo.equity(intent, ctx))
         if pnl is None:
             return Deny(DenialCode.UNKNOWN_PRICE, "an open position has no mark: daily PnL unknown")

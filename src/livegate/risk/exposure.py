@@ -11,6 +11,11 @@ Rules (issue 3, DESIGN.md §3.4):
   ``|position - working sells|`` (base units): as if every working order on one side
   filled. It is valued at the ask plus the pad, or at a higher limit price of a working
   order or of the intent, so valuing longs and shorts errs on the high side.
+
+Working quantities and limit-price ranges come from the portfolio's incremental
+aggregates (:class:`~livegate.portfolio.book.WorkingTotals`), so each function here is
+O(symbols with exposure) per intent, not O(orders); the per-intent results are computed
+once and shared by the limit gates through :class:`ExposureMemo`.
 """
 
 from __future__ import annotations
@@ -20,15 +25,19 @@ from decimal import Decimal
 
 from livegate.domain.enums import Side
 from livegate.domain.orders import OrderIntent
+from livegate.portfolio import Portfolio
+from livegate.portfolio.book import WorkingSide
 from livegate.risk.gate import RiskContext
 
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 _BPS = Decimal(10_000)
+_BUY = Side.BUY
 
 
 def pad_factor(pad_bps: Decimal | None) -> Decimal:
     """Return ``1 + pad_bps / 10,000`` (1 when no pad is configured)."""
-    return Decimal(1) if pad_bps is None else Decimal(1) + pad_bps / _BPS
+    return _ONE if pad_bps is None else _ONE + pad_bps / _BPS
 
 
 def intent_price(intent: OrderIntent, ctx: RiskContext, pad: Decimal) -> Decimal | None:
@@ -37,10 +46,7 @@ def intent_price(intent: OrderIntent, ctx: RiskContext, pad: Decimal) -> Decimal
     limit = intent.price
     if quote is None:
         return limit
-    if intent.side is Side.BUY:
-        far = quote.ask_price
-    else:
-        far = quote.bid_price
+    far = quote.ask_price if intent.side is _BUY else quote.bid_price
     if limit is None:
         return far * pad
     return limit if limit > far else far
@@ -83,24 +89,16 @@ def symbol_exposure(
     """
     portfolio = ctx.portfolio
     position = portfolio.position_quantity(symbol)
-    buys = sells = high = _ZERO
-    for order in portfolio.working_orders(symbol):
-        remaining = order.remaining_quantity
-        if order.side is Side.BUY:
-            buys += remaining
-        else:
-            sells += remaining
-        price = order.price
-        if price is not None and price > high:
-            high = price
-    long_side = position + buys
-    short_side = position - sells
+    totals = portfolio.working_totals(symbol)
+    high = totals.high
+    long_side = position + totals.buy.quantity
+    short_side = position - totals.sell.quantity
     before = max(abs(long_side), abs(short_side))
     after = before
     grows = False
     own = intent is not None and intent.symbol == symbol
     if intent is not None and own:
-        if intent.side is Side.BUY:
+        if intent.side is _BUY:
             side_before, side_after = long_side, long_side + intent.quantity
         else:
             side_before, side_after = short_side, short_side - intent.quantity
@@ -119,37 +117,82 @@ def symbol_exposure(
     return SymbolExposure(before, after, grows, mark if mark > high else high)
 
 
+def other_exposure(exclude: str, ctx: RiskContext, pad: Decimal) -> tuple[Decimal, str | None]:
+    """Return the exposure notional summed over every exposed symbol but ``exclude``.
+
+    The second item names a symbol whose exposure has no price (the sum is then
+    meaningless and the caller must fail closed), else None.
+    """
+    total = _ZERO
+    for symbol in ctx.portfolio.exposed_symbols():
+        if symbol == exclude:
+            continue
+        other = symbol_exposure(symbol, ctx, pad)
+        if other is None:
+            return total, symbol
+        total += other.before_quantity * other.price
+    return total, None
+
+
 def exposed_symbols(ctx: RiskContext) -> set[str]:
     """Return symbols with a non-zero position or a working order."""
-    portfolio = ctx.portfolio
-    symbols = {p.symbol for p in portfolio.positions() if p.quantity != _ZERO}
-    symbols.update(o.symbol for o in portfolio.working_orders())
-    return symbols
+    return set(ctx.portfolio.exposed_symbols())
+
+
+def _side_notional(
+    side: WorkingSide, far: Decimal | None, portfolio: Portfolio, symbol: str, which: Side
+) -> Decimal | None:
+    """Return the notional of one side's working orders, each at ``max(limit, far)`` (far alone for market orders).
+
+    O(1) when every limit is on one side of ``far``; otherwise sums over the orders.
+    None when a market order has no far price.
+    """
+    if far is None:
+        return None if side.markets else side.limit_notional
+    high, low = side.high, side.low
+    if high is None or high <= far:
+        return side.quantity * far
+    if low is not None and low >= far:
+        return side.limit_notional + side.market_quantity * far
+    total = _ZERO
+    for order in portfolio.working_orders(symbol):
+        if order.side is which:
+            price = order.price
+            total += order.remaining_quantity * (far if price is None or far > price else price)
+    return total
 
 
 def working_notional(ctx: RiskContext, pad: Decimal) -> Decimal | None:
-    """Return the notional of every working order's remaining quantity at a conservative price."""
+    """Return the notional of every working order's remaining quantity at a conservative price.
+
+    Each order is valued at the higher of its limit and the far side of the book times
+    ``pad`` (a market order at the far side); None when an order has no price at all.
+    """
     total = _ZERO
     quotes = ctx.quotes
-    for order in ctx.portfolio.working_orders():
-        price = order.price
-        quote = quotes.last(order.symbol)
+    portfolio = ctx.portfolio
+    for symbol, totals in portfolio.working_totals_by_symbol().items():
+        quote = quotes.last(symbol)
+        buy_far = sell_far = None
         if quote is not None:
-            far = (quote.ask_price if order.side is Side.BUY else quote.bid_price) * pad
-            price = far if price is None or far > price else price
-        if price is None:
+            buy_far = quote.ask_price * pad
+            sell_far = quote.bid_price * pad
+        buys = _side_notional(totals.buy, buy_far, portfolio, symbol, Side.BUY)
+        sells = _side_notional(totals.sell, sell_far, portfolio, symbol, Side.SELL)
+        if buys is None or sells is None:
             return None
-        total += order.remaining_quantity * price
+        total += buys + sells
     return total
 
 
 class ExposureMemo:
     """Per-intent memo of the expensive reads shared by several limit gates.
 
-    The symbol, gross, turnover, loss and drawdown gates all need the same exposure,
-    working notional and equity; computing them once per intent keeps the chain O(1) in
-    the number of gates. Entries are keyed by the intent object itself (identity), so
-    they are valid for one evaluation: the pipeline never re-evaluates an intent object.
+    The order, symbol, gross, turnover, loss and drawdown gates all need the same
+    conservative price, exposure, working notional and equity; computing them once per
+    intent keeps the chain O(1) in the number of gates. Entries are keyed by the intent
+    object itself (identity), so they are valid for one evaluation: the pipeline never
+    re-evaluates an intent object.
 
     Parameters
     ----------
@@ -157,16 +200,39 @@ class ExposureMemo:
         Market-order pad factor (:func:`pad_factor`).
     """
 
-    __slots__ = ("_equity", "_equity_for", "_own", "_own_for", "_working", "_working_for", "pad")
+    __slots__ = (
+        "_equity",
+        "_equity_for",
+        "_others",
+        "_others_for",
+        "_own",
+        "_own_for",
+        "_price",
+        "_price_for",
+        "_working",
+        "_working_for",
+        "pad",
+    )
 
     def __init__(self, pad: Decimal) -> None:
         self.pad = pad
+        self._price_for: object = None
+        self._price: Decimal | None = None
         self._own_for: object = None
         self._own: SymbolExposure | None = None
+        self._others_for: object = None
+        self._others: tuple[Decimal, str | None] = (_ZERO, None)
         self._working_for: object = None
         self._working: Decimal | None = None
         self._equity_for: object = None
         self._equity: Decimal | None = None
+
+    def price(self, intent: OrderIntent, ctx: RiskContext) -> Decimal | None:
+        """Return :func:`intent_price` of the intent (None when unknown)."""
+        if self._price_for is not intent:
+            self._price = intent_price(intent, ctx, self.pad)
+            self._price_for = intent
+        return self._price
 
     def own(self, intent: OrderIntent, ctx: RiskContext) -> SymbolExposure | None:
         """Return :func:`symbol_exposure` of the intent's symbol with the intent added."""
@@ -174,6 +240,13 @@ class ExposureMemo:
             self._own = symbol_exposure(intent.symbol, ctx, self.pad, intent)
             self._own_for = intent
         return self._own
+
+    def others(self, intent: OrderIntent, ctx: RiskContext) -> tuple[Decimal, str | None]:
+        """Return :func:`other_exposure` excluding the intent's symbol."""
+        if self._others_for is not intent:
+            self._others = other_exposure(intent.symbol, ctx, self.pad)
+            self._others_for = intent
+        return self._others
 
     def working(self, intent: OrderIntent, ctx: RiskContext) -> Decimal | None:
         """Return :func:`working_notional` as of this intent."""

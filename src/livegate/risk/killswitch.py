@@ -1,10 +1,12 @@
 """The latched kill switch: trading state ACTIVE / REDUCING / HALTED (DESIGN.md §3.7).
 
 The state only escalates inside a process (ACTIVE → REDUCING → HALTED); every change is
-persisted to the state dir before listeners (ledger, telemetry, cancel-all) hear of it,
-and no restart clears it. :func:`rearm` — the ``livegate rearm`` command — is the only
-way back to ACTIVE, and it refuses while a manual trigger is present or an automatic
-trigger's condition still holds.
+persisted to the state file (write, fsync, rename, fsync of the dir) before listeners
+(ledger, telemetry, cancel-all) hear of it, and no restart clears it. With
+``defer_halt_log`` the log line of a move to HALTED waits for :meth:`KillSwitch.flush_log`,
+which the halt routine calls once the cancels went out (docs/risk.md, kill ordering).
+:func:`rearm` — the ``livegate rearm`` command — is the only way back to ACTIVE, and it
+refuses while a manual trigger is present or an automatic trigger's condition still holds.
 """
 
 from __future__ import annotations
@@ -69,14 +71,32 @@ class KillSwitch:
         Session clock stamped on change events.
     actor:
         Who trips from this process (the session id), written to the state file.
+    defer_halt_log:
+        Leave the log line of a move to HALTED pending until :meth:`flush_log` (the state
+        file itself is always durable before :meth:`trip` returns). The owner must flush.
     """
 
-    __slots__ = ("_actor", "_clock", "_flattening", "_listeners", "_record", "_store", "conditions", "state")
+    __slots__ = (
+        "_actor",
+        "_clock",
+        "_defer_halt_log",
+        "_flattening",
+        "_listeners",
+        "_record",
+        "_store",
+        "_unlogged",
+        "conditions",
+        "state",
+    )
 
-    def __init__(self, store: TradingStateStore | None, clock: Clock, *, actor: str = "") -> None:
+    def __init__(
+        self, store: TradingStateStore | None, clock: Clock, *, actor: str = "", defer_halt_log: bool = False
+    ) -> None:
         self._store = store
         self._clock = clock
         self._actor = actor
+        self._defer_halt_log = defer_halt_log
+        self._unlogged: list[dict[str, Any]] = []
         self._listeners: list[Listener] = []
         self._flattening = False
         self.conditions: dict[str, dict[str, Any]] = {}
@@ -111,8 +131,11 @@ class KillSwitch:
     ) -> TradingStateChanged | None:
         """Escalate to ``state``; return the change, or None when already there or beyond.
 
-        Persisting happens first; if the state dir cannot be written the in-memory state
-        still changes and the change carries ``persist_error``.
+        The in-memory state changes first (every gate denies from here on), then the state
+        file is made durable, then listeners hear of it. If the state dir cannot be written
+        the in-memory state still changes and the change carries ``persist_error``. The
+        log line is appended before listeners hear of the change too, except for a HALT
+        with ``defer_halt_log``: that one waits for :meth:`flush_log`.
         """
         if _RANK[state] <= _RANK[self.state]:
             return None
@@ -122,15 +145,32 @@ class KillSwitch:
         self._record = TradingStateRecord(state, reason, source, self._actor, wall_time_ms(), value, limit)
         self.state = state
         persist_error = ""
+        defer = self._defer_halt_log and state is TradingState.HALTED
         if self._store is not None:
             try:
-                self._store.record_change(self._record, "trip", self.conditions)
+                entry = self._store.record_state(self._record, "trip", self.conditions)
+                if defer:
+                    self._unlogged.append(entry)
+                else:
+                    entries, self._unlogged = [*self._unlogged, entry], []
+                    self._store.append_log(*entries)
             except OSError as exc:
                 persist_error = f"could not persist trading state: {exc}"
         change = TradingStateChanged(state, previous, reason, source, self._clock.now_ms(), value, limit, persist_error)
         for listener in self._listeners:
             listener(change)
         return change
+
+    def flush_log(self) -> str:
+        """Append pending state-change log lines with one fsync; return an error text or ``""``."""
+        if not self._unlogged or self._store is None:
+            return ""
+        entries, self._unlogged = self._unlogged, []
+        try:
+            self._store.append_log(*entries)
+        except OSError as exc:
+            return f"could not append the trading state log: {exc}"
+        return ""
 
     def set_conditions(self, conditions: dict[str, dict[str, Any]]) -> str:
         """Store the automatic-trigger conditions that hold now; return an error text or ``""``."""

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from livegate.domain.enums import DenialCode
 from livegate.domain.orders import OrderIntent
-from livegate.risk.exposure import ExposureMemo, exposed_symbols, intent_price, symbol_exposure
+from livegate.risk.exposure import ExposureMemo
 from livegate.risk.gate import Deny, RiskContext
 from livegate.risk.killswitch import reduces_position
 
@@ -77,11 +77,11 @@ class PriceBandGate:
         quote = ctx.quotes.last(intent.symbol)
         if quote is None:
             return _unknown_price(intent)
-        bid, ask = quote.bid_price, quote.ask_price
-        mid = (bid + ask) / _TWO
-        off = abs(price - mid) * _BPS
-        if off <= self._band_bps * mid:
+        both = quote.bid_price + quote.ask_price  # 2 x mid: compare without dividing
+        if abs(price * _TWO - both) * _BPS <= self._band_bps * both:
             return None
+        mid = both / _TWO
+        off = abs(price - mid) * _BPS
         return Deny(
             DenialCode.PRICE_BAND,
             f"price {price} is {off / mid:,.2f} bps from mid {mid} > band {self._band_bps} bps",
@@ -92,15 +92,15 @@ class OrderNotionalGate:
     """Deny an order whose conservative notional exceeds ``max_order_notional_usd``."""
 
     name = "order_notional"
-    __slots__ = ("_cap", "_pad")
+    __slots__ = ("_cap", "_memo")
 
-    def __init__(self, cap_usd: Decimal, pad: Decimal) -> None:
+    def __init__(self, cap_usd: Decimal, pad: Decimal, memo: ExposureMemo | None = None) -> None:
         self._cap = cap_usd
-        self._pad = pad
+        self._memo = memo or ExposureMemo(pad)
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``ORDER_NOTIONAL_CAP`` when quantity x conservative price > cap."""
-        price = intent_price(intent, ctx, self._pad)
+        price = self._memo.price(intent, ctx)
         if price is None:
             return _unknown_price(intent)
         notional = intent.quantity * price
@@ -143,28 +143,25 @@ class GrossNotionalGate:
     """Deny growing the exposure summed over all symbols beyond ``max_gross_notional_usd``."""
 
     name = "gross_notional"
-    __slots__ = ("_cap", "_memo", "_pad")
+    __slots__ = ("_cap", "_memo")
 
     def __init__(self, cap_usd: Decimal, pad: Decimal, memo: ExposureMemo | None = None) -> None:
         self._cap = cap_usd
-        self._pad = pad
         self._memo = memo or ExposureMemo(pad)
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``GROSS_NOTIONAL_CAP`` when the gross exposure after the intent grows beyond the cap."""
-        own = self._memo.own(intent, ctx)
+        memo = self._memo
+        own = memo.own(intent, ctx)
         if own is None:
             return _unknown_price(intent)
         if not own.grows:
             return None
-        total = max(own.after_quantity, own.before_quantity) * own.price
-        for symbol in exposed_symbols(ctx):
-            if symbol == intent.symbol:
-                continue
-            other = symbol_exposure(symbol, ctx, self._pad)
-            if other is None:
-                return Deny(DenialCode.UNKNOWN_PRICE, f"no price for open exposure on {symbol}: gross notional unknown")
-            total += other.before_notional
+        others, unpriced = memo.others(intent, ctx)
+        if unpriced is not None:
+            return Deny(DenialCode.UNKNOWN_PRICE, f"no price for open exposure on {unpriced}: gross notional unknown")
+        after, before = own.after_quantity, own.before_quantity
+        total = (after if after > before else before) * own.price + others
         if total <= self._cap:
             return None
         return Deny(DenialCode.GROSS_NOTIONAL_CAP, f"would be {total:,.2f} USD > cap {self._cap:,.2f} USD")
@@ -181,9 +178,10 @@ class PositionsCountGate:
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``POSITIONS_CAP`` when the intent would add one symbol too many."""
-        if ctx.portfolio.position_quantity(intent.symbol) != 0 or ctx.portfolio.working_orders(intent.symbol):
+        exposed = ctx.portfolio.exposed_symbols()  # non-zero position or a working order
+        if intent.symbol in exposed:
             return None
-        held = len(exposed_symbols(ctx))
+        held = len(exposed)
         if held < self._cap:
             return None
         return Deny(DenialCode.POSITIONS_CAP, f"would be {held + 1} symbols with exposure > cap {self._cap}")

@@ -29,6 +29,9 @@ class RiskPipeline:
         self._gates = tuple(gates)
         self._recorders = tuple(g for g in self._gates if isinstance(g, RecordingGate))
         self._context = context
+        # bound methods resolved once: the chain runs on every intent
+        self._checks = tuple((g.check, g) for g in self._gates)
+        self._records = tuple((g.record_approved, g) for g in self._recorders)
 
     @property
     def gates(self) -> tuple[Gate, ...]:
@@ -46,16 +49,16 @@ class RiskPipeline:
         A gate that raises yields ``GATE_ERROR`` naming the gate and the exception.
         """
         ctx = self._context
-        for gate in self._gates:
+        for check, gate in self._checks:
             try:
-                deny = gate.check(intent, ctx)
+                deny = check(intent, ctx)
             except Exception as exc:
                 return Denied(intent, client_order_id, DenialCode.GATE_ERROR, f"gate {gate.name} raised {exc!r}")
             if deny is not None:
                 return Denied(intent, client_order_id, deny.code, deny.detail)
-        for recorder in self._recorders:
+        for record, recorder in self._records:
             try:
-                recorder.record_approved(intent, ctx)
+                record(intent, ctx)
             except Exception as exc:
                 return Denied(intent, client_order_id, DenialCode.GATE_ERROR, f"gate {recorder.name} raised {exc!r}")
         return seal_approval(intent, client_order_id, venue)

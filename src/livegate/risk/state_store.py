@@ -169,13 +169,29 @@ class TradingStateStore:
         OSError
             If the state dir cannot be written.
         """
+        self.append_log(self.record_state(record, action, conditions))
+
+    def record_state(
+        self, record: TradingStateRecord, action: str, conditions: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Make ``record`` the current state in ``trading_state.json`` (durable on return); return its log entry.
+
+        The state file (with the entry in its history) is the latch; the caller appends
+        the returned entry to the log with :meth:`append_log` (the kill switch does so
+        after the halt's cancels went out, see docs/risk.md).
+
+        Raises
+        ------
+        OSError
+            If the state dir cannot be written.
+        """
         stored = self.load()
         entry = {"action": action, **record.to_record()}
         stored.current = record
         stored.conditions = conditions
         stored.history.append(entry)
         self.save(stored)
-        self.append_log(entry)
+        return entry
 
     def save_conditions(self, conditions: dict[str, dict[str, Any]]) -> None:
         """Replace the stored trigger conditions, keeping the current state.
@@ -191,19 +207,22 @@ class TradingStateStore:
         stored.conditions = conditions
         self.save(stored)
 
-    def append_log(self, entry: Mapping[str, Any]) -> None:
-        """Append one JSON line to ``trading_state.log.jsonl`` and fsync it.
+    def append_log(self, *entries: Mapping[str, Any]) -> None:
+        """Append one JSON line per entry to ``trading_state.log.jsonl`` with one write and one fsync.
 
         Raises
         ------
         OSError
             If the state dir cannot be written.
         """
+        if not entries:
+            return
         self._ensure_dir()
         path = self.directory / LOG_FILE
+        text = "".join(json.dumps(dict(entry), sort_keys=True) + "\n" for entry in entries)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, _FILE_MODE)
         try:
-            _write_all(fd, (json.dumps(dict(entry), sort_keys=True) + "\n").encode("utf-8"))
+            _write_all(fd, text.encode("utf-8"))
             os.fsync(fd)
         finally:
             os.close(fd)

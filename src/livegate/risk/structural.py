@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from livegate.domain.enums import DenialCode, OrderType, TimeInForce
 from livegate.domain.orders import OrderIntent
 from livegate.risk.gate import Deny, RiskContext
+
+_ZERO = Decimal(0)  # Decimal vs Decimal: no int conversion per comparison
 
 
 class StructuralGate:
@@ -23,13 +27,13 @@ class StructuralGate:
         if instrument is None:
             return Deny(DenialCode.UNKNOWN_SYMBOL, f"symbol {intent.symbol!r} is not configured")
         qty = intent.quantity
-        if not qty.is_finite() or qty <= 0:
+        if not qty.is_finite() or qty <= _ZERO:
             return Deny(DenialCode.INVALID_QUANTITY, f"quantity must be a positive finite number, got {qty}")
         if intent.order_type is OrderType.LIMIT:
             price = intent.price
             if price is None:
                 return Deny(DenialCode.INVALID_PRICE, "limit order needs a price")
-            if not price.is_finite() or price <= 0:
+            if not price.is_finite() or price <= _ZERO:
                 return Deny(DenialCode.INVALID_PRICE, f"price must be a positive finite number, got {price}")
             if not instrument.price_on_tick(price):
                 return Deny(DenialCode.TICK_SIZE, f"price {price} is not a multiple of tick {instrument.tick_size}")

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from livegate.domain.enums import DenialCode, VenueHealth
-from livegate.domain.market import quote_problem
+from livegate.domain.market import Quote, quote_problem
 from livegate.domain.orders import OrderIntent
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.risk.gate import Deny, RiskContext
@@ -42,33 +42,42 @@ class QuoteTripwireGate:
     """
 
     name = "quote_tripwire"
-    __slots__ = ("_allow_locked", "_max_age_ms", "_max_spread_bps")
+    __slots__ = ("_allow_locked", "_max_age_ms", "_max_spread_bps", "_passed")
 
     def __init__(self, max_quote_age_ms: int | None, max_spread_bps: Decimal | None, allow_locked: bool) -> None:
         self._max_age_ms = max_quote_age_ms
         self._max_spread_bps = max_spread_bps
         self._allow_locked = allow_locked
+        # last quote per symbol that passed the shape and spread checks; a Quote is frozen,
+        # so the same object passes again and only its age needs judging per intent
+        self._passed: dict[str, Quote] = {}
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
-        """Deny ``NO_QUOTE``, ``BAD_QUOTE``, ``STALE_QUOTE`` or ``WIDE_SPREAD``."""
-        quote = ctx.quotes.last(intent.symbol)
+        """Deny ``NO_QUOTE``, ``BAD_QUOTE``, ``STALE_QUOTE`` or ``WIDE_SPREAD`` (judged in that order)."""
+        symbol = intent.symbol
+        quote = ctx.quotes.last(symbol)
         if quote is None:
-            return Deny(DenialCode.NO_QUOTE, f"no quote for {intent.symbol}")
-        bid, ask = quote.bid_price, quote.ask_price
-        if not (
-            bid.is_finite() and ask.is_finite() and 0 < bid < ask and quote.bid_size > 0 and quote.ask_size > 0
-        ) and not (self._allow_locked and bid == ask and bid > 0 and quote.bid_size > 0 and quote.ask_size > 0):
-            problem = quote_problem(quote) or "unusable"
-            return Deny(DenialCode.BAD_QUOTE, f"{intent.symbol} quote is {problem}")
+            return Deny(DenialCode.NO_QUOTE, f"no quote for {symbol}")
+        known_good = self._passed.get(symbol) is quote
+        if not known_good:
+            bid, ask = quote.bid_price, quote.ask_price
+            if not (
+                bid.is_finite() and ask.is_finite() and 0 < bid < ask and quote.bid_size > 0 and quote.ask_size > 0
+            ) and not (self._allow_locked and bid == ask and bid > 0 and quote.bid_size > 0 and quote.ask_size > 0):
+                problem = quote_problem(quote) or "unusable"
+                return Deny(DenialCode.BAD_QUOTE, f"{symbol} quote is {problem}")
         max_age = self._max_age_ms
         if max_age is not None:
             age = ctx.clock.now_ms() - quote.ts_event_ms
             if age > max_age or age < -max_age:
-                return Deny(DenialCode.STALE_QUOTE, f"{intent.symbol} quote is {age:,} ms old > max {max_age:,} ms")
+                return Deny(DenialCode.STALE_QUOTE, f"{symbol} quote is {age:,} ms old > max {max_age:,} ms")
+        if known_good:
+            return None
         max_spread = self._max_spread_bps
         if max_spread is not None and (ask - bid) * _TWO_BPS > max_spread * (ask + bid):
             spread = (ask - bid) * _TWO_BPS / (ask + bid)
-            return Deny(DenialCode.WIDE_SPREAD, f"{intent.symbol} spread {spread:,.2f} bps > max {max_spread} bps")
+            return Deny(DenialCode.WIDE_SPREAD, f"{symbol} spread {spread:,.2f} bps > max {max_spread} bps")
+        self._passed[symbol] = quote
         return None
 
 

@@ -76,7 +76,7 @@ def build_gates(config: LivegateConfig, mode: Mode, parts: RiskParts | None = No
     if risk.max_positions is not None:
         gates.append(limits.PositionsCountGate(risk.max_positions))
     if risk.max_order_notional_usd is not None:
-        gates.append(limits.OrderNotionalGate(risk.max_order_notional_usd, pad))
+        gates.append(limits.OrderNotionalGate(risk.max_order_notional_usd, pad, memo))
     if risk.max_symbol_notional_usd is not None:
         gates.append(limits.SymbolNotionalGate(risk.max_symbol_notional_usd, pad, memo))
     if risk.max_gross_notional_usd is not None:

@@ -17,11 +17,10 @@ from livegate.config.loader import ResolvedConfig
 from livegate.config.paths import state_dir
 from livegate.domain.clock import ReplayClock
 from livegate.domain.decisions import Decision
-from livegate.domain.enums import Mode, OrderType, Side, TimeInForce
+from livegate.domain.enums import Mode, Side
 from livegate.domain.errors import ConfigError
 from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote
-from livegate.domain.orders import OrderIntent
 from livegate.execution.engine import ExecutionEngine
 from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
@@ -33,13 +32,11 @@ from livegate.risk.killswitch import KillSwitch
 from livegate.risk.pipeline import RiskPipeline
 from livegate.risk.state_store import TradingStateStore
 from livegate.runtime.compose import build_gates, build_risk_parts, build_venue
+from livegate.runtime.flatten import FLATTEN_STRATEGY_ID, flatten_positions
 from livegate.runtime.resume import RebuiltSession, read_run_inputs, rebuild_from_ledger, resolved_from_run_dir
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.paper import PaperVenue
 from livegate.venues.paper_store import PAPER_STORE_FILE, PaperStore
-
-#: Strategy id of operator flatten orders (their client order ids get their own tag).
-FLATTEN_STRATEGY_ID = "livegate-flatten"
 
 
 @dataclass(slots=True)
@@ -171,25 +168,8 @@ async def flatten_run(run: OfflineRun, steps: list[FlattenStep], env: Mapping[st
         strategy_name=FLATTEN_STRATEGY_ID,
         first_seq=run.rebuilt.next_seq,
     )
-    decisions: list[Decision] = []
     try:
-        with kill.flatten_window():
-            for step in steps:
-                intent = OrderIntent(
-                    symbol=step.symbol,
-                    side=step.side,
-                    quantity=step.quantity,
-                    order_type=OrderType.MARKET,
-                    price=None,
-                    time_in_force=TimeInForce.IOC,
-                    post_only=False,
-                    reduce_only=True,
-                    strategy_id=FLATTEN_STRATEGY_ID,
-                    seq=engine.new_intent_seq(),
-                    ts_ms=run.clock.now_ms(),
-                )
-                decisions.append(engine.submit_intent(intent))
-            await engine.dispatch()
+        decisions = await flatten_positions(engine, kill, [(s.symbol, s.position) for s in steps], run.clock.now_ms)
     finally:
         telemetry.close()
     return decisions

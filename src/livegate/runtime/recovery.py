@@ -1,30 +1,17 @@
-"""Issue 6 wiring of a replayed session: resume, reconciliation, and the test-only fault hooks.
+"""Issue 6 wiring of a session: resume, reconciliation and the test-only fault hooks.
 
-The composition root (:mod:`livegate.runtime.session`) calls into this module at a few
-points; everything about crash recovery lives here so the session stays readable.
-
-Test-only environment (read once, here, at startup; never in hot paths):
-
-``LIVEGATE_CRASH_AT=<point>:<n>``
-    SIGKILL the process the ``n``-th time (1-based) the engine passes ``<point>``, one of
-    :data:`CRASH_POINTS`. Used by the crash harness (``tests/recovery``,
-    ``benchmarks/crash.py``).
-``LIVEGATE_TEST_DRIFT=<offset_secs>:<symbol>:<quantity_delta>``
-    ``offset_secs`` seconds of session time after the first event, move the paper
-    venue's position in ``symbol`` by ``quantity_delta`` base units behind livegate's back
-    (an exchange-side adjustment; the drift injection of issue 6).
+The composition root (:mod:`livegate.runtime.core`) calls into :class:`SessionRecovery` at
+a few points, for both sessions: a replayed session may resume a crashed run
+(``livegate run --resume``); every session reconciles before trading and then
+periodically and after stream interruptions (:mod:`livegate.runtime.maintenance`). The
+test-only environment hooks are parsed once, in :mod:`livegate.runtime.faults`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import signal
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from livegate.config.reconcile_models import ReconcileConfig
 from livegate.domain.clock import Clock, ReplayClock
@@ -37,97 +24,26 @@ from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio
-from livegate.reconcile.drift import DRIFT_FILE, DriftLog
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
-from livegate.reconcile.reconciler import (
-    LedgerFillIndex,
-    ReconcileIncomplete,
-    Reconciler,
-    ReconcileResult,
-    ReconcileSchedule,
-)
-from livegate.reconcile.resolve import resolve_after_restart
-from livegate.risk.daily import next_day_boundary_ms
-from livegate.risk.gate import Gate, RecordingGate, RiskContext
+from livegate.reconcile.reconciler import Reconciler
+from livegate.risk.gate import Gate
 from livegate.risk.pipeline import RiskPipeline
+from livegate.runtime.faults import CRASH_ENV, CRASH_POINTS, DRIFT_ENV, FaultPlan
+from livegate.runtime.maintenance import (
+    AnomalyHandler,
+    Maintenance,
+    TripHandler,
+    build_reconciler,
+    refill_gate_counters,
+    startup,
+)
 from livegate.runtime.resume import CURSOR_FILE, RebuiltSession, ReplayCursor, read_cursor, rebuild_from_ledger
 from livegate.venues.base import VenueAdapter
-from livegate.venues.paper import PaperVenue
 from livegate.venues.paper_store import PAPER_STORE_FILE, PaperStore
 
+__all__ = ["CRASH_ENV", "CRASH_POINTS", "DRIFT_ENV", "SessionRecovery", "resume_index", "startup"]
+
 log = logging.getLogger("livegate")
-
-CRASH_ENV = "LIVEGATE_CRASH_AT"
-DRIFT_ENV = "LIVEGATE_TEST_DRIFT"
-#: Crash points of the engine (see :class:`~livegate.execution.engine.ExecutionEngine`).
-CRASH_POINTS = ("before_submit", "after_submit", "between_fills", "after_cancel", "cancel_all")
-
-TripHandler = Callable[[TradingState, str], object]
-AnomalyHandler = Callable[[str, str], None]
-
-
-class CrashHook:
-    """Kill the process with SIGKILL the ``count``-th time ``point`` is passed (test only)."""
-
-    __slots__ = ("count", "point", "seen")
-
-    def __init__(self, point: str, count: int) -> None:
-        self.point = point
-        self.count = count
-        self.seen = 0
-
-    def __call__(self, point: str) -> None:
-        """Count ``point``; SIGKILL this process when the chosen pass is reached."""
-        if point != self.point:
-            return
-        self.seen += 1
-        if self.seen == self.count:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
-@dataclass(frozen=True, slots=True)
-class DriftInjection:
-    """Move the paper venue's position in ``symbol`` by ``quantity_delta`` at ``offset_ms`` of session time."""
-
-    offset_ms: int
-    symbol: str
-    quantity_delta: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class FaultPlan:
-    """Test-only hooks resolved once from the environment; both None in production."""
-
-    crash: CrashHook | None = None
-    drift: DriftInjection | None = None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> FaultPlan:
-        """Parse :data:`CRASH_ENV` and :data:`DRIFT_ENV`.
-
-        Raises
-        ------
-        ConfigError
-            If a variable is set but malformed (exit 2).
-        """
-        crash = None
-        raw = env.get(CRASH_ENV, "")
-        if raw:
-            point, _, count = raw.partition(":")
-            if point not in CRASH_POINTS or not count.isdigit() or int(count) < 1:
-                raise ConfigError(f"{CRASH_ENV}={raw!r}: expected <point>:<n>, point one of {CRASH_POINTS}, n >= 1")
-            crash = CrashHook(point, int(count))
-        drift = None
-        raw = env.get(DRIFT_ENV, "")
-        if raw:
-            parts = raw.split(":")
-            try:
-                if len(parts) != 3:
-                    raise ValueError("three fields")
-                drift = DriftInjection(int(float(parts[0]) * 1000), parts[1].upper(), Decimal(parts[2]))
-            except (ValueError, InvalidOperation) as exc:
-                raise ConfigError(f"{DRIFT_ENV}={raw!r}: expected <offset_secs>:<symbol>:<quantity_delta>") from exc
-        return cls(crash=crash, drift=drift)
 
 
 def resume_index(run_dir: Path, events: Sequence[Quote | Trade], rebuilt: RebuiltSession) -> int:
@@ -146,152 +62,12 @@ def resume_index(run_dir: Path, events: Sequence[Quote | Trade], rebuilt: Rebuil
     return len(events)
 
 
-def build_reconciler(
-    *,
-    run_dir: Path,
-    config: ReconcileConfig,
-    venue: VenueAdapter,
-    portfolio: Portfolio,
-    ledger: Ledger,
-    clock: Clock,
-    instruments: Mapping[str, Instrument],
-    rebuilt: RebuiltSession | None,
-    on_drift: TripHandler,
-    on_anomaly: AnomalyHandler,
-) -> Reconciler:
-    """Return the session's reconciler writing ``reconcile_drift.jsonl`` and ``reconciled`` events."""
-    index = LedgerFillIndex(ledger)
-    return Reconciler(
-        venue=venue,
-        portfolio=portfolio,
-        config=config,
-        clock=clock,
-        currency_of={s: i.quote_currency for s, i in instruments.items()},
-        fill_ids=index.ids,
-        balance_baseline=None if rebuilt is None else rebuilt.balance_baseline,
-        drift_log=DriftLog(run_dir / DRIFT_FILE),
-        ledger=ledger,
-        on_drift=on_drift,
-        on_anomaly=on_anomaly,
-    )
-
-
-async def startup(
-    *,
-    reconciler: Reconciler,
-    engine: ExecutionEngine,
-    portfolio: Portfolio,
-    rebuilt: RebuiltSession | None,
-    mode: Mode,
-    now_ms: int,
-    enabled: bool,
-) -> ReconcileResult | None:
-    """Settle a resumed run's unfinished orders from the venue, then reconcile once.
-
-    On resume, orders still working after reconciliation were placed by the strategy
-    instance that died; they are cancelled (one by one, ``cancel_all`` crash point) so the
-    new instance starts from a clean book.
-
-    Raises
-    ------
-    ReconcileIncomplete
-        If the venue cannot be asked, except in shadow mode (then an anomaly is raised
-        and the run goes on).
-    """
-    try:
-        extra = []
-        if rebuilt is not None:
-            extra = await resolve_after_restart(
-                engine=engine,
-                venue=reconciler.venue,
-                portfolio=portfolio,
-                ledger_fill_ids=rebuilt.fill_ids,
-                now_ms=now_ms,
-                venue_keeps_state=mode is not Mode.SHADOW,
-            )
-        result = await reconciler.reconcile("startup", extra=extra) if enabled or rebuilt is not None else None
-    except ReconcileIncomplete as exc:
-        if mode is not Mode.SHADOW:
-            raise
-        reconciler.anomaly("reconcile_incomplete", f"startup (shadow goes on): {exc}")
-        return None
-    if rebuilt is not None:
-        cancelled = await engine.cancel_all("orphaned by restart")
-        if cancelled:
-            log.info("resume: cancelled %d working orders of the crashed run", cancelled)
-    return result
-
-
-def refill_gate_counters(pipeline: RiskPipeline, rebuilt: RebuiltSession, now_ms: int, day_zone: str) -> None:
-    """Tell the recording gates (rates, duplicates, daily counts) about this trading day's approved intents again.
-
-    ``day_zone`` is ``[risk] day_boundary_tz``: intents whose next day boundary is the
-    same as ``now_ms``'s belong to the current trading day.
-    """
-    recorders = [g for g in pipeline.gates if isinstance(g, RecordingGate)]
-    ctx: RiskContext = pipeline.context
-    zone = ZoneInfo(day_zone)
-    today = next_day_boundary_ms(now_ms, zone)
-    for intent in rebuilt.approved_intents:
-        if next_day_boundary_ms(intent.ts_ms, zone) == today:
-            for gate in recorders:
-                gate.record_approved(intent, ctx)
-
-
-class Maintenance:
-    """Session-time work between market events: periodic reconciliation and test drift injection.
-
-    The replay loop compares each event time with :attr:`next_due_ms` (one integer
-    comparison) and awaits :meth:`run` only when it is due.
-    """
-
-    __slots__ = ("_drift_at_ms", "_injection", "_reconciler", "_venue", "next_due_ms", "schedule")
-
-    def __init__(
-        self,
-        *,
-        reconciler: Reconciler | None,
-        config: ReconcileConfig,
-        start_ms: int,
-        first_event_ms: int,
-        venue: VenueAdapter,
-        injection: DriftInjection | None,
-        status: ReconcileStatus,
-    ) -> None:
-        self._reconciler = reconciler if config.enabled else None
-        self.schedule = ReconcileSchedule(int(config.interval_secs * 1000), status, start_ms)
-        self._venue = venue
-        self._injection = injection
-        self._drift_at_ms = first_event_ms + injection.offset_ms if injection is not None else None
-        self.next_due_ms = 0
-        self._update()
-
-    def stream_interrupted(self, reason: str) -> None:
-        """Note a stream reconnect or sequence gap: deny new orders and reconcile before the next event."""
-        self.schedule.stream_interrupted(reason)
-        self._update()
-
-    async def run(self, now_ms: int) -> None:
-        """Do whatever is due at ``now_ms``."""
-        if self._drift_at_ms is not None and now_ms >= self._drift_at_ms and self._injection is not None:
-            self._drift_at_ms = None
-            if isinstance(self._venue, PaperVenue):
-                inj = self._injection
-                self._venue.adjust_position(inj.symbol, inj.quantity_delta, "test drift injection")
-                log.info("test drift injection: %s position moved by %s at the venue", inj.symbol, inj.quantity_delta)
-        if self._reconciler is not None and now_ms >= self.schedule.next_due_ms:
-            await self.schedule.run(self._reconciler, now_ms)
-        self._update()
-
-    def _update(self) -> None:
-        due = [self.schedule.next_due_ms] if self._reconciler is not None else []
-        if self._drift_at_ms is not None:
-            due.append(self._drift_at_ms)
-        self.next_due_ms = min(due) if due else 2**62
-
-
 class SessionRecovery:
-    """Everything issue 6 adds to one replayed session, behind a few calls from the session.
+    """Everything issue 6 adds to one session, behind a few calls from the composition root.
+
+    A venue-stream session uses it with ``resume=False`` and never calls the replay-only
+    methods (:meth:`start_index`, :meth:`warm_quotes`, :meth:`cursor_mark`,
+    :meth:`paper_store`).
 
     Parameters
     ----------
@@ -308,6 +84,7 @@ class SessionRecovery:
 
     def __init__(self, run_dir: Path, *, resume: bool, env: Mapping[str, str], ledger: Ledger) -> None:
         self.run_dir = run_dir
+        self.resume_requested = resume
         self.resume = resume and ledger.last_seq > 0  # a run killed before its first event starts afresh
         self.faults = FaultPlan.from_env(env)
         self.rebuilt: RebuiltSession | None = rebuild_from_ledger(ledger) if self.resume else None
@@ -315,7 +92,7 @@ class SessionRecovery:
             raise ConfigError(f"cannot resume {run_dir}: the run ended normally (session_ended is its last event)")
         self.status = ReconcileStatus()
         self.gate = ReconcileGate(self.status)
-        self.cursor = ReplayCursor(run_dir / CURSOR_FILE) if not self.resume else None
+        self.cursor: ReplayCursor | None = None  # replayed sessions open it in start_index
         self.maintenance: Maintenance | None = None
         self.reconciler: Reconciler | None = None
 

@@ -26,7 +26,7 @@ from livegate.config.models import LivegateConfig
 from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce, TradingState
 from livegate.domain.errors import ConfigError, DataError, InvalidTransition, InvariantViolation
 from livegate.domain.orders import Fill, Order, OrderIntent
-from livegate.execution.engine import EngineStats
+from livegate.execution.reports import EngineStats
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio

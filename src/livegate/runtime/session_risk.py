@@ -13,6 +13,11 @@ execution engine:
   with reduce-only orders through the pipeline (``[kill] flatten_on_halt``);
 * record each trip in ``kill_events.jsonl``, the ledger (``trading_state_changed``) and
   telemetry (``trading_state`` and ``kill``).
+
+Kill ordering (docs/risk.md): the state file is durable before anything else happens; a
+move to HALTED then dispatches the cancels first and writes the state log line, the
+ledger event, telemetry and the kill event right after (their content is taken at trip
+time), so a halt does not wait on three more fsyncs before the first cancel goes out.
 """
 
 from __future__ import annotations
@@ -28,10 +33,9 @@ from livegate.config.models import LivegateConfig
 from livegate.config.paths import state_dir
 from livegate.domain.clock import Clock, monotonic_secs, wall_time_ms
 from livegate.domain.decisions import Denied
-from livegate.domain.enums import Mode, OrderType, Side, TimeInForce, TradingState
+from livegate.domain.enums import Mode, TradingState
 from livegate.domain.errors import ConfigError, LedgerError
 from livegate.domain.instruments import Instrument
-from livegate.domain.orders import OrderIntent
 from livegate.execution.engine import ExecutionEngine
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
@@ -43,10 +47,10 @@ from livegate.risk.state_store import TradingStateStore
 from livegate.risk.triggers import TriggerHit, TriggerMonitor
 from livegate.risk.tripwires import VenueHealthChanged
 from livegate.runtime.compose import build_gates, build_risk_parts
+from livegate.runtime.flatten import flatten_positions
 from livegate.telemetry.writer import TelemetryWriter
 
 AnomalyReporter = Callable[[str, str], None]
-FLATTEN_STRATEGY_ID = "livegate-flatten"
 _MAX_CATCH_UP_TICKS = 100
 _CONFIRM_POLL_SECS = 0.005
 
@@ -115,7 +119,7 @@ class SessionRisk:
         self._kill_events = run_dir / "kill_events.jsonl"
         self._report = report_anomaly
         self.store = TradingStateStore(state_dir(env))
-        self.kill = KillSwitch(self.store, clock, actor=f"session {session_id}")
+        self.kill = KillSwitch(self.store, clock, actor=f"session {session_id}", defer_halt_log=True)
         self.parts = build_risk_parts(config, self.kill)
         self.monitor = TriggerMonitor(config.risk, config.kill, self.parts.daily, self.parts.peak)
         self._ctx = RiskContext(instruments=instruments, quotes=quotes, portfolio=portfolio, clock=clock)
@@ -124,6 +128,7 @@ class SessionRisk:
             self._venue_symbols.setdefault(inst.venue, []).append(symbol)
         self.state_at_start = self.kill.record
         self.trips: list[dict[str, Any]] = []
+        self._unrecorded: list[tuple[TradingStateChanged, dict[str, Any]]] = []
         self._halt_pending = False
         self._locked = False
         self._check_ms = config.telemetry.heartbeat_interval_ms
@@ -237,8 +242,11 @@ class SessionRisk:
         """
         started = monotonic_secs()
         reason = f"kill: {self.kill.record.reason}"
-        await engine.halt_all_venues(reason)
-        self.cancel_latency_secs.append(monotonic_secs() - started)
+        try:
+            await engine.halt_all_venues(reason)
+        finally:
+            self.cancel_latency_secs.append(monotonic_secs() - started)
+            self.flush_records()  # the state file is already durable; now the log, ledger and kill event
         timeout_secs = self._cfg.kill.cancel_confirm_timeout_ms / 1000
         remaining = await engine.venue_open_order_count()
         while remaining:
@@ -257,28 +265,11 @@ class SessionRisk:
 
     async def flatten(self, engine: ExecutionEngine) -> None:
         """Close every position with a reduce-only market IOC order through the pipeline."""
-        with self.kill.flatten_window():
-            for position in self._portfolio.positions():
-                qty = position.quantity
-                if qty == 0:
-                    continue
-                intent = OrderIntent(
-                    symbol=position.symbol,
-                    side=Side.SELL if qty > 0 else Side.BUY,
-                    quantity=abs(qty),
-                    order_type=OrderType.MARKET,
-                    price=None,
-                    time_in_force=TimeInForce.IOC,
-                    post_only=False,
-                    reduce_only=True,
-                    strategy_id=FLATTEN_STRATEGY_ID,
-                    seq=engine.new_intent_seq(),
-                    ts_ms=self._clock.now_ms(),
-                )
-                decision = engine.submit_intent(intent)
-                if isinstance(decision, Denied):
-                    self._report("flatten_denied", f"{position.symbol}: {decision.code.value}: {decision.detail}")
-        await engine.dispatch()
+        positions = [(p.symbol, p.quantity) for p in self._portfolio.positions()]
+        for decision in await flatten_positions(engine, self.kill, positions, self._clock.now_ms):
+            if isinstance(decision, Denied):
+                symbol = decision.intent.symbol
+                self._report("flatten_denied", f"{symbol}: {decision.code.value}: {decision.detail}")
 
     # ------------------------------------------------------------------ results
     @property
@@ -286,8 +277,18 @@ class SessionRisk:
         """Return True when a kill tripped or the session ran in a state other than ACTIVE (exit 3)."""
         return bool(self.trips) or self.kill.state is not TradingState.ACTIVE
 
+    def flush_records(self) -> None:
+        """Write what a HALT deferred until its cancels went out: state log line, ledger, telemetry, kill event."""
+        problem = self.kill.flush_log()
+        if problem:
+            self._report("trading_state_persist_failed", problem)
+        while self._unrecorded:
+            change, event = self._unrecorded.pop(0)
+            self._record(change, event)
+
     def summary(self) -> dict[str, Any]:
-        """Return the ``trading_state`` block of ``summary.json``."""
+        """Return the ``trading_state`` block of ``summary.json`` (after writing any deferred records)."""
+        self.flush_records()
         record = self.kill.record
         return {
             "state": record.state.value,
@@ -307,6 +308,15 @@ class SessionRisk:
     def _on_change(self, change: TradingStateChanged) -> None:
         if change.persist_error:
             self._report("trading_state_persist_failed", change.persist_error)
+        event = self._kill_event(change)  # positions and PnL as of the trip
+        self.trips.append(event)
+        if change.state is TradingState.HALTED:
+            self._halt_pending = True
+            self._unrecorded.append((change, event))  # written by flush_records once the cancels are out
+            return
+        self._record(change, event)
+
+    def _record(self, change: TradingStateChanged, event: dict[str, Any]) -> None:
         self._ledger_append(ev.TRADING_STATE_CHANGED, change.ts_ms, change.to_record())
         self._telemetry.emit(
             "trading_state",
@@ -325,9 +335,8 @@ class SessionRisk:
             trigger_value=change.trigger_value,
             threshold=change.threshold,
         )
-        self._write_kill_event(change)
-        if change.state is TradingState.HALTED:
-            self._halt_pending = True
+        with self._kill_events.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(event, sort_keys=True, default=_json_default) + "\n")
 
     def _on_health(self, change: VenueHealthChanged) -> None:
         self._telemetry.emit(
@@ -337,7 +346,7 @@ class SessionRisk:
             detail=f"{change.venue}: {change.reason}",
         )
 
-    def _write_kill_event(self, change: TradingStateChanged) -> None:
+    def _kill_event(self, change: TradingStateChanged) -> dict[str, Any]:
         portfolio, quotes = self._portfolio, self._quotes
         unrealized = portfolio.unrealized_pnl(quotes.mid)
         realized, fees = portfolio.realized_pnl(), portfolio.fees()
@@ -361,9 +370,7 @@ class SessionRisk:
                 "drawdown_usd": str(self.monitor.last_drawdown),
             },
         }
-        self.trips.append(event)
-        with self._kill_events.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(event, sort_keys=True, default=_json_default) + "\n")
+        return event
 
     def _ledger_append(self, kind: str, ts_ms: int, payload: dict[str, object]) -> None:
         try:

@@ -30,7 +30,7 @@ from livegate.modes.resolve import ModeResolution, gate_line, resolve_mode
 from livegate.runtime.live_session import LiveOptions, run_live_session
 from livegate.runtime.session import ProgressCallback, RunOptions, SessionResult, run_replay_session
 from livegate.venues.base import VenueAdapter
-from livegate.venues.registry import AdapterFactory, VenueRequest, build_adapter
+from livegate.venues.registry import VENUE_FAULT_ENV, AdapterFactory, VenueRequest, build_adapter
 
 __all__ = ["GateRefused", "StartPlan", "plan_start", "prepare_start", "start"]
 
@@ -100,6 +100,7 @@ def plan_start(
     cfg = resolved.config
     venue = cfg.venue.name
     symbols = list(cfg.venue.symbols)
+    fault = env.get(VENUE_FAULT_ENV, "")  # test-only, read once here
     adapter: VenueAdapter | None = None
     arming: ArmingResult | None = None
     if resolution.mode.is_real:
@@ -119,6 +120,7 @@ def plan_start(
                 credentials=arming.credentials,
                 sandbox=resolution.mode is Mode.TESTNET,
                 symbols=symbols,
+                fault=fault,
             )
             try:
                 adapter = build_adapter(request, factories)
@@ -133,7 +135,7 @@ def plan_start(
         else:
             resolution = ModeResolution(resolution.mode, resolution.source, arming.reason())
     if adapter is None and is_real_venue_name(venue):
-        adapter = build_adapter(VenueRequest(venue=venue, clock=clock, symbols=symbols), factories)
+        adapter = build_adapter(VenueRequest(venue=venue, clock=clock, symbols=symbols, fault=fault), factories)
     return StartPlan(resolution, adapter, arming)
 
 

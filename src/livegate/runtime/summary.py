@@ -1,4 +1,4 @@
-"""Build ``summary.json`` from the session's engine, portfolio and replay statistics."""
+"""Build ``summary.json`` from the session's engine, portfolio and input statistics."""
 
 from __future__ import annotations
 
@@ -8,10 +8,31 @@ from typing import Any
 
 from livegate.execution.engine import ExecutionEngine
 from livegate.marketdata.quote_cache import QuoteCache
-from livegate.marketdata.replay import ReplayData
 from livegate.portfolio import Portfolio
 
 _ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class InputFacts:
+    """What a session read: input names, symbols, bad rows and the span of event time.
+
+    Parameters
+    ----------
+    inputs:
+        Input files of a replay, or ``stream:<venue>`` for a venue stream.
+    symbols:
+        Symbols the session saw or traded.
+    bad_rows:
+        Rows of the input that could not be parsed (0 for a stream).
+    data_span_secs:
+        Seconds between the first and the last event time.
+    """
+
+    inputs: list[str]
+    symbols: list[str]
+    bad_rows: int
+    data_span_secs: float
 
 
 @dataclass(slots=True)
@@ -38,7 +59,7 @@ class SessionMetrics:
 def build_summary(
     *,
     mode: str,
-    data: ReplayData,
+    data: InputFacts,
     engine: ExecutionEngine,
     portfolio: Portfolio,
     quotes: QuoteCache,
@@ -75,7 +96,7 @@ def build_summary(
         "symbols": list(data.symbols),
         "quotes_processed": metrics.quotes,
         "trades_processed": metrics.trades,
-        "bad_rows": len(data.bad_rows),
+        "bad_rows": data.bad_rows,
         "intents": stats.intents,
         "approved": stats.approved,
         "denied": dict(sorted(stats.denied.items())),

@@ -24,6 +24,32 @@ ReportSink = Callable[[Report], None]
 
 
 @dataclass(frozen=True, slots=True)
+class StreamInterrupted:
+    """A marker a market-data stream yields when it may have missed events.
+
+    Yield one right after a reconnect (``reason="reconnect"``) or on a gap in the venue's
+    sequence numbers (``reason="sequence gap"``), before the first event of the resumed
+    stream. The session then denies new orders with ``RECONCILING`` and reconciles with
+    the venue before trading on (issue 6 §3): reports may have been missed while the
+    stream was down.
+
+    Parameters
+    ----------
+    reason:
+        Short cause, e.g. ``"reconnect"`` or ``"sequence gap 1041->1057"``.
+    ts_ms:
+        Time the adapter noticed it, in ms since the epoch (the session clock).
+    """
+
+    reason: str
+    ts_ms: int
+
+
+MarketDataEvent = Quote | Trade | StreamInterrupted
+"""What :meth:`MarketDataStream.stream_market_data` yields."""
+
+
+@dataclass(frozen=True, slots=True)
 class VenueCapabilities:
     """What an adapter can do; shown by ``livegate venues`` and checked at composition."""
 
@@ -128,10 +154,13 @@ class SimulatedVenue(Protocol):
 class MarketDataStream(Protocol):
     """An adapter that streams public market data (best bid/ask and trades)."""
 
-    def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[Quote | Trade]:
+    def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[MarketDataEvent]:
         """Yield quotes and trades of ``symbols`` in venue order until the stream ends or is closed.
 
-        Implement as ``async def ... yield``. Raises the adapter's translated errors
+        Implement as ``async def ... yield``. An adapter that reconnects by itself, or sees
+        a gap in the venue's sequence numbers, yields a :class:`StreamInterrupted` marker
+        before the next quote or trade so the session can reconcile; an adapter that
+        cannot recover raises its translated error
         (:class:`~livegate.domain.errors.Retryable` on a dropped connection, etc.).
         """
         ...

@@ -7,29 +7,35 @@ that it streams its own market data (:class:`~livegate.venues.base.MarketDataStr
 answers :class:`~livegate.venues.base.VenueProbe` probes, declares sandbox support as
 configured, and refuses trading calls without credentials, like an exchange would.
 Select it by config as venue ``fake:<name>``.
+
+It can also simulate what goes wrong at a real exchange (:class:`FakeFaults`): an
+authentication error on submit (translated to ``Fatal``, as ccxt's
+``AuthenticationError`` is), a market-data stream that reconnects or skips sequence
+numbers (:class:`~livegate.venues.base.StreamInterrupted`), and reads that fail for a
+while after such an interruption.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
 from livegate.config.credentials import Credentials
 from livegate.domain.clock import Clock
-from livegate.domain.errors import Fatal, Retryable
+from livegate.domain.errors import ConfigError, Fatal, Retryable
 from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote, Trade
 from livegate.domain.orders import Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
 from livegate.marketdata.replay import load_replay
-from livegate.venues.base import ReportSink, VenueCapabilities
+from livegate.venues.base import MarketDataEvent, ReportSink, StreamInterrupted, VenueCapabilities
 from livegate.venues.paper import PaperParams, PaperVenue
 
-__all__ = ["FAKE_PRODUCTION_URL", "FAKE_SANDBOX_URL", "FakeVenue", "fake_instruments", "sample_events"]
+__all__ = ["FAKE_PRODUCTION_URL", "FAKE_SANDBOX_URL", "FakeFaults", "FakeVenue", "fake_instruments", "sample_events"]
 
 #: Endpoints the fake pretends to use; tests assert testnet picks the sandbox one.
 FAKE_PRODUCTION_URL = "https://api.fake-venue.invalid"
@@ -58,6 +64,57 @@ def fake_instruments(venue: str) -> dict[str, Instrument]:
         )
         for symbol, (tick, base) in rows.items()
     }
+
+
+@dataclass(frozen=True, slots=True)
+class FakeFaults:
+    """Exchange failures the fake venue simulates; none by default.
+
+    Parameters
+    ----------
+    auth_on_submit:
+        Every submit fails with ``Fatal`` code ``AUTH``, as an exchange answers a revoked
+        or wrong API key (ccxt ``AuthenticationError``).
+    interruptions:
+        Stream position (0-based count of events yielded so far) → reason: before that
+        event the stream yields :class:`~livegate.venues.base.StreamInterrupted` with the
+        reason (``"reconnect"``, ``"sequence gap"``).
+    failing_reads:
+        After each interruption, this many account reads (open orders, positions,
+        balances) fail with ``Retryable``, as a venue still recovering would.
+    """
+
+    auth_on_submit: bool = False
+    interruptions: Mapping[int, str] = field(default_factory=dict)
+    failing_reads: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> FakeFaults:
+        """Parse a comma-separated fault list (``LIVEGATE_TEST_VENUE_FAULT``).
+
+        Items: ``auth_on_submit``, ``reconnect:<n>``, ``gap:<n>`` (interrupt before the
+        ``n``-th event), ``failing_reads:<n>``. Empty text means no faults.
+
+        Raises
+        ------
+        ConfigError
+            On an unknown item or a malformed number.
+        """
+        auth, interruptions, failing = False, {}, 0
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            name, _, arg = item.partition(":")
+            if name == "auth_on_submit" and not arg:
+                auth = True
+            elif name in ("reconnect", "gap", "failing_reads") and arg.isdigit():
+                if name == "failing_reads":
+                    failing = int(arg)
+                else:
+                    interruptions[int(arg)] = "reconnect" if name == "reconnect" else "sequence gap"
+            else:
+                raise ConfigError(
+                    f"fake venue fault {item!r}: expected auth_on_submit, reconnect:<n>, gap:<n> or failing_reads:<n>"
+                )
+        return cls(auth_on_submit=auth, interruptions=interruptions, failing_reads=failing)
 
 
 def sample_events(max_events: int = DEFAULT_STREAM_EVENTS) -> list[Quote | Trade]:
@@ -94,6 +151,8 @@ class FakeVenue:
         Skew of the venue clock against ``clock``, in ms (for the preflight clock check).
     reachable:
         False makes :meth:`connect` and :meth:`ping` fail with ``Retryable``.
+    faults:
+        Exchange failures to simulate (:class:`FakeFaults`).
 
     Raises
     ------
@@ -114,6 +173,7 @@ class FakeVenue:
         balance_usd: Decimal = Decimal(100_000),
         server_time_offset_ms: int = 0,
         reachable: bool = True,
+        faults: FakeFaults | None = None,
     ) -> None:
         if sandbox and not sandbox_supported:
             raise ValueError(f"venue {name} declares no sandbox endpoints")
@@ -133,6 +193,10 @@ class FakeVenue:
         self._offset_ms = server_time_offset_ms
         self._reachable = reachable
         self._connected = False
+        self._faults = faults or FakeFaults()
+        self._failing_reads = 0
+        self._faults = faults or FakeFaults()
+        self._failing_reads = 0
         self._paper = PaperVenue(
             instruments, PaperParams(starting_balance=balance_usd, fill_mode="marketable"), clock, name=name
         )
@@ -186,13 +250,24 @@ class FakeVenue:
         return self._clock.now_ms() + self._offset_ms
 
     # ------------------------------------------------------------------ market data
-    async def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[Quote | Trade]:
-        """Yield the configured events of ``symbols`` (all when empty), re-stamped to the clock."""
+    async def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[MarketDataEvent]:
+        """Yield the configured events of ``symbols`` (all when empty), re-stamped to the clock.
+
+        Before the events named in ``faults.interruptions`` a
+        :class:`~livegate.venues.base.StreamInterrupted` marker is yielded.
+        """
         wanted = set(symbols)
+        interruptions = self._faults.interruptions
+        yielded = 0
         for event in self._events:
             if wanted and event.symbol not in wanted:
                 continue
             now = self._clock.now_ms()
+            reason = interruptions.get(yielded)
+            if reason is not None:
+                self._failing_reads = self._faults.failing_reads
+                yield StreamInterrupted(reason, now)
+            yielded += 1
             stamped = replace(event, ts_event_ms=now, venue=self.name)
             if isinstance(stamped, Quote):
                 self._paper.on_quote(stamped)
@@ -206,17 +281,25 @@ class FakeVenue:
         if self._credentials is None:
             raise Fatal(f"{self.name}: authentication required (no credentials)", "AUTH")
 
+    def _read_account(self) -> None:
+        self._require_credentials()
+        if self._failing_reads > 0:
+            self._failing_reads -= 1
+            raise Retryable(f"{self.name}: service unavailable after the stream interruption (503)", "503")
+
     async def submit(self, order: Order) -> OrderReport:
         """Submit through the paper matcher.
 
         Raises
         ------
         Fatal
-            Without credentials.
+            Without credentials, or with ``faults.auth_on_submit`` (code ``AUTH``).
         Rejected
             As the paper venue does (filters, duplicates).
         """
         self._require_credentials()
+        if self._faults.auth_on_submit:
+            raise Fatal(f"{self.name}: authentication failed: invalid API key or signature (code -2015)", "AUTH")
         self.submitted.append(order)
         return await self._paper.submit(order)
 
@@ -237,15 +320,15 @@ class FakeVenue:
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
         """Return open orders."""
-        self._require_credentials()
+        self._read_account()
         return await self._paper.open_orders(symbol)
 
     async def positions(self) -> list[PositionSnapshot]:
         """Return positions."""
-        self._require_credentials()
+        self._read_account()
         return await self._paper.positions()
 
     async def balances(self) -> list[BalanceSnapshot]:
         """Return balances (USDT)."""
-        self._require_credentials()
+        self._read_account()
         return await self._paper.balances()

@@ -16,9 +16,19 @@ from livegate.config.credentials import Credentials
 from livegate.domain.clock import Clock
 from livegate.domain.errors import ConfigError
 from livegate.venues.base import VenueAdapter
-from livegate.venues.fake import FakeVenue, fake_instruments, sample_events
+from livegate.venues.fake import FakeFaults, FakeVenue, fake_instruments, sample_events
 
-__all__ = ["BUILTIN_FACTORIES", "AdapterFactory", "VenueRequest", "build_adapter", "is_real_venue"]
+__all__ = [
+    "BUILTIN_FACTORIES",
+    "VENUE_FAULT_ENV",
+    "AdapterFactory",
+    "VenueRequest",
+    "build_adapter",
+    "is_real_venue",
+]
+
+#: Test-only: faults the fake venue simulates (:meth:`FakeFaults.parse`), read once at composition.
+VENUE_FAULT_ENV = "LIVEGATE_TEST_VENUE_FAULT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +47,9 @@ class VenueRequest:
         Use the venue's sandbox endpoints (testnet).
     symbols:
         Symbols the session trades.
+    fault:
+        Test-only: the value of :data:`VENUE_FAULT_ENV`; the fake venue simulates it,
+        real adapters ignore it.
     """
 
     venue: str
@@ -44,6 +57,7 @@ class VenueRequest:
     credentials: Credentials | None = None
     sandbox: bool = False
     symbols: list[str] = field(default_factory=list)
+    fault: str = ""
 
 
 AdapterFactory = Callable[[VenueRequest], VenueAdapter]
@@ -63,6 +77,7 @@ def _fake_factory(request: VenueRequest) -> VenueAdapter:
         request.clock,
         credentials=request.credentials,
         sandbox=request.sandbox,
+        faults=FakeFaults.parse(request.fault),
     )
 
 

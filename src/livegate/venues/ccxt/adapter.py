@@ -7,6 +7,11 @@ retried here: an ambiguous outcome is resolved by the execution engine with
 :meth:`CcxtAdapter.fetch_order` before any resend (DESIGN.md §3.6). Idempotent reads are
 retried with tenacity on Retryable/Ambiguous, and every call takes a token from a rate
 budget shared per venue and API key.
+
+The adapter is a :class:`~livegate.reconcile.reconciler.FillHistory` (``recent_fills``,
+from ccxt ``fetchMyTrades``). On an exchange whose ccxt class lacks ``fetchMyTrades``
+(none of the six tested ones; e.g. dydx, upbit) ``recent_fills`` refuses (Rejected
+``NotSupported``) rather than report an empty history, so reconciliation stops there.
 """
 
 from __future__ import annotations
@@ -25,11 +30,10 @@ from livegate.domain.clock import Clock, WallClock
 from livegate.domain.enums import OrderStatus, OrderType, TimeInForce
 from livegate.domain.errors import Ambiguous, ConfigError, Fatal, Rejected, Retryable, VenueError
 from livegate.domain.instruments import Instrument
-from livegate.domain.market import Quote, Trade
-from livegate.domain.orders import Order, OrderReport
+from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
-from livegate.venues.base import Report, ReportSink, VenueCapabilities
-from livegate.venues.ccxt.client_ids import CANCEL_BY_CLIENT_ID, FETCH_BY_CLIENT_ID, venue_client_id
+from livegate.venues.base import MarketDataEvent, Report, ReportSink, StreamInterrupted, VenueCapabilities
+from livegate.venues.ccxt.client_ids import CANCEL_BY_CLIENT_ID, FETCH_BY_CLIENT_ID, submit_params, venue_client_id
 from livegate.venues.ccxt.config import CcxtConfig, CcxtCredentials, default_options, rewrite_urls
 from livegate.venues.ccxt.convert import (
     to_balances,
@@ -50,6 +54,7 @@ log = logging.getLogger("livegate.venues.ccxt")
 
 _CcxtError: Any = ccxt_async.BaseError
 _OrderNotFound: Any = ccxt_async.OrderNotFound
+_ArgumentsRequired: Any = ccxt_async.ArgumentsRequired
 _CLIENT_ID_KEYS = ("clientOrderId", "c", "cl_ord_id", "client_order_id", "cloid", "client_id", "newClientOrderId")
 _ACK_STATUSES = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.SUBMITTED)
 
@@ -103,8 +108,11 @@ class CcxtAdapter:
         self._sink: ReportSink | None = None
         self._instruments: dict[str, Instrument] = {}
         self._cid_by_venue_cid: dict[str, str] = {}
+        self._cid_by_venue_oid: dict[str, str] = {}
+        self._traded_symbols: set[str] = set(config.symbols)
         self._stream_tasks: list[asyncio.Task[None]] = []
         self._closed = False
+        self._has_my_trades = bool(has.get("fetchMyTrades"))
 
     # ------------------------------------------------------------------ lifecycle
     def bind(self, sink: ReportSink) -> None:
@@ -174,7 +182,7 @@ class CcxtAdapter:
         market = self._market(intent.symbol)
         vcid = venue_client_id(self._exchange_id, order.client_order_id)
         self._cid_by_venue_cid[vcid] = order.client_order_id
-        params: dict[str, Any] = {"clientOrderId": vcid}
+        params: dict[str, Any] = dict(submit_params(self._exchange_id, vcid))
         if intent.time_in_force is TimeInForce.IOC:
             params["timeInForce"] = "IOC"
         if intent.post_only:
@@ -187,10 +195,13 @@ class CcxtAdapter:
         result = await self._call(
             self.exchange.create_order, intent.symbol, order_type, intent.side.value, amount, price, params
         )
+        self._traded_symbols.add(intent.symbol)
         try:
-            return to_order_report(result, order.client_order_id, self._clock.now_ms())
+            report = to_order_report(result, order.client_order_id, self._clock.now_ms())
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise Ambiguous(f"{self.name}: unparsable submit answer: {exc}", "PARSE_FAILURE") from exc
+        self._remember(report.venue_order_id, order.client_order_id)
+        return report
 
     async def cancel(self, client_order_id: str, symbol: str) -> OrderReport:
         """Cancel one order by client order id (looked up first where ccxt cannot cancel by it).
@@ -245,10 +256,12 @@ class CcxtAdapter:
         vcid = venue_client_id(self._exchange_id, client_order_id)
         ex = self.exchange
         contract_size = _contract_size(self._market(symbol))
+        self._traded_symbols.add(symbol)
         if self._exchange_id in FETCH_BY_CLIENT_ID:
             found = await self._read(ex.fetch_order, None, symbol, {"clientOrderId": vcid}, not_found_ok=True)
             if not found or not found.get("id"):
                 return None
+            self._remember(str(found["id"]), client_order_id)
             return to_order_snapshot(found, client_order_id, contract_size)
         scans: list[Callable[..., Awaitable[Any]]] = [ex.fetch_open_orders]
         if ex.has.get("fetchClosedOrders"):
@@ -258,16 +271,21 @@ class CcxtAdapter:
         for scan in scans:
             for item in await self._read(scan, symbol) or []:
                 if _venue_cid(item) == vcid:
+                    self._remember(str(item.get("id") or ""), client_order_id)
                     return to_order_snapshot(item, client_order_id, contract_size)
         return None
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
         """Return the venue's open orders (client ids mapped back to ours where known)."""
         result = await self._read(self.exchange.fetch_open_orders, symbol)
-        return [
+        snapshots = [
             to_order_snapshot(item, self._our_cid(item), _contract_size(self._market_or_none(item.get("symbol"))))
             for item in result or []
         ]
+        for snap in snapshots:
+            if snap.client_order_id:
+                self._remember(snap.venue_order_id, snap.client_order_id)
+        return snapshots
 
     async def positions(self) -> list[PositionSnapshot]:
         """Return non-flat positions (signed, base units); empty when the exchange has none."""
@@ -280,20 +298,57 @@ class CcxtAdapter:
         """Return balances per currency (total and free)."""
         return to_balances(await self._read(self.exchange.fetch_balance) or {})
 
+    async def recent_fills(self, since_ms: int | None = None) -> list[Fill]:
+        """Return the account's recent fills from ccxt ``fetchMyTrades``, oldest first (``FillHistory``).
+
+        One call for all symbols where the exchange allows it; where ccxt requires a symbol
+        (Binance) one call per symbol in ``CcxtConfig.symbols`` and the symbols this
+        adapter has traded or looked up. "Recent" is the venue's default window (e.g.
+        Binance: the last 500 trades per symbol, 7 days with ``since``) from ``since_ms``
+        when given. Fill ids are the venue's trade ids, as in the private fill stream.
+        The client order id is the trade's own where the venue reports one, else ours for
+        a venue order id this adapter has seen (submit, lookup), else ``""``.
+
+        Raises
+        ------
+        Rejected
+            ``NotSupported`` when ccxt has no ``fetchMyTrades`` for this exchange: an empty
+            list would read as "the venue has none of the ledger's fills".
+        Ambiguous, Retryable, Fatal
+            Translated venue errors (reads are retried first).
+        """
+        if not self._has_my_trades:
+            raise Rejected(f"{self.name}: ccxt has no fetchMyTrades for {self._exchange_id}", "NotSupported")
+        fetch = self.exchange.fetch_my_trades
+        try:
+            trades = list(await self._read(fetch, None, since_ms) or [])
+        except Rejected as exc:
+            if not isinstance(exc.__cause__, _ArgumentsRequired):
+                raise
+            trades = []
+            for symbol in sorted(self._traded_symbols):
+                if self._market_or_none(symbol) is not None:
+                    trades.extend(await self._read(fetch, symbol, since_ms) or [])
+        fills = [self._to_fill(item) for item in trades if isinstance(item, Mapping)]
+        if since_ms is not None:
+            fills = [f for f in fills if f.ts_ms >= since_ms]
+        return sorted(fills, key=lambda f: (f.ts_ms, f.fill_id))
+
     # ------------------------------------------------------------------ streams
-    async def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[Quote | Trade]:
+    async def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[MarketDataEvent]:
         """Yield best bid/ask quotes and public trades of ``symbols`` from ccxt.pro.
 
         Uses ``watchBidsAsks`` where the exchange has it, else ``watchTicker``, and
-        ``watchTrades``. Transient errors reconnect after a backoff; a Fatal error ends
-        the iteration by raising it.
+        ``watchTrades``. Transient errors reconnect after a backoff and yield a
+        :class:`~livegate.venues.base.StreamInterrupted` marker (the session reconciles
+        before trading on); a Fatal error ends the iteration by raising it.
 
         Raises
         ------
         Fatal
             Authentication, permission or ban on the stream.
         """
-        queue: asyncio.Queue[Quote | Trade | VenueError] = asyncio.Queue()
+        queue: asyncio.Queue[MarketDataEvent | VenueError] = asyncio.Queue()
         ex = self.exchange
         tasks: list[asyncio.Task[None]] = []
 
@@ -337,13 +392,15 @@ class CcxtAdapter:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    def _put_quote(self, queue: asyncio.Queue[Quote | Trade | VenueError], ticker: Any) -> None:
+    def _put_quote(self, queue: asyncio.Queue[MarketDataEvent | VenueError], ticker: Any) -> None:
         quote = to_quote(ticker or {}, self.name, self._clock.now_ms(), _recv_ns(self._clock))
         if quote is not None:
             queue.put_nowait(quote)
 
     async def _watch_loop(
-        self, once: Callable[[], Awaitable[None]], errors: asyncio.Queue[Quote | Trade | VenueError] | None
+        self,
+        once: Callable[[], Awaitable[None]],
+        errors: asyncio.Queue[MarketDataEvent | VenueError] | None,
     ) -> None:
         backoff = self._config.read_backoff_secs
         while True:
@@ -358,6 +415,9 @@ class CcxtAdapter:
                         errors.put_nowait(err)
                     return
                 log.warning("venue %s: stream error, retrying in %.1fs: %s", self.name, backoff, err.message)
+                if errors is not None:
+                    # events may be lost until the reconnect: the session reconciles first
+                    errors.put_nowait(StreamInterrupted(f"reconnect: {err.message}", self._clock.now_ms()))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
 
@@ -370,10 +430,7 @@ class CcxtAdapter:
 
         async def trades_once() -> None:
             for item in await ex.watch_my_trades() or []:
-                inst = self._instruments.get(str(item.get("symbol")))
-                size = _contract_size(self._market_or_none(item.get("symbol")))
-                quote = inst.quote_currency if inst else ""
-                self._emit(to_fill(item, self._our_cid(item), quote, self.name, self._clock.now_ms(), size))
+                self._emit(self._to_fill(item))
 
         self._stream_tasks.append(asyncio.create_task(self._watch_loop(orders_once, None)))
         if ex.has.get("watchMyTrades"):
@@ -397,6 +454,11 @@ class CcxtAdapter:
                 raise self._translate(exc) from exc
             except _CcxtError as exc:
                 raise self._translate(exc) from exc
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+                # ccxt's own parser failed on the venue's answer: the outcome is unknown
+                raise Ambiguous(
+                    f"{self.name}: unparsable answer: {type(exc).__name__}: {exc}", "PARSE_FAILURE"
+                ) from exc
 
     async def _read(self, fn: Callable[..., Awaitable[Any]], *args: Any, not_found_ok: bool = False) -> Any:
         retrying = AsyncRetrying(
@@ -427,6 +489,19 @@ class CcxtAdapter:
     def _our_cid(self, item: Mapping[str, Any]) -> str:
         vcid = _venue_cid(item)
         return self._cid_by_venue_cid.get(vcid, vcid)
+
+    def _remember(self, venue_order_id: str, client_order_id: str) -> None:
+        if venue_order_id and client_order_id:
+            self._cid_by_venue_oid[venue_order_id] = client_order_id
+
+    def _to_fill(self, trade: Mapping[str, Any]) -> Fill:
+        """Convert a unified trade of this account (stream or ``fetchMyTrades``) into a :class:`Fill`."""
+        symbol = trade.get("symbol")
+        inst = self._instruments.get(str(symbol))
+        cid = self._our_cid(trade) or self._cid_by_venue_oid.get(str(trade.get("order") or ""), "")
+        size = _contract_size(self._market_or_none(symbol))
+        quote = inst.quote_currency if inst else ""
+        return to_fill(trade, cid, quote, self.name, self._clock.now_ms(), size)
 
     def _market(self, symbol: str) -> Mapping[str, Any]:
         market = self._market_or_none(symbol)

@@ -5,6 +5,11 @@ Binance ``newClientOrderId`` (on cancel/fetch ``origClientOrderId``), Kraken ``c
 Coinbase ``client_order_id``, Hyperliquid ``c``/``cloid``, Paradex ``client_id``
 (ccxt 4.5.90 ``async_support/<id>.py``). Where the venue's format differs from ours the
 mapping is a deterministic function of our id, so a restart can still look orders up.
+
+Exception: ccxt 4.5.90's Coinbase ``createOrder`` drops ``params.clientOrderId`` and
+sends a random ``ccxt-<uuid>`` unless ``client_order_id`` itself is given, so for
+Coinbase the venue's own parameter name is passed (:func:`submit_params`); the request
+fixture test (tests/contract/test_ccxt_requests.py) holds every exchange to this.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-__all__ = ["CANCEL_BY_CLIENT_ID", "FETCH_BY_CLIENT_ID", "venue_client_id"]
+__all__ = ["CANCEL_BY_CLIENT_ID", "FETCH_BY_CLIENT_ID", "submit_params", "venue_client_id"]
 
 #: Exchanges whose ccxt ``fetchOrder`` takes ``params.clientOrderId`` (else scan orders).
 #: Kraken's fetchOrder turns clientOrderId into the integer ``userref``, so it is scanned.
@@ -20,6 +25,15 @@ FETCH_BY_CLIENT_ID = frozenset({"binance", "binanceusdm", "binancecoinm", "hyper
 
 #: Exchanges whose ccxt ``cancelOrder`` takes ``params.clientOrderId`` (else look the id up first).
 CANCEL_BY_CLIENT_ID = frozenset({"binance", "binanceusdm", "binancecoinm", "kraken", "hyperliquid", "paradex"})
+
+
+#: Exchanges whose ccxt ``createOrder`` ignores the unified ``clientOrderId``: their own name.
+_SUBMIT_PARAM = {"coinbase": "client_order_id"}
+
+
+def submit_params(exchange_id: str, venue_cid: str) -> dict[str, str]:
+    """Return the ccxt ``createOrder`` params that carry ``venue_cid`` to ``exchange_id``."""
+    return {_SUBMIT_PARAM.get(exchange_id, "clientOrderId"): venue_cid}
 
 
 def venue_client_id(exchange_id: str, client_order_id: str) -> str:

@@ -94,6 +94,9 @@ class CcxtConfig:
         exponential backoff starting at ``read_backoff_secs``. Submit is never retried.
     order_stream:
         Start ``watchOrders``/``watchMyTrades`` on connect (needs credentials).
+    symbols:
+        Symbols the session trades; ``recent_fills`` reads fills per symbol from these
+        (and the symbols the adapter has traded) where ccxt's ``fetchMyTrades`` needs one.
     """
 
     exchange_id: str
@@ -109,6 +112,7 @@ class CcxtConfig:
     read_retry_attempts: int = 3
     read_backoff_secs: float = 0.5
     order_stream: bool = True
+    symbols: tuple[str, ...] = ()
 
 
 def default_options(exchange_id: str) -> dict[str, Any]:

@@ -116,8 +116,15 @@ def venue_code(exc: Exception, last_body: Any = None) -> str:
 
 
 def _code_in(body: Any) -> str | None:
+    """Return the venue code in an error body (top-level key, Coinbase ``error_response``/``errors``)."""
     if not isinstance(body, dict):
         return None
+    nested = body.get("error_response")
+    if isinstance(nested, dict) and nested.get("error"):
+        return str(nested["error"])
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("id"):
+        return str(errors[0]["id"])
     for key in _CODE_KEYS:
         value = body.get(key)
         if isinstance(value, list) and value:

@@ -1,0 +1,196 @@
+"""What the engine records and applies: decisions, venue reports (order status and fills), counters.
+
+The execution engine binds every venue to :meth:`ReportApplier.apply`; reports the engine
+makes up itself (a definite refusal, a submit dropped by a halt, a refused cancel) go the
+same way, so one place writes ``order_report`` and ``fill`` events (DESIGN.md §3.5).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from livegate.domain.decisions import Approved, Denied
+from livegate.domain.enums import OrderStatus
+from livegate.domain.errors import InvalidTransition, InvariantViolation, LedgerError
+from livegate.domain.orders import Fill, Order, OrderReport
+from livegate.ledger import events as ev
+from livegate.ledger.store import Ledger
+from livegate.portfolio import Portfolio
+from livegate.telemetry.writer import TelemetryWriter
+from livegate.venues.base import Report
+
+__all__ = ["AnomalyHandler", "CrashPoint", "EngineStats", "ReportApplier", "decision_record"]
+
+AnomalyHandler = Callable[[str, str], None]
+CrashPoint = Callable[[str], None]
+"""Test-only hook called at the crash points of the recovery harness (issue 6); see :class:`ExecutionEngine`."""
+
+
+@dataclass(slots=True)
+class EngineStats:
+    """Counters for ``summary.json``: intents, decisions by outcome, orders, fills."""
+
+    intents: int = 0
+    approved: int = 0
+    denied: Counter[str] = field(default_factory=Counter)
+    orders_submitted: int = 0
+    orders_by_venue: Counter[str] = field(default_factory=Counter)
+    rejected: int = 0
+    ambiguous: int = 0
+    fills: int = 0
+    cancels_requested: int = 0
+
+
+class ReportApplier:
+    """Record each report in the ledger, then apply it to the order, the portfolio and the counters.
+
+    Parameters
+    ----------
+    ledger, telemetry:
+        Where reports are recorded (a ledger failure is an anomaly; the report still
+        applies, since the venue's answer is a fact).
+    portfolio:
+        Orders and positions.
+    stats:
+        The engine's counters (``fills``, ``rejected``).
+    anomaly:
+        The engine's anomaly sink.
+    crash:
+        Test-only crash hook (``between_fills``).
+    """
+
+    __slots__ = ("_anomaly", "_crash", "_ledger", "_portfolio", "_telemetry", "new_fills", "stats")
+
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        telemetry: TelemetryWriter,
+        portfolio: Portfolio,
+        stats: EngineStats,
+        anomaly: AnomalyHandler,
+        crash: CrashPoint,
+    ) -> None:
+        self._ledger = ledger
+        self._telemetry = telemetry
+        self._portfolio = portfolio
+        self._anomaly = anomaly
+        self._crash = crash
+        self.stats = stats
+        self.new_fills: list[Fill] = []
+
+    def apply(self, report: Report) -> None:
+        """Apply a venue report (order status or fill)."""
+        if isinstance(report, Fill):
+            self._on_fill(report)
+        else:
+            self._on_order_report(report)
+
+    def record(self, order: Order, status: str, ts_ms: int, *, code: str, reason: str) -> None:
+        """Append an ``order_report`` the engine decided itself (``cancel_rejected``, a halt's drop)."""
+        record = {
+            "client_order_id": order.client_order_id,
+            "status": status,
+            "venue_order_id": order.venue_order_id,
+            "code": code,
+            "reason": reason,
+            "filled_quantity": str(order.filled_quantity),
+        }
+        try:
+            self._ledger.append(ev.ORDER_REPORT, ts_ms, record)
+        except LedgerError as exc:
+            self._anomaly("ledger_write_failed", str(exc))
+
+    def take_new_fills(self) -> list[Fill]:
+        """Return and forget the fills applied since the last call (the list object stays the same)."""
+        fills = self.new_fills[:]
+        self.new_fills.clear()
+        return fills
+
+    def _on_fill(self, fill: Fill) -> None:
+        known = self._portfolio.order(fill.client_order_id)
+        if known is not None and known.filled_quantity > 0:
+            self._crash("between_fills")
+        try:
+            self._ledger.append(ev.FILL, fill.ts_ms, fill.to_record())
+        except LedgerError as exc:
+            self._anomaly("ledger_write_failed", str(exc))
+        try:
+            self._portfolio.apply_fill(fill)
+        except InvariantViolation as exc:
+            self._anomaly("invariant_violation", str(exc))
+            return
+        self.stats.fills += 1
+        self.new_fills.append(fill)
+        self._telemetry.emit(
+            "fill",
+            fill.ts_ms,
+            client_order_id=fill.client_order_id,
+            symbol=fill.symbol,
+            side=fill.side.value,
+            price=fill.price,
+            quantity=fill.quantity,
+            fee=fill.fee,
+            liquidity=fill.liquidity.value,
+        )
+
+    def _on_order_report(self, report: OrderReport) -> None:
+        try:
+            self._ledger.append(
+                ev.ORDER_REPORT,
+                report.ts_ms,
+                {
+                    "client_order_id": report.client_order_id,
+                    "status": report.status.value,
+                    "venue_order_id": report.venue_order_id,
+                    "code": report.code,
+                    "reason": report.reason,
+                    "filled_quantity": None if report.filled_quantity is None else str(report.filled_quantity),
+                },
+            )
+        except LedgerError as exc:
+            self._anomaly("ledger_write_failed", str(exc))
+        order = self._portfolio.order(report.client_order_id)
+        if order is None:
+            self._anomaly("invariant_violation", f"report for unknown order {report.client_order_id}")
+            return
+        if report.venue_order_id:
+            order.venue_order_id = report.venue_order_id
+        status = report.status
+        if status in (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.SUBMITTED):
+            return  # fills drive filled states; a late echo changes nothing
+        if status is OrderStatus.ACCEPTED and order.status is not OrderStatus.SUBMITTED:
+            return
+        if order.status.is_terminal or status is order.status:
+            return  # nothing new (e.g. a cancel still pending at the venue)
+        try:
+            order.transition(status, report.ts_ms, report.reason)
+        except InvalidTransition as exc:
+            self._anomaly("invariant_violation", str(exc))
+            return
+        if status is OrderStatus.REJECTED:
+            self.stats.rejected += 1
+        self._portfolio.refresh(order)
+        self._telemetry.emit(
+            "order_report",
+            report.ts_ms,
+            client_order_id=report.client_order_id,
+            status=status.value,
+            code=report.code,
+            reason=report.reason,
+        )
+
+
+def decision_record(decision: Approved | Denied, venue: str) -> dict[str, object]:
+    """Return the payload of a ``decision`` ledger event (the pipeline's answer and the routed venue)."""
+    if isinstance(decision, Denied):
+        return {
+            "client_order_id": decision.client_order_id,
+            "approved": False,
+            "code": decision.code.value,
+            "detail": decision.detail,
+            "venue": venue,
+        }
+    return {"client_order_id": decision.client_order_id, "approved": True, "code": None, "detail": "", "venue": venue}

@@ -1,0 +1,399 @@
+"""The one composition root path of a session: everything but the event source and its loop.
+
+Both sessions — replayed data (:mod:`livegate.runtime.session`) and a venue's market-data
+stream (:mod:`livegate.runtime.live_session`) — decide three things themselves: the
+session id, where approved orders go (:class:`VenueWiring`, chosen once by the mode) and
+their loop. Everything else is built here, once, in the same order for both:
+
+1. the run directory's artifacts (``config_resolved.json``, ``build_info.json``,
+   ``kill_events.jsonl``), the ledger and the issue 6 recovery wiring
+   (:func:`open_session`);
+2. telemetry, portfolio, quote cache, the kill switch's side (:class:`SessionRisk`), the
+   risk pipeline (with the ``RECONCILING`` gate), the execution engine and the strategy
+   context (:class:`SessionCore`);
+3. the start records, startup reconciliation, the strategy's run with its error
+   handling, and the end: ``session_ended``, ``summary.json`` and ``report.html``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from livegate.config.loader import ResolvedConfig
+from livegate.domain.clock import Clock, monotonic_secs
+from livegate.domain.ids import session_id_for
+from livegate.domain.instruments import Instrument
+from livegate.domain.orders import OrderIntent
+from livegate.execution.context import EngineContext, IntentSizer
+from livegate.execution.engine import ExecutionEngine
+from livegate.ledger import events as ev
+from livegate.ledger.store import Ledger
+from livegate.marketdata.quote_cache import QuoteCache
+from livegate.modes.resolve import ModeResolution, gate_line
+from livegate.reconcile.reconciler import ReconcileIncomplete
+from livegate.risk.gate import Gate, RiskContext
+from livegate.risk.pipeline import RiskPipeline
+from livegate.runtime.artifacts import build_info, livegate_version, write_json, write_report
+from livegate.runtime.recovery import SessionRecovery
+from livegate.runtime.session_risk import SessionRisk
+from livegate.runtime.summary import InputFacts, SessionMetrics, build_summary
+from livegate.strategy.api import Strategy
+from livegate.strategy.loader import load_strategy_class
+from livegate.telemetry.writer import TelemetryWriter
+from livegate.venues.base import SimulatedVenue, VenueAdapter
+
+__all__ = ["SessionCore", "SessionResult", "VenueWiring", "fresh_session_id", "load_strategy", "open_session"]
+
+log = logging.getLogger("livegate")
+
+
+@dataclass(slots=True)
+class SessionResult:
+    """What a finished session produced."""
+
+    run_dir: Path
+    summary: dict[str, Any]
+    exit_code: int
+    anomalies: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class VenueWiring:
+    """Where approved orders go, decided once by the mode.
+
+    Parameters
+    ----------
+    venues:
+        Venue adapters by name (the engine's only way out).
+    router:
+        Picks a venue name for each intent.
+    reconcile_venue:
+        The venue whose truth the reconciler compares with the ledger.
+    extra_gates:
+        Gates the mode adds after the standard chain (canary ramp cap).
+    sizer:
+        Resizes intents once their sequence number is known (canary), or None.
+    fed_venues:
+        Simulated venues the loop feeds with market data.
+    """
+
+    venues: dict[str, VenueAdapter]
+    router: Callable[[OrderIntent], str]
+    reconcile_venue: VenueAdapter
+    extra_gates: list[Gate] = field(default_factory=list)
+    sizer: IntentSizer | None = None
+    fed_venues: list[SimulatedVenue] = field(default_factory=list)
+
+    @classmethod
+    def single(cls, venue: VenueAdapter) -> VenueWiring:
+        """Return the wiring that sends every order to ``venue`` (fed with market data when simulated)."""
+        fed: list[SimulatedVenue] = [venue] if isinstance(venue, SimulatedVenue) else []
+        return cls(venues={venue.name: venue}, router=lambda _intent: venue.name, reconcile_venue=venue, fed_venues=fed)
+
+
+def load_strategy(resolved: ResolvedConfig) -> tuple[Strategy, str]:
+    """Instantiate ``[strategy] spec`` with its params; return it and its name.
+
+    Raises
+    ------
+    ConfigError
+        If the spec cannot be loaded.
+    """
+    cfg = resolved.config
+    strategy_cls = load_strategy_class(cfg.strategy.spec)
+    strategy: Strategy = strategy_cls(**cfg.strategy.params)
+    return strategy, getattr(strategy, "name", strategy_cls.__name__)
+
+
+def fresh_session_id(resolved: ResolvedConfig, *parts: str) -> str:
+    """Return the deterministic session id of seed, config hash, strategy spec and ``parts``."""
+    cfg = resolved.config
+    return session_id_for(str(cfg.seed), resolved.config_hash, cfg.strategy.spec, *parts)
+
+
+def open_session(
+    run_dir: Path, resolved: ResolvedConfig, mode: ModeResolution, env: Mapping[str, str], *, resume: bool
+) -> tuple[Ledger, SessionRecovery]:
+    """Create ``run_dir`` with its start artifacts; open the ledger and the recovery wiring.
+
+    Raises
+    ------
+    ConfigError
+        If a resume is asked of a run that ended normally, or a test-only fault variable
+        is malformed.
+    LedgerError
+        If the ledger cannot be opened.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(
+        run_dir / "config_resolved.json",
+        {**resolved.to_record(), "mode": {"value": mode.mode.value, "source": mode.source}},
+    )
+    write_json(run_dir / "build_info.json", build_info())
+    (run_dir / "kill_events.jsonl").touch()
+    ledger = Ledger.open(run_dir / "ledger.sqlite", synchronous=resolved.config.ledger.synchronous)
+    return ledger, SessionRecovery(run_dir, resume=resume, env=env, ledger=ledger)
+
+
+class SessionCore:
+    """One session's parts, built in one place for every event source.
+
+    Parameters
+    ----------
+    resolved, mode, env:
+        Resolved config, the mode resolved once, and the environment.
+    run_dir, ledger, recovery:
+        From :func:`open_session`.
+    clock, advance:
+        Session clock, and the function moving it (replayed time) or None (wall time).
+    instruments:
+        Instruments the session trades.
+    wiring:
+        Where approved orders go (:class:`VenueWiring`).
+    session_id:
+        Input of the client order ids (a resumed run's id continues).
+    strategy:
+        The strategy instance and its name (:func:`load_strategy`).
+    """
+
+    def __init__(
+        self,
+        *,
+        resolved: ResolvedConfig,
+        mode: ModeResolution,
+        env: Mapping[str, str],
+        run_dir: Path,
+        ledger: Ledger,
+        recovery: SessionRecovery,
+        clock: Clock,
+        advance: Callable[[int], None] | None,
+        instruments: dict[str, Instrument],
+        wiring: VenueWiring,
+        session_id: str,
+        strategy: tuple[Strategy, str],
+    ) -> None:
+        cfg = resolved.config
+        self.resolved, self.mode, self.run_dir = resolved, mode, run_dir
+        self.ledger, self.recovery, self.clock = ledger, recovery, clock
+        self.instruments, self.wiring, self.session_id = instruments, wiring, session_id
+        self.strategy, strategy_name = strategy
+        self.anomalies: list[dict[str, str]] = []
+        self.metrics = SessionMetrics()
+        self._failed = False
+        self.telemetry = TelemetryWriter(run_dir / "telemetry.jsonl", append=recovery.resume_requested)
+        self.portfolio = recovery.portfolio()
+        self.quotes = QuoteCache()
+        self.risk = SessionRisk(
+            config=cfg,
+            env=env,
+            clock=clock,
+            advance=advance,
+            quotes=self.quotes,
+            portfolio=self.portfolio,
+            instruments=instruments,
+            ledger=ledger,
+            telemetry=self.telemetry,
+            run_dir=run_dir,
+            session_id=session_id,
+            report_anomaly=self.on_anomaly,
+        )
+        risk_ctx = RiskContext(instruments=instruments, quotes=self.quotes, portfolio=self.portfolio, clock=clock)
+        gates = recovery.with_gate([*self.risk.gates(mode.mode), *wiring.extra_gates])
+        self.pipeline = RiskPipeline(gates, risk_ctx)
+        self.engine = ExecutionEngine(
+            pipeline=self.pipeline,
+            ledger=ledger,
+            telemetry=self.telemetry,
+            portfolio=self.portfolio,
+            venues=wiring.venues,
+            router=wiring.router,
+            clock=clock,
+            session_id=session_id,
+            strategy_name=strategy_name,
+            first_seq=recovery.first_seq,
+            crash_point=recovery.crash_point,
+        )
+        recovery.adopt(self.engine)
+        self.engine.add_anomaly_handler(self.on_anomaly)
+        self.ctx = EngineContext(
+            engine=self.engine,
+            portfolio=self.portfolio,
+            quotes=self.quotes,
+            instruments=instruments,
+            clock=clock,
+            strategy_id=strategy_name,
+            sizer=wiring.sizer,
+        )
+        self._started_secs = monotonic_secs()
+
+    # ------------------------------------------------------------------ loop steps
+    def deliver_fills(self) -> None:
+        """Hand the fills that arrived since the last call to ``strategy.on_fill``, in arrival order."""
+        strategy, ctx = self.strategy, self.ctx
+        for fill in self.engine.take_new_fills():
+            strategy.on_fill(ctx, fill)
+
+    def heartbeat(self, ts_ms: int) -> None:
+        """Observe equity (PnL in USD) and write one ``heartbeat`` telemetry line at clock time ``ts_ms``."""
+        metrics, engine, portfolio = self.metrics, self.engine, self.portfolio
+        equity = portfolio.equity_pnl(self.quotes.mid)
+        metrics.observe_equity(equity)
+        self.telemetry.emit(
+            "heartbeat",
+            ts_ms,
+            quotes_processed=metrics.quotes,
+            trades_processed=metrics.trades,
+            intents=engine.stats.intents,
+            fills=engine.stats.fills,
+            open_orders=portfolio.working_count(),
+            pnl_total_usd=equity if equity is not None else Decimal(0),
+            drawdown_usd=metrics.drawdown,
+        )
+
+    # ------------------------------------------------------------------ events
+    def on_anomaly(self, kind: str, detail: str) -> None:
+        """Record an anomaly (exit code 3) in telemetry and the ledger; let the kill switch judge it."""
+        self.anomalies.append({"kind": kind, "detail": detail})
+        self.telemetry.emit("anomaly", self.clock.now_ms(), anomaly_kind=kind, detail=detail)
+        if kind != "ledger_write_failed":
+            self.ledger.append(ev.ANOMALY, self.clock.now_ms(), {"kind": kind, "detail": detail})
+        self.risk.on_anomaly(kind, detail)
+
+    # ------------------------------------------------------------------ start
+    def announce(self, inputs: list[str], *, note: str, resume_index: int = 0, **started: object) -> None:
+        """Log the gate line; record ``session_started`` (or ``session_resumed``) and its telemetry.
+
+        ``started`` adds fields after the standard ``session_started`` payload.
+        """
+        mode = self.mode
+        now = self.clock.now_ms()
+        log.info(gate_line(mode.mode, "PASS", mode.note or note, mode.source))
+        if not self.recovery.record_start(self.ledger, now, resume_index):
+            cfg = self.resolved.config
+            payload: dict[str, object] = {
+                "session_id": self.session_id,
+                "mode": mode.mode.value,
+                "seed": cfg.seed,
+                "config_hash": self.resolved.config_hash,
+                "inputs": list(inputs),
+                "strategy": cfg.strategy.spec,
+                "livegate_version": livegate_version(),
+                **started,
+            }
+            self.ledger.append(ev.SESSION_STARTED, now, payload)
+        self.telemetry.emit(
+            "session_started", now, mode=mode.mode.value, session_id=self.session_id, inputs=list(inputs)
+        )
+
+    async def begin(self, first_event_ms: int) -> None:
+        """Apply the latched trading state, then reconcile with the venue before any trading.
+
+        Raises
+        ------
+        ReconcileIncomplete
+            If the venue cannot be asked (exit 2; shadow goes on); telemetry and the
+            ledger are closed first.
+        """
+        cfg = self.resolved.config
+        self.risk.start()
+        try:
+            await self.recovery.startup(
+                config=cfg.reconcile,
+                mode=self.mode.mode,
+                venue=self.wiring.reconcile_venue,
+                engine=self.engine,
+                portfolio=self.portfolio,
+                pipeline=self.pipeline,
+                ledger=self.ledger,
+                clock=self.clock,
+                instruments=self.instruments,
+                first_event_ms=first_event_ms,
+                day_zone=cfg.risk.day_boundary_tz,
+                trip=lambda state, reason: self.risk.kill.trip(state, reason, "reconcile"),
+                on_anomaly=self.on_anomaly,
+            )
+        except ReconcileIncomplete:
+            self._close()
+            raise
+
+    # ------------------------------------------------------------------ run
+    async def run(self, loop: Callable[[], Awaitable[None]], *, error_kind: str, end_reason: str) -> str:
+        """Run the strategy's ``on_start``, ``loop`` and ``on_stop``; return the end reason.
+
+        An exception ends the session as an anomaly ``error_kind`` with the reason
+        ``"<error kind words>: <exception>"`` (exit code 1); the artifacts are still written.
+        """
+        ctx = self.ctx
+        self._started_secs = monotonic_secs()
+        try:
+            self.strategy.on_start(ctx)
+            await self.engine.dispatch()
+            await loop()
+            self.strategy.on_stop(ctx)
+        except Exception as exc:  # a strategy or stream failure ends the session with its artifacts written
+            end_reason = f"{error_kind.replace('_', ' ')}: {exc!r}"
+            log.exception("%s; ending the session", error_kind.replace("_", " "))
+            self.on_anomaly(error_kind, repr(exc))
+            self._failed = True
+        return end_reason
+
+    async def finish(
+        self,
+        end_reason: str,
+        facts: InputFacts,
+        *,
+        extra: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> SessionResult:
+        """Send what is queued, judge the kill triggers once more, write the end records and artifacts.
+
+        ``extra`` adds keys to ``summary.json`` after ``trading_state``.
+        """
+        engine, risk, clock = self.engine, self.risk, self.clock
+        if engine.has_pending:
+            await engine.dispatch()
+        if risk.needs_service(engine):
+            await risk.service(engine)
+        wall_secs = monotonic_secs() - self._started_secs
+        self.metrics.observe_equity(self.portfolio.equity_pnl(self.quotes.mid))
+        self.ledger.append(ev.SESSION_ENDED, clock.now_ms(), {"reason": end_reason})
+        cfg = self.resolved.config
+        summary = build_summary(
+            mode=self.mode.mode.value,
+            data=facts,
+            engine=engine,
+            portfolio=self.portfolio,
+            quotes=self.quotes,
+            metrics=self.metrics,
+            ledger_hash=self.ledger.head_hash,
+            wall_secs=wall_secs,
+            session_id=self.session_id,
+            seed=cfg.seed,
+            strategy=cfg.strategy.spec,
+            anomalies=len(self.anomalies) + self.recovery.prior_anomalies,
+        )
+        self.telemetry.emit(
+            "session_ended",
+            clock.now_ms(),
+            quotes_processed=self.metrics.quotes,
+            trades_processed=self.metrics.trades,
+            bad_rows=facts.bad_rows,
+            fills=engine.stats.fills,
+        )
+        summary["trading_state"] = risk.summary()
+        if extra is not None:
+            summary.update(extra())
+        self._close()
+        write_json(self.run_dir / "summary.json", summary)
+        write_report(self.run_dir / "report.html", summary)
+        exit_code = 1 if self._failed else (3 if self.anomalies or risk.not_clean else 0)
+        return SessionResult(run_dir=self.run_dir, summary=summary, exit_code=exit_code, anomalies=self.anomalies)
+
+    def _close(self) -> None:
+        self.telemetry.close()
+        self.ledger.close()
+        self.recovery.close()
