@@ -172,7 +172,7 @@ class SessionRecovery:
 
     def cursor_mark(self) -> Callable[[int], None] | None:
         """Return the cursor's ``mark`` for the replay loop."""
-        return None if self.cursor is None else self.cursor.mark
+        return None if self.cursor is None else self.cursor.marker()
 
     def paper_store(self, mode: Mode) -> PaperStore | None:
         """Return the paper venue's store (emptied for a new run, reopened on resume); None for shadow."""

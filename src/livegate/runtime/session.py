@@ -165,11 +165,18 @@ async def _replay_loop(
     next_maintenance = maintenance.next_due_ms if maintenance is not None else 2**62
     pace_start_ms = events[start].ts_event_ms if start < total else 0
     pace_wall = monotonic_secs()
-    for index, event in enumerate(events[start:], start):
+    # The per-event path avoids method calls where an attribute test says "nothing to do":
+    # risk checks run only when a heartbeat is due, and the service step only after
+    # something that can need it (a dispatch, delivered fills or a heartbeat).
+    for index in range(start, total):
+        event = events[index]
         ts = event.ts_event_ms
         if mark is not None:
             mark(index)
-        risk.before_event(ts)
+        touched = False
+        if ts >= risk.next_check_ms:
+            risk.before_event(ts)
+            touched = True
         advance(ts)
         if realtime:
             delay = (ts - pace_start_ms) / 1000 / realtime - (monotonic_secs() - pace_wall)
@@ -181,21 +188,26 @@ async def _replay_loop(
             venue_quote(event)
             if engine._new_fills:
                 deliver_fills()
+                touched = True
             on_quote(ctx, event)
         else:
             trades += 1
             venue_trade(event)  # type: ignore[arg-type]
             if engine._new_fills:
                 deliver_fills()
+                touched = True
             on_trade(ctx, event)  # type: ignore[arg-type]
-        while engine.has_pending:
+        while engine._pending_submits or engine._pending_cancels:
             await engine.dispatch()
             deliver_fills()
-        if risk.needs_service(engine):
+            touched = True
+        if touched and risk.needs_service(engine):
             await risk.service(engine)
         if ts >= next_maintenance and maintenance is not None:
             await maintenance.run(ts)
             next_maintenance = maintenance.next_due_ms
+            if risk.needs_service(engine):  # drift may have tripped the kill switch
+                await risk.service(engine)
         if ts >= next_heartbeat:
             metrics.quotes, metrics.trades = quotes, trades
             core.heartbeat(ts)

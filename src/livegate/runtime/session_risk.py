@@ -132,7 +132,7 @@ class SessionRisk:
         self._halt_pending = False
         self._locked = False
         self._check_ms = config.telemetry.heartbeat_interval_ms
-        self._next_check_ms = -1
+        self.next_check_ms = -1
         self._fills_seen = 0
         self._rejects_seen = 0
         self.cancel_latency_secs: list[float] = []
@@ -182,11 +182,11 @@ class SessionRisk:
 
     def before_event(self, ts_ms: int) -> None:
         """Run the heartbeat checks a timer would have run before ``ts_ms`` (replay gaps included)."""
-        due = self._next_check_ms
+        due = self.next_check_ms
         if ts_ms < due:
             return
         if due < 0:
-            self._next_check_ms = ts_ms + self._check_ms
+            self.next_check_ms = ts_ms + self._check_ms
             return
         ticks = 0
         while due <= ts_ms and ticks < _MAX_CATCH_UP_TICKS:
@@ -195,7 +195,7 @@ class SessionRisk:
             self.heartbeat(due)
             due += self._check_ms
             ticks += 1
-        self._next_check_ms = due if due > ts_ms else ts_ms + self._check_ms
+        self.next_check_ms = due if due > ts_ms else ts_ms + self._check_ms
 
     def heartbeat(self, now_ms: int) -> None:
         """Judge venue health, the KILL file and the periodic triggers at ``now_ms``."""
