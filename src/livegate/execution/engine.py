@@ -8,12 +8,13 @@ ledger, then ``submit_requested``, then the venue is called, then its answer is 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 
 from livegate.domain.clock import Clock
 from livegate.domain.decisions import Approved, Denied
 from livegate.domain.enums import DenialCode, OrderStatus
-from livegate.domain.errors import Ambiguous, Fatal, InvariantViolation, LedgerError, Rejected, Retryable, VenueError
+from livegate.domain.errors import Ambiguous, Fatal, InvariantViolation, LedgerError, Rejected, Retryable
 from livegate.domain.ids import client_order_id
 from livegate.domain.orders import Fill, Order, OrderIntent, OrderReport
 from livegate.execution.ambiguous import AmbiguousOrders
@@ -312,40 +313,42 @@ class ExecutionEngine:
     async def halt_all_venues(self, reason: str) -> int:
         """Cancel everything for a HALT and return how many cancels were sent.
 
-        Drop undispatched submits, settle in-flight orders of unknown outcome by lookup
-        (never resent from now on, :meth:`resolve_ambiguous`), cancel every working
-        order, then ask every venue's native cancel-all for orders it still holds.
-        Dropped submits become ``rejected`` with reason ``reason`` (recorded in the
-        ledger); confirm the result with :meth:`venue_open_order_count`.
+        The latched trading state (written before this is called) is the durable record
+        of the decision, so the venues come first: every venue with a native cancel-all
+        gets it at once (``asyncio.gather``), then the requests and answers are recorded
+        in one ledger commit, then working orders on other venues are cancelled one by
+        one. Undispatched submits are dropped (``rejected``, reason ``reason``); in-flight
+        orders of unknown outcome are settled by lookup and never resent. Confirm the
+        result with :meth:`venue_open_order_count`.
         """
         now = self._clock.now_ms()
         self._halted = True
         dropped, self._pending_submits = self._pending_submits, []
-        for order in dropped:
-            self._reject_unsent(order, now, "HALTED", reason)
-        if self.ambiguous_orders:
-            # settle in-flight orders first: one the venue never saw is rejected, not cancelled
-            await self._ambiguous.resolve(resend=False)
+        natives = [(n, v) for n, v in self._venues.items() if v.capabilities.native_cancel_all]
+        answers = await asyncio.gather(*(v.cancel_all() for _, v in natives), return_exceptions=True)
+        self._crash("cancel_all")
+        sent = 0
         try:
-            # one commit for every cancel request and every venue answer: a halt must not wait
-            # on one fsync per order (recovery reconciles answers lost to a crash, DESIGN.md §3.8)
-            with self._ledger.transaction():
-                sent = await self.cancel_all(reason)
+            with self._ledger.transaction():  # one commit, not one fsync per order
+                for order in dropped:
+                    self._reject_unsent(order, now, "HALTED", reason)
+                for (name, _), answer in zip(natives, answers, strict=True):
+                    if isinstance(answer, BaseException):
+                        self._anomaly("cancel_failed", f"{name}: cancel_all: {answer!r}")
+                        continue
+                    for report in answer:
+                        if self._portfolio.order(report.client_order_id) is None:
+                            continue
+                        cid = report.client_order_id
+                        self._ledger.append(ev.CANCEL_REQUESTED, now, {"client_order_id": cid, "reason": reason})
+                        self.on_report(report)
+                        sent += 1
+                if self.ambiguous_orders:
+                    # one the venue never saw is rejected, not cancelled; nothing is resent
+                    await self._ambiguous.resolve(resend=False)
+                sent += await self.cancel_all(reason)
         except LedgerError as exc:
             self._anomaly("ledger_write_failed", str(exc))
-            sent = 0
-        for name, venue in self._venues.items():
-            try:
-                if not await venue.open_orders():
-                    continue
-                reports = await venue.cancel_all()
-            except VenueError as exc:
-                self._anomaly("cancel_failed", f"{name}: cancel_all: {exc.message}")
-                continue
-            for report in reports:
-                if self._portfolio.order(report.client_order_id) is not None:
-                    self.on_report(report)
-            sent += len(reports)
         return sent
 
     async def venue_open_order_count(self) -> int:
