@@ -46,7 +46,7 @@ _SCHEMA = (
         side TEXT NOT NULL, price TEXT NOT NULL, quantity TEXT NOT NULL, fee TEXT NOT NULL, liquidity TEXT NOT NULL,
         ts_ms INTEGER NOT NULL, venue TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS positions (
-        symbol TEXT PRIMARY KEY, quantity TEXT NOT NULL, average_price TEXT NOT NULL, realized_pnl TEXT NOT NULL,
+        symbol TEXT PRIMARY KEY, quantity TEXT NOT NULL, cost_basis TEXT NOT NULL, realized_pnl TEXT NOT NULL,
         fees TEXT NOT NULL, turnover TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS submit_log (
         id INTEGER PRIMARY KEY AUTOINCREMENT, client_order_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,
@@ -61,7 +61,7 @@ _ORDER_COLUMNS = (
 )
 _UPSERT_ORDER = f"INSERT OR REPLACE INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 14)})"  # noqa: S608
 _UPSERT_POSITION = (
-    "INSERT OR REPLACE INTO positions (symbol, quantity, average_price, realized_pnl, fees, turnover) "
+    "INSERT OR REPLACE INTO positions (symbol, quantity, cost_basis, realized_pnl, fees, turnover) "
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
 _INSERT_FILL = (
@@ -202,15 +202,12 @@ class PaperStore:
             state = PaperState()
             for row in self._conn.execute(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY seq"):  # noqa: S608
                 state.orders.append(_order_from_row(row))
-            for symbol, qty, avg, realized, fees, turnover in self._conn.execute(
-                "SELECT symbol, quantity, average_price, realized_pnl, fees, turnover FROM positions"
+            for symbol, qty, cost, realized, fees, turnover in self._conn.execute(
+                "SELECT symbol, quantity, cost_basis, realized_pnl, fees, turnover FROM positions"
             ):
-                position = Position(str(symbol))
-                position.quantity = Decimal(qty)
-                position.average_price = Decimal(avg)
-                position.realized_pnl = Decimal(realized)
-                position.fees = Decimal(fees)
-                position.turnover = Decimal(turnover)
+                position = Position.restore(
+                    str(symbol), Decimal(qty), Decimal(cost), Decimal(realized), Decimal(fees), Decimal(turnover)
+                )
                 state.positions[position.symbol] = position
             meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
             state.order_seq = int(meta.get("order_seq", 0))
@@ -348,7 +345,7 @@ def _position_row(position: Position) -> tuple[object, ...]:
     return (
         position.symbol,
         str(position.quantity),
-        str(position.average_price),
+        str(position.cost_basis),
         str(position.realized_pnl),
         str(position.fees),
         str(position.turnover),
