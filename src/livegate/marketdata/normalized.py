@@ -14,7 +14,7 @@ Prices are decimal strings in quote currency, sizes in base units; both become e
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import InvalidOperation
 from pathlib import Path
 
@@ -29,6 +29,10 @@ QUOTE_COLUMNS = ("ts_recv_ns", "ts_event_ms", "symbol", "bid_price", "bid_size",
 TRADE_COLUMNS = ("ts_recv_ns", "ts_event_ms", "symbol", "trade_id", "price", "size", "aggressor_side")
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _PARSE_ERRORS = (ValueError, InvalidOperation)
+
+ParsedRow = tuple[Quote | Trade | None, str, bool]
+"""(event or None, why the row is bad, event time taken from receive time)."""
+RowParser = Callable[[list[str]], ParsedRow]
 
 
 def _header(reader: Iterator[list[str]], path: Path, required: Sequence[str]) -> tuple[dict[str, int], int]:
@@ -76,53 +80,7 @@ def read_quotes_csv(path: Path, *, venue: str = "") -> SourceResult:
     DataError
         The file is missing, unreadable, a corrupt gzip, or its header lacks a column.
     """
-    name = str(path)
-    require_suffix(path, CSV_SUFFIXES)
-    events: list[Quote | Trade] = []
-    bad_rows: list[BadRow] = []
-    from_recv: list[int] = []
-    dec = DecimalCache()
-    with open_text(path) as text:
-        reader = csv.reader(text)
-        index, width = _header(reader, path, QUOTE_COLUMNS)
-        i_recv, i_event, i_sym = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"]
-        i_bp, i_bs, i_ap, i_as = index["bid_price"], index["bid_size"], index["ask_price"], index["ask_size"]
-        while True:  # the for loop resumes after a row the csv module cannot split
-            try:
-                for fields in reader:
-                    if len(fields) != width:
-                        reason = f"expected {width} columns, got {len(fields)}"
-                        bad_rows.append(bad_row(name, reader.line_num, reason, ",".join(fields)))
-                        continue
-                    try:
-                        recv_ns = int(fields[i_recv])
-                        event_text = fields[i_event]
-                        event_ms = int(event_text) if event_text else recv_ns // 1_000_000
-                        quote = Quote(
-                            fields[i_sym],
-                            dec[fields[i_bp]],
-                            dec[fields[i_bs]],
-                            dec[fields[i_ap]],
-                            dec[fields[i_as]],
-                            event_ms,
-                            recv_ns,
-                            venue,
-                        )
-                    except _PARSE_ERRORS as exc:
-                        reason = f"unparseable number ({exc})"
-                        bad_rows.append(bad_row(name, reader.line_num, reason, ",".join(fields)))
-                        continue
-                    problem = quote_rejection(quote) if quote.symbol else "empty symbol"
-                    if problem is not None:
-                        bad_rows.append(bad_row(name, reader.line_num, problem, ",".join(fields)))
-                        continue
-                    if not event_text:
-                        from_recv.append(len(events))
-                    events.append(quote)
-                break
-            except csv.Error as exc:
-                bad_rows.append(bad_row(name, reader.line_num, f"unparseable CSV row ({exc})", ""))
-    return SourceResult(name, events, bad_rows, 0, from_recv)
+    return _read_csv(path, QUOTE_COLUMNS, lambda index, dec: _quote_parser(index, dec, venue))
 
 
 def read_trades_csv(path: Path, *, venue: str = "") -> SourceResult:
@@ -149,51 +107,93 @@ def read_trades_csv(path: Path, *, venue: str = "") -> SourceResult:
     DataError
         The file is missing, unreadable, a corrupt gzip, or its header lacks a column.
     """
+    return _read_csv(path, TRADE_COLUMNS, lambda index, dec: _trade_parser(index, dec, venue))
+
+
+def _read_csv(
+    path: Path, required: Sequence[str], make_parser: Callable[[dict[str, int], DecimalCache], RowParser]
+) -> SourceResult:
+    """Read rows with ``make_parser(header index, decimal cache)``; keep good events, report bad rows."""
     name = str(path)
     require_suffix(path, CSV_SUFFIXES)
     events: list[Quote | Trade] = []
     bad_rows: list[BadRow] = []
     from_recv: list[int] = []
-    dec = DecimalCache()
     with open_text(path) as text:
         reader = csv.reader(text)
-        index, width = _header(reader, path, TRADE_COLUMNS)
-        i_recv, i_event, i_sym, i_id = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"], index["trade_id"]
-        i_px, i_sz, i_side = index["price"], index["size"], index["aggressor_side"]
-        i_trade_ms = index.get("ts_trade_ms")
+        index, width = _header(reader, path, required)
+        parse = make_parser(index, DecimalCache())
         while True:  # the for loop resumes after a row the csv module cannot split
             try:
                 for fields in reader:
-                    line_no = reader.line_num
                     if len(fields) != width:
-                        reason = f"expected {width} columns, got {len(fields)}"
-                        bad_rows.append(bad_row(name, line_no, reason, ",".join(fields)))
+                        event, problem, time_from_recv = None, f"expected {width} columns, got {len(fields)}", False
+                    else:
+                        event, problem, time_from_recv = parse(fields)
+                    if event is None:
+                        bad_rows.append(bad_row(name, reader.line_num, problem, ",".join(fields)))
                         continue
-                    side = _SIDES.get(fields[i_side])
-                    if side is None:
-                        reason = f"unknown aggressor_side {fields[i_side]!r}"
-                        bad_rows.append(bad_row(name, line_no, reason, ",".join(fields)))
-                        continue
-                    try:
-                        recv_ns = int(fields[i_recv])
-                        event_text = fields[i_event]
-                        if not event_text and i_trade_ms is not None:
-                            event_text = fields[i_trade_ms]
-                        event_ms = int(event_text) if event_text else recv_ns // 1_000_000
-                        price = dec[fields[i_px]]
-                        size = dec[fields[i_sz]]
-                    except _PARSE_ERRORS as exc:
-                        bad_rows.append(bad_row(name, line_no, f"unparseable number ({exc})", ",".join(fields)))
-                        continue
-                    symbol, trade_id = fields[i_sym], fields[i_id]
-                    problem = trade_rejection(price, size) if symbol and trade_id else "empty symbol or trade_id"
-                    if problem is not None:
-                        bad_rows.append(bad_row(name, line_no, problem, ",".join(fields)))
-                        continue
-                    if not event_text:
+                    if time_from_recv:
                         from_recv.append(len(events))
-                    events.append(Trade(symbol, price, size, side, trade_id, event_ms, recv_ns, venue))
+                    events.append(event)
                 break
             except csv.Error as exc:
                 bad_rows.append(bad_row(name, reader.line_num, f"unparseable CSV row ({exc})", ""))
     return SourceResult(name, events, bad_rows, 0, from_recv)
+
+
+def _quote_parser(index: dict[str, int], dec: DecimalCache, venue: str) -> RowParser:
+    i_recv, i_event, i_sym = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"]
+    i_bp, i_bs, i_ap, i_as = index["bid_price"], index["bid_size"], index["ask_price"], index["ask_size"]
+
+    def parse(fields: list[str]) -> ParsedRow:
+        try:
+            recv_ns = int(fields[i_recv])
+            event_text = fields[i_event]
+            event_ms = int(event_text) if event_text else recv_ns // 1_000_000
+            quote = Quote(
+                fields[i_sym],
+                dec[fields[i_bp]],
+                dec[fields[i_bs]],
+                dec[fields[i_ap]],
+                dec[fields[i_as]],
+                event_ms,
+                recv_ns,
+                venue,
+            )
+        except _PARSE_ERRORS as exc:
+            return None, f"unparseable number ({exc})", False
+        problem = quote_rejection(quote) if quote.symbol else "empty symbol"
+        if problem is not None:
+            return None, problem, False
+        return quote, "", not event_text
+
+    return parse
+
+
+def _trade_parser(index: dict[str, int], dec: DecimalCache, venue: str) -> RowParser:
+    i_recv, i_event, i_sym, i_id = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"], index["trade_id"]
+    i_px, i_sz, i_side = index["price"], index["size"], index["aggressor_side"]
+    i_trade_ms = index.get("ts_trade_ms")
+
+    def parse(fields: list[str]) -> ParsedRow:
+        side = _SIDES.get(fields[i_side])
+        if side is None:
+            return None, f"unknown aggressor_side {fields[i_side]!r}", False
+        try:
+            recv_ns = int(fields[i_recv])
+            event_text = fields[i_event]
+            if not event_text and i_trade_ms is not None:
+                event_text = fields[i_trade_ms]
+            event_ms = int(event_text) if event_text else recv_ns // 1_000_000
+            price = dec[fields[i_px]]
+            size = dec[fields[i_sz]]
+        except _PARSE_ERRORS as exc:
+            return None, f"unparseable number ({exc})", False
+        symbol, trade_id = fields[i_sym], fields[i_id]
+        problem = trade_rejection(price, size) if symbol and trade_id else "empty symbol or trade_id"
+        if problem is not None:
+            return None, problem, False
+        return Trade(symbol, price, size, side, trade_id, event_ms, recv_ns, venue), "", not event_text
+
+    return parse
