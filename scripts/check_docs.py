@@ -1,7 +1,10 @@
 """Check that the docs are true: every command, path and LIVEGATE_* variable they name exists.
 
 Run from the repository root: ``python scripts/check_docs.py``. Exit 0 when every
-reference resolves, 1 otherwise (each missing reference printed).
+reference resolves, 1 otherwise (each missing reference printed). It also checks that
+the README's Quick start is exactly two one-line commands; ``--quickstart`` prints them,
+one per line (stdlib only, nothing installed needed), which is how ``.ci/run`` runs them
+verbatim.
 """
 
 from __future__ import annotations
@@ -17,14 +20,24 @@ SRC = ROOT / "src" / "livegate"
 
 ENV_RE = re.compile(r"\bLIVEGATE_[A-Z0-9_]*[A-Z0-9]\b")
 CMD_RE = re.compile(r"(?m)(?:^[ \t]*|&&[ \t]*|\$[ \t]+)livegate((?:[ \t]+[a-z][a-z-]*)+)")
-PATH_RE = re.compile(r"`((?:src|tests|benchmarks|scripts|docs|\.ci)/[^`\s]*)`")
+PATH_RE = re.compile(r"`((?:src|tests|benchmarks|scripts|docs|\.ci)/[^`\s]*|LICENSE|constraints\.txt|setup\.py)`")
 ENDPOINT_RE = re.compile(r"`(GET|POST|PUT|DELETE) (/[^`\s]*)`")
 WILDCARD_ENV = {"LIVEGATE_"}
+
+
+def quickstart_commands(readme: str) -> list[str]:
+    """Return the command lines of the ```bash blocks in the README's "Quick start" section."""
+    section = readme.split("## Quick start", 1)[-1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    return [line for block in blocks for line in block.splitlines() if line.strip() and not line.startswith("#")]
 
 
 def main() -> int:
     """Return 0 when every reference in the docs resolves."""
     problems: list[str] = []
+    quick = quickstart_commands((ROOT / "README.md").read_text(encoding="utf-8"))
+    if len(quick) != 2:
+        problems.append(f"README.md: Quick start must be two one-line commands, found {len(quick)} lines")
     source_text = "\n".join(p.read_text(encoding="utf-8") for p in SRC.rglob("*.py"))
     source_text += "\n".join(p.read_text(encoding="utf-8") for p in SRC.rglob("*.toml"))
     commands: set[tuple[str, ...]] = set()
@@ -84,4 +97,7 @@ def _is_leaf(argv: list[str], known: list[str], rest: list[str]) -> bool:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--quickstart"]:
+        print("\n".join(quickstart_commands((ROOT / "README.md").read_text(encoding="utf-8"))))
+        raise SystemExit(0)
     raise SystemExit(main())

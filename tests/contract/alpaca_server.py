@@ -1,6 +1,6 @@
 """A loopback Alpaca: REST (``/v2/...``), the trade-updates stream and the market-data streams.
 
-Bodies are the recorded ones in ``../shared/data/ccxt_fixtures`` where a recording exists
+Bodies are the recorded ones in ``tests/data/ccxt_fixtures`` where a recording exists
 (account, crypto asset list, the DOGE/USD ``trade_updates`` session, BTC/USD quote and
 trade); orders are stateful copies of the recorded order body with our client order id,
 quantity and price substituted. Nothing of livegate is imported: this is the venue.
@@ -24,9 +24,9 @@ API_KEY = "PKTEST0LOOPBACK0KEY"
 API_SECRET = "loopback-secret-never-logged"
 
 
-def load_recordings(shared_data: Path) -> dict[str, Any]:
+def load_recordings(data_dir: Path) -> dict[str, Any]:
     """Return the recorded Alpaca bodies and frames this server replays."""
-    fixtures = shared_data / "ccxt_fixtures"
+    fixtures = data_dir / "ccxt_fixtures"
     ws = json.loads((fixtures / "ws" / "alpaca.json").read_text())
     rest = json.loads((fixtures / "response" / "alpaca.json").read_text())
     session = ws["methods"]["watchMyTrades"][0]

@@ -1,7 +1,7 @@
 """Contract harnesses for the CCXT adapter over recorded exchange traffic.
 
 ccxt runs unmodified; only its API URLs point at :mod:`tests.contract.loopback`. Bodies
-come from ``../shared/data/ccxt_fixtures`` (``response/`` for REST, ``ws/`` for streams,
+come from ``tests/data/ccxt_fixtures`` (``response/`` for REST, ``ws/`` for streams,
 ``markets/`` for the market tables). Where an exchange has no recording for an operation
 (no recorded cancel anywhere), the body is *derived* from a recorded body of the same
 endpoint family with only the status field (or the client order id) changed; each
@@ -30,7 +30,7 @@ from tests.contract.base import ContractHarness, ErrorCase, ErrorKind, make_orde
 from tests.contract.expected import balances_from, positions_from, report_from, snapshot_from
 from tests.contract.loopback import LoopbackHttp, LoopbackWs, Reply
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ccxt_fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "ccxt_fixtures"
 TIMEOUT_MS = 400
 HANG = Reply(body={}, delay_secs=1.5)
 

@@ -52,8 +52,8 @@ def _adapter(server: AlpacaLoopback, *, key: str = API_KEY) -> AlpacaAdapter:
 
 
 @pytest.fixture
-async def server(shared_data: Path) -> AsyncIterator[AlpacaLoopback]:
-    loopback = AlpacaLoopback(load_recordings(shared_data))
+async def server(core_data: Path) -> AsyncIterator[AlpacaLoopback]:
+    loopback = AlpacaLoopback(load_recordings(core_data))
     await loopback.start()
     try:
         yield loopback

@@ -17,10 +17,8 @@ BAD_ROWS = [
 ]
 
 
-def test_run_when_quotes_hold_nan_zero_negative_crossed_rows_then_each_counted(
-    shared_data: Path, tmp_path: Path
-) -> None:
-    source = shared_data / "crypto/normalized/binance_usdm_btcusdt_20240808_quotes.csv.gz"
+def test_run_when_quotes_hold_nan_zero_negative_crossed_rows_then_each_counted(core_data: Path, tmp_path: Path) -> None:
+    source = core_data / "crypto/normalized/binance_usdm_btcusdt_20240808_quotes.csv.gz"
     with gzip.open(source, "rt") as fh:
         lines = [next(fh) for _ in range(3001)]
     header, rows = lines[0], lines[1:]
@@ -29,7 +27,7 @@ def test_run_when_quotes_hold_nan_zero_negative_crossed_rows_then_each_counted(
     target.write_text(header + "".join(mixed))
     # trades cut at the last quote's exchange time, so the feed never goes quiet while trading
     last_quote_ms = int(rows[-1].split(",")[1])
-    with gzip.open(shared_data / "crypto/normalized/binance_usdm_btcusdt_20240808_trades.csv.gz", "rt") as fh:
+    with gzip.open(core_data / "crypto/normalized/binance_usdm_btcusdt_20240808_trades.csv.gz", "rt") as fh:
         trade_lines = fh.readlines()
     trades = tmp_path / "trades.csv"
     trades.write_text(

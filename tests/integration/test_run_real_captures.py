@@ -23,13 +23,17 @@ def test_run_when_raw_capture_then_same_counts_as_normalized(shared_data: Path, 
 
 @pytest.mark.parametrize(
     ("venue", "stem"),
-    [("binance", "binance_spot_ethusdt_20240809"), ("binanceusdm", "binance_usdm_ethusdt_20240808")],
+    [
+        pytest.param("binance", "binance_spot_ethusdt_20240809", marks=pytest.mark.extended),
+        ("binanceusdm", "binance_usdm_ethusdt_20240808"),
+    ],
 )
 def test_run_when_other_real_files_then_session_completes(
-    shared_data: Path, tmp_path: Path, venue: str, stem: str
+    request: pytest.FixtureRequest, tmp_path: Path, venue: str, stem: str
 ) -> None:
+    data_dir = request.getfixturevalue("shared_data" if venue == "binance" else "core_data")
     out = tmp_path / stem
-    base = shared_data / "crypto/normalized" / stem
+    base = data_dir / "crypto/normalized" / stem
     proc = livegate(
         [
             "run",

@@ -13,8 +13,8 @@ from livegate.marketdata import ReplayData, load_replay, repeat_shifted
 
 
 @pytest.fixture(scope="module")
-def usdm(shared_data: Path) -> ReplayData:
-    folder = shared_data / "crypto" / "normalized"
+def usdm(core_data: Path) -> ReplayData:
+    folder = core_data / "crypto" / "normalized"
     return load_replay(
         folder / "binance_usdm_btcusdt_20240808_quotes.csv.gz",
         folder / "binance_usdm_btcusdt_20240808_trades.csv.gz",
@@ -67,9 +67,9 @@ def test_repeat_shifted_when_target_is_zero_then_empty(usdm: ReplayData) -> None
     assert repeat_shifted(usdm, 0) == []
 
 
-def test_repeat_shifted_when_data_has_no_quotes_then_data_error(shared_data: Path) -> None:
+def test_repeat_shifted_when_data_has_no_quotes_then_data_error(core_data: Path) -> None:
     trades_only = load_replay(
-        trades=shared_data / "crypto" / "normalized" / "binance_usdm_btcusdt_20240719_trades.csv.gz"
+        trades=core_data / "crypto" / "normalized" / "binance_usdm_btcusdt_20240719_trades_head1000.csv.gz"
     )
     with pytest.raises(DataError, match="without quotes"):
         repeat_shifted(trades_only, 5)

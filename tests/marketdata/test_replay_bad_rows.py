@@ -15,16 +15,16 @@ from livegate.marketdata.sources import RAW_LINE_MAX_CHARS
 GOOD_ROWS = 50
 
 
-def _real_lines(shared_data: Path, kind: str, rows: int = GOOD_ROWS) -> list[str]:
-    path = shared_data / "crypto" / "normalized" / f"binance_usdm_btcusdt_20240808_{kind}.csv.gz"
+def _real_lines(core_data: Path, kind: str, rows: int = GOOD_ROWS) -> list[str]:
+    path = core_data / "crypto" / "normalized" / f"binance_usdm_btcusdt_20240808_{kind}.csv.gz"
     with gzip.open(path, "rt", encoding="utf-8", newline="") as source:
         return [next(source) for _ in range(rows + 1)]  # header + rows
 
 
 @pytest.fixture
-def quotes_with_bad_rows(shared_data: Path, tmp_path: Path) -> tuple[Path, dict[int, str]]:
+def quotes_with_bad_rows(core_data: Path, tmp_path: Path) -> tuple[Path, dict[int, str]]:
     """Write header + 50 real rows with bad rows injected; return the path and {line: reason fragment}."""
-    lines = _real_lines(shared_data, "quotes")
+    lines = _real_lines(core_data, "quotes")
     stamp = "1723161255100000000,1723161256400,BTCUSDT"
     injected = {
         "nan": (f"{stamp},NaN,1.0,61800.30,1.0,1\n", "bid_price is not finite (NaN)"),
@@ -60,8 +60,8 @@ def test_load_replay_when_quotes_have_bad_rows_then_each_is_recorded_and_others_
     assert all(isinstance(e, Quote) and e.bid_price < e.ask_price for e in data.events)
 
 
-def test_load_replay_when_quote_is_locked_then_it_is_emitted(shared_data: Path, tmp_path: Path) -> None:
-    lines = _real_lines(shared_data, "quotes", rows=3)
+def test_load_replay_when_quote_is_locked_then_it_is_emitted(core_data: Path, tmp_path: Path) -> None:
+    lines = _real_lines(core_data, "quotes", rows=3)
     lines.append("1723161255200000000,1723161256500,BTCUSDT,61800.30,1.0,61800.30,1.0,9\n")
     path = tmp_path / "quotes.csv"
     path.write_text("".join(lines), encoding="utf-8")
@@ -71,8 +71,8 @@ def test_load_replay_when_quote_is_locked_then_it_is_emitted(shared_data: Path, 
     assert data.events[-1].ts_event_ms == 1_723_161_256_500
 
 
-def test_load_replay_when_trades_have_bad_rows_then_each_is_recorded(shared_data: Path, tmp_path: Path) -> None:
-    lines = _real_lines(shared_data, "trades")
+def test_load_replay_when_trades_have_bad_rows_then_each_is_recorded(core_data: Path, tmp_path: Path) -> None:
+    lines = _real_lines(core_data, "trades")
     stamp = "1723161255100000000,1723161256400,1723161256400,BTCUSDT,1"
     bad = [
         f"{stamp},NaN,0.1,buy\n",
@@ -136,8 +136,8 @@ def test_load_replay_when_file_is_missing_then_data_error_contains_path(tmp_path
     assert str(path) in str(caught.value)
 
 
-def test_load_replay_when_gzip_is_truncated_then_data_error_contains_path(shared_data: Path, tmp_path: Path) -> None:
-    source = shared_data / "crypto" / "normalized" / "binance_usdm_btcusdt_20240808_quotes.csv.gz"
+def test_load_replay_when_gzip_is_truncated_then_data_error_contains_path(core_data: Path, tmp_path: Path) -> None:
+    source = core_data / "crypto" / "normalized" / "binance_usdm_btcusdt_20240808_quotes.csv.gz"
     path = tmp_path / "truncated_quotes.csv.gz"
     path.write_bytes(source.read_bytes()[:300_000])
     with pytest.raises(DataError) as caught:
@@ -146,11 +146,9 @@ def test_load_replay_when_gzip_is_truncated_then_data_error_contains_path(shared
 
 
 def test_load_replay_when_gzip_is_corrupt_midstream_then_data_error_contains_path(
-    shared_data: Path, tmp_path: Path
+    core_data: Path, tmp_path: Path
 ) -> None:
-    blob = bytearray(
-        (shared_data / "crypto" / "normalized" / "binance_usdm_btcusdt_20240808_trades.csv.gz").read_bytes()
-    )
+    blob = bytearray((core_data / "crypto" / "normalized" / "binance_usdm_btcusdt_20240808_trades.csv.gz").read_bytes())
     blob[100_000:100_400] = bytes(400)  # zero out a stretch of the deflate stream
     path = tmp_path / "corrupt_trades.csv.gz"
     path.write_bytes(bytes(blob))

@@ -1,4 +1,4 @@
-"""load_replay on the normalized CSV files of shared/data/crypto/normalized."""
+"""load_replay on the normalized CSV files (tests/data; the spot files of ../shared/data)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ from livegate.marketdata import ReplayData, load_replay
 BUNDLED = Path(__file__).resolve().parents[2] / "src" / "livegate" / "data"
 
 
-def _normalized(shared_data: Path, stem: str) -> tuple[Path, Path]:
-    folder = shared_data / "crypto" / "normalized"
+def _normalized(data_dir: Path, stem: str) -> tuple[Path, Path]:
+    folder = data_dir / "crypto" / "normalized"
     return folder / f"{stem}_quotes.csv.gz", folder / f"{stem}_trades.csv.gz"
 
 
 @pytest.fixture(scope="module")
-def usdm(shared_data: Path) -> ReplayData:
-    quotes, trades = _normalized(shared_data, "binance_usdm_btcusdt_20240808")
+def usdm(core_data: Path) -> ReplayData:
+    quotes, trades = _normalized(core_data, "binance_usdm_btcusdt_20240808")
     return load_replay(quotes, trades, venue="binance_usdm")
 
 
@@ -76,7 +76,9 @@ def test_load_replay_when_quotes_and_trades_files_then_events_are_time_ordered(u
     assert any(kinds) and not all(kinds)
 
 
-def test_load_replay_when_bundled_sample_then_same_as_shared_data(usdm: ReplayData) -> None:
+def test_load_replay_when_bundled_sample_then_same_as_shared_data(shared_data: Path) -> None:
+    quotes, trades = _normalized(shared_data, "binance_usdm_btcusdt_20240808")
+    usdm = load_replay(quotes, trades, venue="binance_usdm")
     bundled = load_replay(
         BUNDLED / "binance_usdm_btcusdt_20240808_quotes.csv.gz",
         BUNDLED / "binance_usdm_btcusdt_20240808_trades.csv.gz",
@@ -117,9 +119,9 @@ def test_load_replay_when_spot_quotes_only_then_no_offset_is_available(shared_da
     assert data.recv_clock_offset_ms == 0  # nothing carries exchange time to measure against
 
 
-def test_load_replay_when_several_files_as_lists_then_symbols_merge_sorted(shared_data: Path) -> None:
-    btc_quotes, _ = _normalized(shared_data, "binance_usdm_btcusdt_20240808")
-    eth_quotes, eth_trades = _normalized(shared_data, "binance_usdm_ethusdt_20240808")
+def test_load_replay_when_several_files_as_lists_then_symbols_merge_sorted(core_data: Path) -> None:
+    btc_quotes, _ = _normalized(core_data, "binance_usdm_btcusdt_20240808")
+    eth_quotes, eth_trades = _normalized(core_data, "binance_usdm_ethusdt_20240808")
     data = load_replay([eth_quotes, btc_quotes], [eth_trades])
     assert data.symbols == ["BTCUSDT", "ETHUSDT"]
     assert (data.quotes, data.trades) == (53_992 + 66_089, 14_076)

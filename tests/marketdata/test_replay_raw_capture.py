@@ -1,4 +1,4 @@
-"""load_replay on raw websocket captures (shared/data/crypto/binance_ws_raw)."""
+"""load_replay on raw websocket captures (crypto/binance_ws_raw of tests/data and ../shared/data)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from livegate.domain.market import Quote, Trade
 from livegate.marketdata import load_replay
 
 
-def _raw(shared_data: Path, name: str) -> Path:
-    return shared_data / "crypto" / "binance_ws_raw" / name
+def _raw(data_dir: Path, name: str) -> Path:
+    return data_dir / "crypto" / "binance_ws_raw" / name
 
 
 def test_load_replay_when_raw_usdm_capture_then_same_events_as_normalized(shared_data: Path) -> None:
@@ -41,8 +41,8 @@ def test_load_replay_when_raw_spot_capture_then_quotes_use_recv_time(shared_data
     assert keys == sorted(keys)
 
 
-def test_load_replay_when_hyperliquid_capture_then_best_levels_and_trades(shared_data: Path) -> None:
-    data = load_replay(capture=_raw(shared_data, "hyperliquid_btc_20250126.jsonl.gz"), venue="hyperliquid")
+def test_load_replay_when_hyperliquid_capture_then_best_levels_and_trades(core_data: Path) -> None:
+    data = load_replay(capture=_raw(core_data, "hyperliquid_btc_20250126.jsonl.gz"), venue="hyperliquid")
     assert (data.quotes, data.trades) == (46, 64)
     assert data.symbols == ["BTC"]
     assert data.bad_rows == []

@@ -1,7 +1,7 @@
 """Property: no fill ever leaves position count, symbol or gross notional, turnover or order count beyond its cap.
 
 Random intent streams (market, IOC and resting GTC limits on BTCUSDT and ETHUSDT) are
-replayed over random slices of real Binance USD-M quotes from ../shared/data through the
+replayed over random slices of real Binance USD-M quotes from tests/data through the
 full gate chain, the execution engine and the paper venue. The oracle recomputes
 exposure from the exported ledger (fills and orders), not from the pipeline's counters.
 """
@@ -55,16 +55,16 @@ def _config(risk: dict[str, object]) -> LivegateConfig:
 @settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(start=st.integers(0, 100_000), stream=specs, risk=caps)
 def test_no_fill_ever_breaks_a_cap_when_random_intents_replay_on_real_quotes(
-    shared_data: Path, start: int, stream: list[Spec], risk: dict[str, object]
+    core_data: Path, start: int, stream: list[Spec], risk: dict[str, object]
 ) -> None:
-    quotes = real_quotes(shared_data)
+    quotes = real_quotes(core_data)
     begin = start % (len(quotes) - SLICE)
     outcome = run_stream(_config(risk), list(quotes[begin : begin + SLICE]), stream)
     assert oracle_violations(outcome, risk) == []  # type: ignore[arg-type]
 
 
-def test_harness_when_loose_caps_then_orders_fill_and_tight_caps_deny_by_code(shared_data: Path) -> None:
-    quotes = list(real_quotes(shared_data)[5_000 : 5_000 + SLICE])
+def test_harness_when_loose_caps_then_orders_fill_and_tight_caps_deny_by_code(core_data: Path) -> None:
+    quotes = list(real_quotes(core_data)[5_000 : 5_000 + SLICE])
     stream = [Spec(i * 5, "BTCUSDT", Side.BUY, 5, "market", 0) for i in range(20)]
     risk = {
         "max_order_notional_usd": D(1000),

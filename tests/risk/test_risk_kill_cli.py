@@ -97,9 +97,9 @@ def _splice_stale_gap(src: Path, dst: Path, kind: str, keep_secs: int, gap: tupl
 
 
 def test_stale_gap_spliced_into_real_capture_when_holding_exposure_then_tripwire_kill_and_restart_stays_halted(
-    tmp_path: Path, shared_data: Path
+    tmp_path: Path, core_data: Path
 ) -> None:
-    norm = shared_data / "crypto" / "normalized"
+    norm = core_data / "crypto" / "normalized"
     quotes, trades = tmp_path / "q.csv.gz", tmp_path / "t.csv.gz"
     _splice_stale_gap(norm / "binance_usdm_btcusdt_20240808_quotes.csv.gz", quotes, "quotes", 90, (40, 60))
     _splice_stale_gap(norm / "binance_usdm_btcusdt_20240808_trades.csv.gz", trades, "trades", 90, None)

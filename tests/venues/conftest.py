@@ -11,5 +11,5 @@ from tests.venues.paper_helpers import read_quotes
 
 
 @pytest.fixture(scope="session")
-def quotes(shared_data: Path) -> list[Quote]:
-    return read_quotes(shared_data, 400)
+def quotes(core_data: Path) -> list[Quote]:
+    return read_quotes(core_data, 400)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from livegate.cli import (
@@ -15,6 +17,7 @@ from livegate.cli import (
     telemetry_cmd,
     venues_cmd,
 )
+from livegate.runtime.artifacts import build_identity
 
 app = typer.Typer(
     name="livegate",
@@ -23,6 +26,29 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(build_identity().describe())
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and the git commit it was built from, then exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Safety-first runtime between a trading strategy and the venues."""
+
+
 run_cmd.register(app)
 kill_cmd.register(app)
 telemetry_cmd.register(app)

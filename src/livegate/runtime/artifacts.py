@@ -6,14 +6,17 @@ import html
 import json
 import os
 import platform
-import subprocess
 import sys
 from collections.abc import Mapping
-from importlib import metadata
+from dataclasses import dataclass
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 from livegate.domain.clock import wall_time_ms
+
+#: Written by setup.py at build time (version, git commit); never committed.
+BUILD_INFO_FILE = "_build_info.json"
 
 _DEPENDENCIES = (
     "typer",
@@ -52,20 +55,89 @@ def write_json(path: Path, payload: Mapping[str, Any]) -> None:
 
 
 def build_info() -> dict[str, Any]:
-    """Return version, git sha, python, platform and dependency versions."""
+    """Return version, git commit, Python, platform and dependency versions.
+
+    ``git_sha`` is the commit recorded when the package was built (``setup.py`` writes
+    ``livegate/_build_info.json``), or ``None`` when it was not built from a git checkout;
+    git is never called at run time.
+    """
     deps: dict[str, str] = {}
     for name in _DEPENDENCIES:
         try:
             deps[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             deps[name] = "not installed"
+    identity = build_identity()
     return {
-        "livegate_version": livegate_version(),
-        "git_sha": _git_sha(),
+        "livegate_version": identity.version,
+        "git_sha": identity.git_commit,
+        "git_dirty": identity.git_dirty,
+        "build": identity.build,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "dependencies": deps,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class BuildIdentity:
+    """What was built: version, and the git commit when built from a checkout.
+
+    Attributes
+    ----------
+    version : str
+        The installed distribution's version (``0+unknown`` when not installed).
+    git_commit : str or None
+        40 hex digits of the commit built, or None when not known.
+    git_dirty : bool or None
+        True when tracked files differed from that commit at build time.
+    build : str
+        ``wheel``, ``editable``, ``sdist`` or ``no git checkout``; ``unknown`` without a record.
+    """
+
+    version: str
+    git_commit: str | None
+    git_dirty: bool | None
+    build: str
+
+    def describe(self) -> str:
+        """Return ``livegate <version>`` plus the commit when known (the ``--version`` line)."""
+        if self.git_commit is None:
+            return f"livegate {self.version}"
+        extra = ", uncommitted changes" if self.git_dirty else ""
+        return f"livegate {self.version} (git {self.git_commit}{extra}; {self.build} build)"
+
+
+def build_identity() -> BuildIdentity:
+    """Return the identity recorded at build time in ``livegate/_build_info.json``.
+
+    Raises nothing: a missing or unreadable record gives an unknown commit.
+    """
+    try:
+        text: str | None = resources.files("livegate").joinpath(BUILD_INFO_FILE).read_text(encoding="utf-8")
+    except OSError:
+        text = None
+    return parse_build_record(livegate_version(), text)
+
+
+def parse_build_record(version: str, text: str | None) -> BuildIdentity:
+    """Return the identity in a build record's JSON ``text`` (None: no record).
+
+    A record that is not a JSON object, or fields of the wrong type, read as unknown.
+    """
+    try:
+        record = json.loads(text) if text is not None else None
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        return BuildIdentity(version=version, git_commit=None, git_dirty=None, build="unknown")
+    commit, dirty, build = record.get("git_commit"), record.get("git_dirty"), record.get("build")
+    return BuildIdentity(
+        version=version,
+        git_commit=commit if isinstance(commit, str) else None,
+        git_dirty=dirty if isinstance(dirty, bool) else None,
+        build=build if isinstance(build, str) else "unknown",
+    )
 
 
 def livegate_version() -> str:
@@ -74,22 +146,6 @@ def livegate_version() -> str:
         return metadata.version("livegate")
     except metadata.PackageNotFoundError:
         return "0+unknown"
-
-
-def _git_sha() -> str:
-    here = Path(__file__).resolve().parent
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],  # noqa: S607
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() if out.returncode == 0 else "unknown"
 
 
 def write_report(path: Path, summary: Mapping[str, Any]) -> None:
