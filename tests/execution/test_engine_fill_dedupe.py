@@ -9,6 +9,7 @@ import pytest
 
 from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce
+from livegate.domain.errors import Rejected
 from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote
 from livegate.domain.orders import Fill, Order, OrderIntent, OrderReport
@@ -48,7 +49,12 @@ class AcceptingVenue:
     async def submit(self, order: Order) -> OrderReport:
         return OrderReport(order.client_order_id, OrderStatus.ACCEPTED, T0, venue_order_id="v1")
 
+    refuse_cancels = 0
+
     async def cancel(self, client_order_id: str, symbol: str) -> OrderReport:
+        if self.refuse_cancels:
+            self.refuse_cancels -= 1
+            raise Rejected("unknown order sent", "-2011")
         return OrderReport(client_order_id, OrderStatus.CANCELLED, T0 + 5)
 
     async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
@@ -67,7 +73,9 @@ class AcceptingVenue:
         return []
 
 
-def _engine(tmp_path: Path) -> tuple[ExecutionEngine, Portfolio, Ledger, list[tuple[str, str]]]:
+def _engine(
+    tmp_path: Path, venue: AcceptingVenue | None = None
+) -> tuple[ExecutionEngine, Portfolio, Ledger, list[tuple[str, str]]]:
     clock = ReplayClock(T0)
     quotes = QuoteCache()
     quotes.update(Quote("BTCUSDT", Decimal("61800.20"), Decimal(2), Decimal("61800.30"), Decimal(2), T0))
@@ -75,7 +83,7 @@ def _engine(tmp_path: Path) -> tuple[ExecutionEngine, Portfolio, Ledger, list[tu
     ctx = RiskContext(instruments={"BTCUSDT": BTC}, quotes=quotes, portfolio=portfolio, clock=clock)
     ledger = Ledger.open(tmp_path / "ledger.sqlite", synchronous="OFF")
     ledger.append(ev.SESSION_STARTED, T0, {"session_id": "s1", "mode": "paper", "config_hash": "c", "inputs": []})
-    venue = AcceptingVenue()
+    venue = venue or AcceptingVenue()
     engine = ExecutionEngine(
         pipeline=RiskPipeline([StructuralGate()], ctx),
         ledger=ledger,
@@ -150,3 +158,32 @@ async def test_engine_when_fill_arrives_after_cancel_report_then_applied_without
     rebuilt = rebuild_from_ledger(ledger)
     assert rebuilt.portfolio.position("BTCUSDT").quantity == Decimal("0.250")
     assert rebuilt.anomalies == 0
+
+
+@pytest.mark.asyncio
+async def test_engine_and_ledger_fold_when_reports_race_then_same_orders_and_position(tmp_path: Path) -> None:
+    venue = AcceptingVenue()
+    venue.refuse_cancels = 1
+    engine, portfolio, ledger, anomalies = _engine(tmp_path, venue)
+    a, b, c = [await _accepted_order(engine, "1.000") for _ in range(3)]
+    engine.on_report(_fill(a, "a-1", "0.300"))
+    engine.request_cancel(a)
+    await engine.dispatch()  # refused: a is partly filled and working again
+    engine.on_report(_fill(a, "a-1", "0.300"))  # repeated
+    engine.on_report(OrderReport(a, OrderStatus.ACCEPTED, T0 + 6))  # late echo
+    engine.on_report(_fill(b, "b-1", "1.000"))
+    engine.on_report(OrderReport(b, OrderStatus.ACCEPTED, T0 + 7))  # late echo after the fill
+    engine.request_cancel(c)
+    await engine.dispatch()
+    engine.on_report(_fill(c, "c-1", "0.100"))  # raced the cancel
+    rebuilt = rebuild_from_ledger(ledger)
+    for cid in (a, b, c):
+        live, folded = portfolio.order(cid), rebuilt.portfolio.order(cid)
+        assert live is not None and folded is not None
+        assert (folded.status, folded.filled_quantity) == (live.status, live.filled_quantity), cid
+    assert [portfolio.order(x).status for x in (a, b, c)] == [  # type: ignore[union-attr]
+        OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED,
+    ]  # fmt: skip
+    position = rebuilt.portfolio.position("BTCUSDT").quantity
+    assert position == portfolio.position("BTCUSDT").quantity == Decimal("1.400")
+    assert anomalies == []
