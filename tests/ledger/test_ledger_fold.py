@@ -6,8 +6,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from livegate.domain.enums import AnomalyKind, OrderStatus
+from livegate.domain.orders import Order
 from livegate.ledger import (
     CANCEL_REQUESTED,
     DECISION,
@@ -20,7 +23,8 @@ from livegate.ledger import (
     Ledger,
     export_rows,
 )
-from livegate.ledger.fold import fold_events
+from livegate.ledger.fold import FillOutcome, apply_fill, fold_events
+from livegate.portfolio import Portfolio
 from livegate.reconcile.reconciler import LedgerFillIndex
 from livegate.risk.triggers import ANOMALY_RESPONSES, AnomalyResponse, anomaly_response
 from livegate.runtime.resume import rebuild_from_ledger
@@ -123,3 +127,19 @@ def test_anomaly_responses_when_every_kind_then_one_row_each() -> None:
 @pytest.mark.parametrize("kind", ["made_up_kind", "LEDGER_WRITE_FAILED"])
 def test_anomaly_response_when_kind_unknown_then_halt(kind: str) -> None:
     assert anomaly_response(kind) is AnomalyResponse.HALT
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=3), min_size=4, max_size=12))
+def test_apply_fill_when_reports_repeated_in_any_order_then_each_trade_counted_once(picks: list[int]) -> None:
+    trades = [("t0", "0.001"), ("t1", "0.002"), ("t2", "0.003"), ("t3", "0.004")]
+    reports = [trades[i] for i in picks] + trades  # every trade at least once, some many times
+    portfolio = Portfolio()
+    order = Order(CID, make_intent(0), "paper")
+    portfolio.add_order(order)
+    order.transition(OrderStatus.SUBMITTED, 11)
+    outcomes = [apply_fill(portfolio, make_fill(CID, fid, "60000.10", qty, "0.01", 12))[0] for fid, qty in reports]
+    assert outcomes.count(FillOutcome.APPLIED) == len(trades)
+    assert portfolio.position("BTCUSDT").quantity == Decimal("0.010")
+    found = portfolio.order(CID)
+    assert found is not None and found.status is OrderStatus.FILLED
