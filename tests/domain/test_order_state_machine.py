@@ -66,3 +66,28 @@ def test_apply_fill_when_overfill_then_raises() -> None:
     order.transition(OrderStatus.SUBMITTED, 1)
     with pytest.raises(InvalidTransition):
         order.apply_fill(_fill("0.002"))
+
+
+@pytest.mark.parametrize("terminal", [OrderStatus.CANCELLED, OrderStatus.EXPIRED])
+def test_apply_fill_when_cancelled_or_expired_then_late_fill_applied_and_completes_to_filled(
+    terminal: OrderStatus,
+) -> None:
+    order = _order("0.003")
+    order.transition(OrderStatus.SUBMITTED, 1)
+    order.transition(terminal, 2)
+    order.apply_fill(_fill("0.001"))
+    assert (order.status, order.filled_quantity) == (terminal, Decimal("0.001"))
+    order.apply_fill(_fill("0.002"))
+    assert (order.status, order.filled_quantity) == (OrderStatus.FILLED, Decimal("0.003"))
+
+
+@pytest.mark.parametrize("state", [OrderStatus.NEW, OrderStatus.REJECTED])
+def test_apply_fill_when_order_never_reached_the_venue_or_refused_then_raises_and_adds_nothing(
+    state: OrderStatus,
+) -> None:
+    order = _order()
+    if state is OrderStatus.REJECTED:
+        order.transition(OrderStatus.REJECTED, 1)
+    with pytest.raises(InvalidTransition):
+        order.apply_fill(_fill("0.001"))
+    assert order.filled_quantity == 0

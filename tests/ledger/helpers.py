@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 from livegate.domain.enums import Liquidity, OrderType, Side, TimeInForce
 from livegate.domain.orders import Fill, OrderIntent
+from livegate.ledger.events import GENESIS_HASH, chain_hash
 
 
 def make_intent(
@@ -50,6 +52,22 @@ def tamper(path: Path, sql: str, params: tuple[object, ...] = ()) -> None:
         conn.execute("DROP TRIGGER IF EXISTS events_no_update")
         conn.execute("DROP TRIGGER IF EXISTS events_no_delete")
         conn.execute(sql, params)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def rewrite_chain(path: Path, seq: int, payload_text: str) -> None:
+    """Replace the payload of ``seq`` and recompute every hash after it, as a careful attacker would."""
+    tamper(path, "UPDATE events SET payload = ? WHERE seq = ?", (payload_text, seq))
+    conn = sqlite3.connect(path)
+    try:
+        prev = GENESIS_HASH
+        rows = conn.execute("SELECT seq, ts_ms, kind, payload FROM events ORDER BY seq").fetchall()
+        for row_seq, ts_ms, kind, text in rows:
+            digest = chain_hash(prev, row_seq, ts_ms, kind, json.loads(text))
+            conn.execute("UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, digest, row_seq))
+            prev = digest
         conn.commit()
     finally:
         conn.close()

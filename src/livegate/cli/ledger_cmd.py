@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from livegate.config.paths import state_dir
 from livegate.domain.errors import DataError
+from livegate.ledger.anchor import anchor_path, read_anchor
 from livegate.ledger.export import write_export
 from livegate.ledger.verify import verify_ledger
 
@@ -25,17 +28,28 @@ def _ledger_path(run_dir: Path) -> Path:
 
 @app.command("verify")
 def verify(run_dir: Annotated[Path, typer.Argument(help="Run directory (or ledger.sqlite)")]) -> None:
-    """Recompute the hash chain; exit 0 when it holds, 1 naming the first bad event."""
+    """Recompute the hash chain and compare the head with its anchor in the state dir.
+
+    Exit 0 when both hold; 1 naming the first bad event, or ``truncated`` / ``rewritten``
+    when the ledger disagrees with the head anchored in ``LIVEGATE_STATE_DIR``/anchors;
+    2 when the ledger or the anchor cannot be read.
+    """
     path = _ledger_path(run_dir)
+    where = anchor_path(state_dir(os.environ), path.parent)
     try:
-        result = verify_ledger(path)
-    except DataError as exc:
+        anchor = read_anchor(where)
+        result = verify_ledger(path, anchor=anchor)
+    except (DataError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     if result.ok:
-        typer.echo(f"ok: {result.events} events, head {result.head_hash}")
+        note = f"anchored at seq {anchor.seq} in {where}" if anchor is not None else f"no anchor at {where}"
+        typer.echo(f"ok: {result.events} events, head {result.head_hash} ({note})")
         raise typer.Exit(0)
-    typer.echo(f"FAIL: first bad event seq={result.first_bad_seq}: {result.reason}")
+    if result.verdict in ("truncated", "rewritten"):
+        typer.echo(f"FAIL: {result.reason} (anchor {where})")
+    else:
+        typer.echo(f"FAIL: first bad event seq={result.first_bad_seq}: {result.reason}")
     raise typer.Exit(1)
 
 

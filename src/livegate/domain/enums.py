@@ -86,6 +86,43 @@ class TradingState(StrEnum):
     HALTED = "halted"
 
 
+class AnomalyKind(StrEnum):
+    """Kinds of the ``anomaly`` ledger event; :data:`livegate.risk.triggers.ANOMALY_RESPONSES` maps each to a response.
+
+    A ``StrEnum`` member is a ``str``, so ledger payloads and telemetry carry the plain
+    value. Never rename a member (old ledgers hold the values); append new ones and give
+    each a row in the response table.
+    """
+
+    # storage
+    LEDGER_WRITE_FAILED = "ledger_write_failed"
+    TRADING_STATE_PERSIST_FAILED = "trading_state_persist_failed"
+    SESSION_LOCK_FAILED = "session_lock_failed"
+    # the book contradicts itself
+    INVARIANT_VIOLATION = "invariant_violation"
+    # venue errors (counted in the ``venue_errors`` window)
+    VENUE_FATAL = "venue_fatal"
+    AMBIGUOUS_SUBMIT = "ambiguous_submit"
+    AMBIGUOUS_RESEND = "ambiguous_resend"
+    CANCEL_FAILED = "cancel_failed"
+    LOOKUP_FAILED = "lookup_failed"
+    # facts adopted from the venue, recorded
+    RESEND_AFTER_LOOKUP = "resend_after_lookup"
+    UNRESOLVED_AFTER_RESEND = "unresolved_after_resend"
+    FILLS_ADOPTED = "fills_adopted"
+    FILLS_UNKNOWN = "fills_unknown"
+    # reconciliation and streams
+    RECONCILE_DRIFT = "reconcile_drift"
+    RECONCILE_INCOMPLETE = "reconcile_incomplete"
+    STREAM_INTERRUPTED = "stream_interrupted"
+    # the kill side
+    CANCEL_ALL_UNCONFIRMED = "cancel_all_unconfirmed"
+    FLATTEN_DENIED = "flatten_denied"
+    # a session's run failed
+    STRATEGY_ERROR = "strategy_error"
+    SESSION_ERROR = "session_error"
+
+
 class Mode(StrEnum):
     """Run mode, resolved once at start (DESIGN.md §3.2)."""
 

@@ -26,6 +26,12 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.EXPIRED: frozenset(),
 }
 
+#: Terminal states that still take a fill: a venue's cancel or expiry can race an
+#: execution, and the fill report may arrive after the cancel report. The venue is the
+#: truth, so the fill is applied; the order stays cancelled/expired unless the fill
+#: completes it (then it is filled).
+LATE_FILL_STATES: frozenset[OrderStatus] = frozenset({S.CANCELLED, S.EXPIRED})
+
 
 @dataclass(frozen=True, slots=True)
 class OrderIntent:
@@ -164,21 +170,31 @@ class Order:
     def apply_fill(self, fill: Fill) -> None:
         """Add ``fill`` and move to partially_filled or filled.
 
+        A fill on a cancelled or expired order (:data:`LATE_FILL_STATES`) is a late report
+        of an execution that raced the cancel: it is added, and the order becomes
+        ``filled`` only when the fill completes it.
+
         Raises
         ------
         InvalidTransition
-            If the order cannot take fills in its state.
-        InvariantViolation
-            If the fill would overfill the order.
+            If the order cannot take fills in its state (new, rejected, filled) or the fill
+            would overfill the order (both are :class:`InvariantViolation`).
         """
         if fill.quantity <= 0 or fill.quantity > self.remaining_quantity:
             raise InvalidTransition(
                 f"order {self.client_order_id}: fill of {fill.quantity} exceeds remaining {self.remaining_quantity}"
             )
+        late = self.status in LATE_FILL_STATES
+        target = OrderStatus.FILLED if self.remaining_quantity == fill.quantity else OrderStatus.PARTIALLY_FILLED
+        if not late and target not in TRANSITIONS[self.status]:
+            raise InvalidTransition(f"order {self.client_order_id}: {self.status.value} cannot take a fill")
         self.filled_quantity += fill.quantity
         self.notional_filled += fill.quantity * fill.price
-        target = OrderStatus.FILLED if self.remaining_quantity == 0 else OrderStatus.PARTIALLY_FILLED
-        self.transition(target, fill.ts_ms)
+        if not late:
+            self.transition(target, fill.ts_ms)
+        elif target is OrderStatus.FILLED:
+            self.status = OrderStatus.FILLED
+            self.updated_ms = fill.ts_ms
 
     def to_record(self) -> dict[str, object]:
         """Return a JSON-ready snapshot with exact decimal strings."""

@@ -367,8 +367,9 @@ class ExecutionEngine:
         try:
             report = await venue.cancel(order.client_order_id, order.symbol)
         except Rejected as exc:
-            if order.status is OrderStatus.CANCEL_PENDING:
-                order.transition(OrderStatus.ACCEPTED, now, f"cancel rejected: {exc.message}")
+            if order.status is OrderStatus.CANCEL_PENDING:  # back to working, as the ledger fold sees it
+                working = OrderStatus.PARTIALLY_FILLED if order.filled_quantity else OrderStatus.ACCEPTED
+                order.transition(working, now, f"cancel rejected: {exc.message}")
             self._reports.record(order, "cancel_rejected", now, code=exc.code, reason=exc.message)
             return
         except (Ambiguous, Fatal, Retryable) as exc:

@@ -3,19 +3,22 @@
 The execution engine binds every venue to :meth:`ReportApplier.apply`; reports the engine
 makes up itself (a definite refusal, a submit dropped by a halt, a refused cancel) go the
 same way, so one place writes ``order_report`` and ``fill`` events (DESIGN.md §3.5).
+What a report does to the book is decided by the ledger fold's rules
+(:func:`livegate.ledger.fold.apply_fill`, :func:`livegate.ledger.fold.apply_status`), the
+same ones resume, export and reconciliation replay, so the live book and every fold of
+its ledger agree.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from livegate.domain.decisions import Approved, Denied
-from livegate.domain.enums import OrderStatus
-from livegate.domain.errors import InvalidTransition, InvariantViolation, LedgerError
+from livegate.domain.enums import AnomalyKind, OrderStatus
+from livegate.domain.errors import LedgerError
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.ledger import events as ev
+from livegate.ledger.fold import EngineStats, FillOutcome, StatusOutcome, apply_fill, apply_status
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.telemetry.writer import TelemetryWriter
@@ -26,21 +29,6 @@ __all__ = ["AnomalyHandler", "CrashPoint", "EngineStats", "ReportApplier", "deci
 AnomalyHandler = Callable[[str, str], None]
 CrashPoint = Callable[[str], None]
 """Test-only hook called at the crash points of the recovery harness (issue 6); see :class:`ExecutionEngine`."""
-
-
-@dataclass(slots=True)
-class EngineStats:
-    """Counters for ``summary.json``: intents, decisions by outcome, orders, fills."""
-
-    intents: int = 0
-    approved: int = 0
-    denied: Counter[str] = field(default_factory=Counter)
-    orders_submitted: int = 0
-    orders_by_venue: Counter[str] = field(default_factory=Counter)
-    rejected: int = 0
-    ambiguous: int = 0
-    fills: int = 0
-    cancels_requested: int = 0
 
 
 class ReportApplier:
@@ -101,7 +89,7 @@ class ReportApplier:
         try:
             self._ledger.append(ev.ORDER_REPORT, ts_ms, record)
         except LedgerError as exc:
-            self._anomaly("ledger_write_failed", str(exc))
+            self._anomaly(AnomalyKind.LEDGER_WRITE_FAILED, str(exc))
 
     def take_new_fills(self) -> list[Fill]:
         """Return and forget the fills applied since the last call (the list object stays the same)."""
@@ -110,17 +98,21 @@ class ReportApplier:
         return fills
 
     def _on_fill(self, fill: Fill) -> None:
-        known = self._portfolio.order(fill.client_order_id)
+        """Record and apply a fill once per (client order id, venue trade id); a repeat is only counted."""
+        portfolio = self._portfolio
+        if portfolio.has_fill(fill):
+            self.stats.duplicate_fills += 1
+            return
+        known = portfolio.order(fill.client_order_id)
         if known is not None and known.filled_quantity > 0:
             self._crash("between_fills")
         try:
             self._ledger.append(ev.FILL, fill.ts_ms, fill.to_record())
         except LedgerError as exc:
-            self._anomaly("ledger_write_failed", str(exc))
-        try:
-            self._portfolio.apply_fill(fill)
-        except InvariantViolation as exc:
-            self._anomaly("invariant_violation", str(exc))
+            self._anomaly(AnomalyKind.LEDGER_WRITE_FAILED, str(exc))
+        outcome, problem = apply_fill(portfolio, fill)
+        if outcome is FillOutcome.REFUSED:
+            self._anomaly(AnomalyKind.INVARIANT_VIOLATION, problem)
             return
         self.stats.fills += 1
         self.new_fills.append(fill)
@@ -151,28 +143,19 @@ class ReportApplier:
                 },
             )
         except LedgerError as exc:
-            self._anomaly("ledger_write_failed", str(exc))
-        order = self._portfolio.order(report.client_order_id)
-        if order is None:
-            self._anomaly("invariant_violation", f"report for unknown order {report.client_order_id}")
-            return
-        if report.venue_order_id:
-            order.venue_order_id = report.venue_order_id
+            self._anomaly(AnomalyKind.LEDGER_WRITE_FAILED, str(exc))
         status = report.status
-        if status in (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.SUBMITTED):
-            return  # fills drive filled states; a late echo changes nothing
-        if status is OrderStatus.ACCEPTED and order.status is not OrderStatus.SUBMITTED:
+        outcome, problem = apply_status(
+            self._portfolio, report.client_order_id, status.value, report.ts_ms,
+            venue_order_id=report.venue_order_id, reason=report.reason,
+        )  # fmt: skip
+        if outcome in (StatusOutcome.UNKNOWN_ORDER, StatusOutcome.INVALID):
+            self._anomaly(AnomalyKind.INVARIANT_VIOLATION, problem)
             return
-        if order.status.is_terminal or status is order.status:
-            return  # nothing new (e.g. a cancel still pending at the venue)
-        try:
-            order.transition(status, report.ts_ms, report.reason)
-        except InvalidTransition as exc:
-            self._anomaly("invariant_violation", str(exc))
+        if outcome is StatusOutcome.IGNORED:
             return
         if status is OrderStatus.REJECTED:
             self.stats.rejected += 1
-        self._portfolio.refresh(order)
         self._telemetry.emit(
             "order_report",
             report.ts_ms,

@@ -1,6 +1,7 @@
 """Write-ahead, hash-chained ledger of every intent, decision, order and fill (DESIGN.md §3.5).
 
-Layer L2: imports only :mod:`livegate.domain`, :mod:`livegate.config` and the stdlib.
+Layer L2: imports :mod:`livegate.domain`, :mod:`livegate.config`, :mod:`livegate.portfolio` (the
+fold replays reports into a portfolio) and the stdlib.
 """
 
 from livegate.ledger.db import LEDGER_FILENAME

@@ -21,7 +21,8 @@ from typing import Final
 #: ``prev_hash`` of the first event of every ledger.
 GENESIS_HASH: Final = "0" * 64
 
-#: A run started. Payload: session_id, mode, seed, config_hash, inputs, strategy, livegate_version.
+#: A run started. Payload: session_id, mode, seed, config_hash, inputs (``sha256:<hex>`` of each
+#: replayed file, or ``stream:<venue>``; never a path), strategy, livegate_version.
 SESSION_STARTED: Final = "session_started"
 #: A strategy asked for an order. Payload: client_order_id plus ``OrderIntent.to_record()``.
 INTENT: Final = "intent"

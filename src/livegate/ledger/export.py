@@ -1,7 +1,8 @@
 """Export a ledger as order, fill or event tables in CSV or JSON lines (``livegate ledger export``).
 
-Decimal amounts stay the exact strings the ledger holds. Export does not verify the hash
-chain; run :func:`livegate.ledger.verify.verify_ledger` first when it matters.
+Decimal amounts stay exact. Orders and fills come from the one ledger fold
+(:mod:`livegate.ledger.fold`). Export does not verify the hash chain;
+run :func:`livegate.ledger.verify.verify_ledger` first when it matters.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ import csv
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import Final, Literal, TextIO
 
+from livegate.domain.enums import OrderStatus
 from livegate.domain.errors import DataError
+from livegate.domain.orders import Fill, Order
 from livegate.ledger.db import SELECT_ROWS, connect_readonly
-from livegate.ledger.events import DECISION, FILL, INTENT, ORDER_REPORT, SUBMIT_REQUESTED, canonical_json
+from livegate.ledger.events import LedgerEvent, canonical_json
+from livegate.ledger.fold import LedgerFold, OrderEntry, fold_events
 
 ExportKind = Literal["orders", "fills", "events"]
 ExportFormat = Literal["csv", "jsonl"]
@@ -58,9 +61,7 @@ ORDER_COLUMNS: Final = (
 )
 EVENT_COLUMNS: Final = ("seq", "ts_ms", "kind", "payload", "hash")
 
-_TERMINAL_STATUSES: Final = frozenset({"filled", "cancelled", "rejected", "expired"})
-#: Significant digits of sums (exact for any realistic amount) and of the average price.
-_SUM_DIGITS: Final = 60
+#: Significant digits of the average price.
 _AVERAGE_DIGITS: Final = 28
 
 Row = dict[str, object]
@@ -74,9 +75,11 @@ def export_rows(path: Path, kind: ExportKind) -> tuple[list[str], list[Row]]:
     path:
         The ledger file, or a run directory holding ``ledger.sqlite``.
     kind:
-        ``fills``: one row per fill event (:data:`FILL_COLUMNS`).
-        ``orders``: one row per client order id, folding intent, decision, submit,
-        order reports and fills (:data:`ORDER_COLUMNS`); ``status`` is empty for denied intents.
+        ``fills``: one row per fill counted (:data:`FILL_COLUMNS`); a fill recorded twice
+        (same client order id and venue trade id) is one row.
+        ``orders``: one row per client order id, from :func:`livegate.ledger.fold.fold_events`
+        (the fold resume and reconciliation use) (:data:`ORDER_COLUMNS`); ``status`` is
+        empty for denied intents and approved orders never submitted.
         ``events``: one row per event (:data:`EVENT_COLUMNS`), ``payload`` as a dict.
 
     Returns
@@ -92,9 +95,9 @@ def export_rows(path: Path, kind: ExportKind) -> tuple[list[str], list[Row]]:
         If the ledger is missing, unreadable or holds a payload that is not a JSON object.
     """
     if kind == "fills":
-        return list(FILL_COLUMNS), [_fill_row(payload) for _, _, k, payload, _ in _read(path) if k == FILL]
+        return list(FILL_COLUMNS), [_fill_row(fill) for fill in _fold(path).fills]
     if kind == "orders":
-        return list(ORDER_COLUMNS), _order_rows(_read(path))
+        return list(ORDER_COLUMNS), _order_rows(_fold(path))
     if kind == "events":
         rows: list[Row] = [
             {"seq": seq, "ts_ms": ts_ms, "kind": k, "payload": payload, "hash": digest}
@@ -187,90 +190,53 @@ def _read(path: Path) -> Iterator[tuple[int, int, str, dict[str, object], str]]:
         conn.close()
 
 
-def _fill_row(payload: dict[str, object]) -> Row:
-    return {name: payload.get(name) for name in FILL_COLUMNS}
-
-
-@dataclass(slots=True)
-class _OrderFold:
-    """Running state of one client order id while folding events (local to one export)."""
-
-    row: Row
-    quantity: Decimal | None
-    filled: Decimal = Decimal(0)
-    notional: Decimal = Decimal(0)
-    fees: Decimal = Decimal(0)
-    status: str = ""
-    denied: bool = False
-
-
-def _order_rows(events: Iterator[tuple[int, int, str, dict[str, object], str]]) -> list[Row]:
-    folds: dict[str, _OrderFold] = {}
-    ctx = Context(prec=_SUM_DIGITS)
-    for _seq, ts_ms, kind, payload, _digest in events:
-        cid = payload.get("client_order_id")
-        if not isinstance(cid, str):
-            continue
-        fold = folds.get(cid)
-        if kind == INTENT:
-            if fold is None:
-                folds[cid] = _new_fold(cid, ts_ms, payload)
-            continue
-        if fold is None:
-            fold = folds[cid] = _OrderFold(row={"client_order_id": cid}, quantity=None)
-        if kind == DECISION:
-            fold.denied = payload.get("approved") is not True
-            fold.row["decision"] = "denied" if fold.denied else "approved"
-            fold.row["denial_code"] = payload.get("code") if fold.denied else None
-            fold.row["denial_detail"] = payload.get("detail") if fold.denied else None
-            fold.row["venue"] = payload.get("venue", fold.row.get("venue"))
-        elif kind == SUBMIT_REQUESTED:
-            fold.row["venue"] = payload.get("venue", fold.row.get("venue"))
-            fold.status = fold.status or "submitted"
-        elif kind == ORDER_REPORT:
-            fold.status = str(payload.get("status") or fold.status)
-            if payload.get("venue_order_id"):
-                fold.row["venue_order_id"] = payload["venue_order_id"]
-        elif kind == FILL:
-            price, quantity, fee = (_decimal(payload.get(name)) for name in ("price", "quantity", "fee"))
-            fold.filled = ctx.add(fold.filled, quantity)
-            fold.notional = ctx.add(fold.notional, ctx.multiply(price, quantity))
-            fold.fees = ctx.add(fold.fees, fee)
-            if fold.quantity is not None and fold.filled >= fold.quantity:
-                fold.status = "filled"
-            elif fold.status not in _TERMINAL_STATUSES:
-                fold.status = "partially_filled"
-            fold.row.setdefault("venue", payload.get("venue") or None)
-    return [_finish(fold) for fold in folds.values()]
-
-
-def _new_fold(cid: str, ts_ms: int, payload: dict[str, object]) -> _OrderFold:
-    row: Row = {"client_order_id": cid}
-    for name in ORDER_COLUMNS[2:11]:
-        row[name] = payload.get(name)
-    intent_ts = payload.get("ts_ms")
-    row["ts_ms"] = intent_ts if isinstance(intent_ts, int) else ts_ms
-    quantity = payload.get("quantity")
-    return _OrderFold(row=row, quantity=_decimal(quantity) if quantity is not None else None)
-
-
-def _finish(fold: _OrderFold) -> Row:
-    row = {name: fold.row.get(name) for name in ORDER_COLUMNS}
-    row["decision"] = row["decision"] or ""
-    row["status"] = "" if fold.denied else fold.status
-    row["filled_quantity"] = str(fold.filled)
-    row["fees"] = str(fold.fees)
-    row["average_fill_price"] = (
-        str(Context(prec=_AVERAGE_DIGITS).divide(fold.notional, fold.filled)) if fold.filled else None
+def _fold(path: Path) -> LedgerFold:
+    events = (
+        LedgerEvent(seq=seq, ts_ms=ts_ms, kind=kind, payload=payload, prev_hash="", hash=digest)
+        for seq, ts_ms, kind, payload, digest in _read(path)
     )
+    return fold_events(events)
+
+
+def _fill_row(fill: Fill) -> Row:
+    record = fill.to_record()
+    return {name: record.get(name) for name in FILL_COLUMNS}
+
+
+def _order_rows(fold: LedgerFold) -> list[Row]:
+    return [_order_row(entry, fold.order(entry.client_order_id)) for entry in fold.entries.values()]
+
+
+def _order_row(entry: OrderEntry, order: Order | None) -> Row:
+    row: Row = dict.fromkeys(ORDER_COLUMNS)
+    row["client_order_id"] = entry.client_order_id
+    row["ts_ms"] = entry.first_ts_ms
+    if entry.intent is not None:
+        record = entry.intent.to_record()
+        for name in ORDER_COLUMNS[2:11]:
+            row[name] = record.get(name)
+        row["ts_ms"] = entry.intent.ts_ms
+    decision = entry.decision
+    denied = decision is not None and not decision.approved
+    row["decision"] = "" if decision is None else ("denied" if denied else "approved")
+    if denied and decision is not None:
+        row["denial_code"], row["denial_detail"] = decision.code or None, decision.detail
+    row["venue"] = entry.venue or None
+    row["venue_order_id"] = (order.venue_order_id if order is not None else "") or entry.venue_order_id or None
+    if denied:
+        row["status"] = ""
+    elif order is not None:
+        row["status"] = "" if order.status is OrderStatus.NEW else order.status.value
+    else:
+        row["status"] = entry.last_status
+    filled = order.filled_quantity if order is not None else Decimal(0)
+    row["filled_quantity"] = str(filled)
+    row["fees"] = str(entry.fees)
+    average = None
+    if order is not None and filled:
+        average = str(Context(prec=_AVERAGE_DIGITS).divide(order.notional_filled, filled))
+    row["average_fill_price"] = average
     return row
-
-
-def _decimal(value: object) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except InvalidOperation as exc:
-        raise DataError(f"ledger amount {value!r} is not a decimal string") from exc
 
 
 def _csv_cell(value: object) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 
 from livegate.domain.errors import LedgerError
+from livegate.ledger.anchor import AnchorWriter, read_anchor
 from livegate.ledger.db import (
     CREATE_TABLE,
     CREATE_TRIGGERS,
@@ -26,6 +28,9 @@ from livegate.ledger.events import (
     check_payload,
     check_ts_ms,
 )
+from livegate.ledger.verify import anchor_problem
+
+log = logging.getLogger("livegate")
 
 _INSERT = "INSERT INTO events (seq, ts_ms, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)"
 _FETCH_BATCH = 512
@@ -39,9 +44,21 @@ class Ledger:
     disk before a venue call. One instance per file and per thread (sqlite3's default).
     """
 
-    __slots__ = ("_conn", "_head_hash", "_last_seq", "_path", "_tx_depth", "_tx_failed", "_tx_start")
+    __slots__ = (
+        "_anchor",
+        "_anchor_warned",
+        "_conn",
+        "_head_hash",
+        "_last_seq",
+        "_path",
+        "_tx_depth",
+        "_tx_failed",
+        "_tx_start",
+    )
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, last_seq: int, head_hash: str) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, last_seq: int, head_hash: str, anchor: AnchorWriter | None = None
+    ) -> None:
         self._conn = conn
         self._path = path
         self._last_seq = last_seq
@@ -49,9 +66,11 @@ class Ledger:
         self._tx_depth = 0
         self._tx_failed = False
         self._tx_start = (last_seq, head_hash)
+        self._anchor = anchor
+        self._anchor_warned = False
 
     @classmethod
-    def open(cls, path: Path, *, synchronous: str = "FULL") -> Ledger:
+    def open(cls, path: Path, *, synchronous: str = "FULL", anchor: Path | None = None) -> Ledger:
         """Create or open a ledger and continue its chain from the current head.
 
         Parameters
@@ -61,6 +80,10 @@ class Ledger:
         synchronous:
             SQLite ``synchronous`` level: ``OFF``, ``NORMAL``, ``FULL`` (default) or ``EXTRA``.
             Anything below ``FULL`` gives up durability on power loss; use it only in tests.
+        anchor:
+            The anchor file of this run in the state dir (:func:`livegate.ledger.anchor.anchor_path`),
+            or None for no anchoring. An existing ledger must agree with it (not
+            truncated, not rewritten); the head is then written there at every commit.
 
         Returns
         -------
@@ -72,12 +95,14 @@ class Ledger:
         ValueError
             If ``synchronous`` is not one of the levels above.
         LedgerError
-            If the file cannot be opened or created, is not a ledger, or WAL cannot be enabled.
+            If the file cannot be opened or created, is not a ledger, WAL cannot be enabled,
+            or it disagrees with its anchor (the message says ``truncated`` or ``rewritten``).
         """
         pragma = SYNCHRONOUS_PRAGMAS.get(synchronous.upper())
         if pragma is None:
             raise ValueError(f"synchronous must be one of {sorted(SYNCHRONOUS_PRAGMAS)}, got {synchronous!r}")
         file = resolve_ledger_path(path)
+        existed = file.is_file()
         try:
             conn = sqlite3.connect(str(file), isolation_level=None, timeout=10.0)
         except sqlite3.Error as exc:
@@ -105,7 +130,14 @@ class Ledger:
                 raise
             raise LedgerError(f"cannot open ledger {file}: {exc}") from exc
         last_seq, head_hash = (0, GENESIS_HASH) if head is None else (int(head[0]), str(head[1]))
-        return cls(conn, file, last_seq, head_hash)
+        writer = None
+        if anchor is not None:
+            try:
+                writer = _open_anchor(conn, file, anchor, last_seq, head_hash, check=existed)
+            except LedgerError:
+                conn.close()
+                raise
+        return cls(conn, file, last_seq, head_hash, writer)
 
     @property
     def path(self) -> Path:
@@ -161,6 +193,7 @@ class Ledger:
         digest = chain_hash(self._head_hash, seq, ts_ms, kind, body)
         text = canonical_json(body)
         row = (seq, ts_ms, kind, text, self._head_hash, digest)
+        committed = False
         try:
             if self._tx_depth:
                 self._conn.execute(_INSERT, row)
@@ -168,6 +201,7 @@ class Ledger:
                 self._conn.execute("BEGIN IMMEDIATE")
                 self._conn.execute(_INSERT, row)
                 self._conn.execute("COMMIT")
+                committed = True
         except sqlite3.Error as exc:
             if self._tx_depth:
                 self._tx_failed = True
@@ -178,6 +212,8 @@ class Ledger:
         event = LedgerEvent(seq=seq, ts_ms=ts_ms, kind=kind, payload=body, prev_hash=self._head_hash, hash=digest)
         self._last_seq = seq
         self._head_hash = digest
+        if committed and self._anchor is not None:
+            self._write_anchor()
         return event
 
     @contextmanager
@@ -222,6 +258,8 @@ class Ledger:
         except sqlite3.Error as exc:
             self._abort_transaction()
             raise LedgerError(f"ledger commit failed: {exc}") from exc
+        if self._anchor is not None and self._last_seq != self._tx_start[0]:
+            self._write_anchor()
 
     def events(self, kind: str | None = None, *, after_seq: int = 0) -> Iterator[LedgerEvent]:
         """Yield stored events in seq order.
@@ -258,10 +296,39 @@ class Ledger:
         except (sqlite3.Error, ValueError) as exc:
             raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
 
+    @property
+    def anchor_path(self) -> Path | None:
+        """Return the anchor file in the state dir, or None when the ledger is not anchored."""
+        return None if self._anchor is None else self._anchor.path
+
     def close(self) -> None:
-        """Close the file; an open transaction is rolled back. Closing twice is harmless."""
+        """Close the file (writing the anchor a last time); an open transaction is rolled back.
+
+        Closing twice is harmless.
+        """
         self._rollback_quietly()
+        if self._anchor is not None:
+            self._last_seq, self._head_hash = self._committed_head()
+            self._write_anchor()
+            self._anchor.close()
+            self._anchor = None
         self._conn.close()
+
+    def _committed_head(self) -> tuple[int, str]:
+        if self._tx_depth:
+            return self._tx_start
+        return self._last_seq, self._head_hash
+
+    def _write_anchor(self) -> None:
+        """Anchor the committed head; a failure is logged once (the ledger commit already holds)."""
+        if self._anchor is None:
+            return
+        try:
+            self._anchor.write(self._last_seq, self._head_hash)
+        except OSError as exc:
+            if not self._anchor_warned:
+                self._anchor_warned = True
+                log.warning("ledger anchor %s not written: %s", self._anchor.path, exc)
 
     def __enter__(self) -> Ledger:
         return self
@@ -283,3 +350,29 @@ class Ledger:
             # The original failure is what the caller needs; SQLite discards a transaction
             # that could not be rolled back when the connection closes.
             return
+
+
+def _open_anchor(
+    conn: sqlite3.Connection, file: Path, anchor: Path, last_seq: int, head_hash: str, *, check: bool
+) -> AnchorWriter:
+    """Check an existing ledger against its anchor, then anchor its current head.
+
+    A ledger file that did not exist before this open starts a new anchor (a run
+    directory removed and made again); an existing one must agree with the anchor.
+    """
+    try:
+        stored = read_anchor(anchor)
+    except ValueError as exc:
+        raise LedgerError(str(exc)) from exc
+    if check and stored is not None:
+        at = conn.execute("SELECT hash FROM events WHERE seq = ?", (stored.seq,)).fetchone()
+        hash_at = GENESIS_HASH if stored.seq == 0 else (None if at is None else str(at[0]))
+        problem = anchor_problem(last_seq, hash_at, stored)
+        if problem is not None:
+            raise LedgerError(f"ledger {file} disagrees with its anchor {anchor}: {problem[1]}")
+    try:
+        writer = AnchorWriter(anchor, file.parent)
+        writer.write(last_seq, head_hash)
+    except OSError as exc:
+        raise LedgerError(f"cannot write the ledger anchor {anchor}: {exc}") from exc
+    return writer

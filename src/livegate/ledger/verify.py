@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from livegate.domain.errors import DataError
+from livegate.ledger.anchor import Anchor
 from livegate.ledger.db import SELECT_ROWS, connect_readonly
 from livegate.ledger.events import GENESIS_HASH, canonical_json, chain_hash
 
@@ -31,6 +32,10 @@ class VerifyResult:
         Seq of the first event that failed (for a gap: the first missing seq), else None.
     reason:
         ``"ok"`` or what failed, e.g. ``"seq 7: stored hash does not match the recomputed hash"``.
+    verdict:
+        ``ok``, ``broken`` (the chain itself fails), ``truncated`` (fewer events than the
+        anchor or the expected head says) or ``rewritten`` (the chain holds but differs
+        from the anchor or the expected head).
     """
 
     ok: bool
@@ -38,15 +43,17 @@ class VerifyResult:
     head_hash: str
     first_bad_seq: int | None
     reason: str
+    verdict: str = "ok"
 
 
-def verify_ledger(path: Path, *, expected_head_hash: str | None = None) -> VerifyResult:
+def verify_ledger(path: Path, *, expected_head_hash: str | None = None, anchor: Anchor | None = None) -> VerifyResult:
     """Check the hash chain of a ledger file.
 
     Detects edited ``payload``/``kind``/``ts_ms``/hash columns, deleted rows (a seq gap),
     inserted or renumbered rows and broken ``prev_hash`` links. A hash chain alone cannot
     detect that the newest events were cut off, or that the whole chain was recomputed;
-    pass ``expected_head_hash`` (e.g. ``ledger_hash`` from ``summary.json``) to catch both.
+    pass ``anchor`` (the head anchored in the state dir, :mod:`livegate.ledger.anchor`) or
+    ``expected_head_hash`` (e.g. ``ledger_hash`` from ``summary.json``) to catch both.
 
     Parameters
     ----------
@@ -54,6 +61,10 @@ def verify_ledger(path: Path, *, expected_head_hash: str | None = None) -> Verif
         The ledger file, or a run directory holding ``ledger.sqlite``.
     expected_head_hash:
         When given, the final head must equal it.
+    anchor:
+        When given, the ledger must reach ``anchor.seq`` (else ``truncated``) and the
+        event at that seq must have ``anchor.hash`` (else ``rewritten``); events after
+        it are allowed (written after the last anchor update).
 
     Returns
     -------
@@ -67,25 +78,35 @@ def verify_ledger(path: Path, *, expected_head_hash: str | None = None) -> Verif
     """
     conn = connect_readonly(path)
     try:
-        return _verify_rows(conn, expected_head_hash)
+        return _verify_rows(conn, expected_head_hash, anchor)
     except sqlite3.Error as exc:
         raise DataError(f"cannot read ledger {path}: {exc}") from exc
     finally:
         conn.close()
 
 
-def _verify_rows(conn: sqlite3.Connection, expected_head_hash: str | None) -> VerifyResult:
+def _verify_rows(conn: sqlite3.Connection, expected_head_hash: str | None, anchor: Anchor | None) -> VerifyResult:
     prev = GENESIS_HASH
     count = 0
+    at_anchor: str | None = GENESIS_HASH if anchor is not None and anchor.seq == 0 else None
     cursor = conn.execute(SELECT_ROWS)
     while rows := cursor.fetchmany(_FETCH_BATCH):
         for row in rows:
             expected_seq = count + 1
             checked = _check_row(expected_seq, prev, row)
             if isinstance(checked, _Bad):
-                return VerifyResult(False, count, prev, checked.seq, f"seq {checked.seq}: {checked.reason}")
+                return VerifyResult(
+                    False, count, prev, checked.seq, f"seq {checked.seq}: {checked.reason}", verdict="broken"
+                )
             prev = checked
             count += 1
+            if anchor is not None and count == anchor.seq:
+                at_anchor = checked
+    if anchor is not None:
+        problem = anchor_problem(count, at_anchor, anchor)
+        if problem is not None:
+            verdict, reason, bad_seq = problem
+            return VerifyResult(False, count, prev, bad_seq, reason, verdict=verdict)
     if expected_head_hash is not None and expected_head_hash != prev:
         return VerifyResult(
             False,
@@ -94,8 +115,38 @@ def _verify_rows(conn: sqlite3.Connection, expected_head_hash: str | None) -> Ve
             count + 1,
             f"head hash {prev} after {count} events differs from the expected {expected_head_hash} "
             "(events missing at the end or chain rewritten)",
+            verdict="rewritten",
         )
     return VerifyResult(True, count, prev, None, "ok")
+
+
+def anchor_problem(head_seq: int, hash_at_anchor: str | None, anchor: Anchor) -> tuple[str, str, int] | None:
+    """Return ``(verdict, reason, first bad seq)`` when a ledger disagrees with its anchor, else None.
+
+    Parameters
+    ----------
+    head_seq:
+        Seq of the ledger's last event (0 when empty).
+    hash_at_anchor:
+        Hash of the ledger's event at ``anchor.seq`` (None when the ledger is shorter).
+    anchor:
+        The anchored head.
+    """
+    if head_seq < anchor.seq:
+        return (
+            "truncated",
+            f"truncated: the ledger ends at seq {head_seq} but its anchor ({anchor.run_id}) records seq "
+            f"{anchor.seq}; events {head_seq + 1}..{anchor.seq} were deleted",
+            head_seq + 1,
+        )
+    if hash_at_anchor != anchor.hash:
+        return (
+            "rewritten",
+            f"rewritten: event seq {anchor.seq} has hash {hash_at_anchor} but its anchor ({anchor.run_id}) "
+            f"records {anchor.hash}; the chain was recomputed after an edit",
+            anchor.seq,
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True)

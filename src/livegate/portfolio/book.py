@@ -101,6 +101,7 @@ class Portfolio:
         "_dirty",
         "_exposed",
         "_fees",
+        "_fill_keys",
         "_open",
         "_orders",
         "_positions",
@@ -113,6 +114,7 @@ class Portfolio:
 
     def __init__(self) -> None:
         self._orders: dict[str, Order] = {}
+        self._fill_keys: set[tuple[str, str]] = set()  # (client order id, venue trade id) applied
         self._working: dict[str, dict[str, Order]] = {}
         self._positions: dict[str, Position] = {}
         self._totals: dict[str, WorkingTotals] = {}
@@ -214,18 +216,27 @@ class Portfolio:
         """Return every position ever touched, sorted by symbol."""
         return [self._positions[s] for s in sorted(self._positions)]
 
+    def has_fill(self, fill: Fill) -> bool:
+        """Return True when a fill with this (client order id, venue trade id) was applied (DESIGN.md §3.6)."""
+        return (fill.client_order_id, fill.fill_id) in self._fill_keys
+
     def apply_fill(self, fill: Fill) -> Position:
-        """Apply ``fill`` to its order and position.
+        """Apply ``fill`` to its order and position, once per (client order id, venue trade id).
 
         Raises
         ------
         InvariantViolation
-            If the fill belongs to no known order or overfills it.
+            If the fill belongs to no known order, overfills it, or was applied before
+            (check :meth:`has_fill` first: a repeated report is not an error).
         """
+        key = (fill.client_order_id, fill.fill_id)
+        if key in self._fill_keys:
+            raise InvariantViolation(f"fill {fill.fill_id} of {fill.client_order_id} applied twice")
         order = self._orders.get(fill.client_order_id)
         if order is None:
             raise InvariantViolation(f"fill {fill.fill_id} for unknown order {fill.client_order_id}")
         order.apply_fill(fill)
+        self._fill_keys.add(key)
         if order.status.is_terminal:
             per = self._working.get(order.symbol)
             if per is not None and per.pop(order.client_order_id, None) is not None:

@@ -15,10 +15,11 @@ from typing import Protocol, runtime_checkable
 
 from livegate.config.reconcile_models import ReconcileConfig
 from livegate.domain.clock import Clock
-from livegate.domain.enums import OrderStatus, TradingState
+from livegate.domain.enums import AnomalyKind, OrderStatus, TradingState
 from livegate.domain.errors import LivegateError, VenueError
 from livegate.domain.orders import Fill
 from livegate.ledger import events as ev
+from livegate.ledger.fold import LedgerFold
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare
@@ -67,23 +68,23 @@ class ReconcileResult:
 
 
 class LedgerFillIndex:
-    """The venue fill ids the ledger holds, read incrementally (each event once)."""
+    """The venue fill ids the ledger holds, from the one ledger fold, read incrementally (each event once).
 
-    __slots__ = ("_ids", "_last_seq", "_ledger")
+    A fill recorded twice (same client order id and venue trade id) counts once, as in
+    resume and export (:mod:`livegate.ledger.fold`).
+    """
+
+    __slots__ = ("_fold", "_ledger")
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
-        self._ids: dict[str, str] = {}
-        self._last_seq = 0
+        self._fold = LedgerFold()
 
     def ids(self, venue: str) -> set[str]:
-        """Return the fill ids recorded for ``venue``."""
-        for event in self._ledger.events(ev.FILL, after_seq=self._last_seq):
-            self._last_seq = event.seq
-            fill_id, fill_venue = event.payload.get("fill_id"), event.payload.get("venue")
-            if isinstance(fill_id, str):
-                self._ids[fill_id] = str(fill_venue or "")
-        return {fid for fid, v in self._ids.items() if v in (venue, "")}
+        """Return the fill ids recorded for ``venue`` (and fills recorded without a venue)."""
+        for event in self._ledger.events(after_seq=self._fold.last_seq):
+            self._fold.apply(event)
+        return self._fold.fill_ids(venue)
 
 
 class Reconciler:
@@ -252,7 +253,7 @@ class Reconciler:
                 f"{first.symbol or first.client_order_id} internal={first.internal_value or '-'} "
                 f"venue={first.venue_value or '-'} tolerance={first.tolerance}"
             )
-            self.anomaly("reconcile_drift", reason)
+            self.anomaly(AnomalyKind.RECONCILE_DRIFT, reason)
             if self._on_drift is not None:
                 self._on_drift(TradingState(self._config.on_drift), reason)
         return result
@@ -307,7 +308,7 @@ class ReconcileSchedule:
         try:
             result = await reconciler.reconcile(trigger)
         except ReconcileIncomplete as exc:
-            reconciler.anomaly("reconcile_incomplete", f"{trigger}: {exc}")
+            reconciler.anomaly(AnomalyKind.RECONCILE_INCOMPLETE, f"{trigger}: {exc}")
             return None
         self._trigger = "periodic"
         self.status.end()

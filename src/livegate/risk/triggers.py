@@ -13,7 +13,11 @@ Triggers and their thresholds:
 * ``stale_feed`` — a symbol with exposure has a quote older than ``[kill] stale_feed_secs``.
 * ``venue_errors`` — ``max_venue_errors`` venue errors within ``venue_error_window_secs``.
 * ``reject_storm`` — ``max_rejects`` venue rejects within ``reject_window_secs``.
-* ``ledger_write_failed`` — always HALTED (DESIGN.md §3.4); ``invariant_violation``; ``venue_fatal`` (HALTED).
+* anomalies — each :class:`~livegate.domain.enums.AnomalyKind` has one row in
+  :data:`ANOMALY_RESPONSES`: ``ledger_write_failed`` and ``venue_fatal`` always HALTED
+  (DESIGN.md §3.4), ``invariant_violation`` per ``invariant_action``, venue errors counted
+  in the ``venue_errors`` window, the rest recorded only. A kind outside the enum halts
+  (fail closed).
 """
 
 from __future__ import annotations
@@ -21,16 +25,66 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from livegate.config.risk_models import KillAction, KillConfig, RiskConfig
-from livegate.domain.enums import TradingState
+from livegate.domain.enums import AnomalyKind, TradingState
 from livegate.risk.daily import DailyBook, EquityPeak
 from livegate.risk.exposure import exposed_symbols
 from livegate.risk.gate import RiskContext
 
-#: Engine anomaly kinds that count as venue errors (execution/engine.py).
-VENUE_ERROR_KINDS = frozenset({"ambiguous_submit", "cancel_failed", "lookup_failed", "ambiguous_resend", "venue_fatal"})
+
+class AnomalyResponse(StrEnum):
+    """What the kill side does about an anomaly of a given kind."""
+
+    #: Trip HALTED at once.
+    HALT = "halt"
+    #: Trip the state ``[kill] invariant_action`` names.
+    INVARIANT_ACTION = "invariant_action"
+    #: Count it in the ``venue_errors`` window (``max_venue_errors`` within ``venue_error_window_secs``).
+    VENUE_ERROR = "venue_error"
+    #: Record it (ledger, telemetry, exit code 3); no trip.
+    RECORD = "record"
+
+
+A = AnomalyKind
+R = AnomalyResponse
+#: The one table from anomaly kind to response (a test checks every kind has a row).
+ANOMALY_RESPONSES: dict[AnomalyKind, AnomalyResponse] = {
+    A.LEDGER_WRITE_FAILED: R.HALT,
+    A.TRADING_STATE_PERSIST_FAILED: R.RECORD,
+    A.SESSION_LOCK_FAILED: R.RECORD,
+    A.INVARIANT_VIOLATION: R.INVARIANT_ACTION,
+    A.VENUE_FATAL: R.HALT,
+    A.AMBIGUOUS_SUBMIT: R.VENUE_ERROR,
+    A.AMBIGUOUS_RESEND: R.VENUE_ERROR,
+    A.CANCEL_FAILED: R.VENUE_ERROR,
+    A.LOOKUP_FAILED: R.VENUE_ERROR,
+    A.RESEND_AFTER_LOOKUP: R.RECORD,
+    A.UNRESOLVED_AFTER_RESEND: R.RECORD,
+    A.FILLS_ADOPTED: R.RECORD,
+    A.FILLS_UNKNOWN: R.RECORD,
+    A.RECONCILE_DRIFT: R.RECORD,
+    A.RECONCILE_INCOMPLETE: R.RECORD,
+    A.STREAM_INTERRUPTED: R.RECORD,
+    A.CANCEL_ALL_UNCONFIRMED: R.RECORD,
+    A.FLATTEN_DENIED: R.RECORD,
+    A.STRATEGY_ERROR: R.RECORD,
+    A.SESSION_ERROR: R.RECORD,
+}
+#: Anomaly kinds that count as venue errors.
+VENUE_ERROR_KINDS = frozenset(k for k, r in ANOMALY_RESPONSES.items() if r is R.VENUE_ERROR)
+
+
+def anomaly_response(kind: str) -> AnomalyResponse:
+    """Return the response to an anomaly ``kind``; a kind outside :class:`AnomalyKind` halts (fail closed)."""
+    try:
+        return ANOMALY_RESPONSES[AnomalyKind(kind)]
+    except ValueError:
+        return AnomalyResponse.HALT
+
+
 _MS_PER_SEC = 1000
 
 
@@ -84,17 +138,18 @@ class TriggerMonitor:
 
     # ------------------------------------------------------------------ event feeds
     def on_anomaly(self, kind: str, detail: str, now_ms: int) -> TriggerHit | None:
-        """Return the hit an engine anomaly causes, if any."""
+        """Return the hit an anomaly causes, if any, as :data:`ANOMALY_RESPONSES` says."""
         kill = self._kill
-        if kind == "ledger_write_failed":
+        response = anomaly_response(kind)
+        if kind == AnomalyKind.LEDGER_WRITE_FAILED:
             return TriggerHit(kind, TradingState.HALTED, Decimal(1), Decimal(1), f"ledger write failed: {detail}")
-        if kind == "invariant_violation":
+        if response is AnomalyResponse.HALT:
+            return TriggerHit(str(kind), TradingState.HALTED, Decimal(1), Decimal(1), detail)
+        if response is AnomalyResponse.INVARIANT_ACTION:
             return TriggerHit(
-                "invariant_violation", action_state(kill.invariant_action), Decimal(1), Decimal(1), f"{kind}: {detail}"
+                str(kind), action_state(kill.invariant_action), Decimal(1), Decimal(1), f"{kind}: {detail}"
             )
-        if kind == "venue_fatal":
-            return TriggerHit(kind, TradingState.HALTED, Decimal(1), Decimal(1), detail)
-        if kind in VENUE_ERROR_KINDS:
+        if response is AnomalyResponse.VENUE_ERROR:
             return self._windowed(
                 self._venue_errors,
                 now_ms,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from livegate.config.loader import ResolvedConfig
+from livegate.config.paths import state_dir
 from livegate.domain.clock import Clock, monotonic_secs
 from livegate.domain.ids import session_id_for
 from livegate.domain.instruments import Instrument
@@ -32,6 +33,7 @@ from livegate.domain.orders import OrderIntent
 from livegate.execution.context import EngineContext, IntentSizer
 from livegate.execution.engine import ExecutionEngine
 from livegate.ledger import events as ev
+from livegate.ledger.anchor import anchor_path
 from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.modes.resolve import ModeResolution, gate_line
@@ -136,7 +138,8 @@ def open_session(
     )
     write_json(run_dir / "build_info.json", build_info())
     (run_dir / "kill_events.jsonl").touch()
-    ledger = Ledger.open(run_dir / "ledger.sqlite", synchronous=resolved.config.ledger.synchronous)
+    anchor = anchor_path(state_dir(env), run_dir)  # the head outside the run dir (issue 9 item 8)
+    ledger = Ledger.open(run_dir / "ledger.sqlite", synchronous=resolved.config.ledger.synchronous, anchor=anchor)
     return ledger, SessionRecovery(run_dir, resume=resume, env=env, ledger=ledger)
 
 

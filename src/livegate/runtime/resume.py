@@ -25,11 +25,10 @@ from typing import Any
 
 from livegate.config.loader import ResolvedConfig
 from livegate.config.models import LivegateConfig
-from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce, TradingState
-from livegate.domain.errors import ConfigError, DataError, InvalidTransition, InvariantViolation
-from livegate.domain.orders import Fill, Order, OrderIntent
-from livegate.execution.reports import EngineStats
-from livegate.ledger import events as ev
+from livegate.domain.enums import TradingState
+from livegate.domain.errors import ConfigError, DataError
+from livegate.domain.orders import OrderIntent
+from livegate.ledger.fold import EngineStats, fold_events
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 
@@ -97,8 +96,11 @@ class RebuiltSession:
 
 
 def rebuild_from_ledger(ledger: Ledger) -> RebuiltSession:
-    """Fold every ledger event into a :class:`RebuiltSession`.
+    """Fold every ledger event into a :class:`RebuiltSession` with the one ledger fold.
 
+    :func:`livegate.ledger.fold.fold_events` is the fold export and reconciliation use
+    too, and it applies reports by the engine's own rules: fills once per (client order
+    id, venue trade id), late fills after a cancel applied, late status echoes ignored.
     Orders with ``submit_requested`` but no venue answer come back as ``submitted``
     (outcome unknown); a cancel request alone does not change the state (the venue says
     whether it happened).
@@ -108,143 +110,31 @@ def rebuild_from_ledger(ledger: Ledger) -> RebuiltSession:
     DataError
         If the ledger has no ``session_started`` event or an event cannot be read back.
     """
-    rebuilt: RebuiltSession | None = None
-    intents: dict[str, OrderIntent] = {}
-    for event in ledger.events():
-        payload = event.payload
-        if event.kind == ev.SESSION_STARTED:
-            if rebuilt is None:
-                rebuilt = RebuiltSession(
-                    session_id=str(payload["session_id"]),
-                    mode=str(payload["mode"]),
-                    config_hash=str(payload["config_hash"]),
-                    inputs=[str(i) for i in _list(payload.get("inputs"))],
-                    portfolio=Portfolio(),
-                )
-            continue
-        if rebuilt is None:
-            raise DataError(f"ledger {ledger.path}: event seq {event.seq} comes before session_started")
-        rebuilt.last_ts_ms = max(rebuilt.last_ts_ms, event.ts_ms)
-        rebuilt.ended = event.kind == ev.SESSION_ENDED
-        try:
-            _apply(rebuilt, intents, event.kind, payload)
-        except (KeyError, ValueError, ArithmeticError) as exc:
-            raise DataError(f"ledger {ledger.path}: cannot rebuild from seq {event.seq} ({event.kind}): {exc}") from exc
-    if rebuilt is None:
-        raise DataError(f"ledger {ledger.path}: no session_started event; nothing to resume")
-    return rebuilt
-
-
-def _apply(rebuilt: RebuiltSession, intents: dict[str, OrderIntent], kind: str, payload: dict[str, Any]) -> None:
-    stats = rebuilt.stats
-    portfolio = rebuilt.portfolio
-    if kind == ev.INTENT:
-        intent = _intent(payload)
-        intents[str(payload["client_order_id"])] = intent
-        stats.intents += 1
-        rebuilt.next_seq = max(rebuilt.next_seq, intent.seq + 1)
-    elif kind == ev.DECISION:
-        cid = str(payload["client_order_id"])
-        if payload.get("approved") is True:
-            intent = intents[cid]
-            portfolio.add_order(Order(cid, intent, str(payload["venue"])))
-            rebuilt.approved_intents.append(intent)
-            stats.approved += 1
-        else:
-            stats.denied[str(payload.get("code"))] += 1
-    elif kind == ev.SUBMIT_REQUESTED:
-        order = portfolio.order(str(payload["client_order_id"]))
-        if order is not None and order.status is OrderStatus.NEW:
-            order.transition(OrderStatus.SUBMITTED, order.updated_ms)
-            stats.orders_submitted += 1
-            stats.orders_by_venue[order.venue] += 1
-    elif kind == ev.ORDER_REPORT:
-        _apply_report(rebuilt, payload)
-    elif kind == ev.FILL:
-        fill = _fill(payload)
-        rebuilt.fill_ids.add(fill.fill_id)
-        rebuilt.fill_notional_by_ts.append((fill.ts_ms, fill.notional))
-        try:
-            portfolio.apply_fill(fill)
-        except InvariantViolation:
-            rebuilt.anomalies += 1
-            return
-        stats.fills += 1
-    elif kind == ev.CANCEL_REQUESTED:
-        stats.cancels_requested += 1
-    elif kind == ev.TRADING_STATE_CHANGED:
-        rebuilt.trading_state = TradingState(str(payload["state"]))
-        rebuilt.trading_reason = str(payload.get("reason") or "")
-    elif kind == ev.ANOMALY:
-        rebuilt.anomalies += 1
-    elif kind == ev.RECONCILED:
-        baseline = payload.get("balance_baseline")
-        if rebuilt.balance_baseline is None and isinstance(baseline, dict):
-            rebuilt.balance_baseline = {str(c): Decimal(str(v)) for c, v in baseline.items()}
-    elif kind == ev.SESSION_RESUMED:
-        rebuilt.resumes += 1
-
-
-def _apply_report(rebuilt: RebuiltSession, payload: dict[str, Any]) -> None:
-    """Mirror :meth:`ExecutionEngine._on_order_report` on a rebuilt order."""
-    order = rebuilt.portfolio.order(str(payload["client_order_id"]))
-    if order is None:
-        return
-    if payload.get("venue_order_id"):
-        order.venue_order_id = str(payload["venue_order_id"])
-    raw = str(payload["status"])
-    if raw == "cancel_rejected":
-        return
-    status = OrderStatus(raw)
-    if status in (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.SUBMITTED):
-        return
-    if status is OrderStatus.ACCEPTED and order.status is not OrderStatus.SUBMITTED:
-        return
-    if order.status.is_terminal:
-        return
     try:
-        order.transition(status, order.updated_ms, str(payload.get("reason") or ""))
-    except InvalidTransition:
-        rebuilt.anomalies += 1
-        return
-    if status is OrderStatus.REJECTED:
-        rebuilt.stats.rejected += 1
-    rebuilt.portfolio.refresh(order)
-
-
-def _list(value: object) -> list[object]:
-    return list(value) if isinstance(value, list) else []
-
-
-def _intent(payload: dict[str, Any]) -> OrderIntent:
-    price = payload.get("price")
-    return OrderIntent(
-        symbol=str(payload["symbol"]),
-        side=Side(str(payload["side"])),
-        quantity=Decimal(str(payload["quantity"])),
-        order_type=OrderType(str(payload["order_type"])),
-        price=None if price is None else Decimal(str(price)),
-        time_in_force=TimeInForce(str(payload["time_in_force"])),
-        post_only=bool(payload["post_only"]),
-        reduce_only=bool(payload["reduce_only"]),
-        strategy_id=str(payload["strategy_id"]),
-        seq=int(payload["seq"]),
-        ts_ms=int(payload["ts_ms"]),
-    )
-
-
-def _fill(payload: dict[str, Any]) -> Fill:
-    return Fill(
-        client_order_id=str(payload["client_order_id"]),
-        fill_id=str(payload["fill_id"]),
-        symbol=str(payload["symbol"]),
-        side=Side(str(payload["side"])),
-        price=Decimal(str(payload["price"])),
-        quantity=Decimal(str(payload["quantity"])),
-        fee=Decimal(str(payload["fee"])),
-        liquidity=Liquidity(str(payload["liquidity"])),
-        ts_ms=int(payload["ts_ms"]),
-        venue=str(payload.get("venue") or ""),
+        fold = fold_events(ledger.events())
+    except DataError as exc:
+        raise DataError(f"ledger {ledger.path}: cannot rebuild: {exc}") from exc
+    session = fold.session
+    if session is None:
+        raise DataError(f"ledger {ledger.path}: no session_started event; nothing to resume")
+    return RebuiltSession(
+        session_id=session.session_id,
+        mode=session.mode,
+        config_hash=session.config_hash,
+        inputs=list(session.inputs),
+        portfolio=fold.portfolio,
+        next_seq=fold.next_seq,
+        stats=fold.stats,
+        approved_intents=fold.approved_intents,
+        fill_ids=fold.fill_ids(),
+        trading_state=fold.trading_state,
+        trading_reason=fold.trading_reason,
+        balance_baseline=fold.balance_baseline,
+        anomalies=fold.anomalies,
+        last_ts_ms=fold.last_ts_ms,
+        resumes=fold.resumes,
+        ended=fold.ended,
+        fill_notional_by_ts=[(f.ts_ms, f.notional) for f in fold.fills],
     )
 
 

@@ -20,6 +20,7 @@ from livegate.domain.clock import ReplayClock, monotonic_secs
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.domain.market import Quote, Trade
+from livegate.marketdata.digests import input_identities
 from livegate.marketdata.replay import ReplayData, load_replay
 from livegate.modes.resolve import ModeResolution, resolve_mode
 from livegate.runtime.artifacts import default_run_dir
@@ -103,7 +104,8 @@ async def run_replay_session(
     if not options.resume:
         write_run_inputs(run_dir, _run_inputs(options))
     clock = ReplayClock(data.first_ts_ms)
-    session_id = recovery.session_id(fresh_session_id(resolved, *data.inputs))
+    identities = input_identities(data.inputs)  # content, not paths (issue 9 item 12)
+    session_id = recovery.session_id(fresh_session_id(resolved, *identities))
     start = recovery.start_index(data.events, clock)
     venue = build_venue(mode.mode, cfg, instruments, clock, store=recovery.paper_store(mode.mode))
     core = SessionCore(
@@ -121,7 +123,7 @@ async def run_replay_session(
         strategy=strategy,
     )
     recovery.warm_quotes(data.events, start, core.quotes)
-    core.announce(list(data.inputs), note="replay", resume_index=start)
+    core.announce(identities, note="replay", resume_index=start)
     for i, bad in enumerate(data.bad_rows):
         if i >= _BAD_ROW_TELEMETRY_LIMIT:
             break

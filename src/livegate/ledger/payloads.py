@@ -1,0 +1,309 @@
+"""Typed ledger payloads: one frozen dataclass per event kind the fold reads.
+
+The ledger stores payloads as canonical JSON (their hashes must not change, see
+:mod:`livegate.ledger.events`); :func:`decode` turns a stored payload back into its typed
+value, so every reader (resume, export, reconciliation) reads the same fields the same
+way. Money and quantities come back as ``Decimal`` from the exact strings the writer stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from livegate.domain.enums import Liquidity, OrderType, Side, TimeInForce, TradingState
+from livegate.domain.orders import Fill, OrderIntent
+from livegate.ledger import events as ev
+
+Payload = Mapping[str, object]
+
+
+class PayloadError(ValueError):
+    """A stored payload lacks a field or holds a value of the wrong type."""
+
+
+def _str(payload: Payload, name: str) -> str:
+    value = payload.get(name)
+    if not isinstance(value, str):
+        raise PayloadError(f"field {name!r} must be text, got {value!r}")
+    return value
+
+
+def _opt_str(payload: Payload, name: str) -> str:
+    value = payload.get(name)
+    return "" if value is None else str(value)
+
+
+def _int(payload: Payload, name: str) -> int:
+    value = payload.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise PayloadError(f"field {name!r} must be an integer, got {value!r}")
+    return value
+
+
+def _decimal(payload: Payload, name: str) -> Decimal:
+    value = payload.get(name)
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise PayloadError(f"field {name!r} must be a decimal string, got {value!r}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted:
+    """``session_started``: identity of the run (inputs are content digests, issue 9 item 12)."""
+
+    session_id: str
+    mode: str
+    config_hash: str
+    inputs: tuple[str, ...]
+
+    @classmethod
+    def decode(cls, payload: Payload) -> SessionStarted:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        raw = payload.get("inputs")
+        inputs = tuple(str(i) for i in raw) if isinstance(raw, list) else ()
+        return cls(_str(payload, "session_id"), _str(payload, "mode"), _opt_str(payload, "config_hash"), inputs)
+
+
+@dataclass(frozen=True, slots=True)
+class IntentRecorded:
+    """``intent``: the strategy's order intent and its client order id."""
+
+    client_order_id: str
+    intent: OrderIntent
+
+    @classmethod
+    def decode(cls, payload: Payload) -> IntentRecorded:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        price = payload.get("price")
+        try:
+            intent = OrderIntent(
+                symbol=_str(payload, "symbol"),
+                side=Side(_str(payload, "side")),
+                quantity=_decimal(payload, "quantity"),
+                order_type=OrderType(_str(payload, "order_type")),
+                price=None if price is None else _decimal(payload, "price"),
+                time_in_force=TimeInForce(_str(payload, "time_in_force")),
+                post_only=payload.get("post_only") is True,
+                reduce_only=payload.get("reduce_only") is True,
+                strategy_id=_opt_str(payload, "strategy_id"),
+                seq=_int(payload, "seq"),
+                ts_ms=_int(payload, "ts_ms"),
+            )
+        except ValueError as exc:
+            raise PayloadError(str(exc)) from exc
+        return cls(_str(payload, "client_order_id"), intent)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecorded:
+    """``decision``: approved or denied (with the denial code and detail) and the routed venue."""
+
+    client_order_id: str
+    approved: bool
+    code: str
+    detail: str
+    venue: str
+
+    @classmethod
+    def decode(cls, payload: Payload) -> DecisionRecorded:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        return cls(
+            _str(payload, "client_order_id"),
+            payload.get("approved") is True,
+            _opt_str(payload, "code"),
+            _opt_str(payload, "detail"),
+            _opt_str(payload, "venue"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitRequested:
+    """``submit_requested``: written just before the venue call."""
+
+    client_order_id: str
+    venue: str
+
+    @classmethod
+    def decode(cls, payload: Payload) -> SubmitRequested:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        return cls(_str(payload, "client_order_id"), _opt_str(payload, "venue"))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReported:
+    """``order_report``: a venue status (``status`` is an order status or ``cancel_rejected``)."""
+
+    client_order_id: str
+    status: str
+    venue_order_id: str
+    code: str
+    reason: str
+
+    @classmethod
+    def decode(cls, payload: Payload) -> OrderReported:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        return cls(
+            _str(payload, "client_order_id"),
+            _str(payload, "status"),
+            _opt_str(payload, "venue_order_id"),
+            _opt_str(payload, "code"),
+            _opt_str(payload, "reason"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FillRecorded:
+    """``fill``: one execution, keyed by (client order id, venue trade id)."""
+
+    fill: Fill
+
+    @classmethod
+    def decode(cls, payload: Payload) -> FillRecorded:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        try:
+            fill = Fill(
+                client_order_id=_str(payload, "client_order_id"),
+                fill_id=_str(payload, "fill_id"),
+                symbol=_str(payload, "symbol"),
+                side=Side(_str(payload, "side")),
+                price=_decimal(payload, "price"),
+                quantity=_decimal(payload, "quantity"),
+                fee=_decimal(payload, "fee"),
+                liquidity=Liquidity(_str(payload, "liquidity")),
+                ts_ms=_int(payload, "ts_ms"),
+                venue=_opt_str(payload, "venue"),
+            )
+        except ValueError as exc:
+            raise PayloadError(str(exc)) from exc
+        return cls(fill)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequested:
+    """``cancel_requested``: a cancel was asked for (the venue says whether it happened)."""
+
+    client_order_id: str
+    reason: str
+
+    @classmethod
+    def decode(cls, payload: Payload) -> CancelRequested:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        return cls(_str(payload, "client_order_id"), _opt_str(payload, "reason"))
+
+
+@dataclass(frozen=True, slots=True)
+class TradingStateChanged:
+    """``trading_state_changed``: the kill switch moved to ``state`` because of ``reason``."""
+
+    state: TradingState
+    reason: str
+
+    @classmethod
+    def decode(cls, payload: Payload) -> TradingStateChanged:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        try:
+            state = TradingState(_str(payload, "state"))
+        except ValueError as exc:
+            raise PayloadError(str(exc)) from exc
+        return cls(state, _opt_str(payload, "reason"))
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyRecorded:
+    """``anomaly``: its kind (an :class:`~livegate.domain.enums.AnomalyKind` value) and detail."""
+
+    kind: str
+    detail: str
+
+    @classmethod
+    def decode(cls, payload: Payload) -> AnomalyRecorded:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        return cls(_opt_str(payload, "kind"), _opt_str(payload, "detail"))
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    """``reconciled``: a reconciliation ran; ``balance_baseline`` is set by the first one that learned it."""
+
+    venue: str
+    clean: bool
+    balance_baseline: tuple[tuple[str, Decimal], ...] | None
+
+    @classmethod
+    def decode(cls, payload: Payload) -> Reconciled:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        raw = payload.get("balance_baseline")
+        baseline = None
+        if isinstance(raw, Mapping):
+            baseline = tuple((str(c), _decimal(raw, str(c))) for c in raw)
+        return cls(_opt_str(payload, "venue"), payload.get("clean") is True, baseline)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionResumed:
+    """``session_resumed``: a crashed run continued."""
+
+    session_id: str
+
+    @classmethod
+    def decode(cls, payload: Payload) -> SessionResumed:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        return cls(_opt_str(payload, "session_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded:
+    """``session_ended``: the run ended for ``reason``."""
+
+    reason: str
+
+    @classmethod
+    def decode(cls, payload: Payload) -> SessionEnded:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        return cls(_opt_str(payload, "reason"))
+
+
+TypedPayload = (
+    SessionStarted
+    | IntentRecorded
+    | DecisionRecorded
+    | SubmitRequested
+    | OrderReported
+    | FillRecorded
+    | CancelRequested
+    | TradingStateChanged
+    | AnomalyRecorded
+    | Reconciled
+    | SessionResumed
+    | SessionEnded
+)
+
+_DECODERS: dict[str, Callable[[Payload], TypedPayload]] = {
+    ev.SESSION_STARTED: SessionStarted.decode,
+    ev.INTENT: IntentRecorded.decode,
+    ev.DECISION: DecisionRecorded.decode,
+    ev.SUBMIT_REQUESTED: SubmitRequested.decode,
+    ev.ORDER_REPORT: OrderReported.decode,
+    ev.FILL: FillRecorded.decode,
+    ev.CANCEL_REQUESTED: CancelRequested.decode,
+    ev.TRADING_STATE_CHANGED: TradingStateChanged.decode,
+    ev.ANOMALY: AnomalyRecorded.decode,
+    ev.RECONCILED: Reconciled.decode,
+    ev.SESSION_RESUMED: SessionResumed.decode,
+    ev.SESSION_ENDED: SessionEnded.decode,
+}
+
+
+def decode(kind: str, payload: Payload) -> TypedPayload | None:
+    """Return the typed payload of an event, or None for a kind this build does not read.
+
+    Raises
+    ------
+    PayloadError
+        If a known kind's payload lacks a field or holds a wrong type.
+    """
+    decoder = _DECODERS.get(kind)
+    return None if decoder is None else decoder(payload)
