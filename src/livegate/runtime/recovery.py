@@ -26,6 +26,8 @@ from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
 from livegate.reconcile.reconciler import Reconciler
+from livegate.risk.budget_store import BudgetStore
+from livegate.risk.daily import DailyBook
 from livegate.risk.gate import Gate
 from livegate.risk.pipeline import RiskPipeline
 from livegate.runtime.faults import CRASH_ENV, CRASH_POINTS, DRIFT_ENV, FaultPlan
@@ -38,6 +40,7 @@ from livegate.runtime.maintenance import (
     startup,
 )
 from livegate.runtime.resume import CURSOR_FILE, RebuiltSession, ReplayCursor, read_cursor, rebuild_from_ledger
+from livegate.runtime.run_lock import RunLock
 from livegate.venues.base import VenueAdapter
 from livegate.venues.paper_store import PAPER_STORE_FILE, PaperStore
 
@@ -80,10 +83,26 @@ class SessionRecovery:
         Environment, read once here for the test-only fault hooks.
     ledger:
         The open ledger (read when resuming).
+    budgets:
+        The trading-day budget store of the session's venue account (issue 9 §5), or None.
+    run_lock:
+        The run directory's lock, released by :meth:`close`.
     """
 
-    def __init__(self, run_dir: Path, *, resume: bool, env: Mapping[str, str], ledger: Ledger) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        *,
+        resume: bool,
+        env: Mapping[str, str],
+        ledger: Ledger,
+        budgets: BudgetStore | None = None,
+        run_lock: RunLock | None = None,
+    ) -> None:
         self.run_dir = run_dir
+        self.budgets = budgets
+        self._run_lock = run_lock
+        self._daily: DailyBook | None = None
         self.resume_requested = resume
         self.resume = resume and ledger.last_seq > 0  # a run killed before its first event starts afresh
         self.faults = FaultPlan.from_env(env)
@@ -175,10 +194,23 @@ class SessionRecovery:
         return None if self.cursor is None else self.cursor.marker()
 
     def paper_store(self, mode: Mode) -> PaperStore | None:
-        """Return the paper venue's store (emptied for a new run, reopened on resume); None for shadow."""
+        """Return the paper venue's store (created for a new run, reopened on resume); None for shadow.
+
+        Nothing ever empties a venue store: a new run finding one refuses to start.
+
+        Raises
+        ------
+        ConfigError
+            If a new run finds a store in its run directory.
+        """
         if mode is not Mode.PAPER:
             return None
-        return PaperStore.open(self.store_path, fresh=not self.resume)
+        if not self.resume and self.store_path.exists():
+            raise ConfigError(
+                f"{self.store_path} exists: a new run never reuses or empties a venue store; "
+                f"continue it with livegate run --resume {self.run_dir}"
+            )
+        return PaperStore.open(self.store_path)
 
     # ------------------------------------------------------------------ startup and loop
     async def startup(
@@ -197,13 +229,21 @@ class SessionRecovery:
         day_zone: str,
         trip: TripHandler,
         on_anomaly: AnomalyHandler,
+        daily: DailyBook | None = None,
+        session_id: str = "",
     ) -> None:
         """Reconcile before trading (settling a resumed run first) and arm the periodic schedule.
+
+        With ``daily`` the trading-day book continues the account's budgets
+        (:meth:`DailyBook.attach`); a resumed run then recounts its own approved orders of
+        today from the ledger.
 
         Raises
         ------
         ReconcileIncomplete
             If the venue cannot be asked (exit 2), except in shadow.
+        ConfigError
+            If the budget file is unreadable (exit 2).
         """
         rebuilt = self.rebuilt
         if rebuilt is not None and rebuilt.trading_state is not TradingState.ACTIVE:
@@ -230,6 +270,10 @@ class SessionRecovery:
             now_ms=now,
             enabled=config.enabled,
         )
+        if daily is not None and self.budgets is not None:
+            ctx = pipeline.context
+            daily.attach(self.budgets, session_id, now, portfolio, ctx.quotes, count_from_ledger=rebuilt is not None)
+            self._daily = daily
         if rebuilt is not None:
             refill_gate_counters(pipeline, rebuilt, now, day_zone)
         self.maintenance = Maintenance(
@@ -243,6 +287,14 @@ class SessionRecovery:
         )
 
     def close(self) -> None:
-        """Release the cursor mapping."""
-        if self.cursor is not None:
-            self.cursor.close()
+        """Write the day's budgets, release the cursor mapping and the run directory lock."""
+        try:
+            if self._daily is not None:
+                self._daily.flush()
+        except OSError as exc:
+            log.warning("could not write the trading-day budgets to %s: %s", self.budgets and self.budgets.path, exc)
+        finally:
+            if self.cursor is not None:
+                self.cursor.close()
+            if self._run_lock is not None:
+                self._run_lock.release()
