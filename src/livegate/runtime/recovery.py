@@ -4,7 +4,8 @@ The composition root (:mod:`livegate.runtime.core`) calls into :class:`SessionRe
 a few points, for both sessions: a replayed session may resume a crashed run
 (``livegate run --resume``); every session reconciles before trading and then
 periodically and after stream interruptions (:mod:`livegate.runtime.maintenance`). The
-test-only environment hooks are parsed once, in :mod:`livegate.runtime.faults`.
+test hooks (crash points, drift injection) are the ones a test composition installed
+(:mod:`livegate.runtime.faults`); production installs none.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from livegate.risk.budget_store import BudgetStore
 from livegate.risk.daily import DailyBook
 from livegate.risk.gate import Gate
 from livegate.risk.pipeline import RiskPipeline
-from livegate.runtime.faults import CRASH_ENV, CRASH_POINTS, DRIFT_ENV, FaultPlan
+from livegate.runtime.faults import installed_hooks
 from livegate.runtime.maintenance import (
     AnomalyHandler,
     Maintenance,
@@ -44,7 +45,7 @@ from livegate.runtime.run_lock import RunLock
 from livegate.venues.base import VenueAdapter
 from livegate.venues.paper_store import PAPER_STORE_FILE, PaperStore
 
-__all__ = ["CRASH_ENV", "CRASH_POINTS", "DRIFT_ENV", "SessionRecovery", "resume_index", "startup"]
+__all__ = ["SessionRecovery", "resume_index", "startup"]
 
 log = logging.getLogger("livegate")
 
@@ -80,7 +81,7 @@ class SessionRecovery:
         True for ``livegate run --resume``: the ledger is folded back and the paper venue
         reopens its store; False starts both empty.
     env:
-        Environment, read once here for the test-only fault hooks.
+        Environment of the session.
     ledger:
         The open ledger (read when resuming).
     budgets:
@@ -105,7 +106,7 @@ class SessionRecovery:
         self._daily: DailyBook | None = None
         self.resume_requested = resume
         self.resume = resume and ledger.last_seq > 0  # a run killed before its first event starts afresh
-        self.faults = FaultPlan.from_env(env)
+        self.faults = installed_hooks()
         self.rebuilt: RebuiltSession | None = rebuild_from_ledger(ledger) if self.resume else None
         if self.rebuilt is not None and self.rebuilt.ended and (run_dir / "summary.json").exists():
             raise ConfigError(f"cannot resume {run_dir}: the run ended normally (session_ended is its last event)")

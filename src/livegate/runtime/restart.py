@@ -14,6 +14,7 @@ from pathlib import Path
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.modes.resolve import ModeResolution
+from livegate.runtime.faults import refuse_test_variables
 from livegate.runtime.resume import read_run_inputs, resolved_from_run_dir
 from livegate.runtime.session import ProgressCallback, RunOptions, SessionResult, run_replay_session
 
@@ -47,6 +48,7 @@ def resume_run(
         raise ConfigError(
             f"cannot resume {run_dir}: --resume continues replayed paper or shadow runs, not {mode.value}"
         )
+    refuse_test_variables(env, mode)
     inputs = read_run_inputs(run_dir)
     options = RunOptions(
         mode=mode.value,
