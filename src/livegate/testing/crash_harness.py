@@ -86,7 +86,7 @@ def livegate_exe() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "livegate"]
 
 
-def testing_exe() -> list[str]:
+def hooked_exe() -> list[str]:
     """Return the argv prefix that runs the CLI with the test hooks installed (``python -m livegate.testing``)."""
     return [sys.executable, "-m", "livegate.testing"]
 
@@ -157,7 +157,7 @@ def run_trial(
     base = dict(os.environ if env is None else env)
     base.pop(CRASH_ENV, None)
     base["LIVEGATE_STATE_DIR"] = str(run_dir.parent / f"{run_dir.name}-state")
-    first = [*testing_exe(), "run", "--no-progress", "--profile", str(profile)]
+    first = [*hooked_exe(), "run", "--no-progress", "--profile", str(profile)]
     first += ["--quotes", str(quotes), "--trades", str(trades), "--out", str(run_dir)]
     code = _run(first, base, crash_at, kill_after_secs, run_dir)
     crash_next = resume_crash_at
@@ -170,7 +170,7 @@ def run_trial(
             result.problems.append(f"still crashing after {_MAX_RESUMES} resumes")
             break
         result.resumes += 1
-        resume = [*testing_exe(), "run", "--no-progress", "--resume", str(run_dir)]
+        resume = [*hooked_exe(), "run", "--no-progress", "--resume", str(run_dir)]
         code = _run(resume, base, crash_next, None, run_dir)
         crash_next = None
     if code not in (0, 3):
