@@ -92,3 +92,16 @@ def test_run_lock_when_holder_dies_then_next_taker_gets_it(tmp_path: Path) -> No
         holder.wait(timeout=30)
     with RunLock(tmp_path, "test") as lock:  # SIGKILL released it: no stale lock
         assert json.loads(lock.path.read_text())["pid"] == os.getpid()
+
+
+def test_flatten_when_run_dir_locked_by_another_process_then_refused_exit_2_naming_holder(
+    recovery_data: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    run_dir = _crashed_run(recovery_data, tmp_path)
+    with RunLock(run_dir, "resume"):
+        done = subprocess.run(
+            [*livegate_exe(), "flatten", str(run_dir)], env=_env(tmp_path), capture_output=True, text=True,
+            check=False, timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 2
+    assert f"in use by pid {os.getpid()}" in " ".join(done.stderr.split())
