@@ -43,13 +43,13 @@ def cancel_all_command(
     if mode not in _VENUE_MODES:
         fail(ConfigError(f"--mode {mode!r}: one of {', '.join(_VENUE_MODES)}"))
     try:
-        if venue is not None:
-            result = asyncio.run(cancel_all_venue(venue, Mode(mode), os.environ, timeout_secs=timeout_secs))
-            typer.echo(f"{venue}: {result.found} open order(s) found, {result.cancelled} cancel(s) sent")
-            remaining = result.remaining
-        else:
-            assert run_dir is not None
+        if run_dir is not None:
             remaining = asyncio.run(_cancel_run(run_dir, timeout_secs))
+        else:
+            target = str(venue)
+            result = asyncio.run(cancel_all_venue(target, Mode(mode), os.environ, timeout_secs=timeout_secs))
+            typer.echo(f"{target}: {result.found} open order(s) found, {result.cancelled} cancel(s) sent")
+            remaining = result.remaining
     except (ConfigError, DataError, LedgerError) as exc:
         fail(exc)
     typer.echo(f"open orders left: {remaining}")

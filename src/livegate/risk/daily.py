@@ -144,7 +144,7 @@ class DailyBook:
         """
         self._store, self._session_id = store, session_id
         self._portfolio, self._quotes = portfolio, quotes
-        self._start_day(now_ms, portfolio, quotes, resume_own=True, count_from_ledger=count_from_ledger)
+        self._start_day(store, now_ms, portfolio, quotes, resume_own=True, count_from_ledger=count_from_ledger)
         self.flush()
 
     def count_order(self) -> None:
@@ -209,9 +209,10 @@ class DailyBook:
                 self.checkpoint()
             return
         first = self.next_boundary_ms < 0
-        if self._store is not None and not first:
+        store = self._store
+        if store is not None and not first:
             self.flush()  # the ending day's final use
-            self._start_day(now_ms, portfolio, quotes, resume_own=False, count_from_ledger=False)
+            self._start_day(store, now_ms, portfolio, quotes, resume_own=False, count_from_ledger=False)
             self.flush()
             return
         self.next_boundary_ms = next_day_boundary_ms(now_ms, self._zone)
@@ -225,10 +226,15 @@ class DailyBook:
         self._sync_offset()
 
     def _start_day(
-        self, now_ms: int, portfolio: Portfolio, quotes: QuoteCache, *, resume_own: bool, count_from_ledger: bool
+        self,
+        store: BudgetStore,
+        now_ms: int,
+        portfolio: Portfolio,
+        quotes: QuoteCache,
+        *,
+        resume_own: bool,
+        count_from_ledger: bool,
     ) -> None:
-        store = self._store
-        assert store is not None
         self.next_boundary_ms = next_day_boundary_ms(now_ms, self._zone)
         day = store.load(self.next_boundary_ms, self._zone.key)
         self._day = day

@@ -22,6 +22,7 @@ from decimal import Decimal
 from livegate.config.paths import state_dir
 from livegate.domain.clock import ReplayClock, WallClock, monotonic_secs
 from livegate.domain.enums import Mode, Side
+from livegate.domain.errors import ConfigError
 from livegate.execution.engine import ExecutionEngine
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.risk.gate import RiskContext
@@ -71,10 +72,11 @@ class _Operator:
 
     def __init__(self, run: OfflineRun, env: Mapping[str, str], command: str) -> None:
         if run.venue is None:
-            raise ValueError("no venue")
+            raise ConfigError(f"{run.run_dir}: a {run.mode.value} run keeps no venue state")
         venue = run.venue
         config = run.resolved.config
         self.run = run
+        self._loaded = False
         self.kill = KillSwitch(TradingStateStore(state_dir(env)), run.clock, actor=f"livegate {command}")
         self.quotes = QuoteCache()
         parts = build_risk_parts(config, self.kill)
@@ -96,8 +98,11 @@ class _Operator:
         )
 
     async def refresh_quotes(self) -> None:
-        """Load current quotes into the cache (and the paper venue's book)."""
+        """Load current quotes into the cache (and the paper venue's book); a paper run's are read once."""
         run = self.run
+        if isinstance(run.venue, PaperVenue) and self._loaded:
+            return
+        self._loaded = True
         for quote in (await run.quotes()).values():
             self.quotes.update(quote)
             if isinstance(run.clock, ReplayClock):
