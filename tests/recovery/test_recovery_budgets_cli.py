@@ -76,3 +76,20 @@ def test_budgets_when_replay_killed_and_resumed_then_approved_total_within_cap(
     assert "DAILY_ORDER_COUNT_CAP" in denied_codes(run_dir)
     day = json.loads((run_dir / "budgets.json").read_text(encoding="utf-8"))
     assert [s["orders"] for s in day["sessions"].values()] == [30]  # one session: the resume continued it
+
+
+def test_budgets_when_two_replays_of_same_data_then_independent_and_deterministic(
+    recovery_data: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    quotes, trades, profile = recovery_data
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env |= {"LIVEGATE_STATE_DIR": str(tmp_path / "state"), "LIVEGATE_RISK__MAX_ORDERS_PER_DAY": "30"}
+    hashes = []
+    for name in ("a", "b"):
+        argv = [*livegate_exe(), "run", "--no-progress", "--profile", str(profile), "--quotes", str(quotes)]
+        done = subprocess.run([*argv, "--trades", str(trades), "--out", str(tmp_path / name)], env=env, check=False)
+        assert done.returncode in (0, 3)
+        assert approved(tmp_path / name) == 30  # each replay is its own account: the second gets the whole cap
+        hashes.append(json.loads((tmp_path / name / "summary.json").read_text())["ledger_hash"])
+    assert hashes[0] == hashes[1]
+    assert not (tmp_path / "state" / "budgets").exists()  # replays never touch a venue account's budgets

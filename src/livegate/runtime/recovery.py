@@ -197,7 +197,9 @@ class SessionRecovery:
     def paper_store(self, mode: Mode) -> PaperStore | None:
         """Return the paper venue's store (created for a new run, reopened on resume); None for shadow.
 
-        Nothing ever empties a venue store: a new run finding one refuses to start.
+        Nothing ever empties a venue store: a new run finding one refuses to start. (A
+        resume of a run killed before its first ledger event reopens the store it
+        created: write-ahead means nothing was sent to it.)
 
         Raises
         ------
@@ -206,7 +208,7 @@ class SessionRecovery:
         """
         if mode is not Mode.PAPER:
             return None
-        if not self.resume and self.store_path.exists():
+        if not self.resume_requested and self.store_path.exists():
             raise ConfigError(
                 f"{self.store_path} exists: a new run never reuses or empties a venue store; "
                 f"continue it with livegate run --resume {self.run_dir}"
