@@ -4,7 +4,7 @@ Usage: ``python benchmarks/crash.py [--trials 100] [--workers 2] [--span-secs 60
 Data: the first ``--span-secs`` of the bundled real Binance USD-M BTCUSDT capture. Trials
 cycle through the named crash points (before_submit, after_submit, between_fills,
 cancel_all during the resume) and random-time SIGKILLs; see
-:mod:`livegate.runtime.crash_harness` for the checks. Exit 0 when every trial held.
+:mod:`livegate.testing.crash_harness` for the checks. Exit 0 when every trial held.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from livegate.runtime.crash_harness import HARNESS_PROFILE, TrialResult, plan_trials, run_trial, write_slice
 from livegate.runtime.session import bundled_sample
+from livegate.testing.crash_harness import HARNESS_PROFILE, TrialResult, plan_trials, run_trial, write_slice
 
 
 def main() -> int:

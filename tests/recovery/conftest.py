@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from livegate.runtime.crash_harness import HARNESS_PROFILE, write_slice
 from livegate.runtime.session import bundled_sample
+from livegate.testing.crash_harness import HARNESS_PROFILE, write_slice
 
 SLICE_SECS = 30.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from livegate.runtime.crash_harness import NAMED_POINTS, TrialResult, plan_trials, run_trial
+from livegate.testing.crash_harness import NAMED_POINTS, TrialResult, plan_trials, run_trial
 
 TRIALS = 20
 

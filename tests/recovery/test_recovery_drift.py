@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from livegate.runtime.crash_harness import livegate_exe
+from livegate.testing.crash_harness import hooked_exe, livegate_exe
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -33,7 +33,7 @@ def test_drift_when_venue_position_moves_in_paper_then_record_within_one_interva
         LIVEGATE_RECONCILE__ON_DRIFT=on_drift,
         LIVEGATE_TEST_DRIFT="12:BTCUSDT:0.3",
     )
-    argv = [*livegate_exe(), "run", "--no-progress", "--profile", str(profile), "--quotes", str(quotes)]
+    argv = [*hooked_exe(), "run", "--no-progress", "--profile", str(profile), "--quotes", str(quotes)]
     run = subprocess.run([*argv, "--trades", str(trades), "--out", str(run_dir)], env=env, check=False)
     assert run.returncode == 3  # completed with anomalies
 
@@ -61,7 +61,7 @@ def test_drift_when_paper_store_edited_while_engine_down_then_resume_trips_at_st
     quotes, trades, profile = recovery_data
     run_dir = tmp_path / "run"
     env = _env(tmp_path, LIVEGATE_RECONCILE__ON_DRIFT="halted")
-    argv = [*livegate_exe(), "run", "--no-progress", "--profile", str(profile), "--quotes", str(quotes)]
+    argv = [*hooked_exe(), "run", "--no-progress", "--profile", str(profile), "--quotes", str(quotes)]
     argv += ["--trades", str(trades), "--out", str(run_dir)]
     crashed = subprocess.run(argv, env={**env, "LIVEGATE_CRASH_AT": "before_submit:25"}, check=False)
     assert crashed.returncode == -signal.SIGKILL

@@ -14,7 +14,7 @@ from livegate.domain.enums import Liquidity, Side
 from livegate.domain.orders import Fill
 from livegate.domain.positions import Position
 from livegate.marketdata.replay import load_replay
-from livegate.runtime.crash_harness import livegate_exe
+from livegate.testing.crash_harness import hooked_exe, livegate_exe
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -29,7 +29,7 @@ def test_resume_when_sigkilled_between_fills_then_runs_to_end_with_venue_positio
 ) -> None:
     quotes, trades, profile = recovery_data
     run_dir = tmp_path / "run"
-    first = [*livegate_exe(), "run", "--no-progress", "--profile", str(profile)]
+    first = [*hooked_exe(), "run", "--no-progress", "--profile", str(profile)]
     first += ["--quotes", str(quotes), "--trades", str(trades), "--out", str(run_dir)]
     crashed = subprocess.run(first, env=_env(tmp_path, LIVEGATE_CRASH_AT="between_fills:4"), check=False)
     assert crashed.returncode == -signal.SIGKILL
@@ -91,7 +91,7 @@ def test_resume_when_shadow_run_crashed_then_forgotten_orders_close_without_trip
 ) -> None:
     quotes, trades, profile = recovery_data
     run_dir = tmp_path / "run"
-    argv = [*livegate_exe(), "run", "--no-progress", "--mode", "shadow", "--profile", str(profile)]
+    argv = [*hooked_exe(), "run", "--no-progress", "--mode", "shadow", "--profile", str(profile)]
     argv += ["--quotes", str(quotes), "--trades", str(trades), "--out", str(run_dir)]
     crashed = subprocess.run(argv, env=_env(tmp_path, LIVEGATE_CRASH_AT="before_submit:20"), check=False)
     assert crashed.returncode == -signal.SIGKILL

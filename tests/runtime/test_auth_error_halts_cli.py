@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from livegate.domain.enums import Mode
-from livegate.venues.registry import VENUE_FAULT_ENV
+from livegate.runtime.faults import VENUE_FAULT_ENV
 from tests.modes.live_helpers import armed_setup, subprocess_env
 from tests.runtime.helpers import ledger_events
 
@@ -22,8 +22,10 @@ AUTH_REASON = "authentication failed: invalid API key or signature"
 
 
 def cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    # the test composition installs the fake venue's fault hook (the production CLI refuses it in live)
+    argv = [sys.executable, "-m", "livegate.testing"] if VENUE_FAULT_ENV in env else [LIVEGATE]
     return subprocess.run(
-        [LIVEGATE, *args], env=subprocess_env(env), cwd=cwd, capture_output=True, text=True, timeout=180, check=False
+        [*argv, *args], env=subprocess_env(env), cwd=cwd, capture_output=True, text=True, timeout=180, check=False
     )
 
 

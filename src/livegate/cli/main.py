@@ -8,6 +8,7 @@ import typer
 
 from livegate.cli import (
     arm_cmd,
+    cancel_all_cmd,
     flatten_cmd,
     kill_cmd,
     ledger_cmd,
@@ -57,6 +58,7 @@ preflight_cmd.register(app)
 app.add_typer(arm_cmd.app, name="arm")
 reconcile_cmd.register(app)
 flatten_cmd.register(app)
+cancel_all_cmd.register(app)
 venues_cmd.register(app)
 
 

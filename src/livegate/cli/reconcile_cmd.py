@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from livegate.cli.exits import fail, open_run_or_exit
+from livegate.cli.exits import fail
+from livegate.domain.errors import ConfigError, DataError, LedgerError
 from livegate.reconcile.reconciler import ReconcileIncomplete, ReconcileResult
-from livegate.runtime.offline import reconcile_run
+from livegate.runtime.offline import open_run, reconcile_run
 
 
 def register(app: typer.Typer) -> None:
@@ -22,25 +24,30 @@ def register(app: typer.Typer) -> None:
 
 
 def reconcile_command(
-    run_dir: Annotated[Path, typer.Argument(help="Run directory of a paper run")],
+    run_dir: Annotated[Path, typer.Argument(help="Run directory (paper, testnet, canary or live run)")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print only; append nothing to reconcile_drift.jsonl")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
 ) -> None:
     """Compare open orders, positions, balances and fills with the venue; exit 0 clean, 3 with differences."""
-    run = open_run_or_exit(run_dir)
     try:
-        result = asyncio.run(reconcile_run(run, dry_run=dry_run))
-    except ReconcileIncomplete as exc:
+        result = asyncio.run(_reconcile(run_dir, dry_run))
+    except (ReconcileIncomplete, ConfigError, DataError, LedgerError) as exc:
         fail(exc)
-    finally:
-        run.close()
     if as_json:
         typer.echo(json.dumps(_as_record(run_dir, result), indent=2))
     else:
         _print_table(run_dir, result)
     raise typer.Exit(0 if result.clean else 3)
+
+
+async def _reconcile(run_dir: Path, dry_run: bool) -> ReconcileResult:
+    run = await open_run(run_dir, os.environ, purpose="reconcile")
+    try:
+        return await reconcile_run(run, dry_run=dry_run)
+    finally:
+        await run.aclose()
 
 
 def _as_record(run_dir: Path, result: ReconcileResult) -> dict[str, object]:

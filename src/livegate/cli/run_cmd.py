@@ -134,7 +134,7 @@ def _start_or_resume(
     given = [name for name in given if getattr(options, name) is not None]
     if given:
         raise ConfigError(f"--resume takes config and data from the run directory; drop --{', --'.join(given)}")
-    return resume_run(resume, os.environ, realtime=options.realtime, progress=progress)
+    return resume_run(resume, os.environ, realtime=options.realtime, progress=progress, live=live)
 
 
 def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:

@@ -51,6 +51,15 @@ class OrderIntent:
         Intent sequence number in the session (0-based), source of the client order id.
     ts_ms:
         Clock time of the intent, ms since the epoch.
+    flatten:
+        An emergency close built by livegate itself (``livegate flatten``, ``[kill]
+        flatten_on_halt``), never by a strategy. Only with ``reduce_only``: the rate,
+        duplicate, turnover and daily-count gates let it through (docs/recovery.md).
+
+    Raises
+    ------
+    ValueError
+        If ``flatten`` is set without ``reduce_only``.
     """
 
     symbol: str
@@ -64,10 +73,15 @@ class OrderIntent:
     strategy_id: str
     seq: int
     ts_ms: int
+    flatten: bool = False
+
+    def __post_init__(self) -> None:
+        if self.flatten and not self.reduce_only:
+            raise ValueError("a flatten intent must be reduce-only")
 
     def to_record(self) -> dict[str, object]:
-        """Return a JSON-ready dict with exact decimal strings."""
-        return {
+        """Return a JSON-ready dict with exact decimal strings (``flatten`` only when set)."""
+        record: dict[str, object] = {
             "symbol": self.symbol,
             "side": self.side.value,
             "quantity": str(self.quantity),
@@ -80,6 +94,9 @@ class OrderIntent:
             "seq": self.seq,
             "ts_ms": self.ts_ms,
         }
+        if self.flatten:
+            record["flatten"] = True
+        return record
 
 
 class Order:

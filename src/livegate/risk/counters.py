@@ -3,6 +3,12 @@
 Counters are O(1) per intent and roll at the trading-day boundary (:mod:`livegate.risk.daily`).
 Gates that count implement ``record_approved``: the pipeline calls it only once every
 gate has allowed the intent, so a denied intent never uses up a budget.
+
+Emergency closes (:func:`is_flatten`: an intent livegate built with ``flatten`` and
+``reduce_only`` both set) pass the rate, duplicate, turnover and daily-count gates —
+and only those — so a kill's flatten is never stuck behind a budget a strategy used up
+(issue 9 §10). They are still counted. Reduce-only, price band, quote tripwires and
+the notional caps still apply (flatten splits its orders to the per-order cap).
 """
 
 from __future__ import annotations
@@ -21,6 +27,11 @@ _RATE_WINDOW_MS = 1000
 _DUPLICATE_PRUNE_AT = 4096
 
 
+def is_flatten(intent: OrderIntent) -> bool:
+    """Return True for an emergency close: ``flatten`` and ``reduce_only`` both set."""
+    return intent.flatten and intent.reduce_only
+
+
 class DailyTurnoverGate:
     """Deny when today's turnover plus working and new order notional exceeds ``max_daily_turnover_usd``."""
 
@@ -33,7 +44,9 @@ class DailyTurnoverGate:
         self._memo = memo or ExposureMemo(pad)
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
-        """Deny ``DAILY_TURNOVER_CAP`` when traded + working + this order > cap (USD)."""
+        """Deny ``DAILY_TURNOVER_CAP`` when traded today + working + this order > cap (USD); flatten passes."""
+        if is_flatten(intent):
+            return None
         daily = self._daily
         if intent.ts_ms >= daily.next_boundary_ms:
             daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
@@ -42,7 +55,7 @@ class DailyTurnoverGate:
         working = memo.working(intent, ctx)
         if price is None or working is None:
             return Deny(DenialCode.UNKNOWN_PRICE, f"order on {intent.symbol} with no quote: turnover unknown")
-        total = ctx.portfolio.turnover() - daily.day_start_turnover + working + intent.quantity * price
+        total = daily.turnover_today(ctx.portfolio) + working + intent.quantity * price
         if total <= self._cap:
             return None
         return Deny(DenialCode.DAILY_TURNOVER_CAP, f"would be {total:,.2f} USD today > cap {self._cap:,.2f} USD")
@@ -59,19 +72,19 @@ class DailyOrderCountGate:
         self._daily = daily
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
-        """Deny ``DAILY_ORDER_COUNT_CAP`` when approved today + 1 > cap."""
+        """Deny ``DAILY_ORDER_COUNT_CAP`` when approved today (all sessions of the account) + 1 > cap."""
         daily = self._daily
         if intent.ts_ms >= daily.next_boundary_ms:
             daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
-        if daily.orders_today < self._cap:
+        if daily.orders_today < self._cap or is_flatten(intent):
             return None
         return Deny(
             DenialCode.DAILY_ORDER_COUNT_CAP, f"would be order {daily.orders_today + 1} today > cap {self._cap}"
         )
 
     def record_approved(self, intent: OrderIntent, ctx: RiskContext) -> None:
-        """Count an approved order."""
-        self._daily.orders_today += 1
+        """Count an approved order (durable before the venue call for a venue account)."""
+        self._daily.count_order()
 
 
 class OrderRateGate:
@@ -85,7 +98,9 @@ class OrderRateGate:
         self._times: deque[int] = deque()
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
-        """Deny ``ORDER_RATE`` when the last second already holds ``cap`` approved orders."""
+        """Deny ``ORDER_RATE`` when the last second already holds ``cap`` approved orders; flatten passes."""
+        if is_flatten(intent):
+            return None
         times = self._times
         horizon = intent.ts_ms - _RATE_WINDOW_MS
         while times and times[0] <= horizon:
@@ -110,7 +125,9 @@ class DuplicateIntentGate:
         self._last: dict[tuple[str, Side, Decimal, Decimal | None], int] = {}
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
-        """Deny ``DUPLICATE_INTENT`` when the same order was approved less than the window ago."""
+        """Deny ``DUPLICATE_INTENT`` when the same order was approved less than the window ago; flatten passes."""
+        if is_flatten(intent):
+            return None
         last = self._last.get((intent.symbol, intent.side, intent.quantity, intent.price))
         if last is None:
             return None

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from livegate.config.models import LivegateConfig
+from livegate.config.paths import state_dir
 from livegate.domain.clock import Clock, WallClock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.domain.instruments import Instrument
 from livegate.risk import counters, limits
+from livegate.risk.budget_store import RUN_BUDGET_FILE, BudgetStore
 from livegate.risk.daily import DailyBook, EquityPeak
 from livegate.risk.exposure import ExposureMemo, pad_factor
 from livegate.risk.gate import Gate
@@ -18,6 +22,7 @@ from livegate.risk.structural import StructuralGate
 from livegate.risk.tripwires import MarketHoursGate, QuoteTripwireGate, VenueHealthBoard, VenueHealthGate
 from livegate.venues.paper import PaperParams, PaperVenue
 from livegate.venues.paper_store import PaperStore
+from livegate.venues.registry import is_real_venue
 from livegate.venues.shadow import ShadowVenue
 
 
@@ -34,12 +39,41 @@ class RiskParts:
 def build_risk_parts(config: LivegateConfig, kill: KillSwitch) -> RiskParts:
     """Return fresh shared risk state around ``kill`` for one session."""
     tripwires = config.tripwires
+    peak = EquityPeak()
     return RiskParts(
         kill=kill,
         health=VenueHealthBoard(tripwires.max_quote_age_ms or 1500, tripwires.heartbeat_stale_checks),
-        daily=DailyBook(config.risk.day_boundary_tz),
-        peak=EquityPeak(),
+        daily=DailyBook(config.risk.day_boundary_tz, peak),
+        peak=peak,
     )
+
+
+def budget_account(mode: Mode, venue: str) -> str | None:
+    """Return the venue account whose trading-day budgets a session shares (issue 9 §5).
+
+    ``live`` and ``canary`` trade the venue's account itself (``fake:demo``,
+    ``ccxt:binance``); ``testnet`` its sandbox account (``<venue>/testnet``); shadow and
+    paper sessions on a venue stream a simulated account per mode (``<venue>/paper``).
+    A session on replayed data returns None: its run directory is its own account.
+    """
+    if not is_real_venue(venue):
+        return None
+    if mode in (Mode.LIVE, Mode.CANARY):
+        return venue
+    return f"{venue}/{mode.value}"
+
+
+def budget_store(mode: Mode, venue: str, run_dir: Path, env: Mapping[str, str]) -> BudgetStore:
+    """Return the budget store of the session's account (see :func:`budget_account`).
+
+    Venue accounts live in the state dir (``budgets/<account>.json``, fsynced at each
+    approved order); a replayed run's budgets live in its run directory
+    (``budgets.json``): two replays never share budgets, a resume continues them.
+    """
+    account = budget_account(mode, venue)
+    if account is None:
+        return BudgetStore(run_dir / RUN_BUDGET_FILE, f"run:{run_dir.name}", durable=False)
+    return BudgetStore.for_account(state_dir(env), account)
 
 
 def build_gates(config: LivegateConfig, mode: Mode, parts: RiskParts | None = None) -> list[Gate]:

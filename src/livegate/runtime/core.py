@@ -41,7 +41,9 @@ from livegate.reconcile.reconciler import ReconcileIncomplete
 from livegate.risk.gate import Gate, RiskContext
 from livegate.risk.pipeline import RiskPipeline
 from livegate.runtime.artifacts import build_info, livegate_version, write_json, write_report
+from livegate.runtime.compose import budget_store
 from livegate.runtime.recovery import SessionRecovery
+from livegate.runtime.run_lock import RunLock, refuse_existing_run
 from livegate.runtime.session_risk import SessionRisk
 from livegate.runtime.summary import InputFacts, SessionMetrics, build_summary
 from livegate.strategy.api import Strategy
@@ -123,15 +125,21 @@ def open_session(
 ) -> tuple[Ledger, SessionRecovery]:
     """Create ``run_dir`` with its start artifacts; open the ledger and the recovery wiring.
 
+    A new run refuses an existing run directory; a new run or a resume holds the run
+    directory's lock (:mod:`livegate.runtime.run_lock`) until the session closes.
+
     Raises
     ------
     ConfigError
-        If a resume is asked of a run that ended normally, or a test-only fault variable
-        is malformed.
+        If a resume is asked of a run that ended normally, ``run_dir`` is an existing run
+        directory of a new run, another process holds its lock, or a test-only fault
+        variable is malformed.
     LedgerError
         If the ledger cannot be opened.
     """
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        refuse_existing_run(run_dir)
+    run_lock = RunLock(run_dir, "resume" if resume else "run")
     write_json(
         run_dir / "config_resolved.json",
         {**resolved.to_record(), "mode": {"value": mode.mode.value, "source": mode.source}},
@@ -140,7 +148,9 @@ def open_session(
     (run_dir / "kill_events.jsonl").touch()
     anchor = anchor_path(state_dir(env), run_dir)  # the head outside the run dir (issue 9 item 8)
     ledger = Ledger.open(run_dir / "ledger.sqlite", synchronous=resolved.config.ledger.synchronous, anchor=anchor)
-    return ledger, SessionRecovery(run_dir, resume=resume, env=env, ledger=ledger)
+    budgets = budget_store(mode.mode, resolved.config.venue.name, run_dir, env)
+    recovery = SessionRecovery(run_dir, resume=resume, env=env, ledger=ledger, budgets=budgets, run_lock=run_lock)
+    return ledger, recovery
 
 
 class SessionCore:
@@ -319,6 +329,8 @@ class SessionCore:
                 day_zone=cfg.risk.day_boundary_tz,
                 trip=lambda state, reason: self.risk.kill.trip(state, reason, "reconcile"),
                 on_anomaly=self.on_anomaly,
+                daily=self.risk.parts.daily,
+                session_id=self.session_id,
             )
         except ReconcileIncomplete:
             self._close()

@@ -1,53 +1,53 @@
-"""Test-only fault hooks of a session, resolved once from the environment at composition.
+"""The seam where tests compose their hooks into a session; production installs none (issue 9 §11).
 
-Read here, once, at startup; never in hot paths. Production runs leave every variable
-unset and get a :class:`FaultPlan` whose hooks are all None.
+Crash points, venue faults and drift injection are test machinery: they are built by
+:mod:`livegate.testing` (``python -m livegate.testing run ...``), which parses the test
+variables and installs the hooks with :func:`install_hooks` before running the same CLI.
+The production ``livegate`` never installs them; it refuses to start a testnet, canary
+or live session while one of :data:`TEST_VARIABLES` is set (exit 2, naming it) and
+ignores them, with a warning, in shadow and paper.
 
-``LIVEGATE_CRASH_AT=<point>:<n>``
-    SIGKILL the process the ``n``-th time (1-based) the engine passes ``<point>``, one of
-    :data:`CRASH_POINTS`. Used by the crash harness (``tests/recovery``,
-    ``benchmarks/crash.py``).
-``LIVEGATE_TEST_DRIFT=<offset_secs>:<symbol>:<quantity_delta>``
-    ``offset_secs`` seconds of session time after the first event, move the paper
-    venue's position in ``symbol`` by ``quantity_delta`` base units behind livegate's back
-    (an exchange-side adjustment; the drift injection of issue 6).
+The hooks are held in a :class:`contextvars.ContextVar` (empty by default), read once at
+composition by :class:`~livegate.runtime.recovery.SessionRecovery` and
+:func:`~livegate.runtime.start.plan_start`; never in hot paths.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 
-__all__ = ["CRASH_ENV", "CRASH_POINTS", "DRIFT_ENV", "CrashHook", "DriftInjection", "FaultPlan"]
+__all__ = [
+    "CRASH_ENV",
+    "CRASH_POINTS",
+    "DRIFT_ENV",
+    "TEST_VARIABLES",
+    "VENUE_FAULT_ENV",
+    "DriftInjection",
+    "TestHooks",
+    "install_hooks",
+    "installed_hooks",
+    "refuse_test_variables",
+]
 
+log = logging.getLogger("livegate")
+
+#: ``<point>:<n>``: SIGKILL the process the n-th time the engine passes the point.
 CRASH_ENV = "LIVEGATE_CRASH_AT"
+#: ``<offset_secs>:<symbol>:<quantity_delta>``: move the paper venue's position behind livegate's back.
 DRIFT_ENV = "LIVEGATE_TEST_DRIFT"
+#: Faults the fake venue simulates (:meth:`livegate.venues.fake.FakeFaults.parse`).
+VENUE_FAULT_ENV = "LIVEGATE_TEST_VENUE_FAULT"
+#: Every test-only variable.
+TEST_VARIABLES = (CRASH_ENV, DRIFT_ENV, VENUE_FAULT_ENV)
 #: Crash points of the engine (see :class:`~livegate.execution.engine.ExecutionEngine`).
 CRASH_POINTS = ("before_submit", "after_submit", "between_fills", "after_cancel", "cancel_all")
-
-
-class CrashHook:
-    """Kill the process with SIGKILL the ``count``-th time ``point`` is passed (test only)."""
-
-    __slots__ = ("count", "point", "seen")
-
-    def __init__(self, point: str, count: int) -> None:
-        self.point = point
-        self.count = count
-        self.seen = 0
-
-    def __call__(self, point: str) -> None:
-        """Count ``point``; SIGKILL this process when the chosen pass is reached."""
-        if point != self.point:
-            return
-        self.seen += 1
-        if self.seen == self.count:
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,36 +60,58 @@ class DriftInjection:
 
 
 @dataclass(frozen=True, slots=True)
-class FaultPlan:
-    """Test-only hooks resolved once from the environment; both None in production."""
+class TestHooks:
+    """Hooks a test composes into a session; all empty in production.
 
-    crash: CrashHook | None = None
+    Parameters
+    ----------
+    crash:
+        Called by the engine at each crash point (:data:`CRASH_POINTS`), or None.
+    drift:
+        Drift to inject into the paper venue, or None.
+    venue_fault:
+        Faults for the fake venue (empty: none).
+    """
+
+    __test__ = False  # not a pytest test class
+
+    crash: Callable[[str], None] | None = None
     drift: DriftInjection | None = None
+    venue_fault: str = ""
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> FaultPlan:
-        """Parse :data:`CRASH_ENV` and :data:`DRIFT_ENV`.
 
-        Raises
-        ------
-        ConfigError
-            If a variable is set but malformed (exit 2).
-        """
-        crash = None
-        raw = env.get(CRASH_ENV, "")
-        if raw:
-            point, _, count = raw.partition(":")
-            if point not in CRASH_POINTS or not count.isdigit() or int(count) < 1:
-                raise ConfigError(f"{CRASH_ENV}={raw!r}: expected <point>:<n>, point one of {CRASH_POINTS}, n >= 1")
-            crash = CrashHook(point, int(count))
-        drift = None
-        raw = env.get(DRIFT_ENV, "")
-        if raw:
-            parts = raw.split(":")
-            try:
-                if len(parts) != 3:
-                    raise ValueError("three fields")
-                drift = DriftInjection(int(float(parts[0]) * 1000), parts[1].upper(), Decimal(parts[2]))
-            except (ValueError, InvalidOperation) as exc:
-                raise ConfigError(f"{DRIFT_ENV}={raw!r}: expected <offset_secs>:<symbol>:<quantity_delta>") from exc
-        return cls(crash=crash, drift=drift)
+_NO_HOOKS = TestHooks()
+_INSTALLED: ContextVar[TestHooks | None] = ContextVar("livegate_test_hooks", default=None)
+
+
+def install_hooks(hooks: TestHooks) -> Token[TestHooks | None]:
+    """Install ``hooks`` for sessions started in this context (only :mod:`livegate.testing` calls this)."""
+    return _INSTALLED.set(hooks)
+
+
+def installed_hooks() -> TestHooks:
+    """Return the installed hooks, or empty hooks (production)."""
+    return _INSTALLED.get() or _NO_HOOKS
+
+
+def refuse_test_variables(env: Mapping[str, str], mode: Mode) -> None:
+    """Refuse test-only variables in the production CLI: real modes exit 2, others ignore them.
+
+    Does nothing when a test composition installed its hooks.
+
+    Raises
+    ------
+    ConfigError
+        In testnet, canary or live when one of :data:`TEST_VARIABLES` is set, naming it.
+    """
+    if _INSTALLED.get() is not None:
+        return
+    present = [name for name in TEST_VARIABLES if env.get(name)]
+    if not present:
+        return
+    if mode.is_real:
+        raise ConfigError(
+            f"{', '.join(present)} set: test-only hooks are refused in {mode.value}; unset "
+            f"{'it' if len(present) == 1 else 'them'} (tests run python -m livegate.testing)"
+        )
+    log.warning("%s ignored: test-only hooks are installed only by python -m livegate.testing", ", ".join(present))

@@ -211,10 +211,10 @@ async def _run(
     env: Mapping[str, str],
 ) -> SessionResult:
     strategy = load_strategy(resolved)
-    session_id = fresh_session_id(resolved, adapter.name, str(clock.now_ms()))
-    wiring, canary = compose_live(mode.mode, resolved.config, adapter, instruments, clock, session_id)
     run_dir = options.out or default_run_dir(mode.mode.value)
-    ledger, recovery = open_session(run_dir, resolved, mode, env, resume=False)
+    ledger, recovery = open_session(run_dir, resolved, mode, env, resume=options.resume)  # resume: issue 9 §6
+    session_id = recovery.session_id(fresh_session_id(resolved, adapter.name, str(clock.now_ms())))
+    wiring, canary = compose_live(mode.mode, resolved.config, adapter, instruments, clock, session_id)
     core = SessionCore(
         resolved=resolved,
         mode=mode,

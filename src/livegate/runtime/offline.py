@@ -1,97 +1,182 @@
-"""Operator tools on a run directory while no session runs: ``livegate reconcile`` and ``livegate flatten``.
+"""Operator tools on a run directory while no session runs on it: reconcile, flatten, cancel-all.
 
-Both rebuild livegate's view from the ledger (:mod:`livegate.runtime.resume`) and open
-the paper venue from its own store, which plays the exchange between sessions. Shadow
-runs keep no venue state, so there is nothing to compare or close.
+:func:`open_run` takes the run directory's lock (:mod:`livegate.runtime.run_lock`),
+rebuilds livegate's view from the ledger (:mod:`livegate.runtime.resume`) and opens the
+run's venue:
+
+* a paper run: the paper venue from its own store, which plays the exchange between
+  sessions; prices are the last quotes of the run's data;
+* a venue-stream run (``[venue] name`` ``<adapter>:<venue>``, modes testnet, canary and
+  live): the venue's adapter, with credentials loaded as for a run
+  (:func:`livegate.config.credentials.load_credentials`), and prices from its stream;
+* a shadow run keeps no venue state: there is nothing to reconcile, cancel or close.
+
+Direct venue work without a run directory (``--venue``) lives in :mod:`livegate.runtime.operator`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
+from livegate.config.credentials import load_credentials
 from livegate.config.instruments import resolve_instruments
 from livegate.config.loader import ResolvedConfig
-from livegate.config.paths import state_dir
-from livegate.domain.clock import ReplayClock
-from livegate.domain.decisions import Decision
-from livegate.domain.enums import Mode, Side
+from livegate.domain.clock import Clock, ReplayClock, WallClock
+from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote
-from livegate.execution.engine import ExecutionEngine
 from livegate.ledger.store import Ledger
-from livegate.marketdata.quote_cache import QuoteCache
 from livegate.marketdata.replay import load_replay
 from livegate.reconcile.drift import DRIFT_FILE, DriftLog
 from livegate.reconcile.reconciler import LedgerFillIndex, Reconciler, ReconcileResult
-from livegate.risk.gate import RiskContext
-from livegate.risk.killswitch import KillSwitch
-from livegate.risk.pipeline import RiskPipeline
-from livegate.risk.state_store import TradingStateStore
-from livegate.runtime.compose import build_gates, build_risk_parts, build_venue
-from livegate.runtime.flatten import FLATTEN_STRATEGY_ID, flatten_positions
+from livegate.runtime.compose import build_venue
 from livegate.runtime.resume import RebuiltSession, read_run_inputs, rebuild_from_ledger, resolved_from_run_dir
-from livegate.telemetry.writer import TelemetryWriter
+from livegate.runtime.run_lock import RunLock
+from livegate.venues.base import MarketDataStream, VenueAdapter
 from livegate.venues.paper import PaperVenue
 from livegate.venues.paper_store import PAPER_STORE_FILE, PaperStore
+from livegate.venues.registry import VenueRequest, build_adapter, is_real_venue
+
+__all__ = ["OfflineRun", "connect_venue", "first_quotes", "open_run", "reconcile_run"]
+
+#: Market-data events read from a venue stream to find one quote of each symbol.
+_QUOTE_SCAN_EVENTS = 2000
 
 
 @dataclass(slots=True)
 class OfflineRun:
-    """A run directory opened for an operator command."""
+    """A run directory opened for an operator command (its lock held until :meth:`close`)."""
 
     run_dir: Path
     resolved: ResolvedConfig
+    mode: Mode
     ledger: Ledger
     rebuilt: RebuiltSession
-    venue: PaperVenue
+    venue: VenueAdapter | None
     instruments: dict[str, Instrument]
-    clock: ReplayClock
+    clock: Clock
+    lock: RunLock
+
+    async def quotes(self) -> dict[str, Quote]:
+        """Return a current quote per traded symbol: the run data's last (paper) or the venue stream's."""
+        if isinstance(self.venue, PaperVenue):
+            return _last_quotes(self.run_dir, self.resolved)
+        if self.venue is None:
+            return {}
+        return await first_quotes(self.venue, list(self.instruments))
+
+    async def aclose(self) -> None:
+        """Close the venue connection, the ledger and release the lock."""
+        try:
+            if self.venue is not None and not isinstance(self.venue, PaperVenue):
+                await self.venue.close()
+        finally:
+            self.close()
 
     def close(self) -> None:
-        """Close the ledger."""
-        self.ledger.close()
+        """Close the ledger and release the lock."""
+        try:
+            self.ledger.close()
+        finally:
+            self.lock.release()
 
 
-def open_run(run_dir: Path) -> OfflineRun:
-    """Open ``run_dir``'s ledger, rebuild its book and reopen its paper venue.
+async def connect_venue(venue: str, mode: Mode, env: Mapping[str, str], clock: Clock) -> VenueAdapter:
+    """Build and connect the adapter of real venue ``venue`` with the credentials of ``mode``.
 
     Raises
     ------
     ConfigError
-        If it is not a run directory, or not a paper run (exit 2).
+        If credentials are missing (naming each variable) or the adapter cannot be built.
+    """
+    if not mode.is_real:
+        raise ConfigError(f"{venue}: a {mode.value} run placed no orders at the venue")
+    lookup = load_credentials(venue, env, mode=mode)
+    if not lookup.ok:
+        raise ConfigError(f"{venue}: credentials missing for {mode.value}: {', '.join(lookup.missing)}")
+    request = VenueRequest(venue=venue, clock=clock, credentials=lookup.credentials, sandbox=mode is Mode.TESTNET)
+    adapter = build_adapter(request)
+    await adapter.connect()
+    return adapter
+
+
+async def first_quotes(venue: VenueAdapter, symbols: list[str]) -> dict[str, Quote]:
+    """Read ``venue``'s market-data stream until each of ``symbols`` has a quote (bounded); return them."""
+    found: dict[str, Quote] = {}
+    if not isinstance(venue, MarketDataStream) or not symbols:
+        return found
+    seen = 0
+    async for event in venue.stream_market_data(symbols):
+        seen += 1
+        if type(event) is Quote:
+            found[event.symbol] = event
+        if len(found) == len(set(symbols)) or seen >= _QUOTE_SCAN_EVENTS:
+            break
+    return found
+
+
+async def open_run(run_dir: Path, env: Mapping[str, str], *, purpose: str) -> OfflineRun:
+    """Lock ``run_dir``, open its ledger, rebuild its book and reopen its venue (see the module docstring).
+
+    Raises
+    ------
+    ConfigError
+        If it is not a run directory, another process holds it, or its venue cannot be
+        opened (exit 2).
     DataError
         If the ledger or the store cannot be read.
     """
     if not (run_dir / "ledger.sqlite").is_file():
         raise ConfigError(f"{run_dir}: no ledger.sqlite; not a run directory")
-    resolved, mode = resolved_from_run_dir(run_dir)
-    if mode != Mode.PAPER.value or not (run_dir / PAPER_STORE_FILE).is_file():
-        raise ConfigError(f"{run_dir}: a {mode} run keeps no venue state to reconcile or flatten (paper runs only)")
-    ledger = Ledger.open(run_dir / "ledger.sqlite", synchronous=resolved.config.ledger.synchronous)
-    rebuilt = rebuild_from_ledger(ledger)
-    store = PaperStore.open(run_dir / PAPER_STORE_FILE)
-    state = store.load()
-    symbols = sorted({o.symbol for o in rebuilt.portfolio.all_orders()} | {o.symbol for o in state.orders})
-    instruments = resolve_instruments(resolved.config, symbols)
-    clock = ReplayClock(rebuilt.last_ts_ms)
-    venue = build_venue(Mode.PAPER, resolved.config, instruments, clock, store=store)
-    if not isinstance(venue, PaperVenue):  # build_venue returns paper for Mode.PAPER
-        raise ConfigError(f"{run_dir}: could not reopen the paper venue")
-    return OfflineRun(run_dir, resolved, ledger, rebuilt, venue, instruments, clock)
+    lock = RunLock(run_dir, purpose)
+    try:
+        resolved, mode_value = resolved_from_run_dir(run_dir)
+        mode = Mode(mode_value)
+        ledger = Ledger.open(run_dir / "ledger.sqlite", synchronous=resolved.config.ledger.synchronous)
+    except BaseException:
+        lock.release()
+        raise
+    try:
+        rebuilt = rebuild_from_ledger(ledger)
+        symbols = {o.symbol for o in rebuilt.portfolio.all_orders()}
+        venue_name = resolved.config.venue.name
+        clock: Clock
+        venue: VenueAdapter | None = None
+        if is_real_venue(venue_name) and mode.is_real:
+            clock = WallClock()
+            venue = await connect_venue(venue_name, mode, env, clock)
+            instruments = {s: i for s, i in venue.instruments().items() if s in symbols}
+        else:
+            clock = ReplayClock(rebuilt.last_ts_ms)
+            store_path = run_dir / PAPER_STORE_FILE
+            store = PaperStore.open(store_path) if mode is Mode.PAPER and store_path.is_file() else None
+            if store is not None:
+                symbols |= {o.symbol for o in store.load().orders}
+            instruments = resolve_instruments(resolved.config, sorted(symbols))
+            if store is not None:
+                venue = build_venue(Mode.PAPER, resolved.config, instruments, clock, store=store)
+    except BaseException:
+        ledger.close()
+        lock.release()
+        raise
+    return OfflineRun(run_dir, resolved, mode, ledger, rebuilt, venue, instruments, clock, lock)
 
 
 async def reconcile_run(run: OfflineRun, *, dry_run: bool) -> ReconcileResult:
-    """Compare the run's ledger with its paper venue; unless ``dry_run``, append to ``reconcile_drift.jsonl``.
+    """Compare the run's ledger with its venue; unless ``dry_run``, append to ``reconcile_drift.jsonl``.
 
     Raises
     ------
+    ConfigError
+        If the run keeps no venue state (shadow).
     ReconcileIncomplete
         If the venue cannot be read.
     """
+    if run.venue is None:
+        raise ConfigError(f"{run.run_dir}: a {run.mode.value} run keeps no venue state to reconcile")
     index = LedgerFillIndex(run.ledger)
     reconciler = Reconciler(
         venue=run.venue,
@@ -104,75 +189,6 @@ async def reconcile_run(run: OfflineRun, *, dry_run: bool) -> ReconcileResult:
         drift_log=None if dry_run else DriftLog(run.run_dir / DRIFT_FILE),
     )
     return await reconciler.reconcile("operator")
-
-
-@dataclass(frozen=True, slots=True)
-class FlattenStep:
-    """One position to close: reduce-only market IOC on ``side`` for ``quantity`` base units."""
-
-    symbol: str
-    position: Decimal
-    venue_position: Decimal
-    side: Side
-    quantity: Decimal
-
-
-async def flatten_plan(run: OfflineRun) -> list[FlattenStep]:
-    """Return the reduce-only orders that would close every position livegate holds."""
-    at_venue = {p.symbol: p.quantity for p in await run.venue.positions()}
-    steps = []
-    for position in run.rebuilt.portfolio.positions():
-        if position.quantity == 0:
-            continue
-        side = Side.SELL if position.quantity > 0 else Side.BUY
-        steps.append(
-            FlattenStep(
-                position.symbol,
-                position.quantity,
-                at_venue.get(position.symbol, Decimal(0)),
-                side,
-                abs(position.quantity),
-            )
-        )
-    return steps
-
-
-async def flatten_run(run: OfflineRun, steps: list[FlattenStep], env: Mapping[str, str]) -> list[Decision]:
-    """Send the plan through the risk pipeline (reduce-only is allowed while HALTED) and the engine.
-
-    The paper venue trades against the last quote of the run's data. Every intent,
-    decision and fill goes to the run's ledger; the trading state comes from the state dir.
-    """
-    quotes = QuoteCache()
-    last = _last_quotes(run.run_dir, run.resolved)
-    for quote in last.values():
-        quotes.update(quote)
-        run.clock.advance_to(quote.ts_event_ms)
-        run.venue.on_quote(quote)
-    config = run.resolved.config
-    kill = KillSwitch(TradingStateStore(state_dir(env)), run.clock, actor="livegate flatten")
-    parts = build_risk_parts(config, kill)
-    portfolio = run.rebuilt.portfolio
-    ctx = RiskContext(instruments=run.instruments, quotes=quotes, portfolio=portfolio, clock=run.clock)
-    pipeline = RiskPipeline(build_gates(config, Mode.PAPER, parts), ctx)
-    telemetry = TelemetryWriter(run.run_dir / "telemetry.jsonl", append=True)
-    engine = ExecutionEngine(
-        pipeline=pipeline,
-        ledger=run.ledger,
-        telemetry=telemetry,
-        portfolio=portfolio,
-        venues={run.venue.name: run.venue},
-        router=lambda _intent: run.venue.name,
-        clock=run.clock,
-        session_id=run.rebuilt.session_id,
-        strategy_name=FLATTEN_STRATEGY_ID,
-        first_seq=run.rebuilt.next_seq,
-    )
-    try:
-        decisions = await flatten_positions(engine, kill, [(s.symbol, s.position) for s in steps], run.clock.now_ms)
-    finally:
-        telemetry.close()
-    return decisions
 
 
 def _last_quotes(run_dir: Path, resolved: ResolvedConfig) -> dict[str, Quote]:

@@ -4,7 +4,8 @@ The composition root (:mod:`livegate.runtime.core`) calls into :class:`SessionRe
 a few points, for both sessions: a replayed session may resume a crashed run
 (``livegate run --resume``); every session reconciles before trading and then
 periodically and after stream interruptions (:mod:`livegate.runtime.maintenance`). The
-test-only environment hooks are parsed once, in :mod:`livegate.runtime.faults`.
+test hooks (crash points, drift injection) are the ones a test composition installed
+(:mod:`livegate.runtime.faults`); production installs none.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
 from livegate.reconcile.reconciler import Reconciler
+from livegate.risk.budget_store import BudgetStore
+from livegate.risk.daily import DailyBook
 from livegate.risk.gate import Gate
 from livegate.risk.pipeline import RiskPipeline
-from livegate.runtime.faults import CRASH_ENV, CRASH_POINTS, DRIFT_ENV, FaultPlan
+from livegate.runtime.faults import installed_hooks
 from livegate.runtime.maintenance import (
     AnomalyHandler,
     Maintenance,
@@ -38,10 +41,11 @@ from livegate.runtime.maintenance import (
     startup,
 )
 from livegate.runtime.resume import CURSOR_FILE, RebuiltSession, ReplayCursor, read_cursor, rebuild_from_ledger
+from livegate.runtime.run_lock import RunLock
 from livegate.venues.base import VenueAdapter
 from livegate.venues.paper_store import PAPER_STORE_FILE, PaperStore
 
-__all__ = ["CRASH_ENV", "CRASH_POINTS", "DRIFT_ENV", "SessionRecovery", "resume_index", "startup"]
+__all__ = ["SessionRecovery", "resume_index", "startup"]
 
 log = logging.getLogger("livegate")
 
@@ -77,16 +81,32 @@ class SessionRecovery:
         True for ``livegate run --resume``: the ledger is folded back and the paper venue
         reopens its store; False starts both empty.
     env:
-        Environment, read once here for the test-only fault hooks.
+        Environment of the session.
     ledger:
         The open ledger (read when resuming).
+    budgets:
+        The trading-day budget store of the session's venue account (issue 9 §5), or None.
+    run_lock:
+        The run directory's lock, released by :meth:`close`.
     """
 
-    def __init__(self, run_dir: Path, *, resume: bool, env: Mapping[str, str], ledger: Ledger) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        *,
+        resume: bool,
+        env: Mapping[str, str],
+        ledger: Ledger,
+        budgets: BudgetStore | None = None,
+        run_lock: RunLock | None = None,
+    ) -> None:
         self.run_dir = run_dir
+        self.budgets = budgets
+        self._run_lock = run_lock
+        self._daily: DailyBook | None = None
         self.resume_requested = resume
         self.resume = resume and ledger.last_seq > 0  # a run killed before its first event starts afresh
-        self.faults = FaultPlan.from_env(env)
+        self.faults = installed_hooks()
         self.rebuilt: RebuiltSession | None = rebuild_from_ledger(ledger) if self.resume else None
         if self.rebuilt is not None and self.rebuilt.ended and (run_dir / "summary.json").exists():
             raise ConfigError(f"cannot resume {run_dir}: the run ended normally (session_ended is its last event)")
@@ -175,10 +195,25 @@ class SessionRecovery:
         return None if self.cursor is None else self.cursor.marker()
 
     def paper_store(self, mode: Mode) -> PaperStore | None:
-        """Return the paper venue's store (emptied for a new run, reopened on resume); None for shadow."""
+        """Return the paper venue's store (created for a new run, reopened on resume); None for shadow.
+
+        Nothing ever empties a venue store: a new run finding one refuses to start. (A
+        resume of a run killed before its first ledger event reopens the store it
+        created: write-ahead means nothing was sent to it.)
+
+        Raises
+        ------
+        ConfigError
+            If a new run finds a store in its run directory.
+        """
         if mode is not Mode.PAPER:
             return None
-        return PaperStore.open(self.store_path, fresh=not self.resume)
+        if not self.resume_requested and self.store_path.exists():
+            raise ConfigError(
+                f"{self.store_path} exists: a new run never reuses or empties a venue store; "
+                f"continue it with livegate run --resume {self.run_dir}"
+            )
+        return PaperStore.open(self.store_path)
 
     # ------------------------------------------------------------------ startup and loop
     async def startup(
@@ -197,13 +232,21 @@ class SessionRecovery:
         day_zone: str,
         trip: TripHandler,
         on_anomaly: AnomalyHandler,
+        daily: DailyBook | None = None,
+        session_id: str = "",
     ) -> None:
         """Reconcile before trading (settling a resumed run first) and arm the periodic schedule.
+
+        With ``daily`` the trading-day book continues the account's budgets
+        (:meth:`DailyBook.attach`); a resumed run then recounts its own approved orders of
+        today from the ledger.
 
         Raises
         ------
         ReconcileIncomplete
             If the venue cannot be asked (exit 2), except in shadow.
+        ConfigError
+            If the budget file is unreadable (exit 2).
         """
         rebuilt = self.rebuilt
         if rebuilt is not None and rebuilt.trading_state is not TradingState.ACTIVE:
@@ -230,6 +273,10 @@ class SessionRecovery:
             now_ms=now,
             enabled=config.enabled,
         )
+        if daily is not None and self.budgets is not None:
+            ctx = pipeline.context
+            daily.attach(self.budgets, session_id, now, portfolio, ctx.quotes, count_from_ledger=rebuilt is not None)
+            self._daily = daily
         if rebuilt is not None:
             refill_gate_counters(pipeline, rebuilt, now, day_zone)
         self.maintenance = Maintenance(
@@ -243,6 +290,14 @@ class SessionRecovery:
         )
 
     def close(self) -> None:
-        """Release the cursor mapping."""
-        if self.cursor is not None:
-            self.cursor.close()
+        """Write the day's budgets, release the cursor mapping and the run directory lock."""
+        try:
+            if self._daily is not None:
+                self._daily.flush()
+        except OSError as exc:
+            log.warning("could not write the trading-day budgets to %s: %s", self.budgets and self.budgets.path, exc)
+        finally:
+            if self.cursor is not None:
+                self.cursor.close()
+            if self._run_lock is not None:
+                self._run_lock.release()

@@ -47,7 +47,7 @@ from livegate.risk.state_store import TradingStateStore
 from livegate.risk.triggers import TriggerHit, TriggerMonitor
 from livegate.risk.tripwires import VenueHealthChanged
 from livegate.runtime.compose import build_gates, build_risk_parts
-from livegate.runtime.flatten import flatten_positions
+from livegate.runtime.flatten import flatten_positions, plan_for
 from livegate.telemetry.writer import TelemetryWriter
 
 AnomalyReporter = Callable[[str, str], None]
@@ -264,9 +264,10 @@ class SessionRisk:
         return remaining
 
     async def flatten(self, engine: ExecutionEngine) -> None:
-        """Close every position with a reduce-only market IOC order through the pipeline."""
-        positions = [(p.symbol, p.quantity) for p in self._portfolio.positions()]
-        for decision in await flatten_positions(engine, self.kill, positions, self._clock.now_ms):
+        """Close every position with reduce-only flatten orders through the pipeline (one round, docs/recovery.md)."""
+        plan = plan_for(self._cfg, timeout_secs=0)
+        result = await flatten_positions(engine, self.kill, self._ctx, self._clock.now_ms, plan)
+        for decision in result.decisions:
             if isinstance(decision, Denied):
                 symbol = decision.intent.symbol
                 self._report("flatten_denied", f"{symbol}: {decision.code.value}: {decision.detail}")

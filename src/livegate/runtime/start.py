@@ -27,10 +27,11 @@ from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.modes.live_gate import ArmingResult, evaluate_arming, is_real_venue_name
 from livegate.modes.resolve import ModeResolution, gate_line, resolve_mode
+from livegate.runtime.faults import installed_hooks, refuse_test_variables
 from livegate.runtime.live_session import LiveOptions, run_live_session
 from livegate.runtime.session import ProgressCallback, RunOptions, SessionResult, run_replay_session
 from livegate.venues.base import VenueAdapter
-from livegate.venues.registry import VENUE_FAULT_ENV, AdapterFactory, VenueRequest, build_adapter
+from livegate.venues.registry import AdapterFactory, VenueRequest, build_adapter
 
 __all__ = ["GateRefused", "StartPlan", "plan_start", "prepare_start", "start"]
 
@@ -100,7 +101,8 @@ def plan_start(
     cfg = resolved.config
     venue = cfg.venue.name
     symbols = list(cfg.venue.symbols)
-    fault = env.get(VENUE_FAULT_ENV, "")  # test-only, read once here
+    refuse_test_variables(env, resolution.mode)  # production refuses test hooks in real modes (exit 2)
+    fault = installed_hooks().venue_fault  # test-only, installed by python -m livegate.testing
     adapter: VenueAdapter | None = None
     arming: ArmingResult | None = None
     if resolution.mode.is_real:

@@ -20,15 +20,11 @@ from livegate.venues.fake import FakeFaults, FakeVenue, fake_instruments, sample
 
 __all__ = [
     "BUILTIN_FACTORIES",
-    "VENUE_FAULT_ENV",
     "AdapterFactory",
     "VenueRequest",
     "build_adapter",
     "is_real_venue",
 ]
-
-#: Test-only: faults the fake venue simulates (:meth:`FakeFaults.parse`), read once at composition.
-VENUE_FAULT_ENV = "LIVEGATE_TEST_VENUE_FAULT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +44,8 @@ class VenueRequest:
     symbols:
         Symbols the session trades.
     fault:
-        Test-only: the value of :data:`VENUE_FAULT_ENV`; the fake venue simulates it,
-        real adapters ignore it.
+        Test-only faults the fake venue simulates (``LIVEGATE_TEST_VENUE_FAULT``, installed
+        only by ``python -m livegate.testing``); real adapters ignore it.
     """
 
     venue: str

@@ -1,8 +1,9 @@
 """The crash harness of issue 6: SIGKILL a paper session, resume it, check nothing was lost or doubled.
 
 Used by ``tests/recovery`` (CI, at least 20 trials) and ``benchmarks/crash.py`` (100
-trials). A trial runs ``livegate run`` in a subprocess on real data, kills it with SIGKILL
-at a named crash point (``LIVEGATE_CRASH_AT``, test only) or at a random wall time, resumes
+trials). A trial runs ``livegate run`` in a subprocess on real data through the test
+composition (``python -m livegate.testing``, which installs the crash hook), kills it with
+SIGKILL at a named crash point (``LIVEGATE_CRASH_AT``) or at a random wall time, resumes
 with ``livegate run --resume`` (possibly killed again, e.g. during the resume's
 cancel-all) until a run reaches the end of the data, then checks:
 
@@ -37,7 +38,7 @@ from livegate.domain.enums import Liquidity, Side
 from livegate.domain.orders import Fill
 from livegate.domain.positions import Position
 from livegate.ledger.export import export_rows
-from livegate.runtime.recovery import CRASH_ENV
+from livegate.runtime.faults import CRASH_ENV
 from livegate.venues.paper_store import PAPER_STORE_FILE
 
 #: The named dangerous points (issue 6) plus ``cancel_all`` during the resume's cleanup.
@@ -83,6 +84,11 @@ def livegate_exe() -> list[str]:
     """Return the argv prefix that runs the ``livegate`` CLI of this interpreter."""
     exe = Path(sys.executable).with_name("livegate")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "livegate"]
+
+
+def hooked_exe() -> list[str]:
+    """Return the argv prefix that runs the CLI with the test hooks installed (``python -m livegate.testing``)."""
+    return [sys.executable, "-m", "livegate.testing"]
 
 
 def write_slice(quotes_src: Path, trades_src: Path, out_dir: Path, span_secs: float) -> tuple[Path, Path]:
@@ -151,7 +157,7 @@ def run_trial(
     base = dict(os.environ if env is None else env)
     base.pop(CRASH_ENV, None)
     base["LIVEGATE_STATE_DIR"] = str(run_dir.parent / f"{run_dir.name}-state")
-    first = [*livegate_exe(), "run", "--no-progress", "--profile", str(profile)]
+    first = [*hooked_exe(), "run", "--no-progress", "--profile", str(profile)]
     first += ["--quotes", str(quotes), "--trades", str(trades), "--out", str(run_dir)]
     code = _run(first, base, crash_at, kill_after_secs, run_dir)
     crash_next = resume_crash_at
@@ -164,7 +170,7 @@ def run_trial(
             result.problems.append(f"still crashing after {_MAX_RESUMES} resumes")
             break
         result.resumes += 1
-        resume = [*livegate_exe(), "run", "--no-progress", "--resume", str(run_dir)]
+        resume = [*hooked_exe(), "run", "--no-progress", "--resume", str(run_dir)]
         code = _run(resume, base, crash_next, None, run_dir)
         crash_next = None
     if code not in (0, 3):

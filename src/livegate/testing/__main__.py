@@ -1,0 +1,31 @@
+"""``python -m livegate.testing <livegate arguments>``: the ``livegate`` CLI with the test hooks installed.
+
+Parses the test variables (:mod:`livegate.testing.hooks`), installs the hooks for this
+process (:func:`livegate.runtime.faults.install_hooks`), then runs the production CLI
+unchanged. A malformed variable exits 2 with one ``error:`` line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from livegate.cli.main import app
+from livegate.domain.errors import ConfigError
+from livegate.runtime.faults import install_hooks
+from livegate.testing.hooks import hooks_from_env
+
+
+def main() -> None:
+    """Install the hooks from the environment and run ``livegate`` with ``sys.argv[1:]``."""
+    try:
+        hooks = hooks_from_env(os.environ)
+    except ConfigError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(2) from exc
+    install_hooks(hooks)
+    app(prog_name="livegate")
+
+
+if __name__ == "__main__":
+    main()
