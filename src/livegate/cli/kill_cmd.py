@@ -21,6 +21,7 @@ from livegate.domain.clock import wall_time_ms
 from livegate.domain.enums import TradingState
 from livegate.domain.errors import LedgerError
 from livegate.ledger import events as ev
+from livegate.ledger.anchor import anchor_path
 from livegate.ledger.store import Ledger
 from livegate.risk.killswitch import RearmRefused, blocking_conditions, manual_kill, rearm
 from livegate.risk.state_store import TradingStateRecord, TradingStateStore
@@ -151,7 +152,8 @@ def _record_in_ledger(run_dir: Path | None, record: TradingStateRecord, previous
         "threshold": None,
     }
     try:
-        with Ledger.open(path) as ledger:
+        anchor = anchor_path(state_dir(os.environ), path.parent)
+        with Ledger.open(path, anchor=anchor) as ledger:
             ledger.append(ev.TRADING_STATE_CHANGED, record.ts_ms, payload)
     except (LedgerError, OSError) as exc:
         typer.echo(f"warning: state changed, but the ledger at {path} was not written: {exc}", err=True)

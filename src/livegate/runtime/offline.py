@@ -23,11 +23,13 @@ from pathlib import Path
 from livegate.config.credentials import load_credentials
 from livegate.config.instruments import resolve_instruments
 from livegate.config.loader import ResolvedConfig
+from livegate.config.paths import state_dir
 from livegate.domain.clock import Clock, ReplayClock, WallClock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote
+from livegate.ledger.anchor import anchor_path
 from livegate.ledger.store import Ledger
 from livegate.marketdata.replay import load_replay
 from livegate.reconcile.drift import DRIFT_FILE, DriftLog
@@ -135,7 +137,8 @@ async def open_run(run_dir: Path, env: Mapping[str, str], *, purpose: str) -> Of
     try:
         resolved, mode_value = resolved_from_run_dir(run_dir)
         mode = Mode(mode_value)
-        ledger = Ledger.open(run_dir / "ledger.sqlite", synchronous=resolved.config.ledger.synchronous)
+        anchor = anchor_path(state_dir(env), run_dir)  # operator appends stay covered by the anchored head
+        ledger = Ledger.open(run_dir / "ledger.sqlite", synchronous=resolved.config.ledger.synchronous, anchor=anchor)
     except BaseException:
         lock.release()
         raise
