@@ -129,7 +129,13 @@ def _binance_errors(http: LoopbackHttp, method: str, path: str) -> list[ErrorCas
         ErrorCase(
             "rate_limited",
             ErrorKind.RETRYABLE,
-            serve(Reply({"code": -1003, "msg": "Too many requests; current limit is 1200 per minute."}, 429)),
+            serve(
+                Reply(
+                    {"code": -1003, "msg": "Too many requests; current limit is 1200 per minute."},
+                    429,
+                    headers={"Retry-After": "0"},
+                )
+            ),
         ),
         ErrorCase(
             "bad_api_key",
@@ -141,7 +147,11 @@ def _binance_errors(http: LoopbackHttp, method: str, path: str) -> list[ErrorCas
             "ip_banned",
             ErrorKind.FATAL,
             serve(
-                Reply({"code": -1003, "msg": "Way too many requests; IP(127.0.0.1) banned until 1700000000000."}, 418)
+                Reply(
+                    {"code": -1003, "msg": "Way too many requests; IP(127.0.0.1) banned until 1700000000000."},
+                    418,
+                    headers={"Retry-After": "0"},
+                )
             ),
         ),
     ]

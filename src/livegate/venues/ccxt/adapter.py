@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -46,7 +47,7 @@ from livegate.venues.ccxt.convert import (
     to_trade,
 )
 from livegate.venues.ccxt.errors import translate
-from livegate.venues.rate_budget import shared_limiter
+from livegate.venues.rate_budget import DEFAULT_WEIGHT_PER_MIN, WeightBudget, shared_limiter, shared_weight_budget
 
 __all__ = ["CcxtAdapter"]
 
@@ -55,6 +56,21 @@ log = logging.getLogger("livegate.venues.ccxt")
 _CcxtError: Any = ccxt_async.BaseError
 _OrderNotFound: Any = ccxt_async.OrderNotFound
 _ArgumentsRequired: Any = ccxt_async.ArgumentsRequired
+_DDoSProtection: Any = ccxt_async.DDoSProtection
+_HTTP_STATUS_RE = re.compile(r"^\S+ (418|429) ")
+#: Request weights of Binance endpoints by ccxt method (Binance Spot API, each endpoint's
+#: "Weight"; USD-M's are equal or lower): GET /api/v3/order 4, GET /api/v3/openOrders 6 with
+#: a symbol and 80 without, GET /api/v3/account 20, GET /api/v3/myTrades 20, GET /api/v3/allOrders 20,
+#: GET /api/v3/exchangeInfo 20, order and cancel endpoints 1.
+_WEIGHTS: dict[str, int] = {
+    "fetch_order": 4,
+    "fetch_closed_orders": 20,
+    "fetch_orders": 20,
+    "fetch_balance": 20,
+    "fetch_my_trades": 20,
+    "fetch_positions": 5,
+    "load_markets": 20,
+}
 _CLIENT_ID_KEYS = ("clientOrderId", "c", "cl_ord_id", "client_order_id", "cloid", "client_id", "newClientOrderId")
 _ACK_STATUSES = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.SUBMITTED)
 
@@ -444,21 +460,53 @@ class CcxtAdapter:
 
     # ------------------------------------------------------------------ helpers
     async def _call(self, fn: Callable[..., Awaitable[Any]], *args: Any, not_found_ok: bool = False) -> Any:
+        """Send one request within the rate and weight budgets; translate its errors once.
+
+        Raises
+        ------
+        Retryable
+            Not sent: the weight budget is spent, a ``Retry-After`` window or an IP ban
+            runs (code ``RATE_BUDGET``); or the venue answered 429.
+        Fatal, Rejected, Ambiguous
+            Translated venue errors (see :mod:`livegate.venues.ccxt.errors`).
+        """
         limiter = shared_limiter(self._exchange_id, self._credentials.fingerprint(), self._rate_per_sec, 1.0)
+        budget = self._weight_budget()
         async with limiter:
+            if budget is not None:
+                refused = budget.take(_weight(fn, args), self._clock.now_ms())
+                if refused is not None:
+                    raise Retryable(f"{self.name}: not sent: {refused}", "RATE_BUDGET")
             try:
-                return await fn(*args)
+                result = await fn(*args)
             except _OrderNotFound as exc:
+                self._observe(budget, 400)
                 if not_found_ok:
                     return None
                 raise self._translate(exc) from exc
             except _CcxtError as exc:
+                status = _HTTP_STATUS_RE.match(str(exc)) if isinstance(exc, _DDoSProtection) else None
+                self._observe(budget, int(status.group(1)) if status else None)
                 raise self._translate(exc) from exc
             except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
                 # ccxt's own parser failed on the venue's answer: the outcome is unknown
                 raise Ambiguous(
                     f"{self.name}: unparsable answer: {type(exc).__name__}: {exc}", "PARSE_FAILURE"
                 ) from exc
+            self._observe(budget, 200)
+            return result
+
+    def _weight_budget(self) -> WeightBudget | None:
+        limit = DEFAULT_WEIGHT_PER_MIN.get(self._exchange_id)
+        if limit is None:
+            return None
+        return shared_weight_budget(self._exchange_id, self._credentials.fingerprint(), limit)
+
+    def _observe(self, budget: WeightBudget | None, status: int | None) -> None:
+        if budget is None:
+            return
+        headers = self.exchange.last_response_headers
+        budget.observe(status, headers if isinstance(headers, dict) else None, self._clock.now_ms())
 
     async def _read(self, fn: Callable[..., Awaitable[Any]], *args: Any, not_found_ok: bool = False) -> Any:
         retrying = AsyncRetrying(
@@ -473,7 +521,12 @@ class CcxtAdapter:
         raise Ambiguous(f"{self.name}: read retries exhausted")  # pragma: no cover - reraise=True
 
     def _translate(self, exc: Exception) -> VenueError:
-        return translate(exc, venue=self.name, last_body=getattr(self.exchange, "last_json_response", None))
+        return translate(
+            exc,
+            venue=self.name,
+            last_body=getattr(self.exchange, "last_json_response", None),
+            exchange_id=self._exchange_id,
+        )
 
     def _cancel_report(self, result: Mapping[str, Any], client_order_id: str, venue_order_id: str) -> OrderReport:
         report = to_order_report(result, client_order_id, self._clock.now_ms(), default=OrderStatus.CANCELLED)
@@ -513,6 +566,14 @@ class CcxtAdapter:
         markets = self.exchange.markets or {}
         market = markets.get(str(symbol)) if symbol is not None else None
         return market if isinstance(market, Mapping) else None
+
+
+def _weight(fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> int:
+    """Return the request weight of ccxt method ``fn`` called with ``args`` (see ``_WEIGHTS``)."""
+    name = getattr(fn, "__name__", "")
+    if name == "fetch_open_orders":
+        return 6 if args and args[0] else 80
+    return _WEIGHTS.get(name, 1)
 
 
 def _venue_cid(item: Mapping[str, Any]) -> str:
