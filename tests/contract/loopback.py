@@ -126,9 +126,7 @@ class LoopbackHttp:
             if reply.delay_secs:
                 await asyncio.sleep(reply.delay_secs)
             text = reply.raw if reply.raw is not None else json.dumps(reply.body)
-            return web.Response(
-                status=reply.status, text=text, content_type="application/json", headers=reply.headers
-            )
+            return web.Response(status=reply.status, text=text, content_type="application/json", headers=reply.headers)
         return web.Response(status=404, text=json.dumps({"loopback": "no route", "path": request.path}))
 
 

@@ -11,13 +11,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 
-from livegate.domain.clock import Clock
+from livegate.domain.clock import Clock, monotonic_secs
 from livegate.domain.decisions import Approved, Denied
 from livegate.domain.enums import DenialCode, OrderStatus
-from livegate.domain.errors import Ambiguous, Fatal, InvariantViolation, LedgerError, Rejected, Retryable
+from livegate.domain.errors import (
+    Ambiguous,
+    Fatal,
+    InvariantViolation,
+    LedgerError,
+    Rejected,
+    Retryable,
+    VenueError,
+)
 from livegate.domain.ids import client_order_id
 from livegate.domain.orders import Fill, Order, OrderIntent, OrderReport
 from livegate.execution.ambiguous import AmbiguousOrders
+from livegate.execution.halt import HaltBackoff
 from livegate.execution.reports import AnomalyHandler, CrashPoint, EngineStats, ReportApplier, decision_record
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
@@ -61,6 +70,10 @@ class ExecutionEngine:
         partly filled order arrived, not yet recorded), ``after_cancel`` and
         ``cancel_all`` (venue cancelled, not yet recorded). Built once by the composition
         root from ``LIVEGATE_CRASH_AT``; None in production.
+    ambiguous_timeout_secs:
+        ``[execution] ambiguous_timeout_secs``: an in-flight order of unknown outcome
+        still unresolved this long after its submit raises ``ambiguous_unresolved``
+        (REDUCING, alert); see :mod:`livegate.execution.ambiguous`.
     """
 
     def __init__(
@@ -77,6 +90,7 @@ class ExecutionEngine:
         strategy_name: str,
         first_seq: int = 0,
         crash_point: CrashPoint | None = None,
+        ambiguous_timeout_secs: float = 60.0,
     ) -> None:
         self._pipeline = pipeline
         self._ledger = ledger
@@ -106,8 +120,14 @@ class ExecutionEngine:
         )
         self._new_fills: list[Fill] = self._reports.new_fills  # the same list: a cheap "any fills?" test
         self._ambiguous = AmbiguousOrders(
-            venues=self._venues, ledger=ledger, clock=clock, apply=self.on_report, anomaly=self._anomaly
+            venues=self._venues,
+            ledger=ledger,
+            clock=clock,
+            apply=self._reports.apply,
+            anomaly=self._anomaly,
+            timeout_secs=ambiguous_timeout_secs,
         )
+        self._halt = HaltBackoff()
         self.ambiguous_orders: dict[str, Order] = self._ambiguous.orders
         for venue in self._venues.values():
             venue.bind(self.on_report)
@@ -271,24 +291,41 @@ class ExecutionEngine:
         self._reports.record(order, OrderStatus.REJECTED.value, now, code=code, reason=reason)
 
     async def _call_submit(self, venue: VenueAdapter, order: Order, now: int) -> None:
+        """Call the venue once and apply its answer.
+
+        ``Rejected`` marks the order rejected. ``Retryable`` (a rate-limit refusal: HTTP
+        429 -1003/-1015, or livegate's own weight budget refusing to send) is a definite
+        "not placed": Binance answers 429 before the order reaches the matching engine
+        (Binance Spot API "LIMITS"), so the order is rejected with the venue's code.
+        ``Fatal`` (authentication -2015/-2014/-1022, permission, IP ban 418) is a refusal
+        of the request too: the order is rejected, the venue gets no further submit, and the
+        anomaly ``venue_fatal`` halts trading. ``Ambiguous`` (timeout, 5xx, -1007,
+        "Duplicate order sent.") leaves it in flight, never resent
+        (:mod:`livegate.execution.ambiguous`).
+        """
         self._crash("before_submit")
         try:
             report = await venue.submit(order)
         except Rejected as exc:
             report = OrderReport(order.client_order_id, OrderStatus.REJECTED, now, code=exc.code, reason=exc.message)
-        except (Ambiguous, Retryable) as exc:
-            # A rate-limited submit is treated like an ambiguous one: it stays in flight and
-            # is resolved by lookup-by-client-order-id before a single resend (DESIGN.md §3.6).
+        except Retryable as exc:
+            reason = f"not placed (rate limited): {exc.message}"
+            report = OrderReport(
+                order.client_order_id, OrderStatus.REJECTED, now, code=exc.code or "RATE_LIMITED", reason=reason
+            )
+        except Ambiguous as exc:
             self.stats.ambiguous += 1
-            self.ambiguous_orders[order.client_order_id] = order
-            self._anomaly("ambiguous_submit", f"{order.client_order_id}: {exc.message}")
+            self._ambiguous.add(order)
+            self._anomaly("ambiguous_submit", f"{order.client_order_id}: {exc.code or 'unknown'}: {exc.message}")
             return
         except Fatal as exc:
+            # authentication, permission, IP ban: the venue refused the request before taking the order
             detail = exc.message if exc.message.startswith(f"{order.venue}:") else f"{order.venue}: {exc.message}"
             self._fatal_venues[order.venue] = detail
             self._anomaly("venue_fatal", detail)
-            self.ambiguous_orders[order.client_order_id] = order
-            return
+            report = OrderReport(
+                order.client_order_id, OrderStatus.REJECTED, now, code=exc.code or "VENUE_FATAL", reason=exc.message
+            )
         self._crash("after_submit")
         self.on_report(report)
 
@@ -310,21 +347,46 @@ class ExecutionEngine:
             self._cancel_point = "after_cancel"
         return len(cancels)
 
-    async def halt_all_venues(self, reason: str) -> int:
-        """Cancel everything for a HALT and return how many cancels were sent.
+    async def halt_all_venues(self, reason: str, *, confirm_secs: float = 0.0) -> int:
+        """Cancel everything for a HALT and return how many cancels were sent; never raises a venue error.
 
         The latched trading state (written before this is called) is the durable record
         of the decision, so the venues come first: every venue with a native cancel-all
         gets it at once (``asyncio.gather``), then the requests and answers are recorded
         in one ledger commit, then working orders on other venues are cancelled one by
         one. Undispatched submits are dropped (``rejected``, reason ``reason``); in-flight
-        orders of unknown outcome are settled by lookup and never resent. Confirm the
-        result with :meth:`venue_open_order_count`.
+        orders of unknown outcome are looked up and never resent (they stay in flight
+        while no lookup finds them).
+
+        Each venue's attempts are paced by :class:`~livegate.execution.halt.HaltBackoff`:
+        a caller that loops "halt, count, halt..." is slowed to the backoff after a failed
+        cancel or while orders remain, so the halt stays within the venue's rate budget.
+
+        Parameters
+        ----------
+        reason:
+            Recorded with every cancel.
+        confirm_secs:
+            When > 0, keep retrying (cancel-all, then :meth:`venue_open_order_count`) with
+            backoff until the venues confirm none open or this many seconds pass.
         """
+        sent = await self._halt_once(reason)
+        if confirm_secs <= 0:
+            return sent
+        deadline = monotonic_secs() + confirm_secs
+        while monotonic_secs() < deadline:
+            if await self.venue_open_order_count() == 0:
+                break
+            sent += await self._halt_once(reason)
+        return sent
+
+    async def _halt_once(self, reason: str) -> int:
         now = self._clock.now_ms()
         self._halted = True
         dropped, self._pending_submits = self._pending_submits, []
         natives = [(n, v) for n, v in self._venues.items() if v.capabilities.native_cancel_all]
+        for name, _ in natives:
+            await self._halt.wait(name)
         answers = await asyncio.gather(*(v.cancel_all() for _, v in natives), return_exceptions=True)
         self._crash("cancel_all")
         sent = 0
@@ -334,7 +396,10 @@ class ExecutionEngine:
                     self._reject_unsent(order, now, "HALTED", reason)
                 for (name, _), answer in zip(natives, answers, strict=True):
                     if isinstance(answer, BaseException):
-                        self._anomaly("cancel_failed", f"{name}: cancel_all: {answer!r}")
+                        if not isinstance(answer, VenueError):
+                            raise answer
+                        delay = self._halt.failed(name)
+                        self._anomaly("cancel_failed", f"{name}: cancel_all: {answer.message}; retry in {delay:.2f} s")
                         continue
                     for report in answer:
                         if self._portfolio.order(report.client_order_id) is None:
@@ -344,25 +409,45 @@ class ExecutionEngine:
                         self.on_report(report)
                         sent += 1
                 if self.ambiguous_orders:
-                    # one the venue never saw is rejected, not cancelled; nothing is resent
-                    await self._ambiguous.resolve(resend=False)
+                    await self._ambiguous.resolve(halted=True, force=True)
                 sent += await self.cancel_all(reason)
         except LedgerError as exc:
             self._anomaly("ledger_write_failed", str(exc))
         return sent
 
     async def venue_open_order_count(self) -> int:
-        """Return how many open orders the venues report, summed over every venue."""
+        """Return how many open orders the venues report, summed over every venue; never raises a venue error.
+
+        A venue that cannot be asked (error, rate budget, ban) counts as
+        ``max(1, livegate's working orders there)``: unconfirmed is never "none open".
+        Its next read waits for the halt backoff, so a caller polling this in a loop
+        stays within the venue's rate budget.
+        """
         total = 0
-        for venue in self._venues.values():
-            total += len(await venue.open_orders())
+        for name, venue in self._venues.items():
+            await self._halt.wait(name)
+            try:
+                count = len(await venue.open_orders())
+            except VenueError as exc:
+                delay = self._halt.failed(name)
+                self._anomaly("open_orders_unknown", f"{name}: {exc.message}; retry in {delay:.2f} s")
+                total += max(1, sum(1 for o in self._portfolio.working_orders() if o.venue == name))
+                continue
+            if count:
+                self._halt.failed(name)
+            else:
+                self._halt.succeeded(name)
+            total += count
         return total
 
     async def _cancel(self, order: Order) -> None:
+        """Cancel one order; an order of unknown outcome keeps its ``submitted`` status until a report shows it."""
         if order.status.is_terminal or order.status is OrderStatus.NEW:
             return
         now = self._clock.now_ms()
-        order.transition(OrderStatus.CANCEL_PENDING, now)
+        in_flight = order.client_order_id in self.ambiguous_orders
+        if not in_flight:
+            order.transition(OrderStatus.CANCEL_PENDING, now)
         venue = self._venues[order.venue]
         try:
             report = await venue.cancel(order.client_order_id, order.symbol)
@@ -378,17 +463,22 @@ class ExecutionEngine:
         self.on_report(report)
 
     async def resolve_ambiguous(self) -> None:
-        """Resolve in-flight orders by client order id; resend once only if the venue never saw them.
+        """Look in-flight orders of unknown outcome up by client order id (with backoff); never resend by default.
 
-        DESIGN.md §3.6: a resend happens only after a lookup finds nothing, and reuses the
-        same client order id. After a halt nothing is resent: such an order is marked
-        rejected (code ``HALTED``).
+        DESIGN.md §3.6 and :mod:`livegate.execution.ambiguous`: an order stays in flight,
+        counted against every cap, until a report, a lookup or reconciliation shows it.
         """
-        await self._ambiguous.resolve(resend=not self._halted)
+        await self._ambiguous.resolve(halted=self._halted)
 
     # ------------------------------------------------------------------ reports
     def on_report(self, report: Report) -> None:
-        """Apply a venue report (order status or fill); the sink every venue is bound to."""
+        """Apply a venue report (order status or fill); the sink every venue is bound to.
+
+        A report about an order settles it if its submit outcome was unknown, and marks
+        it as shown: it is never resent.
+        """
+        if report.client_order_id:
+            self._ambiguous.shown(report.client_order_id)
         self._reports.apply(report)
 
     def _anomaly(self, kind: str, detail: str) -> None:

@@ -14,6 +14,8 @@ Triggers and their thresholds:
 * ``venue_errors`` — ``max_venue_errors`` venue errors within ``venue_error_window_secs``.
 * ``reject_storm`` — ``max_rejects`` venue rejects within ``reject_window_secs``.
 * ``ledger_write_failed`` — always HALTED (DESIGN.md §3.4); ``invariant_violation``; ``venue_fatal`` (HALTED).
+* ``ambiguous_unresolved`` — an order of unknown outcome still unresolved after
+  ``[execution] ambiguous_timeout_secs`` (REDUCING; execution/ambiguous.py).
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class TriggerMonitor:
             )
         if kind == "venue_fatal":
             return TriggerHit(kind, TradingState.HALTED, Decimal(1), Decimal(1), detail)
+        if kind == "ambiguous_unresolved":
+            return TriggerHit(kind, TradingState.REDUCING, Decimal(1), Decimal(1), detail)
         if kind in VENUE_ERROR_KINDS:
             return self._windowed(
                 self._venue_errors,

@@ -51,7 +51,14 @@ MarketDataEvent = Quote | Trade | StreamInterrupted
 
 @dataclass(frozen=True, slots=True)
 class VenueCapabilities:
-    """What an adapter can do; shown by ``livegate venues`` and checked at composition."""
+    """What an adapter can do; shown by ``livegate venues`` and checked at composition.
+
+    ``client_id_unique_for_life``: the venue's documentation guarantees that a reused
+    client order id is refused for the id's whole lifetime (not only while the first
+    order is open), which alone allows one resend of an ambiguous order that no report
+    has shown (:mod:`livegate.execution.ambiguous`). False for every shipped adapter:
+    Binance refuses a reused id only while the first order is open.
+    """
 
     sandbox: bool = False
     native_cancel_all: bool = False
@@ -61,6 +68,7 @@ class VenueCapabilities:
     market_data_stream: bool = False
     server_time: bool = False
     simulated: bool = False
+    client_id_unique_for_life: bool = False
 
 
 @runtime_checkable
