@@ -49,7 +49,7 @@ class FlakyCancelVenue(ScriptedVenue):
         return [
             VenueOrderSnapshot(
                 cid, "v", o.symbol, Side.BUY, OrderType.LIMIT, o.quantity, o.price, Decimal(0), OrderStatus.ACCEPTED, 1
-            )  # fmt: skip
+            )
             for cid, o in self.open.items()
         ]
 
