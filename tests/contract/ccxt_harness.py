@@ -236,10 +236,12 @@ async def binance_spot_harness() -> AsyncIterator[ContractHarness]:
                     side=Side(trade["side"]),
                     price=Decimal(str(trade["price"])),
                     quantity=Decimal(str(trade["amount"])),
-                    fee=Decimal(0),  # paid in BNB, not in the quote currency
+                    fee=Decimal(0),  # paid in BNB, no BNB/USDT price seen yet: valued 0, asset recorded
                     liquidity=Liquidity.TAKER,
                     ts_ms=trade["timestamp"],
                     venue=adapter.name,
+                    fee_asset="BNB",
+                    fee_in_asset=Decimal(str(trade["fee"]["cost"])),
                 ),
             ],
             notes="cancel and cancel-all bodies derived from the recorded open order",

@@ -129,6 +129,8 @@ class CcxtAdapter:
         self._stream_tasks: list[asyncio.Task[None]] = []
         self._closed = False
         self._has_my_trades = bool(has.get("fetchMyTrades"))
+        #: last price per unified symbol (quote mid or fill price): values fees charged in a third asset (BNB)
+        self._last_price: dict[str, Decimal] = {}
 
     # ------------------------------------------------------------------ lifecycle
     def bind(self, sink: ReportSink) -> None:
@@ -411,6 +413,7 @@ class CcxtAdapter:
     def _put_quote(self, queue: asyncio.Queue[MarketDataEvent | VenueError], ticker: Any) -> None:
         quote = to_quote(ticker or {}, self.name, self._clock.now_ms(), _recv_ns(self._clock))
         if quote is not None:
+            self._last_price[quote.symbol] = (quote.bid_price + quote.ask_price) / 2
             queue.put_nowait(quote)
 
     async def _watch_loop(
@@ -554,7 +557,19 @@ class CcxtAdapter:
         cid = self._our_cid(trade) or self._cid_by_venue_oid.get(str(trade.get("order") or ""), "")
         size = _contract_size(self._market_or_none(symbol))
         quote = inst.quote_currency if inst else ""
-        return to_fill(trade, cid, quote, self.name, self._clock.now_ms(), size)
+        fill = to_fill(
+            trade,
+            cid,
+            quote,
+            self.name,
+            self._clock.now_ms(),
+            size,
+            base_currency=inst.base_currency if inst else "",
+            asset_price=lambda asset: self._last_price.get(f"{asset}/{quote}"),
+        )
+        if fill.price > 0:
+            self._last_price[fill.symbol] = fill.price
+        return fill
 
     def _market(self, symbol: str) -> Mapping[str, Any]:
         market = self._market_or_none(symbol)
