@@ -191,3 +191,12 @@ class VenueProbe(Protocol):
     async def server_time_ms(self) -> int | None:
         """Return the venue's clock in ms since the epoch, or None when it offers none."""
         ...
+
+
+@runtime_checkable
+class SignedRequestWindow(Protocol):
+    """A venue whose signed requests are valid only within a window around its clock (Binance ``recvWindow``)."""
+
+    def recv_window_ms(self) -> int | None:
+        """Return the window in ms (Binance: a request whose timestamp is outside it is refused, -1021)."""
+        ...

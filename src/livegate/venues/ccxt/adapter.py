@@ -27,7 +27,7 @@ import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from livegate.domain.clock import Clock, WallClock
+from livegate.domain.clock import Clock, WallClock, monotonic_secs
 from livegate.domain.enums import OrderStatus, OrderType, TimeInForce
 from livegate.domain.errors import Ambiguous, ConfigError, Fatal, Rejected, Retryable, VenueError
 from livegate.domain.instruments import Instrument
@@ -351,6 +351,34 @@ class CcxtAdapter:
         if since_ms is not None:
             fills = [f for f in fills if f.ts_ms >= since_ms]
         return sorted(fills, key=lambda f: (f.ts_ms, f.fill_id))
+
+    # ------------------------------------------------------------------ probes (preflight)
+    async def ping(self) -> float:
+        """Return the round-trip time of one ``fetchTime`` (Binance ``GET /api/v3/time``, weight 1), in seconds.
+
+        Raises
+        ------
+        Retryable, Ambiguous, Fatal
+            When the venue is unreachable or refuses.
+        """
+        started = monotonic_secs()
+        await self.server_time_ms()
+        return monotonic_secs() - started
+
+    async def server_time_ms(self) -> int | None:
+        """Return the venue's clock (ccxt ``fetchTime``) in ms since the epoch, or None when ccxt has none."""
+        if not self.capabilities.server_time:
+            return None
+        value = await self._read(self.exchange.fetch_time)
+        return int(value) if value is not None else None
+
+    def recv_window_ms(self) -> int | None:
+        """Return the ``recvWindow`` (ms) signed requests carry, or None when the exchange uses none.
+
+        A ccxt option; Binance refuses a request whose timestamp is outside it (error -1021).
+        """
+        value = self.exchange.options.get("recvWindow")
+        return int(value) if isinstance(value, (int, float)) and value > 0 else None
 
     # ------------------------------------------------------------------ streams
     async def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[MarketDataEvent]:
