@@ -9,7 +9,8 @@ ledger, then ``submit_requested``, then the venue is called, then its answer is 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any, TypeVar
 
 from livegate.domain.clock import Clock, monotonic_secs
 from livegate.domain.decisions import Approved, Denied
@@ -38,6 +39,7 @@ from livegate.venues.base import Report, VenueAdapter
 __all__ = ["AnomalyHandler", "CrashPoint", "EngineStats", "ExecutionEngine", "Router"]
 
 Router = Callable[[OrderIntent], str]
+_T = TypeVar("_T")
 
 
 def _no_crash(point: str) -> None:
@@ -74,6 +76,16 @@ class ExecutionEngine:
         ``[execution] ambiguous_timeout_secs``: an in-flight order of unknown outcome
         still unresolved this long after its submit raises ``ambiguous_unresolved``
         (REDUCING, alert); see :mod:`livegate.execution.ambiguous`.
+    background_venue_calls:
+        Run submits and cancels to real (non-simulated) venues as asyncio tasks, so a
+        slow venue never blocks the session: :meth:`dispatch` returns at once, timers,
+        quotes, other cancels and the kill check go on, and each answer is applied when
+        it comes. A cancel of an order whose submit is still in the air waits for it.
+        Call :meth:`settle` before shutdown. Simulated venues stay inline (deterministic
+        replay).
+    venue_call_timeout_secs:
+        Upper bound on one submit or cancel, in seconds (normally the venue client's own
+        timeout plus a margin); past it a submit is ambiguous and a cancel failed.
     """
 
     def __init__(
@@ -91,6 +103,8 @@ class ExecutionEngine:
         first_seq: int = 0,
         crash_point: CrashPoint | None = None,
         ambiguous_timeout_secs: float = 60.0,
+        background_venue_calls: bool = False,
+        venue_call_timeout_secs: float | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._ledger = ledger
@@ -128,6 +142,11 @@ class ExecutionEngine:
             timeout_secs=ambiguous_timeout_secs,
         )
         self._halt = HaltBackoff()
+        self._background = background_venue_calls
+        self._call_timeout = venue_call_timeout_secs
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._busy: set[str] = set()
+        self._deferred_cancels: list[Order] = []
         self.ambiguous_orders: dict[str, Order] = self._ambiguous.orders
         for venue in self._venues.values():
             venue.bind(self.on_report)
@@ -248,14 +267,63 @@ class ExecutionEngine:
 
     # ------------------------------------------------------------------ dispatch
     async def dispatch(self) -> None:
-        """Send queued submits, then queued cancels, to their venues."""
+        """Send queued submits, then queued cancels, to their venues (as tasks with ``background_venue_calls``)."""
         while self._pending_submits or self._pending_cancels:
             submits, self._pending_submits = self._pending_submits, []
             for order in submits:
-                await self._submit(order)
+                if self._in_background(order):
+                    self._spawn(order.client_order_id, self._submit(order))
+                else:
+                    await self._submit(order)
             cancels, self._pending_cancels = self._pending_cancels, []
             for order in cancels:
-                await self._cancel(order)
+                if order.client_order_id in self._busy:
+                    self._deferred_cancels.append(order)  # its submit is still in the air
+                elif self._in_background(order):
+                    self._spawn(order.client_order_id, self._cancel(order))
+                else:
+                    await self._cancel(order)
+
+    @property
+    def calls_in_flight(self) -> int:
+        """Return how many venue calls run in the background."""
+        return len(self._tasks)
+
+    async def settle(self) -> None:
+        """Wait for every background venue call to finish (each is bounded by ``venue_call_timeout_secs``)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+
+    def _in_background(self, order: Order) -> bool:
+        return self._background and not self._venues[order.venue].capabilities.simulated
+
+    def _spawn(self, client_order_id: str, call: Coroutine[Any, Any, None]) -> None:
+        self._busy.add(client_order_id)
+        task = asyncio.create_task(self._guarded(client_order_id, call))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guarded(self, client_order_id: str, call: Coroutine[Any, Any, None]) -> None:
+        """Run one background venue call; an unexpected error is an anomaly, never a crashed session."""
+        try:
+            await call
+        except (VenueError, LedgerError, InvariantViolation) as exc:
+            kind = "ledger_write_failed" if isinstance(exc, LedgerError) else "invariant_violation"
+            self._anomaly(kind, f"{client_order_id}: background venue call: {exc}")
+        finally:
+            self._busy.discard(client_order_id)
+            waiting = [o for o in self._deferred_cancels if o.client_order_id == client_order_id]
+            self._deferred_cancels = [o for o in self._deferred_cancels if o.client_order_id != client_order_id]
+            self._pending_cancels.extend(waiting)
+
+    async def _bounded(self, call: Awaitable[_T], what: str) -> _T:
+        """Await one venue call, bounded by ``venue_call_timeout_secs``; past it raise Ambiguous."""
+        if self._call_timeout is None:
+            return await call
+        try:
+            return await asyncio.wait_for(call, self._call_timeout)
+        except TimeoutError as exc:
+            raise Ambiguous(f"{what}: no answer within {self._call_timeout:g} s", "ENGINE_TIMEOUT") from exc
 
     async def _submit(self, order: Order) -> None:
         """Call the venue; ``submit_requested`` is already durable (see :meth:`accept`).
@@ -305,7 +373,7 @@ class ExecutionEngine:
         """
         self._crash("before_submit")
         try:
-            report = await venue.submit(order)
+            report = await self._bounded(venue.submit(order), f"{order.venue}: submit {order.client_order_id}")
         except Rejected as exc:
             report = OrderReport(order.client_order_id, OrderStatus.REJECTED, now, code=exc.code, reason=exc.message)
         except Retryable as exc:
@@ -450,7 +518,9 @@ class ExecutionEngine:
             order.transition(OrderStatus.CANCEL_PENDING, now)
         venue = self._venues[order.venue]
         try:
-            report = await venue.cancel(order.client_order_id, order.symbol)
+            report = await self._bounded(
+                venue.cancel(order.client_order_id, order.symbol), f"{order.venue}: cancel {order.client_order_id}"
+            )
         except Rejected as exc:
             if order.status is OrderStatus.CANCEL_PENDING:
                 order.transition(OrderStatus.ACCEPTED, now, f"cancel rejected: {exc.message}")
