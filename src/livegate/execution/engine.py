@@ -9,8 +9,7 @@ ledger, then ``submit_requested``, then the venue is called, then its answer is 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
 
 from livegate.domain.clock import Clock, monotonic_secs
 from livegate.domain.decisions import Approved, Denied
@@ -27,6 +26,7 @@ from livegate.domain.errors import (
 from livegate.domain.ids import client_order_id
 from livegate.domain.orders import Fill, Order, OrderIntent, OrderReport
 from livegate.execution.ambiguous import AmbiguousOrders
+from livegate.execution.calls import VenueCalls
 from livegate.execution.halt import HaltBackoff
 from livegate.execution.reports import AnomalyHandler, CrashPoint, EngineStats, ReportApplier, decision_record
 from livegate.ledger import events as ev
@@ -39,7 +39,6 @@ from livegate.venues.base import Report, VenueAdapter
 __all__ = ["AnomalyHandler", "CrashPoint", "EngineStats", "ExecutionEngine", "Router"]
 
 Router = Callable[[OrderIntent], str]
-_T = TypeVar("_T")
 
 
 def _no_crash(point: str) -> None:
@@ -143,9 +142,7 @@ class ExecutionEngine:
         )
         self._halt = HaltBackoff()
         self._background = background_venue_calls
-        self._call_timeout = venue_call_timeout_secs
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._busy: set[str] = set()
+        self._calls = VenueCalls(venue_call_timeout_secs, self._anomaly, self._requeue_cancels)
         self._deferred_cancels: list[Order] = []
         self.ambiguous_orders: dict[str, Order] = self._ambiguous.orders
         for venue in self._venues.values():
@@ -272,58 +269,34 @@ class ExecutionEngine:
             submits, self._pending_submits = self._pending_submits, []
             for order in submits:
                 if self._in_background(order):
-                    self._spawn(order.client_order_id, self._submit(order))
+                    self._calls.spawn(order.client_order_id, self._submit(order))
                 else:
                     await self._submit(order)
             cancels, self._pending_cancels = self._pending_cancels, []
             for order in cancels:
-                if order.client_order_id in self._busy:
+                if order.client_order_id in self._calls.busy:
                     self._deferred_cancels.append(order)  # its submit is still in the air
                 elif self._in_background(order):
-                    self._spawn(order.client_order_id, self._cancel(order))
+                    self._calls.spawn(order.client_order_id, self._cancel(order))
                 else:
                     await self._cancel(order)
 
     @property
     def calls_in_flight(self) -> int:
         """Return how many venue calls run in the background."""
-        return len(self._tasks)
+        return len(self._calls)
 
     async def settle(self) -> None:
         """Wait for every background venue call to finish (each is bounded by ``venue_call_timeout_secs``)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks))
+        await self._calls.settle()
 
     def _in_background(self, order: Order) -> bool:
         return self._background and not self._venues[order.venue].capabilities.simulated
 
-    def _spawn(self, client_order_id: str, call: Coroutine[Any, Any, None]) -> None:
-        self._busy.add(client_order_id)
-        task = asyncio.create_task(self._guarded(client_order_id, call))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _guarded(self, client_order_id: str, call: Coroutine[Any, Any, None]) -> None:
-        """Run one background venue call; an unexpected error is an anomaly, never a crashed session."""
-        try:
-            await call
-        except (VenueError, LedgerError, InvariantViolation) as exc:
-            kind = "ledger_write_failed" if isinstance(exc, LedgerError) else "invariant_violation"
-            self._anomaly(kind, f"{client_order_id}: background venue call: {exc}")
-        finally:
-            self._busy.discard(client_order_id)
-            waiting = [o for o in self._deferred_cancels if o.client_order_id == client_order_id]
-            self._deferred_cancels = [o for o in self._deferred_cancels if o.client_order_id != client_order_id]
-            self._pending_cancels.extend(waiting)
-
-    async def _bounded(self, call: Awaitable[_T], what: str) -> _T:
-        """Await one venue call, bounded by ``venue_call_timeout_secs``; past it raise Ambiguous."""
-        if self._call_timeout is None:
-            return await call
-        try:
-            return await asyncio.wait_for(call, self._call_timeout)
-        except TimeoutError as exc:
-            raise Ambiguous(f"{what}: no answer within {self._call_timeout:g} s", "ENGINE_TIMEOUT") from exc
+    def _requeue_cancels(self, client_order_id: str) -> None:
+        waiting = [o for o in self._deferred_cancels if o.client_order_id == client_order_id]
+        self._deferred_cancels = [o for o in self._deferred_cancels if o.client_order_id != client_order_id]
+        self._pending_cancels.extend(waiting)
 
     async def _submit(self, order: Order) -> None:
         """Call the venue; ``submit_requested`` is already durable (see :meth:`accept`).
@@ -373,7 +346,7 @@ class ExecutionEngine:
         """
         self._crash("before_submit")
         try:
-            report = await self._bounded(venue.submit(order), f"{order.venue}: submit {order.client_order_id}")
+            report = await self._calls.bounded(venue.submit(order), f"{order.venue}: submit {order.client_order_id}")
         except Rejected as exc:
             report = OrderReport(order.client_order_id, OrderStatus.REJECTED, now, code=exc.code, reason=exc.message)
         except Retryable as exc:
@@ -518,7 +491,7 @@ class ExecutionEngine:
             order.transition(OrderStatus.CANCEL_PENDING, now)
         venue = self._venues[order.venue]
         try:
-            report = await self._bounded(
+            report = await self._calls.bounded(
                 venue.cancel(order.client_order_id, order.symbol), f"{order.venue}: cancel {order.client_order_id}"
             )
         except Rejected as exc:
