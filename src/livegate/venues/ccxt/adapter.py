@@ -47,6 +47,7 @@ from livegate.venues.ccxt.convert import (
     to_trade,
 )
 from livegate.venues.ccxt.errors import translate
+from livegate.venues.ccxt.gap import FillGap
 from livegate.venues.rate_budget import DEFAULT_WEIGHT_PER_MIN, WeightBudget, shared_limiter, shared_weight_budget
 
 __all__ = ["CcxtAdapter"]
@@ -131,6 +132,8 @@ class CcxtAdapter:
         self._has_my_trades = bool(has.get("fetchMyTrades"))
         #: last price per unified symbol (quote mid or fill price): values fees charged in a third asset (BNB)
         self._last_price: dict[str, Decimal] = {}
+        self._gap = FillGap(config.exchange_id)
+        self._md_queues: list[asyncio.Queue[MarketDataEvent | VenueError]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def bind(self, sink: ReportSink) -> None:
@@ -395,6 +398,7 @@ class CcxtAdapter:
             Authentication, permission or ban on the stream.
         """
         queue: asyncio.Queue[MarketDataEvent | VenueError] = asyncio.Queue()
+        self._md_queues.append(queue)
         ex = self.exchange
         tasks: list[asyncio.Task[None]] = []
 
@@ -434,6 +438,7 @@ class CcxtAdapter:
                     raise item
                 yield item
         finally:
+            self._md_queues.remove(queue)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -479,11 +484,62 @@ class CcxtAdapter:
             for item in await ex.watch_my_trades() or []:
                 self._emit(self._to_fill(item))
 
-        self._stream_tasks.append(asyncio.create_task(self._watch_loop(orders_once, None)))
+        self._stream_tasks.append(asyncio.create_task(self._private_loop(orders_once)))
         if ex.has.get("watchMyTrades"):
-            self._stream_tasks.append(asyncio.create_task(self._watch_loop(trades_once, None)))
+            self._stream_tasks.append(asyncio.create_task(self._private_loop(trades_once)))
+
+    async def _private_loop(self, once: Callable[[], Awaitable[None]]) -> None:
+        """Watch the private stream; after a drop, tell the session to reconcile and import the gap's fills."""
+        backoff = self._config.read_backoff_secs
+        dropped = False
+        while True:
+            try:
+                if dropped:
+                    await self._import_gap()
+                    dropped = False
+                await once()
+                backoff = self._config.read_backoff_secs
+            except _CcxtError as exc:
+                err = self._translate(exc)
+                if isinstance(err, Fatal):
+                    log.error("venue %s: private stream stopped: %s", self.name, err.message)
+                    self._interrupt(f"private stream stopped: {err.message}")
+                    return
+                log.warning(
+                    "venue %s: private stream dropped, reconnecting in %.1fs: %s", self.name, backoff, err.message
+                )
+                dropped = True
+                self._interrupt(f"private stream reconnect: {err.message}")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+            except VenueError as err:  # the gap import failed: reconciliation (already asked for) covers it
+                log.warning("venue %s: fills of the stream gap not imported yet: %s", self.name, err.message)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    async def _import_gap(self) -> None:
+        """Report the account's fills since the last one reported (see :mod:`livegate.venues.ccxt.gap`)."""
+        if not self._has_my_trades:
+            return
+        fills: list[Fill] = []
+        for symbol, since_ms, params in self._gap.requests(self._traded_symbols):
+            if self._market_or_none(symbol) is None:
+                continue
+            trades = await self._read(self.exchange.fetch_my_trades, symbol, since_ms, None, params)
+            fills.extend(self._to_fill(t) for t in trades or [] if isinstance(t, Mapping))
+        for fill in self._gap.new(fills):
+            log.info("venue %s: fill %s from the stream gap imported", self.name, fill.fill_id)
+            self._emit(fill)
+
+    def _interrupt(self, reason: str) -> None:
+        """Put a :class:`StreamInterrupted` marker into every open market-data stream (the session reconciles)."""
+        marker = StreamInterrupted(reason, self._clock.now_ms())
+        for queue in self._md_queues:
+            queue.put_nowait(marker)
 
     def _emit(self, report: Report) -> None:
+        if isinstance(report, Fill):
+            self._gap.saw(report)
         if self._sink is None:
             log.warning("venue %s: report dropped, no sink bound: %r", self.name, report)
             return
