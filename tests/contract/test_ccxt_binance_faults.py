@@ -192,3 +192,15 @@ async def test_binance_cancel_when_order_unknown_minus_2011_then_rejected_transl
         with pytest.raises(Rejected) as info:
             await rig.adapter.cancel(rig.order.client_order_id, "LTC/USDT")
         assert info.value.code == "-2011"
+
+
+async def test_binance_cancel_when_reads_hit_the_headroom_then_cancel_still_sent(tmp_path: Path) -> None:
+    async with binance(tmp_path) as rig:
+        opened = case(fixture("response", "binance"), "fetchOpenOrders", "Fetch spot open orders")["httpResponse"]
+        rig.lb.http.route("GET", "/api/v3/openOrders", Reply(opened, headers={"X-MBX-USED-WEIGHT-1M": "4900"}))
+        rig.lb.http.route("DELETE", ORDER, Reply({**opened[0], "status": "CANCELED"}))
+        await rig.adapter.open_orders("LTC/USDT")
+        with pytest.raises(Retryable, match="weight budget"):
+            await rig.adapter.open_orders("LTC/USDT")  # reads stop at 80 % of 6000
+        await rig.adapter.cancel(rig.order.client_order_id, "LTC/USDT")  # the rest is kept for cancels
+        assert rig.lb.http.count("DELETE", ORDER) == 1

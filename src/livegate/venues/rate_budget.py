@@ -97,7 +97,7 @@ class WeightBudget:
     banned_until_ms: int = 0
     rate_limited: int = field(default=0)
 
-    def take(self, weight: int, now_ms: int) -> str | None:
+    def take(self, weight: int, now_ms: int, *, cancel: bool = False) -> str | None:
         """Count ``weight`` for a request about to be sent; return why it must not be sent, else None.
 
         Parameters
@@ -106,6 +106,9 @@ class WeightBudget:
             The endpoint's request weight (e.g. Binance ``POST /api/v3/order``: 1).
         now_ms:
             Current time, ms since the epoch.
+        cancel:
+            A cancel may use the whole limit, not only ``headroom`` of it (the rest is kept
+            for cancels); a ``Retry-After`` window or a ban stops cancels too.
 
         Returns
         -------
@@ -118,7 +121,7 @@ class WeightBudget:
             return f"IP banned until {self.banned_until_ms}"
         if now_ms < self.blocked_until_ms:
             return f"rate limited (Retry-After) until {self.blocked_until_ms}"
-        cap = int(self.limit_per_min * self.headroom)
+        cap = self.limit_per_min if cancel else int(self.limit_per_min * self.headroom)
         if self.used + weight > cap:
             return f"weight budget {self.used}+{weight} > {cap} until {self.window_start_ms + _MINUTE_MS}"
         self.used += weight

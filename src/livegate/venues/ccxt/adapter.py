@@ -561,7 +561,8 @@ class CcxtAdapter:
         budget = self._weight_budget()
         async with limiter:
             if budget is not None:
-                refused = budget.take(_weight(fn, args), self._clock.now_ms())
+                cancel = getattr(fn, "__name__", "") in _CANCELS
+                refused = budget.take(_weight(fn, args), self._clock.now_ms(), cancel=cancel)
                 if refused is not None:
                     raise Retryable(f"{self.name}: not sent: {refused}", "RATE_BUDGET")
             try:
@@ -665,6 +666,9 @@ class CcxtAdapter:
         markets = self.exchange.markets or {}
         market = markets.get(str(symbol)) if symbol is not None else None
         return market if isinstance(market, Mapping) else None
+
+
+_CANCELS = frozenset({"cancel_order", "cancel_all_orders"})
 
 
 def _weight(fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> int:
