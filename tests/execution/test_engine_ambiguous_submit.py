@@ -290,3 +290,15 @@ def test_trigger_when_ambiguous_order_unresolved_after_timeout_then_reducing() -
     monitor = TriggerMonitor(risk, KillConfig(), DailyBook(), EquityPeak())
     hit = monitor.on_anomaly("ambiguous_unresolved", "c1: outcome unknown 61.0 s after submit", T0)
     assert hit is not None and hit.state is TradingState.REDUCING
+
+
+@pytest.mark.asyncio
+async def test_resolve_when_opted_in_but_a_report_showed_the_order_then_never_resent(tmp_path: Path) -> None:
+    venue = ScriptedVenue("stream_then_503", unique_for_life=True)
+    engine, _, _ = _engine(tmp_path, venue)
+    decision = engine.submit_intent(_intent(engine))
+    await engine.dispatch()
+    for _ in range(3):
+        await engine.resolve_ambiguous()
+    assert venue.submits == [decision.client_order_id]
+    assert venue.lookups == [], "settled by the stream's reports: nothing to look up"
