@@ -8,10 +8,9 @@ ledger, then ``submit_requested``, then the venue is called, then its answer is 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 
-from livegate.domain.clock import Clock, monotonic_secs
+from livegate.domain.clock import Clock
 from livegate.domain.decisions import Approved, Denied
 from livegate.domain.enums import DenialCode, OrderStatus
 from livegate.domain.errors import (
@@ -21,13 +20,12 @@ from livegate.domain.errors import (
     LedgerError,
     Rejected,
     Retryable,
-    VenueError,
 )
 from livegate.domain.ids import client_order_id
 from livegate.domain.orders import Fill, Order, OrderIntent, OrderReport
 from livegate.execution.ambiguous import AmbiguousOrders
 from livegate.execution.calls import VenueCalls
-from livegate.execution.halt import HaltBackoff
+from livegate.execution.halt import HaltRoutine
 from livegate.execution.reports import AnomalyHandler, CrashPoint, EngineStats, ReportApplier, decision_record
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
@@ -140,7 +138,18 @@ class ExecutionEngine:
             anomaly=self._anomaly,
             timeout_secs=ambiguous_timeout_secs,
         )
-        self._halt = HaltBackoff()
+        self._halt_routine = HaltRoutine(
+            venues=self._venues,
+            ledger=ledger,
+            clock=clock,
+            portfolio=portfolio,
+            ambiguous=self._ambiguous,
+            anomaly=self._anomaly,
+            crash=self._crash,
+            apply=self.on_report,
+            reject_unsent=self._reject_unsent,
+            cancel_working=self.cancel_all,
+        )
         self._background = background_venue_calls
         self._calls = VenueCalls(venue_call_timeout_secs, self._anomaly, self._requeue_cancels)
         self._deferred_cancels: list[Order] = []
@@ -391,95 +400,21 @@ class ExecutionEngine:
     async def halt_all_venues(self, reason: str, *, confirm_secs: float = 0.0) -> int:
         """Cancel everything for a HALT and return how many cancels were sent; never raises a venue error.
 
-        The latched trading state (written before this is called) is the durable record
-        of the decision, so the venues come first: every venue with a native cancel-all
-        gets it at once (``asyncio.gather``), then the requests and answers are recorded
-        in one ledger commit, then working orders on other venues are cancelled one by
-        one. Undispatched submits are dropped (``rejected``, reason ``reason``); in-flight
-        orders of unknown outcome are looked up and never resent (they stay in flight
-        while no lookup finds them).
-
-        Each venue's attempts are paced by :class:`~livegate.execution.halt.HaltBackoff`:
-        a caller that loops "halt, count, halt..." is slowed to the backoff after a failed
-        cancel or while orders remain, so the halt stays within the venue's rate budget.
-
-        Parameters
-        ----------
-        reason:
-            Recorded with every cancel.
-        confirm_secs:
-            When > 0, keep retrying (cancel-all, then :meth:`venue_open_order_count`) with
-            backoff until the venues confirm none open or this many seconds pass.
+        See :class:`~livegate.execution.halt.HaltRoutine`: native cancel-alls at once,
+        one ledger commit, undispatched submits dropped (``rejected``), orders of unknown
+        outcome looked up and never resent, every venue paced by backoff. ``confirm_secs``
+        > 0 keeps retrying until the venues confirm none open or that many seconds pass.
         """
-        sent = await self._halt_once(reason)
-        if confirm_secs <= 0:
-            return sent
-        deadline = monotonic_secs() + confirm_secs
-        while monotonic_secs() < deadline:
-            if await self.venue_open_order_count() == 0:
-                break
-            sent += await self._halt_once(reason)
-        return sent
-
-    async def _halt_once(self, reason: str) -> int:
-        now = self._clock.now_ms()
         self._halted = True
         dropped, self._pending_submits = self._pending_submits, []
-        natives = [(n, v) for n, v in self._venues.items() if v.capabilities.native_cancel_all]
-        for name, _ in natives:
-            await self._halt.wait(name)
-        answers = await asyncio.gather(*(v.cancel_all() for _, v in natives), return_exceptions=True)
-        self._crash("cancel_all")
-        sent = 0
-        try:
-            with self._ledger.transaction():  # one commit, not one fsync per order
-                for order in dropped:
-                    self._reject_unsent(order, now, "HALTED", reason)
-                for (name, _), answer in zip(natives, answers, strict=True):
-                    if isinstance(answer, BaseException):
-                        if not isinstance(answer, VenueError):
-                            raise answer
-                        delay = self._halt.failed(name)
-                        self._anomaly("cancel_failed", f"{name}: cancel_all: {answer.message}; retry in {delay:.2f} s")
-                        continue
-                    for report in answer:
-                        if self._portfolio.order(report.client_order_id) is None:
-                            continue
-                        cid = report.client_order_id
-                        self._ledger.append(ev.CANCEL_REQUESTED, now, {"client_order_id": cid, "reason": reason})
-                        self.on_report(report)
-                        sent += 1
-                if self.ambiguous_orders:
-                    await self._ambiguous.resolve(halted=True, force=True)
-                sent += await self.cancel_all(reason)
-        except LedgerError as exc:
-            self._anomaly("ledger_write_failed", str(exc))
-        return sent
+        return await self._halt_routine.halt(reason, dropped, confirm_secs=confirm_secs)
 
     async def venue_open_order_count(self) -> int:
-        """Return how many open orders the venues report, summed over every venue; never raises a venue error.
+        """Return how many open orders the venues report; a venue that cannot be asked counts as open.
 
-        A venue that cannot be asked (error, rate budget, ban) counts as
-        ``max(1, livegate's working orders there)``: unconfirmed is never "none open".
-        Its next read waits for the halt backoff, so a caller polling this in a loop
-        stays within the venue's rate budget.
+        Never raises a venue error; paced by the halt backoff (see :class:`~livegate.execution.halt.HaltRoutine`).
         """
-        total = 0
-        for name, venue in self._venues.items():
-            await self._halt.wait(name)
-            try:
-                count = len(await venue.open_orders())
-            except VenueError as exc:
-                delay = self._halt.failed(name)
-                self._anomaly("open_orders_unknown", f"{name}: {exc.message}; retry in {delay:.2f} s")
-                total += max(1, sum(1 for o in self._portfolio.working_orders() if o.venue == name))
-                continue
-            if count:
-                self._halt.failed(name)
-            else:
-                self._halt.succeeded(name)
-            total += count
-        return total
+        return await self._halt_routine.open_order_count()
 
     async def _cancel(self, order: Order) -> None:
         """Cancel one order; an order of unknown outcome keeps its ``submitted`` status until a report shows it."""
