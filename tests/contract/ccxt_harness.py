@@ -658,7 +658,7 @@ async def coinbase_harness() -> AsyncIterator[ContractHarness]:
             notes="order lookup bodies derived from the recorded historical/batch answer",
             not_applicable={
                 "submit": "no recorded Coinbase createOrder answer in response/coinbase.json",
-                "timeout_resend": "the resend needs a recorded Coinbase createOrder answer; there is none",
+                "timeout_resend": "the no-resend check needs a recorded Coinbase createOrder answer; there is none",
                 "cancel": "no recorded Coinbase batch_cancel answer in response/coinbase.json",
                 "cancel_all": "no native cancel-all and no recorded batch_cancel answer to cancel one by one",
                 "open_orders": "no recorded Coinbase OPEN orders answer (the only historical/batch one is FILLED)",
