@@ -20,7 +20,8 @@ The tests compare domain values (``OrderReport``, ``VenueOrderSnapshot``,
 ``PositionSnapshot``, ``BalanceSnapshot``, ``Fill``) with the harness's expectations, and
 run two ambiguity scenarios through the real :class:`~livegate.execution.engine.ExecutionEngine`
 (``resolve_ambiguous``): a timed-out submit that the venue did accept yields exactly one
-order and no resend; one the venue never saw is resent once under the same client order id.
+order and no resend; one the venue never saw is never resent: it stays in flight, counted
+against the caps, until ``[execution] ambiguous_timeout_secs`` raises ``ambiguous_unresolved``.
 """
 
 from __future__ import annotations
@@ -259,6 +260,7 @@ class EngineRig:
     anomalies: list[tuple[str, str]]
     ledger: Ledger
     telemetry: TelemetryWriter
+    clock: ReplayClock
 
     def close(self) -> None:
         """Close ledger and telemetry."""
@@ -286,7 +288,7 @@ def build_engine(adapter: VenueAdapter, instruments: dict[str, Instrument], run_
     )
     anomalies: list[tuple[str, str]] = []
     engine.add_anomaly_handler(lambda kind, detail: anomalies.append((kind, detail)))
-    return EngineRig(engine, portfolio, anomalies, ledger, telemetry)
+    return EngineRig(engine, portfolio, anomalies, ledger, telemetry, clock)
 
 
 class AdapterContract:
@@ -385,7 +387,7 @@ class AdapterContract:
         finally:
             rig.close()
 
-    async def test_contract_submit_timeout_when_venue_never_saw_it_then_resent_once_same_id(
+    async def test_contract_submit_timeout_when_lookup_finds_nothing_then_never_resent_and_stays_in_flight(
         self, harness: ContractHarness, tmp_path: Path
     ) -> None:
         harness.require("timeout_resend")
@@ -395,13 +397,15 @@ class AdapterContract:
             order = _approve(rig, harness)
             await rig.engine.dispatch()
             assert order.client_order_id in rig.engine.ambiguous_orders
-            await rig.engine.resolve_ambiguous()
-            await rig.engine.resolve_ambiguous()  # a second pass must not resend again
-            assert harness.submit_request_count() == 2, "one timed-out submit and exactly one resend"
-            assert rig.engine.ambiguous_orders == {}
-            assert order.status is not OrderStatus.REJECTED
-            assert order.venue_order_id == harness.expected_submit.venue_order_id, "the resend's answer was applied"
-            assert [k for k, _ in rig.anomalies] == ["ambiguous_submit"]
+            for step_ms in (0, 2_000, 10_000, 61_000):
+                rig.clock.advance_to(1_700_000_000_000 + step_ms)
+                await rig.engine.resolve_ambiguous()
+            assert harness.submit_request_count() == 1, "a lookup that finds nothing is not truth: no resend"
+            assert order.client_order_id in rig.engine.ambiguous_orders
+            assert order.status is OrderStatus.SUBMITTED
+            assert order in rig.portfolio.working_orders(), "in flight: counted against the caps"
+            kinds = [k for k, _ in rig.anomalies]
+            assert kinds == ["ambiguous_submit", "ambiguous_unresolved"]
         finally:
             rig.close()
 

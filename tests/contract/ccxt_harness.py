@@ -129,7 +129,13 @@ def _binance_errors(http: LoopbackHttp, method: str, path: str) -> list[ErrorCas
         ErrorCase(
             "rate_limited",
             ErrorKind.RETRYABLE,
-            serve(Reply({"code": -1003, "msg": "Too many requests; current limit is 1200 per minute."}, 429)),
+            serve(
+                Reply(
+                    {"code": -1003, "msg": "Too many requests; current limit is 1200 per minute."},
+                    429,
+                    headers={"Retry-After": "0"},
+                )
+            ),
         ),
         ErrorCase(
             "bad_api_key",
@@ -141,7 +147,11 @@ def _binance_errors(http: LoopbackHttp, method: str, path: str) -> list[ErrorCas
             "ip_banned",
             ErrorKind.FATAL,
             serve(
-                Reply({"code": -1003, "msg": "Way too many requests; IP(127.0.0.1) banned until 1700000000000."}, 418)
+                Reply(
+                    {"code": -1003, "msg": "Way too many requests; IP(127.0.0.1) banned until 1700000000000."},
+                    418,
+                    headers={"Retry-After": "0"},
+                )
             ),
         ),
     ]
@@ -226,10 +236,12 @@ async def binance_spot_harness() -> AsyncIterator[ContractHarness]:
                     side=Side(trade["side"]),
                     price=Decimal(str(trade["price"])),
                     quantity=Decimal(str(trade["amount"])),
-                    fee=Decimal(0),  # paid in BNB, not in the quote currency
+                    fee=Decimal(0),  # paid in BNB, no BNB/USDT price seen yet: valued 0, asset recorded
                     liquidity=Liquidity.TAKER,
                     ts_ms=trade["timestamp"],
                     venue=adapter.name,
+                    fee_asset="BNB",
+                    fee_in_asset=Decimal(str(trade["fee"]["cost"])),
                 ),
             ],
             notes="cancel and cancel-all bodies derived from the recorded open order",
@@ -646,7 +658,7 @@ async def coinbase_harness() -> AsyncIterator[ContractHarness]:
             notes="order lookup bodies derived from the recorded historical/batch answer",
             not_applicable={
                 "submit": "no recorded Coinbase createOrder answer in response/coinbase.json",
-                "timeout_resend": "the resend needs a recorded Coinbase createOrder answer; there is none",
+                "timeout_resend": "the no-resend check needs a recorded Coinbase createOrder answer; there is none",
                 "cancel": "no recorded Coinbase batch_cancel answer in response/coinbase.json",
                 "cancel_all": "no native cancel-all and no recorded batch_cancel answer to cancel one by one",
                 "open_orders": "no recorded Coinbase OPEN orders answer (the only historical/batch one is FILLED)",

@@ -22,12 +22,13 @@ from websockets.asyncio.server import ServerConnection, serve
 
 @dataclass(slots=True)
 class Reply:
-    """One HTTP answer: status, JSON body (or raw text), and an optional delay before it."""
+    """One HTTP answer: status, JSON body (or raw text), extra headers, and an optional delay before it."""
 
     body: Any = None
     status: int = 200
     delay_secs: float = 0.0
     raw: str | None = None
+    headers: dict[str, str] | None = None
 
 
 @dataclass(slots=True)
@@ -125,7 +126,7 @@ class LoopbackHttp:
             if reply.delay_secs:
                 await asyncio.sleep(reply.delay_secs)
             text = reply.raw if reply.raw is not None else json.dumps(reply.body)
-            return web.Response(status=reply.status, text=text, content_type="application/json")
+            return web.Response(status=reply.status, text=text, content_type="application/json", headers=reply.headers)
         return web.Response(status=404, text=json.dumps({"loopback": "no route", "path": request.path}))
 
 

@@ -73,6 +73,18 @@ class LedgerConfig(_Section):
     synchronous: Literal["FULL", "NORMAL"] = "FULL"
 
 
+class ExecutionConfig(_Section):
+    """How the execution engine treats orders of unknown outcome (DESIGN.md §3.6).
+
+    ``ambiguous_timeout_secs``: an order whose submit outcome is unknown (timeout, 5xx,
+    Binance -1007, "Duplicate order sent.") stays in flight, counted against every cap,
+    and is never resent; still unresolved this many seconds after its submit, it raises
+    the anomaly ``ambiguous_unresolved`` (trading state REDUCING, alert). Default 60.
+    """
+
+    ambiguous_timeout_secs: float = Field(default=60.0, gt=0)
+
+
 class LivegateConfig(_Section):
     """The whole resolved configuration of one run."""
 
@@ -83,6 +95,7 @@ class LivegateConfig(_Section):
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     risk: RiskConfig = Field(default_factory=RiskConfig)
     tripwires: TripwireConfig = Field(default_factory=TripwireConfig)
     kill: KillConfig = Field(default_factory=KillConfig)

@@ -27,8 +27,15 @@ class ReconcileConfig(BaseModel):
         Largest accepted absolute difference between the ledger's and the venue's
         position, in base units of the instrument (default 0: any difference is drift).
     balance_tolerance_usd:
-        Largest accepted absolute difference between the expected and the reported cash
-        balance, in USD (USDT treated as USD; default 0.01).
+        Largest accepted USD value of the absolute difference between an asset's expected
+        and reported balance (USDT treated as USD; default 0.01). Applied only where the
+        asset's USD price is known (USD-like currencies; base assets at their last fill
+        price); never in another asset's units.
+    asset_tolerance:
+        Largest accepted absolute balance difference per asset, in that asset's own units
+        (e.g. ``{BTC = "0.00001"}``; default none: 0). A difference within either this or
+        ``balance_tolerance_usd`` is accepted. On spot accounts every asset balance (free +
+        locked) is compared with livegate's inventory; derivatives compare positions.
     open_order_count_tolerance:
         Largest accepted number of open orders that one side knows and the other does not
         (``missing_internal`` + ``missing_venue`` + ``status_mismatch``; default 0).
@@ -43,5 +50,6 @@ class ReconcileConfig(BaseModel):
     interval_secs: float = Field(default=60.0, gt=0)
     position_tolerance: Decimal = Field(default=Decimal(0), ge=0)
     balance_tolerance_usd: Decimal = Field(default=Decimal("0.01"), ge=0)
+    asset_tolerance: dict[str, Decimal] = Field(default_factory=dict)
     open_order_count_tolerance: int = Field(default=0, ge=0)
     on_drift: Literal["reducing", "halted"] = "reducing"

@@ -104,6 +104,7 @@ class AnomalyKind(StrEnum):
     VENUE_FATAL = "venue_fatal"
     AMBIGUOUS_SUBMIT = "ambiguous_submit"
     AMBIGUOUS_RESEND = "ambiguous_resend"
+    AMBIGUOUS_UNRESOLVED = "ambiguous_unresolved"
     CANCEL_FAILED = "cancel_failed"
     LOOKUP_FAILED = "lookup_failed"
     # facts adopted from the venue, recorded
@@ -117,6 +118,7 @@ class AnomalyKind(StrEnum):
     STREAM_INTERRUPTED = "stream_interrupted"
     # the kill side
     CANCEL_ALL_UNCONFIRMED = "cancel_all_unconfirmed"
+    OPEN_ORDERS_UNKNOWN = "open_orders_unknown"
     FLATTEN_DENIED = "flatten_denied"
     # a session's run failed
     STRATEGY_ERROR = "strategy_error"

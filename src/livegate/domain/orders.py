@@ -234,6 +234,11 @@ class Fill:
 
     ``price`` in quote currency, ``quantity`` in base units, ``fee`` in quote currency
     (positive = paid), ``ts_ms`` venue time in ms since the epoch.
+
+    A fee the venue charged in another asset (Binance: the base asset received on a buy,
+    or BNB) is valued in the quote currency in ``fee``, and recorded as charged in
+    ``fee_asset`` / ``fee_in_asset`` (that asset's own units); ``fee_asset`` is ``""``
+    when the fee was charged in the quote currency.
     """
 
     client_order_id: str
@@ -246,6 +251,8 @@ class Fill:
     liquidity: Liquidity
     ts_ms: int
     venue: str = ""
+    fee_asset: str = ""
+    fee_in_asset: Decimal = Decimal(0)
 
     @property
     def notional(self) -> Decimal:
@@ -265,6 +272,7 @@ class Fill:
             "quantity": str(self.quantity),
             "fee": str(self.fee),
             "liquidity": self.liquidity.value,
+            **({"fee_asset": self.fee_asset, "fee_in_asset": str(self.fee_in_asset)} if self.fee_asset else {}),
         }
 
 

@@ -8,16 +8,24 @@ ledger, then ``submit_requested``, then the venue is called, then its answer is 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 
 from livegate.domain.clock import Clock
 from livegate.domain.decisions import Approved, Denied
 from livegate.domain.enums import DenialCode, OrderStatus
-from livegate.domain.errors import Ambiguous, Fatal, InvariantViolation, LedgerError, Rejected, Retryable
+from livegate.domain.errors import (
+    Ambiguous,
+    Fatal,
+    InvariantViolation,
+    LedgerError,
+    Rejected,
+    Retryable,
+)
 from livegate.domain.ids import client_order_id
 from livegate.domain.orders import Fill, Order, OrderIntent, OrderReport
 from livegate.execution.ambiguous import AmbiguousOrders
+from livegate.execution.calls import VenueCalls
+from livegate.execution.halt import HaltRoutine
 from livegate.execution.reports import AnomalyHandler, CrashPoint, EngineStats, ReportApplier, decision_record
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
@@ -61,6 +69,20 @@ class ExecutionEngine:
         partly filled order arrived, not yet recorded), ``after_cancel`` and
         ``cancel_all`` (venue cancelled, not yet recorded). Built once by the composition
         root from ``LIVEGATE_CRASH_AT``; None in production.
+    ambiguous_timeout_secs:
+        ``[execution] ambiguous_timeout_secs``: an in-flight order of unknown outcome
+        still unresolved this long after its submit raises ``ambiguous_unresolved``
+        (REDUCING, alert); see :mod:`livegate.execution.ambiguous`.
+    background_venue_calls:
+        Run submits and cancels to real (non-simulated) venues as asyncio tasks, so a
+        slow venue never blocks the session: :meth:`dispatch` returns at once, timers,
+        quotes, other cancels and the kill check go on, and each answer is applied when
+        it comes. A cancel of an order whose submit is still in the air waits for it.
+        Call :meth:`settle` before shutdown. Simulated venues stay inline (deterministic
+        replay).
+    venue_call_timeout_secs:
+        Upper bound on one submit or cancel, in seconds (normally the venue client's own
+        timeout plus a margin); past it a submit is ambiguous and a cancel failed.
     """
 
     def __init__(
@@ -77,6 +99,9 @@ class ExecutionEngine:
         strategy_name: str,
         first_seq: int = 0,
         crash_point: CrashPoint | None = None,
+        ambiguous_timeout_secs: float = 60.0,
+        background_venue_calls: bool = False,
+        venue_call_timeout_secs: float | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._ledger = ledger
@@ -106,8 +131,28 @@ class ExecutionEngine:
         )
         self._new_fills: list[Fill] = self._reports.new_fills  # the same list: a cheap "any fills?" test
         self._ambiguous = AmbiguousOrders(
-            venues=self._venues, ledger=ledger, clock=clock, apply=self.on_report, anomaly=self._anomaly
+            venues=self._venues,
+            ledger=ledger,
+            clock=clock,
+            apply=self._reports.apply,
+            anomaly=self._anomaly,
+            timeout_secs=ambiguous_timeout_secs,
         )
+        self._halt_routine = HaltRoutine(
+            venues=self._venues,
+            ledger=ledger,
+            clock=clock,
+            portfolio=portfolio,
+            ambiguous=self._ambiguous,
+            anomaly=self._anomaly,
+            crash=self._crash,
+            apply=self.on_report,
+            reject_unsent=self._reject_unsent,
+            cancel_working=self.cancel_all,
+        )
+        self._background = background_venue_calls
+        self._calls = VenueCalls(venue_call_timeout_secs, self._anomaly, self._requeue_cancels)
+        self._deferred_cancels: list[Order] = []
         self.ambiguous_orders: dict[str, Order] = self._ambiguous.orders
         for venue in self._venues.values():
             venue.bind(self.on_report)
@@ -228,14 +273,39 @@ class ExecutionEngine:
 
     # ------------------------------------------------------------------ dispatch
     async def dispatch(self) -> None:
-        """Send queued submits, then queued cancels, to their venues."""
+        """Send queued submits, then queued cancels, to their venues (as tasks with ``background_venue_calls``)."""
         while self._pending_submits or self._pending_cancels:
             submits, self._pending_submits = self._pending_submits, []
             for order in submits:
-                await self._submit(order)
+                if self._in_background(order):
+                    self._calls.spawn(order.client_order_id, self._submit(order))
+                else:
+                    await self._submit(order)
             cancels, self._pending_cancels = self._pending_cancels, []
             for order in cancels:
-                await self._cancel(order)
+                if order.client_order_id in self._calls.busy:
+                    self._deferred_cancels.append(order)  # its submit is still in the air
+                elif self._in_background(order):
+                    self._calls.spawn(order.client_order_id, self._cancel(order))
+                else:
+                    await self._cancel(order)
+
+    @property
+    def calls_in_flight(self) -> int:
+        """Return how many venue calls run in the background."""
+        return len(self._calls)
+
+    async def settle(self) -> None:
+        """Wait for every background venue call to finish (each is bounded by ``venue_call_timeout_secs``)."""
+        await self._calls.settle()
+
+    def _in_background(self, order: Order) -> bool:
+        return self._background and not self._venues[order.venue].capabilities.simulated
+
+    def _requeue_cancels(self, client_order_id: str) -> None:
+        waiting = [o for o in self._deferred_cancels if o.client_order_id == client_order_id]
+        self._deferred_cancels = [o for o in self._deferred_cancels if o.client_order_id != client_order_id]
+        self._pending_cancels.extend(waiting)
 
     async def _submit(self, order: Order) -> None:
         """Call the venue; ``submit_requested`` is already durable (see :meth:`accept`).
@@ -271,24 +341,41 @@ class ExecutionEngine:
         self._reports.record(order, OrderStatus.REJECTED.value, now, code=code, reason=reason)
 
     async def _call_submit(self, venue: VenueAdapter, order: Order, now: int) -> None:
+        """Call the venue once and apply its answer.
+
+        ``Rejected`` marks the order rejected. ``Retryable`` (a rate-limit refusal: HTTP
+        429 -1003/-1015, or livegate's own weight budget refusing to send) is a definite
+        "not placed": Binance answers 429 before the order reaches the matching engine
+        (Binance Spot API "LIMITS"), so the order is rejected with the venue's code.
+        ``Fatal`` (authentication -2015/-2014/-1022, permission, IP ban 418) is a refusal
+        of the request too: the order is rejected, the venue gets no further submit, and the
+        anomaly ``venue_fatal`` halts trading. ``Ambiguous`` (timeout, 5xx, -1007,
+        "Duplicate order sent.") leaves it in flight, never resent
+        (:mod:`livegate.execution.ambiguous`).
+        """
         self._crash("before_submit")
         try:
-            report = await venue.submit(order)
+            report = await self._calls.bounded(venue.submit(order), f"{order.venue}: submit {order.client_order_id}")
         except Rejected as exc:
             report = OrderReport(order.client_order_id, OrderStatus.REJECTED, now, code=exc.code, reason=exc.message)
-        except (Ambiguous, Retryable) as exc:
-            # A rate-limited submit is treated like an ambiguous one: it stays in flight and
-            # is resolved by lookup-by-client-order-id before a single resend (DESIGN.md §3.6).
+        except Retryable as exc:
+            reason = f"not placed (rate limited): {exc.message}"
+            report = OrderReport(
+                order.client_order_id, OrderStatus.REJECTED, now, code=exc.code or "RATE_LIMITED", reason=reason
+            )
+        except Ambiguous as exc:
             self.stats.ambiguous += 1
-            self.ambiguous_orders[order.client_order_id] = order
-            self._anomaly("ambiguous_submit", f"{order.client_order_id}: {exc.message}")
+            self._ambiguous.add(order)
+            self._anomaly("ambiguous_submit", f"{order.client_order_id}: {exc.code or 'unknown'}: {exc.message}")
             return
         except Fatal as exc:
+            # authentication, permission, IP ban: the venue refused the request before taking the order
             detail = exc.message if exc.message.startswith(f"{order.venue}:") else f"{order.venue}: {exc.message}"
             self._fatal_venues[order.venue] = detail
             self._anomaly("venue_fatal", detail)
-            self.ambiguous_orders[order.client_order_id] = order
-            return
+            report = OrderReport(
+                order.client_order_id, OrderStatus.REJECTED, now, code=exc.code or "VENUE_FATAL", reason=exc.message
+            )
         self._crash("after_submit")
         self.on_report(report)
 
@@ -310,62 +397,38 @@ class ExecutionEngine:
             self._cancel_point = "after_cancel"
         return len(cancels)
 
-    async def halt_all_venues(self, reason: str) -> int:
-        """Cancel everything for a HALT and return how many cancels were sent.
+    async def halt_all_venues(self, reason: str, *, confirm_secs: float = 0.0) -> int:
+        """Cancel everything for a HALT and return how many cancels were sent; never raises a venue error.
 
-        The latched trading state (written before this is called) is the durable record
-        of the decision, so the venues come first: every venue with a native cancel-all
-        gets it at once (``asyncio.gather``), then the requests and answers are recorded
-        in one ledger commit, then working orders on other venues are cancelled one by
-        one. Undispatched submits are dropped (``rejected``, reason ``reason``); in-flight
-        orders of unknown outcome are settled by lookup and never resent. Confirm the
-        result with :meth:`venue_open_order_count`.
+        See :class:`~livegate.execution.halt.HaltRoutine`: native cancel-alls at once,
+        one ledger commit, undispatched submits dropped (``rejected``), orders of unknown
+        outcome looked up and never resent, every venue paced by backoff. ``confirm_secs``
+        > 0 keeps retrying until the venues confirm none open or that many seconds pass.
         """
-        now = self._clock.now_ms()
         self._halted = True
         dropped, self._pending_submits = self._pending_submits, []
-        natives = [(n, v) for n, v in self._venues.items() if v.capabilities.native_cancel_all]
-        answers = await asyncio.gather(*(v.cancel_all() for _, v in natives), return_exceptions=True)
-        self._crash("cancel_all")
-        sent = 0
-        try:
-            with self._ledger.transaction():  # one commit, not one fsync per order
-                for order in dropped:
-                    self._reject_unsent(order, now, "HALTED", reason)
-                for (name, _), answer in zip(natives, answers, strict=True):
-                    if isinstance(answer, BaseException):
-                        self._anomaly("cancel_failed", f"{name}: cancel_all: {answer!r}")
-                        continue
-                    for report in answer:
-                        if self._portfolio.order(report.client_order_id) is None:
-                            continue
-                        cid = report.client_order_id
-                        self._ledger.append(ev.CANCEL_REQUESTED, now, {"client_order_id": cid, "reason": reason})
-                        self.on_report(report)
-                        sent += 1
-                if self.ambiguous_orders:
-                    # one the venue never saw is rejected, not cancelled; nothing is resent
-                    await self._ambiguous.resolve(resend=False)
-                sent += await self.cancel_all(reason)
-        except LedgerError as exc:
-            self._anomaly("ledger_write_failed", str(exc))
-        return sent
+        return await self._halt_routine.halt(reason, dropped, confirm_secs=confirm_secs)
 
     async def venue_open_order_count(self) -> int:
-        """Return how many open orders the venues report, summed over every venue."""
-        total = 0
-        for venue in self._venues.values():
-            total += len(await venue.open_orders())
-        return total
+        """Return how many open orders the venues report; a venue that cannot be asked counts as open.
+
+        Never raises a venue error; paced by the halt backoff (see :class:`~livegate.execution.halt.HaltRoutine`).
+        """
+        return await self._halt_routine.open_order_count()
 
     async def _cancel(self, order: Order) -> None:
+        """Cancel one order; an order of unknown outcome keeps its ``submitted`` status until a report shows it."""
         if order.status.is_terminal or order.status is OrderStatus.NEW:
             return
         now = self._clock.now_ms()
-        order.transition(OrderStatus.CANCEL_PENDING, now)
+        in_flight = order.client_order_id in self.ambiguous_orders
+        if not in_flight:
+            order.transition(OrderStatus.CANCEL_PENDING, now)
         venue = self._venues[order.venue]
         try:
-            report = await venue.cancel(order.client_order_id, order.symbol)
+            report = await self._calls.bounded(
+                venue.cancel(order.client_order_id, order.symbol), f"{order.venue}: cancel {order.client_order_id}"
+            )
         except Rejected as exc:
             if order.status is OrderStatus.CANCEL_PENDING:  # back to working, as the ledger fold sees it
                 working = OrderStatus.PARTIALLY_FILLED if order.filled_quantity else OrderStatus.ACCEPTED
@@ -379,17 +442,22 @@ class ExecutionEngine:
         self.on_report(report)
 
     async def resolve_ambiguous(self) -> None:
-        """Resolve in-flight orders by client order id; resend once only if the venue never saw them.
+        """Look in-flight orders of unknown outcome up by client order id (with backoff); never resend by default.
 
-        DESIGN.md §3.6: a resend happens only after a lookup finds nothing, and reuses the
-        same client order id. After a halt nothing is resent: such an order is marked
-        rejected (code ``HALTED``).
+        DESIGN.md §3.6 and :mod:`livegate.execution.ambiguous`: an order stays in flight,
+        counted against every cap, until a report, a lookup or reconciliation shows it.
         """
-        await self._ambiguous.resolve(resend=not self._halted)
+        await self._ambiguous.resolve(halted=self._halted)
 
     # ------------------------------------------------------------------ reports
     def on_report(self, report: Report) -> None:
-        """Apply a venue report (order status or fill); the sink every venue is bound to."""
+        """Apply a venue report (order status or fill); the sink every venue is bound to.
+
+        A report about an order settles it if its submit outcome was unknown, and marks
+        it as shown: it is never resent.
+        """
+        if report.client_order_id:
+            self._ambiguous.shown(report.client_order_id)
         self._reports.apply(report)
 
     def _anomaly(self, kind: str, detail: str) -> None:

@@ -29,7 +29,7 @@ from livegate.modes.live_gate import check_token_file, is_real_venue_name
 from livegate.modes.market_hours import market_hours_for
 from livegate.modes.preflight_artifact import CheckResult, PreflightArtifact, preflight_path
 from livegate.risk.state_store import TradingStateStore
-from livegate.venues.base import VenueAdapter, VenueProbe
+from livegate.venues.base import SignedRequestWindow, VenueAdapter, VenueProbe
 from livegate.venues.registry import AdapterFactory, VenueRequest, build_adapter
 
 __all__ = ["PreflightInputs", "run_preflight", "write_artifact"]
@@ -267,11 +267,31 @@ async def _venue_checks(
         return out
     try:
         out.extend(await _probe(adapter, inputs.clock))
-        balance = await _usd_balance(adapter) if credentials is not None else None
+        balance: Decimal | None = None
+        if credentials is not None:
+            auth, balance = await _check_auth(adapter)
+            out.append(auth)
         out.append(_check_caps(resolved, inputs.mode, balance))
     finally:
         await adapter.close()
     return out
+
+
+async def _check_auth(adapter: VenueAdapter) -> tuple[CheckResult, Decimal | None]:
+    """Make one authenticated call (balances) and return the check and the USD-like balance.
+
+    A wrong key or secret fails here, before a session starts: Binance answers -2015
+    ("Invalid API-key, IP, or permissions for action.") or -1022 ("Signature for this
+    request is not valid."); Binance Spot API "Error Codes".
+    """
+    try:
+        balances = await adapter.balances()
+    except VenueError as exc:
+        detail = f"{adapter.name}: authenticated call refused: {type(exc).__name__} {exc.code}: {exc.message}"
+        return CheckResult("venue auth", "FAIL", detail), None
+    usd = [b.total for b in balances if b.currency.upper() in _USD_LIKE]
+    ok = CheckResult("venue auth", "PASS", f"{adapter.name}: authenticated call (balances) answered")
+    return ok, (sum(usd, Decimal(0)) if usd else None)
 
 
 async def _probe(adapter: VenueAdapter, clock: Clock) -> list[CheckResult]:
@@ -286,28 +306,26 @@ async def _probe(adapter: VenueAdapter, clock: Clock) -> list[CheckResult]:
     shown = "connected" if rtt is None else f"answered ping in {rtt:.3f} s"
     endpoint = getattr(adapter, "endpoint", "")
     out = [CheckResult("venue reachable", "PASS", f"{adapter.name} {shown}" + (f" ({endpoint})" if endpoint else ""))]
-    server_ms = await adapter.server_time_ms() if isinstance(adapter, VenueProbe) else None
+    try:
+        server_ms = await adapter.server_time_ms() if isinstance(adapter, VenueProbe) else None
+    except VenueError as exc:
+        out.append(CheckResult("clock", "FAIL", f"{adapter.name}: server time unavailable: {exc.message}"))
+        return out
     if server_ms is None:
         out.append(CheckResult("clock", "WARN", f"{adapter.name} offers no server time"))
         return out
     skew = server_ms - clock.now_ms()
     detail = f"local clock {skew:+,} ms from {adapter.name} server time"
-    if abs(skew) <= PASS_SKEW_MS:
+    window = adapter.recv_window_ms() if isinstance(adapter, SignedRequestWindow) else None
+    fail_ms = WARN_SKEW_MS if window is None else window // 2
+    limit = f"half the recvWindow ({window} ms)" if window is not None else f"{WARN_SKEW_MS} ms"
+    if abs(skew) <= min(PASS_SKEW_MS, fail_ms):
         out.append(CheckResult("clock", "PASS", detail))
-    elif abs(skew) <= WARN_SKEW_MS:
+    elif abs(skew) <= fail_ms:
         out.append(CheckResult("clock", "WARN", f"{detail} > {PASS_SKEW_MS} ms"))
     else:
-        out.append(CheckResult("clock", "FAIL", f"{detail} > {WARN_SKEW_MS} ms; fix NTP"))
+        out.append(CheckResult("clock", "FAIL", f"{detail} > {limit}; signed requests would be refused; fix NTP"))
     return out
-
-
-async def _usd_balance(adapter: VenueAdapter) -> Decimal | None:
-    try:
-        balances = await adapter.balances()
-    except VenueError:
-        return None
-    usd = [b.total for b in balances if b.currency.upper() in _USD_LIKE]
-    return sum(usd, Decimal(0)) if usd else None
 
 
 def _check_caps(resolved: ResolvedConfig | None, mode: Mode, balance_usd: Decimal | None) -> CheckResult:

@@ -15,26 +15,40 @@ from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOr
 from livegate.reconcile.drift import DriftKind, DriftRecord
 
 _ZERO = Decimal(0)
+#: Currencies valued 1:1 in USD (livegate treats USDT as USD throughout, see config/models.py).
+USD_LIKE = frozenset({"USD", "USDT", "USDC", "FDUSD", "BUSD", "TUSD", "DAI"})
 
 
 @dataclass(frozen=True, slots=True)
 class Tolerances:
-    """Accepted differences: position in base units, balance in USD, open orders as a count."""
+    """Accepted differences: position in base units, balances, open orders as a count.
+
+    A balance difference of an asset is accepted when it is within ``asset[asset]`` (that
+    asset's own units, default 0) **or** its USD value (at ``InternalView.prices_usd``) is
+    within ``balance_usd``; with no known price only the own-unit tolerance applies, so
+    a USD tolerance is never applied to BTC units.
+    """
 
     position: Decimal = _ZERO
     balance_usd: Decimal = Decimal("0.01")
     open_order_count: int = 0
+    asset: Mapping[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class VenueView:
-    """One venue's snapshot: open orders, positions, and balances and recent fills (None: not offered)."""
+    """One venue's snapshot: open orders, positions, and balances and recent fills (None: not offered).
+
+    ``positions_offered`` False (a spot account): the venue has no positions, so
+    livegate's positions are checked through the asset balances instead.
+    """
 
     venue: str
     open_orders: list[VenueOrderSnapshot]
     positions: list[PositionSnapshot]
     balances: list[BalanceSnapshot] | None = None
     fills: list[Fill] | None = None
+    positions_offered: bool = True
 
 
 @dataclass(slots=True)
@@ -49,9 +63,13 @@ class InternalView:
     positions:
         Signed net quantity per symbol in base units.
     balances:
-        Expected cash per currency (baseline + realized PnL - fees), or None when unknown.
+        Expected balance per asset in its own units (derivatives: the quote currency's
+        baseline + realized PnL - fees; spot: every asset, see
+        :mod:`livegate.reconcile.inventory`), or None when unknown.
     fill_ids:
         Venue fill ids the ledger holds for this venue, or None when not tracked.
+    prices_usd:
+        USD price per asset where known, for the USD balance tolerance.
     """
 
     working: dict[str, Order]
@@ -59,6 +77,7 @@ class InternalView:
     balances: dict[str, Decimal] | None = None
     fill_ids: set[str] | None = None
     symbols: set[str] = field(default_factory=set)
+    prices_usd: dict[str, Decimal] = field(default_factory=dict)
 
 
 def compare(
@@ -71,17 +90,21 @@ def compare(
     does not list as open is ``missing_venue``; different filled quantities are
     ``status_mismatch``. Together they are beyond tolerance when their count exceeds
     ``tolerances.open_order_count``. Positions beyond ``tolerances.position`` (base
-    units) and balances beyond ``tolerances.balance_usd`` are each beyond tolerance. Any
-    unexplained fill is beyond tolerance.
+    units; only where the venue offers positions) and balances beyond their asset's
+    tolerance (see :class:`Tolerances`) are each beyond tolerance. Any unexplained fill
+    is beyond tolerance.
     """
     name = venue.venue
     records = _order_drift(internal, venue, trigger, ts_ms)
     beyond_orders = len(records) > tolerances.open_order_count
     records = [_flag(r, beyond_orders) for r in records]
     records += _fill_drift(internal, venue, trigger, ts_ms)
-    records += _position_drift(internal.positions, venue.positions, tolerances.position, name, trigger, ts_ms)
+    if venue.positions_offered:
+        records += _position_drift(internal.positions, venue.positions, tolerances.position, name, trigger, ts_ms)
     if venue.balances is not None and internal.balances is not None:
-        records += _balance_drift(internal.balances, venue.balances, tolerances.balance_usd, name, trigger, ts_ms)
+        records += _balance_drift(
+            internal.balances, venue.balances, tolerances, internal.prices_usd, name, trigger, ts_ms
+        )
     return records
 
 
@@ -179,7 +202,8 @@ def _position_drift(
 def _balance_drift(
     expected: Mapping[str, Decimal],
     reported: Sequence[BalanceSnapshot],
-    tolerance: Decimal,
+    tolerances: Tolerances,
+    prices_usd: Mapping[str, Decimal],
     venue: str,
     trigger: str,
     ts_ms: int,
@@ -189,14 +213,18 @@ def _balance_drift(
     for currency in sorted(expected):
         ours = expected[currency]
         theirs = at_venue.get(currency)
-        if theirs is not None and theirs == ours:
+        if theirs == ours or (theirs is None and ours == 0):
             continue
         diff = (theirs or _ZERO) - ours
+        own = tolerances.asset.get(currency, _ZERO)
+        price = prices_usd.get(currency, Decimal(1) if currency in USD_LIKE else None)
+        within = abs(diff) <= own or (price is not None and abs(diff) * price <= tolerances.balance_usd)
+        tolerance = f"{own} {currency}" + (f" or {tolerances.balance_usd} USD" if price is not None else "")
         records.append(
             DriftRecord(
                 DriftKind.BALANCE_MISMATCH, venue, currency, str(ours), "" if theirs is None else str(theirs),
-                str(diff), str(tolerance), "balances", trigger, ts_ms,
-                beyond_tolerance=theirs is None or abs(diff) > tolerance,
+                str(diff), tolerance, "balances", trigger, ts_ms,
+                beyond_tolerance=theirs is None or not within,
             )
         )  # fmt: skip
     return records

@@ -25,6 +25,7 @@ from livegate.portfolio import Portfolio
 from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare
 from livegate.reconcile.drift import DriftLog, DriftRecord
 from livegate.reconcile.gate import ReconcileStatus
+from livegate.reconcile.inventory import LedgerFeeIndex, expected_spot_balances, usd_prices
 from livegate.venues.base import VenueAdapter
 
 DriftHandler = Callable[[TradingState, str], object]
@@ -154,7 +155,9 @@ class Reconciler:
             position=config.position_tolerance,
             balance_usd=config.balance_tolerance_usd,
             open_order_count=config.open_order_count_tolerance,
+            asset=dict(config.asset_tolerance),
         )
+        self._fees = LedgerFeeIndex(ledger) if ledger is not None else None
 
     async def snapshot(self) -> VenueView:
         """Ask the venue for open orders, positions, balances and recent fills.
@@ -178,6 +181,7 @@ class Reconciler:
             positions=positions,
             balances=balances if balances else None,
             fills=fills,
+            positions_offered=venue.capabilities.positions,
         )
 
     def internal_view(self) -> InternalView:
@@ -189,17 +193,33 @@ class Reconciler:
             if o.venue == name and o.status is not OrderStatus.NEW
         }
         positions = {p.symbol: p.quantity for p in self._portfolio.positions() if p.quantity != 0}
+        balances = self.expected_balances()
+        last_price = dict(self._fees.last_price) if self._fees is not None else {}
+        for p in self._portfolio.positions():
+            if p.quantity != 0:
+                last_price.setdefault(p.symbol, p.average_price)
         return InternalView(
             working=working,
             positions=positions,
-            balances=self.expected_balances(),
+            balances=balances,
             fill_ids=None if self._fill_ids is None else self._fill_ids(name),
+            prices_usd=usd_prices(balances or {}, self._currency_of, last_price),
         )
 
     def expected_balances(self) -> dict[str, Decimal] | None:
-        """Return baseline cash + realized PnL - fees per currency, or None without a baseline."""
+        """Return the expected balance per asset, or None without a baseline.
+
+        Spot venues (no positions): every asset, see :mod:`livegate.reconcile.inventory`.
+        Derivatives: baseline cash + realized PnL - fees per quote currency.
+        """
         if self.balance_baseline is None:
             return None
+        if not self.venue.capabilities.positions:
+            if self._fees is not None:
+                self._fees.refresh()
+            return expected_spot_balances(
+                self.balance_baseline, self._portfolio.positions(), self._currency_of, self.venue.name, self._fees
+            )
         expected = dict(self.balance_baseline)
         for position in self._portfolio.positions():
             currency = self._currency_of.get(position.symbol)

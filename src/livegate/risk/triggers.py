@@ -15,9 +15,10 @@ Triggers and their thresholds:
 * ``reject_storm`` — ``max_rejects`` venue rejects within ``reject_window_secs``.
 * anomalies — each :class:`~livegate.domain.enums.AnomalyKind` has one row in
   :data:`ANOMALY_RESPONSES`: ``ledger_write_failed`` and ``venue_fatal`` always HALTED
-  (DESIGN.md §3.4), ``invariant_violation`` per ``invariant_action``, venue errors counted
-  in the ``venue_errors`` window, the rest recorded only. A kind outside the enum halts
-  (fail closed).
+  (DESIGN.md §3.4), ``invariant_violation`` per ``invariant_action``,
+  ``ambiguous_unresolved`` (an order of unknown outcome still unresolved after
+  ``[execution] ambiguous_timeout_secs``) REDUCING, venue errors counted in the
+  ``venue_errors`` window, the rest recorded only. A kind outside the enum halts (fail closed).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class AnomalyResponse(StrEnum):
 
     #: Trip HALTED at once.
     HALT = "halt"
+    #: Trip REDUCING at once.
+    REDUCE = "reduce"
     #: Trip the state ``[kill] invariant_action`` names.
     INVARIANT_ACTION = "invariant_action"
     #: Count it in the ``venue_errors`` window (``max_venue_errors`` within ``venue_error_window_secs``).
@@ -57,6 +60,7 @@ ANOMALY_RESPONSES: dict[AnomalyKind, AnomalyResponse] = {
     A.SESSION_LOCK_FAILED: R.RECORD,
     A.INVARIANT_VIOLATION: R.INVARIANT_ACTION,
     A.VENUE_FATAL: R.HALT,
+    A.AMBIGUOUS_UNRESOLVED: R.REDUCE,
     A.AMBIGUOUS_SUBMIT: R.VENUE_ERROR,
     A.AMBIGUOUS_RESEND: R.VENUE_ERROR,
     A.CANCEL_FAILED: R.VENUE_ERROR,
@@ -69,6 +73,7 @@ ANOMALY_RESPONSES: dict[AnomalyKind, AnomalyResponse] = {
     A.RECONCILE_INCOMPLETE: R.RECORD,
     A.STREAM_INTERRUPTED: R.RECORD,
     A.CANCEL_ALL_UNCONFIRMED: R.RECORD,
+    A.OPEN_ORDERS_UNKNOWN: R.RECORD,
     A.FLATTEN_DENIED: R.RECORD,
     A.STRATEGY_ERROR: R.RECORD,
     A.SESSION_ERROR: R.RECORD,
@@ -149,6 +154,8 @@ class TriggerMonitor:
             return TriggerHit(
                 str(kind), action_state(kill.invariant_action), Decimal(1), Decimal(1), f"{kind}: {detail}"
             )
+        if response is AnomalyResponse.REDUCE:
+            return TriggerHit(str(kind), TradingState.REDUCING, Decimal(1), Decimal(1), detail)
         if response is AnomalyResponse.VENUE_ERROR:
             return self._windowed(
                 self._venue_errors,

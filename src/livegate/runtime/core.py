@@ -230,6 +230,7 @@ class SessionCore:
             strategy_name=strategy_name,
             first_seq=recovery.first_seq,
             crash_point=recovery.crash_point,
+            ambiguous_timeout_secs=self.resolved.config.execution.ambiguous_timeout_secs,
         )
         recovery.adopt(self.engine)
         self.engine.add_anomaly_handler(self.on_anomaly)

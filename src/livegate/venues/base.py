@@ -51,7 +51,14 @@ MarketDataEvent = Quote | Trade | StreamInterrupted
 
 @dataclass(frozen=True, slots=True)
 class VenueCapabilities:
-    """What an adapter can do; shown by ``livegate venues`` and checked at composition."""
+    """What an adapter can do; shown by ``livegate venues`` and checked at composition.
+
+    ``client_id_unique_for_life``: the venue's documentation guarantees that a reused
+    client order id is refused for the id's whole lifetime (not only while the first
+    order is open), which alone allows one resend of an ambiguous order that no report
+    has shown (:mod:`livegate.execution.ambiguous`). False for every shipped adapter:
+    Binance refuses a reused id only while the first order is open.
+    """
 
     sandbox: bool = False
     native_cancel_all: bool = False
@@ -61,6 +68,7 @@ class VenueCapabilities:
     market_data_stream: bool = False
     server_time: bool = False
     simulated: bool = False
+    client_id_unique_for_life: bool = False
 
 
 @runtime_checkable
@@ -182,4 +190,13 @@ class VenueProbe(Protocol):
 
     async def server_time_ms(self) -> int | None:
         """Return the venue's clock in ms since the epoch, or None when it offers none."""
+        ...
+
+
+@runtime_checkable
+class SignedRequestWindow(Protocol):
+    """A venue whose signed requests are valid only within a window around its clock (Binance ``recvWindow``)."""
+
+    def recv_window_ms(self) -> int | None:
+        """Return the window in ms (Binance: a request whose timestamp is outside it is refused, -1021)."""
         ...

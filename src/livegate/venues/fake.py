@@ -26,7 +26,7 @@ from pathlib import Path
 
 from livegate.config.credentials import Credentials
 from livegate.domain.clock import Clock
-from livegate.domain.errors import ConfigError, Fatal, Retryable
+from livegate.domain.errors import Ambiguous, ConfigError, Fatal, Retryable
 from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote, Trade
 from livegate.domain.orders import Order, OrderReport
@@ -82,29 +82,43 @@ class FakeFaults:
     failing_reads:
         After each interruption, this many account reads (open orders, positions,
         balances) fail with ``Retryable``, as a venue still recovering would.
+    unknown_after_accept:
+        The venue takes the n-th submit (1-based), then its answer is lost: the call
+        raises ``Ambiguous`` code ``-1007`` (Binance "Timeout waiting for response from
+        backend server. Send status unknown; execution status unknown.", HTTP 503).
+    lookup_lag:
+        Lookups by client order id of such an order find nothing (the venue's read side
+        lags its matching engine), so only venue reports or reconciliation can settle it.
     """
 
     auth_on_submit: bool = False
     interruptions: Mapping[int, str] = field(default_factory=dict)
     failing_reads: int = 0
+    unknown_after_accept: int = 0
+    lookup_lag: bool = False
 
     @classmethod
     def parse(cls, text: str) -> FakeFaults:
         """Parse a comma-separated fault list (``LIVEGATE_TEST_VENUE_FAULT``).
 
         Items: ``auth_on_submit``, ``reconnect:<n>``, ``gap:<n>`` (interrupt before the
-        ``n``-th event), ``failing_reads:<n>``. Empty text means no faults.
+        ``n``-th event), ``failing_reads:<n>``, ``unknown_after_accept:<n>``, ``lookup_lag``.
+        Empty text means no faults.
 
         Raises
         ------
         ConfigError
             On an unknown item or a malformed number.
         """
-        auth, interruptions, failing = False, {}, 0
+        auth, interruptions, failing, unknown, lag = False, {}, 0, 0, False
         for item in filter(None, (part.strip() for part in text.split(","))):
             name, _, arg = item.partition(":")
             if name == "auth_on_submit" and not arg:
                 auth = True
+            elif name == "lookup_lag" and not arg:
+                lag = True
+            elif name == "unknown_after_accept" and arg.isdigit():
+                unknown = int(arg)
             elif name in ("reconnect", "gap", "failing_reads") and arg.isdigit():
                 if name == "failing_reads":
                     failing = int(arg)
@@ -112,9 +126,16 @@ class FakeFaults:
                     interruptions[int(arg)] = "reconnect" if name == "reconnect" else "sequence gap"
             else:
                 raise ConfigError(
-                    f"fake venue fault {item!r}: expected auth_on_submit, reconnect:<n>, gap:<n> or failing_reads:<n>"
+                    f"fake venue fault {item!r}: expected auth_on_submit, reconnect:<n>, gap:<n>, failing_reads:<n>, "
+                    "unknown_after_accept:<n> or lookup_lag"
                 )
-        return cls(auth_on_submit=auth, interruptions=interruptions, failing_reads=failing)
+        return cls(
+            auth_on_submit=auth,
+            interruptions=interruptions,
+            failing_reads=failing,
+            unknown_after_accept=unknown,
+            lookup_lag=lag,
+        )
 
 
 def sample_events(max_events: int = DEFAULT_STREAM_EVENTS) -> list[Quote | Trade]:
@@ -193,6 +214,7 @@ class FakeVenue:
         self._offset_ms = server_time_offset_ms
         self._reachable = reachable
         self._connected = False
+        self._answer_lost: set[str] = set()
         self._faults = faults or FakeFaults()
         self._failing_reads = 0
         self._faults = faults or FakeFaults()
@@ -301,7 +323,15 @@ class FakeVenue:
         if self._faults.auth_on_submit:
             raise Fatal(f"{self.name}: authentication failed: invalid API key or signature (code -2015)", "AUTH")
         self.submitted.append(order)
-        return await self._paper.submit(order)
+        report = await self._paper.submit(order)
+        if len(self.submitted) == self._faults.unknown_after_accept:
+            self._answer_lost.add(order.client_order_id)
+            raise Ambiguous(
+                f"{self.name}: HTTP 503: Timeout waiting for response from backend server. "
+                "Send status unknown; execution status unknown.",
+                "-1007",
+            )
+        return report
 
     async def cancel(self, client_order_id: str, symbol: str) -> OrderReport:
         """Cancel one order by client order id (see :meth:`submit` for errors)."""
@@ -314,8 +344,10 @@ class FakeVenue:
         return await self._paper.cancel_all(symbol)
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
-        """Look an order up by client order id."""
+        """Look an order up by client order id (``faults.lookup_lag``: not yet for a lost answer)."""
         self._require_credentials()
+        if self._faults.lookup_lag and client_order_id in self._answer_lost:
+            return None
         return await self._paper.fetch_order(client_order_id, symbol)
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:

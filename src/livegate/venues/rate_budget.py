@@ -10,10 +10,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import weakref
+from dataclasses import dataclass, field
 
 from aiolimiter import AsyncLimiter
 
-__all__ = ["key_fingerprint", "shared_limiter"]
+__all__ = [
+    "DEFAULT_WEIGHT_PER_MIN",
+    "WeightBudget",
+    "key_fingerprint",
+    "shared_limiter",
+    "shared_weight_budget",
+]
 
 # aiolimiter limiters belong to one event loop, so budgets are kept per running loop.
 _BUDGETS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str, float, float], AsyncLimiter]] = (
@@ -47,3 +54,129 @@ def shared_limiter(venue: str, key_id: str, max_rate: float, time_period_secs: f
     if limiter is None:
         limiter = budgets[key] = AsyncLimiter(max_rate, time_period_secs)
     return limiter
+
+
+#: Request-weight limits per minute of the exchanges livegate knows, in the venue's own
+#: weight units. Binance Spot: REQUEST_WEIGHT 6000 per minute (GET /api/v3/exchangeInfo
+#: ``rateLimits``); USD-M Futures: 2400 per minute (GET /fapi/v1/exchangeInfo ``rateLimits``).
+DEFAULT_WEIGHT_PER_MIN: dict[str, int] = {"binance": 6000, "binanceusdm": 2400, "binancecoinm": 2400}
+#: Header in which Binance reports the weight the IP has used in the current minute
+#: (Binance Spot API "LIMITS": ``X-MBX-USED-WEIGHT-(intervalNum)(intervalLetter)``).
+USED_WEIGHT_HEADER = "x-mbx-used-weight-1m"
+_MINUTE_MS = 60_000
+
+
+@dataclass(slots=True)
+class WeightBudget:
+    """A venue's request-weight budget: counted locally, corrected by the venue's headers.
+
+    One per (venue, key) and event loop (:func:`shared_weight_budget`). Before a request
+    :meth:`take` refuses, without sending anything, when the request would take the
+    minute's used weight above ``limit_per_min x headroom``, while a ``Retry-After``
+    window runs, and while an IP ban runs. After every answer :meth:`observe` reads
+    ``X-MBX-USED-WEIGHT-1M`` (the venue's own count wins over ours when larger) and, on
+    HTTP 429 or 418, ``Retry-After`` (Binance: "a Retry-After header is sent with a 418
+    or 429 response and gives the number of seconds required to wait, in the case of a
+    429, to prevent a ban, or, in the case of a 418, until the ban is over"; Binance Spot
+    API "LIMITS").
+
+    Parameters
+    ----------
+    limit_per_min:
+        The venue's request-weight limit per minute, in its own weight units.
+    headroom:
+        Fraction of the limit livegate allows itself (default 0.8): the rest is left for
+        other clients on the same IP and for cancels during a halt.
+    """
+
+    limit_per_min: int
+    headroom: float = 0.8
+    used: int = 0
+    window_start_ms: int = 0
+    blocked_until_ms: int = 0
+    banned_until_ms: int = 0
+    rate_limited: int = field(default=0)
+
+    def take(self, weight: int, now_ms: int, *, cancel: bool = False) -> str | None:
+        """Count ``weight`` for a request about to be sent; return why it must not be sent, else None.
+
+        Parameters
+        ----------
+        weight:
+            The endpoint's request weight (e.g. Binance ``POST /api/v3/order``: 1).
+        now_ms:
+            Current time, ms since the epoch.
+        cancel:
+            A cancel may use the whole limit, not only ``headroom`` of it (the rest is kept
+            for cancels); a ``Retry-After`` window or a ban stops cancels too.
+
+        Returns
+        -------
+        str | None
+            ``"banned until <ms>"``, ``"rate limited until <ms>"`` or ``"weight budget
+            <used>+<weight> > <cap> until <ms>"``; None when the request may go.
+        """
+        self._roll(now_ms)
+        if now_ms < self.banned_until_ms:
+            return f"IP banned until {self.banned_until_ms}"
+        if now_ms < self.blocked_until_ms:
+            return f"rate limited (Retry-After) until {self.blocked_until_ms}"
+        cap = self.limit_per_min if cancel else int(self.limit_per_min * self.headroom)
+        if self.used + weight > cap:
+            return f"weight budget {self.used}+{weight} > {cap} until {self.window_start_ms + _MINUTE_MS}"
+        self.used += weight
+        return None
+
+    def observe(self, status: int | None, headers: dict[str, str] | None, now_ms: int) -> None:
+        """Read the venue's used weight and, on 429/418, ``Retry-After`` from an answer's headers."""
+        self._roll(now_ms)
+        lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+        used = _int_or_none(lowered.get(USED_WEIGHT_HEADER))
+        if used is not None and used > self.used:
+            self.used = used
+        if status not in (418, 429):
+            return
+        self.rate_limited += 1
+        retry_after = _int_or_none(lowered.get("retry-after"))
+        # without a Retry-After: wait out the current minute window (the weight limit's interval)
+        until = now_ms + retry_after * 1000 if retry_after is not None else self.window_start_ms + _MINUTE_MS
+        if status == 418:
+            self.banned_until_ms = max(self.banned_until_ms, until)
+        self.blocked_until_ms = max(self.blocked_until_ms, until)
+
+    def wait_ms(self, now_ms: int) -> int:
+        """Return how long, in ms, no request may be sent (0 when one may)."""
+        return max(0, self.blocked_until_ms - now_ms, self.banned_until_ms - now_ms)
+
+    def _roll(self, now_ms: int) -> None:
+        start = now_ms - now_ms % _MINUTE_MS
+        if start != self.window_start_ms:
+            self.window_start_ms = start
+            self.used = 0
+
+
+_WEIGHTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], WeightBudget]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def shared_weight_budget(venue: str, key_id: str, limit_per_min: int) -> WeightBudget:
+    """Return the weight budget of (``venue``, ``key_id``) on the running loop, creating it once.
+
+    Binance counts request weight per IP and order counts per account; one budget per
+    key is the closest a single process can come. Call it from a coroutine.
+    """
+    budgets = _WEIGHTS.setdefault(asyncio.get_running_loop(), {})
+    budget = budgets.get((venue, key_id))
+    if budget is None:
+        budget = budgets[(venue, key_id)] = WeightBudget(limit_per_min)
+    return budget
+
+
+def _int_or_none(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -26,7 +27,7 @@ import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from livegate.domain.clock import Clock, WallClock
+from livegate.domain.clock import Clock, WallClock, monotonic_secs
 from livegate.domain.enums import OrderStatus, OrderType, TimeInForce
 from livegate.domain.errors import Ambiguous, ConfigError, Fatal, Rejected, Retryable, VenueError
 from livegate.domain.instruments import Instrument
@@ -46,7 +47,8 @@ from livegate.venues.ccxt.convert import (
     to_trade,
 )
 from livegate.venues.ccxt.errors import translate
-from livegate.venues.rate_budget import shared_limiter
+from livegate.venues.ccxt.gap import FillGap
+from livegate.venues.rate_budget import DEFAULT_WEIGHT_PER_MIN, WeightBudget, shared_limiter, shared_weight_budget
 
 __all__ = ["CcxtAdapter"]
 
@@ -55,6 +57,21 @@ log = logging.getLogger("livegate.venues.ccxt")
 _CcxtError: Any = ccxt_async.BaseError
 _OrderNotFound: Any = ccxt_async.OrderNotFound
 _ArgumentsRequired: Any = ccxt_async.ArgumentsRequired
+_DDoSProtection: Any = ccxt_async.DDoSProtection
+_HTTP_STATUS_RE = re.compile(r"^\S+ (418|429) ")
+#: Request weights of Binance endpoints by ccxt method (Binance Spot API, each endpoint's
+#: "Weight"; USD-M's are equal or lower): GET /api/v3/order 4, GET /api/v3/openOrders 6 with
+#: a symbol and 80 without, GET /api/v3/account 20, GET /api/v3/myTrades 20, GET /api/v3/allOrders 20,
+#: GET /api/v3/exchangeInfo 20, order and cancel endpoints 1.
+_WEIGHTS: dict[str, int] = {
+    "fetch_order": 4,
+    "fetch_closed_orders": 20,
+    "fetch_orders": 20,
+    "fetch_balance": 20,
+    "fetch_my_trades": 20,
+    "fetch_positions": 5,
+    "load_markets": 20,
+}
 _CLIENT_ID_KEYS = ("clientOrderId", "c", "cl_ord_id", "client_order_id", "cloid", "client_id", "newClientOrderId")
 _ACK_STATUSES = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.SUBMITTED)
 
@@ -113,6 +130,10 @@ class CcxtAdapter:
         self._stream_tasks: list[asyncio.Task[None]] = []
         self._closed = False
         self._has_my_trades = bool(has.get("fetchMyTrades"))
+        #: last price per unified symbol (quote mid or fill price): values fees charged in a third asset (BNB)
+        self._last_price: dict[str, Decimal] = {}
+        self._gap = FillGap(config.exchange_id)
+        self._md_queues: list[asyncio.Queue[MarketDataEvent | VenueError]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def bind(self, sink: ReportSink) -> None:
@@ -334,6 +355,34 @@ class CcxtAdapter:
             fills = [f for f in fills if f.ts_ms >= since_ms]
         return sorted(fills, key=lambda f: (f.ts_ms, f.fill_id))
 
+    # ------------------------------------------------------------------ probes (preflight)
+    async def ping(self) -> float:
+        """Return the round-trip time of one ``fetchTime`` (Binance ``GET /api/v3/time``, weight 1), in seconds.
+
+        Raises
+        ------
+        Retryable, Ambiguous, Fatal
+            When the venue is unreachable or refuses.
+        """
+        started = monotonic_secs()
+        await self.server_time_ms()
+        return monotonic_secs() - started
+
+    async def server_time_ms(self) -> int | None:
+        """Return the venue's clock (ccxt ``fetchTime``) in ms since the epoch, or None when ccxt has none."""
+        if not self.capabilities.server_time:
+            return None
+        value = await self._read(self.exchange.fetch_time)
+        return int(value) if value is not None else None
+
+    def recv_window_ms(self) -> int | None:
+        """Return the ``recvWindow`` (ms) signed requests carry, or None when the exchange uses none.
+
+        A ccxt option; Binance refuses a request whose timestamp is outside it (error -1021).
+        """
+        value = self.exchange.options.get("recvWindow")
+        return int(value) if isinstance(value, (int, float)) and value > 0 else None
+
     # ------------------------------------------------------------------ streams
     async def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[MarketDataEvent]:
         """Yield best bid/ask quotes and public trades of ``symbols`` from ccxt.pro.
@@ -349,6 +398,7 @@ class CcxtAdapter:
             Authentication, permission or ban on the stream.
         """
         queue: asyncio.Queue[MarketDataEvent | VenueError] = asyncio.Queue()
+        self._md_queues.append(queue)
         ex = self.exchange
         tasks: list[asyncio.Task[None]] = []
 
@@ -388,6 +438,7 @@ class CcxtAdapter:
                     raise item
                 yield item
         finally:
+            self._md_queues.remove(queue)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -395,6 +446,7 @@ class CcxtAdapter:
     def _put_quote(self, queue: asyncio.Queue[MarketDataEvent | VenueError], ticker: Any) -> None:
         quote = to_quote(ticker or {}, self.name, self._clock.now_ms(), _recv_ns(self._clock))
         if quote is not None:
+            self._last_price[quote.symbol] = (quote.bid_price + quote.ask_price) / 2
             queue.put_nowait(quote)
 
     async def _watch_loop(
@@ -432,11 +484,62 @@ class CcxtAdapter:
             for item in await ex.watch_my_trades() or []:
                 self._emit(self._to_fill(item))
 
-        self._stream_tasks.append(asyncio.create_task(self._watch_loop(orders_once, None)))
+        self._stream_tasks.append(asyncio.create_task(self._private_loop(orders_once)))
         if ex.has.get("watchMyTrades"):
-            self._stream_tasks.append(asyncio.create_task(self._watch_loop(trades_once, None)))
+            self._stream_tasks.append(asyncio.create_task(self._private_loop(trades_once)))
+
+    async def _private_loop(self, once: Callable[[], Awaitable[None]]) -> None:
+        """Watch the private stream; after a drop, tell the session to reconcile and import the gap's fills."""
+        backoff = self._config.read_backoff_secs
+        dropped = False
+        while True:
+            try:
+                if dropped:
+                    await self._import_gap()
+                    dropped = False
+                await once()
+                backoff = self._config.read_backoff_secs
+            except _CcxtError as exc:
+                err = self._translate(exc)
+                if isinstance(err, Fatal):
+                    log.error("venue %s: private stream stopped: %s", self.name, err.message)
+                    self._interrupt(f"private stream stopped: {err.message}")
+                    return
+                log.warning(
+                    "venue %s: private stream dropped, reconnecting in %.1fs: %s", self.name, backoff, err.message
+                )
+                dropped = True
+                self._interrupt(f"private stream reconnect: {err.message}")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+            except VenueError as err:  # the gap import failed: reconciliation (already asked for) covers it
+                log.warning("venue %s: fills of the stream gap not imported yet: %s", self.name, err.message)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    async def _import_gap(self) -> None:
+        """Report the account's fills since the last one reported (see :mod:`livegate.venues.ccxt.gap`)."""
+        if not self._has_my_trades:
+            return
+        fills: list[Fill] = []
+        for symbol, since_ms, params in self._gap.requests(self._traded_symbols):
+            if self._market_or_none(symbol) is None:
+                continue
+            trades = await self._read(self.exchange.fetch_my_trades, symbol, since_ms, None, params)
+            fills.extend(self._to_fill(t) for t in trades or [] if isinstance(t, Mapping))
+        for fill in self._gap.new(fills):
+            log.info("venue %s: fill %s from the stream gap imported", self.name, fill.fill_id)
+            self._emit(fill)
+
+    def _interrupt(self, reason: str) -> None:
+        """Put a :class:`StreamInterrupted` marker into every open market-data stream (the session reconciles)."""
+        marker = StreamInterrupted(reason, self._clock.now_ms())
+        for queue in self._md_queues:
+            queue.put_nowait(marker)
 
     def _emit(self, report: Report) -> None:
+        if isinstance(report, Fill):
+            self._gap.saw(report)
         if self._sink is None:
             log.warning("venue %s: report dropped, no sink bound: %r", self.name, report)
             return
@@ -444,21 +547,54 @@ class CcxtAdapter:
 
     # ------------------------------------------------------------------ helpers
     async def _call(self, fn: Callable[..., Awaitable[Any]], *args: Any, not_found_ok: bool = False) -> Any:
+        """Send one request within the rate and weight budgets; translate its errors once.
+
+        Raises
+        ------
+        Retryable
+            Not sent: the weight budget is spent, a ``Retry-After`` window or an IP ban
+            runs (code ``RATE_BUDGET``); or the venue answered 429.
+        Fatal, Rejected, Ambiguous
+            Translated venue errors (see :mod:`livegate.venues.ccxt.errors`).
+        """
         limiter = shared_limiter(self._exchange_id, self._credentials.fingerprint(), self._rate_per_sec, 1.0)
+        budget = self._weight_budget()
         async with limiter:
+            if budget is not None:
+                cancel = getattr(fn, "__name__", "") in _CANCELS
+                refused = budget.take(_weight(fn, args), self._clock.now_ms(), cancel=cancel)
+                if refused is not None:
+                    raise Retryable(f"{self.name}: not sent: {refused}", "RATE_BUDGET")
             try:
-                return await fn(*args)
+                result = await fn(*args)
             except _OrderNotFound as exc:
+                self._observe(budget, 400)
                 if not_found_ok:
                     return None
                 raise self._translate(exc) from exc
             except _CcxtError as exc:
+                status = _HTTP_STATUS_RE.match(str(exc)) if isinstance(exc, _DDoSProtection) else None
+                self._observe(budget, int(status.group(1)) if status else None)
                 raise self._translate(exc) from exc
             except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
                 # ccxt's own parser failed on the venue's answer: the outcome is unknown
                 raise Ambiguous(
                     f"{self.name}: unparsable answer: {type(exc).__name__}: {exc}", "PARSE_FAILURE"
                 ) from exc
+            self._observe(budget, 200)
+            return result
+
+    def _weight_budget(self) -> WeightBudget | None:
+        limit = DEFAULT_WEIGHT_PER_MIN.get(self._exchange_id)
+        if limit is None:
+            return None
+        return shared_weight_budget(self._exchange_id, self._credentials.fingerprint(), limit)
+
+    def _observe(self, budget: WeightBudget | None, status: int | None) -> None:
+        if budget is None:
+            return
+        headers = self.exchange.last_response_headers
+        budget.observe(status, headers if isinstance(headers, dict) else None, self._clock.now_ms())
 
     async def _read(self, fn: Callable[..., Awaitable[Any]], *args: Any, not_found_ok: bool = False) -> Any:
         retrying = AsyncRetrying(
@@ -473,7 +609,12 @@ class CcxtAdapter:
         raise Ambiguous(f"{self.name}: read retries exhausted")  # pragma: no cover - reraise=True
 
     def _translate(self, exc: Exception) -> VenueError:
-        return translate(exc, venue=self.name, last_body=getattr(self.exchange, "last_json_response", None))
+        return translate(
+            exc,
+            venue=self.name,
+            last_body=getattr(self.exchange, "last_json_response", None),
+            exchange_id=self._exchange_id,
+        )
 
     def _cancel_report(self, result: Mapping[str, Any], client_order_id: str, venue_order_id: str) -> OrderReport:
         report = to_order_report(result, client_order_id, self._clock.now_ms(), default=OrderStatus.CANCELLED)
@@ -501,7 +642,19 @@ class CcxtAdapter:
         cid = self._our_cid(trade) or self._cid_by_venue_oid.get(str(trade.get("order") or ""), "")
         size = _contract_size(self._market_or_none(symbol))
         quote = inst.quote_currency if inst else ""
-        return to_fill(trade, cid, quote, self.name, self._clock.now_ms(), size)
+        fill = to_fill(
+            trade,
+            cid,
+            quote,
+            self.name,
+            self._clock.now_ms(),
+            size,
+            base_currency=inst.base_currency if inst else "",
+            asset_price=lambda asset: self._last_price.get(f"{asset}/{quote}"),
+        )
+        if fill.price > 0:
+            self._last_price[fill.symbol] = fill.price
+        return fill
 
     def _market(self, symbol: str) -> Mapping[str, Any]:
         market = self._market_or_none(symbol)
@@ -513,6 +666,17 @@ class CcxtAdapter:
         markets = self.exchange.markets or {}
         market = markets.get(str(symbol)) if symbol is not None else None
         return market if isinstance(market, Mapping) else None
+
+
+_CANCELS = frozenset({"cancel_order", "cancel_all_orders"})
+
+
+def _weight(fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> int:
+    """Return the request weight of ccxt method ``fn`` called with ``args`` (see ``_WEIGHTS``)."""
+    name = getattr(fn, "__name__", "")
+    if name == "fetch_open_orders":
+        return 6 if args and args[0] else 80
+    return _WEIGHTS.get(name, 1)
 
 
 def _venue_cid(item: Mapping[str, Any]) -> str:

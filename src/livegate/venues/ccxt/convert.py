@@ -7,7 +7,7 @@ statuses become :class:`~livegate.domain.enums.OrderStatus`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -140,28 +140,49 @@ def to_fill(
     venue: str,
     now_ms: int,
     contract_size: Decimal = Decimal(1),
+    *,
+    base_currency: str = "",
+    asset_price: Callable[[str], Decimal | None] | None = None,
 ) -> Fill:
     """Build a :class:`Fill` (quantity in base units: contracts x ``contract_size``) from a unified trade.
 
-    ``fee`` is the trade's fee when charged in ``quote_currency``, else 0: a fee paid in
-    another asset (Binance BNB) is not a quote-currency amount and shows in balances.
+    ``fee`` is the trade's fee in ``quote_currency``: a fee charged in the quote currency
+    counts as is; one charged in ``base_currency`` (Binance spot charges a buy's
+    commission in the asset received: ``commissionAsset`` of ``GET /api/v3/myTrades``) is
+    valued at the fill price; one in another asset (BNB) at ``asset_price(asset)`` (quote
+    per unit), or 0 when that price is unknown. The charged asset and amount are kept in
+    ``fee_asset`` / ``fee_in_asset`` (one non-quote asset per trade; several are summed
+    into the quote value only).
     """
     fee = Decimal(0)
+    fee_asset, fee_in_asset = "", Decimal(0)
+    price = dec(trade.get("price")) or Decimal(0)
     for item in trade.get("fees") or ([trade["fee"]] if trade.get("fee") else []):
-        if item and str(item.get("currency") or "") == quote_currency:
-            fee += dec(item.get("cost")) or Decimal(0)
+        if not item:
+            continue
+        currency = str(item.get("currency") or "")
+        cost = dec(item.get("cost")) or Decimal(0)
+        if not currency or currency == quote_currency or cost == 0:
+            fee += cost
+            continue
+        unit_price = price if currency == base_currency else (asset_price(currency) if asset_price else None)
+        fee += cost * unit_price if unit_price is not None else Decimal(0)
+        if not fee_asset or fee_asset == currency:
+            fee_asset, fee_in_asset = currency, fee_in_asset + cost
     maker = str(trade.get("takerOrMaker") or "").lower() == "maker"
     return Fill(
         client_order_id=client_order_id,
         fill_id=str(trade.get("id") or ""),
         symbol=str(trade.get("symbol") or ""),
         side=Side(str(trade.get("side")).lower()),
-        price=dec(trade.get("price")) or Decimal(0),
+        price=price,
         quantity=(dec(trade.get("amount")) or Decimal(0)) * contract_size,
         fee=fee,
         liquidity=Liquidity.MAKER if maker else Liquidity.TAKER,
         ts_ms=_int(trade.get("timestamp")) or now_ms,
         venue=venue,
+        fee_asset=fee_asset,
+        fee_in_asset=fee_in_asset,
     )
 
 
