@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from livegate.config.credentials import Credentials
+from livegate.config.models import VenueConfig
 from livegate.domain.clock import Clock
 from livegate.domain.errors import ConfigError
 from livegate.venues.base import VenueAdapter
@@ -50,6 +51,9 @@ class VenueRequest:
     fault:
         Test-only: the value of :data:`VENUE_FAULT_ENV`; the fake venue simulates it,
         real adapters ignore it.
+    settings:
+        The ``[venue]`` section (endpoints, timeout, ccxt options, rate budget); None =
+        the adapter's defaults.
     """
 
     venue: str
@@ -58,6 +62,7 @@ class VenueRequest:
     sandbox: bool = False
     symbols: list[str] = field(default_factory=list)
     fault: str = ""
+    settings: VenueConfig | None = None
 
 
 AdapterFactory = Callable[[VenueRequest], VenueAdapter]
