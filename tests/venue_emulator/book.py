@@ -22,6 +22,7 @@ _SPOT_FEE = Decimal("0.001")  # Binance spot VIP0: 0.1% maker and taker
 _USDM_MAKER = Decimal("0.0002")  # Binance USD-M VIP0: 0.02% maker
 _USDM_TAKER = Decimal("0.0005")  # 0.05% taker
 _LEVERAGE = Decimal(20)
+_EIGHT = Decimal("0.00000001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +306,8 @@ class Book:
         elif pos.amount == 0 or (pos.amount > 0) != (new_amount > 0):
             pos.entry_price = price
         elif (pos.amount > 0) == (signed > 0):
-            pos.entry_price = (pos.entry_price * abs(pos.amount) + price * qty) / abs(new_amount)
+            average = (pos.entry_price * abs(pos.amount) + price * qty) / abs(new_amount)
+            pos.entry_price = average.quantize(_EIGHT)  # Binance prints entry prices to 8 places
         pos.amount = new_amount
         return pnl
 

@@ -41,7 +41,7 @@ daily_loss_limit_usd = 500
 [canary]
 size_multiplier = 1.0
 live_fraction = 1.0
-max_live_notional_usd_per_day = 100000
+max_live_notional_usd_per_day = 5000
 """
 
 MAKER_PARAMS = 'requote_interval_ms = 0\nquantity = "0.002"'

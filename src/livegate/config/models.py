@@ -53,7 +53,9 @@ class VenueConfig(_Section):
         parts = urlsplit(value)
         schemes = ("http", "https") if info.field_name == "rest_url" else ("ws", "wss")
         if parts.scheme not in schemes or not parts.netloc or parts.query or parts.fragment:
-            raise ValueError(f"[venue] {info.field_name} must be {'|'.join(schemes)}://host[:port][/prefix], got {value!r}")
+            raise ValueError(
+                f"[venue] {info.field_name} must be {'|'.join(schemes)}://host[:port][/prefix], got {value!r}"
+            )
         return value.rstrip("/")
 
 
