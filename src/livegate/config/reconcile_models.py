@@ -35,6 +35,10 @@ class ReconcileConfig(BaseModel):
     on_drift:
         Trading state to move to when a difference exceeds its tolerance: ``reducing``
         (default) or ``halted``.
+    on_leftover_orders:
+        Orders of earlier livegate sessions (livegate's client order ids) found working at
+        the venue at startup: ``cancel`` them (default) or ``refuse`` to start (exit 2),
+        naming them (``livegate.reconcile.leftovers``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
@@ -45,3 +49,4 @@ class ReconcileConfig(BaseModel):
     balance_tolerance_usd: Decimal = Field(default=Decimal("0.01"), ge=0)
     open_order_count_tolerance: int = Field(default=0, ge=0)
     on_drift: Literal["reducing", "halted"] = "reducing"
+    on_leftover_orders: Literal["cancel", "refuse"] = "cancel"

@@ -25,6 +25,7 @@ from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
+from livegate.reconcile.leftovers import LeftoverPolicy
 from livegate.reconcile.reconciler import Reconciler
 from livegate.risk.gate import Gate
 from livegate.risk.pipeline import RiskPipeline
@@ -229,6 +230,7 @@ class SessionRecovery:
             mode=mode,
             now_ms=now,
             enabled=config.enabled,
+            leftovers=LeftoverPolicy(config.on_leftover_orders),
         )
         if rebuilt is not None:
             refill_gate_counters(pipeline, rebuilt, now, day_zone)
