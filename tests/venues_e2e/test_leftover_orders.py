@@ -1,4 +1,4 @@
-"""Orders of an earlier livegate session working at startup (issue 10, 3m): cancelled or refused, never a silent latch."""
+"""Orders of an earlier livegate session working at startup (issue 10, 3m): cancelled or refused, never silent."""
 
 from __future__ import annotations
 
