@@ -38,6 +38,10 @@ class HttpFault:
         How many matching requests the fault answers.
     headers, raw:
         Extra headers (e.g. ``Retry-After``) and a raw body (an unparsable answer).
+    replace_answer:
+        False: only delay (``delay_secs``, after processing with ``after_accept``), then
+        send the venue's normal answer; a delay past the client's timeout makes the
+        client give up on an order the venue took.
     """
 
     path: str
@@ -50,6 +54,7 @@ class HttpFault:
     count: int = 1
     headers: dict[str, str] = field(default_factory=dict)
     raw: str | None = None
+    replace_answer: bool = True
 
     def matches(self, method: str, path: str) -> bool:
         """Return True when this fault answers ``method path`` (and has firings left)."""

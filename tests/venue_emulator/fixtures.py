@@ -16,10 +16,15 @@ from typing import Any, TypeVar
 import pytest
 import pytest_asyncio
 
+from livegate.config.models import VenueConfig
+from livegate.domain.clock import Clock
+from livegate.venues.ccxt import CcxtAdapter
+from livegate.venues.ccxt.config import CcxtConfig, CcxtCredentials
+from livegate.venues.ccxt.factory import with_venue_settings
 from tests.venue_emulator.model import Kind
-from tests.venue_emulator.server import Emulator
+from tests.venue_emulator.server import API_KEY, API_SECRET, Emulator
 
-__all__ = ["EmulatorThread", "spot_emulator", "usdm_emulator"]
+__all__ = ["EmulatorThread", "ccxt_adapter_for", "spot_emulator", "usdm_emulator"]
 
 T = TypeVar("T")
 
@@ -55,6 +60,19 @@ class EmulatorThread:
         self.run(self.emulator.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
+
+
+def ccxt_adapter_for(emu: Emulator, *, clock: Clock | None = None, **venue: Any) -> CcxtAdapter:
+    """Return livegate's ccxt adapter for ``emu`` built as a session builds it (``[venue]`` keys).
+
+    ``venue`` sets further ``[venue]`` keys (e.g. ``timeout_ms=500``); the adapter holds
+    the emulator's API key and secret. Call ``await adapter.connect()`` before use.
+    """
+    exchange = "binance" if emu.kind is Kind.SPOT else "binanceusdm"
+    settings = VenueConfig(name=f"ccxt:{exchange}", rest_url=emu.rest_url, ws_url=emu.ws_url, **venue)
+    config = with_venue_settings(CcxtConfig(exchange, name=settings.name, symbols=()), settings)
+
+    return CcxtAdapter(config, CcxtCredentials(api_key=API_KEY, secret=API_SECRET), clock=clock)
 
 
 @pytest_asyncio.fixture

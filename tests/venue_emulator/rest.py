@@ -17,10 +17,11 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from tests.venue_emulator.exchange_info import exchange_info
 from tests.venue_emulator.faults import HttpFault
 from tests.venue_emulator.gate import weight_of
 from tests.venue_emulator.model import Kind, Order, VenueRefusal
-from tests.venue_emulator.wire import account_json, exchange_info, order_json, positions_json, trade_json
+from tests.venue_emulator.wire import account_json, order_json, positions_json, trade_json
 
 if TYPE_CHECKING:
     from tests.venue_emulator.server import Emulator
@@ -118,8 +119,10 @@ class Rest:
             if fault is not None:
                 return await self._fault_answer(fault, now)
             return _error(refusal, emu.gate.used_weight(now))
-        if fault is not None:
+        if fault is not None and fault.replace_answer:
             return await self._fault_answer(fault, now)
+        if fault is not None:
+            await asyncio.sleep(fault.delay_secs)
         return web.json_response(answer, headers={"X-MBX-USED-WEIGHT-1M": str(emu.gate.used_weight(now))})
 
     async def _fault_answer(self, fault: HttpFault, now: int) -> web.StreamResponse:
