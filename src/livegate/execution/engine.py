@@ -391,6 +391,10 @@ class ExecutionEngine:
         """Apply a venue report (order status or fill); the sink every venue is bound to."""
         self._reports.apply(report)
 
+    def disown(self, client_order_id: str) -> None:
+        """Expect reports for an order of an earlier session this session cancels (recorded, no anomaly)."""
+        self._reports.disown(client_order_id)
+
     def _anomaly(self, kind: str, detail: str) -> None:
         for handler in self._anomaly_handlers:
             handler(kind, detail)

@@ -61,7 +61,7 @@ class ReportApplier:
         Test-only crash hook (``between_fills``).
     """
 
-    __slots__ = ("_anomaly", "_crash", "_ledger", "_portfolio", "_telemetry", "new_fills", "stats")
+    __slots__ = ("_anomaly", "_crash", "_disowned", "_ledger", "_portfolio", "_telemetry", "new_fills", "stats")
 
     def __init__(
         self,
@@ -80,6 +80,14 @@ class ReportApplier:
         self._crash = crash
         self.stats = stats
         self.new_fills: list[Fill] = []
+        self._disowned: set[str] = set()
+
+    def disown(self, client_order_id: str) -> None:
+        """Expect status reports for an order this session does not own (an earlier session's leftover it cancels).
+
+        They are recorded in the ledger like any report; they raise no anomaly.
+        """
+        self._disowned.add(client_order_id)
 
     def apply(self, report: Report) -> None:
         """Apply a venue report (order status or fill)."""
@@ -154,7 +162,8 @@ class ReportApplier:
             self._anomaly("ledger_write_failed", str(exc))
         order = self._portfolio.order(report.client_order_id)
         if order is None:
-            self._anomaly("invariant_violation", f"report for unknown order {report.client_order_id}")
+            if report.client_order_id not in self._disowned:
+                self._anomaly("invariant_violation", f"report for unknown order {report.client_order_id}")
             return
         if report.venue_order_id:
             order.venue_order_id = report.venue_order_id

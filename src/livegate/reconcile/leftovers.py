@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from enum import StrEnum
 
 from livegate.domain.errors import VenueError
@@ -48,7 +49,13 @@ def is_livegate_client_id(client_order_id: str) -> bool:
     return bool(_LIVEGATE_ID.match(client_order_id))
 
 
-async def settle_leftover_orders(reconciler: Reconciler, policy: LeftoverPolicy, *, now_ms: int) -> list[DriftRecord]:
+async def settle_leftover_orders(
+    reconciler: Reconciler,
+    policy: LeftoverPolicy,
+    *,
+    now_ms: int,
+    expect_reports: Callable[[str], None] | None = None,
+) -> list[DriftRecord]:
     """Cancel (or refuse to start over) open venue orders of earlier livegate sessions.
 
     Parameters
@@ -60,6 +67,9 @@ async def settle_leftover_orders(reconciler: Reconciler, policy: LeftoverPolicy,
         ``[reconcile] on_leftover_orders``.
     now_ms:
         Session clock time for the records, ms since the epoch.
+    expect_reports:
+        Called with each leftover's client order id before it is cancelled, so the
+        venue's cancel report on the private stream is expected (the engine's ``disown``).
 
     Returns
     -------
@@ -89,6 +99,8 @@ async def settle_leftover_orders(reconciler: Reconciler, policy: LeftoverPolicy,
         )
     records = []
     for order in leftovers:
+        if expect_reports is not None:
+            expect_reports(order.client_order_id)
         try:
             await venue.cancel(order.client_order_id, order.symbol)
         except VenueError as exc:

@@ -121,7 +121,7 @@ async def startup(
                 venue_keeps_state=mode is not Mode.SHADOW,
             )
         if enabled and mode is not Mode.SHADOW:
-            extra += await settle_leftover_orders(reconciler, leftovers, now_ms=now_ms)
+            extra += await settle_leftover_orders(reconciler, leftovers, now_ms=now_ms, expect_reports=engine.disown)
         result = await reconciler.reconcile("startup", extra=extra) if enabled or rebuilt is not None else None
     except ReconcileIncomplete as exc:
         if mode is not Mode.SHADOW:
