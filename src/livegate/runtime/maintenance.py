@@ -121,7 +121,9 @@ async def startup(
                 venue_keeps_state=mode is not Mode.SHADOW,
             )
         if enabled and mode is not Mode.SHADOW:
-            extra += await settle_leftover_orders(reconciler, leftovers, now_ms=now_ms, expect_reports=engine.disown)
+            extra += await settle_leftover_orders(
+                reconciler, leftovers, now_ms=now_ms, expect_reports=lambda cid: engine.disown(cid)
+            )
         result = await reconciler.reconcile("startup", extra=extra) if enabled or rebuilt is not None else None
     except ReconcileIncomplete as exc:
         if mode is not Mode.SHADOW:
