@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
+
+import pytest
 
 from tests.venue_emulator import EXECUTION_UNKNOWN_MSG, Emulator, HttpFault
 from tests.venue_emulator.client import call
@@ -217,3 +220,26 @@ async def test_emulator_usdm_when_reduce_only_would_open_then_2022_and_fills_mov
     assert risk.body[0]["positionAmt"] == "0.002"
     trades = await call(usdm_emulator, "GET", "/fapi/v1/userTrades", symbol="BTCUSDT")
     assert trades.body[0]["commissionAsset"] == "USDT"
+
+
+async def test_emulator_when_429_injected_on_submit_then_not_placed_and_early_retry_banned_418(
+    spot_emulator: Emulator,
+) -> None:
+    spot_emulator.step(3)
+    spot_emulator.fail_next(
+        HttpFault(
+            "/order", method="POST", status=429, code=-1003, msg="Too many requests.", headers={"Retry-After": "30"}
+        )
+    )
+    limited = await call(spot_emulator, "POST", ORDER, symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001")
+    assert (limited.status, limited.headers["Retry-After"]) == (429, "30")
+    assert spot_emulator.book.orders == {}  # a 429 is a definite "not placed"
+    early = await call(spot_emulator, "GET", "/api/v3/openOrders", symbol="BTCUSDT")
+    assert early.status == 418  # ignoring Retry-After earns a ban, as at Binance
+
+
+async def test_emulator_when_5xx_or_unparsable_answer_injected_then_served_once(spot_emulator: Emulator) -> None:
+    spot_emulator.fail_next(HttpFault("/account", status=502, code=None, raw="<html>Bad Gateway</html>"))
+    with pytest.raises(json.JSONDecodeError):  # the body is not JSON
+        await call(spot_emulator, "GET", "/api/v3/account")
+    assert (await call(spot_emulator, "GET", "/api/v3/account")).status == 200
