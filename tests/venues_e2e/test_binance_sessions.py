@@ -8,6 +8,7 @@ with the run's summary.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,7 +34,7 @@ MODES = [
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("exchange", sorted(CASES))
 def test_binance_session_when_armed_against_emulator_then_starts_trades_and_venue_matches_summary(
-    tmp_path: Path, emulator_thread_factory: type[EmulatorThread], exchange: str, mode: str
+    tmp_path: Path, emulator_thread_factory: Callable[..., EmulatorThread], exchange: str, mode: str
 ) -> None:
     kind, venue, symbol = CASES[exchange]
     venue_thread = emulator_thread_factory(kind, pace_ms=4, max_events=3000)

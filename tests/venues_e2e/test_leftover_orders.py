@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,7 +22,7 @@ def _leave_orders(venue_thread: EmulatorThread) -> None:
 
 
 def test_startup_when_earlier_session_left_an_order_then_cancelled_recorded_and_session_trades(
-    tmp_path: Path, emulator_thread_factory: type[EmulatorThread]
+    tmp_path: Path, emulator_thread_factory: Callable[..., EmulatorThread]
 ) -> None:
     venue_thread = emulator_thread_factory(Kind.SPOT, pace_ms=4, max_events=3000)
     _leave_orders(venue_thread)
@@ -43,7 +44,7 @@ def test_startup_when_earlier_session_left_an_order_then_cancelled_recorded_and_
 
 
 def test_startup_when_leftover_and_policy_refuse_then_exit_2_names_order_and_leaves_it(
-    tmp_path: Path, emulator_thread_factory: type[EmulatorThread]
+    tmp_path: Path, emulator_thread_factory: Callable[..., EmulatorThread]
 ) -> None:
     venue_thread = emulator_thread_factory(Kind.SPOT, pace_ms=4, max_events=3000)
     _leave_orders(venue_thread)
