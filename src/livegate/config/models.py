@@ -7,9 +7,10 @@ points, 1/10,000), ``_ms``, ``_secs``.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from livegate.config.live_models import CanaryConfig, LiveConfig
 from livegate.config.reconcile_models import ReconcileConfig
@@ -21,15 +22,41 @@ class _Section(BaseModel):
 
 
 class VenueConfig(_Section):
-    """Which venue the session trades on.
+    """Which venue the session trades on, and how to reach it.
 
     ``name`` is a venue name: ``binanceusdm`` / ``binance`` for replayed Binance data,
     or ``<adapter>:<venue>`` (e.g. ``ccxt:binanceusdm``) for a real venue.
+
+    ``rest_url`` / ``ws_url`` replace the scheme and host (keeping the path) of every REST
+    / websocket endpoint the adapter uses (a proxy, a regional endpoint, a test venue);
+    env ``LIVEGATE_VENUE__REST_URL`` / ``LIVEGATE_VENUE__WS_URL``. ``timeout_ms`` is the
+    request timeout (a slower answer is an ambiguous outcome). ``ccxt_options`` is a
+    table deep-merged over ccxt's and livegate's exchange options. ``rate_weight_per_min``
+    is the request budget in the venue's own weight units per minute (Binance: the
+    ``REQUEST_WEIGHT`` limit, 6000 spot / 2400 USD-M); 0 = the adapter's default.
     """
 
     name: str = "binanceusdm"
     symbols: list[str] = Field(default_factory=list)
     calendar: str = ""
+    rest_url: str = ""
+    ws_url: str = ""
+    timeout_ms: int = Field(default=10_000, gt=0, le=120_000)
+    ccxt_options: dict[str, Any] = Field(default_factory=dict)
+    rate_weight_per_min: int = Field(default=0, ge=0)
+
+    @field_validator("rest_url", "ws_url")
+    @classmethod
+    def _base_url(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        schemes = ("http", "https") if info.field_name == "rest_url" else ("ws", "wss")
+        if parts.scheme not in schemes or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(
+                f"[venue] {info.field_name} must be {'|'.join(schemes)}://host[:port][/prefix], got {value!r}"
+            )
+        return value.rstrip("/")
 
 
 class PaperConfig(_Section):

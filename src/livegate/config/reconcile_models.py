@@ -42,6 +42,10 @@ class ReconcileConfig(BaseModel):
     on_drift:
         Trading state to move to when a difference exceeds its tolerance: ``reducing``
         (default) or ``halted``.
+    on_leftover_orders:
+        Orders of earlier livegate sessions (livegate's client order ids) found working at
+        the venue at startup: ``cancel`` them (default) or ``refuse`` to start (exit 2),
+        naming them (``livegate.reconcile.leftovers``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
@@ -53,3 +57,4 @@ class ReconcileConfig(BaseModel):
     asset_tolerance: dict[str, Decimal] = Field(default_factory=dict)
     open_order_count_tolerance: int = Field(default=0, ge=0)
     on_drift: Literal["reducing", "halted"] = "reducing"
+    on_leftover_orders: Literal["cancel", "refuse"] = "cancel"

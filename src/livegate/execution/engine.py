@@ -460,6 +460,10 @@ class ExecutionEngine:
             self._ambiguous.shown(report.client_order_id)
         self._reports.apply(report)
 
+    def disown(self, client_order_id: str) -> None:
+        """Expect reports for an order of an earlier session this session cancels (recorded, no anomaly)."""
+        self._reports.disown(client_order_id)
+
     def _anomaly(self, kind: str, detail: str) -> None:
         for handler in self._anomaly_handlers:
             handler(kind, detail)

@@ -49,7 +49,7 @@ class ReportApplier:
         Test-only crash hook (``between_fills``).
     """
 
-    __slots__ = ("_anomaly", "_crash", "_ledger", "_portfolio", "_telemetry", "new_fills", "stats")
+    __slots__ = ("_anomaly", "_crash", "_disowned", "_ledger", "_portfolio", "_telemetry", "new_fills", "stats")
 
     def __init__(
         self,
@@ -68,6 +68,14 @@ class ReportApplier:
         self._crash = crash
         self.stats = stats
         self.new_fills: list[Fill] = []
+        self._disowned: set[str] = set()
+
+    def disown(self, client_order_id: str) -> None:
+        """Expect status reports for an order this session does not own (an earlier session's leftover it cancels).
+
+        They are recorded in the ledger like any report; they raise no anomaly.
+        """
+        self._disowned.add(client_order_id)
 
     def apply(self, report: Report) -> None:
         """Apply a venue report (order status or fill)."""
@@ -149,6 +157,8 @@ class ReportApplier:
             self._portfolio, report.client_order_id, status.value, report.ts_ms,
             venue_order_id=report.venue_order_id, reason=report.reason,
         )  # fmt: skip
+        if outcome is StatusOutcome.UNKNOWN_ORDER and report.client_order_id in self._disowned:
+            return  # a leftover of an earlier session, cancelled at startup (reconcile/leftovers.py)
         if outcome in (StatusOutcome.UNKNOWN_ORDER, StatusOutcome.INVALID):
             self._anomaly(AnomalyKind.INVARIANT_VIOLATION, problem)
             return

@@ -257,6 +257,7 @@ async def _venue_checks(
         credentials=credentials,
         sandbox=inputs.mode is Mode.TESTNET,
         symbols=list(resolved.config.venue.symbols),
+        settings=resolved.config.venue,
     )
     try:
         adapter = build_adapter(request, inputs.factories)

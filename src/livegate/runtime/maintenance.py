@@ -25,6 +25,7 @@ from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.reconcile.drift import DRIFT_FILE, DriftLog
 from livegate.reconcile.gate import ReconcileStatus
+from livegate.reconcile.leftovers import LeftoverPolicy, settle_leftover_orders
 from livegate.reconcile.reconciler import (
     LedgerFillIndex,
     ReconcileIncomplete,
@@ -92,12 +93,15 @@ async def startup(
     mode: Mode,
     now_ms: int,
     enabled: bool,
+    leftovers: LeftoverPolicy = LeftoverPolicy.CANCEL,
 ) -> ReconcileResult | None:
     """Settle a resumed run's unfinished orders from the venue, then reconcile once.
 
     On resume, orders still working after reconciliation were placed by the strategy
     instance that died; they are cancelled (one by one, ``cancel_all`` crash point) so the
-    new instance starts from a clean book.
+    new instance starts from a clean book. Orders of earlier sessions still working at a
+    real venue are cancelled or refuse the start per ``leftovers`` before the comparison
+    (``livegate.reconcile.leftovers``).
 
     Raises
     ------
@@ -115,6 +119,10 @@ async def startup(
                 ledger_fill_ids=rebuilt.fill_ids,
                 now_ms=now_ms,
                 venue_keeps_state=mode is not Mode.SHADOW,
+            )
+        if enabled and mode is not Mode.SHADOW:
+            extra += await settle_leftover_orders(
+                reconciler, leftovers, now_ms=now_ms, expect_reports=lambda cid: engine.disown(cid)
             )
         result = await reconciler.reconcile("startup", extra=extra) if enabled or rebuilt is not None else None
     except ReconcileIncomplete as exc:

@@ -26,6 +26,7 @@ from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
+from livegate.reconcile.leftovers import LeftoverPolicy
 from livegate.reconcile.reconciler import Reconciler
 from livegate.risk.budget_store import BudgetStore
 from livegate.risk.daily import DailyBook
@@ -272,6 +273,7 @@ class SessionRecovery:
             mode=mode,
             now_ms=now,
             enabled=config.enabled,
+            leftovers=LeftoverPolicy(config.on_leftover_orders),
         )
         if daily is not None and self.budgets is not None:
             ctx = pipeline.context

@@ -123,6 +123,7 @@ def plan_start(
                 sandbox=resolution.mode is Mode.TESTNET,
                 symbols=symbols,
                 fault=fault,
+                settings=cfg.venue,
             )
             try:
                 adapter = build_adapter(request, factories)
@@ -137,7 +138,9 @@ def plan_start(
         else:
             resolution = ModeResolution(resolution.mode, resolution.source, arming.reason())
     if adapter is None and is_real_venue_name(venue):
-        adapter = build_adapter(VenueRequest(venue=venue, clock=clock, symbols=symbols, fault=fault), factories)
+        adapter = build_adapter(
+            VenueRequest(venue=venue, clock=clock, symbols=symbols, fault=fault, settings=cfg.venue), factories
+        )
     return StartPlan(resolution, adapter, arming)
 
 

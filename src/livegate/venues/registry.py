@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from livegate.config.credentials import Credentials
+from livegate.config.models import VenueConfig
 from livegate.domain.clock import Clock
 from livegate.domain.errors import ConfigError
 from livegate.venues.base import VenueAdapter
@@ -46,6 +47,9 @@ class VenueRequest:
     fault:
         Test-only faults the fake venue simulates (``LIVEGATE_TEST_VENUE_FAULT``, installed
         only by ``python -m livegate.testing``); real adapters ignore it.
+    settings:
+        The ``[venue]`` section (endpoints, timeout, ccxt options, rate budget); None =
+        the adapter's defaults.
     """
 
     venue: str
@@ -54,6 +58,7 @@ class VenueRequest:
     sandbox: bool = False
     symbols: list[str] = field(default_factory=list)
     fault: str = ""
+    settings: VenueConfig | None = None
 
 
 AdapterFactory = Callable[[VenueRequest], VenueAdapter]

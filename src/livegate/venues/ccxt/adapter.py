@@ -723,8 +723,8 @@ def _build_exchange(config: CcxtConfig, credentials: CcxtCredentials) -> Any:
             "timeout": config.timeout_ms,
         }
     )
-    exchange.options.update(default_options(exchange_id))
-    exchange.options.update(dict(config.options))
+    # nested option tables (e.g. fetchOpenOrders) are merged, not replaced: ccxt keeps keys of its own there
+    exchange.options = exchange.deep_extend(exchange.options, default_options(exchange_id), dict(config.options))
     if config.sandbox:
         if not exchange.urls.get("test"):
             raise ConfigError(f"ccxt exchange {exchange_id!r} has no sandbox (urls['test'])")

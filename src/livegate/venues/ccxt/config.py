@@ -7,7 +7,13 @@ Venue quirks decided on purpose (docs/venues.md):
   ``approvedBuilderFee=True`` and ``refSet=True``: no approval and no referrer action is
   sent; ccxt then tags orders with its builder at a 0 fee (``f=0``), which costs nothing.
 * **Binance** (spot, USD-M, COIN-M): ``fetchMargins=False`` so market loading never
-  calls the margin-pair endpoints (they need keys and margin permission).
+  calls the margin-pair endpoints (they need keys and margin permission);
+  ``fetchCurrencies=False`` (the ``sapi`` coin list needs keys and is not needed to
+  trade); market loading reads only the product's own exchangeInfo (``binance``: spot,
+  ``binanceusdm``: linear); ``fetchOpenOrders.warnWithoutSymbol=False`` so an open-order
+  read for the whole account is sent (Binance weight 80 spot / 40 USD-M) instead of
+  being refused by ccxt before any request: reconciliation, the halt routine and the
+  open-order count need every open order, whatever its symbol.
 """
 
 from __future__ import annotations
@@ -22,9 +28,19 @@ __all__ = ["CcxtConfig", "CcxtCredentials", "default_options", "rewrite_urls"]
 
 _OPTIONS: dict[str, dict[str, Any]] = {
     "hyperliquid": {"builderFee": False, "approvedBuilderFee": True, "refSet": True},
-    "binance": {"fetchMargins": False},
-    "binanceusdm": {"fetchMargins": False},
-    "binancecoinm": {"fetchMargins": False},
+    "binance": {
+        "fetchMargins": False,
+        "fetchCurrencies": False,
+        "fetchMarkets": {"types": ["spot"], "loadAllOptions": False},
+        "fetchOpenOrders": {"warnWithoutSymbol": False},
+    },
+    "binanceusdm": {
+        "fetchMargins": False,
+        "fetchCurrencies": False,
+        "fetchMarkets": {"types": ["linear"], "loadAllOptions": False},
+        "fetchOpenOrders": {"warnWithoutSymbol": False},
+    },
+    "binancecoinm": {"fetchMargins": False, "fetchOpenOrders": {"warnWithoutSymbol": False}},
 }
 
 
@@ -89,6 +105,9 @@ class CcxtConfig:
         places, 4 = tick size) when it differs from the exchange's.
     requests_per_sec:
         Shared rate budget per venue and key; default ``1000 / exchange.rateLimit``.
+    rate_weight_per_min:
+        The ``[venue] rate_weight_per_min`` budget in the venue's own weight units per
+        minute (Binance ``REQUEST_WEIGHT``); None = the adapter's default.
     read_retry_attempts, read_backoff_secs:
         Tenacity retries of idempotent reads on Retryable/Ambiguous errors, with
         exponential backoff starting at ``read_backoff_secs``. Submit is never retried.
@@ -109,6 +128,7 @@ class CcxtConfig:
     markets: Mapping[str, Any] | None = None
     markets_precision_mode: int | None = None
     requests_per_sec: float | None = None
+    rate_weight_per_min: int | None = None
     read_retry_attempts: int = 3
     read_backoff_secs: float = 0.5
     order_stream: bool = True

@@ -6,12 +6,20 @@ from dataclasses import replace
 from typing import Any
 
 from livegate.config.credentials import Credentials
+from livegate.config.models import VenueConfig
 from livegate.venues.base import VenueAdapter, VenueCapabilities
 from livegate.venues.ccxt.adapter import CcxtAdapter
 from livegate.venues.ccxt.config import CcxtConfig, CcxtCredentials
 from livegate.venues.registry import AdapterFactory, VenueRequest
 
-__all__ = ["CONTRACT_TESTED", "TESTED_EXCHANGES", "credentials_for_ccxt", "exchange_capabilities", "make_factory"]
+__all__ = [
+    "CONTRACT_TESTED",
+    "TESTED_EXCHANGES",
+    "credentials_for_ccxt",
+    "exchange_capabilities",
+    "make_factory",
+    "with_venue_settings",
+]
 
 
 def credentials_for_ccxt(credentials: Credentials | None) -> CcxtCredentials:
@@ -31,16 +39,36 @@ def credentials_for_ccxt(credentials: Credentials | None) -> CcxtCredentials:
     )
 
 
+def with_venue_settings(config: CcxtConfig, settings: VenueConfig) -> CcxtConfig:
+    """Return ``config`` with the ``[venue]`` keys applied: endpoints, timeout, ccxt options, weight budget.
+
+    Empty ``rest_url``/``ws_url`` keep ccxt's endpoints; ``ccxt_options`` is deep-merged
+    over livegate's exchange defaults when the exchange is built.
+    """
+    return replace(
+        config,
+        rest_url=settings.rest_url or None,
+        ws_url=settings.ws_url or None,
+        timeout_ms=settings.timeout_ms,
+        options=dict(settings.ccxt_options),
+        rate_weight_per_min=settings.rate_weight_per_min or None,
+    )
+
+
 def make_factory(**overrides: Any) -> AdapterFactory:
     """Return a factory for ``ccxt:<exchange_id>`` venues; ``overrides`` are :class:`CcxtConfig` fields.
 
     The request's sandbox flag selects the exchange's testnet; its credentials (None in
-    shadow and paper) become ccxt's ``apiKey``/``secret``/... .
+    shadow and paper) become ccxt's ``apiKey``/``secret``/... ; its ``[venue]`` settings
+    set endpoints, timeout, ccxt options and the weight budget
+    (:func:`with_venue_settings`).
     """
 
     def build(request: VenueRequest) -> VenueAdapter:
         exchange_id = request.venue.partition(":")[2]
         config = CcxtConfig(exchange_id, name=request.venue, sandbox=request.sandbox, symbols=tuple(request.symbols))
+        if request.settings is not None:
+            config = with_venue_settings(config, request.settings)
         config = replace(config, **overrides)
         return CcxtAdapter(config, credentials_for_ccxt(request.credentials), clock=request.clock)
 

@@ -1,0 +1,132 @@
+"""Orders an earlier livegate session left working at the venue, settled before the first reconciliation.
+
+A session that ended without cancelling (crash, kill -9, a halt whose cancels failed)
+leaves orders working under livegate's client order ids (``lg<session>-<tag>-<seq>``,
+:func:`livegate.domain.ids.client_order_id`). At startup the new session knows none of
+them, so the first reconciliation would read each one as ``missing_internal`` drift and
+latch REDUCING with no word of why. Instead, per ``[reconcile] on_leftover_orders``:
+
+``cancel`` (default)
+    cancel each one by client order id and record it (a resolved drift record in
+    ``reconcile_drift.jsonl`` and the ledger's ``reconciled`` event);
+``refuse``
+    refuse to start (exit 2), naming every leftover order, for an operator who wants to
+    look first.
+
+Orders whose client id is not livegate's (made by hand or by another program) are left
+alone: the reconciliation reports them as drift, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from enum import StrEnum
+
+from livegate.domain.errors import VenueError
+from livegate.domain.snapshots import VenueOrderSnapshot
+from livegate.reconcile.drift import DriftKind, DriftRecord
+from livegate.reconcile.reconciler import ReconcileIncomplete, Reconciler
+
+__all__ = ["LeftoverPolicy", "is_livegate_client_id", "settle_leftover_orders"]
+
+log = logging.getLogger("livegate.reconcile")
+
+#: ``lg`` + 10 hex digits of session id + ``-`` + 4 hex digits of strategy tag + ``-`` + base-36 sequence.
+_LIVEGATE_ID = re.compile(r"^lg[0-9a-f]{10}-[0-9a-f]{4}-[0-9a-z]+$")
+
+
+class LeftoverPolicy(StrEnum):
+    """What a starting session does with orders of earlier livegate sessions."""
+
+    CANCEL = "cancel"
+    REFUSE = "refuse"
+
+
+def is_livegate_client_id(client_order_id: str) -> bool:
+    """Return True for a client order id livegate made (``lg<session>-<tag>-<seq>``)."""
+    return bool(_LIVEGATE_ID.match(client_order_id))
+
+
+async def settle_leftover_orders(
+    reconciler: Reconciler,
+    policy: LeftoverPolicy,
+    *,
+    now_ms: int,
+    expect_reports: Callable[[str], None] | None = None,
+) -> list[DriftRecord]:
+    """Cancel (or refuse to start over) open venue orders of earlier livegate sessions.
+
+    Parameters
+    ----------
+    reconciler:
+        The session's reconciler: its venue is asked, its internal view says which
+        orders this session already owns (a resumed run's own orders are not leftovers).
+    policy:
+        ``[reconcile] on_leftover_orders``.
+    now_ms:
+        Session clock time for the records, ms since the epoch.
+    expect_reports:
+        Called with each leftover's client order id before it is cancelled, so the
+        venue's cancel report on the private stream is expected (the engine's ``disown``).
+
+    Returns
+    -------
+    list[DriftRecord]
+        One resolved ``missing_internal`` record per cancelled order.
+
+    Raises
+    ------
+    ReconcileIncomplete
+        If the venue cannot be asked or a cancel fails (the start is refused, exit 2),
+        or under ``refuse`` when any leftover order exists.
+    """
+    venue = reconciler.venue
+    owned = set(reconciler.internal_view().working)
+    try:
+        open_orders = await venue.open_orders()
+    except VenueError as exc:
+        raise ReconcileIncomplete(f"venue {venue.name} did not answer: {exc.message}") from exc
+    leftovers = [o for o in open_orders if is_livegate_client_id(o.client_order_id) and o.client_order_id not in owned]
+    if not leftovers:
+        return []
+    names = ", ".join(f"{o.client_order_id} ({o.symbol})" for o in leftovers)
+    if policy is LeftoverPolicy.REFUSE:
+        raise ReconcileIncomplete(
+            f"{len(leftovers)} order(s) of earlier livegate sessions are working at {venue.name}: {names}; "
+            'cancel them or set [reconcile] on_leftover_orders = "cancel"'
+        )
+    records = []
+    for order in leftovers:
+        if expect_reports is not None:
+            expect_reports(order.client_order_id)
+        try:
+            await venue.cancel(order.client_order_id, order.symbol)
+        except VenueError as exc:
+            raise ReconcileIncomplete(
+                f"could not cancel leftover order {order.client_order_id} at {venue.name}: {exc.message}"
+            ) from exc
+        records.append(_record(venue.name, order, now_ms))
+    log.warning(
+        "startup: cancelled %d leftover order(s) of earlier sessions at %s: %s", len(leftovers), venue.name, names
+    )
+    return records
+
+
+def _record(venue: str, order: VenueOrderSnapshot, now_ms: int) -> DriftRecord:
+    return DriftRecord(
+        kind=DriftKind.MISSING_INTERNAL,
+        venue=venue,
+        symbol=order.symbol,
+        internal_value="",
+        venue_value=f"{order.status.value}/{order.filled_quantity}",
+        difference="leftover of an earlier session: cancelled",
+        tolerance="on_leftover_orders=cancel",
+        source="open_orders",
+        trigger="startup",
+        ts_ms=now_ms,
+        beyond_tolerance=False,
+        resolved=True,
+        client_order_id=order.client_order_id,
+    )

@@ -1,0 +1,47 @@
+"""livegate's ccxt adapter against the emulator: what a session relies on at start, and the timeout fault."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import ccxt.async_support as ccxt_async
+import pytest
+
+from tests.venue_emulator import Emulator, HttpFault
+from tests.venue_emulator.fixtures import ccxt_adapter_for
+
+
+async def test_adapter_when_open_orders_asked_without_symbol_then_one_account_wide_request(
+    spot_emulator: Emulator,
+) -> None:
+    spot_emulator.step(3)
+    spot_emulator.external_order("BUY", Decimal("0.002"), Decimal("50000.00"), client_order_id="lg0123456789-3e99-0")
+    adapter = ccxt_adapter_for(spot_emulator)
+    try:
+        await adapter.connect()
+        open_orders = await adapter.open_orders()
+        cancelled = await adapter.cancel_all()
+    finally:
+        await adapter.close()
+    assert [o.client_order_id for o in open_orders] == ["lg0123456789-3e99-0"]
+    assert len(cancelled) == 1
+    assert spot_emulator.open_orders() == []
+    reads = [p for m, path, p in spot_emulator.rest.requests if m == "GET" and path == "/api/v3/openOrders"]
+    assert reads[0].get("symbol") is None  # weight 80, once, instead of a refusal before any request
+
+
+async def test_adapter_when_answer_delayed_past_timeout_after_accept_then_client_times_out_and_order_at_venue(
+    usdm_emulator: Emulator,
+) -> None:
+    usdm_emulator.step(3)
+    adapter = ccxt_adapter_for(usdm_emulator, timeout_ms=300)
+    try:
+        await adapter.connect()
+        usdm_emulator.fail_next(
+            HttpFault("/order", method="POST", after_accept=True, delay_secs=0.6, replace_answer=False)
+        )
+        with pytest.raises(ccxt_async.RequestTimeout):
+            await adapter.exchange.create_order("BTC/USDT:USDT", "market", "buy", 0.002)
+    finally:
+        await adapter.close()
+    assert usdm_emulator.position() == Decimal("0.002")

@@ -1,0 +1,138 @@
+"""Arm a machine for a ``ccxt:binance*`` session against the exchange emulator and run the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from livegate.cli.arm_cmd import create_token_file
+from tests.venue_emulator import API_KEY, API_SECRET, Emulator
+
+LIVEGATE = [sys.executable, "-m", "livegate"]
+
+PROFILE = """
+seed = 7
+
+[venue]
+name = "{venue}"
+symbols = ["{symbol}"]
+rest_url = "{rest_url}"
+ws_url = "{ws_url}"
+timeout_ms = 3000
+
+[strategy]
+spec = "{strategy}"
+
+[strategy.params]
+{params}
+
+[risk]
+max_order_notional_usd = 1000
+max_symbol_notional_usd = 5000
+max_gross_notional_usd = 5000
+max_daily_turnover_usd = 100000
+daily_loss_limit_usd = 500
+
+[canary]
+size_multiplier = 1.0
+live_fraction = 1.0
+max_live_notional_usd_per_day = 5000
+"""
+
+MAKER_PARAMS = 'requote_interval_ms = 0\nquantity = "0.002"'
+
+
+@dataclass
+class Armed:
+    """Paths and environment of a machine armed to trade the emulator."""
+
+    root: Path
+    profile: Path
+    env: dict[str, str]
+    venue: str
+    symbol: str
+
+
+def arm(
+    root: Path,
+    emulator: Emulator,
+    *,
+    venue: str,
+    symbol: str,
+    strategy: str = "livegate.strategy.examples.market_maker:MarketMaker",
+    params: str = MAKER_PARAMS,
+) -> Armed:
+    """Write the profile, the confirm token and the credentials env (docs/runbook.md "Arming")."""
+    state = root / "state"
+    token = create_token_file(state, force=False).read_text(encoding="utf-8").strip()
+    profile = root / "venue.toml"
+    profile.write_text(
+        PROFILE.format(
+            venue=venue,
+            symbol=symbol,
+            rest_url=emulator.rest_url,
+            ws_url=emulator.ws_url,
+            strategy=strategy,
+            params=params,
+        ),
+        encoding="utf-8",
+    )
+    prefix = venue.partition(":")[2].upper()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env.update(
+        {
+            "LIVEGATE_STATE_DIR": str(state),
+            "LIVEGATE_LIVE_ENABLE": "1",
+            "LIVEGATE_LIVE_CONFIRM_TOKEN": token,
+            f"LIVEGATE_{prefix}_API_KEY": API_KEY,
+            f"LIVEGATE_{prefix}_API_SECRET": API_SECRET,
+        }
+    )
+    return Armed(root, profile, env, venue, symbol)
+
+
+def cli(armed: Armed, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``livegate ARGS`` with the armed environment (never raises on the exit code)."""
+    return subprocess.run(
+        [*LIVEGATE, *args],
+        cwd=armed.root,
+        env=armed.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def preflight(armed: Armed, mode: str) -> subprocess.CompletedProcess[str]:
+    """Run ``livegate preflight`` for ``mode`` (writes the artifact the live gate needs)."""
+    return cli(armed, "preflight", "--profile", str(armed.profile), "--mode", mode, "--runs", str(armed.root / "runs"))
+
+
+def run(armed: Armed, mode: str, out: Path, max_events: int) -> subprocess.CompletedProcess[str]:
+    """Run one armed session of ``max_events`` venue events into ``out``."""
+    return cli(
+        armed,
+        "run",
+        "--profile",
+        str(armed.profile),
+        "--mode",
+        mode,
+        "--enable-live",
+        "--no-progress",
+        "--max-events",
+        str(max_events),
+        "--out",
+        str(out),
+    )
+
+
+def summary(out: Path) -> dict[str, Any]:
+    """Return the run's ``summary.json``."""
+    data: dict[str, Any] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return data
