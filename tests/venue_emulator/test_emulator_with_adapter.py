@@ -45,3 +45,24 @@ async def test_adapter_when_answer_delayed_past_timeout_after_accept_then_client
     finally:
         await adapter.close()
     assert usdm_emulator.position() == Decimal("0.002")
+
+
+async def test_adapter_when_rate_weight_budget_set_then_requests_beyond_it_are_not_sent(
+    spot_emulator: Emulator,
+) -> None:
+    from livegate.domain.errors import VenueError
+
+    spot_emulator.step(3)
+    # 150 weight units a minute, 80 % (120) of it for reads: connecting takes 20 and the
+    # account-wide open-order list weighs 80 (Binance Spot GET /api/v3/openOrders without a
+    # symbol), so one list fits and a second does not
+    adapter = ccxt_adapter_for(spot_emulator, rate_weight_per_min=150)
+    try:
+        await adapter.connect()
+        await adapter.open_orders()
+        with pytest.raises(VenueError, match="weight budget"):
+            await adapter.open_orders()
+    finally:
+        await adapter.close()
+    reads = [p for m, path, p in spot_emulator.rest.requests if m == "GET" and path == "/api/v3/openOrders"]
+    assert len(reads) == 1

@@ -585,7 +585,8 @@ class CcxtAdapter:
             return result
 
     def _weight_budget(self) -> WeightBudget | None:
-        limit = DEFAULT_WEIGHT_PER_MIN.get(self._exchange_id)
+        """Return the request-weight budget: ``[venue] rate_weight_per_min``, else the venue's published limit."""
+        limit = self._config.rate_weight_per_min or DEFAULT_WEIGHT_PER_MIN.get(self._exchange_id)
         if limit is None:
             return None
         return shared_weight_budget(self._exchange_id, self._credentials.fingerprint(), limit)
