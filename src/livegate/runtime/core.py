@@ -280,7 +280,7 @@ class SessionCore:
         self.risk.kill.trip(TradingState.HALTED, f"{kind}: {detail}", kind)
 
     def heartbeat(self, ts_ms: int) -> None:
-        """Observe equity (PnL in USD), write one ``heartbeat`` telemetry line at clock time ``ts_ms`` and flush."""
+        """Observe equity (PnL in USD) and write one ``heartbeat`` telemetry line at clock time ``ts_ms``."""
         metrics, engine, portfolio = self.metrics, self.engine, self.portfolio
         equity = portfolio.equity_pnl(self.quotes.mid)
         metrics.observe_equity(equity)
@@ -295,7 +295,6 @@ class SessionCore:
             pnl_total_usd=equity if equity is not None else Decimal(0),
             drawdown_usd=metrics.drawdown,
         )
-        self.telemetry.flush()
 
     # ------------------------------------------------------------------ events
     def on_anomaly(self, kind: str, detail: str) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 
 from livegate.config.models import LivegateConfig
 from livegate.config.paths import state_dir
+from livegate.config.risk_models import KillConfig
 from livegate.domain.clock import Clock, monotonic_secs, wall_time_ms
 from livegate.domain.decisions import Denied
 from livegate.domain.enums import Mode, TradingState
@@ -56,6 +57,16 @@ AnomalyReporter = Callable[[str, str], None]
 _MAX_CATCH_UP_TICKS = 100
 _CONFIRM_POLL_SECS = 0.005
 _NEVER_MS = 2**62
+#: ``[kill] stale_feed_secs`` of a venue-stream session whose profile does not set it (s).
+VENUE_STALE_FEED_SECS = Decimal(10)
+
+
+def _kill_config(config: LivegateConfig, *, wall_clock: bool) -> KillConfig:
+    """Return ``[kill]``, with ``stale_feed_secs`` on (:data:`VENUE_STALE_FEED_SECS`) for a venue stream when unset."""
+    kill = config.kill
+    if wall_clock and "stale_feed_secs" not in kill.model_fields_set:
+        return kill.model_copy(update={"stale_feed_secs": VENUE_STALE_FEED_SECS})
+    return kill
 
 
 def refuse_if_locked(env: Mapping[str, str]) -> None:
@@ -124,7 +135,9 @@ class SessionRisk:
         self.store = TradingStateStore(state_dir(env))
         self.kill = KillSwitch(self.store, clock, actor=f"session {session_id}", defer_halt_log=True)
         self.parts = build_risk_parts(config, self.kill)
-        self.monitor = TriggerMonitor(config.risk, config.kill, self.parts.daily, self.parts.peak)
+        self.monitor = TriggerMonitor(
+            config.risk, _kill_config(config, wall_clock=advance is None), self.parts.daily, self.parts.peak
+        )
         self._ctx = RiskContext(instruments=instruments, quotes=quotes, portfolio=portfolio, clock=clock)
         self._venue_symbols: dict[str, list[str]] = {}
         for symbol, inst in sorted(instruments.items()):

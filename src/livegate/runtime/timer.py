@@ -97,8 +97,7 @@ class SessionTimer:
             await self._wall_work()
         if risk.needs_service(engine):
             await risk.service(engine)
-        if not self._wall_clock:
-            core.telemetry.flush()
+        core.telemetry.flush()  # telemetry reaches the OS every tick, so at every wall-clock heartbeat
 
     async def _wall_work(self) -> None:
         core = self._core
