@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,19 +32,17 @@ from livegate.config.loader import ResolvedConfig
 from livegate.domain.clock import Clock, monotonic_secs
 from livegate.domain.enums import TradingState
 from livegate.domain.errors import LedgerError
-from livegate.domain.ids import session_id_for
 from livegate.domain.instruments import Instrument
-from livegate.domain.orders import OrderIntent
-from livegate.execution.context import EngineContext, IntentSizer
+from livegate.execution.context import EngineContext
 from livegate.execution.engine import ExecutionEngine
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.modes.resolve import ModeResolution, gate_line
 from livegate.reconcile.reconciler import ReconcileIncomplete
-from livegate.risk.gate import Gate, RiskContext
+from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
-from livegate.runtime.artifacts import build_info, livegate_version, write_json, write_report
+from livegate.runtime.artifacts import livegate_version, write_json, write_report
 from livegate.runtime.loop import LoopControl, ReplaySource, StreamSource, run_loop
 from livegate.runtime.recovery import SessionRecovery
 from livegate.runtime.session_risk import SessionRisk
@@ -53,104 +50,15 @@ from livegate.runtime.signals import StopSignals
 from livegate.runtime.storage import StorageGuard
 from livegate.runtime.summary import InputFacts, SessionMetrics, build_summary
 from livegate.runtime.timer import SessionTimer
-from livegate.runtime.watchdog import CallbackTimeout, StrategyWatchdog
+from livegate.runtime.watchdog import CallbackTimeout, NamedCallback, StrategyWatchdog
+from livegate.runtime.wiring import SessionResult, VenueWiring, fresh_session_id, load_strategy, open_session
 from livegate.strategy.api import Strategy
-from livegate.strategy.loader import load_strategy_class
 from livegate.telemetry.writer import TelemetryWriter
-from livegate.venues.base import SimulatedVenue, StreamInterrupted, VenueAdapter
 from livegate.venues.paper_store import PAPER_STORE_FILE
 
 __all__ = ["SessionCore", "SessionResult", "VenueWiring", "fresh_session_id", "load_strategy", "open_session"]
 
 log = logging.getLogger("livegate")
-
-
-@dataclass(slots=True)
-class SessionResult:
-    """What a finished session produced."""
-
-    run_dir: Path
-    summary: dict[str, Any]
-    exit_code: int
-    anomalies: list[dict[str, str]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class VenueWiring:
-    """Where approved orders go, decided once by the mode.
-
-    Parameters
-    ----------
-    venues:
-        Venue adapters by name (the engine's only way out).
-    router:
-        Picks a venue name for each intent.
-    reconcile_venue:
-        The venue whose truth the reconciler compares with the ledger.
-    extra_gates:
-        Gates the mode adds after the standard chain (canary ramp cap).
-    sizer:
-        Resizes intents once their sequence number is known (canary), or None.
-    fed_venues:
-        Simulated venues the loop feeds with market data.
-    """
-
-    venues: dict[str, VenueAdapter]
-    router: Callable[[OrderIntent], str]
-    reconcile_venue: VenueAdapter
-    extra_gates: list[Gate] = field(default_factory=list)
-    sizer: IntentSizer | None = None
-    fed_venues: list[SimulatedVenue] = field(default_factory=list)
-
-    @classmethod
-    def single(cls, venue: VenueAdapter) -> VenueWiring:
-        """Return the wiring that sends every order to ``venue`` (fed with market data when simulated)."""
-        fed: list[SimulatedVenue] = [venue] if isinstance(venue, SimulatedVenue) else []
-        return cls(venues={venue.name: venue}, router=lambda _intent: venue.name, reconcile_venue=venue, fed_venues=fed)
-
-
-def load_strategy(resolved: ResolvedConfig) -> tuple[Strategy, str]:
-    """Instantiate ``[strategy] spec`` with its params; return it and its name.
-
-    Raises
-    ------
-    ConfigError
-        If the spec cannot be loaded.
-    """
-    cfg = resolved.config
-    strategy_cls = load_strategy_class(cfg.strategy.spec)
-    strategy: Strategy = strategy_cls(**cfg.strategy.params)
-    return strategy, getattr(strategy, "name", strategy_cls.__name__)
-
-
-def fresh_session_id(resolved: ResolvedConfig, *parts: str) -> str:
-    """Return the deterministic session id of seed, config hash, strategy spec and ``parts``."""
-    cfg = resolved.config
-    return session_id_for(str(cfg.seed), resolved.config_hash, cfg.strategy.spec, *parts)
-
-
-def open_session(
-    run_dir: Path, resolved: ResolvedConfig, mode: ModeResolution, env: Mapping[str, str], *, resume: bool
-) -> tuple[Ledger, SessionRecovery]:
-    """Create ``run_dir`` with its start artifacts; open the ledger and the recovery wiring.
-
-    Raises
-    ------
-    ConfigError
-        If a resume is asked of a run that ended normally, or a test-only fault variable
-        is malformed.
-    LedgerError
-        If the ledger cannot be opened.
-    """
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(
-        run_dir / "config_resolved.json",
-        {**resolved.to_record(), "mode": {"value": mode.mode.value, "source": mode.source}},
-    )
-    write_json(run_dir / "build_info.json", build_info())
-    (run_dir / "kill_events.jsonl").touch()
-    ledger = Ledger.open(run_dir / "ledger.sqlite", synchronous=resolved.config.ledger.synchronous)
-    return ledger, SessionRecovery(run_dir, resume=resume, env=env, ledger=ledger)
 
 
 class SessionCore:
@@ -261,18 +169,6 @@ class SessionCore:
             watch.current = fill
             strategy.on_fill(ctx, fill)
             watch.current = None
-
-    async def on_stream_interrupted(self, event: StreamInterrupted) -> None:
-        """Deny new orders ``RECONCILING`` and reconcile with the venue now (issue 6 §3).
-
-        When the venue cannot be asked the denial stays until a later periodic run succeeds.
-        """
-        maintenance = self.recovery.maintenance
-        now = self.clock.now_ms()
-        log.warning("market-data stream: %s; new orders are denied until the venue is reconciled", event.reason)
-        self.telemetry.emit("anomaly", now, anomaly_kind="stream_interrupted", detail=event.reason)
-        if maintenance is not None and maintenance.stream_interrupted(event.reason):
-            await maintenance.run(now)
 
     def fail_closed(self, kind: str, detail: str) -> None:
         """Record anomaly ``kind`` and trip HALTED with ``detail`` (the next service step cancels everything)."""
@@ -390,13 +286,13 @@ class SessionCore:
         watch.start()
         timer.start()
         try:
-            watch.current = "on_start"
+            watch.current = NamedCallback("on_start")
             strategy.on_start(ctx)
             watch.current = None
             await self.engine.dispatch()
             await run_loop(self, source, control)
             if control.stop_reason is None:
-                watch.current = "on_stop"
+                watch.current = NamedCallback("on_stop")
                 strategy.on_stop(ctx)
                 watch.current = None
         except CallbackTimeout as exc:

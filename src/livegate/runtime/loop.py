@@ -227,7 +227,7 @@ async def run_loop(core: SessionCore, source: ReplaySource | StreamSource, contr
     async for batch in control.batches(source):
         async with lock:
             if type(batch) is StreamInterrupted:
-                await core.on_stream_interrupted(batch)
+                await _on_interrupted(core, batch)
                 continue
             first, chunk = batch  # type: ignore[misc]
             for index, event in enumerate(chunk, first):
@@ -286,6 +286,19 @@ async def run_loop(core: SessionCore, source: ReplaySource | StreamSource, contr
     metrics.quotes, metrics.trades = quotes, trades
     if progress is not None:
         progress(total, total)
+
+
+async def _on_interrupted(core: SessionCore, event: StreamInterrupted) -> None:
+    """Deny new orders ``RECONCILING`` and reconcile with the venue now (issue 6 §3).
+
+    When the venue cannot be asked the denial stays until a later periodic run succeeds.
+    """
+    maintenance = core.recovery.maintenance
+    now = core.clock.now_ms()
+    log.warning("market-data stream: %s; new orders are denied until the venue is reconciled", event.reason)
+    core.telemetry.emit("anomaly", now, anomaly_kind="stream_interrupted", detail=event.reason)
+    if maintenance is not None and maintenance.stream_interrupted(event.reason):
+        await maintenance.run(now)
 
 
 def _log_closed(now: int, logged_ms: int | None) -> int:

@@ -1,9 +1,10 @@
 """The strategy watchdog: interrupt a strategy callback that runs longer than ``[strategy] callback_timeout_ms``.
 
 The session loop stores the argument of the callback it is about to run in
-:attr:`StrategyWatchdog.current` (the quote, trade or fill; the callback's name for
-``on_start`` / ``on_stop``) and clears it when the callback returns: two attribute
-stores per callback, nothing else on the hot path. A daemon thread samples
+:attr:`StrategyWatchdog.current` (the quote, trade or fill object; a fresh
+:class:`NamedCallback` for ``on_start`` / ``on_stop``) and clears it when the callback
+returns: two attribute stores per callback, nothing else on the hot path. The object's
+identity tells one call from the next, so every call must get its own object. A daemon thread samples
 :attr:`~StrategyWatchdog.current` a few times per timeout; when the same callback is still
 running after the timeout it sends ``SIGUSR2`` to the main thread
 (:func:`signal.pthread_kill`), whose handler raises :class:`CallbackTimeout` there. That
@@ -21,7 +22,7 @@ from types import FrameType
 
 from livegate.domain.market import Quote, Trade
 
-__all__ = ["CallbackTimeout", "StrategyWatchdog", "callback_name"]
+__all__ = ["CallbackTimeout", "NamedCallback", "StrategyWatchdog", "callback_name"]
 
 log = logging.getLogger("livegate")
 
@@ -51,10 +52,19 @@ class CallbackTimeout(BaseException):
         self.timeout_ms = timeout_ms
 
 
+class NamedCallback:
+    """Marks a call of a callback without an event argument (``on_start``, ``on_stop``); one object per call."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
 def callback_name(current: object) -> str:
     """Return the name of the callback running with argument ``current``."""
-    if isinstance(current, str):
-        return current
+    if isinstance(current, NamedCallback):
+        return current.name
     if isinstance(current, Quote):
         return "on_quote"
     if isinstance(current, Trade):
