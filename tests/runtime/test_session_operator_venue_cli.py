@@ -13,6 +13,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from livegate.domain.enums import Mode
 from livegate.venues.registry import VENUE_FAULT_ENV
 from tests.integration.session_helpers import (
@@ -44,6 +46,7 @@ def _kill_seen(run_dir: Path, source: str) -> bool:
     return (run_dir / "kill_events.jsonl").exists() and any(e["source"] == source for e in kill_events(run_dir))
 
 
+@pytest.mark.slow
 def test_live_run_when_operator_kills_then_nothing_approved_a_second_later_and_venue_has_no_open_order(
     tmp_path: Path,
 ) -> None:
@@ -68,6 +71,7 @@ def test_live_run_when_operator_kills_then_nothing_approved_a_second_later_and_v
     assert summary(run_dir)["trading_state"]["state"] == "halted"
 
 
+@pytest.mark.slow
 def test_live_run_when_feed_goes_silent_then_stale_feed_halts_within_limit_plus_one_second_and_cancels(
     tmp_path: Path,
 ) -> None:
@@ -96,6 +100,7 @@ def test_live_run_when_feed_goes_silent_then_stale_feed_halts_within_limit_plus_
     assert venue_book(book)["open_orders"] == []
 
 
+@pytest.mark.slow
 def test_live_run_when_sigterm_then_orders_cancelled_at_venue_summary_written_telemetry_valid_exit_143(
     tmp_path: Path,
 ) -> None:

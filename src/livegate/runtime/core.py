@@ -285,6 +285,7 @@ class SessionCore:
         self._signals.install()
         watch.start()
         timer.start()
+        raised = True
         try:
             watch.current = NamedCallback("on_start")
             strategy.on_start(ctx)
@@ -295,6 +296,7 @@ class SessionCore:
                 watch.current = NamedCallback("on_stop")
                 strategy.on_stop(ctx)
                 watch.current = None
+            raised = False
         except CallbackTimeout as exc:
             watch.current = None
             end_reason = f"strategy watchdog: {exc}"
@@ -312,7 +314,7 @@ class SessionCore:
         finally:
             await timer.stop()
             watch.stop()
-        if control.stop_reason is not None and not end_reason.startswith(("strategy", "storage", error_kind)):
+        if control.stop_reason is not None and not raised:
             end_reason = control.stop_reason
         self.stop_signal = control.stop_signal
         return end_reason
@@ -349,8 +351,8 @@ class SessionCore:
         except (LedgerError, OSError) as exc:
             self.fail_closed("storage_failed", str(exc))
             await risk.service(engine)
-        problem = self.storage.problem()
-        if problem:  # never end clean without the files the session opened
+        problem = self.storage.check()
+        if problem:  # never end clean without the files the session opened (each failure reported once)
             self.fail_closed("storage_failed", problem)
             if risk.needs_service(engine):
                 await risk.service(engine)

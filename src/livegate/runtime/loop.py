@@ -38,7 +38,7 @@ log = logging.getLogger("livegate")
 
 NEVER_MS = 2**62
 #: Events per batch of an as-fast-as-possible replay: the timer runs between batches (a few ms apart).
-REPLAY_BATCH = 2048
+REPLAY_BATCH = 4096
 _PROGRESS_EVERY = 5000
 #: Seconds of clock time between two ``market closed; skipping cycle`` lines.
 _CLOSED_LOG_EVERY_MS = 60_000
@@ -66,7 +66,18 @@ class LoopControl:
         self._stopped.set()
 
     async def batches(self, source: ReplaySource | StreamSource) -> AsyncIterator[Batch]:
-        """Yield ``source``'s batches until it ends or a stop is requested (a silent source is abandoned)."""
+        """Yield ``source``'s batches until it ends or a stop is requested (a silent source is abandoned).
+
+        A source that never waits (an as-fast-as-possible replay) is iterated directly,
+        the stop being checked between batches; one that may wait (a venue stream, a paced
+        replay) is raced against the stop request, so a silent feed cannot delay a stop.
+        """
+        if not source.waits:
+            async for batch in source.batches():
+                if self.stop_reason is not None:
+                    return
+                yield batch
+            return
         iterator = source.batches().__aiter__()
         stop = asyncio.ensure_future(self._stopped.wait())
         try:
@@ -98,6 +109,11 @@ class ReplaySource:
     mark: Callable[[int], None] | None = None
 
     wall_clock = False
+
+    @property
+    def waits(self) -> bool:
+        """Return True when paced (the source sleeps between batches)."""
+        return bool(self.realtime)
 
     async def batches(self) -> AsyncIterator[Batch]:
         """Yield ``(index of the first event, events)`` slices; sleep between them when paced."""
@@ -144,6 +160,7 @@ class StreamSource:
     """
 
     wall_clock = True
+    waits = True
 
     def __init__(
         self, stream: MarketDataStream, symbols: list[str], hours: MarketHours, max_events: int | None
@@ -230,6 +247,10 @@ async def run_loop(core: SessionCore, source: ReplaySource | StreamSource, contr
                 await _on_interrupted(core, batch)
                 continue
             first, chunk = batch  # type: ignore[misc]
+            # a closed calendar skips the strategy (venue streams: one event per batch; replays have none)
+            skip = market_open is not None and not market_open(now_ms())
+            if skip:
+                closed_logged_ms = _log_closed(now_ms(), closed_logged_ms)
             for index, event in enumerate(chunk, first):
                 ts = event.ts_event_ms
                 if mark is not None:
@@ -239,11 +260,6 @@ async def run_loop(core: SessionCore, source: ReplaySource | StreamSource, contr
                     risk.before_event(ts)
                     touched = True
                 advance(ts)
-                if market_open is not None and not market_open(now_ms()):
-                    closed_logged_ms = _log_closed(now_ms(), closed_logged_ms)
-                    skip = True
-                else:
-                    skip = False
                 if type(event) is Quote:
                     quotes += 1
                     cache_update(event)
