@@ -12,6 +12,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.integration.helpers import clean_env
 from tests.integration.session_helpers import (
     approved,
@@ -142,21 +144,24 @@ def test_run_when_strategy_loops_forever_then_interrupted_within_timeout_halted_
     assert "HALTED" in status.stdout and "on_quote" in status.stdout
 
 
-def test_run_when_ledger_deleted_mid_run_then_halted_orders_cancelled_exit_3(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "what"), [("ledger.sqlite", "ledger"), ("telemetry.jsonl", "telemetry")])
+def test_run_when_ledger_or_telemetry_deleted_mid_run_then_halted_orders_cancelled_exit_3(
+    name: str, what: str, tmp_path: Path
+) -> None:
     env, run_dir = clean_env(tmp_path), tmp_path / "run"
     process = start_run(["--realtime", "1", "--out", str(run_dir)], env, tmp_path)
     try:
         wait_for(lambda: has_resting_order(run_dir), 60, "a resting order at the paper venue")
-        os.remove(run_dir / "ledger.sqlite")
+        os.remove(run_dir / name)
         code, err = finish(process, 30)  # the session ends by itself
     finally:
         process.kill()
     assert code == 3, err[-3000:]
     result = summary(run_dir)
-    assert result["end_reason"].startswith("storage failure: ledger") and "was deleted" in result["end_reason"]
+    assert result["end_reason"].startswith(f"storage failure: {what}") and "was deleted" in result["end_reason"]
     assert result["trading_state"]["state"] == "halted"
     assert paper_open_orders(run_dir) == 0
     state = json.loads((tmp_path / "state" / "trading_state.json").read_text())
     assert state["current"]["state"] == "halted" and state["current"]["source"] == "storage_failed"
-    anomalies = [json.loads(line) for line in (run_dir / "telemetry.jsonl").read_text().splitlines()]
-    assert any(a.get("anomaly_kind") == "storage_failed" for a in anomalies)
+    kills = kill_events(run_dir)
+    assert kills and kills[-1]["source"] == "storage_failed"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sqlite3
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import Any
 from livegate.config.loader import ResolvedConfig
 from livegate.domain.clock import Clock, monotonic_secs
 from livegate.domain.enums import TradingState
-from livegate.domain.errors import LedgerError
+from livegate.domain.errors import DataError, LedgerError
 from livegate.domain.instruments import Instrument
 from livegate.execution.context import EngineContext
 from livegate.execution.engine import ExecutionEngine
@@ -59,6 +60,8 @@ from livegate.venues.paper_store import PAPER_STORE_FILE
 __all__ = ["SessionCore", "SessionResult", "VenueWiring", "fresh_session_id", "load_strategy", "open_session"]
 
 log = logging.getLogger("livegate")
+#: Errors of the session's own storage (ledger, paper venue store, telemetry, run directory): fail closed.
+_STORAGE_ERRORS = (LedgerError, DataError, OSError, sqlite3.Error)
 
 
 class SessionCore:
@@ -302,7 +305,7 @@ class SessionCore:
             end_reason = f"strategy watchdog: {exc}"
             log.error("%s; halting", exc)
             self.fail_closed("strategy_timeout", str(exc))
-        except (LedgerError, OSError) as exc:
+        except _STORAGE_ERRORS as exc:
             end_reason = f"storage failure: {exc}"
             log.error("storage failure: %s; halting", exc)
             self.fail_closed("storage_failed", str(exc))
@@ -348,7 +351,7 @@ class SessionCore:
             if risk.needs_service(engine):
                 await risk.service(engine)
             await self._stop_cancels()
-        except (LedgerError, OSError) as exc:
+        except _STORAGE_ERRORS as exc:
             self.fail_closed("storage_failed", str(exc))
             await risk.service(engine)
         problem = self.storage.check()
