@@ -165,3 +165,15 @@ def test_run_when_ledger_or_telemetry_deleted_mid_run_then_halted_orders_cancell
     assert state["current"]["state"] == "halted" and state["current"]["source"] == "storage_failed"
     kills = kill_events(run_dir)
     assert kills and kills[-1]["source"] == "storage_failed"
+
+
+def test_run_when_kill_switch_env_true_then_nothing_approved_and_rearm_refused(tmp_path: Path) -> None:
+    env, run_dir = clean_env(tmp_path, LIVEGATE_KILL_SWITCH="True"), tmp_path / "run"
+    code, err = finish(start_run(["--out", str(run_dir)], env, tmp_path), 120)
+    assert code == 3, err[-3000:]
+    events = read_ledger(run_dir)
+    assert approved(events) == []
+    assert any(e.kind == "decision" for e in events)
+    assert summary(run_dir)["trading_state"]["source"] == "env"
+    refused = cli(["rearm", "--reason", "try"], env, tmp_path)
+    assert refused.returncode == 1 and "LIVEGATE_KILL_SWITCH=True is set" in refused.stderr + refused.stdout
