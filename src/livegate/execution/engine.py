@@ -437,6 +437,13 @@ class ExecutionEngine:
             return
         except (Ambiguous, Fatal, Retryable) as exc:
             self._anomaly("cancel_failed", f"{order.client_order_id}: {exc.message}")
+            if order.status is OrderStatus.CANCEL_PENDING:
+                # not known to have taken effect: back to working, so a later cancel (the
+                # strategy's, a halt's, the session end's) sends it again instead of skipping
+                # an order stuck in cancel_pending; a venue report settles it either way
+                working = OrderStatus.PARTIALLY_FILLED if order.filled_quantity else OrderStatus.ACCEPTED
+                order.transition(working, now, f"cancel not confirmed: {exc.message}")
+                self._reports.record(order, "cancel_rejected", now, code=exc.code, reason=exc.message)
             return
         self._crash(self._cancel_point)
         self.on_report(report)

@@ -340,6 +340,24 @@ class SessionCore:
             self.engine, f"shutdown: {signal.Signals(self.stop_signal).name}", shutdown.cancel_timeout_ms
         )
 
+    async def end_cancels(self, reason: str) -> None:
+        """At the end of a venue session, cancel what is still working and confirm at the venue.
+
+        With ``[shutdown] cancel_open_orders`` (default) every venue is asked to cancel all
+        and polled until it reports none open (bounded by ``cancel_timeout_ms``; orders left
+        are the anomaly ``cancel_all_unconfirmed``), so no order of the session is left
+        working, whatever its state in livegate's book (e.g. a cancel that failed).
+        Without it, only the orders livegate knows as working get a cancel request.
+        """
+        shutdown = self.resolved.config.shutdown
+        if self.stop_signal is not None:
+            return  # the stop path already cancelled and confirmed (_stop_cancels)
+        if shutdown.cancel_open_orders:
+            await self.risk.cancel_and_confirm(self.engine, reason, shutdown.cancel_timeout_ms)
+            return
+        for order in self.portfolio.working_orders():
+            self.engine.request_cancel(order.client_order_id, reason)
+
     async def finish(
         self,
         end_reason: str,
