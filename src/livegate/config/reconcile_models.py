@@ -46,6 +46,11 @@ class ReconcileConfig(BaseModel):
         Orders of earlier livegate sessions (livegate's client order ids) found working at
         the venue at startup: ``cancel`` them (default) or ``refuse`` to start (exit 2),
         naming them (``livegate.reconcile.leftovers``).
+    on_unknown_inventory:
+        Positions (derivatives) and base-asset balances (spot) found at startup that
+        livegate did not make: ``adopt`` them as the starting inventory, recorded in the
+        ledger (``inventory_adopted``; default), or ``refuse`` to start (exit 2), naming
+        them (``livegate.reconcile.startup_inventory``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
@@ -58,3 +63,4 @@ class ReconcileConfig(BaseModel):
     open_order_count_tolerance: int = Field(default=0, ge=0)
     on_drift: Literal["reducing", "halted"] = "reducing"
     on_leftover_orders: Literal["cancel", "refuse"] = "cancel"
+    on_unknown_inventory: Literal["adopt", "refuse"] = "adopt"

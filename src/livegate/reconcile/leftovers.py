@@ -15,21 +15,27 @@ latch REDUCING with no word of why. Instead, per ``[reconcile] on_leftover_order
 
 Orders whose client id is not livegate's (made by hand or by another program) are left
 alone: the reconciliation reports them as drift, as before.
+
+Then the fills of earlier sessions' orders (cancelled here or finished before) and the
+positions and balances livegate did not make are settled per ``[reconcile]
+on_unknown_inventory`` (:mod:`livegate.reconcile.startup_inventory`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 from livegate.domain.errors import VenueError
+from livegate.domain.orders import Fill
 from livegate.domain.snapshots import VenueOrderSnapshot
 from livegate.reconcile.drift import DriftKind, DriftRecord
-from livegate.reconcile.reconciler import ReconcileIncomplete, Reconciler
+from livegate.reconcile.reconciler import FillHistory, ReconcileIncomplete, Reconciler
+from livegate.reconcile.startup_inventory import InventoryPolicy, settle_unknown_inventory
 
-__all__ = ["LeftoverPolicy", "is_livegate_client_id", "settle_leftover_orders"]
+__all__ = ["LeftoverPolicy", "earlier_session_fills", "is_livegate_client_id", "settle_leftover_orders"]
 
 log = logging.getLogger("livegate.reconcile")
 
@@ -74,13 +80,15 @@ async def settle_leftover_orders(
     Returns
     -------
     list[DriftRecord]
-        One resolved ``missing_internal`` record per cancelled order.
+        One resolved ``missing_internal`` record per cancelled order, then the records of
+        :func:`~livegate.reconcile.startup_inventory.settle_unknown_inventory`.
 
     Raises
     ------
     ReconcileIncomplete
         If the venue cannot be asked or a cancel fails (the start is refused, exit 2),
-        or under ``refuse`` when any leftover order exists.
+        under ``refuse`` when any leftover order exists, or under
+        ``on_unknown_inventory = "refuse"`` when unknown inventory exists.
     """
     venue = reconciler.venue
     owned = set(reconciler.internal_view().working)
@@ -89,6 +97,22 @@ async def settle_leftover_orders(
     except VenueError as exc:
         raise ReconcileIncomplete(f"venue {venue.name} did not answer: {exc.message}") from exc
     leftovers = [o for o in open_orders if is_livegate_client_id(o.client_order_id) and o.client_order_id not in owned]
+    records = await _settle_orders(reconciler, policy, leftovers, now_ms=now_ms, expect_reports=expect_reports)
+    fills = await earlier_session_fills(reconciler, [o.client_order_id for o in leftovers])
+    inventory = InventoryPolicy(reconciler.config.on_unknown_inventory)
+    records += await settle_unknown_inventory(reconciler, inventory, now_ms=now_ms, fills=fills)
+    return records
+
+
+async def _settle_orders(
+    reconciler: Reconciler,
+    policy: LeftoverPolicy,
+    leftovers: list[VenueOrderSnapshot],
+    *,
+    now_ms: int,
+    expect_reports: Callable[[str], None] | None,
+) -> list[DriftRecord]:
+    venue = reconciler.venue
     if not leftovers:
         return []
     names = ", ".join(f"{o.client_order_id} ({o.symbol})" for o in leftovers)
@@ -112,6 +136,34 @@ async def settle_leftover_orders(
         "startup: cancelled %d leftover order(s) of earlier sessions at %s: %s", len(leftovers), venue.name, names
     )
     return records
+
+
+async def earlier_session_fills(reconciler: Reconciler, is_earlier: Sequence[str] | None = None) -> list[Fill]:
+    """Return the venue's recent fills of orders of earlier livegate sessions (oldest first).
+
+    A fill belongs to an earlier session when its client order id is livegate's
+    (:func:`livegate.reconcile.leftovers.is_livegate_client_id`) and this session's book
+    does not hold that order; ``is_earlier`` lists further client order ids to include.
+
+    Raises
+    ------
+    ReconcileIncomplete
+        If the venue cannot be asked.
+    """
+    venue = reconciler.venue
+    if not isinstance(venue, FillHistory):
+        return []
+    try:
+        fills = await venue.recent_fills()
+    except VenueError as exc:
+        raise ReconcileIncomplete(f"venue {venue.name} did not answer: {exc.message}") from exc
+    extra = set(is_earlier or ())
+    return [
+        f
+        for f in fills
+        if f.client_order_id in extra
+        or (is_livegate_client_id(f.client_order_id) and not reconciler.owns(f.client_order_id))
+    ]
 
 
 def _record(venue: str, order: VenueOrderSnapshot, now_ms: int) -> DriftRecord:

@@ -145,6 +145,9 @@ class Reconciler:
         self._currency_of = dict(currency_of)
         self._fill_ids = fill_ids
         self.balance_baseline: dict[str, Decimal] | None = None if balance_baseline is None else dict(balance_baseline)
+        #: Signed position per symbol (base units) adopted at startup as inventory livegate did not
+        #: make (:mod:`livegate.reconcile.startup_inventory`); expected at the venue on top of the portfolio's.
+        self.position_baseline: dict[str, Decimal] = {}
         self._drift_log = drift_log
         if drift_log is not None:
             drift_log.path.touch()
@@ -193,6 +196,12 @@ class Reconciler:
             if o.venue == name and o.status is not OrderStatus.NEW
         }
         positions = {p.symbol: p.quantity for p in self._portfolio.positions() if p.quantity != 0}
+        for symbol, adopted in self.position_baseline.items():
+            total = positions.get(symbol, _ZERO) + adopted
+            if total != 0:
+                positions[symbol] = total
+            else:
+                positions.pop(symbol, None)
         balances = self.expected_balances()
         last_price = dict(self._fees.last_price) if self._fees is not None else {}
         for p in self._portfolio.positions():
@@ -277,6 +286,25 @@ class Reconciler:
             if self._on_drift is not None:
                 self._on_drift(TradingState(self._config.on_drift), reason)
         return result
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """Return the ledger the reconciler records in (None: records nothing)."""
+        return self._ledger
+
+    @property
+    def currency_of(self) -> Mapping[str, str]:
+        """Return the quote currency per symbol of the session."""
+        return self._currency_of
+
+    def owns(self, client_order_id: str) -> bool:
+        """Return True when this session's book holds the order ``client_order_id``."""
+        return self._portfolio.order(client_order_id) is not None
+
+    @property
+    def config(self) -> ReconcileConfig:
+        """Return the ``[reconcile]`` section this reconciler runs with."""
+        return self._config
 
     def anomaly(self, kind: str, detail: str) -> None:
         """Report an anomaly through ``on_anomaly`` (when set)."""
