@@ -11,7 +11,14 @@ latch REDUCING with no word of why. Instead, per ``[reconcile] on_leftover_order
     ``reconcile_drift.jsonl`` and the ledger's ``reconciled`` event);
 ``refuse``
     refuse to start (exit 2), naming every leftover order, for an operator who wants to
-    look first.
+    look first;
+``adopt``
+    take each one over as a working order of this session: the ledger records it as an
+    approved, accepted order (``intent`` with strategy ``adopted`` and the quantity still
+    open, ``decision``, ``submit_requested``, ``order_report`` code ``ADOPTED_LEFTOVER``),
+    the book holds it, so it counts against the open-order and notional caps, its later
+    reports and fills apply as any order's, and the session's end or halt cancels it.
+    What it had filled before is part of the starting inventory.
 
 Orders whose client id is not livegate's (made by hand or by another program) are left
 alone: the reconciliation reports them as drift, as before.
@@ -28,9 +35,11 @@ import re
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
+from livegate.domain.enums import OrderStatus, TimeInForce
 from livegate.domain.errors import VenueError
-from livegate.domain.orders import Fill
+from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.snapshots import VenueOrderSnapshot
+from livegate.ledger import events as ev
 from livegate.reconcile.drift import DriftKind, DriftRecord
 from livegate.reconcile.reconciler import FillHistory, ReconcileIncomplete, Reconciler
 from livegate.reconcile.startup_inventory import InventoryPolicy, settle_unknown_inventory
@@ -38,6 +47,11 @@ from livegate.reconcile.startup_inventory import InventoryPolicy, settle_unknown
 __all__ = ["LeftoverPolicy", "earlier_session_fills", "is_livegate_client_id", "settle_leftover_orders"]
 
 log = logging.getLogger("livegate.reconcile")
+
+#: ``strategy_id`` of the intent recorded for an adopted leftover order.
+ADOPTED_STRATEGY = "adopted"
+#: ``code`` of the ``order_report`` that records an adopted leftover order as accepted.
+ADOPTED_CODE = "ADOPTED_LEFTOVER"
 
 #: ``lg`` + 10 hex digits of session id + ``-`` + 4 hex digits of strategy tag + ``-`` + base-36 sequence.
 _LIVEGATE_ID = re.compile(r"^lg[0-9a-f]{10}-[0-9a-f]{4}-[0-9a-z]+$")
@@ -48,6 +62,7 @@ class LeftoverPolicy(StrEnum):
 
     CANCEL = "cancel"
     REFUSE = "refuse"
+    ADOPT = "adopt"
 
 
 def is_livegate_client_id(client_order_id: str) -> bool:
@@ -121,6 +136,12 @@ async def _settle_orders(
             f"{len(leftovers)} order(s) of earlier livegate sessions are working at {venue.name}: {names}; "
             'cancel them or set [reconcile] on_leftover_orders = "cancel"'
         )
+    if policy is LeftoverPolicy.ADOPT:
+        records = [_adopt(reconciler, order, now_ms) for order in leftovers]
+        log.warning(
+            "startup: adopted %d working order(s) of earlier sessions at %s: %s", len(leftovers), venue.name, names
+        )
+        return records
     records = []
     for order in leftovers:
         if expect_reports is not None:
@@ -164,6 +185,67 @@ async def earlier_session_fills(reconciler: Reconciler, is_earlier: Sequence[str
         if f.client_order_id in extra
         or (is_livegate_client_id(f.client_order_id) and not reconciler.owns(f.client_order_id))
     ]
+
+
+def _adopt(reconciler: Reconciler, snap: VenueOrderSnapshot, now_ms: int) -> DriftRecord:
+    """Take over one working leftover: ledger events as for an order of this session, then the book."""
+    venue = reconciler.venue.name
+    cid = snap.client_order_id
+    intent = OrderIntent(
+        symbol=snap.symbol,
+        side=snap.side,
+        quantity=snap.quantity - snap.filled_quantity,
+        order_type=snap.order_type,
+        price=snap.price,
+        time_in_force=TimeInForce.GTC,
+        post_only=False,
+        reduce_only=False,
+        strategy_id=ADOPTED_STRATEGY,
+        seq=0,
+        ts_ms=now_ms,
+    )
+    order = Order(cid, intent, venue)
+    order.transition(OrderStatus.SUBMITTED, now_ms)
+    order.transition(OrderStatus.ACCEPTED, now_ms, "adopted leftover of an earlier session")
+    order.venue_order_id = snap.venue_order_id
+    ledger = reconciler.ledger
+    if ledger is not None:
+        detail = f"adopted at startup: leftover of an earlier session, {snap.filled_quantity} filled before"
+        ledger.append(ev.INTENT, now_ms, {"client_order_id": cid, **intent.to_record()})
+        ledger.append(
+            ev.DECISION,
+            now_ms,
+            {"client_order_id": cid, "approved": True, "code": None, "detail": detail, "venue": venue},
+        )
+        ledger.append(ev.SUBMIT_REQUESTED, now_ms, {"client_order_id": cid, "venue": venue})
+        ledger.append(
+            ev.ORDER_REPORT,
+            now_ms,
+            {
+                "client_order_id": cid,
+                "status": OrderStatus.ACCEPTED.value,
+                "venue_order_id": snap.venue_order_id,
+                "code": ADOPTED_CODE,
+                "reason": detail,
+                "filled_quantity": "0",
+            },
+        )
+    reconciler.take_over(order, snap.filled_quantity)
+    return DriftRecord(
+        kind=DriftKind.MISSING_INTERNAL,
+        venue=venue,
+        symbol=snap.symbol,
+        internal_value="",
+        venue_value=f"{snap.status.value}/{snap.filled_quantity}",
+        difference="leftover of an earlier session: adopted as a working order",
+        tolerance="on_leftover_orders=adopt",
+        source="open_orders",
+        trigger="startup",
+        ts_ms=now_ms,
+        beyond_tolerance=False,
+        resolved=True,
+        client_order_id=cid,
+    )
 
 
 def _record(venue: str, order: VenueOrderSnapshot, now_ms: int) -> DriftRecord:
