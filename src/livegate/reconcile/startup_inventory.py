@@ -19,11 +19,12 @@ REDUCING with no word of why. Instead, before the startup reconciliation and per
 ``refuse``
     refuse to start (exit 2), naming every position and balance.
 
-What counts: on a derivatives venue every venue position that differs from livegate's
-own (portfolio plus inventory adopted before, read back from the ledger on resume); on a
-spot venue, for a session without a balance baseline yet (a new run), every non-zero
-balance of a base asset of the session's symbols (``BTC`` for ``BTC/USDT``). Cash in the
-quote currency is the account's cash, never "inventory".
+Only at a run's first start (its ledger holds no ``reconciled`` event yet): later, e.g.
+on resume, a difference is drift, and the inventory adopted before is read back from the
+ledger. What counts: on a derivatives venue every venue position that differs from
+livegate's own; on a spot venue (without a balance baseline yet) every non-zero balance
+of a base asset of the session's symbols (``BTC`` for ``BTC/USDT``). Cash in the quote
+currency is the account's cash, never "inventory".
 """
 
 from __future__ import annotations
@@ -106,6 +107,8 @@ async def settle_unknown_inventory(
     before, imported = _adopted_before(ledger)
     for symbol, quantity in before.items():
         reconciler.position_baseline.setdefault(symbol, quantity)
+    if ledger is not None and next(iter(ledger.events(ev.RECONCILED)), None) is not None:
+        return []  # not the run's first start: a difference now is drift (resume), not inventory
     expected = reconciler.internal_view().positions
     positions: dict[str, Decimal] = {}
     balances: dict[str, Decimal] = {}
