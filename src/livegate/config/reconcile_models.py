@@ -44,8 +44,14 @@ class ReconcileConfig(BaseModel):
         (default) or ``halted``.
     on_leftover_orders:
         Orders of earlier livegate sessions (livegate's client order ids) found working at
-        the venue at startup: ``cancel`` them (default) or ``refuse`` to start (exit 2),
-        naming them (``livegate.reconcile.leftovers``).
+        the venue at startup: ``cancel`` them (default), ``adopt`` them as working orders
+        of this session (counted against the caps, their later fills applied), or
+        ``refuse`` to start (exit 2), naming them (``livegate.reconcile.leftovers``).
+    on_unknown_inventory:
+        Positions (derivatives) and base-asset balances (spot) found at startup that
+        livegate did not make: ``adopt`` them as the starting inventory, recorded in the
+        ledger (``inventory_adopted``; default), or ``refuse`` to start (exit 2), naming
+        them (``livegate.reconcile.startup_inventory``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
@@ -57,4 +63,5 @@ class ReconcileConfig(BaseModel):
     asset_tolerance: dict[str, Decimal] = Field(default_factory=dict)
     open_order_count_tolerance: int = Field(default=0, ge=0)
     on_drift: Literal["reducing", "halted"] = "reducing"
-    on_leftover_orders: Literal["cancel", "refuse"] = "cancel"
+    on_leftover_orders: Literal["cancel", "refuse", "adopt"] = "cancel"
+    on_unknown_inventory: Literal["adopt", "refuse"] = "adopt"

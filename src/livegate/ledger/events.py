@@ -46,6 +46,11 @@ SESSION_ENDED: Final = "session_ended"
 SESSION_RESUMED: Final = "session_resumed"
 #: A reconciliation finished. Payload: trigger, venue, clean, drift, beyond_tolerance, resolved, balance_baseline.
 RECONCILED: Final = "reconciled"
+#: Inventory livegate did not make, found at startup and adopted as the starting inventory
+#: (``[reconcile] on_unknown_inventory = "adopt"``). Payload: venue, positions (symbol -> signed
+#: base quantity), balances (asset -> total), fills (``Fill.to_record()`` of earlier sessions'
+#: leftover orders, imported once by venue trade id).
+INVENTORY_ADOPTED: Final = "inventory_adopted"
 
 #: Every kind the runtime writes; exports understand these.
 KNOWN_KINDS: Final = frozenset(
@@ -62,6 +67,7 @@ KNOWN_KINDS: Final = frozenset(
         SESSION_ENDED,
         SESSION_RESUMED,
         RECONCILED,
+        INVENTORY_ADOPTED,
     }
 )
 

@@ -70,6 +70,9 @@ class InternalView:
         Venue fill ids the ledger holds for this venue, or None when not tracked.
     prices_usd:
         USD price per asset where known, for the USD balance tolerance.
+    filled_before:
+        Per adopted order (an earlier session's, taken over at startup), the quantity the
+        venue had filled before; the venue's filled quantity is compared with ours plus it.
     """
 
     working: dict[str, Order]
@@ -78,6 +81,7 @@ class InternalView:
     fill_ids: set[str] | None = None
     symbols: set[str] = field(default_factory=set)
     prices_usd: dict[str, Decimal] = field(default_factory=dict)
+    filled_before: dict[str, Decimal] = field(default_factory=dict)
 
 
 def compare(
@@ -130,12 +134,12 @@ def _order_drift(internal: InternalView, venue: VenueView, trigger: str, ts_ms: 
                     "open at venue, not working in ledger", tol, "open_orders", trigger, ts_ms, client_order_id=cid,
                 )
             )  # fmt: skip
-        elif order.filled_quantity != snap.filled_quantity:
+        elif (ours := order.filled_quantity + internal.filled_before.get(cid, _ZERO)) != snap.filled_quantity:
             records.append(
                 DriftRecord(
                     DriftKind.STATUS_MISMATCH, venue.venue, snap.symbol,
-                    _order_value(order.status.value, order.filled_quantity), venue_value,
-                    str(snap.filled_quantity - order.filled_quantity), tol, "open_orders", trigger, ts_ms,
+                    _order_value(order.status.value, ours), venue_value,
+                    str(snap.filled_quantity - ours), tol, "open_orders", trigger, ts_ms,
                     client_order_id=cid,
                 )
             )  # fmt: skip

@@ -17,7 +17,7 @@ from livegate.config.reconcile_models import ReconcileConfig
 from livegate.domain.clock import Clock
 from livegate.domain.enums import AnomalyKind, OrderStatus, TradingState
 from livegate.domain.errors import LivegateError, VenueError
-from livegate.domain.orders import Fill
+from livegate.domain.orders import Fill, Order
 from livegate.ledger import events as ev
 from livegate.ledger.fold import LedgerFold
 from livegate.ledger.store import Ledger
@@ -145,6 +145,12 @@ class Reconciler:
         self._currency_of = dict(currency_of)
         self._fill_ids = fill_ids
         self.balance_baseline: dict[str, Decimal] | None = None if balance_baseline is None else dict(balance_baseline)
+        #: Quantity each adopted order (``on_leftover_orders = "adopt"``) had filled before this session
+        #: took it over, by client order id; the venue's filled quantity is compared with ours plus this.
+        self.filled_before: dict[str, Decimal] = {}
+        #: Signed position per symbol (base units) adopted at startup as inventory livegate did not
+        #: make (:mod:`livegate.reconcile.startup_inventory`); expected at the venue on top of the portfolio's.
+        self.position_baseline: dict[str, Decimal] = {}
         self._drift_log = drift_log
         if drift_log is not None:
             drift_log.path.touch()
@@ -193,6 +199,12 @@ class Reconciler:
             if o.venue == name and o.status is not OrderStatus.NEW
         }
         positions = {p.symbol: p.quantity for p in self._portfolio.positions() if p.quantity != 0}
+        for symbol, adopted in self.position_baseline.items():
+            total = positions.get(symbol, _ZERO) + adopted
+            if total != 0:
+                positions[symbol] = total
+            else:
+                positions.pop(symbol, None)
         balances = self.expected_balances()
         last_price = dict(self._fees.last_price) if self._fees is not None else {}
         for p in self._portfolio.positions():
@@ -203,6 +215,7 @@ class Reconciler:
             positions=positions,
             balances=balances,
             fill_ids=None if self._fill_ids is None else self._fill_ids(name),
+            filled_before=dict(self.filled_before),
             prices_usd=usd_prices(balances or {}, self._currency_of, last_price),
         )
 
@@ -277,6 +290,35 @@ class Reconciler:
             if self._on_drift is not None:
                 self._on_drift(TradingState(self._config.on_drift), reason)
         return result
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """Return the ledger the reconciler records in (None: records nothing)."""
+        return self._ledger
+
+    @property
+    def currency_of(self) -> Mapping[str, str]:
+        """Return the quote currency per symbol of the session."""
+        return self._currency_of
+
+    def take_over(self, order: Order, filled_before: Decimal) -> None:
+        """Add an earlier session's working order to this session's book (its ledger events already written).
+
+        ``order`` must be ``accepted``; ``filled_before`` (base units) is what the venue had
+        filled of it before, part of the starting inventory, not of this order's quantity.
+        """
+        self._portfolio.add_order(order)
+        self._portfolio.refresh(order)
+        self.filled_before[order.client_order_id] = filled_before
+
+    def owns(self, client_order_id: str) -> bool:
+        """Return True when this session's book holds the order ``client_order_id``."""
+        return self._portfolio.order(client_order_id) is not None
+
+    @property
+    def config(self) -> ReconcileConfig:
+        """Return the ``[reconcile]`` section this reconciler runs with."""
+        return self._config
 
     def anomaly(self, kind: str, detail: str) -> None:
         """Report an anomaly through ``on_anomaly`` (when set)."""
