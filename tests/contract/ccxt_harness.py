@@ -31,8 +31,10 @@ from tests.contract.expected import balances_from, positions_from, report_from, 
 from tests.contract.loopback import LoopbackHttp, LoopbackWs, Reply
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "ccxt_fixtures"
-TIMEOUT_MS = 400
-HANG = Reply(body={}, delay_secs=1.5)
+#: Client timeout of the contract adapters: long enough that a loaded CI machine answers every
+#: non-hanging request in time (a lookup that times out would leave an order in flight).
+TIMEOUT_MS = 1200
+HANG = Reply(body={}, delay_secs=3.0)
 
 
 def fixture(kind: str, exchange: str) -> dict[str, Any]:
