@@ -14,7 +14,7 @@ from pathlib import Path
 from tests.runtime.helpers import ledger_events
 from tests.venue_emulator import Kind
 from tests.venue_emulator.fixtures import EmulatorThread
-from tests.venues_e2e.helpers import arm, cli
+from tests.venues_e2e.helpers import arm, cli, preflight, run
 
 USDM = ("ccxt:binanceusdm", "BTC/USDT:USDT")
 HELD = Decimal("0.05")  # about 3,000+ USD of BTC: above the profile's 1,000 USD per-order cap
@@ -109,3 +109,28 @@ def test_flatten_venue_when_spot_and_keep_then_base_asset_sold_down_to_keep_and_
     intents, fills = _flatten_intents(out)
     assert len(intents) >= 2, "split to [risk] max_order_notional_usd = 1000"
     assert sum(Decimal(str(p["quantity"])) for p in fills) == btc_before - Decimal("0.02")
+
+
+TAKER = "livegate.strategy.examples.taker:Taker"
+TAKER_PARAMS = 'quantity = "0.002"\nwindow_ms = 200\nthreshold = "0.1"\ncooldown_ms = 100\nmax_position = "0.01"'
+
+
+def test_flatten_run_dir_when_live_usdm_run_left_a_position_then_flat_at_venue_through_its_endpoints(
+    tmp_path: Path, emulator_thread_factory: Callable[..., EmulatorThread]
+) -> None:
+    venue_thread = emulator_thread_factory(Kind.USDM, pace_ms=4, max_events=3000)
+    armed = arm(tmp_path, venue_thread.emulator, venue=USDM[0], symbol=USDM[1], strategy=TAKER, params=TAKER_PARAMS)
+    assert preflight(armed, "live").returncode == 0
+    out = tmp_path / "run"
+    assert run(armed, "live", out, max_events=400).returncode in (0, 3)
+    held = venue_thread.call(lambda e: e.position())
+    assert held != 0, "the taker run should end holding a position"
+
+    done = cli(armed, "flatten", str(out))  # the run's [venue] rest_url/ws_url reach the venue
+
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert venue_thread.call(lambda e: e.position()) == 0
+    assert venue_thread.call(lambda e: e.open_orders()) == []
+    intents, fills = _flatten_intents(out)
+    flatten_fills = [p for p in fills if intents[str(p["client_order_id"])].get("flatten")]
+    assert sum(Decimal(str(p["quantity"])) for p in flatten_fills) == abs(held)
