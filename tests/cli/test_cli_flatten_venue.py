@@ -112,7 +112,8 @@ def test_flatten_venue_when_spot_and_keep_then_base_asset_sold_down_to_keep_and_
 
 
 TAKER = "livegate.strategy.examples.taker:Taker"
-TAKER_PARAMS = 'quantity = "0.002"\nwindow_ms = 200\nthreshold = "0.1"\ncooldown_ms = 100\nmax_position = "0.01"'
+# one order per run (the cooldown outlasts it), so the run always ends holding 0.003 BTC one way or the other
+TAKER_PARAMS = 'quantity = "0.003"\nwindow_ms = 200\nthreshold = "0.1"\ncooldown_ms = 100000000\nmax_position = "0.01"'
 
 
 def test_flatten_run_dir_when_live_usdm_run_left_a_position_then_flat_at_venue_through_its_endpoints(
@@ -124,7 +125,7 @@ def test_flatten_run_dir_when_live_usdm_run_left_a_position_then_flat_at_venue_t
     out = tmp_path / "run"
     assert run(armed, "live", out, max_events=400).returncode in (0, 3)
     held = venue_thread.call(lambda e: e.position())
-    assert held != 0, "the taker run should end holding a position"
+    assert abs(held) == Decimal("0.003"), "the taker run should end holding its one order's position"
 
     done = cli(armed, "flatten", str(out))  # the run's [venue] rest_url/ws_url reach the venue
 
