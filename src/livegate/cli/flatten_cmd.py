@@ -43,7 +43,7 @@ def flatten_command(
         str, typer.Option("--keep", help="With --venue on spot: base units of each base asset left unsold")
     ] = "0",
     profile: Annotated[
-        str | None, typer.Option("--profile", help="With --venue: profile for [venue] endpoints and [risk] caps")
+        str | None, typer.Option("--profile", help="With --venue: profile for \\[venue] endpoints and \\[risk] caps")
     ] = None,
     mode: Annotated[
         str, typer.Option("--mode", help="With --venue: whose credentials (live, canary, testnet = sandbox)")
@@ -55,9 +55,9 @@ def flatten_command(
     timeout_secs: Annotated[float, typer.Option("--timeout-secs", help="Give up after this many seconds")] = 30.0,
     retry_secs: Annotated[float, typer.Option("--retry-secs", help="Wait between two rounds")] = 0.5,
 ) -> None:
-    """Cancel working orders, then close each position with reduce-only market IOC orders (docs/recovery.md).
+    r"""Cancel working orders, then close each position with reduce-only market IOC orders (docs/recovery.md).
 
-    Orders are split to ``[risk] max_order_notional_usd``, pass a HALTED state, are exempt
+    Orders are split to ``\[risk] max_order_notional_usd``, pass a HALTED state, are exempt
     from the rate, duplicate, turnover and daily-count caps (never from reduce-only, the
     price band or a stale quote), and are retried until flat or the timeout. With
     ``--venue`` the account's positions (spot: base balances above ``--keep``) are closed
