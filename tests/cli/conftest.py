@@ -9,6 +9,7 @@ import pytest
 
 from livegate.runtime.session import bundled_sample
 from livegate.testing.crash_harness import write_slice
+from tests.venue_emulator.fixtures import emulator_thread_factory
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +24,6 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
     env["LIVEGATE_STATE_DIR"] = str(tmp_path / "state")
     return env
+
+
+__all__ = ["clean_env", "emulator_thread_factory", "slice_30s"]

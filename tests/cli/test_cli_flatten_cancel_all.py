@@ -143,3 +143,23 @@ def test_cancel_all_when_direct_at_fake_venue_then_zero_open_orders(clean_env: d
     refused = cli(["cancel-all", "--venue", "fake:demo"], clean_env)  # no credentials: refused, named
     assert refused.returncode == 2
     assert "LIVEGATE_FAKE_API_KEY" in refused.stderr
+
+
+def test_flatten_when_direct_at_fake_venue_then_audited_run_dir_and_refused_without_credentials(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    env = {**clean_env, "LIVEGATE_FAKE_API_KEY": BOGUS_KEY, "LIVEGATE_FAKE_API_SECRET": BOGUS_SECRET}
+    out = tmp_path / "flatten-run"
+    done = cli(["flatten", "--venue", "fake:demo", "--out", str(out)], env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "flat after" in done.stdout
+    kinds = [kind for kind, _ in ledger_events(out)]
+    assert kinds == ["session_started", "reconciled", "session_ended"]  # nothing held: read, recorded, done
+    assert cli(["ledger", "verify", str(out)], env).returncode == 0
+    assert cli(["flatten", "--venue", "fake:demo", "--out", str(out)], env).returncode == 2  # never reuses a run
+    refused = cli(["flatten", "--venue", "fake:demo", "--out", str(tmp_path / "other")], clean_env)
+    assert refused.returncode == 2
+    assert "LIVEGATE_FAKE_API_KEY" in refused.stderr
+    assert not (tmp_path / "other").exists()
+    both = cli(["flatten", str(out), "--venue", "fake:demo"], env)
+    assert both.returncode == 2 and "either RUN_DIR or --venue" in both.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 from livegate.config.models import LivegateConfig
@@ -32,10 +33,17 @@ class StuckVenue(PaperVenue):
         return []
 
 
-def _session(tmp_path: Path, venues: list[PaperVenue], **kill: object) -> tuple[SessionRisk, ExecutionEngine, list]:
+def _session(
+    tmp_path: Path,
+    venues: list[PaperVenue],
+    *,
+    clock: ReplayClock | None = None,
+    cache: QuoteCache | None = None,
+    **kill: object,
+) -> tuple[SessionRisk, ExecutionEngine, list]:
     config = LivegateConfig.model_validate({"kill": {"cancel_confirm_timeout_ms": 50, **kill}})
-    clock = ReplayClock(T0)
-    cache = QuoteCache()
+    clock = ReplayClock(T0) if clock is None else clock
+    cache = QuoteCache() if cache is None else cache
     cache.update(quote())
     for venue in venues:
         venue.on_quote(quote())
@@ -58,7 +66,7 @@ def _session(tmp_path: Path, venues: list[PaperVenue], **kill: object) -> tuple[
         report_anomaly=lambda k, d: anomalies.append((k, d)),
     )
     ctx = RiskContext(instruments=instruments(), quotes=cache, portfolio=portfolio, clock=clock)
-    names = iter([v.name for v in venues] * 10)
+    names = itertools.cycle([v.name for v in venues])
     engine = ExecutionEngine(
         pipeline=RiskPipeline(risk.gates(Mode.PAPER), ctx),
         ledger=ledger,
@@ -120,9 +128,40 @@ def test_halted_when_flatten_on_halt_then_position_closed_with_reduce_only_order
         await engine.dispatch()
         risk.kill.trip(TradingState.HALTED, "operator", "test")
         await risk.service(engine)
+        await risk.settle_flatten()
 
     asyncio.run(scenario())
     assert anomalies == []
     assert engine._portfolio.position_quantity("BTCUSDT") == 0
     flatten = [o for o in engine._portfolio.all_orders() if o.intent.strategy_id == "livegate-flatten"]
     assert len(flatten) == 1 and flatten[0].intent.reduce_only
+
+
+def test_halted_when_flatten_on_halt_and_quote_stale_then_service_returns_rounds_retry_and_close_on_fresh_quote(
+    tmp_path: Path,
+) -> None:
+    clock, cache = ReplayClock(T0), QuoteCache()
+    venue = PaperVenue(instruments(), PaperParams(), clock, name="paper")
+    risk, engine, anomalies = _session(
+        tmp_path, [venue], clock=clock, cache=cache, flatten_on_halt=True, flatten_retry_ms=20, flatten_timeout_ms=5000
+    )
+
+    async def scenario() -> tuple[bool, list[tuple[str, str]]]:
+        assert engine.submit_intent(intent("buy", "0.010")).approved
+        await engine.dispatch()
+        clock.advance_to(T0 + 10_000)  # the last quote is now 10 s old: flatten is denied (stale quote)
+        risk.kill.trip(TradingState.HALTED, "operator", "test")
+        await risk.service(engine)  # returns at once: the rounds run beside the session loop
+        await asyncio.sleep(0.1)
+        running, denied_so_far = engine._portfolio.position_quantity("BTCUSDT") != 0, list(anomalies)
+        fresh = quote(ts=T0 + 10_000)
+        cache.update(fresh)  # the session's feed goes on
+        venue.on_quote(fresh)
+        result = await risk.settle_flatten()
+        assert result is not None and result.flat and result.rounds >= 2
+        return running, denied_so_far
+
+    running, denied_so_far = asyncio.run(scenario())
+    assert running, "still open while the quote was stale"
+    assert denied_so_far and all(kind == "flatten_denied" for kind, _ in denied_so_far)
+    assert engine._portfolio.position_quantity("BTCUSDT") == 0

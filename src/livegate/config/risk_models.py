@@ -96,5 +96,7 @@ class KillConfig(_RiskSection):
     reject_storm_action: KillAction = "halted"
     invariant_action: KillAction = "halted"
     flatten_on_halt: bool = False
+    flatten_timeout_ms: int = Field(default=30_000, gt=0)
+    flatten_retry_ms: int = Field(default=500, gt=0)
     cancel_confirm_timeout_ms: int = Field(default=5000, gt=0)
     lock_on_anomaly: bool = False

@@ -216,6 +216,25 @@ class Portfolio:
         """Return every position ever touched, sorted by symbol."""
         return [self._positions[s] for s in sorted(self._positions)]
 
+    def adopt_position(self, position: Position) -> None:
+        """Start the book from ``position``, held at the venue before any order of this book.
+
+        ``livegate flatten --venue`` adopts the venue's positions so the reduce-only gate
+        measures its closing orders against them.
+
+        Raises
+        ------
+        InvariantViolation
+            If the book already has orders or a position in that symbol.
+        """
+        symbol = position.symbol
+        if self.position_quantity(symbol) != 0 or symbol in self._working:
+            raise InvariantViolation(f"cannot adopt a position in {symbol}: the book already trades it")
+        self._positions[symbol] = position
+        if position.quantity != _ZERO:
+            self._open[symbol] = position
+        self._changed(symbol)
+
     def has_fill(self, fill: Fill) -> bool:
         """Return True when a fill with this (client order id, venue trade id) was applied (DESIGN.md §3.6)."""
         return (fill.client_order_id, fill.fill_id) in self._fill_keys

@@ -376,6 +376,7 @@ class SessionCore:
             if risk.needs_service(engine):
                 await risk.service(engine)
             await self._stop_cancels()
+            await risk.settle_flatten()  # [kill] flatten_on_halt rounds still running
         except _STORAGE_ERRORS as exc:
             self.fail_closed("storage_failed", str(exc))
             await risk.service(engine)

@@ -47,6 +47,7 @@ __all__ = [
     "flatten_positions",
     "plan_for",
     "split_quantity",
+    "start_flatten",
 ]
 
 #: Strategy id of flatten orders (their client order ids get their own tag).
@@ -169,6 +170,7 @@ async def flatten_positions(
     *,
     limits: Mapping[str, Decimal] | None = None,
     refresh: Callable[[], Awaitable[None]] | None = None,
+    on_denied: Callable[[Denied], None] | None = None,
 ) -> FlattenResult:
     """Cancel, then close every open position of ``ctx.portfolio`` round by round (see the module docstring).
 
@@ -185,6 +187,8 @@ async def flatten_positions(
         smaller than the ledger's); a symbol at 0 is skipped.
     refresh:
         Called before each round after the first (fresh quotes, venue reports).
+    on_denied:
+        Called with each denied piece as it happens (the session reports an anomaly).
     """
     result = FlattenResult()
     started = monotonic_secs()
@@ -195,7 +199,12 @@ async def flatten_positions(
         if result.remaining:
             with kill.flatten_window():
                 for symbol, position in sorted(result.remaining.items()):
-                    result.decisions.extend(_close(engine, ctx, symbol, position, now_ms(), plan))
+                    decisions = _close(engine, ctx, symbol, position, now_ms(), plan)
+                    result.decisions.extend(decisions)
+                    if on_denied is not None:
+                        for decision in decisions:
+                            if isinstance(decision, Denied):
+                                on_denied(decision)
             await engine.dispatch()
             result.remaining = _open_positions(ctx, limits)
             result.open_orders = await engine.venue_open_order_count()
@@ -204,6 +213,26 @@ async def flatten_positions(
         await asyncio.sleep(plan.retry_secs)
         if refresh is not None:
             await refresh()
+
+
+def start_flatten(
+    engine: ExecutionEngine,
+    kill: KillSwitch,
+    ctx: RiskContext,
+    now_ms: Callable[[], int],
+    plan: FlattenPlan,
+    *,
+    on_denied: Callable[[Denied], None] | None = None,
+) -> asyncio.Task[FlattenResult]:
+    """Run :func:`flatten_positions` as a task of the running event loop and return it.
+
+    For ``[kill] flatten_on_halt`` inside a session: the rounds (and their waits) run
+    beside the session loop, whose timer keeps ticking and whose feed keeps the quotes
+    in ``ctx`` fresh for the next round.
+    """
+    return asyncio.get_running_loop().create_task(
+        flatten_positions(engine, kill, ctx, now_ms, plan, on_denied=on_denied), name="livegate-flatten"
+    )
 
 
 def _open_positions(ctx: RiskContext, limits: Mapping[str, Decimal] | None) -> dict[str, Decimal]:

@@ -16,13 +16,14 @@ Direct venue work without a run directory (``--venue``) lives in :mod:`livegate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from livegate.config.credentials import load_credentials
 from livegate.config.instruments import resolve_instruments
 from livegate.config.loader import ResolvedConfig
+from livegate.config.models import VenueConfig
 from livegate.config.paths import state_dir
 from livegate.domain.clock import Clock, ReplayClock, WallClock
 from livegate.domain.enums import Mode
@@ -86,8 +87,19 @@ class OfflineRun:
             self.lock.release()
 
 
-async def connect_venue(venue: str, mode: Mode, env: Mapping[str, str], clock: Clock) -> VenueAdapter:
+async def connect_venue(
+    venue: str,
+    mode: Mode,
+    env: Mapping[str, str],
+    clock: Clock,
+    *,
+    settings: VenueConfig | None = None,
+    symbols: Sequence[str] = (),
+) -> VenueAdapter:
     """Build and connect the adapter of real venue ``venue`` with the credentials of ``mode``.
+
+    ``settings`` is the ``[venue]`` section (endpoints, timeout, ccxt options) of the run
+    or profile; None uses the adapter's defaults.
 
     Raises
     ------
@@ -99,7 +111,14 @@ async def connect_venue(venue: str, mode: Mode, env: Mapping[str, str], clock: C
     lookup = load_credentials(venue, env, mode=mode)
     if not lookup.ok:
         raise ConfigError(f"{venue}: credentials missing for {mode.value}: {', '.join(lookup.missing)}")
-    request = VenueRequest(venue=venue, clock=clock, credentials=lookup.credentials, sandbox=mode is Mode.TESTNET)
+    request = VenueRequest(
+        venue=venue,
+        clock=clock,
+        credentials=lookup.credentials,
+        sandbox=mode is Mode.TESTNET,
+        symbols=list(symbols),
+        settings=settings,
+    )
     adapter = build_adapter(request)
     await adapter.connect()
     return adapter
@@ -150,7 +169,9 @@ async def open_run(run_dir: Path, env: Mapping[str, str], *, purpose: str) -> Of
         venue: VenueAdapter | None = None
         if is_real_venue(venue_name) and mode.is_real:
             clock = WallClock()
-            venue = await connect_venue(venue_name, mode, env, clock)
+            venue = await connect_venue(
+                venue_name, mode, env, clock, settings=resolved.config.venue, symbols=resolved.config.venue.symbols
+            )
             instruments = {s: i for s, i in venue.instruments().items() if s in symbols}
         else:
             clock = ReplayClock(rebuilt.last_ts_ms)

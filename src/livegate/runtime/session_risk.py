@@ -50,7 +50,7 @@ from livegate.risk.state_store import TradingStateStore
 from livegate.risk.triggers import TriggerHit, TriggerMonitor
 from livegate.risk.tripwires import VenueHealthChanged
 from livegate.runtime.compose import build_gates, build_risk_parts
-from livegate.runtime.flatten import flatten_positions, plan_for
+from livegate.runtime.flatten import FlattenResult, plan_for, start_flatten
 from livegate.telemetry.writer import TelemetryWriter
 
 AnomalyReporter = Callable[[str, str], None]
@@ -146,6 +146,7 @@ class SessionRisk:
         self.trips: list[dict[str, Any]] = []
         self._unrecorded: list[tuple[TradingStateChanged, dict[str, Any]]] = []
         self._halt_pending = False
+        self._flatten_task: asyncio.Task[FlattenResult] | None = None
         self._locked = False
         self._check_ms = config.telemetry.heartbeat_interval_ms
         # replay: heartbeat checks in event time; a wall-clock session runs them on its timer
@@ -298,13 +299,27 @@ class SessionRisk:
         return remaining
 
     async def flatten(self, engine: ExecutionEngine) -> None:
-        """Close every position with reduce-only flatten orders through the pipeline (one round, docs/recovery.md)."""
-        plan = plan_for(self._cfg, timeout_secs=0)
-        result = await flatten_positions(engine, self.kill, self._ctx, self._clock.now_ms, plan)
-        for decision in result.decisions:
-            if isinstance(decision, Denied):
-                symbol = decision.intent.symbol
-                self._report("flatten_denied", f"{symbol}: {decision.code.value}: {decision.detail}")
+        """Start the flatten rounds beside the session loop (docs/recovery.md); a running one is not restarted.
+
+        Rounds (cancel, reduce-only pieces at ``[risk] max_order_notional_usd``, wait
+        ``[kill] flatten_retry_ms``) repeat until flat or ``[kill] flatten_timeout_ms``;
+        each denied piece is an anomaly ``flatten_denied``. :meth:`settle_flatten` awaits them.
+        """
+        if self._flatten_task is not None and not self._flatten_task.done():
+            return
+        kill = self._cfg.kill
+        plan = plan_for(self._cfg, timeout_secs=kill.flatten_timeout_ms / 1000, retry_secs=kill.flatten_retry_ms / 1000)
+        self._flatten_task = start_flatten(
+            engine, self.kill, self._ctx, self._clock.now_ms, plan, on_denied=self._flatten_denied
+        )
+
+    async def settle_flatten(self) -> FlattenResult | None:
+        """Wait for flatten rounds still running (bounded by ``[kill] flatten_timeout_ms``); return their result."""
+        task, self._flatten_task = self._flatten_task, None
+        return None if task is None else await task
+
+    def _flatten_denied(self, decision: Denied) -> None:
+        self._report("flatten_denied", f"{decision.intent.symbol}: {decision.code.value}: {decision.detail}")
 
     # ------------------------------------------------------------------ results
     @property
