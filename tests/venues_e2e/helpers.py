@@ -232,3 +232,10 @@ def explain(result: subprocess.CompletedProcess[str], out: Path) -> str:
     if (out / "kill_events.jsonl").exists():
         lines.append((out / "kill_events.jsonl").read_text(encoding="utf-8"))
     return "\n".join(lines)
+
+
+def requests_log(venue_thread: Any) -> list[tuple[int, str, str]]:
+    """Return ``(venue time ms, method, path)`` of every REST request the emulator received, in order."""
+    return venue_thread.call(  # type: ignore[no-any-return]
+        lambda e: [(t, m, p) for t, (m, p, _) in zip(e.rest.request_times_ms, e.rest.requests, strict=True)]
+    )
