@@ -24,13 +24,17 @@ from tests.runtime.helpers import ledger_events
 def test_cli_when_first_submit_answer_lost_and_lookups_lag_then_never_resent_and_reducing(tmp_path: Path) -> None:
     # the market maker quotes once per side and never requotes, so nothing but venue truth can settle the order
     profile = PROFILE.replace("requote_interval_ms = 0", "requote_interval_ms = 100000000")
-    # the fake stream spans ~60 ms of session time: heartbeat (lookups) every 1 ms, give up after 20 ms
-    profile += "\n[execution]\nambiguous_timeout_secs = 0.02\n\n[telemetry]\nheartbeat_interval_ms = 1\n"
+    # the stream is paced at 1,000 events/s (1.5 s of wall time); the session timer looks the
+    # order up every 50 ms and gives up after 0.3 s
+    profile += (
+        "\n[execution]\nambiguous_timeout_secs = 0.3\n\n[telemetry]\nheartbeat_interval_ms = 50\n"
+        "\n[session]\ntimer_interval_ms = 50\n"
+    )
     setup = armed_setup(tmp_path, mode=Mode.LIVE, profile_text=profile)
-    env = subprocess_env({**setup.env, VENUE_FAULT_ENV: "unknown_after_accept:1,lookup_lag"})
+    env = subprocess_env({**setup.env, VENUE_FAULT_ENV: "unknown_after_accept:1,lookup_lag,pace:1000"})
     run = subprocess.run(
         [sys.executable, "-m", "livegate.testing", "run", "--mode", "live", "--enable-live",
-         "--profile", str(setup.profile), "--out", str(tmp_path / "run"), "--no-progress", "--max-events", "3000"],
+         "--profile", str(setup.profile), "--out", str(tmp_path / "run"), "--no-progress", "--max-events", "1500"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert run.returncode == 3, run.stderr  # completed with anomalies

@@ -15,7 +15,7 @@ from livegate.venues.fake import FakeFaults
 from tests.modes.live_helpers import PROFILE, FakeFactory, armed_setup
 from tests.runtime.helpers import SteppingClock, UnreachableReadsVenue, ledger_events
 
-RECONCILE_EVERY_SECOND = PROFILE + "\n[reconcile]\ninterval_secs = 1\n"
+RECONCILE_EVERY_SECOND = PROFILE + "\n[reconcile]\ninterval_secs = 0.25\n"  # of stepping-clock time
 
 
 def run_live(tmp_path: Path, factory: FakeFactory, *, profile_text: str = PROFILE) -> SessionResult:

@@ -77,7 +77,12 @@ def run_command(
         Path | None, typer.Option(help="Continue the crashed run in RUN_DIR (its config and data; docs/recovery.md)")
     ] = None,
 ) -> None:
-    """Run a strategy on recorded data or a venue stream through the gated order path."""
+    """Run a strategy on recorded data or a venue stream through the gated order path.
+
+    SIGTERM or Ctrl-C stops gracefully: working orders cancelled, summary written, exit
+    143 (SIGTERM) or 130 (SIGINT); a second signal stops at once. Exit 3: anomalies (a
+    kill, a storage failure, a stuck strategy callback). See docs/risk.md.
+    """
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     console = Console(stderr=True)
     options = RunOptions(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from livegate.config.live_models import CanaryConfig, LiveConfig
 from livegate.config.reconcile_models import ReconcileConfig
 from livegate.config.risk_models import KillConfig, RiskConfig, TripwireConfig
+from livegate.config.session_models import SessionConfig, ShutdownConfig
 
 
 class _Section(BaseModel):
@@ -82,10 +83,16 @@ class InstrumentConfig(_Section):
 
 
 class StrategyConfig(_Section):
-    """Strategy selection and its free-form parameters (passed to the strategy's constructor)."""
+    """Strategy selection and its free-form parameters (passed to the strategy's constructor).
+
+    ``callback_timeout_ms`` bounds one strategy callback (``on_start``, ``on_quote``,
+    ``on_trade``, ``on_fill``, ``on_stop``) in wall time: a callback still running after it
+    is interrupted and the session halts (docs/risk.md, strategy watchdog).
+    """
 
     spec: str = "livegate.strategy.examples.market_maker:MarketMaker"
     params: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    callback_timeout_ms: int = Field(default=5000, gt=0)
 
 
 class TelemetryConfig(_Section):
@@ -123,6 +130,8 @@ class LivegateConfig(_Section):
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+    session: SessionConfig = Field(default_factory=SessionConfig)
+    shutdown: ShutdownConfig = Field(default_factory=ShutdownConfig)
     risk: RiskConfig = Field(default_factory=RiskConfig)
     tripwires: TripwireConfig = Field(default_factory=TripwireConfig)
     kill: KillConfig = Field(default_factory=KillConfig)

@@ -122,6 +122,9 @@ class AnomalyKind(StrEnum):
     FLATTEN_DENIED = "flatten_denied"
     # a session's run failed
     STRATEGY_ERROR = "strategy_error"
+    STRATEGY_TIMEOUT = "strategy_timeout"
+    STORAGE_FAILED = "storage_failed"
+    TIMER_FAILED = "timer_failed"
     SESSION_ERROR = "session_error"
 
 

@@ -1,8 +1,13 @@
 """The latched kill switch: trading state ACTIVE / REDUCING / HALTED (DESIGN.md §3.7).
 
+The state file in the state dir is the one truth of the trading state (DESIGN.md §3.10).
 The state only escalates inside a process (ACTIVE → REDUCING → HALTED); every change is
 persisted to the state file (write, fsync, rename, fsync of the dir) before listeners
-(ledger, telemetry, cancel-all) hear of it, and no restart clears it. With
+(ledger, telemetry, cancel-all) hear of it, and no restart clears it. A trip reads,
+merges and writes the file under the state dir's lock: it never lowers what another
+process (``livegate kill``, another session) stored there, it adopts it instead.
+:meth:`KillSwitch.sync` — called by the session timer — adopts a change another process
+made: an escalation always, a lowering only when it is a ``livegate rearm``. With
 ``defer_halt_log`` the log line of a move to HALTED waits for :meth:`KillSwitch.flush_log`,
 which the halt routine calls once the cancels went out (docs/risk.md, kill ordering).
 :func:`rearm` — the ``livegate rearm`` command — is the only way back to ACTIVE, and it
@@ -21,11 +26,18 @@ from livegate.domain.clock import Clock, wall_time_ms
 from livegate.domain.enums import DenialCode, Side, TradingState
 from livegate.domain.orders import OrderIntent
 from livegate.risk.gate import Deny, RiskContext
-from livegate.risk.state_store import TradingStateRecord, TradingStateStore
+from livegate.risk.state_store import StoredState, TradingStateRecord, TradingStateStore
 
 _RANK = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 _ZERO = Decimal(0)
 KILL_SWITCH_ENV = "LIVEGATE_KILL_SWITCH"
+#: Values of :data:`KILL_SWITCH_ENV` that engage the kill switch (compared case-insensitively).
+KILL_SWITCH_ON = frozenset({"1", "true", "yes", "on"})
+
+
+def kill_switch_env_on(env: Mapping[str, str]) -> bool:
+    """Return True when ``LIVEGATE_KILL_SWITCH`` is 1, true, yes or on (any case, surrounding blanks ignored)."""
+    return env.get(KILL_SWITCH_ENV, "").strip().lower() in KILL_SWITCH_ON
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +95,7 @@ class KillSwitch:
         "_flattening",
         "_listeners",
         "_record",
+        "_seen_signature",
         "_store",
         "_unlogged",
         "conditions",
@@ -101,6 +114,7 @@ class KillSwitch:
         self._flattening = False
         self.conditions: dict[str, dict[str, Any]] = {}
         stored = store.load() if store is not None else None
+        self._seen_signature = store.signature() if store is not None else None
         self._record = stored.current if stored is not None else TradingStateRecord(TradingState.ACTIVE, "", "default")
         if stored is not None:
             self.conditions = dict(stored.conditions)
@@ -142,21 +156,85 @@ class KillSwitch:
         previous = self.state
         value = None if trigger_value is None else str(trigger_value)
         limit = None if threshold is None else str(threshold)
-        self._record = TradingStateRecord(state, reason, source, self._actor, wall_time_ms(), value, limit)
+        record = TradingStateRecord(state, reason, source, self._actor, wall_time_ms(), value, limit)
+        self._record = record
         self.state = state
         persist_error = ""
         defer = self._defer_halt_log and state is TradingState.HALTED
         if self._store is not None:
             try:
-                entry = self._store.record_state(self._record, "trip", self.conditions)
-                if defer:
+                entry = self._merge_write(self._store, record)
+                if entry is None:  # the store already holds this state or a worse one: adopt it
+                    adopted = self._store.load().current
+                    if _RANK[adopted.state] >= _RANK[state]:
+                        self._record, self.state = adopted, adopted.state
+                        record, value, limit = adopted, adopted.trigger_value, adopted.threshold
+                elif defer:
                     self._unlogged.append(entry)
                 else:
                     entries, self._unlogged = [*self._unlogged, entry], []
                     self._store.append_log(*entries)
             except OSError as exc:
                 persist_error = f"could not persist trading state: {exc}"
-        change = TradingStateChanged(state, previous, reason, source, self._clock.now_ms(), value, limit, persist_error)
+        change = TradingStateChanged(
+            record.state, previous, record.reason, record.source, self._clock.now_ms(), value, limit, persist_error
+        )
+        for listener in self._listeners:
+            listener(change)
+        return change
+
+    def _merge_write(self, store: TradingStateStore, record: TradingStateRecord) -> dict[str, Any] | None:
+        """Write ``record`` unless the store already holds its state or a worse one (read-merge-write)."""
+        conditions = self.conditions
+
+        def merge(stored: StoredState) -> dict[str, Any] | None:
+            if _RANK[stored.current.state] >= _RANK[record.state]:
+                return None  # never lower an operator's (or another session's) state; corrupt reads HALTED
+            entry = {"action": "trip", **record.to_record()}
+            stored.current = record
+            stored.conditions = conditions
+            stored.history.append(entry)
+            return entry
+
+        entry = store.update(merge)
+        self._seen_signature = store.last_signature
+        return entry
+
+    def sync(self) -> TradingStateChanged | None:
+        """Adopt a change another process made to the state file; return it, or None (one ``stat`` when unchanged).
+
+        An escalation (``livegate kill``, the API, another session, an unreadable file
+        reading HALTED) is always adopted; a lower state only when the file's last history
+        entry is a ``rearm`` (:func:`rearm`, the one way down). Listeners hear of an
+        adopted change as of a trip.
+        """
+        store = self._store
+        if store is None:
+            return None
+        signature = store.signature()
+        if signature == self._seen_signature:
+            return None
+        self._seen_signature = signature
+        stored = store.load()
+        current = stored.current
+        if _RANK[current.state] == _RANK[self.state]:
+            return None
+        if _RANK[current.state] < _RANK[self.state]:
+            last = stored.history[-1] if stored.history else {}
+            if last.get("action") != "rearm":
+                return None
+        previous = self.state
+        self._record, self.state = current, current.state
+        self.conditions = dict(stored.conditions)
+        change = TradingStateChanged(
+            current.state,
+            previous,
+            current.reason,
+            current.source,
+            self._clock.now_ms(),
+            current.trigger_value,
+            current.threshold,
+        )
         for listener in self._listeners:
             listener(change)
         return change
@@ -206,15 +284,15 @@ class RearmRefused(Exception):
 def blocking_conditions(store: TradingStateStore, env: Mapping[str, str], now_wall_ms: int) -> list[str]:
     """Return why trading may not re-arm now (empty when it may).
 
-    Blockers: the ``KILL`` file, ``LIVEGATE_KILL_SWITCH=1``, an unreadable state file, and
+    Blockers: the ``KILL`` file, ``LIVEGATE_KILL_SWITCH`` on (:func:`kill_switch_env_on`), an unreadable state file, and
     each stored automatic-trigger condition that still holds (a condition with
     ``holds_until_ms`` lapses at that wall time, e.g. the next trading day).
     """
     reasons: list[str] = []
     if store.kill_file_present():
         reasons.append(f"the KILL file exists in {store.directory}; remove it first")
-    if env.get(KILL_SWITCH_ENV, "") == "1":
-        reasons.append(f"{KILL_SWITCH_ENV}=1 is set")
+    if kill_switch_env_on(env):
+        reasons.append(f"{KILL_SWITCH_ENV}={env.get(KILL_SWITCH_ENV, '').strip()} is set")
     stored = store.load()
     if stored.corrupt:
         reasons.append(stored.corrupt)
@@ -267,8 +345,15 @@ def manual_kill(
     if not reason.strip():
         raise ValueError("a reason is required")
     record = TradingStateRecord(state, reason, source, actor, wall_time_ms())
-    stored = store.load()
-    store.record_change(record, "kill", stored.conditions)
+    entry = {"action": "kill", **record.to_record()}
+
+    def apply(stored: StoredState) -> dict[str, Any]:
+        stored.current = record  # the stored trigger conditions stay (read under the lock)
+        stored.history.append(entry)
+        return entry
+
+    store.update(apply)
+    store.append_log(entry)
     return record
 
 

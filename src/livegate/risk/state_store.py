@@ -12,15 +12,20 @@ Files (all mode 0600, written atomically: temp file, fsync, rename, fsync of the
     refuses to start until ``livegate unlock``.
 ``KILL``
     Manual trigger: while this file exists every session starts HALTED and rearm refuses.
+``.trading_state.flock``
+    Advisory lock (``flock``) held around every read-modify-write of the state file, so
+    a session's trip and an operator's ``kill`` or ``rearm`` never overwrite each other.
 
 An unreadable or corrupt state file reads as HALTED (fail closed, DESIGN.md §3.4).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +36,7 @@ STATE_FILE = "trading_state.json"
 LOG_FILE = "trading_state.log.jsonl"
 LOCK_FILE = "session.lock"
 KILL_FILE = "KILL"
+FLOCK_FILE = ".trading_state.flock"
 #: Entries of history kept inside the state file (the log keeps everything).
 HISTORY_LIMIT = 100
 _FILE_MODE = 0o600
@@ -118,16 +124,30 @@ class TradingStateStore:
         The state dir (:func:`livegate.config.paths.state_dir`); created (0700) on first write.
     """
 
-    __slots__ = ("directory",)
+    __slots__ = ("directory", "last_signature")
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        #: :meth:`signature` as of the end of the last :meth:`update` (taken under the lock).
+        self.last_signature: tuple[int, int, int] | None = None
 
     # ------------------------------------------------------------------ trading state
     @property
     def state_path(self) -> Path:
         """Return the path of ``trading_state.json``."""
         return self.directory / STATE_FILE
+
+    def signature(self) -> tuple[int, int, int] | None:
+        """Return ``(st_ino, st_mtime_ns, st_size)`` of the state file, None when absent (one ``stat``).
+
+        Every write replaces the file (new inode), so a changed signature means another
+        writer (``livegate kill``, ``rearm``, another session) changed the state.
+        """
+        try:
+            st = os.stat(self.state_path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def load(self) -> StoredState:
         """Return the stored state; ACTIVE when no file exists, HALTED when it is unreadable."""
@@ -185,13 +205,36 @@ class TradingStateStore:
         OSError
             If the state dir cannot be written.
         """
-        stored = self.load()
         entry = {"action": action, **record.to_record()}
-        stored.current = record
-        stored.conditions = conditions
-        stored.history.append(entry)
-        self.save(stored)
+
+        def replace(stored: StoredState) -> dict[str, Any]:
+            stored.current = record
+            stored.conditions = conditions
+            stored.history.append(entry)
+            return entry
+
+        self.update(replace)
         return entry
+
+    def update(self, change: Callable[[StoredState], dict[str, Any] | None]) -> dict[str, Any] | None:
+        """Read, change and write the state file under the state dir's advisory lock.
+
+        ``change`` mutates the loaded :class:`StoredState` and returns the log entry of the
+        change, or None to write nothing (e.g. the stored state is already as severe).
+        Returns what ``change`` returned.
+
+        Raises
+        ------
+        OSError
+            If the state dir cannot be written.
+        """
+        with self._flock():
+            stored = self.load()
+            entry = change(stored)
+            if entry is not None:
+                self.save(stored)
+            self.last_signature = self.signature()
+            return entry
 
     def save_conditions(self, conditions: dict[str, dict[str, Any]]) -> None:
         """Replace the stored trigger conditions, keeping the current state.
@@ -276,6 +319,16 @@ class TradingStateStore:
         return True
 
     # ------------------------------------------------------------------ internals
+    @contextmanager
+    def _flock(self) -> Iterator[None]:
+        self._ensure_dir()
+        fd = os.open(self.directory / FLOCK_FILE, os.O_WRONLY | os.O_CREAT, _FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
     def _ensure_dir(self) -> None:
         self.directory.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
 

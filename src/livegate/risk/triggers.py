@@ -77,6 +77,9 @@ ANOMALY_RESPONSES: dict[AnomalyKind, AnomalyResponse] = {
     A.FLATTEN_DENIED: R.RECORD,
     A.STRATEGY_ERROR: R.RECORD,
     A.SESSION_ERROR: R.RECORD,
+    A.STRATEGY_TIMEOUT: R.HALT,
+    A.STORAGE_FAILED: R.HALT,
+    A.TIMER_FAILED: R.HALT,
 }
 #: Anomaly kinds that count as venue errors.
 VENUE_ERROR_KINDS = frozenset(k for k, r in ANOMALY_RESPONSES.items() if r is R.VENUE_ERROR)

@@ -11,146 +11,57 @@ their loop. Everything else is built here, once, in the same order for both:
 2. telemetry, portfolio, quote cache, the kill switch's side (:class:`SessionRisk`), the
    risk pipeline (with the ``RECONCILING`` gate), the execution engine and the strategy
    context (:class:`SessionCore`);
-3. the start records, startup reconciliation, the strategy's run with its error
-   handling, and the end: ``session_ended``, ``summary.json`` and ``report.html``.
+3. the start records, startup reconciliation, the strategy's run — the one session loop
+   (:mod:`livegate.runtime.loop`) with the wall-clock timer (:mod:`livegate.runtime.timer`),
+   the strategy watchdog (:mod:`livegate.runtime.watchdog`), the stop signals
+   (:mod:`livegate.runtime.signals`) and the storage checks (:mod:`livegate.runtime.storage`)
+   — with its error handling, and the end: the graceful stop's cancels, ``session_ended``,
+   ``summary.json`` and ``report.html``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+import signal
+import sqlite3
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from livegate.config.loader import ResolvedConfig
-from livegate.config.paths import state_dir
 from livegate.domain.clock import Clock, monotonic_secs
-from livegate.domain.ids import session_id_for
+from livegate.domain.enums import TradingState
+from livegate.domain.errors import DataError, LedgerError
 from livegate.domain.instruments import Instrument
-from livegate.domain.orders import OrderIntent
-from livegate.execution.context import EngineContext, IntentSizer
+from livegate.execution.context import EngineContext
 from livegate.execution.engine import ExecutionEngine
 from livegate.ledger import events as ev
-from livegate.ledger.anchor import anchor_path
 from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.modes.resolve import ModeResolution, gate_line
 from livegate.reconcile.reconciler import ReconcileIncomplete
-from livegate.risk.gate import Gate, RiskContext
+from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
-from livegate.runtime.artifacts import build_info, livegate_version, write_json, write_report
-from livegate.runtime.compose import budget_store
+from livegate.runtime.artifacts import livegate_version, write_json, write_report
+from livegate.runtime.loop import LoopControl, ReplaySource, StreamSource, run_loop
 from livegate.runtime.recovery import SessionRecovery
-from livegate.runtime.run_lock import RunLock, refuse_existing_run
 from livegate.runtime.session_risk import SessionRisk
+from livegate.runtime.signals import StopSignals
+from livegate.runtime.storage import StorageGuard
 from livegate.runtime.summary import InputFacts, SessionMetrics, build_summary
+from livegate.runtime.timer import SessionTimer
+from livegate.runtime.watchdog import CallbackTimeout, NamedCallback, StrategyWatchdog
+from livegate.runtime.wiring import SessionResult, VenueWiring, fresh_session_id, load_strategy, open_session
 from livegate.strategy.api import Strategy
-from livegate.strategy.loader import load_strategy_class
 from livegate.telemetry.writer import TelemetryWriter
-from livegate.venues.base import SimulatedVenue, VenueAdapter
+from livegate.venues.paper_store import PAPER_STORE_FILE
 
 __all__ = ["SessionCore", "SessionResult", "VenueWiring", "fresh_session_id", "load_strategy", "open_session"]
 
 log = logging.getLogger("livegate")
-
-
-@dataclass(slots=True)
-class SessionResult:
-    """What a finished session produced."""
-
-    run_dir: Path
-    summary: dict[str, Any]
-    exit_code: int
-    anomalies: list[dict[str, str]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class VenueWiring:
-    """Where approved orders go, decided once by the mode.
-
-    Parameters
-    ----------
-    venues:
-        Venue adapters by name (the engine's only way out).
-    router:
-        Picks a venue name for each intent.
-    reconcile_venue:
-        The venue whose truth the reconciler compares with the ledger.
-    extra_gates:
-        Gates the mode adds after the standard chain (canary ramp cap).
-    sizer:
-        Resizes intents once their sequence number is known (canary), or None.
-    fed_venues:
-        Simulated venues the loop feeds with market data.
-    """
-
-    venues: dict[str, VenueAdapter]
-    router: Callable[[OrderIntent], str]
-    reconcile_venue: VenueAdapter
-    extra_gates: list[Gate] = field(default_factory=list)
-    sizer: IntentSizer | None = None
-    fed_venues: list[SimulatedVenue] = field(default_factory=list)
-
-    @classmethod
-    def single(cls, venue: VenueAdapter) -> VenueWiring:
-        """Return the wiring that sends every order to ``venue`` (fed with market data when simulated)."""
-        fed: list[SimulatedVenue] = [venue] if isinstance(venue, SimulatedVenue) else []
-        return cls(venues={venue.name: venue}, router=lambda _intent: venue.name, reconcile_venue=venue, fed_venues=fed)
-
-
-def load_strategy(resolved: ResolvedConfig) -> tuple[Strategy, str]:
-    """Instantiate ``[strategy] spec`` with its params; return it and its name.
-
-    Raises
-    ------
-    ConfigError
-        If the spec cannot be loaded.
-    """
-    cfg = resolved.config
-    strategy_cls = load_strategy_class(cfg.strategy.spec)
-    strategy: Strategy = strategy_cls(**cfg.strategy.params)
-    return strategy, getattr(strategy, "name", strategy_cls.__name__)
-
-
-def fresh_session_id(resolved: ResolvedConfig, *parts: str) -> str:
-    """Return the deterministic session id of seed, config hash, strategy spec and ``parts``."""
-    cfg = resolved.config
-    return session_id_for(str(cfg.seed), resolved.config_hash, cfg.strategy.spec, *parts)
-
-
-def open_session(
-    run_dir: Path, resolved: ResolvedConfig, mode: ModeResolution, env: Mapping[str, str], *, resume: bool
-) -> tuple[Ledger, SessionRecovery]:
-    """Create ``run_dir`` with its start artifacts; open the ledger and the recovery wiring.
-
-    A new run refuses an existing run directory; a new run or a resume holds the run
-    directory's lock (:mod:`livegate.runtime.run_lock`) until the session closes.
-
-    Raises
-    ------
-    ConfigError
-        If a resume is asked of a run that ended normally, ``run_dir`` is an existing run
-        directory of a new run, another process holds its lock, or a test-only fault
-        variable is malformed.
-    LedgerError
-        If the ledger cannot be opened.
-    """
-    if not resume:
-        refuse_existing_run(run_dir)
-    run_lock = RunLock(run_dir, "resume" if resume else "run")
-    write_json(
-        run_dir / "config_resolved.json",
-        {**resolved.to_record(), "mode": {"value": mode.mode.value, "source": mode.source}},
-    )
-    write_json(run_dir / "build_info.json", build_info())
-    (run_dir / "kill_events.jsonl").touch()
-    anchor = anchor_path(state_dir(env), run_dir)  # the head outside the run dir (issue 9 item 8)
-    ledger = Ledger.open(run_dir / "ledger.sqlite", synchronous=resolved.config.ledger.synchronous, anchor=anchor)
-    budgets = budget_store(mode.mode, resolved.config.venue.name, run_dir, env)
-    recovery = SessionRecovery(run_dir, resume=resume, env=env, ledger=ledger, budgets=budgets, run_lock=run_lock)
-    return ledger, recovery
+#: Errors of the session's own storage (ledger, paper venue store, telemetry, run directory): fail closed.
+_STORAGE_ERRORS = (LedgerError, DataError, OSError, sqlite3.Error)
 
 
 class SessionCore:
@@ -198,7 +109,16 @@ class SessionCore:
         self.anomalies: list[dict[str, str]] = []
         self.metrics = SessionMetrics()
         self._failed = False
+        self.stop_signal: int | None = None
+        self._signals: StopSignals | None = None
+        self.watchdog = StrategyWatchdog(cfg.strategy.callback_timeout_ms)
         self.telemetry = TelemetryWriter(run_dir / "telemetry.jsonl", append=recovery.resume_requested)
+        self.storage = StorageGuard()
+        self.storage.watch_file("ledger", run_dir / "ledger.sqlite")
+        self.storage.watch_file("telemetry", self.telemetry.path)
+        self.storage.watch_errors("telemetry", lambda: self.telemetry.error)
+        if (run_dir / PAPER_STORE_FILE).exists():
+            self.storage.watch_file("paper venue store", run_dir / PAPER_STORE_FILE)
         self.portfolio = recovery.portfolio()
         self.quotes = QuoteCache()
         self.risk = SessionRisk(
@@ -248,9 +168,20 @@ class SessionCore:
     # ------------------------------------------------------------------ loop steps
     def deliver_fills(self) -> None:
         """Hand the fills that arrived since the last call to ``strategy.on_fill``, in arrival order."""
-        strategy, ctx = self.strategy, self.ctx
+        strategy, ctx, watch = self.strategy, self.ctx, self.watchdog
         for fill in self.engine.take_new_fills():
+            watch.current = fill
             strategy.on_fill(ctx, fill)
+            watch.current = None
+
+    def fail_closed(self, kind: str, detail: str) -> None:
+        """Trip HALTED with ``detail`` and record anomaly ``kind`` (the next service step cancels everything).
+
+        The trip comes first so the state names ``kind`` as its source; the anomaly's own
+        response (HALT in ``ANOMALY_RESPONSES``) then finds the session already halted.
+        """
+        self.risk.kill.trip(TradingState.HALTED, f"{kind}: {detail}", kind)
+        self.on_anomaly(kind, detail)
 
     def heartbeat(self, ts_ms: int) -> None:
         """Observe equity (PnL in USD) and write one ``heartbeat`` telemetry line at clock time ``ts_ms``."""
@@ -275,7 +206,10 @@ class SessionCore:
         self.anomalies.append({"kind": kind, "detail": detail})
         self.telemetry.emit("anomaly", self.clock.now_ms(), anomaly_kind=kind, detail=detail)
         if kind != "ledger_write_failed":
-            self.ledger.append(ev.ANOMALY, self.clock.now_ms(), {"kind": kind, "detail": detail})
+            try:
+                self.ledger.append(ev.ANOMALY, self.clock.now_ms(), {"kind": kind, "detail": detail})
+            except LedgerError as exc:
+                self.on_anomaly("ledger_write_failed", str(exc))
         self.risk.on_anomaly(kind, detail)
 
     # ------------------------------------------------------------------ start
@@ -338,25 +272,73 @@ class SessionCore:
             raise
 
     # ------------------------------------------------------------------ run
-    async def run(self, loop: Callable[[], Awaitable[None]], *, error_kind: str, end_reason: str) -> str:
-        """Run the strategy's ``on_start``, ``loop`` and ``on_stop``; return the end reason.
+    async def run(self, source: ReplaySource | StreamSource, *, error_kind: str, end_reason: str) -> str:
+        """Run the strategy's ``on_start``, the session loop over ``source`` and ``on_stop``; return the end reason.
 
-        An exception ends the session as an anomaly ``error_kind`` with the reason
+        The wall-clock timer, the strategy watchdog and the stop signals run alongside.
+        A stop (signal, storage failure) ends the loop before its next batch and skips
+        ``on_stop``; the reason is the stop's (``"signal SIGTERM"``). A callback overrunning
+        ``[strategy] callback_timeout_ms`` halts the session (anomaly ``strategy_timeout``,
+        exit 3), a ledger or storage error too (``storage_failed``). Any other exception
+        ends the session as an anomaly ``error_kind`` with the reason
         ``"<error kind words>: <exception>"`` (exit code 1); the artifacts are still written.
         """
-        ctx = self.ctx
+        ctx, watch, strategy = self.ctx, self.watchdog, self.strategy
+        control = LoopControl()
+        timer = SessionTimer(self, control, wall_clock=source.wall_clock)
+
+        def on_signal(signum: int) -> None:
+            control.request_stop(f"signal {signal.Signals(signum).name}", signum=signum)
+
+        self._signals = StopSignals(on_signal)
         self._started_secs = monotonic_secs()
+        self._signals.install()
+        watch.start()
+        timer.start()
+        raised = True
         try:
-            self.strategy.on_start(ctx)
+            watch.current = NamedCallback("on_start")
+            strategy.on_start(ctx)
+            watch.current = None
             await self.engine.dispatch()
-            await loop()
-            self.strategy.on_stop(ctx)
+            await run_loop(self, source, control)
+            if control.stop_reason is None:
+                watch.current = NamedCallback("on_stop")
+                strategy.on_stop(ctx)
+                watch.current = None
+            raised = False
+        except CallbackTimeout as exc:
+            watch.current = None
+            end_reason = f"strategy watchdog: {exc}"
+            log.error("%s; halting", exc)
+            self.fail_closed("strategy_timeout", str(exc))
+        except _STORAGE_ERRORS as exc:
+            end_reason = f"storage failure: {exc}"
+            log.error("storage failure: %s; halting", exc)
+            self.fail_closed("storage_failed", str(exc))
         except Exception as exc:  # a strategy or stream failure ends the session with its artifacts written
             end_reason = f"{error_kind.replace('_', ' ')}: {exc!r}"
             log.exception("%s; ending the session", error_kind.replace("_", " "))
             self.on_anomaly(error_kind, repr(exc))
             self._failed = True
+        finally:
+            await timer.stop()
+            watch.stop()
+        if control.stop_reason is not None and not raised:
+            end_reason = control.stop_reason
+        self.stop_signal = control.stop_signal
         return end_reason
+
+    async def _stop_cancels(self) -> None:
+        """On a stop signal, cancel working orders and wait (bounded) for the venues to confirm."""
+        shutdown = self.resolved.config.shutdown
+        if self.stop_signal is None or not shutdown.cancel_open_orders:
+            return
+        if self.risk.kill.state is TradingState.HALTED:
+            return  # the halt already cancelled and confirmed
+        await self.risk.cancel_and_confirm(
+            self.engine, f"shutdown: {signal.Signals(self.stop_signal).name}", shutdown.cancel_timeout_ms
+        )
 
     async def finish(
         self,
@@ -370,13 +352,26 @@ class SessionCore:
         ``extra`` adds keys to ``summary.json`` after ``trading_state``.
         """
         engine, risk, clock = self.engine, self.risk, self.clock
-        if engine.has_pending:
-            await engine.dispatch()
-        if risk.needs_service(engine):
+        try:
+            if engine.has_pending:
+                await engine.dispatch()
+            if risk.needs_service(engine):
+                await risk.service(engine)
+            await self._stop_cancels()
+        except _STORAGE_ERRORS as exc:
+            self.fail_closed("storage_failed", str(exc))
             await risk.service(engine)
+        problem = self.storage.check()
+        if problem:  # never end clean without the files the session opened (each failure reported once)
+            self.fail_closed("storage_failed", problem)
+            if risk.needs_service(engine):
+                await risk.service(engine)
         wall_secs = monotonic_secs() - self._started_secs
         self.metrics.observe_equity(self.portfolio.equity_pnl(self.quotes.mid))
-        self.ledger.append(ev.SESSION_ENDED, clock.now_ms(), {"reason": end_reason})
+        try:
+            self.ledger.append(ev.SESSION_ENDED, clock.now_ms(), {"reason": end_reason})
+        except LedgerError as exc:
+            self.on_anomaly("ledger_write_failed", str(exc))
         cfg = self.resolved.config
         summary = build_summary(
             mode=self.mode.mode.value,
@@ -404,10 +399,25 @@ class SessionCore:
         if extra is not None:
             summary.update(extra())
         self._close()
+        if self.telemetry.error and not any(a["kind"] == "storage_failed" for a in self.anomalies):
+            self.anomalies.append({"kind": "storage_failed", "detail": self.telemetry.error})
+        if self._signals is not None:
+            self._signals.uninstall()
+        summary["end_reason"] = end_reason
         write_json(self.run_dir / "summary.json", summary)
         write_report(self.run_dir / "report.html", summary)
-        exit_code = 1 if self._failed else (3 if self.anomalies or risk.not_clean else 0)
+        exit_code = self._exit_code()
         return SessionResult(run_dir=self.run_dir, summary=summary, exit_code=exit_code, anomalies=self.anomalies)
+
+    def _exit_code(self) -> int:
+        """Return 1 (failed), 3 (anomalies, a kill, storage), 128 + signal (stopped by a signal) or 0."""
+        if self._failed:
+            return 1
+        if self.anomalies or self.risk.not_clean:
+            return 3
+        if self.stop_signal is not None:
+            return 128 + self.stop_signal
+        return 0
 
     def _close(self) -> None:
         self.telemetry.close()

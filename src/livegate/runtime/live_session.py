@@ -17,8 +17,12 @@ canary    the adapter for the canary share,       the adapter
 live      the adapter                             the adapter
 ========  =====================================  ==========================
 
-The trading venue is reconciled before the first event, every ``[reconcile]
-interval_secs`` of wall time, and right after the stream reports a reconnect or a
+Events run through the one session loop (:mod:`livegate.runtime.loop`,
+:class:`~livegate.runtime.loop.StreamSource`); heartbeats, kill checks and triggers
+(``stale_feed``, on by default here), venue health, reconciliation and ambiguous-order
+lookups run on the wall-clock timer (:mod:`livegate.runtime.timer`), so a feed that stays
+connected but silent is noticed. The trading venue is reconciled before the first event,
+every ``[reconcile] interval_secs`` of wall time, and right after the stream reports a reconnect or a
 sequence gap (:class:`~livegate.venues.base.StreamInterrupted`); until that
 reconciliation completes new orders are denied ``RECONCILING``.
 """
@@ -37,19 +41,17 @@ from livegate.domain.clock import Clock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.domain.instruments import Instrument
-from livegate.domain.market import Quote, Trade
-from livegate.execution.context import EngineContext
 from livegate.modes.canary import CanaryRampGate, CanaryRouter
 from livegate.modes.market_hours import MarketHours, market_hours_for
 from livegate.modes.resolve import ModeResolution
 from livegate.runtime.artifacts import default_run_dir
 from livegate.runtime.compose import build_venue
 from livegate.runtime.core import SessionCore, VenueWiring, fresh_session_id, load_strategy, open_session
+from livegate.runtime.loop import StreamSource
 from livegate.runtime.session import RunOptions, SessionResult
 from livegate.runtime.session_risk import refuse_if_locked
 from livegate.runtime.summary import InputFacts
-from livegate.strategy.api import Strategy
-from livegate.venues.base import MarketDataStream, StreamInterrupted, VenueAdapter
+from livegate.venues.base import MarketDataStream, VenueAdapter
 from livegate.venues.shadow import ShadowVenue
 
 __all__ = ["LiveOptions", "compose_live", "run_live_session"]
@@ -232,15 +234,11 @@ async def _run(
     inputs = [f"stream:{adapter.name}"]
     core.announce(inputs, note=f"stream from {adapter.name}", venues=sorted(wiring.venues))
     await core.begin(clock.now_ms())
-    span = _Span()
-    end_reason = await core.run(
-        lambda: _stream_loop(core, stream, hours, span, max_events=live.max_events),
-        error_kind="session_error",
-        end_reason="end of stream",
-    )
+    source = StreamSource(stream, list(core.instruments), hours, live.max_events)
+    end_reason = await core.run(source, error_kind="session_error", end_reason="end of stream")
     for order in core.portfolio.working_orders():
         core.engine.request_cancel(order.client_order_id, "session end")
-    facts = InputFacts(inputs, sorted(instruments), 0, (span.last_ms - span.first_ms) / 1000)
+    facts = InputFacts(inputs, sorted(instruments), 0, source.span_secs)
 
     def extra() -> dict[str, Any]:
         added: dict[str, Any] = {"venue": adapter.name}
@@ -251,97 +249,3 @@ async def _run(
         return added
 
     return await core.finish(end_reason, facts, extra=extra)
-
-
-@dataclass(slots=True)
-class _Span:
-    """First and last market event times of the stream, in ms."""
-
-    first_ms: int = 0
-    last_ms: int = 0
-
-
-async def _stream_loop(
-    core: SessionCore,
-    stream: MarketDataStream,
-    hours: MarketHours,
-    span: _Span,
-    *,
-    max_events: int | None,
-) -> None:
-    """Drive the strategy from the stream until it ends or ``max_events`` market events were seen."""
-    strategy, ctx, engine, risk, clock, metrics = (
-        core.strategy,
-        core.ctx,
-        core.engine,
-        core.risk,
-        core.clock,
-        core.metrics,
-    )
-    fed_quote = [v.on_quote for v in core.wiring.fed_venues]
-    fed_trade = [v.on_trade for v in core.wiring.fed_venues]
-    maintenance = core.recovery.maintenance
-    heartbeat_ms = core.resolved.config.telemetry.heartbeat_interval_ms
-    next_heartbeat = 0
-    closed_logged_ms: int | None = None
-    count = 0
-    async for event in stream.stream_market_data(list(core.instruments)):
-        if isinstance(event, StreamInterrupted):
-            await _on_interrupted(core, event)
-            continue
-        count += 1
-        risk.before_event(clock.now_ms())
-        span.last_ms = event.ts_event_ms
-        span.first_ms = span.first_ms or span.last_ms
-        if isinstance(event, Quote):
-            metrics.quotes += 1
-            core.quotes.update(event)
-            for on_quote in fed_quote:
-                on_quote(event)
-        else:
-            metrics.trades += 1
-            for on_trade in fed_trade:
-                on_trade(event)
-        core.deliver_fills()
-        now = clock.now_ms()
-        if not hours.is_open(now):
-            if closed_logged_ms is None or now - closed_logged_ms >= _CLOSED_LOG_EVERY_MS:
-                log.info("market closed; skipping cycle")
-                closed_logged_ms = now
-        else:
-            closed_logged_ms = None
-            _call_strategy(strategy, ctx, event)
-            while engine.has_pending:
-                await engine.dispatch()
-                core.deliver_fills()
-        if risk.needs_service(engine):
-            await risk.service(engine)
-        if maintenance is not None and now >= maintenance.next_due_ms:
-            await maintenance.run(now)
-        if now >= next_heartbeat:
-            if engine.ambiguous_orders:
-                await engine.resolve_ambiguous()
-            core.heartbeat(now)
-            next_heartbeat = now + heartbeat_ms
-        if max_events is not None and count >= max_events:
-            break
-
-
-async def _on_interrupted(core: SessionCore, event: StreamInterrupted) -> None:
-    """Deny new orders ``RECONCILING`` and reconcile with the venue now (issue 6 §3).
-
-    When the venue cannot be asked the denial stays until a later periodic run succeeds.
-    """
-    maintenance = core.recovery.maintenance
-    now = core.clock.now_ms()
-    log.warning("market-data stream: %s; new orders are denied until the venue is reconciled", event.reason)
-    core.telemetry.emit("anomaly", now, anomaly_kind="stream_interrupted", detail=event.reason)
-    if maintenance is not None and maintenance.stream_interrupted(event.reason):
-        await maintenance.run(now)
-
-
-def _call_strategy(strategy: Strategy, ctx: EngineContext, event: Quote | Trade) -> None:
-    if isinstance(event, Quote):
-        strategy.on_quote(ctx, event)
-    else:
-        strategy.on_trade(ctx, event)

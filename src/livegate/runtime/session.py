@@ -1,8 +1,9 @@
-"""A session on replayed data: load the data, pick the simulated venue, run the replay loop.
+"""A session on replayed data: load the data, pick the simulated venue, replay it through the session loop.
 
 Everything else is composed by :mod:`livegate.runtime.core`, the same path the
-venue-stream session takes. The mode picks the venue adapter here, once (STYLE.md: no
-``if mode`` in hot paths): paper or shadow.
+venue-stream session takes, and the events run through the one session loop
+(:mod:`livegate.runtime.loop`, :class:`~livegate.runtime.loop.ReplaySource`). The mode
+picks the venue adapter here, once (STYLE.md: no ``if mode`` in hot paths): paper or shadow.
 """
 
 from __future__ import annotations
@@ -16,21 +17,19 @@ from typing import Any
 
 from livegate.config.instruments import resolve_instruments
 from livegate.config.loader import ResolvedConfig, load_config
-from livegate.domain.clock import ReplayClock, monotonic_secs
+from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
-from livegate.domain.market import Quote, Trade
 from livegate.marketdata.digests import input_identities
 from livegate.marketdata.replay import ReplayData, load_replay
 from livegate.modes.resolve import ModeResolution, resolve_mode
 from livegate.runtime.artifacts import default_run_dir
 from livegate.runtime.compose import build_venue
 from livegate.runtime.core import SessionCore, SessionResult, VenueWiring, fresh_session_id, load_strategy, open_session
+from livegate.runtime.loop import ReplaySource
 from livegate.runtime.resume import write_run_inputs
 from livegate.runtime.session_risk import refuse_if_locked
 from livegate.runtime.summary import InputFacts
-from livegate.venues.paper import PaperVenue
-from livegate.venues.shadow import ShadowVenue
 
 __all__ = ["ProgressCallback", "RunOptions", "SessionResult", "bundled_sample", "prepare", "run", "run_replay_session"]
 
@@ -129,96 +128,10 @@ async def run_replay_session(
             break
         core.telemetry.emit("bad_row", clock.now_ms(), file=bad.file, line=bad.line, reason=bad.reason)
     await core.begin(data.first_ts_ms)
-    events = data.events
-    end_reason = await core.run(
-        lambda: _replay_loop(core, venue, clock, events, start, realtime=options.realtime, progress=progress),
-        error_kind="strategy_error",
-        end_reason="end of data",
-    )
+    source = ReplaySource(data, start, clock, options.realtime, progress, core.recovery.cursor_mark())
+    end_reason = await core.run(source, error_kind="strategy_error", end_reason="end of data")
     facts = InputFacts(list(data.inputs), list(data.symbols), len(data.bad_rows), data.data_span_secs)
     return await core.finish(end_reason, facts)
-
-
-async def _replay_loop(
-    core: SessionCore,
-    venue: PaperVenue | ShadowVenue,
-    clock: ReplayClock,
-    events: list[Quote | Trade],
-    start: int,
-    *,
-    realtime: float | None,
-    progress: ProgressCallback | None,
-) -> None:
-    """Feed ``events[start:]`` to the venue and the strategy in order, at replayed time (the hot path)."""
-    strategy, ctx, engine, risk, metrics = core.strategy, core.ctx, core.engine, core.risk, core.metrics
-    on_quote, on_trade = strategy.on_quote, strategy.on_trade
-    venue_quote, venue_trade = venue.on_quote, venue.on_trade
-    cache_update = core.quotes.update
-    deliver_fills = core.deliver_fills
-    advance = clock.advance_to
-    heartbeat_ms = core.resolved.config.telemetry.heartbeat_interval_ms
-    total = len(events)
-    next_heartbeat = events[0].ts_event_ms + heartbeat_ms if events else 0
-    progress_every = 5000
-    quotes = sum(1 for e in events[:start] if type(e) is Quote)
-    trades = start - quotes
-    mark = core.recovery.cursor_mark()
-    maintenance = core.recovery.maintenance
-    next_maintenance = maintenance.next_due_ms if maintenance is not None else 2**62
-    pace_start_ms = events[start].ts_event_ms if start < total else 0
-    pace_wall = monotonic_secs()
-    # The per-event path avoids method calls where an attribute test says "nothing to do":
-    # risk checks run only when a heartbeat is due, and the service step only after
-    # something that can need it (a dispatch, delivered fills or a heartbeat).
-    for index in range(start, total):
-        event = events[index]
-        ts = event.ts_event_ms
-        if mark is not None:
-            mark(index)
-        touched = False
-        if ts >= risk.next_check_ms:
-            risk.before_event(ts)
-            touched = True
-        advance(ts)
-        if realtime:
-            delay = (ts - pace_start_ms) / 1000 / realtime - (monotonic_secs() - pace_wall)
-            if delay > 0:
-                await asyncio.sleep(delay)
-        if type(event) is Quote:
-            quotes += 1
-            cache_update(event)
-            venue_quote(event)
-            if engine._new_fills:
-                deliver_fills()
-                touched = True
-            on_quote(ctx, event)
-        else:
-            trades += 1
-            venue_trade(event)  # type: ignore[arg-type]
-            if engine._new_fills:
-                deliver_fills()
-                touched = True
-            on_trade(ctx, event)  # type: ignore[arg-type]
-        while engine._pending_submits or engine._pending_cancels:
-            await engine.dispatch()
-            deliver_fills()
-            touched = True
-        if touched and risk.needs_service(engine):
-            await risk.service(engine)
-        if ts >= next_maintenance and maintenance is not None:
-            await maintenance.run(ts)
-            next_maintenance = maintenance.next_due_ms
-            if risk.needs_service(engine):  # drift may have tripped the kill switch
-                await risk.service(engine)
-        if ts >= next_heartbeat:
-            metrics.quotes, metrics.trades = quotes, trades
-            core.heartbeat(ts)
-            next_heartbeat = ts + heartbeat_ms
-        if progress is not None and index % progress_every == 0:
-            progress(index, total)
-    metrics.quotes, metrics.trades = quotes, trades
-    if progress is not None:
-        progress(total, total)
 
 
 def _run_inputs(options: RunOptions) -> dict[str, Any]:

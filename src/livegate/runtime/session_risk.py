@@ -5,7 +5,9 @@ Wires the L2 pieces (:mod:`livegate.risk.killswitch`, :mod:`livegate.risk.trigge
 execution engine:
 
 * at start: refuse when the session lock exists; read the latched trading state from the
-  state dir; a ``KILL`` file or ``LIVEGATE_KILL_SWITCH=1`` trips HALTED;
+  state dir; a ``KILL`` file or ``LIVEGATE_KILL_SWITCH`` (1, true, yes, on) trips HALTED;
+  while running, the session timer (:mod:`livegate.runtime.timer`) adopts what other
+  processes write to the state dir;
 * at heartbeats (replayed as a timer would fire them, also inside data gaps), fills and
   anomalies: judge the automatic triggers and the venue quote heartbeat;
 * on HALTED: cancel every open order on every venue through the engine and poll the
@@ -31,6 +33,7 @@ from typing import Any
 
 from livegate.config.models import LivegateConfig
 from livegate.config.paths import state_dir
+from livegate.config.risk_models import KillConfig
 from livegate.domain.clock import Clock, monotonic_secs, wall_time_ms
 from livegate.domain.decisions import Denied
 from livegate.domain.enums import Mode, TradingState
@@ -42,7 +45,7 @@ from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio
 from livegate.risk.gate import Gate, RiskContext
-from livegate.risk.killswitch import KILL_SWITCH_ENV, KillSwitch, TradingStateChanged
+from livegate.risk.killswitch import KILL_SWITCH_ENV, KillSwitch, TradingStateChanged, kill_switch_env_on
 from livegate.risk.state_store import TradingStateStore
 from livegate.risk.triggers import TriggerHit, TriggerMonitor
 from livegate.risk.tripwires import VenueHealthChanged
@@ -53,6 +56,17 @@ from livegate.telemetry.writer import TelemetryWriter
 AnomalyReporter = Callable[[str, str], None]
 _MAX_CATCH_UP_TICKS = 100
 _CONFIRM_POLL_SECS = 0.005
+_NEVER_MS = 2**62
+#: ``[kill] stale_feed_secs`` of a venue-stream session whose profile does not set it (s).
+VENUE_STALE_FEED_SECS = Decimal(10)
+
+
+def _kill_config(config: LivegateConfig, *, wall_clock: bool) -> KillConfig:
+    """Return ``[kill]``, with ``stale_feed_secs`` on (:data:`VENUE_STALE_FEED_SECS`) for a venue stream when unset."""
+    kill = config.kill
+    if wall_clock and "stale_feed_secs" not in kill.model_fields_set:
+        return kill.model_copy(update={"stale_feed_secs": VENUE_STALE_FEED_SECS})
+    return kill
 
 
 def refuse_if_locked(env: Mapping[str, str]) -> None:
@@ -121,7 +135,9 @@ class SessionRisk:
         self.store = TradingStateStore(state_dir(env))
         self.kill = KillSwitch(self.store, clock, actor=f"session {session_id}", defer_halt_log=True)
         self.parts = build_risk_parts(config, self.kill)
-        self.monitor = TriggerMonitor(config.risk, config.kill, self.parts.daily, self.parts.peak)
+        self.monitor = TriggerMonitor(
+            config.risk, _kill_config(config, wall_clock=advance is None), self.parts.daily, self.parts.peak
+        )
         self._ctx = RiskContext(instruments=instruments, quotes=quotes, portfolio=portfolio, clock=clock)
         self._venue_symbols: dict[str, list[str]] = {}
         for symbol, inst in sorted(instruments.items()):
@@ -132,7 +148,8 @@ class SessionRisk:
         self._halt_pending = False
         self._locked = False
         self._check_ms = config.telemetry.heartbeat_interval_ms
-        self.next_check_ms = -1
+        # replay: heartbeat checks in event time; a wall-clock session runs them on its timer
+        self.next_check_ms = -1 if advance is not None else _NEVER_MS
         self._fills_seen = 0
         self._rejects_seen = 0
         self.cancel_latency_secs: list[float] = []
@@ -164,8 +181,13 @@ class SessionRisk:
             self._halt_pending = record.state is TradingState.HALTED
         if self.store.kill_file_present():
             self.kill.trip(TradingState.HALTED, f"KILL file present in {self.store.directory}", "kill_file")
-        if self._env.get(KILL_SWITCH_ENV, "") == "1":
-            self.kill.trip(TradingState.HALTED, f"{KILL_SWITCH_ENV}=1", "env")
+        if kill_switch_env_on(self._env):
+            self.kill.trip(TradingState.HALTED, f"{KILL_SWITCH_ENV} is on", "env")
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        """Return the session's environment."""
+        return self._env
 
     # ------------------------------------------------------------------ feeds
     def on_anomaly(self, kind: str, detail: str) -> None:
@@ -247,20 +269,32 @@ class SessionRisk:
         finally:
             self.cancel_latency_secs.append(monotonic_secs() - started)
             self.flush_records()  # the state file is already durable; now the log, ledger and kill event
-        timeout_secs = self._cfg.kill.cancel_confirm_timeout_ms / 1000
+        remaining = await self._confirm(engine, reason, started, self._cfg.kill.cancel_confirm_timeout_ms)
+        if self._cfg.kill.flatten_on_halt:
+            await self.flatten(engine)
+        return remaining
+
+    async def cancel_and_confirm(self, engine: ExecutionEngine, reason: str, timeout_ms: int) -> int:
+        """Cancel every working order (graceful stop) and wait at most ``timeout_ms`` for none to remain.
+
+        The trading state does not change. Orders still open after the wait are an anomaly
+        ``cancel_all_unconfirmed``; returns how many remain.
+        """
+        started = monotonic_secs()
+        await engine.halt_all_venues(reason)
+        return await self._confirm(engine, reason, started, timeout_ms)
+
+    async def _confirm(self, engine: ExecutionEngine, reason: str, started: float, timeout_ms: int) -> int:
         remaining = await engine.venue_open_order_count()
         while remaining:
-            if monotonic_secs() - started >= timeout_secs:
+            if monotonic_secs() - started >= timeout_ms / 1000:
                 self._report(
-                    "cancel_all_unconfirmed",
-                    f"{remaining} open orders remain {self._cfg.kill.cancel_confirm_timeout_ms} ms after cancel-all",
+                    "cancel_all_unconfirmed", f"{remaining} open orders remain {timeout_ms} ms after cancel-all"
                 )
                 break
             await asyncio.sleep(_CONFIRM_POLL_SECS)
             await engine.halt_all_venues(reason)
             remaining = await engine.venue_open_order_count()
-        if self._cfg.kill.flatten_on_halt:
-            await self.flatten(engine)
         return remaining
 
     async def flatten(self, engine: ExecutionEngine) -> None:
@@ -309,6 +343,10 @@ class SessionRisk:
     def _on_change(self, change: TradingStateChanged) -> None:
         if change.persist_error:
             self._report("trading_state_persist_failed", change.persist_error)
+        if change.state is TradingState.ACTIVE:  # an operator's rearm, adopted from the state dir
+            self._halt_pending = False
+            self._record(change, None)
+            return
         event = self._kill_event(change)  # positions and PnL as of the trip
         self.trips.append(event)
         if change.state is TradingState.HALTED:
@@ -317,7 +355,7 @@ class SessionRisk:
             return
         self._record(change, event)
 
-    def _record(self, change: TradingStateChanged, event: dict[str, Any]) -> None:
+    def _record(self, change: TradingStateChanged, event: dict[str, Any] | None) -> None:
         self._ledger_append(ev.TRADING_STATE_CHANGED, change.ts_ms, change.to_record())
         self._telemetry.emit(
             "trading_state",
@@ -336,6 +374,8 @@ class SessionRisk:
             trigger_value=change.trigger_value,
             threshold=change.threshold,
         )
+        if event is None:
+            return
         with self._kill_events.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(event, sort_keys=True, default=_json_default) + "\n")
 
@@ -354,6 +394,7 @@ class SessionRisk:
         daily = self.monitor.last_daily_pnl
         event = {
             "ts_ms": change.ts_ms,
+            "wall_ms": wall_time_ms(),
             "state": change.state.value,
             "previous": change.previous.value,
             "reason": change.reason,

@@ -26,7 +26,12 @@ class TelemetryWriter:
     """Write one JSON object per line: ``schema_version``, ``t``, ``kind``, ``ts_ms``, then the fields.
 
     ``t`` starts at 1 and grows by one per line. Lines are buffered and handed to the OS
-    every ``flush_every_lines`` lines and on :meth:`flush` / :meth:`close`.
+    every ``flush_every_lines`` lines and on :meth:`flush` / :meth:`close` (a session
+    flushes at every heartbeat).
+
+    A write error (disk full, file system gone) does not raise from :meth:`emit`: it is
+    kept in :attr:`error`, later lines are dropped, and the session's storage check turns
+    it into a halt (fail closed without losing the caller's own work).
 
     Parameters
     ----------
@@ -45,7 +50,7 @@ class TelemetryWriter:
         If the file cannot be opened.
     """
 
-    __slots__ = ("_file", "_flush_every", "_path", "_pending", "_summary", "_t")
+    __slots__ = ("_file", "_flush_every", "_path", "_pending", "_summary", "_t", "error")
 
     def __init__(self, path: Path, *, flush_every_lines: int = DEFAULT_FLUSH_EVERY_LINES, append: bool = False) -> None:
         if flush_every_lines < 1:
@@ -55,6 +60,8 @@ class TelemetryWriter:
         self._summary: SchemaSummary = summarize_schema(load_schema())
         self._t = _last_t(path) if append and path.exists() else 0
         self._pending = 0
+        #: The first write error as text, ``""`` while every write succeeded.
+        self.error = ""
         self._file: TextIO | None = path.open("a" if append else "w", encoding="utf-8", newline="\n")
 
     @property
@@ -88,8 +95,6 @@ class TelemetryWriter:
             reserved, a number is NaN or infinite, or the writer is closed.
         TypeError
             If ``ts_ms`` is not an int or a field value is not JSON-ready.
-        OSError
-            If the file cannot be written.
         """
         if self._file is None:
             raise ValueError(f"telemetry writer for {self._path} is closed")
@@ -112,24 +117,37 @@ class TelemetryWriter:
         }
         for name, value in fields.items():
             line[name] = _jsonable(value, name)
-        self._file.write(json.dumps(line, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n")
+        text = json.dumps(line, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+        if self.error:
+            return
+        try:
+            self._file.write(text)
+        except OSError as exc:
+            self.error = f"{self._path}: {exc}"
+            return
         self._t += 1
         self._pending += 1
         if self._pending >= self._flush_every:
             self.flush()
 
     def flush(self) -> None:
-        """Hand buffered lines to the OS (no fsync: telemetry is not the book of record)."""
-        if self._file is not None:
-            self._file.flush()
+        """Hand buffered lines to the OS (no fsync: telemetry is not the book of record); errors go to :attr:`error`."""
+        if self._file is not None and not self.error:
+            try:
+                self._file.flush()
+            except OSError as exc:
+                self.error = f"{self._path}: {exc}"
         self._pending = 0
 
     def close(self) -> None:
-        """Flush and close; closing twice is harmless."""
+        """Flush and close; closing twice is harmless; errors go to :attr:`error`."""
         if self._file is not None:
-            self._file.flush()
-            self._file.close()
-            self._file = None
+            self.flush()
+            handle, self._file = self._file, None
+            try:
+                handle.close()
+            except OSError as exc:
+                self.error = self.error or f"{self._path}: {exc}"
 
     def __enter__(self) -> TelemetryWriter:
         return self

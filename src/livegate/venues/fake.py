@@ -11,13 +11,17 @@ Select it by config as venue ``fake:<name>``.
 It can also simulate what goes wrong at a real exchange (:class:`FakeFaults`): an
 authentication error on submit (translated to ``Fatal``, as ccxt's
 ``AuthenticationError`` is), a market-data stream that reconnects or skips sequence
-numbers (:class:`~livegate.venues.base.StreamInterrupted`), and reads that fail for a
-while after such an interruption.
+numbers (:class:`~livegate.venues.base.StreamInterrupted`), reads that fail for a
+while after such an interruption, and a stream that stays connected but goes silent.
+For end-to-end tests it can pace its stream and write its book (open orders, positions)
+to a JSON file when closed, so a test sees the venue's state after the process ended.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -89,6 +93,15 @@ class FakeFaults:
     lookup_lag:
         Lookups by client order id of such an order find nothing (the venue's read side
         lags its matching engine), so only venue reports or reconciliation can settle it.
+    silent_after:
+        After this many events the stream stays connected but yields nothing more (a
+        silent feed), until the session closes it. None: never.
+    events_per_sec:
+        Pace the stream at this many events per second of wall time. None: as fast as
+        the session takes them.
+    book_file:
+        When set, :meth:`FakeVenue.close` writes the venue's open orders and positions to
+        this JSON file (``{"open_orders": [...], "positions": {...}}``).
     """
 
     auth_on_submit: bool = False
@@ -96,14 +109,18 @@ class FakeFaults:
     failing_reads: int = 0
     unknown_after_accept: int = 0
     lookup_lag: bool = False
+    silent_after: int | None = None
+    events_per_sec: float | None = None
+    book_file: Path | None = None
 
     @classmethod
     def parse(cls, text: str) -> FakeFaults:
         """Parse a comma-separated fault list (``LIVEGATE_TEST_VENUE_FAULT``).
 
         Items: ``auth_on_submit``, ``reconnect:<n>``, ``gap:<n>`` (interrupt before the
-        ``n``-th event), ``failing_reads:<n>``, ``unknown_after_accept:<n>``, ``lookup_lag``.
-        Empty text means no faults.
+        ``n``-th event), ``failing_reads:<n>``, ``unknown_after_accept:<n>``, ``lookup_lag``,
+        ``silent:<n>`` (silent after ``n`` events), ``pace:<events per second>``,
+        ``book_file:<path>`` (last item: the path may hold commas). Empty text means no faults.
 
         Raises
         ------
@@ -111,7 +128,15 @@ class FakeFaults:
             On an unknown item or a malformed number.
         """
         auth, interruptions, failing, unknown, lag = False, {}, 0, 0, False
-        for item in filter(None, (part.strip() for part in text.split(","))):
+        silent: int | None = None
+        pace: float | None = None
+        book: Path | None = None
+        head, marker, book_text = text.partition("book_file:")
+        if marker:
+            if not book_text.strip():
+                raise ConfigError("fake venue fault book_file: needs a path")
+            book = Path(book_text.strip())
+        for item in filter(None, (part.strip() for part in head.split(","))):
             name, _, arg = item.partition(":")
             if name == "auth_on_submit" and not arg:
                 auth = True
@@ -119,15 +144,19 @@ class FakeFaults:
                 lag = True
             elif name == "unknown_after_accept" and arg.isdigit():
                 unknown = int(arg)
-            elif name in ("reconnect", "gap", "failing_reads") and arg.isdigit():
+            elif name in ("reconnect", "gap", "failing_reads", "silent") and arg.isdigit():
                 if name == "failing_reads":
                     failing = int(arg)
+                elif name == "silent":
+                    silent = int(arg)
                 else:
                     interruptions[int(arg)] = "reconnect" if name == "reconnect" else "sequence gap"
+            elif name == "pace" and arg.isdigit() and int(arg) > 0:
+                pace = float(arg)
             else:
                 raise ConfigError(
                     f"fake venue fault {item!r}: expected auth_on_submit, reconnect:<n>, gap:<n>, failing_reads:<n>, "
-                    "unknown_after_accept:<n> or lookup_lag"
+                    "unknown_after_accept:<n>, lookup_lag, silent:<n>, pace:<events per second> or book_file:<path>"
                 )
         return cls(
             auth_on_submit=auth,
@@ -135,6 +164,9 @@ class FakeFaults:
             failing_reads=failing,
             unknown_after_accept=unknown,
             lookup_lag=lag,
+            silent_after=silent,
+            events_per_sec=pace,
+            book_file=book,
         )
 
 
@@ -217,8 +249,6 @@ class FakeVenue:
         self._answer_lost: set[str] = set()
         self._faults = faults or FakeFaults()
         self._failing_reads = 0
-        self._faults = faults or FakeFaults()
-        self._failing_reads = 0
         self._paper = PaperVenue(
             instruments, PaperParams(starting_balance=balance_usd, fill_mode="marketable"), clock, name=name
         )
@@ -247,8 +277,22 @@ class FakeVenue:
         self._connected = True
 
     async def close(self) -> None:
-        """Close; idempotent."""
+        """Close; idempotent. Writes the book to ``faults.book_file`` when set."""
         self._connected = False
+        if self._faults.book_file is not None:
+            await self.write_book(self._faults.book_file)
+
+    async def write_book(self, path: Path) -> None:
+        """Write the open orders (client order ids) and positions (symbol → base quantity) to ``path``."""
+        orders = await self._paper.open_orders()
+        positions = await self._paper.positions()
+        book = {
+            "open_orders": sorted(o.client_order_id for o in orders),
+            "positions": {p.symbol: str(p.quantity) for p in positions},
+        }
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(book, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
 
     def instruments(self) -> dict[str, Instrument]:
         """Return the venue's instruments by symbol."""
@@ -279,11 +323,15 @@ class FakeVenue:
         :class:`~livegate.venues.base.StreamInterrupted` marker is yielded.
         """
         wanted = set(symbols)
-        interruptions = self._faults.interruptions
+        faults = self._faults
+        interruptions = faults.interruptions
+        pause = 0.0 if faults.events_per_sec is None else 1 / faults.events_per_sec
         yielded = 0
         for event in self._events:
             if wanted and event.symbol not in wanted:
                 continue
+            if faults.silent_after is not None and yielded >= faults.silent_after:
+                await asyncio.Event().wait()  # connected, silent: until the session cancels the read
             now = self._clock.now_ms()
             reason = interruptions.get(yielded)
             if reason is not None:
@@ -296,7 +344,7 @@ class FakeVenue:
             else:
                 self._paper.on_trade(stamped)
             yield stamped
-            await asyncio.sleep(0)
+            await asyncio.sleep(pause)
 
     # ------------------------------------------------------------------ trading
     def _require_credentials(self) -> None:

@@ -1,0 +1,324 @@
+"""The one session loop, fed by two event sources: replayed data and a venue's market-data stream.
+
+A source yields *batches* of market events (:class:`ReplaySource`: slices of the
+replayed list, paced in realtime mode; :class:`StreamSource`: one event at a time from the
+venue, or a :class:`~livegate.venues.base.StreamInterrupted` marker). :func:`run_loop`
+runs every event through the same steps: session-time risk checks (replay), clock,
+quote cache, simulated venues, fills, the strategy (watched by the
+:class:`~livegate.runtime.watchdog.StrategyWatchdog`), dispatch, the kill switch's service
+step, then event-time maintenance and heartbeats (replay). Between batches the loop
+yields to asyncio, so the wall-clock :class:`~livegate.runtime.timer.SessionTimer` runs on
+time whatever the feed does; both take :attr:`LoopControl.lock` so a timer tick never
+interleaves with an event.
+
+Replays keep event-time heartbeats, maintenance and triggers (deterministic: same data,
+config and seed give the same ledger); venue streams have them on the wall-clock timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from livegate.domain.clock import ReplayClock, monotonic_secs
+from livegate.domain.market import Quote, Trade
+from livegate.marketdata.replay import ReplayData
+from livegate.modes.market_hours import AlwaysOpen, MarketHours
+from livegate.venues.base import MarketDataStream, StreamInterrupted
+
+if TYPE_CHECKING:
+    from livegate.runtime.core import SessionCore
+
+__all__ = ["Batch", "LoopControl", "ReplaySource", "StreamSource", "run_loop"]
+
+log = logging.getLogger("livegate")
+
+NEVER_MS = 2**62
+#: Events per batch of an as-fast-as-possible replay: the timer runs between batches (a few ms apart).
+REPLAY_BATCH = 4096
+_PROGRESS_EVERY = 5000
+#: Seconds of clock time between two ``market closed; skipping cycle`` lines.
+_CLOSED_LOG_EVERY_MS = 60_000
+
+Batch = tuple[int, Sequence[Quote | Trade]] | StreamInterrupted
+ProgressCallback = Callable[[int, int], None]
+
+
+class LoopControl:
+    """What the loop, the timer and the stop signals share: the lock and the stop request."""
+
+    __slots__ = ("_stopped", "lock", "stop_reason", "stop_signal")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.stop_reason: str | None = None
+        self.stop_signal: int | None = None
+        self._stopped = asyncio.Event()
+
+    def request_stop(self, reason: str, *, signum: int | None = None) -> None:
+        """Ask the loop to stop before its next batch (the first reason wins)."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            self.stop_signal = signum
+        self._stopped.set()
+
+    async def batches(self, source: ReplaySource | StreamSource) -> AsyncIterator[Batch]:
+        """Yield ``source``'s batches until it ends or a stop is requested (a silent source is abandoned).
+
+        A source that never waits (an as-fast-as-possible replay) is iterated directly,
+        the stop being checked between batches; one that may wait (a venue stream, a paced
+        replay) is raced against the stop request, so a silent feed cannot delay a stop.
+        """
+        if not source.waits:
+            async for batch in source.batches():
+                if self.stop_reason is not None:
+                    return
+                yield batch
+            return
+        iterator = source.batches().__aiter__()
+        stop = asyncio.ensure_future(self._stopped.wait())
+        try:
+            while self.stop_reason is None:
+                step = asyncio.ensure_future(iterator.__anext__())
+                await asyncio.wait((step, stop), return_when=asyncio.FIRST_COMPLETED)
+                if not step.done():
+                    step.cancel()
+                    await asyncio.gather(step, return_exceptions=True)
+                    return
+                try:
+                    batch = step.result()
+                except StopAsyncIteration:
+                    return
+                yield batch
+        finally:
+            stop.cancel()
+
+
+@dataclass(slots=True)
+class ReplaySource:
+    """Replayed events from ``start``, as fast as possible or paced at ``realtime`` x real time."""
+
+    data: ReplayData
+    start: int
+    clock: ReplayClock
+    realtime: float | None = None
+    progress: ProgressCallback | None = None
+    mark: Callable[[int], None] | None = None
+
+    wall_clock = False
+
+    @property
+    def waits(self) -> bool:
+        """Return True when paced (the source sleeps between batches)."""
+        return bool(self.realtime)
+
+    async def batches(self) -> AsyncIterator[Batch]:
+        """Yield ``(index of the first event, events)`` slices; sleep between them when paced."""
+        events, total = self.data.events, len(self.data.events)
+        if not self.realtime:
+            for first in range(self.start, total, REPLAY_BATCH):
+                yield first, events[first : first + REPLAY_BATCH]
+                await asyncio.sleep(0)
+            return
+        speed = self.realtime
+        pace_start_ms = events[self.start].ts_event_ms if self.start < total else 0
+        pace_wall = monotonic_secs()
+        index = self.start
+        while index < total:
+            delay = (events[index].ts_event_ms - pace_start_ms) / 1000 / speed - (monotonic_secs() - pace_wall)
+            await asyncio.sleep(max(delay, 0.0))
+            due_ms = pace_start_ms + (monotonic_secs() - pace_wall) * 1000 * speed
+            end = index + 1
+            while end < total and end - index < REPLAY_BATCH and events[end].ts_event_ms <= due_ms:
+                end += 1
+            yield index, events[index:end]
+            index = end
+
+
+@dataclass(slots=True)
+class _Span:
+    first_ms: int = 0
+    last_ms: int = 0
+
+
+class StreamSource:
+    """A venue's market-data stream, one event per batch, up to ``max_events`` market events.
+
+    Parameters
+    ----------
+    stream:
+        The adapter's market-data stream.
+    symbols:
+        Symbols to subscribe.
+    hours:
+        The venue calendar: closed hours skip the strategy (fills are still delivered).
+    max_events:
+        Stop after this many market events (None: until the stream ends).
+    """
+
+    wall_clock = True
+    waits = True
+
+    def __init__(
+        self, stream: MarketDataStream, symbols: list[str], hours: MarketHours, max_events: int | None
+    ) -> None:
+        self._stream = stream
+        self._symbols = symbols
+        self.hours = hours
+        self._max_events = max_events
+        self.span = _Span()
+        self.count = 0
+
+    @property
+    def span_secs(self) -> float:
+        """Return the time between the first and the last market event, in s."""
+        return (self.span.last_ms - self.span.first_ms) / 1000
+
+    async def batches(self) -> AsyncIterator[Batch]:
+        """Yield ``(count, (event,))`` per market event, and interruption markers as they come."""
+        span, limit = self.span, self._max_events
+        async for event in self._stream.stream_market_data(self._symbols):
+            if isinstance(event, StreamInterrupted):
+                yield event
+                continue
+            span.last_ms = event.ts_event_ms
+            span.first_ms = span.first_ms or span.last_ms
+            yield self.count, (event,)
+            self.count += 1
+            if limit is not None and self.count >= limit:
+                return
+
+
+def _fan_out(handlers: Sequence[Callable[[object], None]]) -> Callable[[object], None]:
+    if len(handlers) == 1:
+        return handlers[0]
+
+    def feed(event: object) -> None:
+        for handler in handlers:
+            handler(event)
+
+    return feed
+
+
+def _no_advance(_ts_ms: int) -> None:
+    return None
+
+
+async def run_loop(core: SessionCore, source: ReplaySource | StreamSource, control: LoopControl) -> None:
+    """Run every event of ``source`` through the session until it ends or ``control`` asks to stop.
+
+    The hot path avoids method calls where an attribute test says "nothing to do": risk
+    checks run only when an event-time heartbeat is due, the service step only after
+    something that can need it (a dispatch, delivered fills or a heartbeat).
+    """
+    strategy, ctx, engine, risk, metrics = core.strategy, core.ctx, core.engine, core.risk, core.metrics
+    watch = core.watchdog
+    on_quote, on_trade = strategy.on_quote, strategy.on_trade
+    fed = core.wiring.fed_venues
+    feed_quote = _fan_out([v.on_quote for v in fed])  # type: ignore[misc]
+    feed_trade = _fan_out([v.on_trade for v in fed])  # type: ignore[misc]
+    cache_update = core.quotes.update
+    deliver_fills = core.deliver_fills
+    now_ms = core.clock.now_ms
+    lock = control.lock
+    heartbeat_ms = core.resolved.config.telemetry.heartbeat_interval_ms
+    if isinstance(source, ReplaySource):
+        events = source.data.events
+        advance: Callable[[int], None] = source.clock.advance_to
+        mark, progress, total = source.mark, source.progress, len(events)
+        market_open: Callable[[int], bool] | None = None
+        quotes = sum(1 for e in events[: source.start] if type(e) is Quote)
+        trades = source.start - quotes
+        next_heartbeat = events[0].ts_event_ms + heartbeat_ms if events else 0
+    else:
+        advance, mark, progress, total = _no_advance, None, None, 0
+        market_open = None if isinstance(source.hours, AlwaysOpen) else source.hours.is_open
+        quotes = trades = 0
+        next_heartbeat = NEVER_MS  # heartbeats and lookups run on the wall-clock timer (maintenance there too)
+    maintenance = core.recovery.maintenance
+    next_maintenance = maintenance.next_due_ms if maintenance is not None else NEVER_MS
+    closed_logged_ms: int | None = None
+    async for batch in control.batches(source):
+        async with lock:
+            if type(batch) is StreamInterrupted:
+                await _on_interrupted(core, batch)
+                continue
+            first, chunk = batch  # type: ignore[misc]
+            # a closed calendar skips the strategy (venue streams: one event per batch; replays have none)
+            skip = market_open is not None and not market_open(now_ms())
+            if skip:
+                closed_logged_ms = _log_closed(now_ms(), closed_logged_ms)
+            for index, event in enumerate(chunk, first):
+                ts = event.ts_event_ms
+                if mark is not None:
+                    mark(index)
+                touched = False
+                if ts >= risk.next_check_ms:
+                    risk.before_event(ts)
+                    touched = True
+                advance(ts)
+                if type(event) is Quote:
+                    quotes += 1
+                    cache_update(event)
+                    feed_quote(event)
+                    if engine._new_fills:
+                        deliver_fills()
+                        touched = True
+                    if not skip:
+                        watch.current = event
+                        on_quote(ctx, event)
+                        watch.current = None
+                else:
+                    trades += 1
+                    feed_trade(event)
+                    if engine._new_fills:
+                        deliver_fills()
+                        touched = True
+                    if not skip:
+                        watch.current = event
+                        on_trade(ctx, event)
+                        watch.current = None
+                while engine._pending_submits or engine._pending_cancels:
+                    await engine.dispatch()
+                    deliver_fills()
+                    touched = True
+                if touched and risk.needs_service(engine):
+                    await risk.service(engine)
+                if ts >= next_maintenance and maintenance is not None:
+                    await maintenance.run(ts)
+                    next_maintenance = maintenance.next_due_ms
+                    if risk.needs_service(engine):  # drift may have tripped the kill switch
+                        await risk.service(engine)
+                if ts >= next_heartbeat:
+                    metrics.quotes, metrics.trades = quotes, trades
+                    core.heartbeat(ts)
+                    next_heartbeat = ts + heartbeat_ms
+                if progress is not None and index % _PROGRESS_EVERY == 0:
+                    progress(index, total)
+            metrics.quotes, metrics.trades = quotes, trades
+    metrics.quotes, metrics.trades = quotes, trades
+    if progress is not None:
+        progress(total, total)
+
+
+async def _on_interrupted(core: SessionCore, event: StreamInterrupted) -> None:
+    """Deny new orders ``RECONCILING`` and reconcile with the venue now (issue 6 §3).
+
+    When the venue cannot be asked the denial stays until a later periodic run succeeds.
+    """
+    maintenance = core.recovery.maintenance
+    now = core.clock.now_ms()
+    log.warning("market-data stream: %s; new orders are denied until the venue is reconciled", event.reason)
+    core.telemetry.emit("anomaly", now, anomaly_kind="stream_interrupted", detail=event.reason)
+    if maintenance is not None and maintenance.stream_interrupted(event.reason):
+        await maintenance.run(now)
+
+
+def _log_closed(now: int, logged_ms: int | None) -> int:
+    if logged_ms is None or now - logged_ms >= _CLOSED_LOG_EVERY_MS:
+        log.info("market closed; skipping cycle")
+        return now
+    return logged_ms
