@@ -357,6 +357,8 @@ class SessionCore:
                 await engine.dispatch()
             if risk.needs_service(engine):
                 await risk.service(engine)
+            if risk.halt_unconfirmed:  # a halt's cancels still unconfirmed: retry, bounded, before ending
+                await risk.retry_halt(engine, self.resolved.config.kill.cancel_confirm_timeout_ms)
             await self._stop_cancels()
         except _STORAGE_ERRORS as exc:
             self.fail_closed("storage_failed", str(exc))
