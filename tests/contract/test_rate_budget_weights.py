@@ -46,3 +46,12 @@ def test_weight_budget_when_429_without_retry_after_then_waits_out_the_minute_wi
     budget.observe(429, {}, T0)
     assert budget.take(1, T0 + 19_999) is not None
     assert budget.take(1, T0 + 20_000) is None
+
+
+def test_weight_budget_when_429_order_rate_1015_then_only_new_orders_wait_out_retry_after() -> None:
+    budget = WeightBudget(limit_per_min=6000)
+    budget.observe(429, {"Retry-After": "7"}, T0, code=-1015)
+    assert budget.take(1, T0 + 1, new_order=True) is not None
+    assert budget.take(1, T0 + 1, cancel=True) is None, "cancels are not order-rate limited"
+    assert budget.take(6, T0 + 1) is None, "reads are not order-rate limited"
+    assert budget.take(1, T0 + 7_000, new_order=True) is None

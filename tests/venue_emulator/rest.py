@@ -39,6 +39,8 @@ class Rest:
     def __init__(self, emulator: Emulator) -> None:
         self.emu = emulator
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        #: Venue time (ms) each entry of ``requests`` arrived at, same index.
+        self.request_times_ms: list[int] = []
         spot = emulator.kind is Kind.SPOT
         v = "/api/v3" if spot else "/fapi/v1"
         routes: dict[tuple[str, str], Handler] = {
@@ -90,6 +92,7 @@ class Rest:
             params.update(dict(_form(body)))
         method, path = request.method, request.path
         self.requests.append((method, path, params))
+        self.request_times_ms.append(emu.now_ms())
         handler = self.routes.get((method, path))
         if handler is None:
             return _error(VenueRefusal(404, -1000, f"emulator: no endpoint {method} {path}"), 0)

@@ -23,7 +23,7 @@ from livegate.ledger.fold import LedgerFold
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare
-from livegate.reconcile.drift import DriftLog, DriftRecord
+from livegate.reconcile.drift import DriftKind, DriftLog, DriftRecord
 from livegate.reconcile.gate import ReconcileStatus
 from livegate.reconcile.inventory import LedgerFeeIndex, expected_spot_balances, usd_prices
 from livegate.venues.base import VenueAdapter
@@ -47,6 +47,17 @@ class FillHistory(Protocol):
     async def recent_fills(self, since_ms: int | None = None) -> list[Fill]:
         """Return the venue's fills at or after ``since_ms`` (all when None), oldest first."""
         ...
+
+
+#: Reconciliation triggers whose order and balance differences must be seen twice in a row to count.
+_CONFIRM_TRIGGERS = frozenset({"periodic", "reconnect"})
+_TRANSIENT_KINDS = frozenset(
+    {DriftKind.MISSING_INTERNAL, DriftKind.MISSING_VENUE, DriftKind.STATUS_MISMATCH, DriftKind.BALANCE_MISMATCH}
+)
+
+
+def _drift_key(record: DriftRecord) -> tuple[str, str, str]:
+    return (record.kind.value, record.symbol, record.client_order_id)
 
 
 @dataclass(slots=True)
@@ -164,6 +175,8 @@ class Reconciler:
             asset=dict(config.asset_tolerance),
         )
         self._fees = LedgerFeeIndex(ledger) if ledger is not None else None
+        #: Differences beyond tolerance seen by the last periodic or reconnect pass, not yet confirmed.
+        self._suspects: set[tuple[str, str, str]] = set()
 
     async def snapshot(self) -> VenueView:
         """Ask the venue for open orders, positions, balances and recent fills.
@@ -241,6 +254,24 @@ class Reconciler:
             expected[currency] += position.realized_pnl - position.fees
         return expected
 
+    def _confirmed(self, found: list[DriftRecord], trigger: str) -> list[DriftRecord]:
+        """Hold back a periodic or reconnect difference until the next such pass finds it again.
+
+        The venue's snapshot and its order/fill reports travel separately: an order that
+        filled or was cancelled a moment ago is gone from the venue's open orders (and its
+        fill already moved the balances) before its report reaches livegate. A difference
+        that is real is still there one interval later; one caused by a report in flight is
+        not. Order and balance differences are held back; positions (what the caps are made
+        of) count at once, as do startup and operator reconciliations.
+        """
+        if trigger not in _CONFIRM_TRIGGERS:
+            self._suspects = set()
+            return found
+        keys = {_drift_key(r) for r in found if r.beyond_tolerance and not r.resolved and r.kind in _TRANSIENT_KINDS}
+        held = {k for k in keys if k not in self._suspects}
+        self._suspects = keys
+        return [r for r in found if _drift_key(r) not in held]
+
     async def reconcile(self, trigger: str, *, extra: list[DriftRecord] | None = None) -> ReconcileResult:
         """Compare now; write drift records and a ledger event; trip the kill switch when beyond tolerance.
 
@@ -262,7 +293,8 @@ class Reconciler:
         if self.balance_baseline is None and view.balances is not None and self._book_is_empty():
             self.balance_baseline = {b.currency: b.total for b in view.balances}
             learned = True
-        records = [*(extra or []), *compare(self.internal_view(), view, self.tolerances, trigger=trigger, ts_ms=now)]
+        found = compare(self.internal_view(), view, self.tolerances, trigger=trigger, ts_ms=now)
+        records = [*(extra or []), *self._confirmed(found, trigger)]
         result = ReconcileResult(trigger=trigger, ts_ms=now, records=records)
         if self._drift_log is not None:
             self._drift_log.write(records)

@@ -185,6 +185,7 @@ def _record(
     kind: DriftKind, venue: str, where: str, ours: str, theirs: str, diff: Decimal, source: str, now_ms: int
 ) -> DriftRecord:
     return DriftRecord(
-        kind, venue, where, ours, theirs, f"{diff} not made by livegate: adopted as starting inventory",
-        "on_unknown_inventory=adopt", source, "startup", now_ms, resolved=True,
+        kind, venue, where, ours, theirs, str(diff),
+        "on_unknown_inventory=adopt: not made by livegate, adopted as starting inventory", source, "startup", now_ms,
+        resolved=True,
     )  # fmt: skip

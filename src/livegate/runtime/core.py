@@ -151,6 +151,9 @@ class SessionCore:
             first_seq=recovery.first_seq,
             crash_point=recovery.crash_point,
             ambiguous_timeout_secs=self.resolved.config.execution.ambiguous_timeout_secs,
+            # a venue-stream session (no replay clock to advance): a slow venue call never
+            # blocks timers, quotes, cancels or the kill check (issue 10 §3l)
+            background_venue_calls=advance is None,
         )
         recovery.adopt(self.engine)
         self.engine.add_anomaly_handler(self.on_anomaly)
@@ -373,8 +376,11 @@ class SessionCore:
         try:
             if engine.has_pending:
                 await engine.dispatch()
+            await engine.settle()  # background venue calls answer (each bounded) before the end records
             if risk.needs_service(engine):
                 await risk.service(engine)
+            if risk.halt_unconfirmed:  # a halt's cancels still unconfirmed: retry, bounded, before ending
+                await risk.retry_halt(engine, self.resolved.config.kill.cancel_confirm_timeout_ms)
             await self._stop_cancels()
             await risk.settle_flatten()  # [kill] flatten_on_halt rounds still running
         except _STORAGE_ERRORS as exc:

@@ -236,6 +236,7 @@ async def _run(
     await core.begin(clock.now_ms())
     source = StreamSource(stream, list(core.instruments), hours, live.max_events)
     end_reason = await core.run(source, error_kind="session_error", end_reason="end of stream")
+    await core.engine.settle()  # submits still in flight become working orders (or not) first
     await core.end_cancels("session end")
     facts = InputFacts(inputs, sorted(instruments), 0, source.span_secs)
 

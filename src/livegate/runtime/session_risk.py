@@ -56,6 +56,8 @@ from livegate.telemetry.writer import TelemetryWriter
 AnomalyReporter = Callable[[str, str], None]
 _MAX_CATCH_UP_TICKS = 100
 _CONFIRM_POLL_SECS = 0.005
+#: Wall seconds between cancel-all retries of an unconfirmed halt during the session.
+_HALT_RETRY_SECS = 0.5
 _NEVER_MS = 2**62
 #: ``[kill] stale_feed_secs`` of a venue-stream session whose profile does not set it (s).
 VENUE_STALE_FEED_SECS = Decimal(10)
@@ -147,6 +149,9 @@ class SessionRisk:
         self._unrecorded: list[tuple[TradingStateChanged, dict[str, Any]]] = []
         self._halt_pending = False
         self._flatten_task: asyncio.Task[FlattenResult] | None = None
+        #: A halt whose cancel-all the venues have not confirmed yet (retried until they do; §3f).
+        self.halt_unconfirmed = False
+        self._halt_retry_due = 0.0
         self._locked = False
         self._check_ms = config.telemetry.heartbeat_interval_ms
         # replay: heartbeat checks in event time; a wall-clock session runs them on its timer
@@ -239,7 +244,12 @@ class SessionRisk:
     def needs_service(self, engine: ExecutionEngine) -> bool:
         """Return True when :meth:`service` has work: a halt, new fills or new rejects (O(1))."""
         stats = engine.stats
-        return self._halt_pending or stats.fills != self._fills_seen or stats.rejected != self._rejects_seen
+        return (
+            self._halt_pending
+            or stats.fills != self._fills_seen
+            or stats.rejected != self._rejects_seen
+            or (self.halt_unconfirmed and monotonic_secs() >= self._halt_retry_due)
+        )
 
     async def service(self, engine: ExecutionEngine) -> None:
         """Judge triggers after fills and rejects; on a pending HALT cancel all, confirm, flatten."""
@@ -256,6 +266,29 @@ class SessionRisk:
         while self._halt_pending:
             self._halt_pending = False
             await self.halt(engine)
+        if self.halt_unconfirmed and monotonic_secs() >= self._halt_retry_due:
+            await self.retry_halt(engine)
+
+    async def retry_halt(self, engine: ExecutionEngine, timeout_ms: int = 0) -> int:
+        """Send cancel-all again for a halt the venues have not confirmed; return orders left.
+
+        One attempt (paced by the engine's halt backoff and the rate budget) when
+        ``timeout_ms`` is 0, else retried until none remain or ``timeout_ms`` passes (the
+        session's end). Issue 10 §3f: the halt routine keeps retrying until the venue
+        confirms none open.
+        """
+        reason = f"kill: {self.kill.record.reason} (retry)"
+        if timeout_ms:
+            remaining = await self._confirm(engine, reason, monotonic_secs(), timeout_ms, report=False)
+        else:
+            await engine.halt_all_venues(reason)
+            remaining = await engine.venue_open_order_count()
+        self._set_unconfirmed(remaining)
+        return remaining
+
+    def _set_unconfirmed(self, remaining: int) -> None:
+        self.halt_unconfirmed = remaining > 0
+        self._halt_retry_due = monotonic_secs() + _HALT_RETRY_SECS
 
     async def halt(self, engine: ExecutionEngine) -> int:
         """Cancel every open order on every venue and confirm none remain; return orders left.
@@ -271,6 +304,7 @@ class SessionRisk:
             self.cancel_latency_secs.append(monotonic_secs() - started)
             self.flush_records()  # the state file is already durable; now the log, ledger and kill event
         remaining = await self._confirm(engine, reason, started, self._cfg.kill.cancel_confirm_timeout_ms)
+        self._set_unconfirmed(remaining)
         if self._cfg.kill.flatten_on_halt:
             await self.flatten(engine)
         return remaining
@@ -285,13 +319,16 @@ class SessionRisk:
         await engine.halt_all_venues(reason)
         return await self._confirm(engine, reason, started, timeout_ms)
 
-    async def _confirm(self, engine: ExecutionEngine, reason: str, started: float, timeout_ms: int) -> int:
+    async def _confirm(
+        self, engine: ExecutionEngine, reason: str, started: float, timeout_ms: int, *, report: bool = True
+    ) -> int:
         remaining = await engine.venue_open_order_count()
         while remaining:
             if monotonic_secs() - started >= timeout_ms / 1000:
-                self._report(
-                    "cancel_all_unconfirmed", f"{remaining} open orders remain {timeout_ms} ms after cancel-all"
-                )
+                if report:
+                    self._report(
+                        "cancel_all_unconfirmed", f"{remaining} open orders remain {timeout_ms} ms after cancel-all"
+                    )
                 break
             await asyncio.sleep(_CONFIRM_POLL_SECS)
             await engine.halt_all_venues(reason)

@@ -64,6 +64,9 @@ DEFAULT_WEIGHT_PER_MIN: dict[str, int] = {"binance": 6000, "binanceusdm": 2400, 
 #: (Binance Spot API "LIMITS": ``X-MBX-USED-WEIGHT-(intervalNum)(intervalLetter)``).
 USED_WEIGHT_HEADER = "x-mbx-used-weight-1m"
 _MINUTE_MS = 60_000
+#: Binance "Too many new orders" (Spot and USD-M "Error codes" -1015): the order-rate limit.
+ORDER_RATE_CODE = -1015
+_ORDER_WINDOW_MS = 10_000
 
 
 @dataclass(slots=True)
@@ -78,7 +81,11 @@ class WeightBudget:
     HTTP 429 or 418, ``Retry-After`` (Binance: "a Retry-After header is sent with a 418
     or 429 response and gives the number of seconds required to wait, in the case of a
     429, to prevent a ban, or, in the case of a 418, until the ban is over"; Binance Spot
-    API "LIMITS").
+    API "LIMITS"). A 429 with Binance code -1015 ("Too many new orders") is the
+    account's order-rate limit, not the IP's request weight: it stops only new orders
+    until its ``Retry-After`` (else the next 10 s window, the shortest ``ORDERS``
+    interval in ``exchangeInfo``), never the cancels and reads that a halt needs
+    (Binance Spot API "LIMITS", "Unfilled Order Count").
 
     Parameters
     ----------
@@ -95,9 +102,10 @@ class WeightBudget:
     window_start_ms: int = 0
     blocked_until_ms: int = 0
     banned_until_ms: int = 0
+    orders_blocked_until_ms: int = 0
     rate_limited: int = field(default=0)
 
-    def take(self, weight: int, now_ms: int, *, cancel: bool = False) -> str | None:
+    def take(self, weight: int, now_ms: int, *, cancel: bool = False, new_order: bool = False) -> str | None:
         """Count ``weight`` for a request about to be sent; return why it must not be sent, else None.
 
         Parameters
@@ -109,6 +117,8 @@ class WeightBudget:
         cancel:
             A cancel may use the whole limit, not only ``headroom`` of it (the rest is kept
             for cancels); a ``Retry-After`` window or a ban stops cancels too.
+        new_order:
+            The request places an order: also refused while an order-rate (-1015) window runs.
 
         Returns
         -------
@@ -121,14 +131,19 @@ class WeightBudget:
             return f"IP banned until {self.banned_until_ms}"
         if now_ms < self.blocked_until_ms:
             return f"rate limited (Retry-After) until {self.blocked_until_ms}"
+        if new_order and now_ms < self.orders_blocked_until_ms:
+            return f"order rate limited (-1015) until {self.orders_blocked_until_ms}"
         cap = self.limit_per_min if cancel else int(self.limit_per_min * self.headroom)
         if self.used + weight > cap:
             return f"weight budget {self.used}+{weight} > {cap} until {self.window_start_ms + _MINUTE_MS}"
         self.used += weight
         return None
 
-    def observe(self, status: int | None, headers: dict[str, str] | None, now_ms: int) -> None:
-        """Read the venue's used weight and, on 429/418, ``Retry-After`` from an answer's headers."""
+    def observe(self, status: int | None, headers: dict[str, str] | None, now_ms: int, code: int | None = None) -> None:
+        """Read the venue's used weight and, on 429/418, ``Retry-After`` from an answer's headers.
+
+        ``code`` is the venue's error code of the answer, if any (-1015: order rate only).
+        """
         self._roll(now_ms)
         lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
         used = _int_or_none(lowered.get(USED_WEIGHT_HEADER))
@@ -138,6 +153,11 @@ class WeightBudget:
             return
         self.rate_limited += 1
         retry_after = _int_or_none(lowered.get("retry-after"))
+        if status == 429 and code == ORDER_RATE_CODE:
+            window_end = now_ms - now_ms % _ORDER_WINDOW_MS + _ORDER_WINDOW_MS
+            until = now_ms + retry_after * 1000 if retry_after is not None else window_end
+            self.orders_blocked_until_ms = max(self.orders_blocked_until_ms, until)
+            return
         # without a Retry-After: wait out the current minute window (the weight limit's interval)
         until = now_ms + retry_after * 1000 if retry_after is not None else self.window_start_ms + _MINUTE_MS
         if status == 418:

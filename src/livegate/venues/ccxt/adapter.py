@@ -59,6 +59,8 @@ _OrderNotFound: Any = ccxt_async.OrderNotFound
 _ArgumentsRequired: Any = ccxt_async.ArgumentsRequired
 _DDoSProtection: Any = ccxt_async.DDoSProtection
 _HTTP_STATUS_RE = re.compile(r"^\S+ (418|429) ")
+#: The venue's error code in a ccxt message (Binance bodies: ``{"code": -1015, "msg": ...}``).
+_VENUE_CODE_RE = re.compile(r'"code":\s*(-?\d+)')
 #: Request weights of Binance endpoints by ccxt method (Binance Spot API, each endpoint's
 #: "Weight"; USD-M's are equal or lower): GET /api/v3/order 4, GET /api/v3/openOrders 6 with
 #: a symbol and 80 without, GET /api/v3/account 20, GET /api/v3/myTrades 20, GET /api/v3/allOrders 20,
@@ -561,8 +563,10 @@ class CcxtAdapter:
         budget = self._weight_budget()
         async with limiter:
             if budget is not None:
-                cancel = getattr(fn, "__name__", "") in _CANCELS
-                refused = budget.take(_weight(fn, args), self._clock.now_ms(), cancel=cancel)
+                name = getattr(fn, "__name__", "")
+                refused = budget.take(
+                    _weight(fn, args), self._clock.now_ms(), cancel=name in _CANCELS, new_order=name == "create_order"
+                )
                 if refused is not None:
                     raise Retryable(f"{self.name}: not sent: {refused}", "RATE_BUDGET")
             try:
@@ -574,7 +578,8 @@ class CcxtAdapter:
                 raise self._translate(exc) from exc
             except _CcxtError as exc:
                 status = _HTTP_STATUS_RE.match(str(exc)) if isinstance(exc, _DDoSProtection) else None
-                self._observe(budget, int(status.group(1)) if status else None)
+                code = _VENUE_CODE_RE.search(str(exc))
+                self._observe(budget, int(status.group(1)) if status else None, int(code.group(1)) if code else None)
                 raise self._translate(exc) from exc
             except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
                 # ccxt's own parser failed on the venue's answer: the outcome is unknown
@@ -591,11 +596,11 @@ class CcxtAdapter:
             return None
         return shared_weight_budget(self._exchange_id, self._credentials.fingerprint(), limit)
 
-    def _observe(self, budget: WeightBudget | None, status: int | None) -> None:
+    def _observe(self, budget: WeightBudget | None, status: int | None, code: int | None = None) -> None:
         if budget is None:
             return
         headers = self.exchange.last_response_headers
-        budget.observe(status, headers if isinstance(headers, dict) else None, self._clock.now_ms())
+        budget.observe(status, headers if isinstance(headers, dict) else None, self._clock.now_ms(), code)
 
     async def _read(self, fn: Callable[..., Awaitable[Any]], *args: Any, not_found_ok: bool = False) -> Any:
         retrying = AsyncRetrying(
