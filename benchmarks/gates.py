@@ -31,6 +31,7 @@ from pathlib import Path
 
 from livegate.config.instruments import resolve_instruments
 from livegate.config.models import LivegateConfig
+from livegate.control.session_risk import SessionRisk
 from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import Liquidity, Mode, OrderStatus, OrderType, Side, TimeInForce, TradingState
 from livegate.domain.market import Quote
@@ -43,7 +44,6 @@ from livegate.portfolio import Portfolio
 from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
 from livegate.runtime.session import bundled_sample
-from livegate.runtime.session_risk import SessionRisk
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.paper import PaperParams, PaperVenue
 

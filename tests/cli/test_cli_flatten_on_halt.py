@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from livegate.control.faults import VENUE_FAULT_ENV
 from livegate.domain.enums import Mode
-from livegate.runtime.faults import VENUE_FAULT_ENV
 from tests.integration.session_helpers import Event, kill_events, kill_now, read_ledger, start_run, stop, wait_for
 from tests.modes.live_helpers import PROFILE, armed_setup, subprocess_env
 

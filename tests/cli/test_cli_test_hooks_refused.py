@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from livegate.control.faults import CRASH_ENV, DRIFT_ENV, VENUE_FAULT_ENV
 from livegate.domain.enums import Mode
-from livegate.runtime.faults import CRASH_ENV, DRIFT_ENV, VENUE_FAULT_ENV
 from tests.modes.live_helpers import armed_setup, subprocess_env
 
 LIVEGATE = str(Path(sys.executable).with_name("livegate"))

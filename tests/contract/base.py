@@ -1,4 +1,4 @@
-"""The one venue-adapter contract suite (DESIGN.md §6), reusable for every adapter.
+"""The one venue-adapter contract suite (docs/architecture.md §6), reusable for every adapter.
 
 How to reuse it for a new adapter (Alpaca, IBKR, ...):
 
@@ -53,7 +53,7 @@ from livegate.venues.base import Report, VenueAdapter
 
 
 class ErrorKind(StrEnum):
-    """The four translated error classes every adapter must produce (DESIGN.md §6)."""
+    """The four translated error classes every adapter must produce (docs/architecture.md §6)."""
 
     REJECTED = "rejected"
     AMBIGUOUS = "ambiguous"

@@ -15,8 +15,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from livegate.control.faults import VENUE_FAULT_ENV
 from livegate.domain.enums import Mode
-from livegate.runtime.faults import VENUE_FAULT_ENV
 from tests.modes.live_helpers import PROFILE, armed_setup, subprocess_env
 from tests.runtime.helpers import ledger_events
 

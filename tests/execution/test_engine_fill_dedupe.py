@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from livegate.control.resume import rebuild_from_ledger
 from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce
 from livegate.domain.errors import Rejected
@@ -22,7 +23,6 @@ from livegate.portfolio import Portfolio
 from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
 from livegate.risk.structural import StructuralGate
-from livegate.runtime.resume import rebuild_from_ledger
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.base import ReportSink, VenueCapabilities
 

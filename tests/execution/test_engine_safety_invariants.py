@@ -1,4 +1,4 @@
-"""DESIGN.md §3.1, §3.4, §3.5: one door, fail closed on a ledger failure, write-ahead."""
+"""docs/architecture.md §3.1, §3.4, §3.5: one door, fail closed on a ledger failure, write-ahead."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from livegate.runtime.faults import VENUE_FAULT_ENV
+from livegate.control.faults import VENUE_FAULT_ENV
 
 LIVEGATE = str(Path(sys.executable).with_name("livegate"))
 #: Paper venue order states that are still open at the venue.

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from livegate.control.resume import rebuild_from_ledger
 from livegate.domain.enums import AnomalyKind, OrderStatus
 from livegate.domain.orders import Order
 from livegate.ledger import (
@@ -27,7 +28,6 @@ from livegate.ledger.fold import FillOutcome, apply_fill, fold_events
 from livegate.portfolio import Portfolio
 from livegate.reconcile.reconciler import LedgerFillIndex
 from livegate.risk.triggers import ANOMALY_RESPONSES, AnomalyResponse, anomaly_response
-from livegate.runtime.resume import rebuild_from_ledger
 from tests.ledger.helpers import make_fill, make_intent
 
 CID = "lgs-a-0"

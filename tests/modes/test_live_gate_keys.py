@@ -1,4 +1,4 @@
-"""Live arming (DESIGN.md §3.3): every key alone refuses, all keys start live on the fake venue."""
+"""Live arming (docs/architecture.md §3.3): every key alone refuses, all keys start live on the fake venue."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Mode resolution (DESIGN.md §3.2) and the market-hours skip of the live loop."""
+"""Mode resolution (docs/architecture.md §3.2) and the market-hours skip of the live loop."""
 
 from __future__ import annotations
 

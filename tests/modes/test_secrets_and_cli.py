@@ -1,4 +1,4 @@
-"""Secrets stay secret (DESIGN.md §3.10) and the CLI must-show flows of issue 4, end to end."""
+"""Secrets stay secret (docs/architecture.md §3.10) and the CLI must-show flows of issue 4, end to end."""
 
 from __future__ import annotations
 

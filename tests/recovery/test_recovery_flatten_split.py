@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from livegate.runtime.flatten import split_quantity
+from livegate.control.flatten import split_quantity
 
 LOT = Decimal("0.001")
 

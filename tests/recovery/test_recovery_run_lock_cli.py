@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from livegate.runtime.run_lock import LOCK_FILE, RunLock
+from livegate.control.run_lock import LOCK_FILE, RunLock
 from livegate.testing.crash_harness import hooked_exe, livegate_exe
 
 
@@ -79,7 +79,7 @@ def test_resume_when_another_resume_holds_the_run_then_refused_exit_2_naming_hol
 
 def test_run_lock_when_holder_dies_then_next_taker_gets_it(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"from livegate.runtime.run_lock import RunLock; RunLock(__import__('pathlib').Path("
+        [sys.executable, "-c", f"from livegate.control.run_lock import RunLock; RunLock(__import__('pathlib').Path("
          f"{str(tmp_path)!r}), 'run'); import time; time.sleep(60)"],
     )  # fmt: skip
     try:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from livegate.config.reconcile_models import ReconcileConfig
+from livegate.control.recovery import startup
+from livegate.control.resume import rebuild_from_ledger
 from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import DenialCode, Mode, OrderStatus, OrderType, Side, TimeInForce
 from livegate.domain.errors import Ambiguous, Rejected
@@ -22,8 +24,6 @@ from livegate.reconcile.compare import InternalView, Tolerances, VenueView, comp
 from livegate.reconcile.drift import DriftKind
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
 from livegate.reconcile.reconciler import ReconcileIncomplete, Reconciler, ReconcileSchedule
-from livegate.runtime.recovery import startup
-from livegate.runtime.resume import rebuild_from_ledger
 from livegate.venues.paper import PaperParams, PaperVenue
 from livegate.venues.paper_store import PaperStore
 

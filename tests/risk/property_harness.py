@@ -25,9 +25,9 @@ from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.marketdata.replay import load_replay
 from livegate.portfolio import Portfolio
+from livegate.risk.chain import build_gates
 from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
-from livegate.runtime.compose import build_gates
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.paper import PaperParams, PaperVenue
 

@@ -7,6 +7,7 @@ import itertools
 from pathlib import Path
 
 from livegate.config.models import LivegateConfig
+from livegate.control.session_risk import SessionRisk
 from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import Mode, OrderStatus, TradingState
 from livegate.domain.errors import Rejected
@@ -17,7 +18,6 @@ from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio
 from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
-from livegate.runtime.session_risk import SessionRisk
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.paper import PaperParams, PaperVenue
 from tests.risk.helpers import T0, instruments, intent, quote

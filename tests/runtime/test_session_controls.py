@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from livegate.config.models import LivegateConfig
+from livegate.control.session_risk import VENUE_STALE_FEED_SECS, _kill_config
 from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import TradingState
 from livegate.domain.errors import ConfigError
@@ -23,7 +24,6 @@ from livegate.risk.killswitch import (
     rearm,
 )
 from livegate.risk.state_store import TradingStateStore
-from livegate.runtime.session_risk import VENUE_STALE_FEED_SECS, _kill_config
 from livegate.runtime.storage import StorageGuard
 from livegate.runtime.watchdog import CallbackTimeout, NamedCallback, StrategyWatchdog
 from livegate.telemetry.writer import TelemetryWriter

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from livegate.control.faults import VENUE_FAULT_ENV
 from livegate.domain.enums import Mode
-from livegate.runtime.faults import VENUE_FAULT_ENV
 from tests.integration.session_helpers import (
     approved,
     cli,

@@ -1,4 +1,4 @@
-"""Fill rules of the paper venue (DESIGN.md §5) on real BTCUSDT USD-M quotes."""
+"""Fill rules of the paper venue (docs/architecture.md §5) on real BTCUSDT USD-M quotes."""
 
 from __future__ import annotations
 

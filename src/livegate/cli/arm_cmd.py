@@ -13,7 +13,7 @@ from livegate.config.paths import state_dir
 from livegate.modes.live_gate import TOKEN_ENV
 from livegate.modes.preflight_artifact import token_path
 
-app = typer.Typer(help="Live arming: the confirm token of DESIGN.md §3.3.", no_args_is_help=True)
+app = typer.Typer(help="Live arming: the confirm token of docs/architecture.md §3.3.", no_args_is_help=True)
 
 #: Random bytes in a token (256 bits, URL-safe base64).
 TOKEN_BYTES = 32

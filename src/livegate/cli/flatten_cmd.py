@@ -14,11 +14,11 @@ from rich.table import Table
 
 from livegate.cli.exits import fail
 from livegate.config.loader import load_config
+from livegate.control.flatten import FlattenResult
 from livegate.domain.decisions import Denied
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError, DataError, LedgerError
 from livegate.runtime.artifacts import default_run_dir
-from livegate.runtime.flatten import FlattenResult
 from livegate.runtime.offline import open_run
 from livegate.runtime.operator import FlattenStep, flatten_run, flatten_steps
 from livegate.runtime.venue_flatten import VenueFlatten, VenueFlattenRequest, flatten_venue

@@ -87,7 +87,12 @@ def _row(adapter: str, venue: str, caps: VenueCapabilities | None, note: str = "
 def _rows(exchanges: list[str]) -> list[dict[str, Any]]:
     clock = ReplayClock()
     rows = [
-        _row("paper", "paper", PaperVenue({}, PaperParams(), clock).capabilities, "simulated fills (DESIGN.md §5)"),
+        _row(
+            "paper",
+            "paper",
+            PaperVenue({}, PaperParams(), clock).capabilities,
+            "simulated fills (docs/architecture.md §5)",
+        ),
         _row("shadow", "shadow", ShadowVenue({}, clock).capabilities, "records intents, never sends"),
         _row(
             "fake",

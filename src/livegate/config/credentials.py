@@ -1,6 +1,6 @@
 """Venue credentials: from ``LIVEGATE_<VENUE>_<FIELD>`` variables or a 0600 secrets file.
 
-DESIGN.md §3.3 and §3.10: credentials are loaded only in testnet, canary and live (a
+docs/architecture.md §3.3 and §3.10: credentials are loaded only in testnet, canary and live (a
 non-real mode asking for them is a bug, so :func:`load_credentials` raises), they never
 appear in logs, artifacts, telemetry or error messages, and a file holding them must be
 readable by its owner only. A :class:`Secret` prints as ``***``; adapters call

@@ -2,7 +2,7 @@
 
 Units are in the key names: ``_secs`` (seconds), ``_usd`` (USD; USDT is treated as USD).
 The caps that bound a live session are the ``[risk]`` caps of issue 3; ``[live]``
-only says which of them must be present before a real mode may start (DESIGN.md §3.3).
+only says which of them must be present before a real mode may start (docs/architecture.md §3.3).
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ class VenueConfig(_Section):
 
 
 class PaperConfig(_Section):
-    """Paper venue fill model (DESIGN.md §5)."""
+    """Paper venue fill model (docs/architecture.md §5)."""
 
     fill_mode: Literal["none", "marketable", "mid", "always"] = "marketable"
     maker_fee_bps: Decimal = Field(default=Decimal("2"), ge=0)
@@ -108,7 +108,7 @@ class LedgerConfig(_Section):
 
 
 class ExecutionConfig(_Section):
-    """How the execution engine treats orders of unknown outcome (DESIGN.md §3.6).
+    """How the execution engine treats orders of unknown outcome (docs/architecture.md §3.6).
 
     ``ambiguous_timeout_secs``: an order whose submit outcome is unknown (timeout, 5xx,
     Binance -1007, "Duplicate order sent.") stays in flight, counted against every cap,

@@ -1,6 +1,6 @@
 """The ``[reconcile]`` section: how often and how strictly livegate compares itself with the venue.
 
-DESIGN.md §3.8 (reconcile or stop): drift beyond these tolerances moves the trading state
+docs/architecture.md §3.8 (reconcile or stop): drift beyond these tolerances moves the trading state
 to ``on_drift`` in every mode, paper included.
 """
 
@@ -19,7 +19,7 @@ class ReconcileConfig(BaseModel):
     ----------
     enabled:
         Reconcile at startup, every ``interval_secs`` and after stream reconnects or
-        sequence gaps (default true). Live modes refuse to start without it (DESIGN.md §3.3).
+        sequence gaps (default true). Live modes refuse to start without it (docs/architecture.md §3.3).
     interval_secs:
         Period of the periodic reconciliation in seconds of session time (event time on
         replayed data; default 60).

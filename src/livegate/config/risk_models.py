@@ -81,7 +81,7 @@ class KillConfig(_RiskSection):
 
     The daily-loss and drawdown triggers use ``[risk] daily_loss_limit_usd`` and
     ``[risk] max_drawdown_usd`` as thresholds. A trigger with a ``None`` threshold is off.
-    A ledger write failure always halts (DESIGN.md §3.4), so it has no action key.
+    A ledger write failure always halts (docs/architecture.md §3.4), so it has no action key.
     """
 
     daily_loss_action: KillAction = "halted"

@@ -1,7 +1,7 @@
 """Risk decisions as values: Approved (sealed) or Denied(code, detail).
 
 Only the risk pipeline holds the seal that builds :class:`Approved`; the execution
-engine refuses anything else (DESIGN.md §3.1, one door). import-linter forbids every
+engine refuses anything else (docs/architecture.md §3.1, one door). import-linter forbids every
 package but ``livegate.risk`` from importing :mod:`livegate.domain.approval_seal`.
 """
 

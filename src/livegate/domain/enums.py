@@ -79,7 +79,7 @@ class Liquidity(StrEnum):
 
 
 class TradingState(StrEnum):
-    """Latched trading state of the kill switch (DESIGN.md §3.7)."""
+    """Latched trading state of the kill switch (docs/architecture.md §3.7)."""
 
     ACTIVE = "active"
     REDUCING = "reducing"
@@ -129,7 +129,7 @@ class AnomalyKind(StrEnum):
 
 
 class Mode(StrEnum):
-    """Run mode, resolved once at start (DESIGN.md §3.2)."""
+    """Run mode, resolved once at start (docs/architecture.md §3.2)."""
 
     SHADOW = "shadow"
     PAPER = "paper"
@@ -151,7 +151,7 @@ class VenueHealth(StrEnum):
 
 
 class DenialCode(StrEnum):
-    """Stable denial codes (DESIGN.md §4); they appear verbatim in ledger, telemetry and metrics.
+    """Stable denial codes (docs/architecture.md §4); they appear verbatim in ledger, telemetry and metrics.
 
     Never rename or remove a member: append new ones.
     """

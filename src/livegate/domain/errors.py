@@ -28,7 +28,7 @@ class LedgerError(LivegateError):
 
 
 class VenueError(LivegateError):
-    """Base of the translated venue errors (DESIGN.md §6).
+    """Base of the translated venue errors (docs/architecture.md §6).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Deterministic identifiers (DESIGN.md §3.6)."""
+"""Deterministic identifiers (docs/architecture.md §3.6)."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ class Order:
     Parameters
     ----------
     client_order_id:
-        Our deterministic id (DESIGN.md §3.6).
+        Our deterministic id (docs/architecture.md §3.6).
     intent:
         The approved intent the order was built from.
     venue:

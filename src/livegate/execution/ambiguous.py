@@ -1,4 +1,4 @@
-"""Orders whose submit outcome is unknown, settled from venue truth only (DESIGN.md §3.6).
+"""Orders whose submit outcome is unknown, settled from venue truth only (docs/architecture.md §3.6).
 
 A submit that timed out, lost its connection, hit a 5xx, came back "Duplicate order
 sent." (Binance -2010) or failed fatally leaves the order **in flight** here: it keeps

@@ -2,7 +2,7 @@
 
 It is the only component that talks to venues, and it accepts only
 :class:`~livegate.domain.decisions.Approved` decisions built by the risk pipeline
-(DESIGN.md §3.1). Order of durability (§3.5): intent and decision are committed to the
+(docs/architecture.md §3.1). Order of durability (§3.5): intent and decision are committed to the
 ledger, then ``submit_requested``, then the venue is called, then its answer is appended.
 """
 
@@ -59,7 +59,7 @@ class ExecutionEngine:
     clock:
         The session clock.
     session_id, strategy_name:
-        Inputs of the deterministic client order ids (DESIGN.md §3.6).
+        Inputs of the deterministic client order ids (docs/architecture.md §3.6).
     first_seq:
         First intent sequence number (non-zero when resuming a session).
     crash_point:
@@ -451,7 +451,7 @@ class ExecutionEngine:
     async def resolve_ambiguous(self) -> None:
         """Look in-flight orders of unknown outcome up by client order id (with backoff); never resend by default.
 
-        DESIGN.md §3.6 and :mod:`livegate.execution.ambiguous`: an order stays in flight,
+        docs/architecture.md §3.6 and :mod:`livegate.execution.ambiguous`: an order stays in flight,
         counted against every cap, until a report, a lookup or reconciliation shows it.
         """
         await self._ambiguous.resolve(halted=self._halted)

@@ -2,7 +2,7 @@
 
 The execution engine binds every venue to :meth:`ReportApplier.apply`; reports the engine
 makes up itself (a definite refusal, a submit dropped by a halt, a refused cancel) go the
-same way, so one place writes ``order_report`` and ``fill`` events (DESIGN.md §3.5).
+same way, so one place writes ``order_report`` and ``fill`` events (docs/architecture.md §3.5).
 What a report does to the book is decided by the ledger fold's rules
 (:func:`livegate.ledger.fold.apply_fill`, :func:`livegate.ledger.fold.apply_status`), the
 same ones resume, export and reconciliation replay, so the live book and every fold of

@@ -1,4 +1,4 @@
-"""Write-ahead, hash-chained ledger of every intent, decision, order and fill (DESIGN.md §3.5).
+"""Write-ahead, hash-chained ledger of every intent, decision, order and fill (docs/architecture.md §3.5).
 
 Layer L2: imports :mod:`livegate.domain`, :mod:`livegate.config`, :mod:`livegate.portfolio` (the
 fold replays reports into a portfolio) and the stdlib.

@@ -8,7 +8,7 @@ from typing import Final
 
 from livegate.domain.errors import DataError
 
-#: File name of the ledger inside a run directory (DESIGN.md §4).
+#: File name of the ledger inside a run directory (docs/architecture.md §4).
 LEDGER_FILENAME: Final = "ledger.sqlite"
 
 #: ``PRAGMA user_version`` of the layout below; bump it when the table changes.

@@ -1,4 +1,4 @@
-r"""Ledger event kinds, the event value and the hash chain rule (DESIGN.md §3.5).
+r"""Ledger event kinds, the event value and the hash chain rule (docs/architecture.md §3.5).
 
 Each event is chained to the previous one by
 

@@ -10,7 +10,7 @@ Two rules decide what a venue report does to the book, and both the live engine
   ``partially_filled``/``filled`` echo changes nothing; terminal states stay terminal.
 
 :func:`fold_events` replays ledger events through the same rules into a
-:class:`LedgerFold`; resume (:func:`livegate.runtime.resume.rebuild_from_ledger`),
+:class:`LedgerFold`; resume (:func:`livegate.control.resume.rebuild_from_ledger`),
 ``livegate ledger export`` and the reconciler's ledger fill index all read it, so they
 agree by construction.
 """
@@ -89,7 +89,7 @@ def apply_fill(portfolio: Portfolio, fill: Fill) -> tuple[FillOutcome, str]:
     """Apply ``fill`` to its order and position at most once; return the outcome and, if refused, why.
 
     The key is (client order id, venue trade id): a venue's trade id is unique per venue
-    and a client order id belongs to one venue (DESIGN.md §3.6).
+    and a client order id belongs to one venue (docs/architecture.md §3.6).
     """
     if portfolio.has_fill(fill):
         return FillOutcome.DUPLICATE, ""

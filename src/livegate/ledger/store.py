@@ -1,4 +1,4 @@
-"""The write-ahead ledger: an append-only, hash-chained SQLite table (DESIGN.md §3.5)."""
+"""The write-ahead ledger: an append-only, hash-chained SQLite table (docs/architecture.md §3.5)."""
 
 from __future__ import annotations
 

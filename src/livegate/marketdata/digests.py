@@ -3,7 +3,7 @@
 The ledger's ``session_started`` event and the session id (hence every client order id)
 name the input files by the sha256 of their bytes, so the same data under another path,
 in another checkout or from a wheel instead of an editable install, gives the same ledger
-hash (DESIGN.md §3.9). Paths stay in ``summary.json`` and ``run_inputs.json`` for people.
+hash (docs/architecture.md §3.9). Paths stay in ``summary.json`` and ``run_inputs.json`` for people.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The replay order is the sort key ``(ts_event_ms, ts_recv_ns, source order)``: exchange
 time first, then the recorder's arrival time, then the order of the inputs as given
 (quotes files, trades files, captures) and of the lines within each file. The sort is
-stable, so the same inputs always give the same list (DESIGN.md §3.9).
+stable, so the same inputs always give the same list (docs/architecture.md §3.9).
 """
 
 from __future__ import annotations

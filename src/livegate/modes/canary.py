@@ -3,7 +3,7 @@
 The rule (issue 4): intent ``i`` goes live when
 ``int(sha256(f"{seed}:{client_order_id}")[:13 hex]) / 16**13 < live_fraction``; the rest
 go to the shadow venue. The client order id is itself deterministic in (session,
-strategy, intent sequence) (DESIGN.md §3.6), so the same seed and session route the same
+strategy, intent sequence) (docs/architecture.md §3.6), so the same seed and session route the same
 intents live on every run. Live orders are sized at ``size_multiplier`` of the intent,
 rounded down to the lot. :class:`CanaryRampGate` denies ``CANARY_RAMP_CAP`` once the
 live notional approved in the current UTC day would pass

@@ -1,4 +1,4 @@
-"""The fail-closed live gate: every arming key of DESIGN.md §3.3, checked once at start.
+"""The fail-closed live gate: every arming key of docs/architecture.md §3.3, checked once at start.
 
 Testnet, canary and live start only when all of these hold:
 
@@ -74,7 +74,7 @@ def is_real_venue_name(venue: str) -> bool:
 def check_token_file(state_dir: Path) -> tuple[str | None, str]:
     """Return the token of ``<state dir>/live_token`` and '' or None and why it is refused.
 
-    A token file readable or writable by group or others is refused (DESIGN.md §3.10).
+    A token file readable or writable by group or others is refused (docs/architecture.md §3.10).
     """
     path = token_path(state_dir)
     try:

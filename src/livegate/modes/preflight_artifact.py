@@ -1,4 +1,4 @@
-"""The preflight artifact and the live-arming files of the state dir (DESIGN.md §3.3).
+"""The preflight artifact and the live-arming files of the state dir (docs/architecture.md §3.3).
 
 ``livegate preflight`` writes ``<state dir>/preflight.json``; the live gate reads it back
 and accepts it only when it passed (no FAIL check), is younger than

@@ -1,4 +1,4 @@
-"""Resolve the run mode once at start: CLI > env > profile > default (DESIGN.md §3.2)."""
+"""Resolve the run mode once at start: CLI > env > profile > default (docs/architecture.md §3.2)."""
 
 from __future__ import annotations
 

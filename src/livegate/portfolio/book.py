@@ -236,7 +236,7 @@ class Portfolio:
         self._changed(symbol)
 
     def has_fill(self, fill: Fill) -> bool:
-        """Return True when a fill with this (client order id, venue trade id) was applied (DESIGN.md §3.6)."""
+        """Return True when this fill (client order id, venue trade id) was applied (docs/architecture.md §3.6)."""
         return (fill.client_order_id, fill.fill_id) in self._fill_keys
 
     def apply_fill(self, fill: Fill) -> Position:

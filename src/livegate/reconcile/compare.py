@@ -1,7 +1,7 @@
 """Compare what livegate believes with what a venue reports; pure functions, no I/O.
 
 The result is a list of :class:`~livegate.reconcile.drift.DriftRecord`; each says whether it
-is beyond its tolerance (``[reconcile]`` keys, DESIGN.md §3.8).
+is beyond its tolerance (``[reconcile]`` keys, docs/architecture.md §3.8).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-#: File name of the drift log inside a run directory (DESIGN.md §4).
+#: File name of the drift log inside a run directory (docs/architecture.md §4).
 DRIFT_FILE = "reconcile_drift.jsonl"
 
 

@@ -1,6 +1,6 @@
 """The reconciler: ask the venue for its truth, compare it with the ledger, act on drift.
 
-DESIGN.md §3.8 (reconcile or stop). The reconciler only *reads* the venue (open orders,
+docs/architecture.md §3.8 (reconcile or stop). The reconciler only *reads* the venue (open orders,
 positions, balances, recent fills); every change it causes goes through the execution
 engine (see :mod:`livegate.reconcile.resolve`) or through the ``on_drift`` callback that
 moves the trading state (kill switch) to REDUCING or HALTED.

@@ -3,7 +3,7 @@
 After a crash the ledger may hold orders whose submit outcome is unknown, fills the venue
 made that the ledger never saw, and cancels that may or may not have reached the venue.
 Each is resolved here by asking the venue (lookup by client order id and its fill
-history, DESIGN.md §3.6) and applied through the execution engine, so the ledger records
+history, docs/architecture.md §3.6) and applied through the execution engine, so the ledger records
 the resolution like any other venue report. Nothing is ever resent: the strategy that
 wanted the order did not survive the crash.
 """

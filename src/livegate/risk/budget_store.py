@@ -9,7 +9,7 @@ file of an earlier day is ignored (the budgets reset only at the day boundary).
 
 Files are written atomically (temp file, optional fsync, rename) with mode 0600. A file
 that cannot be read or parsed raises :class:`~livegate.domain.errors.ConfigError`:
-a session never starts with unknown budgets (fail closed, DESIGN.md §3.4).
+a session never starts with unknown budgets (fail closed, docs/architecture.md §3.4).
 """
 
 from __future__ import annotations

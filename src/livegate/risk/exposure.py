@@ -1,6 +1,6 @@
 """Conservative prices and exposure arithmetic shared by the notional limits.
 
-Rules (issue 3, DESIGN.md §3.4):
+Rules (issue 3, docs/architecture.md §3.4):
 
 * A market order is valued at the far side of the book (ask for a buy, bid for a sell)
   times ``1 + pad_bps / 10,000`` where the pad is ``[risk] price_band_bps``; with no

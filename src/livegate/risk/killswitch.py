@@ -1,6 +1,6 @@
-"""The latched kill switch: trading state ACTIVE / REDUCING / HALTED (DESIGN.md §3.7).
+"""The latched kill switch: trading state ACTIVE / REDUCING / HALTED (docs/architecture.md §3.7).
 
-The state file in the state dir is the one truth of the trading state (DESIGN.md §3.10).
+The state file in the state dir is the one truth of the trading state (docs/architecture.md §3.10).
 The state only escalates inside a process (ACTIVE → REDUCING → HALTED); every change is
 persisted to the state file (write, fsync, rename, fsync of the dir) before listeners
 (ledger, telemetry, cancel-all) hear of it, and no restart clears it. A trip reads,
@@ -361,7 +361,7 @@ def reduces_position(intent: OrderIntent, ctx: RiskContext) -> bool:
     """Return True when ``intent`` can only shrink the position, never open, grow or flip it.
 
     Working orders on the intent's side count as if they filled first (quantity-aware,
-    DESIGN.md §3.7): a sell of 0.6 against a long 1.0 with 0.5 already working to sell
+    docs/architecture.md §3.7): a sell of 0.6 against a long 1.0 with 0.5 already working to sell
     would flip, so it does not reduce.
     """
     position = ctx.portfolio.position_quantity(intent.symbol)
@@ -372,10 +372,10 @@ def reduces_position(intent: OrderIntent, ctx: RiskContext) -> bool:
 
 
 class TradingStateGate:
-    """Gate 2: deny by trading state (DESIGN.md §1).
+    """Gate 2: deny by trading state (docs/architecture.md §1).
 
     ACTIVE allows. REDUCING allows only orders that reduce (:func:`reduces_position`).
-    HALTED allows only the halt routine's reduce-only flatten orders (DESIGN.md §3.1).
+    HALTED allows only the halt routine's reduce-only flatten orders (docs/architecture.md §3.1).
     """
 
     name = "trading_state"

@@ -2,7 +2,7 @@
 
 Every gate is a small class holding its own threshold; each returns None (allow) or a
 :class:`~livegate.risk.gate.Deny` whose detail carries the numbers, e.g.
-``would be 12,400.00 USD > cap 10,000.00 USD`` (DESIGN.md §4). Notionals are in USD
+``would be 12,400.00 USD > cap 10,000.00 USD`` (docs/architecture.md §4). Notionals are in USD
 (USDT as USD) at the conservative prices of :mod:`livegate.risk.exposure`. An unknown
 price denies with ``UNKNOWN_PRICE`` (fail closed).
 """

@@ -20,7 +20,7 @@ class RiskPipeline:
     Parameters
     ----------
     gates:
-        Gates in evaluation order (DESIGN.md §1: mode, kill switch, tripwires, limits).
+        Gates in evaluation order (docs/architecture.md §1: mode, kill switch, tripwires, limits).
     context:
         Read-only views shared by every gate.
     """

@@ -16,7 +16,7 @@ Files (all mode 0600, written atomically: temp file, fsync, rename, fsync of the
     Advisory lock (``flock``) held around every read-modify-write of the state file, so
     a session's trip and an operator's ``kill`` or ``rearm`` never overwrite each other.
 
-An unreadable or corrupt state file reads as HALTED (fail closed, DESIGN.md §3.4).
+An unreadable or corrupt state file reads as HALTED (fail closed, docs/architecture.md §3.4).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ Triggers and their thresholds:
 * ``reject_storm`` — ``max_rejects`` venue rejects within ``reject_window_secs``.
 * anomalies — each :class:`~livegate.domain.enums.AnomalyKind` has one row in
   :data:`ANOMALY_RESPONSES`: ``ledger_write_failed`` and ``venue_fatal`` always HALTED
-  (DESIGN.md §3.4), ``invariant_violation`` per ``invariant_action``,
+  (docs/architecture.md §3.4), ``invariant_violation`` per ``invariant_action``,
   ``ambiguous_unresolved`` (an order of unknown outcome still unresolved after
   ``[execution] ambiguous_timeout_secs``) REDUCING, venue errors counted in the
   ``venue_errors`` window, the rest recorded only. A kind outside the enum halts (fail closed).

@@ -1,4 +1,4 @@
-"""Gate 3: market-data tripwires (``[tripwires]``; DESIGN.md §1).
+"""Gate 3: market-data tripwires (``[tripwires]``; docs/architecture.md §1).
 
 * :class:`QuoteTripwireGate` — no quote, zero/NaN/crossed/locked quote, stale quote
   (``max_quote_age_ms``, default 1,500 ms), wide spread (``max_spread_bps``, default 50).

@@ -1,4 +1,4 @@
-"""Run-directory artifacts (DESIGN.md §4): build info, resolved config, summary, report."""
+"""Run-directory artifacts (docs/architecture.md §4): build info, resolved config, summary, report."""
 
 from __future__ import annotations
 

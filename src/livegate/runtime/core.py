@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from livegate.config.loader import ResolvedConfig
+from livegate.control.recovery import SessionRecovery
+from livegate.control.session_risk import SessionRisk
 from livegate.domain.clock import Clock, monotonic_secs
 from livegate.domain.enums import TradingState
 from livegate.domain.errors import DataError, LedgerError
@@ -45,8 +47,6 @@ from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
 from livegate.runtime.artifacts import livegate_version, write_json, write_report
 from livegate.runtime.loop import LoopControl, ReplaySource, StreamSource, run_loop
-from livegate.runtime.recovery import SessionRecovery
-from livegate.runtime.session_risk import SessionRisk
 from livegate.runtime.signals import StopSignals
 from livegate.runtime.storage import StorageGuard
 from livegate.runtime.summary import InputFacts, SessionMetrics, build_summary

@@ -37,6 +37,7 @@ from typing import Any
 
 from livegate.config.loader import ResolvedConfig
 from livegate.config.models import LivegateConfig
+from livegate.control.session_risk import refuse_if_locked
 from livegate.domain.clock import Clock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
@@ -49,7 +50,6 @@ from livegate.runtime.compose import build_venue
 from livegate.runtime.core import SessionCore, VenueWiring, fresh_session_id, load_strategy, open_session
 from livegate.runtime.loop import StreamSource
 from livegate.runtime.session import RunOptions, SessionResult
-from livegate.runtime.session_risk import refuse_if_locked
 from livegate.runtime.summary import InputFacts
 from livegate.venues.base import MarketDataStream, VenueAdapter
 from livegate.venues.shadow import ShadowVenue

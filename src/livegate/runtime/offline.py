@@ -1,7 +1,7 @@
 """Operator tools on a run directory while no session runs on it: reconcile, flatten, cancel-all.
 
-:func:`open_run` takes the run directory's lock (:mod:`livegate.runtime.run_lock`),
-rebuilds livegate's view from the ledger (:mod:`livegate.runtime.resume`) and opens the
+:func:`open_run` takes the run directory's lock (:mod:`livegate.control.run_lock`),
+rebuilds livegate's view from the ledger (:mod:`livegate.control.resume`) and opens the
 run's venue:
 
 * a paper run: the paper venue from its own store, which plays the exchange between
@@ -25,6 +25,8 @@ from livegate.config.instruments import resolve_instruments
 from livegate.config.loader import ResolvedConfig
 from livegate.config.models import VenueConfig
 from livegate.config.paths import state_dir
+from livegate.control.resume import RebuiltSession, read_run_inputs, rebuild_from_ledger, resolved_from_run_dir
+from livegate.control.run_lock import RunLock
 from livegate.domain.clock import Clock, ReplayClock, WallClock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
@@ -36,8 +38,6 @@ from livegate.marketdata.replay import load_replay
 from livegate.reconcile.drift import DRIFT_FILE, DriftLog
 from livegate.reconcile.reconciler import LedgerFillIndex, Reconciler, ReconcileResult
 from livegate.runtime.compose import build_venue
-from livegate.runtime.resume import RebuiltSession, read_run_inputs, rebuild_from_ledger, resolved_from_run_dir
-from livegate.runtime.run_lock import RunLock
 from livegate.venues.base import MarketDataStream, VenueAdapter
 from livegate.venues.paper import PaperVenue
 from livegate.venues.paper_store import PAPER_STORE_FILE, PaperStore

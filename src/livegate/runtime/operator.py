@@ -4,7 +4,7 @@ On a run directory (:func:`livegate.runtime.offline.open_run`, lock held) both c
 build the run's risk pipeline and execution engine around its rebuilt book, so every
 cancel, intent, decision and fill goes to the run's ledger (write-ahead) and the
 trading state comes from the state dir. Flatten then runs
-:func:`livegate.runtime.flatten.flatten_positions`: cancel first, reduce-only pieces at
+:func:`livegate.control.flatten.flatten_positions`: cancel first, reduce-only pieces at
 the per-order cap, retried until flat or the timeout.
 
 Directly against a venue (``--venue ADAPTER:VENUE``, no run directory) cancel-all asks
@@ -20,17 +20,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from livegate.config.paths import state_dir
+from livegate.control.flatten import FLATTEN_STRATEGY_ID, FlattenResult, cancel_working, flatten_positions, plan_for
 from livegate.domain.clock import ReplayClock, WallClock, monotonic_secs
 from livegate.domain.enums import Mode, Side
 from livegate.domain.errors import ConfigError
 from livegate.execution.engine import ExecutionEngine
 from livegate.marketdata.quote_cache import QuoteCache
+from livegate.risk.chain import build_gates, build_risk_parts
 from livegate.risk.gate import RiskContext
 from livegate.risk.killswitch import KillSwitch
 from livegate.risk.pipeline import RiskPipeline
 from livegate.risk.state_store import TradingStateStore
-from livegate.runtime.compose import build_gates, build_risk_parts
-from livegate.runtime.flatten import FLATTEN_STRATEGY_ID, FlattenResult, cancel_working, flatten_positions, plan_for
 from livegate.runtime.offline import OfflineRun, connect_venue
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.paper import PaperVenue

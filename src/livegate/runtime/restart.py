@@ -20,13 +20,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from livegate.config.loader import ResolvedConfig
+from livegate.control.faults import refuse_test_variables
+from livegate.control.resume import read_run_inputs, resolved_from_run_dir
 from livegate.domain.clock import WallClock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.modes.resolve import ModeResolution
-from livegate.runtime.faults import refuse_test_variables
 from livegate.runtime.live_session import LiveOptions, run_live_session
-from livegate.runtime.resume import read_run_inputs, resolved_from_run_dir
 from livegate.runtime.session import ProgressCallback, RunOptions, SessionResult, run_replay_session
 from livegate.runtime.start import plan_start
 from livegate.venues.registry import is_real_venue

@@ -17,6 +17,8 @@ from typing import Any
 
 from livegate.config.instruments import resolve_instruments
 from livegate.config.loader import ResolvedConfig, load_config
+from livegate.control.resume import write_run_inputs
+from livegate.control.session_risk import refuse_if_locked
 from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
@@ -27,8 +29,6 @@ from livegate.runtime.artifacts import default_run_dir
 from livegate.runtime.compose import build_venue
 from livegate.runtime.core import SessionCore, SessionResult, VenueWiring, fresh_session_id, load_strategy, open_session
 from livegate.runtime.loop import ReplaySource
-from livegate.runtime.resume import write_run_inputs
-from livegate.runtime.session_risk import refuse_if_locked
 from livegate.runtime.summary import InputFacts
 
 __all__ = ["ProgressCallback", "RunOptions", "SessionResult", "bundled_sample", "prepare", "run", "run_replay_session"]

@@ -1,7 +1,7 @@
 """``livegate run``'s start decision: resolve the mode once, run the live gate, pick the session.
 
 1. Load the configuration (CLI > env > profile > default) and resolve the mode
-   (DESIGN.md §3.2); the default is shadow when a real venue (``<adapter>:<venue>``) is
+   (docs/architecture.md §3.2); the default is shadow when a real venue (``<adapter>:<venue>``) is
    configured, paper on replayed data.
 2. For testnet, canary and live, check every arming key (:mod:`livegate.modes.live_gate`)
    and, when armed, build the adapter with credentials (testnet: sandbox endpoints,
@@ -22,12 +22,12 @@ from collections.abc import Mapping
 from livegate.config.live_models import run_overrides
 from livegate.config.loader import ResolvedConfig, load_config
 from livegate.config.paths import state_dir
+from livegate.control.faults import installed_hooks, refuse_test_variables
 from livegate.domain.clock import Clock, WallClock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.modes.live_gate import ArmingResult, evaluate_arming, is_real_venue_name
 from livegate.modes.resolve import ModeResolution, gate_line, resolve_mode
-from livegate.runtime.faults import installed_hooks, refuse_test_variables
 from livegate.runtime.live_session import LiveOptions, run_live_session
 from livegate.runtime.session import ProgressCallback, RunOptions, SessionResult, run_replay_session
 from livegate.venues.base import VenueAdapter

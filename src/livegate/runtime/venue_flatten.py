@@ -16,7 +16,7 @@ The venue's holdings are adopted as the opening book of a fresh run directory
 ``build_info.json``, ``telemetry.jsonl`` and a ledger that records ``session_started``
 (strategy ``livegate-flatten``), a ``reconciled`` event (trigger ``flatten_start``) with
 the venue's positions or base balances and open orders, then every cancel, intent,
-decision, order report and fill of :func:`livegate.runtime.flatten.flatten_positions`
+decision, order report and fill of :func:`livegate.control.flatten.flatten_positions`
 (cancel first, reduce-only pieces at ``[risk] max_order_notional_usd``, retried until flat
 or the timeout), and ``session_ended``. Each round re-reads the venue, so what is closed
 never exceeds what the venue still holds.
@@ -31,6 +31,8 @@ from pathlib import Path
 
 from livegate.config.loader import ResolvedConfig
 from livegate.config.paths import state_dir
+from livegate.control.flatten import FLATTEN_STRATEGY_ID, FlattenResult, flatten_positions, plan_for
+from livegate.control.run_lock import RunLock
 from livegate.domain.clock import WallClock
 from livegate.domain.enums import Mode, Side
 from livegate.domain.errors import ConfigError
@@ -43,15 +45,13 @@ from livegate.ledger.anchor import anchor_path
 from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio.book import Portfolio
+from livegate.risk.chain import build_gates, build_risk_parts
 from livegate.risk.gate import RiskContext
 from livegate.risk.killswitch import KillSwitch
 from livegate.risk.pipeline import RiskPipeline
 from livegate.risk.state_store import TradingStateStore
 from livegate.runtime.artifacts import build_info, livegate_version, write_json
-from livegate.runtime.compose import build_gates, build_risk_parts
-from livegate.runtime.flatten import FLATTEN_STRATEGY_ID, FlattenResult, flatten_positions, plan_for
 from livegate.runtime.offline import connect_venue, first_quotes
-from livegate.runtime.run_lock import RunLock
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.base import VenueAdapter
 

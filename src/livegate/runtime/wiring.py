@@ -14,6 +14,8 @@ from typing import Any
 
 from livegate.config.loader import ResolvedConfig
 from livegate.config.paths import state_dir
+from livegate.control.recovery import SessionRecovery
+from livegate.control.run_lock import RunLock, refuse_existing_run
 from livegate.domain.ids import session_id_for
 from livegate.domain.orders import OrderIntent
 from livegate.execution.context import IntentSizer
@@ -23,8 +25,6 @@ from livegate.modes.resolve import ModeResolution
 from livegate.risk.gate import Gate
 from livegate.runtime.artifacts import build_info, write_json
 from livegate.runtime.compose import budget_store
-from livegate.runtime.recovery import SessionRecovery
-from livegate.runtime.run_lock import RunLock, refuse_existing_run
 from livegate.strategy.api import Strategy
 from livegate.strategy.loader import load_strategy_class
 from livegate.venues.base import SimulatedVenue, VenueAdapter
@@ -102,7 +102,7 @@ def open_session(
     """Create ``run_dir`` with its start artifacts; open the ledger and the recovery wiring.
 
     A new run refuses an existing run directory; a new run or a resume holds the run
-    directory's lock (:mod:`livegate.runtime.run_lock`) until the session closes.
+    directory's lock (:mod:`livegate.control.run_lock`) until the session closes.
 
     Raises
     ------

@@ -1,4 +1,4 @@
-"""Versioned JSON-lines telemetry and its contract checker (DESIGN.md §4).
+"""Versioned JSON-lines telemetry and its contract checker (docs/architecture.md §4).
 
 Layer L2: imports only :mod:`livegate.domain`, :mod:`livegate.config`, the stdlib and jsonschema.
 """

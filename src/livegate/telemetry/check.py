@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from livegate.telemetry.schema import load_schema
 
-#: Exit codes of ``livegate check-telemetry`` (DESIGN.md §4).
+#: Exit codes of ``livegate check-telemetry`` (docs/architecture.md §4).
 CHECK_OK = 0
 CHECK_VIOLATION = 1
 CHECK_UNREADABLE = 2

@@ -1,4 +1,4 @@
-"""The telemetry JSON Schema shipped in the package, and what it says per kind (DESIGN.md §4)."""
+"""The telemetry JSON Schema shipped in the package, and what it says per kind (docs/architecture.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Buffered writer of ``telemetry.jsonl`` (DESIGN.md §4); telemetry is not the book of record."""
+"""Buffered writer of ``telemetry.jsonl`` (docs/architecture.md §4); telemetry is not the book of record."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """``python -m livegate.testing <livegate arguments>``: the ``livegate`` CLI with the test hooks installed.
 
 Parses the test variables (:mod:`livegate.testing.hooks`), installs the hooks for this
-process (:func:`livegate.runtime.faults.install_hooks`), then runs the production CLI
+process (:func:`livegate.control.faults.install_hooks`), then runs the production CLI
 unchanged. A malformed variable exits 2 with one ``error:`` line.
 """
 
@@ -11,8 +11,8 @@ import os
 import sys
 
 from livegate.cli.main import app
+from livegate.control.faults import install_hooks
 from livegate.domain.errors import ConfigError
-from livegate.runtime.faults import install_hooks
 from livegate.testing.hooks import hooks_from_env
 
 

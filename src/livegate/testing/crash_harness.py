@@ -34,11 +34,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from livegate.control.faults import CRASH_ENV
 from livegate.domain.enums import Liquidity, Side
 from livegate.domain.orders import Fill
 from livegate.domain.positions import Position
 from livegate.ledger.export import export_rows
-from livegate.runtime.faults import CRASH_ENV
 from livegate.venues.paper_store import PAPER_STORE_FILE
 
 #: The named dangerous points (issue 6) plus ``cancel_all`` during the resume's cleanup.

@@ -1,8 +1,8 @@
-"""Build the test hooks of a session from the test variables (see :mod:`livegate.runtime.faults`).
+"""Build the test hooks of a session from the test variables (see :mod:`livegate.control.faults`).
 
 ``LIVEGATE_CRASH_AT=<point>:<n>``
     SIGKILL the process the ``n``-th time (1-based) the engine passes ``<point>``, one of
-    :data:`~livegate.runtime.faults.CRASH_POINTS`.
+    :data:`~livegate.control.faults.CRASH_POINTS`.
 ``LIVEGATE_TEST_DRIFT=<offset_secs>:<symbol>:<quantity_delta>``
     ``offset_secs`` seconds of session time after the first event, move the paper venue's
     position in ``symbol`` by ``quantity_delta`` base units behind livegate's back.
@@ -17,8 +17,8 @@ import signal
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from livegate.control.faults import CRASH_ENV, CRASH_POINTS, DRIFT_ENV, VENUE_FAULT_ENV, DriftInjection, TestHooks
 from livegate.domain.errors import ConfigError
-from livegate.runtime.faults import CRASH_ENV, CRASH_POINTS, DRIFT_ENV, VENUE_FAULT_ENV, DriftInjection, TestHooks
 
 __all__ = ["CrashHook", "hooks_from_env"]
 

@@ -1,4 +1,4 @@
-"""The venue adapter interface (DESIGN.md §6).
+"""The venue adapter interface (docs/architecture.md §6).
 
 An adapter is a small async object, modelled on an httpx transport: the execution engine
 is its only caller. Every SDK error is translated once, inside the adapter, into

@@ -1,7 +1,7 @@
 """The paper venue: an in-process simulated exchange driven by replayed quotes and trades.
 
 Implements :class:`~livegate.venues.base.VenueAdapter` and
-:class:`~livegate.venues.base.SimulatedVenue` with the fill model of DESIGN.md §5. The
+:class:`~livegate.venues.base.SimulatedVenue` with the fill model of docs/architecture.md §5. The
 matching rules live in :mod:`livegate.venues.paper_matching`; this module validates,
 keeps the venue's orders, positions and cash, and reports.
 """
@@ -59,7 +59,7 @@ class PaperRejectCode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PaperParams:
-    """Parameters of the paper fill model (DESIGN.md §5).
+    """Parameters of the paper fill model (docs/architecture.md §5).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Matching rules of the paper venue (DESIGN.md §5): order records, per-symbol books, fill prices.
+"""Matching rules of the paper venue (docs/architecture.md §5): order records, per-symbol books, fill prices.
 
 Everything here is plain data plus small pure functions so that a later change can persist
 the paper venue's state. :class:`PaperMatcher` decides *what* fills (order, price,

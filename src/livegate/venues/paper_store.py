@@ -4,7 +4,7 @@ The paper venue plays the exchange. An exchange does not forget its orders, fill
 positions when a client process dies, so the paper venue writes every state change here
 (write-through, one commit per change) before it reports the change to livegate. A
 restarted session reopens the file and finds the venue as the crash left it; the
-reconciler then compares it with the ledger (DESIGN.md §3.5-3.8).
+reconciler then compares it with the ledger (docs/architecture.md §3.5-3.8).
 
 The file is WAL-journalled with ``synchronous=NORMAL``: a committed change survives a
 process crash (SIGKILL), which is the failure this file exists for; only an OS crash or

@@ -1,6 +1,6 @@
 """Build the adapter of a configured real venue (``<adapter>:<venue>``), once, at composition.
 
-The mode decides what is asked for (DESIGN.md §3.2): shadow and paper ask for a
+The mode decides what is asked for (docs/architecture.md §3.2): shadow and paper ask for a
 market-data-only adapter (no credentials), testnet for the sandbox endpoints, canary and
 live for the production endpoints with credentials. Adapter packages add their factory to
 :data:`BUILTIN_FACTORIES` (``ccxt``, ``alpaca``, ``ibkr``); tests pass their own

@@ -1,6 +1,6 @@
 """The shadow venue: records every approved order, answers ACCEPTED, never fills.
 
-Shadow mode (DESIGN.md §3.2) runs the whole pipeline against live or replayed data
+Shadow mode (docs/architecture.md §3.2) runs the whole pipeline against live or replayed data
 without any exchange side effect; this adapter is where approved orders end.
 """
 

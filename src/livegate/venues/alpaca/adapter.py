@@ -11,7 +11,7 @@ Quirks decided on purpose (docs/venues_equities.md):
   sleep, for every method including ``POST /v2/orders``. A retried submit under the same
   client order id turns an accepted order into a "client_order_id must be unique" 422, so
   the adapter sets the client's retry count to 0; idempotent reads are retried here with
-  tenacity instead, and submits never are (DESIGN.md §3.6).
+  tenacity instead, and submits never are (docs/architecture.md §3.6).
 * ``requests`` has no default timeout; a mounted transport adapter gives every request
   ``request_timeout_secs``.
 * Orders are posted with decimal strings (``"qty": "129.7"``) through the client's

@@ -1,6 +1,6 @@
 """Alpaca error policy: every alpaca-py / requests failure is translated here, once.
 
-DESIGN.md §3.6 and §6, issue 5 item 4. The rules, by HTTP status of the Alpaca REST
+docs/architecture.md §3.6 and §6, issue 5 item 4. The rules, by HTTP status of the Alpaca REST
 answer (docs.alpaca.markets, "Orders" and "Authentication"):
 
 * 401, and 403 without an Alpaca ``403xxxxx`` code (the body is ``{"message":

@@ -4,7 +4,7 @@ REST calls go through ``ccxt.async_support`` and streams through ``ccxt.pro`` (o
 ``ccxt.pro.<id>`` object serves both when the exchange has a pro class). Every ccxt
 exception is translated once in :mod:`livegate.venues.ccxt.errors`. Submit is never
 retried here: an ambiguous outcome is resolved by the execution engine with
-:meth:`CcxtAdapter.fetch_order` before any resend (DESIGN.md §3.6). Idempotent reads are
+:meth:`CcxtAdapter.fetch_order` before any resend (docs/architecture.md §3.6). Idempotent reads are
 retried with tenacity on Retryable/Ambiguous, and every call takes a token from a rate
 budget shared per venue and API key.
 

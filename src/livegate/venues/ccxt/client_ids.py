@@ -1,4 +1,4 @@
-"""Map our client order id onto each exchange's client-id parameter (DESIGN.md §3.6).
+"""Map our client order id onto each exchange's client-id parameter (docs/architecture.md §3.6).
 
 ccxt unifies the parameter as ``params["clientOrderId"]`` and renames it per exchange:
 Binance ``newClientOrderId`` (on cancel/fetch ``origClientOrderId``), Kraken ``cl_ord_id``,

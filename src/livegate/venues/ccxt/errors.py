@@ -1,4 +1,4 @@
-"""Translate ccxt exceptions once into livegate's four venue errors (DESIGN.md §6, §3.6).
+"""Translate ccxt exceptions once into livegate's four venue errors (docs/architecture.md §6, §3.6).
 
 Two tables decide, in this order:
 

@@ -1,4 +1,4 @@
-"""IBKR error policy: TWS error codes translated here, once (DESIGN.md §3.6, §6).
+"""IBKR error policy: TWS error codes translated here, once (docs/architecture.md §3.6, §6).
 
 Codes and texts: IBKR TWS API "Message Codes" (interactivebrokers.github.io/tws-api/
 message_codes.html). ib_async already turns an error tied to a new order into a local

@@ -1,7 +1,7 @@
 """Emergency cancel-all and flatten through the one door (issue 9 §10).
 
 One routine for every caller: the kill switch's ``[kill] flatten_on_halt``
-(:class:`~livegate.runtime.session_risk.SessionRisk`), ``livegate flatten`` and
+(:class:`~livegate.control.session_risk.SessionRisk`), ``livegate flatten`` and
 ``livegate cancel-all`` (:mod:`livegate.runtime.offline`).
 
 Flatten, round after round until every position is flat or ``timeout_secs`` passed:

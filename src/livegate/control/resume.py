@@ -1,6 +1,6 @@
 """Rebuild a session from its ledger (``livegate run --resume RUN_DIR``, issue 6).
 
-The ledger is the book of record (DESIGN.md §3.5): folding its events gives back the
+The ledger is the book of record (docs/architecture.md §3.5): folding its events gives back the
 orders with their states, the positions, the engine counters, the next intent sequence
 number (so client order ids are never reused), the approved intents (for the gates'
 daily counters and rate windows), the trading state and the balance baseline.

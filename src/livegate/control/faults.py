@@ -8,7 +8,7 @@ or live session while one of :data:`TEST_VARIABLES` is set (exit 2, naming it) a
 ignores them, with a warning, in shadow and paper.
 
 The hooks are held in a :class:`contextvars.ContextVar` (empty by default), read once at
-composition by :class:`~livegate.runtime.recovery.SessionRecovery` and
+composition by :class:`~livegate.control.recovery.SessionRecovery` and
 :func:`~livegate.runtime.start.plan_start`; never in hot paths.
 """
 

@@ -3,9 +3,9 @@
 The composition root (:mod:`livegate.runtime.core`) calls into :class:`SessionRecovery` at
 a few points, for both sessions: a replayed session may resume a crashed run
 (``livegate run --resume``); every session reconciles before trading and then
-periodically and after stream interruptions (:mod:`livegate.runtime.maintenance`). The
+periodically and after stream interruptions (:mod:`livegate.control.maintenance`). The
 test hooks (crash points, drift injection) are the ones a test composition installed
-(:mod:`livegate.runtime.faults`); production installs none.
+(:mod:`livegate.control.faults`); production installs none.
 """
 
 from __future__ import annotations
@@ -15,6 +15,17 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from livegate.config.reconcile_models import ReconcileConfig
+from livegate.control.faults import installed_hooks
+from livegate.control.maintenance import (
+    AnomalyHandler,
+    Maintenance,
+    TripHandler,
+    build_reconciler,
+    refill_gate_counters,
+    startup,
+)
+from livegate.control.resume import CURSOR_FILE, RebuiltSession, ReplayCursor, read_cursor, rebuild_from_ledger
+from livegate.control.run_lock import RunLock
 from livegate.domain.clock import Clock, ReplayClock
 from livegate.domain.enums import Mode, TradingState
 from livegate.domain.errors import ConfigError
@@ -32,17 +43,6 @@ from livegate.risk.budget_store import BudgetStore
 from livegate.risk.daily import DailyBook
 from livegate.risk.gate import Gate
 from livegate.risk.pipeline import RiskPipeline
-from livegate.runtime.faults import installed_hooks
-from livegate.runtime.maintenance import (
-    AnomalyHandler,
-    Maintenance,
-    TripHandler,
-    build_reconciler,
-    refill_gate_counters,
-    startup,
-)
-from livegate.runtime.resume import CURSOR_FILE, RebuiltSession, ReplayCursor, read_cursor, rebuild_from_ledger
-from livegate.runtime.run_lock import RunLock
 from livegate.venues.base import VenueAdapter
 from livegate.venues.paper_store import PAPER_STORE_FILE, PaperStore
 

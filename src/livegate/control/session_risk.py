@@ -34,6 +34,7 @@ from typing import Any
 from livegate.config.models import LivegateConfig
 from livegate.config.paths import state_dir
 from livegate.config.risk_models import KillConfig
+from livegate.control.flatten import FlattenResult, plan_for, start_flatten
 from livegate.domain.clock import Clock, monotonic_secs, wall_time_ms
 from livegate.domain.decisions import Denied
 from livegate.domain.enums import Mode, TradingState
@@ -44,13 +45,12 @@ from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio
+from livegate.risk.chain import build_gates, build_risk_parts
 from livegate.risk.gate import Gate, RiskContext
 from livegate.risk.killswitch import KILL_SWITCH_ENV, KillSwitch, TradingStateChanged, kill_switch_env_on
 from livegate.risk.state_store import TradingStateStore
 from livegate.risk.triggers import TriggerHit, TriggerMonitor
 from livegate.risk.tripwires import VenueHealthChanged
-from livegate.runtime.compose import build_gates, build_risk_parts
-from livegate.runtime.flatten import FlattenResult, plan_for, start_flatten
 from livegate.telemetry.writer import TelemetryWriter
 
 AnomalyReporter = Callable[[str, str], None]

@@ -1,7 +1,7 @@
 """Reconciliation inside a session: startup settling, the periodic schedule and stream interruptions.
 
 Used by both sessions (replayed data and venue stream) through
-:class:`~livegate.runtime.recovery.SessionRecovery`: the reconciler is built once, runs
+:class:`~livegate.control.recovery.SessionRecovery`: the reconciler is built once, runs
 before trading (settling a resumed run's unfinished orders first), then
 :class:`Maintenance` runs it every ``[reconcile] interval_secs`` of session time and right
 after a market-data stream reconnect or sequence gap, with new orders denied
@@ -16,6 +16,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from livegate.config.reconcile_models import ReconcileConfig
+from livegate.control.faults import DriftInjection
+from livegate.control.resume import RebuiltSession
 from livegate.domain.clock import Clock
 from livegate.domain.enums import Mode, TradingState
 from livegate.domain.instruments import Instrument
@@ -37,8 +39,6 @@ from livegate.reconcile.resolve import resolve_after_restart
 from livegate.risk.daily import next_day_boundary_ms
 from livegate.risk.gate import RecordingGate, RiskContext
 from livegate.risk.pipeline import RiskPipeline
-from livegate.runtime.faults import DriftInjection
-from livegate.runtime.resume import RebuiltSession
 from livegate.venues.base import VenueAdapter
 from livegate.venues.paper import PaperVenue
 
