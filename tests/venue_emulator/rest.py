@@ -131,7 +131,9 @@ class Rest:
     async def _fault_answer(self, fault: HttpFault, now: int) -> web.StreamResponse:
         if fault.delay_secs:
             await asyncio.sleep(fault.delay_secs)
-        if fault.status == 429 and "Retry-After" in fault.headers:
+        if fault.status == 429 and fault.code != -1015 and "Retry-After" in fault.headers:
+            # a weight 429 (-1003) opens the IP's back-off window (a request inside it is banned);
+            # -1015 is the order-count limit: only new orders wait, as with the gate's own -1015
             self.emu.gate.force_limit(now, int(fault.headers["Retry-After"]))
         if fault.status == 418:
             self.emu.gate.ban(now, float(fault.headers.get("Retry-After", "120")))
