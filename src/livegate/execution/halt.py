@@ -169,7 +169,8 @@ class HaltRoutine:
         """Return how many open orders the venues report, summed over every venue.
 
         A venue that cannot be asked (error, rate budget, ban) counts as
-        ``max(1, livegate's working orders there)``: unconfirmed is never "none open".
+        ``max(1, livegate's working orders there)``, and a venue that answers counts at least
+        livegate's working orders there (its list may lag): unconfirmed is never "none open".
         """
         total = 0
         for name, venue in self._venues.items():
@@ -181,6 +182,10 @@ class HaltRoutine:
                 self._anomaly("open_orders_unknown", f"{name}: {exc.message}; retry in {delay:.2f} s")
                 total += max(1, sum(1 for o in self._portfolio.working_orders() if o.venue == name))
                 continue
+            # the venue's list may lag its matching engine (Binance read lag: a new order is
+            # missing from openOrders and a cancel of it answers -2011 for a moment); orders
+            # livegate still holds as working there count until a report settles them
+            count = max(count, sum(1 for o in self._portfolio.working_orders() if o.venue == name))
             if count:
                 self.backoff.failed(name)
             else:
