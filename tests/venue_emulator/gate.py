@@ -5,6 +5,11 @@ total parameters, ``timestamp`` within ``recvWindow`` of the server time and not
 than 1000 ms ahead), "LIMITS" (``X-MBX-USED-WEIGHT-1M``; 429 with ``Retry-After``; an
 IP that keeps sending after a 429 is banned with 418, 2 minutes at first). USD-M uses
 the same rules with a 2400 weight per minute limit.
+
+Binance bans clients "failing to back off after receiving 429s": a request that was
+already on its way when the 429 went out cannot have backed off. The emulator answers
+requests arriving within ``in_flight_grace_ms`` of the 429 with another 429 and bans
+only those sent later inside the ``Retry-After`` window.
 """
 
 from __future__ import annotations
@@ -63,6 +68,8 @@ class Gate:
     used: dict[int, int] = field(default_factory=dict)  # minute -> used weight
     orders: dict[int, int] = field(default_factory=dict)  # 10 s window -> new orders
     limited_until_ms: int = 0
+    limited_at_ms: int = 0
+    in_flight_grace_ms: int = 100
     banned_until_ms: int = 0
 
     def used_weight(self, now_ms: int) -> int:
@@ -81,6 +88,11 @@ class Gate:
         if now_ms < self.banned_until_ms:
             raise self._ban_answer(now_ms)
         if now_ms < self.limited_until_ms:
+            if now_ms - self.limited_at_ms <= self.in_flight_grace_ms:  # sent before the 429 reached the client
+                retry = max(1, -(-(self.limited_until_ms - now_ms) // 1000))
+                raise VenueRefusal(
+                    429, -1003, "Too many requests; back off (request in flight).", {"Retry-After": str(retry)}
+                )
             self.banned_until_ms = now_ms + int(self.ban_secs * 1000)
             raise self._ban_answer(now_ms)
         minute = now_ms // 60_000
@@ -88,6 +100,7 @@ class Gate:
         if self.used[minute] > self.weight_limit_1m:
             retry = 60 - (now_ms // 1000) % 60
             self.limited_until_ms = now_ms + retry * 1000
+            self.limited_at_ms = now_ms
             raise VenueRefusal(
                 429,
                 -1003,
@@ -110,6 +123,7 @@ class Gate:
     def force_limit(self, now_ms: int, retry_after_secs: int) -> VenueRefusal:
         """Enter the rate-limited state now and return its 429 answer (a test's injected 429)."""
         self.limited_until_ms = now_ms + retry_after_secs * 1000
+        self.limited_at_ms = now_ms
         return VenueRefusal(
             429, -1003, "Too many requests; injected by the test.", {"Retry-After": str(retry_after_secs)}
         )

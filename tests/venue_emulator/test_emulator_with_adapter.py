@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import ccxt.async_support as ccxt_async
@@ -66,3 +67,37 @@ async def test_adapter_when_rate_weight_budget_set_then_requests_beyond_it_are_n
         await adapter.close()
     reads = [p for m, path, p in spot_emulator.rest.requests if m == "GET" and path == "/api/v3/openOrders"]
     assert len(reads) == 1
+
+
+async def test_adapter_when_retry_after_runs_then_ccxt_own_listen_key_request_is_held_back_and_no_ban(
+    usdm_emulator: Emulator,
+) -> None:
+    from livegate.domain.errors import Retryable
+
+    usdm_emulator.step(3)
+    adapter = ccxt_adapter_for(usdm_emulator)
+
+    def listen_keys() -> int:
+        return sum(1 for _, path, _ in usdm_emulator.rest.requests if path == "/fapi/v1/listenKey")
+
+    try:
+        await adapter.connect()
+        for _ in range(200):  # the private stream asks for its listen key in the background
+            if listen_keys():
+                break
+            await asyncio.sleep(0.01)
+        assert listen_keys() == 1
+        usdm_emulator.fail_next(
+            HttpFault("/openOrders", "GET", status=429, code=-1003, msg="Too many.", headers={"Retry-After": "5"})
+        )
+        with pytest.raises(Retryable) as refused:
+            await adapter.open_orders()
+        assert refused.value.retry_at_ms is not None  # when the venue takes requests again
+        # ccxt.pro asks for a listen key by itself on every private-stream (re)connect; sent inside
+        # the Retry-After window it would earn the IP a 418 ban: it must not leave the process
+        with pytest.raises(ccxt_async.RateLimitExceeded, match="not sent"):
+            await adapter.exchange.fapiPrivatePostListenKey()
+    finally:
+        await adapter.close()
+    assert listen_keys() == 1
+    assert usdm_emulator.gate.banned_until_ms == 0

@@ -27,7 +27,16 @@ class ShutdownConfig(_Section):
 
     ``cancel_open_orders`` cancels every working order before the session ends, waiting
     at most ``cancel_timeout_ms`` of wall time for the venue to confirm none is open.
+    When a venue has told livegate to stay away (a 429's ``Retry-After`` or a 418 IP ban
+    with its end), confirming cancels at the session end, a stop or a halt waits for that
+    end plus the usual timeout, if the end is at most ``ban_wait_max_ms`` away; a longer
+    ban ends the session at once with the anomaly ``cancel_all_unconfirmed`` (orders may
+    be left open: cancel them with ``livegate cancel-all --venue`` when the ban ends).
+    Binance's first IP ban lasts 2 minutes (Binance Spot API "LIMITS": "IP bans are
+    tracked and scale in duration for repeat offenders, from 2 minutes to 3 days"),
+    hence the default of 150 s.
     """
 
     cancel_open_orders: bool = True
     cancel_timeout_ms: int = Field(default=5000, gt=0)
+    ban_wait_max_ms: int = Field(default=150_000, ge=0)

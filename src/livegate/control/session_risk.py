@@ -34,6 +34,7 @@ from typing import Any
 from livegate.config.models import LivegateConfig
 from livegate.config.paths import state_dir
 from livegate.config.risk_models import KillConfig
+from livegate.control.confirm import confirm_none_open
 from livegate.control.flatten import FlattenResult, plan_for, start_flatten
 from livegate.domain.clock import Clock, monotonic_secs, wall_time_ms
 from livegate.domain.decisions import Denied
@@ -55,7 +56,6 @@ from livegate.telemetry.writer import TelemetryWriter
 
 AnomalyReporter = Callable[[str, str], None]
 _MAX_CATCH_UP_TICKS = 100
-_CONFIRM_POLL_SECS = 0.005
 #: Wall seconds between cancel-all retries of an unconfirmed halt during the session.
 _HALT_RETRY_SECS = 0.5
 _NEVER_MS = 2**62
@@ -279,7 +279,9 @@ class SessionRisk:
         """
         reason = f"kill: {self.kill.record.reason} (retry)"
         if timeout_ms:
-            remaining = await self._confirm(engine, reason, monotonic_secs(), timeout_ms, report=False)
+            remaining = await self._confirm(
+                engine, reason, monotonic_secs(), timeout_ms, report=False, wait_for_venue=True
+            )
         else:
             await engine.halt_all_venues(reason)
             remaining = await engine.venue_open_order_count()
@@ -317,22 +319,28 @@ class SessionRisk:
         """
         started = monotonic_secs()
         await engine.halt_all_venues(reason)
-        return await self._confirm(engine, reason, started, timeout_ms)
+        return await self._confirm(engine, reason, started, timeout_ms, wait_for_venue=True)
 
     async def _confirm(
-        self, engine: ExecutionEngine, reason: str, started: float, timeout_ms: int, *, report: bool = True
+        self,
+        engine: ExecutionEngine,
+        reason: str,
+        started: float,
+        timeout_ms: int,
+        *,
+        report: bool = True,
+        wait_for_venue: bool = False,
     ) -> int:
-        remaining = await engine.venue_open_order_count()
-        while remaining:
-            if monotonic_secs() - started >= timeout_ms / 1000:
-                if report:
-                    self._report(
-                        "cancel_all_unconfirmed", f"{remaining} open orders remain {timeout_ms} ms after cancel-all"
-                    )
-                break
-            await asyncio.sleep(_CONFIRM_POLL_SECS)
-            await engine.halt_all_venues(reason)
-            remaining = await engine.venue_open_order_count()
+        remaining = await confirm_none_open(
+            engine,
+            reason,
+            started,
+            timeout_ms,
+            clock=self._clock,
+            ban_wait_max_ms=self._cfg.shutdown.ban_wait_max_ms if wait_for_venue else None,
+        )
+        if remaining and report:
+            self._report("cancel_all_unconfirmed", f"{remaining} open orders remain {timeout_ms} ms after cancel-all")
         return remaining
 
     async def flatten(self, engine: ExecutionEngine) -> None:

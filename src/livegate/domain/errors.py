@@ -36,12 +36,16 @@ class VenueError(LivegateError):
         Human readable text from the venue or the adapter.
     code:
         The venue's own error code when it gave one (e.g. Binance ``-2010``), else ``""``.
+    retry_at_ms:
+        When known, the earliest time (ms since the epoch) the venue takes a request again:
+        the end of a ``Retry-After`` window or of an IP ban (Binance HTTP 429/418); else None.
     """
 
-    def __init__(self, message: str, code: str = "") -> None:
+    def __init__(self, message: str, code: str = "", *, retry_at_ms: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.retry_at_ms = retry_at_ms
 
 
 class Rejected(VenueError):

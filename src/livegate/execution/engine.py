@@ -416,6 +416,10 @@ class ExecutionEngine:
         """
         return await self._halt_routine.open_order_count()
 
+    def venue_blocked_until_ms(self) -> int:
+        """Return the latest known end (ms since the epoch) of a venue's Retry-After window or ban, else 0."""
+        return self._halt_routine.blocked_until_ms()
+
     async def _cancel(self, order: Order) -> None:
         """Cancel one order; an order of unknown outcome keeps its ``submitted`` status until a report shows it."""
         if order.status.is_terminal or order.status is OrderStatus.NEW:

@@ -116,6 +116,26 @@ class HaltRoutine:
         self._reject_unsent = reject_unsent
         self._cancel_working = cancel_working
         self.backoff = HaltBackoff()
+        #: per venue, when it takes requests again after a Retry-After window or an IP ban (ms since the epoch)
+        self._retry_at_ms: dict[str, int] = {}
+
+    def blocked_until_ms(self) -> int:
+        """Return the latest known end of a venue's Retry-After window or IP ban still running, else 0.
+
+        Learnt from the errors of the halt's own calls (:attr:`VenueError.retry_at_ms`).
+        """
+        now = self._clock.now_ms()
+        return max((t for t in self._retry_at_ms.values() if t > now), default=0)
+
+    def _failed(self, name: str, exc: BaseException) -> float:
+        """Record a failed attempt on venue ``name``; return the backoff delay in seconds."""
+        if isinstance(exc, VenueError) and exc.retry_at_ms is not None:
+            self._retry_at_ms[name] = exc.retry_at_ms
+        return self.backoff.failed(name)
+
+    def _working_at(self, venue: str) -> int:
+        """Return how many orders livegate holds as working on ``venue``."""
+        return sum(1 for o in self._portfolio.working_orders() if o.venue == venue)
 
     async def halt(self, reason: str, dropped: list[Order], *, confirm_secs: float = 0.0) -> int:
         """Cancel everything (``dropped``: the undispatched submits); return how many cancels were sent.
@@ -147,7 +167,7 @@ class HaltRoutine:
                     self._reject_unsent(order, now, "HALTED", reason)
                 for (name, _), answer in zip(natives, answers, strict=True):
                     if isinstance(answer, BaseException):  # reported, retried with backoff; never raised
-                        delay = self.backoff.failed(name)
+                        delay = self._failed(name, answer)
                         text = answer.message if isinstance(answer, VenueError) else repr(answer)
                         self._anomaly("cancel_failed", f"{name}: cancel_all: {text}; retry in {delay:.2f} s")
                         continue
@@ -178,14 +198,14 @@ class HaltRoutine:
             try:
                 count = len(await venue.open_orders())
             except VenueError as exc:
-                delay = self.backoff.failed(name)
+                delay = self._failed(name, exc)
                 self._anomaly("open_orders_unknown", f"{name}: {exc.message}; retry in {delay:.2f} s")
-                total += max(1, sum(1 for o in self._portfolio.working_orders() if o.venue == name))
+                total += max(1, self._working_at(name))
                 continue
             # the venue's list may lag its matching engine (Binance read lag: a new order is
             # missing from openOrders and a cancel of it answers -2011 for a moment); orders
             # livegate still holds as working there count until a report settles them
-            count = max(count, sum(1 for o in self._portfolio.working_orders() if o.venue == name))
+            count = max(count, self._working_at(name))
             if count:
                 self.backoff.failed(name)
             else:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -46,8 +45,9 @@ from livegate.venues.ccxt.convert import (
     to_quote,
     to_trade,
 )
-from livegate.venues.ccxt.errors import translate
+from livegate.venues.ccxt.errors import answer_status, translate
 from livegate.venues.ccxt.gap import FillGap
+from livegate.venues.ccxt.request_guard import adapter_call, guard_requests
 from livegate.venues.rate_budget import DEFAULT_WEIGHT_PER_MIN, WeightBudget, shared_limiter, shared_weight_budget
 
 __all__ = ["CcxtAdapter"]
@@ -57,10 +57,6 @@ log = logging.getLogger("livegate.venues.ccxt")
 _CcxtError: Any = ccxt_async.BaseError
 _OrderNotFound: Any = ccxt_async.OrderNotFound
 _ArgumentsRequired: Any = ccxt_async.ArgumentsRequired
-_DDoSProtection: Any = ccxt_async.DDoSProtection
-_HTTP_STATUS_RE = re.compile(r"^\S+ (418|429) ")
-#: The venue's error code in a ccxt message (Binance bodies: ``{"code": -1015, "msg": ...}``).
-_VENUE_CODE_RE = re.compile(r'"code":\s*(-?\d+)')
 #: Request weights of Binance endpoints by ccxt method (Binance Spot API, each endpoint's
 #: "Weight"; USD-M's are equal or lower): GET /api/v3/order 4, GET /api/v3/openOrders 6 with
 #: a symbol and 80 without, GET /api/v3/account 20, GET /api/v3/myTrades 20, GET /api/v3/allOrders 20,
@@ -111,6 +107,7 @@ class CcxtAdapter:
         self.name = config.name or f"ccxt:{config.exchange_id}"
         self._exchange_id = config.exchange_id
         self.exchange: Any = _build_exchange(config, self._credentials)
+        guard_requests(self.exchange, self._weight_budget, self._clock.now_ms, self.name)
         has: Mapping[str, Any] = self.exchange.has
         self._has_native_cancel_all = has.get("cancelAllOrders") is True
         self.capabilities = VenueCapabilities(
@@ -564,23 +561,27 @@ class CcxtAdapter:
         async with limiter:
             if budget is not None:
                 name = getattr(fn, "__name__", "")
-                refused = budget.take(
-                    _weight(fn, args), self._clock.now_ms(), cancel=name in _CANCELS, new_order=name == "create_order"
-                )
+                now = self._clock.now_ms()
+                refused = budget.take(_weight(fn, args), now, cancel=name in _CANCELS, new_order=name == "create_order")
                 if refused is not None:
-                    raise Retryable(f"{self.name}: not sent: {refused}", "RATE_BUDGET")
+                    raise Retryable(
+                        f"{self.name}: not sent: {refused}", "RATE_BUDGET", retry_at_ms=_retry_at(budget, now)
+                    )
             try:
-                result = await fn(*args)
+                with adapter_call():
+                    result = await fn(*args)
             except _OrderNotFound as exc:
                 self._observe(budget, 400)
                 if not_found_ok:
                     return None
                 raise self._translate(exc) from exc
             except _CcxtError as exc:
-                status = _HTTP_STATUS_RE.match(str(exc)) if isinstance(exc, _DDoSProtection) else None
-                code = _VENUE_CODE_RE.search(str(exc))
-                self._observe(budget, int(status.group(1)) if status else None, int(code.group(1)) if code else None)
-                raise self._translate(exc) from exc
+                status, code = answer_status(exc)
+                self._observe(budget, status, code)
+                error = self._translate(exc)
+                if budget is not None and status is not None:
+                    error.retry_at_ms = _retry_at(budget, self._clock.now_ms())
+                raise error from exc
             except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
                 # ccxt's own parser failed on the venue's answer: the outcome is unknown
                 raise Ambiguous(
@@ -675,6 +676,12 @@ class CcxtAdapter:
 
 
 _CANCELS = frozenset({"cancel_order", "cancel_all_orders"})
+
+
+def _retry_at(budget: WeightBudget, now_ms: int) -> int | None:
+    """Return when the budget lets a request go again (a Retry-After window or a ban), None when it does now."""
+    wait = budget.wait_ms(now_ms)
+    return now_ms + wait if wait else None
 
 
 def _weight(fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> int:

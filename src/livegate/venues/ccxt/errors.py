@@ -43,7 +43,7 @@ import ccxt.async_support as ccxt_async
 
 from livegate.domain.errors import Ambiguous, Fatal, Rejected, Retryable, VenueError
 
-__all__ = ["BINANCE_CODES", "BINANCE_IDS", "CcxtBaseError", "translate", "venue_code"]
+__all__ = ["BINANCE_CODES", "BINANCE_IDS", "CcxtBaseError", "answer_status", "translate", "venue_code"]
 
 CcxtBaseError: type[Exception] = ccxt_async.BaseError
 
@@ -55,6 +55,8 @@ _BAN_RE = re.compile(r"\bban(ned)?\b|\bIP\b.*\b(block|ban)", re.IGNORECASE)
 #: ccxt's binance ``handle_errors`` raises ``DDoSProtection(id + ' ' + status + ' ' + reason + ' ' + body)``
 #: for HTTP 418 and 429: the status is the second word of the text.
 _HTTP_STATUS_RE = re.compile(r"^\S+ (418|429) ")
+#: The venue's error code in a ccxt message (Binance bodies: ``{"code": -1015, "msg": ...}``).
+_BODY_CODE_RE = re.compile(r'"code":\s*(-?\d+)')
 _CODE_KEYS = ("code", "error_code", "errorCode", "err_code", "retCode", "error")
 
 #: ccxt exchange ids that speak Binance's error codes.
@@ -141,6 +143,14 @@ def translate(exc: Exception, *, venue: str, last_body: Any = None, exchange_id:
                 return Fatal(message, code)
             return ours(message, code)
     return Ambiguous(message, code)
+
+
+def answer_status(exc: BaseException) -> tuple[int | None, int | None]:
+    """Return (HTTP status 418 or 429, else None; the venue's error code in the text, else None) of a ccxt error."""
+    text = str(exc)
+    status = _HTTP_STATUS_RE.match(text) if isinstance(exc, ccxt_async.DDoSProtection) else None
+    code = _BODY_CODE_RE.search(text)
+    return (int(status.group(1)) if status else None, int(code.group(1)) if code else None)
 
 
 def _msg(body: Any) -> str:
