@@ -1,4 +1,4 @@
-"""The ``livegate`` command: one typer app; each command group lives in its own module."""
+"""The ``livegate`` command: one typer app; each command lives in its own module, imported when used."""
 
 from __future__ import annotations
 
@@ -6,23 +6,61 @@ from typing import Annotated
 
 import typer
 
-from livegate.cli import (
-    arm_cmd,
-    cancel_all_cmd,
-    flatten_cmd,
-    kill_cmd,
-    ledger_cmd,
-    preflight_cmd,
-    reconcile_cmd,
-    run_cmd,
-    telemetry_cmd,
-    venues_cmd,
-)
-from livegate.runtime.artifacts import build_identity
+from livegate.cli.lazy import CommandRef, lazy_group
+
+#: Every top-level command: its module (imported only when the command is used) and the
+#: one-line help ``livegate --help`` lists (tests/cli/test_lazy_commands.py checks each
+#: line against the command's own help).
+COMMANDS: dict[str, CommandRef] = {
+    "run": CommandRef(
+        "livegate.cli.run_cmd", "Run a strategy on recorded data or a venue stream through the gated order path."
+    ),
+    "kill": CommandRef(
+        "livegate.cli.kill_cmd", "Latch the trading state to HALTED (or REDUCING); no restart clears it."
+    ),
+    "rearm": CommandRef(
+        "livegate.cli.kill_cmd",
+        "Return to ACTIVE; refused (exit 1) while a manual trigger or an automatic trigger's condition holds.",
+    ),
+    "status": CommandRef(
+        "livegate.cli.kill_cmd",
+        "Print the trading state, its reason, when and by whom or what, blockers and the session lock.",
+    ),
+    "unlock": CommandRef(
+        "livegate.cli.kill_cmd", "Remove the session lock an anomaly left (``[kill] lock_on_anomaly``)."
+    ),
+    "check-telemetry": CommandRef(
+        "livegate.cli.telemetry_cmd",
+        "Validate a telemetry file against the shipped JSON Schema: exit 0 valid, 1 violation, 2 missing.",
+    ),
+    "preflight": CommandRef(
+        "livegate.cli.preflight_cmd",
+        "Check this machine, config and venue before a session; exit 0 when nothing failed, 2 otherwise.",
+    ),
+    "reconcile": CommandRef(
+        "livegate.cli.reconcile_cmd",
+        "Compare open orders, positions, balances and fills with the venue; exit 0 clean, 3 with differences.",
+    ),
+    "flatten": CommandRef(
+        "livegate.cli.flatten_cmd",
+        "Cancel working orders, then close each position with reduce-only market IOC orders (docs/recovery.md).",
+    ),
+    "cancel-all": CommandRef(
+        "livegate.cli.cancel_all_cmd",
+        "Cancel every open order and wait until the venue reports none (docs/recovery.md).",
+    ),
+    "venues": CommandRef(
+        "livegate.cli.venues_cmd",
+        "List adapters, their venues and capabilities (sandbox, cancel-all, positions, lookup, streams).",
+    ),
+    "ledger": CommandRef("livegate.cli.ledger_cmd", "Verify or export a run's write-ahead ledger."),
+    "arm": CommandRef("livegate.cli.arm_cmd", "Live arming: the confirm token of docs/architecture.md §3.3."),
+}
 
 app = typer.Typer(
     name="livegate",
     help="Safety-first runtime between a trading strategy and the venues.",
+    cls=lazy_group(COMMANDS),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -31,6 +69,8 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
+        from livegate.runtime.artifacts import build_identity
+
         typer.echo(build_identity().describe())
         raise typer.Exit
 
@@ -48,18 +88,6 @@ def _root(
     ] = False,
 ) -> None:
     """Safety-first runtime between a trading strategy and the venues."""
-
-
-run_cmd.register(app)
-kill_cmd.register(app)
-telemetry_cmd.register(app)
-app.add_typer(ledger_cmd.app, name="ledger")
-preflight_cmd.register(app)
-app.add_typer(arm_cmd.app, name="arm")
-reconcile_cmd.register(app)
-flatten_cmd.register(app)
-cancel_all_cmd.register(app)
-venues_cmd.register(app)
 
 
 def main() -> None:

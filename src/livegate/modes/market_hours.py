@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from livegate.domain.errors import ConfigError
+from livegate.config.calendars import get_calendar
 
 __all__ = ["AlwaysOpen", "CalendarHours", "MarketHours", "market_hours_for"]
 
@@ -47,16 +47,12 @@ class CalendarHours:
     Raises
     ------
     ConfigError
-        If exchange_calendars does not know the name.
+        If exchange_calendars does not know the name, or the ``livegate[equities]`` extra
+        is not installed.
     """
 
     def __init__(self, calendar: str) -> None:
-        import exchange_calendars
-
-        try:
-            self._calendar = exchange_calendars.get_calendar(calendar)
-        except exchange_calendars.errors.InvalidCalendarName as exc:
-            raise ConfigError(f"unknown market calendar {calendar!r} (exchange_calendars name, e.g. XNYS)") from exc
+        self._calendar = get_calendar(calendar)
         self.name = calendar
 
     def is_open(self, now_ms: int) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from livegate.config.calendars import get_calendar
 from livegate.domain.enums import DenialCode, VenueHealth
 from livegate.domain.market import Quote, quote_problem
 from livegate.domain.orders import OrderIntent
@@ -88,16 +89,19 @@ class MarketHoursGate:
     ----------
     calendar_name:
         An exchange_calendars name, e.g. ``"XNYS"`` (New York Stock Exchange).
+
+    Raises
+    ------
+    ConfigError
+        If the calendar is unknown or the ``livegate[equities]`` extra is not installed.
     """
 
     name = "market_hours"
     __slots__ = ("_calendar", "_calendar_name", "_minute", "_open")
 
     def __init__(self, calendar_name: str) -> None:
-        import exchange_calendars  # heavy (pandas): imported only when a calendar is configured
-
         self._calendar_name = calendar_name
-        self._calendar: Any = exchange_calendars.get_calendar(calendar_name)
+        self._calendar: Any = get_calendar(calendar_name)  # heavy (pandas): only when a calendar is configured
         self._minute = -1
         self._open = False
 
