@@ -354,7 +354,8 @@ class Reconciler:
             }
             if learned and self.balance_baseline is not None:
                 payload["balance_baseline"] = {c: str(v) for c, v in sorted(self.balance_baseline.items())}
-            self._ledger.append(ev.RECONCILED, now, payload)
+            # an observation: committed with the next commit, except a newly learned baseline
+            self._ledger.append(ev.RECONCILED, now, payload, durable=learned)
         beyond = result.beyond_tolerance
         if beyond:
             first = beyond[0]
