@@ -37,7 +37,7 @@ _RENAMED = ("client_order_id", "fill_id")
 def _sample_ledger(work: Path) -> Path:
     """Run a paper session and return its ledger file."""
     profile = work / "every10.toml"
-    profile.write_text("[strategy.params]\nevery = 10\n\n[ledger]\nsynchronous = \"NORMAL\"\n")
+    profile.write_text('[strategy.params]\nevery = 10\n\n[ledger]\nsynchronous = "NORMAL"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
     env["LIVEGATE_STATE_DIR"] = str(work / "state")
     options = RunOptions(strategy=STRATEGY, profile=str(profile), out=work / "run")
