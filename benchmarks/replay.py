@@ -1,75 +1,79 @@
-"""Quotes per second through the full path: feed -> strategy -> pipeline -> paper venue -> ledger -> telemetry.
+"""Replay throughput and peak memory at 100k, 1M and 5M quotes (issue 14): the whole `livegate run` path.
 
-Usage: ``python benchmarks/replay.py [--quotes-target 1000000] [--repeat 3]``.
-Workloads: the bundled 66,089-quote sample, and a 1,000,000-quote replay built from the
-same real capture by time-shifted repeats. The strategy sees every quote and submits an
-order every 1,000 quotes. Load time (CSV parsing) is reported apart from replay time.
+Each size is a normalized quotes file written by :mod:`datasets` from the bundled real
+sample (quote ``i`` is sample quote ``i mod 66,089`` re-timed ``--spacing-ms`` apart), replayed
+by ``python -m livegate run`` in its own process with the benchmark strategy
+(``bench_strategy.py``: sees every quote, an IOC order every 1,000th), paper mode, every
+gate on, ledger ``synchronous = FULL``. Printed per size: the session loop's time and
+quotes/s (``summary.json``), the whole process's wall time, and its peak resident memory
+(``wait4`` rusage of that process alone).
+
+Usage: ``python benchmarks/replay.py [--sizes 100000,1000000,5000000] [--spacing-ms 4] [--data DIR]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from livegate.marketdata.replay import ReplayData, load_replay, repeat_shifted
-from livegate.runtime.session import RunOptions, bundled_sample, prepare, run_replay_session
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-STRATEGY = f"{Path(__file__).resolve().parent / 'bench_strategy.py'}:EveryThousandQuotes"
+from datasets import write_quotes  # noqa: E402
+
+STRATEGY = f"{HERE / 'bench_strategy.py'}:EveryThousandQuotes"
 
 
-def _run(data: ReplayData, label: str, env: dict[str, str]) -> dict[str, float]:
-    options = RunOptions(strategy=STRATEGY, out=Path(tempfile.mkdtemp(prefix="lg-bench-")) / "run")
-    resolved, mode = prepare(options, env)
-    result = asyncio.run(run_replay_session(options, env, resolved=resolved, mode=mode, data=data))
-    s = result.summary
-    print(
-        f"{label}: {s['quotes_processed']:,} quotes, {s['trades_processed']:,} trades, {s['intents']} intents, "
-        f"{s['fills']} fills in {s['wall_secs']:.3f} s -> {s['quotes_per_sec']:,.0f} quotes/s"
-    )
-    return {"qps": float(s["quotes_per_sec"]), "wall": float(s["wall_secs"])}
+def run_one(quotes: Path, out: Path) -> dict[str, float]:
+    """Replay ``quotes`` in a child process; return its loop seconds, quotes/s, wall seconds and peak RSS (MB)."""
+    command = [sys.executable, "-m", "livegate", "run", "--quotes", str(quotes), "--strategy", STRATEGY,
+               "--no-progress", "--out", str(out)]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env["LIVEGATE_STATE_DIR"] = str(out.parent / "state")
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode not in (0, 3):
+        raise SystemExit(f"livegate run failed ({child.returncode}): {child.stderr.read().decode()[-2000:]}")
+    summary = json.loads((out / "summary.json").read_text())
+    return {
+        "loop": float(summary["wall_secs"]),
+        "qps": float(summary["quotes_per_sec"]),
+        "wall": wall,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "quotes": float(summary["quotes_processed"]),
+    }
 
 
 def main() -> None:
-    """Run the benchmark and print quotes/s for each workload."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quotes-target", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    """Write each dataset (once), replay it, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="100000,1000000,5000000")
+    parser.add_argument("--spacing-ms", type=int, default=4)
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "livegate-bench-data")
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
-    quotes, trades = bundled_sample()
-    t0 = time.perf_counter()
-    data = load_replay(quotes=quotes, trades=trades)
-    load_secs = time.perf_counter() - t0
-    print(f"load bundled sample: {data.quotes:,} quotes + {data.trades:,} trades in {load_secs:.3f} s")
-    best = max(_run(data, f"bundled sample run {i + 1}", env)["qps"] for i in range(args.repeat))
-    print(f"bundled sample best: {best:,.0f} quotes/s")
-    t0 = time.perf_counter()
-    events = repeat_shifted(data, args.quotes_target)
-    build_secs = time.perf_counter() - t0
-    n_quotes = sum(1 for e in events if type(e).__name__ == "Quote")
-    big = ReplayData(
-        events=events,
-        quotes=n_quotes,
-        trades=len(events) - n_quotes,
-        bad_rows=[],
-        skipped_messages=0,
-        inputs=[*data.inputs, f"x{args.quotes_target}"],
-        first_ts_ms=events[0].ts_event_ms,
-        last_ts_ms=events[-1].ts_event_ms,
-        data_span_secs=(events[-1].ts_event_ms - events[0].ts_event_ms) / 1000,
-        symbols=list(data.symbols),
-    )
-    print(f"built {n_quotes:,}-quote replay in {build_secs:.2f} s")
-    best_big = max(
-        _run(big, f"{n_quotes:,}-quote replay run {i + 1}", env)["qps"] for i in range(max(1, args.repeat - 1))
-    )
-    print(f"1M-quote replay best: {best_big:,.0f} quotes/s")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = {}
+    for size in sizes:
+        path = args.data / f"quotes_{size}_{args.spacing_ms}ms.csv"
+        if not path.exists():
+            write_quotes(path, size, args.spacing_ms)
+        out = Path(tempfile.mkdtemp(prefix="lg-replay-")) / "run"
+        r = results[size] = run_one(path, out)
+        print(f"{size:>9,} quotes ({args.spacing_ms} ms apart): loop {r['loop']:.2f} s ({r['qps']:,.0f} quotes/s), "
+              f"process {r['wall']:.2f} s, peak RSS {r['rss_mb']:.0f} MB")  # fmt: skip
+    if len(sizes) > 1:
+        small, big = sizes[0], sizes[-1]
+        print(f"{big:,} / {small:,} quotes: process time x{results[big]['wall'] / results[small]['wall']:.1f}, "
+              f"loop time x{results[big]['loop'] / results[small]['loop']:.1f} (sizes x{big / small:.0f})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -281,6 +281,8 @@ async def test_resolve_when_venue_filled_silently_then_fill_adopted_and_order_fi
     assert venue.submits == [decision.client_order_id]
     assert portfolio.position("BTCUSDT").quantity == Decimal("0.002")
     assert any(kind == "fills_adopted" for kind, _ in anomalies)
+    # venue answers join the next commit (the session timer's tick; docs/recovery.md "Durability")
+    engine._ledger.flush()
     _, fills = export_rows(tmp_path / "ledger.sqlite", "fills")
     assert [(f["price"], f["quantity"]) for f in fills] == [("61800.30", "0.002")]
 

@@ -74,7 +74,7 @@ def build_reconciler(
         config=config,
         clock=clock,
         currency_of={s: i.quote_currency for s, i in instruments.items()},
-        fill_ids=index.ids,
+        ledger_fills=index,
         balance_baseline=None if rebuilt is None else rebuilt.balance_baseline,
         drift_log=DriftLog(run_dir / DRIFT_FILE),
         ledger=ledger,

@@ -228,7 +228,7 @@ class SessionRisk:
     def heartbeat(self, now_ms: int) -> None:
         """Judge venue health, the KILL file and the periodic triggers at ``now_ms``."""
         self.parts.health.heartbeat(now_ms, self._quotes, self._venue_symbols)
-        if self.kill.state is not TradingState.HALTED and self.store.kill_file_present():
+        if self.kill.state is not TradingState.HALTED and self.store.kill_file_present_cached():
             self.kill.trip(TradingState.HALTED, f"KILL file present in {self.store.directory}", "kill_file")
         self.evaluate(now_ms)
 

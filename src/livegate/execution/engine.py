@@ -327,7 +327,7 @@ class ExecutionEngine:
         venue = self._venues[order.venue]
         if venue.capabilities.simulated:
             try:
-                with self._ledger.transaction():
+                with self._ledger.transaction(durable=False):  # the answer joins the next commit
                     await self._call_submit(venue, order, now)
             except LedgerError as exc:
                 self._anomaly("ledger_write_failed", str(exc))

@@ -115,7 +115,7 @@ class ReportApplier:
         if known is not None and known.filled_quantity > 0:
             self._crash("between_fills")
         try:
-            self._ledger.append(ev.FILL, fill.ts_ms, fill.to_record())
+            self._ledger.append(ev.FILL, fill.ts_ms, fill.to_record(), durable=False)  # the venue's answer: §3.5
         except LedgerError as exc:
             self._anomaly(AnomalyKind.LEDGER_WRITE_FAILED, str(exc))
         outcome, problem = apply_fill(portfolio, fill)
@@ -149,6 +149,7 @@ class ReportApplier:
                     "reason": report.reason,
                     "filled_quantity": None if report.filled_quantity is None else str(report.filled_quantity),
                 },
+                durable=False,  # the venue's answer: committed with the next commit (docs/recovery.md, Durability)
             )
         except LedgerError as exc:
             self._anomaly(AnomalyKind.LEDGER_WRITE_FAILED, str(exc))

@@ -127,6 +127,40 @@ def chain_hash(prev_hash: str, seq: int, ts_ms: int, kind: str, payload: Mapping
     return hashlib.sha256((prev_hash + "\n" + body).encode("utf-8")).hexdigest()
 
 
+def encode_payload(payload: Mapping[str, object]) -> bytes:
+    """Return the canonical JSON of ``payload`` as UTF-8: the one encoding stored and hashed.
+
+    The same checks as :func:`check_payload`, without a decoded copy.
+
+    Raises
+    ------
+    TypeError
+        If a value (or key) has a type the ledger does not store, naming its path.
+    ValueError
+        If a float is NaN or infinite, or a string holds a lone surrogate.
+    """
+    if not isinstance(payload, Mapping):
+        raise TypeError(f"ledger payload must be a mapping, got {type(payload).__name__}")
+    _check_value(payload, "payload")
+    try:
+        return canonical_json(payload).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"ledger payload holds text that is not valid UTF-8: {exc}") from exc
+
+
+def chain_hash_encoded(prev_hash: str, seq: int, ts_ms: int, kind: str, payload_utf8: bytes) -> str:
+    """Return :func:`chain_hash` from the payload's canonical UTF-8 text, without encoding it again.
+
+    ``canonical_json({"seq", "ts_ms", "kind", "payload"})`` sorts the keys (kind, payload,
+    seq, ts_ms) and writes ``kind`` (a checked snake_case name) and the two ints as is, so
+    the text around the payload is built directly; the digest is the same.
+    """
+    digest = hashlib.sha256(f'{prev_hash}\n{{"kind":"{kind}","payload":'.encode())
+    digest.update(payload_utf8)
+    digest.update(f',"seq":{seq:d},"ts_ms":{ts_ms:d}}}'.encode())
+    return digest.hexdigest()
+
+
 def check_kind(kind: object) -> str:
     """Return ``kind`` when it is a lowercase snake_case name of at most 64 characters.
 

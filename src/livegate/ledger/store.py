@@ -1,4 +1,13 @@
-"""The write-ahead ledger: an append-only, hash-chained SQLite table (docs/architecture.md §3.5)."""
+"""The write-ahead ledger: an append-only, hash-chained SQLite table (docs/architecture.md §3.5).
+
+Durability: an :meth:`Ledger.append` (or a :meth:`Ledger.transaction` block) is committed
+before it returns, with every event appended before it, unless it is marked
+``durable=False``; such events (the venue's answers: order reports and fills, and
+reconciliation records) are written into the open SQLite transaction and made durable by
+the next durable append, :meth:`Ledger.flush` (the session timer calls it every tick) or
+:meth:`Ledger.close`. What is on disk is therefore always a prefix of the chain, and a
+crash can lose only answers the venue still holds (docs/recovery.md, "Durability").
+"""
 
 from __future__ import annotations
 
@@ -11,24 +20,16 @@ from pathlib import Path
 from types import TracebackType
 
 from livegate.domain.errors import LedgerError
-from livegate.ledger.anchor import AnchorWriter, read_anchor
-from livegate.ledger.db import (
-    CREATE_TABLE,
-    CREATE_TRIGGERS,
-    LAYOUT_VERSION,
-    SYNCHRONOUS_PRAGMAS,
-    resolve_ledger_path,
-)
+from livegate.ledger.anchor import AnchorWriter
+from livegate.ledger.db import SYNCHRONOUS_PRAGMAS, resolve_ledger_path
 from livegate.ledger.events import (
-    GENESIS_HASH,
     LedgerEvent,
-    canonical_json,
-    chain_hash,
+    chain_hash_encoded,
     check_kind,
-    check_payload,
     check_ts_ms,
+    encode_payload,
 )
-from livegate.ledger.verify import anchor_problem
+from livegate.ledger.opening import connect_ledger, open_anchor
 
 log = logging.getLogger("livegate")
 
@@ -40,18 +41,22 @@ class Ledger:
     """An open ledger file; build it with :meth:`Ledger.open`.
 
     Every :meth:`append` outside :meth:`transaction` is committed (and, with
-    ``synchronous=FULL``, fsynced) before it returns, so the caller may rely on it being on
-    disk before a venue call. One instance per file and per thread (sqlite3's default).
+    ``synchronous=FULL``, fsynced) before it returns, together with the ``durable=False``
+    events appended before it, so the caller may rely on it being on disk before a venue
+    call. One commit per batch: a block or a durable append costs one commit however many
+    events it holds. One instance per file and per thread (sqlite3's default).
     """
 
     __slots__ = (
         "_anchor",
         "_anchor_warned",
         "_conn",
+        "_durable",
         "_head_hash",
         "_last_seq",
         "_path",
         "_tx_depth",
+        "_tx_durable",
         "_tx_failed",
         "_tx_start",
     )
@@ -63,8 +68,11 @@ class Ledger:
         self._path = path
         self._last_seq = last_seq
         self._head_hash = head_hash
+        #: (seq, hash) of the last committed event: the head a crash now would leave.
+        self._durable = (last_seq, head_hash)
         self._tx_depth = 0
         self._tx_failed = False
+        self._tx_durable = False
         self._tx_start = (last_seq, head_hash)
         self._anchor = anchor
         self._anchor_warned = False
@@ -103,37 +111,11 @@ class Ledger:
             raise ValueError(f"synchronous must be one of {sorted(SYNCHRONOUS_PRAGMAS)}, got {synchronous!r}")
         file = resolve_ledger_path(path)
         existed = file.is_file()
-        try:
-            conn = sqlite3.connect(str(file), isolation_level=None, timeout=10.0)
-        except sqlite3.Error as exc:
-            raise LedgerError(f"cannot open ledger {file}: {exc}") from exc
-        try:
-            (journal_mode,) = conn.execute("PRAGMA journal_mode=WAL").fetchone()
-            if str(journal_mode).lower() != "wal":
-                raise LedgerError(f"ledger {file}: journal_mode is {journal_mode}, WAL required")
-            conn.execute(pragma)
-            conn.execute("BEGIN IMMEDIATE")
-            (version,) = conn.execute("PRAGMA user_version").fetchone()
-            if version not in (0, LAYOUT_VERSION):
-                raise LedgerError(f"ledger {file}: layout version {version}, this build reads {LAYOUT_VERSION}")
-            conn.execute(CREATE_TABLE)
-            for trigger in CREATE_TRIGGERS:
-                conn.execute(trigger)
-            conn.execute(f"PRAGMA user_version={LAYOUT_VERSION:d}")
-            conn.execute("COMMIT")
-            head = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        except (sqlite3.Error, LedgerError) as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            conn.close()
-            if isinstance(exc, LedgerError):
-                raise
-            raise LedgerError(f"cannot open ledger {file}: {exc}") from exc
-        last_seq, head_hash = (0, GENESIS_HASH) if head is None else (int(head[0]), str(head[1]))
+        conn, last_seq, head_hash = connect_ledger(file, pragma)
         writer = None
         if anchor is not None:
             try:
-                writer = _open_anchor(conn, file, anchor, last_seq, head_hash, check=existed)
+                writer = open_anchor(conn, file, anchor, last_seq, head_hash, check=existed)
             except LedgerError:
                 conn.close()
                 raise
@@ -154,11 +136,16 @@ class Ledger:
         """Return the seq of the last appended event, 0 for an empty ledger."""
         return self._last_seq
 
-    def append(self, kind: str, ts_ms: int, payload: Mapping[str, object]) -> LedgerEvent:
-        """Append one event and make it durable.
+    @property
+    def pending(self) -> int:
+        """Return how many appended events are not yet committed (``durable=False`` ones awaiting a commit)."""
+        return self._last_seq - self._durable[0]
 
-        Outside :meth:`transaction` the event is committed before this returns; inside, it
-        is committed when the outermost block exits.
+    def append(self, kind: str, ts_ms: int, payload: Mapping[str, object], *, durable: bool = True) -> LedgerEvent:
+        """Append one event; unless ``durable`` is False, commit it (and all before it) before returning.
+
+        Inside :meth:`transaction` the event is committed when the outermost block exits
+        (or later, with the block, when the block and all its appends are ``durable=False``).
 
         Parameters
         ----------
@@ -168,6 +155,10 @@ class Ledger:
             Clock time of the event, ms since the epoch.
         payload:
             JSON-ready mapping; money and quantities as exact decimal strings.
+        durable:
+            False: written now, committed with the next commit (a later durable append or
+            block, :meth:`flush`, :meth:`close`); for venue answers, never for what must be
+            on disk before a venue call (intent, decision, ``submit_requested``).
 
         Returns
         -------
@@ -182,46 +173,61 @@ class Ledger:
             If ``kind`` is malformed or the payload holds a non-finite float.
         LedgerError
             If SQLite fails or the ledger is closed; the runtime must halt trading. Inside a
-            transaction the whole block is rolled back.
+            transaction the whole block is rolled back; outside, the events not yet
+            committed are rolled back with it (the head returns to the last commit).
         """
         check_kind(kind)
         check_ts_ms(ts_ms)
-        body = check_payload(payload)
+        encoded = encode_payload(payload)  # the one encoding: stored and hashed
         if self._tx_failed:
             raise LedgerError("ledger transaction already failed; leave the block before appending again")
         seq = self._last_seq + 1
-        digest = chain_hash(self._head_hash, seq, ts_ms, kind, body)
-        text = canonical_json(body)
-        row = (seq, ts_ms, kind, text, self._head_hash, digest)
-        committed = False
+        prev = self._head_hash
+        digest = chain_hash_encoded(prev, seq, ts_ms, kind, encoded)
+        text = encoded.decode("utf-8")
+        conn = self._conn
         try:
-            if self._tx_depth:
-                self._conn.execute(_INSERT, row)
-            else:
-                self._conn.execute("BEGIN IMMEDIATE")
-                self._conn.execute(_INSERT, row)
-                self._conn.execute("COMMIT")
-                committed = True
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
+            conn.execute(_INSERT, (seq, ts_ms, kind, text, prev, digest))
         except sqlite3.Error as exc:
             if self._tx_depth:
                 self._tx_failed = True
-                self._abort_transaction()
+                self._abort_block()
             else:
-                self._rollback_quietly()
+                self._abort_pending()
             raise LedgerError(f"ledger append of {kind} seq {seq} failed: {exc}") from exc
-        event = LedgerEvent(seq=seq, ts_ms=ts_ms, kind=kind, payload=body, prev_hash=self._head_hash, hash=digest)
         self._last_seq = seq
         self._head_hash = digest
-        if committed and self._anchor is not None:
-            self._write_anchor()
-        return event
+        if durable:
+            if self._tx_depth:
+                self._tx_durable = True
+            else:
+                self._commit()
+        return LedgerEvent(seq=seq, ts_ms=ts_ms, kind=kind, payload=json.loads(text), prev_hash=prev, hash=digest)
+
+    def flush(self) -> None:
+        """Commit the ``durable=False`` events appended since the last commit (nothing to do: no commit).
+
+        Inside a :meth:`transaction` block it does nothing: the block decides.
+
+        Raises
+        ------
+        LedgerError
+            If the commit fails; the uncommitted events are rolled back (the runtime must halt).
+        """
+        if self._tx_depth == 0 and self._last_seq != self._durable[0]:
+            self._commit()
 
     @contextmanager
-    def transaction(self) -> Iterator[Ledger]:
-        """Batch appends into one commit; they are durable when the outermost block exits.
+    def transaction(self, *, durable: bool = True) -> Iterator[Ledger]:
+        """Batch appends into one atomic group; durable when the outermost block exits.
 
         Nested blocks join the outer one. If the block raises, every append in it is rolled
-        back, the chain head returns to where it was, and the error propagates.
+        back, the chain head returns to where it was, and the error propagates (events
+        appended before the block stay). With ``durable=False`` the block commits at exit
+        only if one of its appends asked to be durable; otherwise its events are committed,
+        all together, with the next commit.
 
         Raises
         ------
@@ -230,36 +236,41 @@ class Ledger:
         """
         if self._tx_depth:
             self._tx_depth += 1
+            self._tx_durable = self._tx_durable or durable
             try:
                 yield self
             finally:
                 self._tx_depth -= 1
             return
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            if not self._conn.in_transaction:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("SAVEPOINT ledger_block")
         except sqlite3.Error as exc:
+            self._abort_pending()
             raise LedgerError(f"cannot begin ledger transaction: {exc}") from exc
         self._tx_depth = 1
         self._tx_failed = False
+        self._tx_durable = durable
         self._tx_start = (self._last_seq, self._head_hash)
         try:
             yield self
         except BaseException:
             self._tx_depth = 0
             self._tx_failed = False
-            self._abort_transaction()
+            self._abort_block()
             raise
         self._tx_depth = 0
         if self._tx_failed:
             self._tx_failed = False
             raise LedgerError("ledger transaction failed and was rolled back")
         try:
-            self._conn.execute("COMMIT")
+            self._conn.execute("RELEASE ledger_block")
         except sqlite3.Error as exc:
-            self._abort_transaction()
+            self._abort_pending()
             raise LedgerError(f"ledger commit failed: {exc}") from exc
-        if self._anchor is not None and self._last_seq != self._tx_start[0]:
-            self._write_anchor()
+        if self._tx_durable:
+            self._commit()
 
     def events(self, kind: str | None = None, *, after_seq: int = 0) -> Iterator[LedgerEvent]:
         """Yield stored events in seq order.
@@ -302,29 +313,44 @@ class Ledger:
         return None if self._anchor is None else self._anchor.path
 
     def close(self) -> None:
-        """Close the file (writing the anchor a last time); an open transaction is rolled back.
+        """Commit what is pending, close the file and write the anchor a last time.
 
-        Closing twice is harmless.
+        A block still open is rolled back first. Closing twice is harmless. A failing last
+        commit is logged (the uncommitted events are lost as in a crash; the venue holds them).
         """
-        self._rollback_quietly()
+        if self._tx_depth:
+            self._tx_depth = 0
+            self._tx_failed = False
+            self._abort_block()
+        try:
+            self.flush()
+        except LedgerError as exc:
+            log.error("ledger %s: last commit failed at close: %s", self._path, exc)
+        except sqlite3.ProgrammingError:  # already closed
+            pass
         if self._anchor is not None:
-            self._last_seq, self._head_hash = self._committed_head()
             self._write_anchor()
             self._anchor.close()
             self._anchor = None
         self._conn.close()
 
-    def _committed_head(self) -> tuple[int, str]:
-        if self._tx_depth:
-            return self._tx_start
-        return self._last_seq, self._head_hash
+    def _commit(self) -> None:
+        """Commit the open SQLite transaction; the committed head is the chain head, then anchor it."""
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._abort_pending()
+            raise LedgerError(f"ledger commit failed: {exc}") from exc
+        self._durable = (self._last_seq, self._head_hash)
+        if self._anchor is not None:
+            self._write_anchor()
 
     def _write_anchor(self) -> None:
         """Anchor the committed head; a failure is logged once (the ledger commit already holds)."""
         if self._anchor is None:
             return
         try:
-            self._anchor.write(self._last_seq, self._head_hash)
+            self._anchor.write(*self._durable)
         except OSError as exc:
             if not self._anchor_warned:
                 self._anchor_warned = True
@@ -338,9 +364,24 @@ class Ledger:
     ) -> None:
         self.close()
 
-    def _abort_transaction(self) -> None:
-        self._rollback_quietly()
+    def _abort_block(self) -> None:
+        """Roll back the open block's appends; the events appended before it stay pending."""
+        try:
+            self._conn.execute("ROLLBACK TO ledger_block")
+            self._conn.execute("RELEASE ledger_block")
+        except sqlite3.Error:
+            self._abort_pending()
+            return
+        if not self._conn.in_transaction:  # SQLite gave the whole transaction up (I/O error, disk full)
+            self._last_seq, self._head_hash = self._durable
+            return
         self._last_seq, self._head_hash = self._tx_start
+
+    def _abort_pending(self) -> None:
+        """Roll back everything not committed; the head returns to the last commit."""
+        self._rollback_quietly()
+        self._last_seq, self._head_hash = self._durable
+        self._tx_start = self._durable
 
     def _rollback_quietly(self) -> None:
         try:
@@ -350,29 +391,3 @@ class Ledger:
             # The original failure is what the caller needs; SQLite discards a transaction
             # that could not be rolled back when the connection closes.
             return
-
-
-def _open_anchor(
-    conn: sqlite3.Connection, file: Path, anchor: Path, last_seq: int, head_hash: str, *, check: bool
-) -> AnchorWriter:
-    """Check an existing ledger against its anchor, then anchor its current head.
-
-    A ledger file that did not exist before this open starts a new anchor (a run
-    directory removed and made again); an existing one must agree with the anchor.
-    """
-    try:
-        stored = read_anchor(anchor)
-    except ValueError as exc:
-        raise LedgerError(str(exc)) from exc
-    if check and stored is not None:
-        at = conn.execute("SELECT hash FROM events WHERE seq = ?", (stored.seq,)).fetchone()
-        hash_at = GENESIS_HASH if stored.seq == 0 else (None if at is None else str(at[0]))
-        problem = anchor_problem(last_seq, hash_at, stored)
-        if problem is not None:
-            raise LedgerError(f"ledger {file} disagrees with its anchor {anchor}: {problem[1]}")
-    try:
-        writer = AnchorWriter(anchor, file.parent)
-        writer.write(last_seq, head_hash)
-    except OSError as exc:
-        raise LedgerError(f"cannot write the ledger anchor {anchor}: {exc}") from exc
-    return writer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,9 +11,11 @@ from pathlib import Path
 from livegate.domain.errors import DataError
 from livegate.ledger.anchor import Anchor
 from livegate.ledger.db import SELECT_ROWS, connect_readonly
-from livegate.ledger.events import GENESIS_HASH, canonical_json, chain_hash
+from livegate.ledger.events import GENESIS_HASH, canonical_json, chain_hash, chain_hash_encoded
 
 _FETCH_BATCH = 1024
+#: Kinds whose JSON text is the name itself in quotes (what :func:`chain_hash_encoded` assumes).
+_PLAIN_KIND = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,10 @@ def verify_ledger(path: Path, *, expected_head_hash: str | None = None, anchor: 
     detect that the newest events were cut off, or that the whole chain was recomputed;
     pass ``anchor`` (the head anchored in the state dir, :mod:`livegate.ledger.anchor`) or
     ``expected_head_hash`` (e.g. ``ledger_hash`` from ``summary.json``) to catch both.
+
+    Each row's stored payload text is hashed as stored (it is the canonical text the
+    writer hashed); only a row whose digest does not match is decoded, to name what is
+    wrong with it (not JSON, not canonical, edited).
 
     Parameters
     ----------
@@ -170,6 +177,15 @@ def _check_row(expected_seq: int, prev: str, row: tuple[object, ...]) -> str | _
         return _Bad(seq, f"payload is {type(payload_text).__name__}, not text")
     if prev_hash != prev:
         return _Bad(seq, "prev_hash does not link to the previous event")
+    if _PLAIN_KIND.match(kind):
+        # the stored text is what was hashed at append: hash it as stored (no decode, no re-encode);
+        # any edit of it, of kind or of ts_ms changes the digest, and the slow path below names what
+        try:
+            fast = chain_hash_encoded(prev, seq, ts_ms, kind, payload_text.encode("utf-8"))
+        except UnicodeEncodeError:
+            fast = ""
+        if fast == stored_hash:
+            return fast
     try:
         payload = json.loads(payload_text, parse_constant=_refuse_constant)
     except ValueError as exc:

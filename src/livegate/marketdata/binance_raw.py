@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from sys import intern  # one shared str per symbol, not one per message
 from typing import Any
 
 from livegate.domain.enums import Side
@@ -125,7 +126,7 @@ def _message_events(
 def _book_ticker(data: dict[str, Any], recv_ns: int, venue: str) -> tuple[list[Quote | Trade], list[str], bool]:
     event_ms = data.get("E")
     quote = Quote(
-        str(data["s"]),
+        intern(str(data["s"])),
         Decimal(data["b"]),
         Decimal(data["B"]),
         Decimal(data["a"]),
@@ -152,4 +153,4 @@ def _trade(data: dict[str, Any], recv_ns: int, venue: str) -> tuple[list[Quote |
     side = Side.SELL if buyer_is_maker else Side.BUY
     from_recv = event_ms is None
     event = recv_ns // 1_000_000 if event_ms is None else int(event_ms)
-    return [Trade(str(data["s"]), price, size, side, str(data["t"]), event, recv_ns, venue)], [], from_recv
+    return [Trade(intern(str(data["s"])), price, size, side, str(data["t"]), event, recv_ns, venue)], [], from_recv

@@ -142,9 +142,20 @@ def _read_csv(
     return SourceResult(name, events, bad_rows, 0, from_recv)
 
 
+class _SymbolCache(dict[str, str]):
+    """One shared ``str`` per symbol text: a million quotes hold one ``"BTCUSDT"``, not a million copies."""
+
+    __slots__ = ()
+
+    def __missing__(self, text: str) -> str:
+        self[text] = text
+        return text
+
+
 def _quote_parser(index: dict[str, int], dec: DecimalCache, venue: str) -> RowParser:
     i_recv, i_event, i_sym = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"]
     i_bp, i_bs, i_ap, i_as = index["bid_price"], index["bid_size"], index["ask_price"], index["ask_size"]
+    symbol_of = _SymbolCache()
 
     def parse(fields: list[str]) -> ParsedRow:
         try:
@@ -152,7 +163,7 @@ def _quote_parser(index: dict[str, int], dec: DecimalCache, venue: str) -> RowPa
             event_text = fields[i_event]
             event_ms = int(event_text) if event_text else recv_ns // 1_000_000
             quote = Quote(
-                fields[i_sym],
+                symbol_of[fields[i_sym]],
                 dec[fields[i_bp]],
                 dec[fields[i_bs]],
                 dec[fields[i_ap]],
@@ -175,6 +186,7 @@ def _trade_parser(index: dict[str, int], dec: DecimalCache, venue: str) -> RowPa
     i_recv, i_event, i_sym, i_id = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"], index["trade_id"]
     i_px, i_sz, i_side = index["price"], index["size"], index["aggressor_side"]
     i_trade_ms = index.get("ts_trade_ms")
+    symbol_of = _SymbolCache()
 
     def parse(fields: list[str]) -> ParsedRow:
         side = _SIDES.get(fields[i_side])
@@ -190,7 +202,7 @@ def _trade_parser(index: dict[str, int], dec: DecimalCache, venue: str) -> RowPa
             size = dec[fields[i_sz]]
         except _PARSE_ERRORS as exc:
             return None, f"unparseable number ({exc})", False
-        symbol, trade_id = fields[i_sym], fields[i_id]
+        symbol, trade_id = symbol_of[fields[i_sym]], fields[i_id]
         problem = trade_rejection(price, size) if symbol and trade_id else "empty symbol or trade_id"
         if problem is not None:
             return None, problem, False

@@ -127,10 +127,10 @@ def load_replay(
     if not results:
         raise DataError("no market data input given (quotes, trades or capture)")
     from_recv = sum(len(result.time_from_recv) for result in results)
-    offset_ms = _recv_clock_offset_ms(results) if align_recv_clock and from_recv else 0
+    offset_ms = recv_clock_offset_ms(results) if align_recv_clock and from_recv else 0
     events: list[Quote | Trade] = []
     for result in results:
-        events += _shift_recv_times(result, offset_ms) if offset_ms else result.events
+        events += shift_recv_times(result, offset_ms) if offset_ms else result.events
     events.sort(key=_ORDER_KEY)
     quote_count = sum(1 for event in events if isinstance(event, Quote))
     first_ts_ms = events[0].ts_event_ms if events else 0
@@ -231,7 +231,7 @@ def _as_paths(value: PathInput) -> list[Path]:
     return [Path(path) for path in value]
 
 
-def _recv_clock_offset_ms(results: list[SourceResult]) -> int:
+def recv_clock_offset_ms(results: list[SourceResult]) -> int:
     """Return the median (exchange ms - receive ms) over events that carry exchange time."""
     lags = []
     for result in results:
@@ -244,7 +244,7 @@ def _recv_clock_offset_ms(results: list[SourceResult]) -> int:
     return int(statistics.median_low(lags)) if lags else 0
 
 
-def _shift_recv_times(result: SourceResult, offset_ms: int) -> list[Quote | Trade]:
+def shift_recv_times(result: SourceResult, offset_ms: int) -> list[Quote | Trade]:
     """Return ``result.events`` with the receive-derived event times moved by ``offset_ms``."""
     events = list(result.events)
     for i in result.time_from_recv:

@@ -85,7 +85,13 @@ class InternalView:
 
 
 def compare(
-    internal: InternalView, venue: VenueView, tolerances: Tolerances, *, trigger: str, ts_ms: int
+    internal: InternalView,
+    venue: VenueView,
+    tolerances: Tolerances,
+    *,
+    trigger: str,
+    ts_ms: int,
+    fill_drift: list[DriftRecord] | None = None,
 ) -> list[DriftRecord]:
     """Return every difference between ``internal`` and ``venue``.
 
@@ -96,13 +102,14 @@ def compare(
     ``tolerances.open_order_count``. Positions beyond ``tolerances.position`` (base
     units; only where the venue offers positions) and balances beyond their asset's
     tolerance (see :class:`Tolerances`) are each beyond tolerance. Any unexplained fill
-    is beyond tolerance.
+    is beyond tolerance. ``fill_drift``, when given, stands for the fill comparison (the
+    reconciler's incremental one, :class:`~livegate.reconcile.fills.FillMatcher`).
     """
     name = venue.venue
     records = _order_drift(internal, venue, trigger, ts_ms)
     beyond_orders = len(records) > tolerances.open_order_count
     records = [_flag(r, beyond_orders) for r in records]
-    records += _fill_drift(internal, venue, trigger, ts_ms)
+    records += _fill_drift(internal, venue, trigger, ts_ms) if fill_drift is None else fill_drift
     if venue.positions_offered:
         records += _position_drift(internal.positions, venue.positions, tolerances.position, name, trigger, ts_ms)
     if venue.balances is not None and internal.balances is not None:

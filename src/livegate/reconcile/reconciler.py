@@ -24,6 +24,7 @@ from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare
 from livegate.reconcile.drift import DriftKind, DriftLog, DriftRecord
+from livegate.reconcile.fills import FILL_READ_OVERLAP_MS, FillJournal, FillMatcher, LedgerFills
 from livegate.reconcile.gate import ReconcileStatus
 from livegate.reconcile.inventory import LedgerFeeIndex, expected_spot_balances, usd_prices
 from livegate.venues.base import VenueAdapter
@@ -86,17 +87,30 @@ class LedgerFillIndex:
     resume and export (:mod:`livegate.ledger.fold`).
     """
 
-    __slots__ = ("_fold", "_ledger")
+    __slots__ = ("_fold", "_ledger", "_read")
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
         self._fold = LedgerFold()
+        #: Per venue name, how many of the fold's fills were already handed out by :meth:`new_ids`.
+        self._read: dict[str, int] = {}
+
+    def _catch_up(self) -> list[Fill]:
+        for event in self._ledger.events(after_seq=self._fold.last_seq):
+            self._fold.apply(event)
+        return self._fold.fills
 
     def ids(self, venue: str) -> set[str]:
         """Return the fill ids recorded for ``venue`` (and fills recorded without a venue)."""
-        for event in self._ledger.events(after_seq=self._fold.last_seq):
-            self._fold.apply(event)
+        self._catch_up()
         return self._fold.fill_ids(venue)
+
+    def new_ids(self, venue: str) -> list[str]:
+        """Return the ids of fills for ``venue`` (or without a venue) recorded since the last call for ``venue``."""
+        fills = self._catch_up()
+        start = self._read.get(venue, 0)
+        self._read[venue] = len(fills)
+        return [f.fill_id for f in fills[start:] if f.venue in (venue, "")]
 
 
 class Reconciler:
@@ -115,8 +129,9 @@ class Reconciler:
         Session clock (drift record times).
     currency_of:
         Quote currency per symbol, for expected balances.
-    fill_ids:
-        Returns the fill ids the ledger holds for a venue name; None disables fill checks.
+    ledger_fills:
+        The fills the ledger holds, read from where the last reconciliation stopped; None
+        disables fill checks.
     balance_baseline:
         Cash per currency before the session's first fill; None learns it at the first
         reconciliation (an empty book) and disables balance checks until then.
@@ -130,6 +145,12 @@ class Reconciler:
         Compare only venue fills at or after this time (ms since the epoch), normally the
         session's start, so an account's older trades are not reported as drift; None
         compares every fill the venue returns.
+
+    Fills are compared incrementally (:mod:`livegate.reconcile.fills`): each pass reads the
+    venue's fills after its cursor (a :class:`~livegate.reconcile.fills.FillJournal` venue)
+    or in a window from just before the newest fill seen (any other
+    :class:`FillHistory`), and the ledger's after the last seq read; the cost of a pass
+    does not grow with the session's history.
     """
 
     def __init__(
@@ -140,7 +161,7 @@ class Reconciler:
         config: ReconcileConfig,
         clock: Clock,
         currency_of: Mapping[str, str],
-        fill_ids: Callable[[str], set[str]] | None = None,
+        ledger_fills: LedgerFills | None = None,
         balance_baseline: Mapping[str, Decimal] | None = None,
         drift_log: DriftLog | None = None,
         ledger: Ledger | None = None,
@@ -154,7 +175,10 @@ class Reconciler:
         self._config = config
         self._clock = clock
         self._currency_of = dict(currency_of)
-        self._fill_ids = fill_ids
+        self._ledger_fills = ledger_fills
+        self._fills = FillMatcher()
+        self._venue_fill_cursor = 0
+        self._newest_fill_ms: int | None = None
         self.balance_baseline: dict[str, Decimal] | None = None if balance_baseline is None else dict(balance_baseline)
         #: Quantity each adopted order (``on_leftover_orders = "adopt"``) had filled before this session
         #: took it over, by client order id; the venue's filled quantity is compared with ours plus this.
@@ -191,7 +215,7 @@ class Reconciler:
             open_orders = await venue.open_orders()
             positions = await venue.positions()
             balances = await venue.balances()
-            fills = await venue.recent_fills(since_ms=self._fills_since_ms) if isinstance(venue, FillHistory) else None
+            fills = await self._new_venue_fills()
         except VenueError as exc:
             raise ReconcileIncomplete(f"venue {venue.name} did not answer: {exc.message}") from exc
         return VenueView(
@@ -202,6 +226,23 @@ class Reconciler:
             fills=fills,
             positions_offered=venue.capabilities.positions,
         )
+
+    async def _new_venue_fills(self) -> list[Fill] | None:
+        """Return the venue's fills not read by an earlier pass (None: the venue lists no fills)."""
+        venue, since = self.venue, self._fills_since_ms
+        if isinstance(venue, FillJournal):
+            fills, self._venue_fill_cursor = await venue.fills_after(self._venue_fill_cursor)
+            return fills if since is None else [f for f in fills if f.ts_ms >= since]
+        if not isinstance(venue, FillHistory):
+            return None
+        if self._newest_fill_ms is not None:
+            window = self._newest_fill_ms - FILL_READ_OVERLAP_MS
+            since = window if since is None else max(since, window)
+        fills = await venue.recent_fills(since_ms=since)
+        if fills:
+            newest = max(f.ts_ms for f in fills)
+            self._newest_fill_ms = newest if self._newest_fill_ms is None else max(self._newest_fill_ms, newest)
+        return [f for f in fills if not self._fills.is_known_at_venue(f.fill_id)]
 
     def internal_view(self) -> InternalView:
         """Return what the ledger and portfolio say about this venue."""
@@ -227,7 +268,6 @@ class Reconciler:
             working=working,
             positions=positions,
             balances=balances,
-            fill_ids=None if self._fill_ids is None else self._fill_ids(name),
             filled_before=dict(self.filled_before),
             prices_usd=usd_prices(balances or {}, self._currency_of, last_price),
         )
@@ -293,7 +333,12 @@ class Reconciler:
         if self.balance_baseline is None and view.balances is not None and self._book_is_empty():
             self.balance_baseline = {b.currency: b.total for b in view.balances}
             learned = True
-        found = compare(self.internal_view(), view, self.tolerances, trigger=trigger, ts_ms=now)
+        fill_drift: list[DriftRecord] | None = None
+        if view.fills is not None and self._ledger_fills is not None:
+            self._fills.add_venue(view.fills)
+            self._fills.add_ledger(self._ledger_fills.new_ids(self.venue.name))
+            fill_drift = self._fills.drift(self.venue.name, trigger, now)
+        found = compare(self.internal_view(), view, self.tolerances, trigger=trigger, ts_ms=now, fill_drift=fill_drift)
         records = [*(extra or []), *self._confirmed(found, trigger)]
         result = ReconcileResult(trigger=trigger, ts_ms=now, records=records)
         if self._drift_log is not None:
@@ -309,7 +354,8 @@ class Reconciler:
             }
             if learned and self.balance_baseline is not None:
                 payload["balance_baseline"] = {c: str(v) for c, v in sorted(self.balance_baseline.items())}
-            self._ledger.append(ev.RECONCILED, now, payload)
+            # an observation: committed with the next commit, except a newly learned baseline
+            self._ledger.append(ev.RECONCILED, now, payload, durable=learned)
         beyond = result.beyond_tolerance
         if beyond:
             first = beyond[0]

@@ -30,12 +30,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from livegate.domain.clock import wall_time_ms
 from livegate.domain.enums import TradingState
 
 STATE_FILE = "trading_state.json"
 LOG_FILE = "trading_state.log.jsonl"
 LOCK_FILE = "session.lock"
 KILL_FILE = "KILL"
+#: Age (ms of wall time) a state dir mtime must have before the cached KILL check trusts it:
+#: file systems stamp mtimes at the kernel's coarse clock tick (1-10 ms), far below this.
+KILL_MTIME_SETTLE_MS = 1_000
 FLOCK_FILE = ".trading_state.flock"
 #: Entries of history kept inside the state file (the log keeps everything).
 HISTORY_LIMIT = 100
@@ -124,10 +128,12 @@ class TradingStateStore:
         The state dir (:func:`livegate.config.paths.state_dir`); created (0700) on first write.
     """
 
-    __slots__ = ("directory", "last_signature")
+    __slots__ = ("_kill_seen", "directory", "last_signature")
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        #: (state dir inode, mtime in ns, KILL present) of the last :meth:`kill_file_present_cached` look.
+        self._kill_seen: tuple[int, int, bool] | None = None
         #: :meth:`signature` as of the end of the last :meth:`update` (taken under the lock).
         self.last_signature: tuple[int, int, int] | None = None
 
@@ -274,6 +280,28 @@ class TradingStateStore:
     def kill_file_present(self) -> bool:
         """Return True while a file named ``KILL`` exists in the state dir."""
         return (self.directory / KILL_FILE).exists()
+
+    def kill_file_present_cached(self) -> bool:
+        """Return :meth:`kill_file_present`, looking for the file only when the state dir changed.
+
+        One ``stat`` of the state dir: creating or removing ``KILL`` changes the directory's
+        mtime, so an unchanged (inode, mtime) means an unchanged answer. An mtime less than
+        :data:`KILL_MTIME_SETTLE_MS` old is never trusted (a file system stamps times at a
+        coarse tick, so a second change within the same tick keeps the mtime). For the
+        replay's per-heartbeat check; the session timer keeps the exact check.
+        """
+        try:
+            st = os.stat(self.directory)
+        except OSError:
+            self._kill_seen = None
+            return self.kill_file_present()
+        seen = self._kill_seen
+        if seen is not None and seen[0] == st.st_ino and seen[1] == st.st_mtime_ns:
+            return seen[2]
+        present = self.kill_file_present()
+        settled = wall_time_ms() - st.st_mtime_ns // 1_000_000 > KILL_MTIME_SETTLE_MS
+        self._kill_seen = (st.st_ino, st.st_mtime_ns, present) if settled else None
+        return present
 
     # ------------------------------------------------------------------ session lock
     @property

@@ -208,7 +208,7 @@ async def reconcile_run(run: OfflineRun, *, dry_run: bool) -> ReconcileResult:
         config=run.resolved.config.reconcile,
         clock=run.clock,
         currency_of={s: i.quote_currency for s, i in run.instruments.items()},
-        fill_ids=index.ids,
+        ledger_fills=index,
         balance_baseline=run.rebuilt.balance_baseline,
         drift_log=None if dry_run else DriftLog(run.run_dir / DRIFT_FILE),
     )

@@ -22,6 +22,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from livegate.domain.enums import TradingState
+from livegate.domain.errors import LedgerError
 from livegate.risk.killswitch import KILL_SWITCH_ENV, kill_switch_env_on
 from livegate.runtime.loop import LoopControl
 
@@ -98,6 +99,10 @@ class SessionTimer:
         if risk.needs_service(engine):
             await risk.service(engine)
         core.telemetry.flush()  # telemetry reaches the OS every tick, so at every wall-clock heartbeat
+        try:
+            core.ledger.flush()  # venue answers appended since the last commit are durable by the next tick
+        except LedgerError as exc:
+            core.fail_closed("ledger_write_failed", str(exc))
 
     async def _wall_work(self) -> None:
         core = self._core

@@ -115,9 +115,13 @@ class TelemetryWriter:
             "kind": kind,
             "ts_ms": ts_ms,
         }
-        for name, value in fields.items():
-            line[name] = _jsonable(value, name)
-        text = json.dumps(line, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+        line.update(fields)
+        try:  # one encoding pass; Decimals become floats on the way
+            text = _ENCODE(line) + "\n"
+        except (TypeError, ValueError):  # name the field at fault (or convert what the fast pass could not)
+            for name, value in fields.items():
+                line[name] = _jsonable(value, name)
+            text = _ENCODE(line) + "\n"
         if self.error:
             return
         try:
@@ -156,6 +160,17 @@ class TelemetryWriter:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _decimal_as_float(value: object) -> object:
+    """``default`` of the one-pass encoder: a Decimal becomes a float; anything else goes to :func:`_jsonable`."""
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(type(value).__name__)
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_decimal_as_float).encode
+"""Encode a line once: NaN or infinity, or a type JSON cannot carry, raises and the slow pass names the field."""
 
 
 def _jsonable(value: object, where: str) -> object:

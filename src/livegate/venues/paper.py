@@ -324,6 +324,16 @@ class PaperVenue:
             return []
         return [f for f in self._store.fills() if since_ms is None or f.ts_ms >= since_ms]
 
+    async def fills_after(self, cursor: int) -> tuple[list[Fill], int]:
+        """Return the stored fills after the store's fill sequence ``cursor`` and the new cursor (``FillJournal``).
+
+        What a periodic reconciliation reads, so its cost is the fills since the last one
+        (issue 14); without a store, no fills and ``cursor`` unchanged.
+        """
+        if self._store is None:
+            return [], cursor
+        return self._store.fills_after(cursor)
+
     def adjust_position(self, symbol: str, quantity_delta: Decimal, reason: str) -> None:
         """Move a position outside trading, as an exchange does on liquidation or auto-deleverage.
 

@@ -225,6 +225,18 @@ class PaperStore:
         ).fetchall()
         return [_fill_from_row(row) for row in rows]
 
+    def fills_after(self, after_seq: int) -> tuple[list[Fill], int]:
+        """Return stored fills with venue fill sequence above ``after_seq`` and the last one's sequence.
+
+        The sequence returned is ``after_seq`` when there is none (a cursor for the next call).
+        """
+        rows = self._conn.execute(
+            "SELECT fill_id, client_order_id, symbol, side, price, quantity, fee, liquidity, ts_ms, venue, seq "
+            "FROM fills WHERE seq > ? ORDER BY seq",
+            (after_seq,),
+        ).fetchall()
+        return [_fill_from_row(row[:10]) for row in rows], (int(rows[-1][10]) if rows else after_seq)
+
     def submit_counts(self) -> dict[str, int]:
         """Return how many submit attempts each client order id saw (accepted or not)."""
         rows = self._conn.execute("SELECT client_order_id, COUNT(*) FROM submit_log GROUP BY client_order_id")

@@ -1,0 +1,109 @@
+"""Fill reconciliation fed only what is new: venue fills by venue trade id against ledger fills.
+
+A periodic reconciliation must not grow with the session's history (issue 14): the
+venue's fills and the ledger's are each read from a cursor (the venue's own fill
+sequence where it has one, else a time window that overlaps the last read; the ledger's
+seq), and :class:`FillMatcher` keeps which ids each side has shown. A pass then costs what
+arrived since the previous one.
+
+The drift it reports is exactly that of comparing the two complete sets (the comparison
+before issue 14, :func:`livegate.reconcile.compare.compare` with every fill): a venue fill
+the ledger does not hold is ``missing_internal`` and a ledger fill the venue never listed
+is ``missing_venue``, both beyond tolerance (a fill is never within tolerance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
+
+from livegate.domain.orders import Fill
+from livegate.reconcile.drift import DriftKind, DriftRecord
+
+#: How far back (ms of venue time) a time-windowed fill read reaches before the newest fill
+#: already seen. A venue lists a trade under the time it happened, which can be earlier than
+#: a trade listed by a read a moment before (per-symbol reads, venue-side lag); one minute
+#: covers that with room, and re-reads only the fills of that minute (ids seen are skipped).
+FILL_READ_OVERLAP_MS = 60_000
+
+
+@runtime_checkable
+class FillJournal(Protocol):
+    """A venue that numbers its fills and can list those after a cursor (paper: its store's fill seq)."""
+
+    async def fills_after(self, cursor: int) -> tuple[list[Fill], int]:
+        """Return the fills recorded after ``cursor`` (oldest first) and the cursor after the last one.
+
+        ``cursor`` 0 means from the first fill.
+        """
+        ...
+
+
+class LedgerFills(Protocol):
+    """The ledger's fills, handed out once each (:class:`~livegate.reconcile.reconciler.LedgerFillIndex`)."""
+
+    def new_ids(self, venue: str) -> list[str]:
+        """Return venue trade ids of fills for ``venue`` (or without a venue) recorded since the last call."""
+        ...
+
+
+class FillMatcher:
+    """Venue fill ids against ledger fill ids, updated with what is new on each side.
+
+    Memory holds one id per fill of the session (both sides); time per update is the
+    number of new fills, never the history.
+    """
+
+    __slots__ = ("_ledger_ids", "_unmatched_ledger", "_unmatched_venue", "_venue_ids")
+
+    def __init__(self) -> None:
+        self._venue_ids: set[str] = set()
+        self._ledger_ids: set[str] = set()
+        self._unmatched_venue: dict[str, Fill] = {}
+        self._unmatched_ledger: set[str] = set()
+
+    def is_known_at_venue(self, fill_id: str) -> bool:
+        """Return True when the venue has listed ``fill_id`` before."""
+        return fill_id in self._venue_ids
+
+    def add_venue(self, fills: Iterable[Fill]) -> None:
+        """Take fills the venue listed (ones seen before are ignored)."""
+        for fill in fills:
+            fid = fill.fill_id
+            if fid in self._venue_ids:
+                continue
+            self._venue_ids.add(fid)
+            if fid in self._ledger_ids:
+                self._unmatched_ledger.discard(fid)
+            else:
+                self._unmatched_venue[fid] = fill
+
+    def add_ledger(self, fill_ids: Iterable[str]) -> None:
+        """Take venue trade ids of fills the ledger holds (ones seen before are ignored)."""
+        for fid in fill_ids:
+            if fid in self._ledger_ids:
+                continue
+            self._ledger_ids.add(fid)
+            if fid in self._venue_ids:
+                self._unmatched_venue.pop(fid, None)
+            else:
+                self._unmatched_ledger.add(fid)
+
+    def drift(self, venue: str, trigger: str, ts_ms: int) -> list[DriftRecord]:
+        """Return the fills only one side holds: venue-only in the venue's order, then ledger-only ids sorted."""
+        records = [
+            DriftRecord(
+                DriftKind.MISSING_INTERNAL, venue, fill.symbol, "",
+                f"{fill.fill_id} {fill.side.value} {fill.quantity}@{fill.price}", str(fill.quantity), "0",
+                "fills", trigger, ts_ms, beyond_tolerance=True, client_order_id=fill.client_order_id,
+            )
+            for fill in self._unmatched_venue.values()
+        ]  # fmt: skip
+        records += [
+            DriftRecord(
+                DriftKind.MISSING_VENUE, venue, "", fill_id, "", "fill in ledger, not at venue", "0",
+                "fills", trigger, ts_ms, beyond_tolerance=True,
+            )
+            for fill_id in sorted(self._unmatched_ledger)
+        ]  # fmt: skip
+        return records
