@@ -48,6 +48,7 @@ from livegate.modes.resolve import ModeResolution
 from livegate.runtime.artifacts import default_run_dir
 from livegate.runtime.compose import build_venue
 from livegate.runtime.core import SessionCore, VenueWiring, fresh_session_id, load_strategy, open_session
+from livegate.runtime.equities import equity_gates, equity_hours
 from livegate.runtime.loop import StreamSource
 from livegate.runtime.session import RunOptions, SessionResult
 from livegate.runtime.summary import InputFacts
@@ -195,6 +196,7 @@ async def run_live_session(
     await adapter.connect()
     try:
         instruments = _select_instruments(adapter, cfg.venue.symbols)
+        hours = equity_hours(cfg, adapter, hours, ignore=live.ignore_market_hours)
         return await _run(options, live, resolved, mode, adapter, adapter, clock, instruments, hours, env)
     finally:
         await adapter.close()
@@ -217,6 +219,9 @@ async def _run(
     ledger, recovery = open_session(run_dir, resolved, mode, env, resume=options.resume)  # resume: issue 9 §6
     session_id = recovery.session_id(fresh_session_id(resolved, adapter.name, str(clock.now_ms())))
     wiring, canary = compose_live(mode.mode, resolved.config, adapter, instruments, clock, session_id)
+    wiring.extra_gates.extend(
+        await equity_gates(resolved.config, adapter, mode.mode, ignore_hours=live.ignore_market_hours)
+    )
     core = SessionCore(
         resolved=resolved,
         mode=mode,
