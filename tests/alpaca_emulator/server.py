@@ -129,6 +129,11 @@ class AlpacaEmulator:
         for ws in [*self._trade_ws, *self._data_ws]:
             await ws.close()
 
+    async def fill_order(self, client_order_id: str) -> None:
+        """Fill a resting order at its limit price now, as the market would (venue truth moving)."""
+        order = self.orders[self.by_client_id[client_order_id]]
+        await self._fill(order, Decimal(order["limit_price"]))
+
     # ------------------------------------------------------------------ facts for tests
     def open_orders(self) -> list[dict[str, Any]]:
         """Return the venue's working orders."""

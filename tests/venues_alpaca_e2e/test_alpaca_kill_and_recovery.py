@@ -79,7 +79,8 @@ def test_alpaca_resume_when_session_sigkilled_then_resumed_run_matches_the_venue
     assert venue_thread.call(lambda e: e.open_orders()) == []
     assert venue_thread.call(lambda e: e.duplicate_client_order_ids()) == []
     position = venue_thread.call(lambda e: e.position("SPY"))
-    assert Decimal(summary(out)["positions"]["SPY"]["quantity"]) == position == Decimal(2)
+    assert position == sum((x.qty for x in executions), Decimal(0)) >= 2  # the held fill, plus any the resumed run made
+    assert Decimal(summary(out)["positions"]["SPY"]["quantity"]) == position
 
 
 def test_alpaca_flatten_when_position_held_then_venue_position_is_zero(

@@ -18,7 +18,7 @@ from typing import Any
 from livegate.risk.pdt import PdtAccount
 from livegate.venues.alpaca.mapping import parse_ts_ms
 
-__all__ = ["VenueClockHours", "account_problems", "clock_hours", "pdt_account"]
+__all__ = ["VenueClockHours", "account_problems", "clock_hours", "pdt_account", "position_cost"]
 
 
 def account_problems(account: Mapping[str, Any]) -> list[str]:
@@ -46,6 +46,25 @@ def pdt_account(account: Mapping[str, Any]) -> PdtAccount:
         margin=Decimal(str(account["multiplier"])) > 1,
         day_trades=int(account["daytrade_count"]),
     )
+
+
+def position_cost(position: Mapping[str, Any]) -> Decimal:
+    """Return the signed cost basis of an Alpaca position body in USD (shorts negative).
+
+    ``cost_basis`` when Alpaca sends it, else ``qty x avg_entry_price``.
+
+    Raises
+    ------
+    KeyError, ArithmeticError
+        If ``qty`` is missing or a field is not a number.
+    """
+    qty = Decimal(str(position["qty"]))
+    short = str(position.get("side", "long")) == "short" or qty < 0
+    basis = position.get("cost_basis")
+    amount = (
+        abs(Decimal(str(basis))) if basis not in (None, "") else abs(qty) * Decimal(str(position["avg_entry_price"]))
+    )
+    return -amount if short else amount
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,13 @@ from livegate.domain.market import Quote
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
 from livegate.risk.pdt import PdtAccount
-from livegate.venues.alpaca.account import VenueClockHours, account_problems, clock_hours, pdt_account
+from livegate.venues.alpaca.account import (
+    VenueClockHours,
+    account_problems,
+    clock_hours,
+    pdt_account,
+    position_cost,
+)
 from livegate.venues.alpaca.errors import AlpacaOp, translate_error
 from livegate.venues.alpaca.fills import fill_from_activity
 from livegate.venues.alpaca.mapping import (
@@ -163,6 +169,8 @@ class AlpacaAdapter:
         self._fractionable: set[str] = set()
         self._hours: VenueClockHours | None = None
         self._md_queue: asyncio.Queue[MarketDataEvent] | None = None
+        self._seen_fills: set[str] = set()
+        self._gap_since_ms: int | None = None
         self.calendar_name = NYSE_CALENDAR
         self._symbols = list(symbols)
         self._clock: Clock = clock or WallClock()
@@ -228,6 +236,7 @@ class AlpacaAdapter:
             log.warning("alpaca clock unreadable (%s): the exchange calendar decides market hours", exc)
             self._hours = None
         self._instruments = await self._load_instruments()
+        self._gap_since_ms = self._clock.now_ms() - 60_000
         if self._stream_task is None:
             self._trade_stream.subscribe_trade_updates(self._on_trade_update)
             run = self._trade_stream._run_forever()  # type: ignore[no-untyped-call]
@@ -366,9 +375,18 @@ class AlpacaAdapter:
         return [self._parse(AlpacaOp.READ, position_from_json, row) for row in rows or []]
 
     async def balances(self) -> list[BalanceSnapshot]:
-        """Return the account's cash (``GET /v2/account``); crypto holdings are positions."""
+        """Return the account's cash at cost (``GET /v2/account`` and ``GET /v2/positions``).
+
+        ``total`` is ``cash`` plus the cost basis (Alpaca ``cost_basis``, else ``qty x
+        avg_entry_price``; shorts negative) of every open position: buying shares moves cash into the position, so
+        cash at cost changes only by realized PnL and fees, which is what reconciliation
+        expects of a venue with positions. ``free`` stays ``non_marginable_buying_power``.
+        """
         account = await self._read(self._client.get_account)
-        return [self._parse(AlpacaOp.READ, balance_from_account, account)]
+        cash = self._parse(AlpacaOp.READ, balance_from_account, account)
+        rows = await self._read(self._client.get_all_positions)
+        cost = sum((self._parse(AlpacaOp.READ, position_cost, row) for row in rows or []), Decimal(0))
+        return [replace(cash, total=cash.total + cost)]
 
     # ----------------------------------------------------------------- market data
     async def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[MarketDataEvent]:
@@ -467,6 +485,26 @@ class AlpacaAdapter:
                 self._order_ids[by_order[order_id]] = order_id
         return [self._parse(AlpacaOp.READ, fill_from_activity, row, self.name, by_order) for row in rows or []]
 
+    async def _import_gap_fills(self) -> None:
+        """Push the fills the trade-updates stream may have missed while down (account activities).
+
+        Fills since the first one this adapter saw (or since connect) that the stream never
+        reported go to the sink, oldest first; the engine counts each fill id once. A failed
+        read is logged: the reconciliation that follows the reconnect still compares fills.
+        """
+        if not self._trading or self._sink is None:
+            return
+        try:
+            fills = await self.recent_fills(since_ms=self._gap_since_ms)
+        except (Ambiguous, Retryable, Rejected, Fatal) as exc:
+            log.warning("alpaca: fills of the stream gap not read: %s", exc.message)
+            return
+        for fill in fills:
+            if fill.client_order_id and fill.fill_id not in self._seen_fills:
+                log.warning("alpaca: fill %s of %s missed by the stream, imported", fill.fill_id, fill.client_order_id)
+                self._seen_fills.add(fill.fill_id)
+                self._sink(fill)
+
     # ----------------------------------------------------------------- internals
     def _count_connects(self, stream: Any, reason: str) -> None:
         """Wrap ``stream._start_ws`` so every connect after the first yields a :class:`StreamInterrupted`."""
@@ -479,6 +517,7 @@ class AlpacaAdapter:
             connects += 1
             if connects > 1:
                 log.warning("alpaca: %s", reason)
+                await self._import_gap_fills()
                 queue = self._md_queue
                 if queue is not None and not queue.full():
                     queue.put_nowait(StreamInterrupted(reason, self._clock.now_ms()))
@@ -500,6 +539,8 @@ class AlpacaAdapter:
             order = data.get("order") or {}
             if order.get("client_order_id") and order.get("id"):
                 self._order_ids[str(order["client_order_id"])] = str(order["id"])
+        if isinstance(report, Fill):
+            self._seen_fills.add(report.fill_id)
         if self._sink is not None:
             self._sink(report)
 
