@@ -99,6 +99,7 @@ class AlpacaEmulator:
     positions: dict[str, Decimal] = field(default_factory=dict)
     cost: dict[str, Decimal] = field(default_factory=dict)
     submits: list[str] = field(default_factory=list)  # client order ids of every POST /v2/orders, in order
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) of every HTTP request
     url: str = ""
     _rows: dict[str, list[MarketRow]] = field(default_factory=dict)
     _cursor: int = 0
@@ -166,7 +167,7 @@ class AlpacaEmulator:
     async def start(self) -> None:
         """Load the data, bind a free loopback port and start replaying."""
         self._rows = {s: load_rows(self.data_root, s) for s in self.symbols}
-        app = web.Application()
+        app = web.Application(middlewares=[self._record])
         add = app.router.add_route
         for method, path, handler in (
             ("GET", "/v2/account", self._account),
@@ -551,6 +552,12 @@ class AlpacaEmulator:
         return ws
 
     # ------------------------------------------------------------------ helpers
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.requests.append((request.method, request.path))
+        response: web.StreamResponse = await handler(request)
+        return response
+
     @staticmethod
     def _authorized(request: web.Request) -> bool:
         return (

@@ -82,6 +82,8 @@ class LiveOptions:
         ``--symbol`` (repeatable): overrides ``[venue] symbols``.
     max_events:
         Stop after this many market-data events (None: until the stream ends).
+    max_minutes:
+        ``--minutes``: stop after this many minutes of wall time (None: no bound).
     """
 
     enable_live: bool = False
@@ -90,6 +92,7 @@ class LiveOptions:
     venue: str | None = None
     symbols: tuple[str, ...] = ()
     max_events: int | None = None
+    max_minutes: float | None = None
 
 
 def _shadow(
@@ -239,14 +242,19 @@ async def _run(
     inputs = [f"stream:{adapter.name}"]
     core.announce(inputs, note=f"stream from {adapter.name}", venues=sorted(wiring.venues))
     await core.begin(clock.now_ms())
-    source = StreamSource(stream, list(core.instruments), hours, live.max_events)
+    max_secs = None if live.max_minutes is None else live.max_minutes * 60
+    source = StreamSource(stream, list(core.instruments), hours, live.max_events, max_secs)
     end_reason = await core.run(source, error_kind="session_error", end_reason="end of stream")
+    if source.timed_out and end_reason == "end of stream":
+        end_reason = f"--minutes {live.max_minutes:g} elapsed"
     await core.engine.settle()  # submits still in flight become working orders (or not) first
     await core.end_cancels("session end")
     facts = InputFacts(inputs, sorted(instruments), 0, source.span_secs)
 
     def extra() -> dict[str, Any]:
-        added: dict[str, Any] = {"venue": adapter.name}
+        added: dict[str, Any] = {"venue": adapter.name, "symbols": sorted(instruments)}
+        if live.max_minutes is not None:
+            added["minutes"] = live.max_minutes
         if canary is not None:
             by_venue = core.engine.stats.orders_by_venue
             added["canary_live_orders"] = by_venue.get(canary.live_venue, 0)

@@ -100,6 +100,7 @@ def _resume_venue_run(
         enable_live=live.enable_live,
         fallback_shadow=False,
         max_events=live.max_events,
+        max_minutes=live.max_minutes,
         ignore_market_hours=live.ignore_market_hours,
     )
     plan = plan_start(resolved, resolved_mode, gated, env, clock=clock)  # raises GateRefused (exit 2)
