@@ -29,7 +29,7 @@ def test_registry_when_alpaca_live_with_credentials_and_urls_then_adapter_points
     assert adapter.name == "alpaca:live" and adapter.capabilities.order_stream
     assert adapter._client._base_url == "http://127.0.0.1:9"
     assert adapter._trade_stream._endpoint == "ws://127.0.0.1:9/stream"
-    assert adapter._stream_factory(False)._endpoint == "ws://127.0.0.1:9/v2/sip"
+    assert adapter._market.factory(False)._endpoint == "ws://127.0.0.1:9/v2/sip"
 
 
 def test_credentials_when_only_apca_names_set_then_alpaca_keys_found_and_livegate_names_win() -> None:

@@ -19,6 +19,9 @@ Quirks decided on purpose (docs/venues_equities.md):
 * ``TradingStream.run()`` owns its own event loop; the adapter awaits the stream's
   coroutine (``_run_forever``) on the running loop instead, which keeps alpaca-py's
   reconnect-with-backoff (1 s doubling to 30 s).
+* alpaca-py reconnects silently. The adapter wraps each stream's ``_start_ws`` (the one
+  place every connect passes) so that a reconnect imports the fills the gap may have
+  hidden and then yields a :class:`~livegate.venues.base.StreamInterrupted` marker.
 """
 
 from __future__ import annotations
@@ -46,7 +49,6 @@ from livegate.domain.clock import Clock, WallClock
 from livegate.domain.enums import OrderStatus, OrderType
 from livegate.domain.errors import Ambiguous, ConfigError, Fatal, InvariantViolation, Rejected, Retryable
 from livegate.domain.instruments import Instrument
-from livegate.domain.market import Quote
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
 from livegate.risk.pdt import PdtAccount
@@ -62,13 +64,13 @@ from livegate.venues.alpaca.fills import fill_from_activity
 from livegate.venues.alpaca.mapping import (
     balance_from_account,
     instrument_from_asset,
-    market_data_from_frame,
     order_report,
     order_snapshot,
     position_from_json,
     trade_update_report,
 )
-from livegate.venues.base import MarketDataEvent, ReportSink, StreamInterrupted, VenueCapabilities
+from livegate.venues.alpaca.market_data import AlpacaMarketData
+from livegate.venues.base import MarketDataEvent, ReportSink, VenueCapabilities
 from livegate.venues.rate_budget import key_fingerprint, shared_limiter
 
 __all__ = ["NYSE_CALENDAR", "AlpacaAdapter"]
@@ -168,7 +170,6 @@ class AlpacaAdapter:
         self._fractional = fractional
         self._fractionable: set[str] = set()
         self._hours: VenueClockHours | None = None
-        self._md_queue: asyncio.Queue[MarketDataEvent] | None = None
         self._seen_fills: set[str] = set()
         self._gap_since_ms: int | None = None
         self.calendar_name = NYSE_CALENDAR
@@ -200,7 +201,8 @@ class AlpacaAdapter:
                 api_key, secret_key, raw_data=True, feed=DataFeed(feed), url_override=stock_data_url_override
             )
         )
-        self._count_connects(self._trade_stream, "trade_updates stream reconnected")
+        self._market = AlpacaMarketData(self.name, self._clock, self._stream_factory, self._import_gap_fills)
+        self._market.watch(self._trade_stream, "trade_updates stream reconnected")
         self._stream_task: asyncio.Task[None] | None = None
         self._sink: ReportSink | None = None
         self._instruments: dict[str, Instrument] = {}
@@ -389,48 +391,14 @@ class AlpacaAdapter:
         return [replace(cash, total=cash.total + cost)]
 
     # ----------------------------------------------------------------- market data
-    async def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[MarketDataEvent]:
-        """Yield quotes and trades of ``symbols`` from Alpaca's stock (``feed``) and crypto streams.
+    def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[MarketDataEvent]:
+        """Return quotes and trades of ``symbols`` from Alpaca's stock (``feed``) and crypto streams.
 
-        The SDK reconnects with backoff on its own; after a reconnect of a data stream or of
-        the trade-updates stream a :class:`StreamInterrupted` marker comes first, so the
-        session reconciles (reports may have been missed). Closing the generator stops the
-        streams.
+        After a reconnect of a data stream or of the trade-updates stream, the fills the gap
+        hid are imported and a :class:`StreamInterrupted` marker comes first, so the session
+        reconciles (:mod:`livegate.venues.alpaca.market_data`). Closing it stops the streams.
         """
-        queue: asyncio.Queue[MarketDataEvent] = asyncio.Queue(maxsize=10_000)
-        self._md_queue = queue
-        last_quotes: dict[str, Quote] = {}
-
-        async def on_frame(frame: Any) -> None:
-            event = market_data_from_frame(frame, self.name, last_quotes, self._clock.now_ms() * 1_000_000)
-            if event is None:
-                return
-            if queue.full():
-                log.warning("alpaca market data: queue full, dropping %s", event.symbol)
-                return
-            queue.put_nowait(event)
-
-        streams: list[Any] = []
-        for crypto in (False, True):
-            chosen = [s for s in symbols if ("/" in s) is crypto]
-            if chosen:
-                stream = self._stream_factory(crypto)
-                self._count_connects(stream, "market-data stream reconnected")
-                stream.subscribe_quotes(on_frame, *chosen)
-                stream.subscribe_trades(on_frame, *chosen)
-                streams.append(stream)
-        tasks = [asyncio.create_task(s._run_forever(), name="alpaca-market-data") for s in streams]
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._md_queue = None
-            for stream in streams:
-                await stream.stop_ws()
-                await stream.close()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        return self._market.stream(symbols)
 
     # ----------------------------------------------------------------- account, clock, fills
     async def ping(self) -> float:
@@ -506,24 +474,6 @@ class AlpacaAdapter:
                 self._sink(fill)
 
     # ----------------------------------------------------------------- internals
-    def _count_connects(self, stream: Any, reason: str) -> None:
-        """Wrap ``stream._start_ws`` so every connect after the first yields a :class:`StreamInterrupted`."""
-        original = stream._start_ws
-        connects = 0
-
-        async def start_ws() -> None:
-            nonlocal connects
-            await original()
-            connects += 1
-            if connects > 1:
-                log.warning("alpaca: %s", reason)
-                await self._import_gap_fills()
-                queue = self._md_queue
-                if queue is not None and not queue.full():
-                    queue.put_nowait(StreamInterrupted(reason, self._clock.now_ms()))
-
-        stream._start_ws = start_ws
-
     async def _on_trade_update(self, message: Any) -> None:
         data = message.get("data") if isinstance(message, dict) else None
         if not isinstance(data, dict):
