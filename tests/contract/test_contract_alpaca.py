@@ -159,7 +159,8 @@ class TestAlpacaContract(AdapterContract):
                 snap(second.client_order_id, SECOND_ORDER_ID, "50", "0.095"),
             ],
             expected_positions=[PositionSnapshot(SYMBOL, Decimal("129.7"), Decimal("0.0851119"))],
-            expected_balances=[BalanceSnapshot("USD", Decimal("5.92"), Decimal("5.92"))],
+            # cash at cost: recorded cash 5.92 + the position's recorded cost_basis 11.03901343
+            expected_balances=[BalanceSnapshot("USD", Decimal("16.95901343"), Decimal("5.92"))],
             error_cases=cases,
             arrange_submit_timeout=arrange_timeout,
             submit_request_count=lambda: server.submit_requests,

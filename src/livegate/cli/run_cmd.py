@@ -72,7 +72,11 @@ def run_command(
     ] = False,
     venue: Annotated[str | None, typer.Option(help="Real venue <adapter>:<venue>, e.g. fake:demo")] = None,
     symbol: Annotated[list[str] | None, typer.Option("--symbol", help="Symbol to trade (repeatable)")] = None,
+    symbols: Annotated[str | None, typer.Option("--symbols", help="Comma-separated symbols, e.g. SPY,TSLA")] = None,
     max_events: Annotated[int | None, typer.Option(help="Stop a venue-stream session after N events")] = None,
+    minutes: Annotated[
+        float | None, typer.Option("--minutes", min=0, help="Stop a venue-stream session after M minutes of wall time")
+    ] = None,
     resume: Annotated[
         Path | None, typer.Option(help="Continue the crashed run in RUN_DIR (its config and data; docs/recovery.md)")
     ] = None,
@@ -101,8 +105,9 @@ def run_command(
         fallback_shadow=fallback_shadow,
         ignore_market_hours=ignore_market_hours,
         venue=venue,
-        symbols=tuple(symbol or ()),
+        symbols=(*(symbol or ()), *(s.strip() for s in (symbols or "").split(",") if s.strip())),
         max_events=max_events,
+        max_minutes=minutes,
     )
     try:
         if no_progress or not console.is_terminal:

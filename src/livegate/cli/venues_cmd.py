@@ -33,7 +33,7 @@ _COLUMNS = (
 #: listing them must not need their SDKs or credentials.
 _STATIC: dict[str, tuple[str, VenueCapabilities, str]] = {
     "alpaca": (
-        "alpaca",
+        "alpaca:paper | alpaca:live (US equities, XNYS; paper = testnet)",
         VenueCapabilities(
             sandbox=True,
             native_cancel_all=True,
@@ -41,6 +41,7 @@ _STATIC: dict[str, tuple[str, VenueCapabilities, str]] = {
             fetch_by_client_order_id=True,
             order_stream=True,
             market_data_stream=True,
+            server_time=True,
         ),
         "alpaca",
     ),

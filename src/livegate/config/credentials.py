@@ -33,6 +33,7 @@ __all__ = [
     "credential_env_var",
     "credential_name",
     "load_credentials",
+    "load_market_data_key",
     "required_fields",
 ]
 
@@ -56,6 +57,15 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "paradex": _WALLET,
     "ibkr": (),
 }
+
+#: Variables a venue's own SDK reads, accepted after livegate's own variable (alpaca-py's names).
+_SDK_ALIASES: dict[tuple[str, str], str] = {
+    ("alpaca", "api_key"): "APCA_API_KEY_ID",
+    ("alpaca", "api_secret"): "APCA_API_SECRET_KEY",
+}
+
+#: Venues whose market data needs a key even in shadow and paper (Alpaca's data stream).
+_MARKET_DATA_KEY_VENUES = frozenset({"alpaca"})
 
 #: Adapters that host many exchanges: credentials are per exchange id, not per adapter.
 _MULTI_EXCHANGE_ADAPTERS = frozenset({"ccxt"})
@@ -203,9 +213,13 @@ def load_credentials(venue: str, env: Mapping[str, str], *, mode: Mode) -> Crede
     sources: dict[str, str] = {}
     for field_name in wanted:
         var = credential_env_var(venue, field_name)
-        value = env.get(var, "")
-        if value:
-            fields[field_name], sources[field_name] = Secret(value), var
+        alias = _SDK_ALIASES.get((name, field_name), "")
+        for source in (var, alias):
+            value = env.get(source, "") if source else ""
+            if value:
+                fields[field_name], sources[field_name] = Secret(value), source
+                break
+        if field_name in fields:
             continue
         from_file = file_values.get(field_name)
         if isinstance(from_file, str) and from_file:
@@ -215,6 +229,31 @@ def load_credentials(venue: str, env: Mapping[str, str], *, mode: Mode) -> Crede
     if missing:
         return CredentialLookup(credentials=None, missing=missing)
     return CredentialLookup(credentials=Credentials(venue=name, fields=fields, sources=sources), missing=[])
+
+
+def load_market_data_key(venue: str, env: Mapping[str, str]) -> Credentials | None:
+    """Return the key a venue's market data needs in shadow and paper, or None (none needed or not set).
+
+    Only venues whose public data stream requires authentication (Alpaca) have one; it is
+    read from the same variables as the trading key (``LIVEGATE_ALPACA_API_KEY`` /
+    ``LIVEGATE_ALPACA_API_SECRET``, else alpaca-py's ``APCA_API_KEY_ID`` /
+    ``APCA_API_SECRET_KEY``) and used only for the data stream: the adapter built with it
+    makes no trading call (docs/venues_equities.md).
+    """
+    name = credential_name(venue)
+    if name not in _MARKET_DATA_KEY_VENUES:
+        return None
+    fields: dict[str, Secret] = {}
+    sources: dict[str, str] = {}
+    for field_name in required_fields(venue):
+        for source in (credential_env_var(venue, field_name), _SDK_ALIASES.get((name, field_name), "")):
+            value = env.get(source, "") if source else ""
+            if value:
+                fields[field_name], sources[field_name] = Secret(value), source
+                break
+        else:
+            return None
+    return Credentials(venue=name, fields=fields, sources=sources)
 
 
 def _read_secrets_file(path: Path, table: str) -> tuple[Mapping[str, object], str]:

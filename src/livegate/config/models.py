@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from livegate.config.equities_models import AlpacaConfig, EquitiesConfig
 from livegate.config.live_models import CanaryConfig, LiveConfig
 from livegate.config.reconcile_models import ReconcileConfig
 from livegate.config.risk_models import KillConfig, RiskConfig, TripwireConfig
@@ -139,6 +140,8 @@ class LivegateConfig(_Section):
     canary: CanaryConfig = Field(default_factory=CanaryConfig)
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     instruments: dict[str, InstrumentConfig] = Field(default_factory=dict)
+    equities: EquitiesConfig = Field(default_factory=EquitiesConfig)
+    alpaca: AlpacaConfig = Field(default_factory=AlpacaConfig)
 
     @field_validator("instruments")
     @classmethod

@@ -27,6 +27,8 @@ class RiskConfig(_RiskSection):
     ``max_symbol_notional_usd`` counts the position plus working orders on the symbol,
     ``max_gross_notional_usd`` the same over all symbols. Daily counters (turnover, order
     count, loss) roll at midnight of ``day_boundary_tz`` (an IANA zone name, default UTC).
+    ``allow_short`` lets an equity venue's orders open or grow a short position (no
+    locate logic; docs/venues_equities.md "Equity gates"); off by default.
     """
 
     max_order_notional_usd: Decimal | None = Field(default=None, gt=0)
@@ -43,6 +45,7 @@ class RiskConfig(_RiskSection):
     daily_loss_limit_usd: Decimal | None = Field(default=None, gt=0)
     max_drawdown_usd: Decimal | None = Field(default=None, gt=0)
     day_boundary_tz: str = "UTC"
+    allow_short: bool = False
 
     @field_validator("day_boundary_tz")
     @classmethod

@@ -55,6 +55,10 @@ class OrderIntent:
         An emergency close built by livegate itself (``livegate flatten``, ``[kill]
         flatten_on_halt``), never by a strategy. Only with ``reduce_only``: the rate,
         duplicate, turnover and daily-count gates let it through (docs/recovery.md).
+    outside_rth:
+        The strategy explicitly asks to trade outside regular trading hours (US equities:
+        pre-market and after-hours, docs/venues_equities.md "Equity gates"). Off by default;
+        the regular-hours gate denies an equity order outside the regular session without it.
 
     Raises
     ------
@@ -74,6 +78,7 @@ class OrderIntent:
     seq: int
     ts_ms: int
     flatten: bool = False
+    outside_rth: bool = False
 
     def __post_init__(self) -> None:
         if self.flatten and not self.reduce_only:
@@ -96,6 +101,8 @@ class OrderIntent:
         }
         if self.flatten:
             record["flatten"] = True
+        if self.outside_rth:
+            record["outside_rth"] = True
         return record
 
 

@@ -67,6 +67,7 @@ class EngineContext:
         time_in_force: str = "gtc",
         post_only: bool = False,
         reduce_only: bool = False,
+        outside_rth: bool = False,
     ) -> Approved | Denied:
         """Build an intent and return the pipeline's decision (see :class:`StrategyContext`).
 
@@ -93,6 +94,7 @@ class EngineContext:
             strategy_id=self._strategy_id,
             seq=seq,
             ts_ms=self._clock.now_ms(),
+            outside_rth=bool(outside_rth),
         )
         return self._engine.submit_intent(intent)
 

@@ -91,6 +91,7 @@ class IntentRecorded:
                 strategy_id=_opt_str(payload, "strategy_id"),
                 seq=_int(payload, "seq"),
                 ts_ms=_int(payload, "ts_ms"),
+                outside_rth=payload.get("outside_rth") is True,
             )
         except ValueError as exc:
             raise PayloadError(str(exc)) from exc

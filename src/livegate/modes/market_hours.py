@@ -12,7 +12,7 @@ from typing import Protocol
 
 from livegate.config.calendars import get_calendar
 
-__all__ = ["AlwaysOpen", "CalendarHours", "MarketHours", "market_hours_for"]
+__all__ = ["AllOpen", "AlwaysOpen", "CalendarHours", "MarketHours", "market_hours_for"]
 
 
 class MarketHours(Protocol):
@@ -64,6 +64,24 @@ class CalendarHours:
             return bool(self._calendar.is_open_on_minute(minute))
         except (ValueError, KeyError, OverflowError, exchange_calendars.errors.CalendarError):
             return False  # outside the calendar's bounds: fail closed
+
+
+class AllOpen:
+    """Open only while every one of ``hours`` says open (a calendar and a venue's own clock).
+
+    Parameters
+    ----------
+    hours:
+        Two or more market-hours sources; closed when any of them says closed (fail closed).
+    """
+
+    def __init__(self, *hours: MarketHours) -> None:
+        self._hours = hours
+        self.name = " and ".join(h.name for h in hours)
+
+    def is_open(self, now_ms: int) -> bool:
+        """Return True when every source says open at ``now_ms``."""
+        return all(h.is_open(now_ms) for h in self._hours)
 
 
 def market_hours_for(calendar: str, *, ignore: bool = False) -> MarketHours:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 
-from livegate.config.credentials import Credentials, load_credentials
+from livegate.config.credentials import Credentials, load_credentials, load_market_data_key
 from livegate.config.loader import ResolvedConfig
 from livegate.domain.clock import Clock, WallClock
 from livegate.domain.enums import Mode, TradingState
@@ -29,7 +29,7 @@ from livegate.modes.live_gate import check_token_file, is_real_venue_name
 from livegate.modes.market_hours import market_hours_for
 from livegate.modes.preflight_artifact import CheckResult, PreflightArtifact, preflight_path
 from livegate.risk.state_store import TradingStateStore
-from livegate.venues.base import SignedRequestWindow, VenueAdapter, VenueProbe
+from livegate.venues.base import SignedRequestWindow, VenueAdapter, VenueProbe, VenueReadiness
 from livegate.venues.registry import AdapterFactory, VenueRequest, build_adapter
 
 __all__ = ["PreflightInputs", "run_preflight", "write_artifact"]
@@ -258,6 +258,9 @@ async def _venue_checks(
         sandbox=inputs.mode is Mode.TESTNET,
         symbols=list(resolved.config.venue.symbols),
         settings=resolved.config.venue,
+        data_credentials=None if credentials is not None else load_market_data_key(venue, inputs.env),
+        alpaca_feed=resolved.config.alpaca.feed,
+        allow_fractional=resolved.config.equities.allow_fractional,
     )
     try:
         adapter = build_adapter(request, inputs.factories)
@@ -272,10 +275,22 @@ async def _venue_checks(
         if credentials is not None:
             auth, balance = await _check_auth(adapter)
             out.append(auth)
+            out.extend(await _check_readiness(adapter))
         out.append(_check_caps(resolved, inputs.mode, balance))
     finally:
         await adapter.close()
     return out
+
+
+async def _check_readiness(adapter: VenueAdapter) -> list[CheckResult]:
+    """Run the venue's own account and market checks (Alpaca: account ``ACTIVE``, not blocked; its clock)."""
+    if not isinstance(adapter, VenueReadiness):
+        return []
+    try:
+        rows = await adapter.readiness()
+    except VenueError as exc:
+        return [CheckResult("venue account", "FAIL", f"{adapter.name}: {type(exc).__name__} {exc.code}: {exc.message}")]
+    return [CheckResult(name, "PASS" if ok else "FAIL", f"{adapter.name}: {detail}") for name, ok, detail in rows]
 
 
 async def _check_auth(adapter: VenueAdapter) -> tuple[CheckResult, Decimal | None]:

@@ -48,6 +48,7 @@ from livegate.modes.resolve import ModeResolution
 from livegate.runtime.artifacts import default_run_dir
 from livegate.runtime.compose import build_venue
 from livegate.runtime.core import SessionCore, VenueWiring, fresh_session_id, load_strategy, open_session
+from livegate.runtime.equities import equity_gates, equity_hours
 from livegate.runtime.loop import StreamSource
 from livegate.runtime.session import RunOptions, SessionResult
 from livegate.runtime.summary import InputFacts
@@ -81,6 +82,8 @@ class LiveOptions:
         ``--symbol`` (repeatable): overrides ``[venue] symbols``.
     max_events:
         Stop after this many market-data events (None: until the stream ends).
+    max_minutes:
+        ``--minutes``: stop after this many minutes of wall time (None: no bound).
     """
 
     enable_live: bool = False
@@ -89,6 +92,7 @@ class LiveOptions:
     venue: str | None = None
     symbols: tuple[str, ...] = ()
     max_events: int | None = None
+    max_minutes: float | None = None
 
 
 def _shadow(
@@ -195,6 +199,7 @@ async def run_live_session(
     await adapter.connect()
     try:
         instruments = _select_instruments(adapter, cfg.venue.symbols)
+        hours = equity_hours(cfg, adapter, hours, ignore=live.ignore_market_hours)
         return await _run(options, live, resolved, mode, adapter, adapter, clock, instruments, hours, env)
     finally:
         await adapter.close()
@@ -217,6 +222,9 @@ async def _run(
     ledger, recovery = open_session(run_dir, resolved, mode, env, resume=options.resume)  # resume: issue 9 §6
     session_id = recovery.session_id(fresh_session_id(resolved, adapter.name, str(clock.now_ms())))
     wiring, canary = compose_live(mode.mode, resolved.config, adapter, instruments, clock, session_id)
+    wiring.extra_gates.extend(
+        await equity_gates(resolved.config, adapter, mode.mode, ignore_hours=live.ignore_market_hours)
+    )
     core = SessionCore(
         resolved=resolved,
         mode=mode,
@@ -234,14 +242,19 @@ async def _run(
     inputs = [f"stream:{adapter.name}"]
     core.announce(inputs, note=f"stream from {adapter.name}", venues=sorted(wiring.venues))
     await core.begin(clock.now_ms())
-    source = StreamSource(stream, list(core.instruments), hours, live.max_events)
+    max_secs = None if live.max_minutes is None else live.max_minutes * 60
+    source = StreamSource(stream, list(core.instruments), hours, live.max_events, max_secs)
     end_reason = await core.run(source, error_kind="session_error", end_reason="end of stream")
+    if source.timed_out and end_reason == "end of stream":
+        end_reason = f"--minutes {live.max_minutes:g} elapsed"
     await core.engine.settle()  # submits still in flight become working orders (or not) first
     await core.end_cancels("session end")
     facts = InputFacts(inputs, sorted(instruments), 0, source.span_secs)
 
     def extra() -> dict[str, Any]:
-        added: dict[str, Any] = {"venue": adapter.name}
+        added: dict[str, Any] = {"venue": adapter.name, "symbols": sorted(instruments)}
+        if live.max_minutes is not None:
+            added["minutes"] = live.max_minutes
         if canary is not None:
             by_venue = core.engine.stats.orders_by_venue
             added["canary_live_orders"] = by_venue.get(canary.live_venue, 0)

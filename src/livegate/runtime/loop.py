@@ -27,7 +27,7 @@ from livegate.domain.clock import ReplayClock, monotonic_secs
 from livegate.domain.market import Quote, Trade
 from livegate.marketdata.replay import ReplayData
 from livegate.modes.market_hours import AlwaysOpen, MarketHours
-from livegate.venues.base import MarketDataStream, StreamInterrupted
+from livegate.venues.base import MarketDataEvent, MarketDataStream, StreamInterrupted
 
 if TYPE_CHECKING:
     from livegate.runtime.core import SessionCore
@@ -157,15 +157,25 @@ class StreamSource:
         The venue calendar: closed hours skip the strategy (fills are still delivered).
     max_events:
         Stop after this many market events (None: until the stream ends).
+    max_secs:
+        Stop this many seconds of wall time after the first batch is asked for (``--minutes``),
+        even while the stream is silent; None: no time bound.
     """
 
     wall_clock = True
     waits = True
 
     def __init__(
-        self, stream: MarketDataStream, symbols: list[str], hours: MarketHours, max_events: int | None
+        self,
+        stream: MarketDataStream,
+        symbols: list[str],
+        hours: MarketHours,
+        max_events: int | None,
+        max_secs: float | None = None,
     ) -> None:
         self._stream = stream
+        self._max_secs = max_secs
+        self.timed_out = False
         self._symbols = symbols
         self.hours = hours
         self._max_events = max_events
@@ -180,7 +190,10 @@ class StreamSource:
     async def batches(self) -> AsyncIterator[Batch]:
         """Yield ``(count, (event,))`` per market event, and interruption markers as they come."""
         span, limit = self.span, self._max_events
-        async for event in self._stream.stream_market_data(self._symbols):
+        events = self._stream.stream_market_data(self._symbols)
+        if self._max_secs is not None:
+            events = _bounded(events, self._max_secs, self)
+        async for event in events:
             if isinstance(event, StreamInterrupted):
                 yield event
                 continue
@@ -190,6 +203,29 @@ class StreamSource:
             self.count += 1
             if limit is not None and self.count >= limit:
                 return
+
+
+async def _bounded(
+    events: AsyncIterator[MarketDataEvent], max_secs: float, source: StreamSource
+) -> AsyncIterator[MarketDataEvent]:
+    """Yield ``events`` until ``max_secs`` of wall time have passed; then close the stream and end."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max_secs
+    iterator = aiter(events)
+    try:
+        while True:
+            try:
+                event = await asyncio.wait_for(anext(iterator), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                source.timed_out = True
+                return
+            except StopAsyncIteration:
+                return
+            yield event
+    finally:
+        closer = getattr(iterator, "aclose", None)
+        if closer is not None:
+            await closer()
 
 
 def _fan_out(handlers: Sequence[Callable[[object], None]]) -> Callable[[object], None]:

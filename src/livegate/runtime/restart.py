@@ -96,7 +96,13 @@ def _resume_venue_run(
     run_dir: Path, env: Mapping[str, str], resolved: ResolvedConfig, resolved_mode: ModeResolution, live: LiveOptions
 ) -> SessionResult:
     clock = WallClock()
-    gated = LiveOptions(enable_live=live.enable_live, fallback_shadow=False, max_events=live.max_events)
+    gated = LiveOptions(
+        enable_live=live.enable_live,
+        fallback_shadow=False,
+        max_events=live.max_events,
+        max_minutes=live.max_minutes,
+        ignore_market_hours=live.ignore_market_hours,
+    )
     plan = plan_start(resolved, resolved_mode, gated, env, clock=clock)  # raises GateRefused (exit 2)
     if plan.adapter is None:
         raise ConfigError(f"cannot resume {run_dir}: venue {resolved.config.venue.name} has no adapter")

@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
+from livegate.config.credentials import load_market_data_key
 from livegate.config.live_models import run_overrides
 from livegate.config.loader import ResolvedConfig, load_config
 from livegate.config.paths import state_dir
@@ -124,6 +125,8 @@ def plan_start(
                 symbols=symbols,
                 fault=fault,
                 settings=cfg.venue,
+                alpaca_feed=cfg.alpaca.feed,
+                allow_fractional=cfg.equities.allow_fractional,
             )
             try:
                 adapter = build_adapter(request, factories)
@@ -138,9 +141,16 @@ def plan_start(
         else:
             resolution = ModeResolution(resolution.mode, resolution.source, arming.reason())
     if adapter is None and is_real_venue_name(venue):
-        adapter = build_adapter(
-            VenueRequest(venue=venue, clock=clock, symbols=symbols, fault=fault, settings=cfg.venue), factories
+        request = VenueRequest(
+            venue=venue,
+            clock=clock,
+            symbols=symbols,
+            fault=fault,
+            settings=cfg.venue,
+            data_credentials=load_market_data_key(venue, env),
+            alpaca_feed=cfg.alpaca.feed,
         )
+        adapter = build_adapter(request, factories)
     return StartPlan(resolution, adapter, arming)
 
 

@@ -28,8 +28,12 @@ class StrategyContext(Protocol):
         time_in_force: Literal["gtc", "ioc"] = "gtc",
         post_only: bool = False,
         reduce_only: bool = False,
+        outside_rth: bool = False,
     ) -> Approved | Denied:
         """Submit an order intent and return the decision.
+
+        ``outside_rth`` explicitly asks for an equity order outside regular trading hours
+        (pre-market, after-hours); without it the regular-hours gate denies such an order.
 
         ``quantity`` is in base units and ``price`` in quote currency; pass Decimal, int or
         a decimal string (floats are refused: money is exact). The decision is

@@ -18,6 +18,8 @@ from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote, Trade
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
+from livegate.modes.market_hours import MarketHours
+from livegate.risk.pdt import PdtAccount
 
 Report = OrderReport | Fill
 ReportSink = Callable[[Report], None]
@@ -199,4 +201,42 @@ class SignedRequestWindow(Protocol):
 
     def recv_window_ms(self) -> int | None:
         """Return the window in ms (Binance: a request whose timestamp is outside it is refused, -1021)."""
+        ...
+
+
+@runtime_checkable
+class VenueReadiness(Protocol):
+    """A venue with account and market checks of its own for ``livegate preflight`` (Alpaca: status, clock)."""
+
+    async def readiness(self) -> list[tuple[str, bool, str]]:
+        """Return ``(check name, passed, detail)`` rows; details never hold a secret.
+
+        Raises
+        ------
+        Retryable, Ambiguous, Fatal
+            When the venue cannot be asked.
+        """
+        ...
+
+
+@runtime_checkable
+class EquityVenue(Protocol):
+    """A US equities venue: its own market clock, fractionable symbols and pattern-day-trader facts."""
+
+    def market_hours(self) -> MarketHours | None:
+        """Return the market hours the venue's own clock gave at connect (None if it has none)."""
+        ...
+
+    def fractionable_symbols(self) -> frozenset[str]:
+        """Return the symbols the venue takes fractional quantities for."""
+        ...
+
+    async def pdt_account(self) -> PdtAccount:
+        """Return the account's equity, margin flag and the venue's day-trade count.
+
+        Raises
+        ------
+        Retryable, Ambiguous, Fatal
+            When the venue cannot be asked.
+        """
         ...

@@ -50,6 +50,13 @@ class VenueRequest:
     settings:
         The ``[venue]`` section (endpoints, timeout, ccxt options, rate budget); None =
         the adapter's defaults.
+    data_credentials:
+        A market-data key for shadow and paper on venues whose data needs one (Alpaca);
+        never used to trade.
+    alpaca_feed:
+        ``[alpaca] feed``: ``iex`` or ``sip``.
+    allow_fractional:
+        ``[equities] allow_fractional``: equity adapters load fractional lots.
     """
 
     venue: str
@@ -59,6 +66,9 @@ class VenueRequest:
     symbols: list[str] = field(default_factory=list)
     fault: str = ""
     settings: VenueConfig | None = None
+    data_credentials: Credentials | None = None
+    alpaca_feed: str = "iex"
+    allow_fractional: bool = False
 
 
 AdapterFactory = Callable[[VenueRequest], VenueAdapter]
@@ -91,8 +101,22 @@ def _ccxt_factory(request: VenueRequest) -> VenueAdapter:
     return make_factory()(request)
 
 
+def _alpaca_factory(request: VenueRequest) -> VenueAdapter:
+    # lazy: alpaca-py is the optional extra livegate[alpaca]
+    try:
+        from livegate.venues.alpaca.factory import build_alpaca
+    except ImportError as exc:
+        extra = "pip install 'livegate[alpaca]'"
+        raise ConfigError(f"venue {request.venue} needs the alpaca extra: {extra} ({exc})") from exc
+    return build_alpaca(request)
+
+
 #: Factories by adapter prefix.
-BUILTIN_FACTORIES: Mapping[str, AdapterFactory] = {"fake": _fake_factory, "ccxt": _ccxt_factory}
+BUILTIN_FACTORIES: Mapping[str, AdapterFactory] = {
+    "fake": _fake_factory,
+    "ccxt": _ccxt_factory,
+    "alpaca": _alpaca_factory,
+}
 
 
 def build_adapter(request: VenueRequest, factories: Mapping[str, AdapterFactory] | None = None) -> VenueAdapter:

@@ -19,6 +19,9 @@ Quirks decided on purpose (docs/venues_equities.md):
 * ``TradingStream.run()`` owns its own event loop; the adapter awaits the stream's
   coroutine (``_run_forever``) on the running loop instead, which keeps alpaca-py's
   reconnect-with-backoff (1 s doubling to 30 s).
+* alpaca-py reconnects silently. The adapter wraps each stream's ``_start_ws`` (the one
+  place every connect passes) so that a reconnect imports the fills the gap may have
+  hidden and then yields a :class:`~livegate.venues.base.StreamInterrupted` marker.
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import requests
 from alpaca.common.enums import Sort
+from alpaca.data.enums import DataFeed
 from alpaca.data.live.crypto import CryptoDataStream
 from alpaca.data.live.stock import StockDataStream
 from alpaca.trading.client import TradingClient
@@ -43,20 +49,28 @@ from livegate.domain.clock import Clock, WallClock
 from livegate.domain.enums import OrderStatus, OrderType
 from livegate.domain.errors import Ambiguous, ConfigError, Fatal, InvariantViolation, Rejected, Retryable
 from livegate.domain.instruments import Instrument
-from livegate.domain.market import Quote, Trade
-from livegate.domain.orders import Order, OrderReport
+from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
+from livegate.risk.pdt import PdtAccount
+from livegate.venues.alpaca.account import (
+    VenueClockHours,
+    account_problems,
+    clock_hours,
+    pdt_account,
+    position_cost,
+)
 from livegate.venues.alpaca.errors import AlpacaOp, translate_error
+from livegate.venues.alpaca.fills import fill_from_activity
 from livegate.venues.alpaca.mapping import (
     balance_from_account,
     instrument_from_asset,
-    market_data_from_frame,
     order_report,
     order_snapshot,
     position_from_json,
     trade_update_report,
 )
-from livegate.venues.base import ReportSink, VenueCapabilities
+from livegate.venues.alpaca.market_data import AlpacaMarketData
+from livegate.venues.base import MarketDataEvent, ReportSink, VenueCapabilities
 from livegate.venues.rate_budget import key_fingerprint, shared_limiter
 
 __all__ = ["NYSE_CALENDAR", "AlpacaAdapter"]
@@ -108,6 +122,13 @@ class AlpacaAdapter:
         Shared request budget of the key; Alpaca allows 200 requests per minute.
     cancel_confirm_attempts, cancel_confirm_wait_secs:
         Re-reads of a cancelled order while it is still ``pending_cancel``.
+    feed:
+        Stock market-data feed, ``"iex"`` or ``"sip"`` (``[alpaca] feed``).
+    trading:
+        False builds a market-data-only adapter (shadow, paper): no account, order or
+        trade-updates call is ever made; equities get the one-share lot.
+    fractional:
+        ``[equities] allow_fractional``: fractionable equities get Alpaca's 1e-9 share lot.
     """
 
     def __init__(
@@ -129,18 +150,28 @@ class AlpacaAdapter:
         rate_limit_per_min: int = 200,
         cancel_confirm_attempts: int = 3,
         cancel_confirm_wait_secs: float = 0.2,
+        feed: str = "iex",
+        trading: bool = True,
+        fractional: bool = False,
     ) -> None:
         if not api_key or not secret_key:
             raise ConfigError("alpaca: api_key and secret_key are required")
         self.name = name
         self.capabilities = VenueCapabilities(
             sandbox=True,
-            native_cancel_all=True,
-            positions=True,
-            fetch_by_client_order_id=True,
-            order_stream=True,
+            native_cancel_all=trading,
+            positions=trading,
+            fetch_by_client_order_id=trading,
+            order_stream=trading,
             market_data_stream=True,
+            server_time=trading,
         )
+        self._trading = trading
+        self._fractional = fractional
+        self._fractionable: set[str] = set()
+        self._hours: VenueClockHours | None = None
+        self._seen_fills: set[str] = set()
+        self._gap_since_ms: int | None = None
         self.calendar_name = NYSE_CALENDAR
         self._symbols = list(symbols)
         self._clock: Clock = clock or WallClock()
@@ -166,8 +197,12 @@ class AlpacaAdapter:
         self._stream_factory: Callable[[bool], Any] = lambda crypto: (
             CryptoDataStream(api_key, secret_key, raw_data=True, url_override=crypto_data_url_override)
             if crypto
-            else StockDataStream(api_key, secret_key, raw_data=True, url_override=stock_data_url_override)
+            else StockDataStream(
+                api_key, secret_key, raw_data=True, feed=DataFeed(feed), url_override=stock_data_url_override
+            )
         )
+        self._market = AlpacaMarketData(self.name, self._clock, self._stream_factory, self._import_gap_fills)
+        self._market.watch(self._trade_stream, "trade_updates stream reconnected")
         self._stream_task: asyncio.Task[None] | None = None
         self._sink: ReportSink | None = None
         self._instruments: dict[str, Instrument] = {}
@@ -190,10 +225,20 @@ class AlpacaAdapter:
         Ambiguous, Retryable
             Alpaca is unreachable or rate limiting.
         """
+        if not self._trading:
+            self._instruments = {s: _data_only_instrument(s, self.name) for s in self._symbols}
+            return
         account = await self._read(self._client.get_account)
-        if account.get("trading_blocked") or account.get("account_blocked"):
-            raise Fatal("alpaca: the account is blocked from trading", "account_blocked")
+        problems = account_problems(account)
+        if problems:
+            raise Fatal(f"alpaca: the account cannot trade: {'; '.join(problems)}", "account_blocked")
+        try:
+            self._hours = clock_hours(await self._read(self._client.get_clock))
+        except (KeyError, ValueError, Ambiguous, Retryable) as exc:
+            log.warning("alpaca clock unreadable (%s): the exchange calendar decides market hours", exc)
+            self._hours = None
         self._instruments = await self._load_instruments()
+        self._gap_since_ms = self._clock.now_ms() - 60_000
         if self._stream_task is None:
             self._trade_stream.subscribe_trade_updates(self._on_trade_update)
             run = self._trade_stream._run_forever()  # type: ignore[no-untyped-call]
@@ -233,9 +278,11 @@ class AlpacaAdapter:
             Authentication or permission.
         """
         intent = order.intent
+        if not self._trading:
+            raise Fatal("alpaca: market-data-only adapter (shadow/paper) cannot send orders", "DATA_ONLY")
         if intent.post_only:
             raise Rejected("alpaca has no post-only orders", "UNSUPPORTED")
-        payload: dict[str, str] = {
+        payload: dict[str, str | bool] = {
             "symbol": intent.symbol,
             "qty": _plain(intent.quantity),
             "side": intent.side.value,
@@ -247,6 +294,12 @@ class AlpacaAdapter:
             if intent.price is None:
                 raise Rejected("limit order without a price", "INVALID_PRICE")
             payload["limit_price"] = _plain(intent.price)
+        fractional = intent.quantity != intent.quantity.to_integral_value()
+        if intent.outside_rth or fractional:
+            # Alpaca takes extended-hours and fractional orders only as DAY orders
+            payload["time_in_force"] = "day"
+        if intent.outside_rth:
+            payload["extended_hours"] = True
         raw = await self._call(AlpacaOp.SUBMIT, self._client.post, "/orders", payload)
         report = self._parse(AlpacaOp.SUBMIT, order_report, raw)
         if report.venue_order_id:
@@ -324,47 +377,101 @@ class AlpacaAdapter:
         return [self._parse(AlpacaOp.READ, position_from_json, row) for row in rows or []]
 
     async def balances(self) -> list[BalanceSnapshot]:
-        """Return the account's cash (``GET /v2/account``); crypto holdings are positions."""
+        """Return the account's cash at cost (``GET /v2/account`` and ``GET /v2/positions``).
+
+        ``total`` is ``cash`` plus the cost basis (Alpaca ``cost_basis``, else ``qty x
+        avg_entry_price``; shorts negative) of every open position: buying shares moves cash into the position, so
+        cash at cost changes only by realized PnL and fees, which is what reconciliation
+        expects of a venue with positions. ``free`` stays ``non_marginable_buying_power``.
+        """
         account = await self._read(self._client.get_account)
-        return [self._parse(AlpacaOp.READ, balance_from_account, account)]
+        cash = self._parse(AlpacaOp.READ, balance_from_account, account)
+        rows = await self._read(self._client.get_all_positions)
+        cost = sum((self._parse(AlpacaOp.READ, position_cost, row) for row in rows or []), Decimal(0))
+        return [replace(cash, total=cash.total + cost)]
 
     # ----------------------------------------------------------------- market data
-    async def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[Quote | Trade]:
-        """Yield quotes and trades of ``symbols`` from Alpaca's stock (IEX) and crypto streams.
+    def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[MarketDataEvent]:
+        """Return quotes and trades of ``symbols`` from Alpaca's stock (``feed``) and crypto streams.
 
-        The SDK reconnects with backoff on its own; closing the generator stops the streams.
+        After a reconnect of a data stream or of the trade-updates stream, the fills the gap
+        hid are imported and a :class:`StreamInterrupted` marker comes first, so the session
+        reconciles (:mod:`livegate.venues.alpaca.market_data`). Closing it stops the streams.
         """
-        queue: asyncio.Queue[Quote | Trade] = asyncio.Queue(maxsize=10_000)
-        last_quotes: dict[str, Quote] = {}
+        return self._market.stream(symbols)
 
-        async def on_frame(frame: Any) -> None:
-            event = market_data_from_frame(frame, self.name, last_quotes, self._clock.now_ms() * 1_000_000)
-            if event is None:
-                return
-            if queue.full():
-                log.warning("alpaca market data: queue full, dropping %s", event.symbol)
-                return
-            queue.put_nowait(event)
+    # ----------------------------------------------------------------- account, clock, fills
+    async def ping(self) -> float:
+        """Return the round-trip time of ``GET /v2/clock`` in seconds (:class:`VenueProbe`)."""
+        started = asyncio.get_running_loop().time()
+        await self._read(self._client.get_clock)
+        return asyncio.get_running_loop().time() - started
 
-        streams: list[Any] = []
-        for crypto in (False, True):
-            chosen = [s for s in symbols if ("/" in s) is crypto]
-            if chosen:
-                stream = self._stream_factory(crypto)
-                stream.subscribe_quotes(on_frame, *chosen)
-                stream.subscribe_trades(on_frame, *chosen)
-                streams.append(stream)
-        tasks = [asyncio.create_task(s._run_forever(), name="alpaca-market-data") for s in streams]
+    async def server_time_ms(self) -> int | None:
+        """Return Alpaca's clock (``GET /v2/clock`` ``timestamp``) in ms; None in data-only mode."""
+        if not self._trading:
+            return None
+        hours = self._parse(AlpacaOp.READ, clock_hours, await self._read(self._client.get_clock))
+        return hours.read_ms
+
+    def market_hours(self) -> VenueClockHours | None:
+        """Return the market hours Alpaca's clock gave at connect (None before, or in data-only mode)."""
+        return self._hours
+
+    async def readiness(self) -> list[tuple[str, bool, str]]:
+        """Return preflight checks ``(name, passed, detail)``: account status and the market clock."""
+        account = await self._read(self._client.get_account)
+        problems = account_problems(account)
+        status = str(account.get("status", ""))
+        checks = [("venue account", not problems, "; ".join(problems) or f"status {status}, trading not blocked")]
+        hours = self._parse(AlpacaOp.READ, clock_hours, await self._read(self._client.get_clock))
+        shown = "open" if hours.is_open(hours.read_ms) else "closed"
+        checks.append(("venue market clock", True, f"alpaca clock says the market is {shown}"))
+        return checks
+
+    async def pdt_account(self) -> PdtAccount:
+        """Return the account's pattern-day-trader facts (``GET /v2/account``)."""
+        account = await self._read(self._client.get_account)
+        return self._parse(AlpacaOp.READ, pdt_account, account)
+
+    def fractionable_symbols(self) -> frozenset[str]:
+        """Return the equities Alpaca marks ``fractionable`` (after :meth:`connect`)."""
+        return frozenset(self._fractionable)
+
+    async def recent_fills(self, since_ms: int | None = None) -> list[Fill]:
+        """Return the account's fills (``GET /v2/account/activities/FILL``), oldest first (at most 100)."""
+        params: dict[str, str] = {"direction": "asc", "page_size": "100"}
+        if since_ms is not None:
+            params["after"] = _iso(since_ms - 1)
+        rows = await self._read(self._client.get, "/account/activities/FILL", params)
+        by_order = {order_id: cid for cid, order_id in self._order_ids.items()}
+        for row in rows or []:
+            order_id = str(row.get("order_id", ""))
+            if order_id and order_id not in by_order:
+                order = await self._read(self._client.get_order_by_id, order_id)
+                by_order[order_id] = str(order.get("client_order_id", ""))
+                self._order_ids[by_order[order_id]] = order_id
+        return [self._parse(AlpacaOp.READ, fill_from_activity, row, self.name, by_order) for row in rows or []]
+
+    async def _import_gap_fills(self) -> None:
+        """Push the fills the trade-updates stream may have missed while down (account activities).
+
+        Fills since the first one this adapter saw (or since connect) that the stream never
+        reported go to the sink, oldest first; the engine counts each fill id once. A failed
+        read is logged: the reconciliation that follows the reconnect still compares fills.
+        """
+        if not self._trading or self._sink is None:
+            return
         try:
-            while True:
-                yield await queue.get()
-        finally:
-            for stream in streams:
-                await stream.stop_ws()
-                await stream.close()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            fills = await self.recent_fills(since_ms=self._gap_since_ms)
+        except (Ambiguous, Retryable, Rejected, Fatal) as exc:
+            log.warning("alpaca: fills of the stream gap not read: %s", exc.message)
+            return
+        for fill in fills:
+            if fill.client_order_id and fill.fill_id not in self._seen_fills:
+                log.warning("alpaca: fill %s of %s missed by the stream, imported", fill.fill_id, fill.client_order_id)
+                self._seen_fills.add(fill.fill_id)
+                self._sink(fill)
 
     # ----------------------------------------------------------------- internals
     async def _on_trade_update(self, message: Any) -> None:
@@ -382,6 +489,8 @@ class AlpacaAdapter:
             order = data.get("order") or {}
             if order.get("client_order_id") and order.get("id"):
                 self._order_ids[str(order["client_order_id"])] = str(order["id"])
+        if isinstance(report, Fill):
+            self._seen_fills.add(report.fill_id)
         if self._sink is not None:
             self._sink(report)
 
@@ -417,7 +526,12 @@ class AlpacaAdapter:
                 row = await self._read(self._client.get_asset, symbol)
             except Rejected as exc:
                 raise ConfigError(f"alpaca: unknown asset {symbol!r}: {exc.message}") from exc
-            found[symbol] = self._parse(AlpacaOp.READ, instrument_from_asset, row, self.name)
+            inst = self._parse(AlpacaOp.READ, instrument_from_asset, row, self.name)
+            if row.get("fractionable"):
+                self._fractionable.add(symbol)
+                if self._fractional:
+                    inst = replace(inst, lot_size=FRACTIONAL_LOT, min_quantity=FRACTIONAL_LOT)
+            found[symbol] = inst
         missing = sorted(set(self._symbols) - set(found))
         if missing:
             raise ConfigError(f"alpaca: not tradable or unknown: {', '.join(missing)}")
@@ -450,6 +564,20 @@ class AlpacaAdapter:
             return parse(*args)
         except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
             raise translate_error(ValueError(f"{type(exc).__name__}: {exc}"), op) from exc
+
+
+#: Alpaca fractional equity orders take up to 9 decimal places (Alpaca "Fractional Trading").
+FRACTIONAL_LOT = Decimal("0.000000001")
+
+
+def _data_only_instrument(symbol: str, venue: str) -> Instrument:
+    """Return an equity's instrument without asking the trading API (cent tick, one-share lot)."""
+    return instrument_from_asset({"symbol": symbol, "class": "us_equity"}, venue)
+
+
+def _iso(ts_ms: int) -> str:
+    """Return ``ts_ms`` as RFC 3339 UTC with milliseconds, e.g. ``2026-12-02T15:00:00.000Z``."""
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _plain(value: Decimal) -> str:
