@@ -91,8 +91,17 @@ def _ccxt_factory(request: VenueRequest) -> VenueAdapter:
     return make_factory()(request)
 
 
+def _ibkr_factory(request: VenueRequest) -> VenueAdapter:
+    # lazy: ib_async is the optional extra livegate[ibkr]
+    try:
+        from livegate.venues.ibkr.factory import build_ibkr
+    except ImportError as exc:
+        raise ConfigError(f"venue {request.venue} needs the ibkr extra: pip install 'livegate[ibkr]' ({exc})") from exc
+    return build_ibkr(request)
+
+
 #: Factories by adapter prefix.
-BUILTIN_FACTORIES: Mapping[str, AdapterFactory] = {"fake": _fake_factory, "ccxt": _ccxt_factory}
+BUILTIN_FACTORIES: Mapping[str, AdapterFactory] = {"fake": _fake_factory, "ccxt": _ccxt_factory, "ibkr": _ibkr_factory}
 
 
 def build_adapter(request: VenueRequest, factories: Mapping[str, AdapterFactory] | None = None) -> VenueAdapter:

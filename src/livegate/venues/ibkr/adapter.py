@@ -11,19 +11,28 @@
   error; no answer, a disconnect or IB error 1100 meanwhile is ambiguous.
 * A dropped connection is re-opened in the background with exponential backoff
   (``reconnect_initial_secs`` doubling to ``reconnect_max_secs``).
+  After a reconnect the market-data stream yields a
+  :class:`~livegate.venues.base.StreamInterrupted` marker (the session reconciles) and
+  subscribes again.
 * Connecting does not replay stale order state: open orders are read on demand
-  (``reqOpenOrders``) by :meth:`fetch_order`, :meth:`open_orders` and the cancels.
+  (``reqOpenOrders``) by :meth:`fetch_order`, :meth:`open_orders` and the cancels;
+  orders finished in earlier TWS sessions are read with ``reqCompletedOrders`` when a
+  lookup finds nothing else, and fills with ``reqExecutions`` (:meth:`recent_fills`).
+* Instruments come from contract details (``minTick``, ``minSize``, ``sizeIncrement``;
+  :mod:`livegate.venues.ibkr.contracts`), market data from tick-by-tick or top-of-book
+  streams (:mod:`livegate.venues.ibkr.market_data`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ib_async import IB, LimitOrder, MarketOrder, StartupFetch, Stock
+from ib_async import IB, ExecutionFilter, LimitOrder, MarketOrder, StartupFetch, Stock
 
 from livegate.domain.clock import Clock, WallClock
 from livegate.domain.enums import OrderStatus, OrderType, TimeInForce
@@ -31,9 +40,19 @@ from livegate.domain.errors import Ambiguous, Fatal, Rejected, Retryable, VenueE
 from livegate.domain.instruments import Instrument
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
-from livegate.venues.base import ReportSink, VenueCapabilities
+from livegate.venues.base import MarketDataEvent, ReportSink, VenueCapabilities
+from livegate.venues.ibkr.contracts import instrument_from_details
 from livegate.venues.ibkr.errors import AMBIGUOUS_CODES, FATAL_CODES, is_warning, translate_code
-from livegate.venues.ibkr.mapping import PENDING_STATUSES, ib_status, liquidity, side_of, to_decimal, to_ms
+from livegate.venues.ibkr.mapping import (
+    PENDING_STATUSES,
+    filled_quantity,
+    ib_status,
+    liquidity,
+    side_of,
+    to_decimal,
+    to_ms,
+)
+from livegate.venues.ibkr.market_data import IbkrMarketData, MarketDataChoice
 from livegate.venues.ibkr.pacing import ApiPacer
 
 __all__ = ["LIVE_PORT", "PAPER_PORT", "IbkrAdapter"]
@@ -80,6 +99,10 @@ class IbkrAdapter:
         Backoff of the automatic reconnect after a dropped connection.
     commission_wait_secs:
         How long a fill waits for its commission report before it is reported with fee 0.
+    paper:
+        The session trades a paper account (``ibkr:paper``, livegate's testnet).
+    market_data:
+        ``auto`` (tick-by-tick, else top of book), ``tick_by_tick`` or ``top_of_book``.
     """
 
     def __init__(
@@ -101,15 +124,20 @@ class IbkrAdapter:
         reconnect_initial_secs: float = 1.0,
         reconnect_max_secs: float = 60.0,
         commission_wait_secs: float = 5.0,
+        paper: bool | None = None,
+        market_data: MarketDataChoice = "auto",
     ) -> None:
         self.name = name
         self.capabilities = VenueCapabilities(
-            sandbox=port == PAPER_PORT,
+            sandbox=port == PAPER_PORT if paper is None else paper,
             native_cancel_all=True,
             positions=True,
             fetch_by_client_order_id=True,
             order_stream=True,
+            market_data_stream=True,
+            server_time=True,
         )
+        self._currency = currency
         self.calendar_name = "XNYS"
         self._host, self._port, self._client_id = host, port, client_id
         self._account = account
@@ -141,6 +169,7 @@ class IbkrAdapter:
         self._ib.commissionReportEvent += self._on_commission
         self._ib.errorEvent += self._on_error
         self._ib.disconnectedEvent += self._on_disconnected
+        self._market = IbkrMarketData(self._ib, self._contracts, self._clock, name, market_data)
         self._sink: ReportSink | None = None
         self._pending_submits: dict[int, asyncio.Future[OrderReport]] = {}
         self._pending_cancels: dict[int, asyncio.Future[OrderReport]] = {}
@@ -190,6 +219,15 @@ class IbkrAdapter:
         if not self._account:
             accounts = self._ib.managedAccounts()
             self._account = accounts[0] if accounts else ""
+        await self._load_instruments()
+
+    async def _load_instruments(self) -> None:
+        for symbol, contract in list(self._contracts.items()):
+            await self._pacer.wait()
+            details = await self._request(self._ib.reqContractDetailsAsync(contract))
+            self._instruments[symbol] = instrument_from_details(symbol, self.name, self._currency, details)
+            if details:
+                self._contracts[symbol] = details[0].contract
 
     async def close(self) -> None:
         """Stop reconnecting and disconnect; idempotent."""
@@ -204,15 +242,49 @@ class IbkrAdapter:
         if self._ib.isConnected():
             self._ib.disconnect()
         self._fail_pending(ConnectionError("adapter closed"))
+        self._market.close()
 
     @property
     def connected(self) -> bool:
         """Return True while the API connection to TWS is up."""
         return bool(self._ib.isConnected())
 
+    @property
+    def account(self) -> str:
+        """Return the account code the session trades (after :meth:`connect`)."""
+        return self._account
+
+    @property
+    def market_data_kinds(self) -> dict[str, str]:
+        """Return ``tick_by_tick`` or ``top_of_book`` per streamed symbol."""
+        return self._market.kinds
+
     def instruments(self) -> dict[str, Instrument]:
-        """Return the configured stocks: 0.01 tick, whole-share lot."""
+        """Return the configured stocks; tick and lot from contract details after :meth:`connect`."""
         return dict(self._instruments)
+
+    def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[MarketDataEvent]:
+        """Yield quotes and trades of ``symbols`` (see :mod:`livegate.venues.ibkr.market_data`)."""
+        return self._market.stream(symbols)
+
+    async def ping(self) -> float:
+        """Return the round trip of ``reqCurrentTime`` in seconds.
+
+        Raises
+        ------
+        Ambiguous
+            Not connected, or no answer within ``request_timeout_secs``.
+        """
+        self._ensure_connected()
+        started = asyncio.get_running_loop().time()
+        await self.server_time_ms()
+        return asyncio.get_running_loop().time() - started
+
+    async def server_time_ms(self) -> int:
+        """Return TWS's clock (``reqCurrentTime``, whole seconds) in ms since the epoch."""
+        self._ensure_connected()
+        moment = await self._request(self._ib.reqCurrentTimeAsync())
+        return to_ms(moment)
 
     # ----------------------------------------------------------------- orders
     async def submit(self, order: Order) -> OrderReport:
@@ -310,7 +382,31 @@ class IbkrAdapter:
         """
         await self._refresh_open_orders()
         trade = self._find(client_order_id)
+        if trade is None:
+            await self._pacer.wait()
+            self._ensure_connected()
+            await self._request(self._ib.reqCompletedOrdersAsync(apiOnly=True))
+            trade = self._find(client_order_id)
         return None if trade is None else self._snapshot(trade)
+
+    async def recent_fills(self, since_ms: int | None = None) -> list[Fill]:
+        """Return this account's fills of livegate orders (``orderRef`` set) from ``reqExecutions``.
+
+        TWS keeps executions of the current day (and up to 7 days in TWS's trade log);
+        ``since_ms`` filters by execution time. Oldest first; fee from the commission
+        report when TWS sent one, else 0.
+        """
+        await self._pacer.wait()
+        self._ensure_connected()
+        since = "" if since_ms is None else datetime.fromtimestamp(since_ms / 1000, UTC).strftime("%Y%m%d-%H:%M:%S")
+        rows = await self._request(self._ib.reqExecutionsAsync(ExecutionFilter(acctCode=self._account, time=since)))
+        fills = [self._fill_of(row, self._commission_of(row)) for row in rows if row.execution.orderRef]
+        return sorted((f for f in fills if since_ms is None or f.ts_ms >= since_ms), key=lambda f: (f.ts_ms, f.fill_id))
+
+    @staticmethod
+    def _commission_of(row: Any) -> Decimal:
+        value = float(row.commissionReport.commission or 0)
+        return to_decimal(value) if 0 < value < 1e300 else Decimal(0)
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
         """Return this client's working orders TWS acknowledged, by order id."""
@@ -412,24 +508,30 @@ class IbkrAdapter:
             log.warning(
                 "ibkr fill %s: no commission report after %ss, fee reported as 0", exec_id, self._commission_wait
             )
-        report = Fill(
-            client_order_id=str(trade.order.orderRef),
-            fill_id=exec_id,
+        if self._sink is not None:
+            self._sink(self._fill_of(fill, fee if fee is not None else Decimal(0)))
+
+    def _fill_of(self, fill: Any, fee: Decimal) -> Fill:
+        execution = fill.execution
+        return Fill(
+            client_order_id=str(execution.orderRef),
+            fill_id=str(execution.execId),
             symbol=str(fill.contract.symbol),
             side=side_of(str(execution.side)),
             price=to_decimal(execution.price),
             quantity=to_decimal(execution.shares),
-            fee=fee if fee is not None else Decimal(0),
+            fee=fee,
             liquidity=liquidity(int(execution.lastLiquidity)),
             ts_ms=to_ms(execution.time),
             venue=self.name,
         )
-        if self._sink is not None:
-            self._sink(report)
 
     def _on_error(self, req_id: int, code: int, message: str, contract: Any) -> None:
         if is_warning(code):
             log.info("ibkr notice %s (req %s): %s", code, req_id, message)
+            return
+        if self._market.on_error(req_id, code, message):
+            log.warning("ibkr market data error %s (req %s): %s", code, req_id, message)
             return
         log.warning("ibkr error %s (req %s): %s", code, req_id, message)
         if req_id == -1:
@@ -459,6 +561,7 @@ class IbkrAdapter:
                     delay = min(delay * 2, self._reconnect_max)
                     continue
                 log.info("ibkr reconnected to %s:%s", self._host, self._port)
+                self._market.on_reconnected()
                 return
         finally:
             self._reconnect_task = None
@@ -549,7 +652,7 @@ class IbkrAdapter:
     def _snapshot(self, trade: Any) -> VenueOrderSnapshot:
         order, status = trade.order, trade.orderStatus
         is_limit = str(order.orderType) == "LMT"
-        filled = to_decimal(status.filled)
+        filled = filled_quantity(status.filled, order.filledQuantity)
         perm_id = int(order.permId or status.permId or 0)
         return VenueOrderSnapshot(
             client_order_id=str(order.orderRef),
