@@ -85,12 +85,13 @@ class IbkrMarketData:
         self._trade_seq = 0
         self._last_quote: dict[str, Quote] = {}
         self._active = False
+        self._kinds: dict[str, str] = {}
         ib.pendingTickersEvent += self._on_tickers
 
     @property
     def kinds(self) -> dict[str, str]:
-        """Return the kind of stream each subscribed symbol gets (``tick_by_tick`` / ``top_of_book``)."""
-        return {s: sub.kind for s, sub in self._subs.items()}
+        """Return the kind of stream each symbol got last (``tick_by_tick`` / ``top_of_book``)."""
+        return dict(self._kinds)
 
     def subscribe(self, symbols: Sequence[str]) -> None:
         """Ask TWS for the streams of ``symbols`` (again after a reconnect)."""
@@ -115,6 +116,7 @@ class IbkrMarketData:
             req_ids = (self._ib.wrapper.ticker2ReqId["mktData"].get(ticker, 0),)
         sub = _Subscription(symbol, kind, req_ids)
         self._subs[symbol] = sub
+        self._kinds[symbol] = kind
         for req_id in req_ids:
             self._by_req[req_id] = symbol
 
