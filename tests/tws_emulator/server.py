@@ -78,6 +78,7 @@ class TwsEmulator(TwsLoopback):
     enforce_pacing: bool = False
     min_order_gap_ms: float = 100.0
     partial_fill_next: bool = False
+    clock_skew_secs: int = 0
     fills: list[Execution] = field(default_factory=list)
     placements: list[str] = field(default_factory=list)  # orderRef of every placeOrder that placed
     order_message_ms: list[float] = field(default_factory=list)
@@ -145,6 +146,9 @@ class TwsEmulator(TwsLoopback):
                     )
                     return
             self.order_message_ms.append(now)
+        if msg == 49:  # reqCurrentTime: the venue's wall clock
+            self._send(w, 49, 1, int(time.time()) + self.clock_skew_secs)
+            return
         if msg == 3 and self.read_only:
             text = "Error validating request.-'bN' : cause - The API interface is currently in Read-Only mode."
             self._send(w, 4, 2, int(f[1]), 321, text, "")

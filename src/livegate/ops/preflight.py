@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from livegate.config.credentials import Credentials, load_credentials
 from livegate.config.loader import ResolvedConfig
@@ -273,9 +274,22 @@ async def _venue_checks(
             auth, balance = await _check_auth(adapter)
             out.append(auth)
         out.append(_check_caps(resolved, inputs.mode, balance))
+        if isinstance(adapter, VenueSelfChecks) and adapter.connected:
+            out.extend(await adapter.preflight_checks())
     finally:
         await adapter.close()
     return out
+
+
+@runtime_checkable
+class VenueSelfChecks(Protocol):
+    """An adapter with venue-specific preflight checks (IBKR: API, read-only mode, market data)."""
+
+    connected: bool
+
+    async def preflight_checks(self) -> list[CheckResult]:
+        """Return the adapter's own checks, after a successful connect."""
+        ...
 
 
 async def _check_auth(adapter: VenueAdapter) -> tuple[CheckResult, Decimal | None]:

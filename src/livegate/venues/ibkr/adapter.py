@@ -40,6 +40,7 @@ from livegate.domain.errors import Ambiguous, Fatal, Rejected, Retryable, VenueE
 from livegate.domain.instruments import Instrument
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
+from livegate.modes.preflight_artifact import CheckResult
 from livegate.venues.base import MarketDataEvent, ReportSink, VenueCapabilities
 from livegate.venues.ibkr.contracts import instrument_from_details
 from livegate.venues.ibkr.errors import AMBIGUOUS_CODES, FATAL_CODES, is_warning, translate_code
@@ -54,6 +55,7 @@ from livegate.venues.ibkr.mapping import (
 )
 from livegate.venues.ibkr.market_data import IbkrMarketData, MarketDataChoice
 from livegate.venues.ibkr.pacing import ApiPacer
+from livegate.venues.ibkr.probes import api_check, market_data_check, read_only_check
 
 __all__ = ["LIVE_PORT", "PAPER_PORT", "IbkrAdapter"]
 
@@ -279,6 +281,25 @@ class IbkrAdapter:
         started = asyncio.get_running_loop().time()
         await self.server_time_ms()
         return asyncio.get_running_loop().time() - started
+
+    async def preflight_checks(self) -> list[CheckResult]:
+        """Return the IBKR checks of ``livegate preflight``: API, read-only mode, market data.
+
+        See :mod:`livegate.venues.ibkr.probes`. Call after :meth:`connect`.
+        """
+        checks = [api_check(self._ib, self._host, self._port, self._account)]
+        if not self._ib.isConnected() or not self._contracts:
+            return checks
+        contract = next(iter(self._contracts.values()))
+        await self._pacer.wait()
+        checks.append(await read_only_check(self._ib, contract, self._account, self._request_timeout))
+        symbols = list(self._contracts)
+        checks.append(
+            await market_data_check(
+                self.stream_market_data, symbols, lambda: self.market_data_kinds, max(self._request_timeout, 5.0)
+            )
+        )
+        return checks
 
     async def server_time_ms(self) -> int:
         """Return TWS's clock (``reqCurrentTime``, whole seconds) in ms since the epoch."""

@@ -13,6 +13,8 @@ livegate: the login is TWS's.
 
 from __future__ import annotations
 
+import logging
+
 from livegate.config.models import VenueConfig
 from livegate.venues.base import VenueAdapter
 from livegate.venues.ibkr.adapter import IbkrAdapter
@@ -40,6 +42,8 @@ def build_ibkr(request: VenueRequest) -> VenueAdapter:
     if paper and request.credentials is not None and not request.sandbox:
         raise ValueError("ibkr:paper is a paper-trading account: canary and live need ibkr:live (testnet: ibkr:paper)")
     settings = request.settings or VenueConfig(name=request.venue)
+    # ib_async logs every message at INFO; livegate logs what matters through the adapter
+    logging.getLogger("ib_async").setLevel(logging.WARNING)
     timeout_secs = settings.timeout_ms / 1000
     return IbkrAdapter(
         settings.host,
