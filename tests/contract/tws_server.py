@@ -135,7 +135,8 @@ class TwsLoopback:
         msg = int(f[0])
         if msg == 71:  # startApi: version, clientId, optCapab
             self._client_id = int(f[2])
-            self._send(w, 9, 1, 1)
+            used = [o.order_id for o in self.orders.values() if o.client_id == self._client_id]
+            self._send(w, 9, 1, max(used, default=0) + 1)  # TWS: the next id above this client's orders
             self._send(w, 15, 1, ACCOUNT)
         elif msg == 61:  # reqPositions
             for symbol, qty, avg in self.positions:
@@ -270,7 +271,8 @@ class TwsLoopback:
         return self._next_perm_id
 
     def _cancel(self, w: asyncio.StreamWriter, order_id: int) -> None:
-        order = next((o for o in self.orders.values() if o.order_id == order_id), None)
+        mine = [o for o in self.orders.values() if o.order_id == order_id and o.client_id == self._client_id]
+        order = next((o for o in mine if o.status in ("Submitted", "PreSubmitted")), mine[-1] if mine else None)
         if order is None:
             self._send(w, 4, 2, order_id, 10147, f"OrderId {order_id} that needs to be cancelled is not found.", "")
             return

@@ -79,12 +79,15 @@ class TwsEmulator(TwsLoopback):
     min_order_gap_ms: float = 100.0
     partial_fill_next: bool = False
     clock_skew_secs: int = 0
+    silence_order_number: int | None = None  # the Nth placed order is kept silently (timeout after accept)
+    silent_cancel: bool = False  # ... and cancelled by the venue at once, still silently
     fills: list[Execution] = field(default_factory=list)
     placements: list[str] = field(default_factory=list)  # orderRef of every placeOrder that placed
     order_message_ms: list[float] = field(default_factory=list)
     pacing_violations: int = 0
     cancel_requests: int = 0
     global_cancels: int = 0
+    completed_order_requests: int = 0
     tick_index: int = 0
     _subs: list[_Sub] = field(default_factory=list)
     _book: dict[str, Tick] = field(default_factory=dict)
@@ -160,10 +163,24 @@ class TwsEmulator(TwsLoopback):
             self.cancel_requests += 1
         if msg == 58:
             self.global_cancels += 1
+        if msg == 99:
+            self.completed_order_requests += 1
         self._client_id = self._client_of_writer.get(id(w), self._client_id)
         super()._dispatch(w, f)
         if msg == 3:
             self._after_place(f)
+
+    def _place(self, w: asyncio.StreamWriter, f: list[str]) -> None:
+        if self.silence_order_number == len(self.placements) + 1:
+            self.next_submit_silent = True
+        super()._place(w, f)
+
+    def fill_while_dropped(self, order_ref: str) -> Execution:
+        """Drop every client, then fill the working order ``order_ref`` at its limit (nobody hears it)."""
+        self.drop_clients()
+        order = next(o for o in self.open_orders() if o.order_ref == order_ref)
+        self._fill(order, Decimal(order.quantity) - Decimal(order.filled), Decimal(order.limit_price))
+        return self.fills[-1]
 
     def _after_place(self, f: list[str]) -> None:
         order = next(
@@ -174,6 +191,9 @@ class TwsEmulator(TwsLoopback):
             if self.partial_fill_next:
                 self.partial_fill_next = False
                 self._partial.add(order.perm_id)
+            if order.silent and self.silent_cancel:
+                order.status = "Cancelled"
+                return
             book = self._book.get(order.symbol)
             if book is not None:
                 self._match(order, book)

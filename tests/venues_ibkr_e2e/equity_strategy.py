@@ -15,7 +15,10 @@ from livegate.strategy.api import Strategy, StrategyContext
 
 
 class RestAndTake(Strategy):
-    """Parameters: ``quantity`` (shares), ``rest_ticks`` below the bid, ``take_every`` quotes, ``max_position``."""
+    """Parameters: ``quantity`` (shares), ``rest_ticks`` below the bid, ``take_every`` quotes, ``max_position``.
+
+    A take is an IOC limit ``take_ticks`` above the ask (marketable even if the book moved).
+    """
 
     def __init__(self, **params: object) -> None:
         super().__init__(**params)
@@ -23,6 +26,7 @@ class RestAndTake(Strategy):
         self.rest_ticks = int(str(params.get("rest_ticks", 100)))
         self.take_every = int(str(params.get("take_every", 25)))
         self.max_position = Decimal(str(params.get("max_position", "3")))
+        self.take_ticks = int(str(params.get("take_ticks", 5)))
         self._quotes = 0
         self._resting: str | None = None
 
@@ -42,6 +46,6 @@ class RestAndTake(Strategy):
                 symbol=quote.symbol,
                 side="buy",
                 quantity=self.quantity,
-                price=quote.ask_price,
+                price=quote.ask_price + instrument.tick_size * self.take_ticks,
                 time_in_force="ioc",
             )

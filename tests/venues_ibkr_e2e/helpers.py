@@ -7,6 +7,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,3 +170,22 @@ def explain(result: subprocess.CompletedProcess[str], out: Path) -> str:
     if (out / "kill_events.jsonl").exists():
         lines.append((out / "kill_events.jsonl").read_text(encoding="utf-8"))
     return "\n".join(lines)
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll ``check`` every 20 ms until True; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def session_refs(out: Path) -> set[str]:
+    """Return the client order ids the run in ``out`` asked the venue for."""
+    return {str(p["client_order_id"]) for k, p in ledger_events(out) if k == "submit_requested"}
+
+
+def ledger_fill_ids(out: Path) -> list[str]:
+    """Return the venue fill ids recorded in the run's ledger, in order."""
+    return [str(p["fill_id"]) for k, p in ledger_events(out) if k == "fill"]

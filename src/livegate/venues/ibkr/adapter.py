@@ -183,6 +183,7 @@ class IbkrAdapter:
         self._refreshing = 0
         self._closing = False
         self._reconnect_task: asyncio.Task[None] | None = None
+        self._since_ms: int | None = None
 
     # ----------------------------------------------------------------- lifecycle
     def bind(self, sink: ReportSink) -> None:
@@ -200,6 +201,7 @@ class IbkrAdapter:
             TWS refused the client (326 client id in use, 502 API disabled, 503 too old).
         """
         self._closing = False
+        self._since_ms = self._clock.now_ms()
         try:
             await self._connect_once()
         except (OSError, TimeoutError, ConnectionError) as exc:
@@ -414,11 +416,14 @@ class IbkrAdapter:
         """Return this account's fills of livegate orders (``orderRef`` set) from ``reqExecutions``.
 
         TWS keeps executions of the current day (and up to 7 days in TWS's trade log);
-        ``since_ms`` filters by execution time. Oldest first; fee from the commission
-        report when TWS sent one, else 0.
+        ``since_ms`` filters by execution time, floored to the second (TWS stamps executions
+        in whole seconds). Oldest first; fee from the commission report when TWS sent one,
+        else 0.
         """
         await self._pacer.wait()
         self._ensure_connected()
+        if since_ms is not None:
+            since_ms -= since_ms % 1000  # TWS execution times are whole seconds
         since = "" if since_ms is None else datetime.fromtimestamp(since_ms / 1000, UTC).strftime("%Y%m%d-%H:%M:%S")
         rows = await self._request(self._ib.reqExecutionsAsync(ExecutionFilter(acctCode=self._account, time=since)))
         fills = [self._fill_of(row, self._commission_of(row)) for row in rows if row.execution.orderRef]
@@ -582,10 +587,28 @@ class IbkrAdapter:
                     delay = min(delay * 2, self._reconnect_max)
                     continue
                 log.info("ibkr reconnected to %s:%s", self._host, self._port)
+                await self._import_missed_fills()
                 self._market.on_reconnected()
                 return
         finally:
             self._reconnect_task = None
+
+    async def _import_missed_fills(self) -> None:
+        """Push the fills TWS made while the socket was down (``reqExecutions``), each once."""
+        try:
+            missed = await self.recent_fills(self._since_ms)
+        except VenueError as exc:
+            log.warning("ibkr: executions after reconnect not read (%s); reconciliation will look again", exc)
+            return
+        for fill in missed:
+            if fill.fill_id in self._emitted_fills:
+                continue
+            self._emitted_fills.add(fill.fill_id)
+            timer = self._fill_timers.pop(fill.fill_id, None)
+            if timer is not None:
+                timer.cancel()
+            if self._sink is not None:
+                self._sink(fill)
 
     # ----------------------------------------------------------------- internals
     def _fail_pending(self, exc: Exception) -> None:
