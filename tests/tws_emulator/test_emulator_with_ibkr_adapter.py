@@ -9,10 +9,12 @@ from decimal import Decimal
 import pytest
 
 from livegate.domain.enums import OrderStatus, Side
-from livegate.domain.errors import Fatal
+from livegate.domain.errors import Fatal, Rejected, Retryable
 from livegate.domain.market import Quote, Trade
+from livegate.domain.orders import Fill
 from livegate.venues.base import StreamInterrupted
 from livegate.venues.ibkr import IbkrAdapter
+from livegate.venues.ibkr.factory import PACING_INTERVAL_SECS
 from tests.contract.base import CollectingSink, make_order
 from tests.tws_emulator import TwsEmulator, synthetic_ticks
 
@@ -40,7 +42,7 @@ def _adapter(tws: TwsEmulator, **kwargs: object) -> IbkrAdapter:
         connect_timeout_secs=2.0,
         submit_ack_timeout_secs=0.5,
         request_timeout_secs=1.0,
-        pacing_interval_secs=0.1,
+        pacing_interval_secs=PACING_INTERVAL_SECS,
         reconnect_initial_secs=0.05,
         reconnect_max_secs=0.2,
         commission_wait_secs=0.5,
@@ -149,3 +151,72 @@ async def test_ibkr_adapter_when_order_filled_in_earlier_session_then_lookup_and
     assert [(f.client_order_id, f.quantity, f.fee) for f in fills] == [
         (order.client_order_id, Decimal(3), Decimal("1"))
     ]
+
+
+async def test_ibkr_submit_when_tws_rejects_order_then_rejected_with_tws_code(tws: TwsEmulator) -> None:
+    tws.next_submit_error = (201, "Order rejected - reason:YOUR ORDER IS NOT ACCEPTED.", True)
+    adapter = _adapter(tws)
+    await adapter.connect()
+    try:
+        with pytest.raises(Rejected) as raised:
+            await adapter.submit(make_order(SYMBOL, Side.BUY, Decimal("1"), Decimal("100"), venue="ibkr:paper"))
+    finally:
+        await adapter.close()
+    assert raised.value.code == "201"
+    assert tws.open_orders() == []
+
+
+async def test_ibkr_fills_when_tws_fills_in_two_parts_then_two_fills_summing_to_the_order(tws: TwsEmulator) -> None:
+    tws.partial_fill_next = True
+    adapter = _adapter(tws)
+    sink = CollectingSink()
+    adapter.bind(sink)
+    await adapter.connect()
+    order = make_order(SYMBOL, Side.BUY, Decimal("4"), Decimal("500"), venue="ibkr:paper")
+    try:
+        await adapter.submit(order)
+        deadline = asyncio.get_running_loop().time() + 5
+        while len([r for r in sink.reports if isinstance(r, Fill)]) < 2:
+            assert asyncio.get_running_loop().time() < deadline, sink.reports
+            await asyncio.sleep(0.02)
+    finally:
+        await adapter.close()
+    fills = [r for r in sink.reports if isinstance(r, Fill)]
+    assert [f.quantity for f in fills] == [Decimal(2), Decimal(2)]
+    assert {f.fill_id for f in fills} == {e.exec_id for e in tws.fills}
+
+
+async def test_ibkr_pacing_when_orders_sent_back_to_back_then_at_least_100_ms_apart_and_no_violation(
+    tws: TwsEmulator,
+) -> None:
+    tws.enforce_pacing = True
+    adapter = _adapter(tws)
+    await adapter.connect()
+    try:
+        orders = [
+            make_order(SYMBOL, Side.BUY, Decimal("1"), Decimal("100"), seq=i, venue="ibkr:paper") for i in range(4)
+        ]
+        await asyncio.gather(*(adapter.submit(o) for o in orders))
+        await adapter.cancel_all()
+    finally:
+        await adapter.close()
+    assert tws.pacing_violations == 0
+    gap = tws.min_gap_ms()
+    assert gap is not None and gap >= 100
+
+
+async def test_ibkr_submit_when_tws_answers_pacing_violation_then_retryable_and_nothing_placed(
+    tws: TwsEmulator,
+) -> None:
+    tws.enforce_pacing = True
+    tws.min_order_gap_ms = 10_000  # every second order message breaks the venue's rule
+    adapter = _adapter(tws)
+    await adapter.connect()
+    try:
+        await adapter.submit(make_order(SYMBOL, Side.BUY, Decimal("1"), Decimal("100"), venue="ibkr:paper"))
+        with pytest.raises(Retryable) as raised:
+            await adapter.submit(make_order(SYMBOL, Side.BUY, Decimal("1"), Decimal("100"), seq=1, venue="ibkr:paper"))
+    finally:
+        await adapter.close()
+    assert raised.value.code == "100"
+    assert len(tws.open_orders()) == 1

@@ -62,11 +62,12 @@ def _rows(path: Path) -> list[list[str]]:
         return list(csv.reader(io.TextIOWrapper(archive.open(name), encoding="utf-8")))
 
 
-def lean_ticks(shared_data: Path, symbol: str, date: str, count: int, *, skip: int = 0) -> list[Tick]:
+def lean_ticks(shared_data: Path, symbol: str, date: str, count: int, *, from_ms: int = 34_200_000) -> list[Tick]:
     """Return ``count`` ticks of ``symbol`` on ``date`` from Lean's tick quote and trade files.
 
     Lean tick quotes update one side at a time (the other side is 0); the book is carried
     forward, trades are merged in time order. Prices are deci-cents (÷ 10,000 = USD).
+    ``from_ms`` is ms after midnight New York time (default 09:30, the regular open).
     """
     base = shared_data / "equities_us" / "lean" / "tick" / symbol.lower()
     events: list[tuple[int, int, list[str]]] = [(int(r[0]), 0, r) for r in _rows(base / f"{date}_quote.zip")]
@@ -76,7 +77,7 @@ def lean_ticks(shared_data: Path, symbol: str, date: str, count: int, *, skip: i
     bid = ask = Decimal(0)
     bid_size = ask_size = Decimal(0)
     ticks: list[Tick] = []
-    for _, kind, row in events:
+    for at, kind, row in events:
         if kind == 0:
             if Decimal(row[1]) > 0:
                 bid, bid_size = Decimal(row[1]) / scale, Decimal(row[2])
@@ -86,6 +87,8 @@ def lean_ticks(shared_data: Path, symbol: str, date: str, count: int, *, skip: i
                 ticks.append(Tick(symbol.upper(), bid, bid_size, ask, ask_size))
         elif bid > 0 and ask > bid:
             ticks.append(Tick(symbol.upper(), bid, bid_size, ask, ask_size, Decimal(row[1]) / scale, Decimal(row[2])))
-        if len(ticks) >= skip + count:
+        if at < from_ms:
+            ticks.clear()
+        elif len(ticks) >= count:
             break
-    return ticks[skip:]
+    return ticks

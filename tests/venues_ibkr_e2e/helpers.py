@@ -73,6 +73,7 @@ def arm(
     strategy: str = f"{STRATEGY}:RestAndTake",
     venue_extra: str = "",
     extra: str = "",
+    symbol: str = SYMBOL,
 ) -> Armed:
     """Write the profile and the confirm token; IBKR needs no credentials (TWS holds the login)."""
     state = root / "state"
@@ -80,7 +81,7 @@ def arm(
     profile = root / "ibkr.toml"
     text = PROFILE.format(
         venue=venue,
-        symbol=SYMBOL,
+        symbol=symbol,
         port=port,
         client_id=client_id,
         strategy=strategy,

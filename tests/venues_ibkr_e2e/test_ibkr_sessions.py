@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tws_emulator import TwsThread
+from tests.tws_emulator import TwsThread, lean_ticks
 from tests.venues_ibkr_e2e.helpers import SYMBOL, arm, explain, ledger_events, preflight, run, summary
 
 CASES = [
@@ -103,3 +103,26 @@ def test_ibkr_session_when_tick_by_tick_not_entitled_then_top_of_book_feeds_the_
     assert result.returncode == 0, explain(result, out)
     facts = summary(out)
     assert facts["quotes_processed"] > 0 and facts["fills"] == len(tws.call(lambda t: t.fills)) > 0
+
+
+@pytest.mark.slow
+def test_ibkr_session_when_tws_replays_real_ibm_ticks_then_gates_see_them_and_tws_matches_the_run(
+    tmp_path: Path, tws_factory: Callable[..., TwsThread], shared_data: Path
+) -> None:
+    # real IBM quotes and trades of 2013-10-08 from 09:30 New York (Lean / AlgoSeek; not copied into tests/data)
+    ticks = lean_ticks(shared_data, "ibm", "20131008", 1500)
+    assert len(ticks) == 1500 and ticks[0].symbol == "IBM"
+    tws = tws_factory(ticks=ticks)
+    armed = arm(tmp_path, tws.port, venue="ibkr:paper", symbol="IBM")
+    assert preflight(armed, "testnet").returncode == 0
+    out = tmp_path / "run"
+
+    result = run(armed, "testnet", out, 600)
+
+    assert result.returncode == 0, explain(result, out)
+    facts = summary(out)
+    assert facts["quotes_processed"] > 0 and facts["trades_processed"] > 0
+    fills = tws.call(lambda t: list(t.fills))
+    assert sorted(p["fill_id"] for k, p in ledger_events(out) if k == "fill") == sorted(f.exec_id for f in fills)
+    assert Decimal(facts["positions"]["IBM"]["quantity"]) == tws.call(lambda t: t.position("IBM")) > 0
+    assert tws.call(lambda t: t.open_orders()) == []

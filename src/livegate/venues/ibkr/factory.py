@@ -20,7 +20,11 @@ from livegate.venues.base import VenueAdapter
 from livegate.venues.ibkr.adapter import IbkrAdapter
 from livegate.venues.registry import VenueRequest
 
-__all__ = ["IBKR_ACCOUNTS", "build_ibkr"]
+__all__ = ["IBKR_ACCOUNTS", "PACING_INTERVAL_SECS", "build_ibkr"]
+
+#: Spacing of API requests: livegate's rule is ≥ 100 ms between order messages as TWS
+#: receives them (IBKR's own limit is 50 messages a second); 10 ms more absorbs socket jitter.
+PACING_INTERVAL_SECS = 0.11
 
 #: ``ibkr:<account kind>`` → paper account?
 IBKR_ACCOUNTS = {"paper": True, "live": False}
@@ -55,6 +59,7 @@ def build_ibkr(request: VenueRequest) -> VenueAdapter:
         account=settings.account,
         submit_ack_timeout_secs=timeout_secs,
         request_timeout_secs=timeout_secs,
+        pacing_interval_secs=PACING_INTERVAL_SECS,
         paper=paper,
         market_data=settings.market_data,
     )
