@@ -46,16 +46,23 @@ from livegate.venues.ibkr.contracts import instrument_from_details
 from livegate.venues.ibkr.errors import AMBIGUOUS_CODES, FATAL_CODES, is_warning, translate_code
 from livegate.venues.ibkr.mapping import (
     PENDING_STATUSES,
-    filled_quantity,
     ib_status,
-    liquidity,
-    side_of,
     to_decimal,
     to_ms,
 )
 from livegate.venues.ibkr.market_data import IbkrMarketData, MarketDataChoice
 from livegate.venues.ibkr.pacing import ApiPacer
 from livegate.venues.ibkr.probes import api_check, market_data_check, read_only_check
+from livegate.venues.ibkr.views import (
+    commission_of,
+    fill_of,
+    find_trade,
+    last_error,
+    order_report,
+    order_snapshot,
+    status_of,
+    working_trades,
+)
 
 __all__ = ["LIVE_PORT", "PAPER_PORT", "IbkrAdapter"]
 
@@ -426,13 +433,8 @@ class IbkrAdapter:
             since_ms -= since_ms % 1000  # TWS execution times are whole seconds
         since = "" if since_ms is None else datetime.fromtimestamp(since_ms / 1000, UTC).strftime("%Y%m%d-%H:%M:%S")
         rows = await self._request(self._ib.reqExecutionsAsync(ExecutionFilter(acctCode=self._account, time=since)))
-        fills = [self._fill_of(row, self._commission_of(row)) for row in rows if row.execution.orderRef]
+        fills = [fill_of(row, commission_of(row), self.name) for row in rows if row.execution.orderRef]
         return sorted((f for f in fills if since_ms is None or f.ts_ms >= since_ms), key=lambda f: (f.ts_ms, f.fill_id))
-
-    @staticmethod
-    def _commission_of(row: Any) -> Decimal:
-        value = float(row.commissionReport.commission or 0)
-        return to_decimal(value) if 0 < value < 1e300 else Decimal(0)
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
         """Return this client's working orders TWS acknowledged, by order id."""
@@ -475,7 +477,7 @@ class IbkrAdapter:
         if not cid:
             return
         raw = str(trade.orderStatus.status)
-        code, message = self._last_error(trade)
+        code, message = last_error(trade)
         status = ib_status(raw, was_accepted=cid in self._accepted, error_code=code)
         if status is None:
             return
@@ -535,22 +537,7 @@ class IbkrAdapter:
                 "ibkr fill %s: no commission report after %ss, fee reported as 0", exec_id, self._commission_wait
             )
         if self._sink is not None:
-            self._sink(self._fill_of(fill, fee if fee is not None else Decimal(0)))
-
-    def _fill_of(self, fill: Any, fee: Decimal) -> Fill:
-        execution = fill.execution
-        return Fill(
-            client_order_id=str(execution.orderRef),
-            fill_id=str(execution.execId),
-            symbol=str(fill.contract.symbol),
-            side=side_of(str(execution.side)),
-            price=to_decimal(execution.price),
-            quantity=to_decimal(execution.shares),
-            fee=fee,
-            liquidity=liquidity(int(execution.lastLiquidity)),
-            ts_ms=to_ms(execution.time),
-            venue=self.name,
-        )
+            self._sink(fill_of(fill, fee if fee is not None else Decimal(0), self.name))
 
     def _on_error(self, req_id: int, code: int, message: str, contract: Any) -> None:
         if is_warning(code):
@@ -656,58 +643,16 @@ class IbkrAdapter:
             self._pending_cancels.pop(order_id, None)
 
     def _find(self, client_order_id: str) -> Any:
-        seen = [
-            t
-            for t in self._ib.trades()
-            if t.order.orderRef == client_order_id
-            and (t.order.permId or str(t.orderStatus.status) not in PENDING_STATUSES)
-        ]
-        return max(seen, key=lambda t: int(t.order.orderId)) if seen else None
+        return find_trade(self._ib.trades(), client_order_id)
 
     def _working(self) -> list[Any]:
-        return [
-            t for t in self._ib.openTrades() if t.order.permId and str(t.orderStatus.status) not in PENDING_STATUSES
-        ]
-
-    @staticmethod
-    def _last_error(trade: Any) -> tuple[int, str]:
-        entry = trade.log[-1] if trade.log else None
-        if entry is None or not entry.errorCode:
-            return 0, ""
-        return int(entry.errorCode), str(entry.message)
+        return working_trades(self._ib.openTrades())
 
     def _status_of(self, trade: Any) -> OrderStatus | None:
-        code, _ = self._last_error(trade)
-        cid = str(trade.order.orderRef or "")
-        return ib_status(str(trade.orderStatus.status), was_accepted=cid in self._accepted, error_code=code)
+        return status_of(trade, self._accepted)
 
     def _report(self, trade: Any, status: OrderStatus, *, code: str = "", reason: str = "") -> OrderReport:
-        perm_id = int(trade.order.permId or trade.orderStatus.permId or 0)
-        return OrderReport(
-            client_order_id=str(trade.order.orderRef),
-            status=status,
-            ts_ms=self._clock.now_ms(),
-            venue_order_id=str(perm_id) if perm_id else "",
-            filled_quantity=to_decimal(trade.orderStatus.filled),
-            code=code,
-            reason=reason,
-        )
+        return order_report(trade, status, self._clock.now_ms(), code=code, reason=reason)
 
     def _snapshot(self, trade: Any) -> VenueOrderSnapshot:
-        order, status = trade.order, trade.orderStatus
-        is_limit = str(order.orderType) == "LMT"
-        filled = filled_quantity(status.filled, order.filledQuantity)
-        perm_id = int(order.permId or status.permId or 0)
-        return VenueOrderSnapshot(
-            client_order_id=str(order.orderRef),
-            venue_order_id=str(perm_id),
-            symbol=str(trade.contract.symbol),
-            side=side_of(str(order.action)),
-            order_type=OrderType.LIMIT if is_limit else OrderType.MARKET,
-            quantity=to_decimal(order.totalQuantity),
-            price=to_decimal(order.lmtPrice) if is_limit else None,
-            filled_quantity=filled,
-            status=self._status_of(trade) or OrderStatus.ACCEPTED,
-            ts_ms=self._clock.now_ms(),
-            average_fill_price=to_decimal(status.avgFillPrice) if filled > 0 else None,
-        )
+        return order_snapshot(trade, self._status_of(trade) or OrderStatus.ACCEPTED, self._clock.now_ms())
