@@ -18,7 +18,7 @@ def tws_factory() -> Iterator[Callable[..., TwsThread]]:
 
     def make(**kwargs: Any) -> TwsThread:
         kwargs.setdefault("ticks", synthetic_ticks(SYMBOL, 4000))
-        kwargs.setdefault("pace_ms", 10.0)
+        kwargs.setdefault("pace_ms", 5.0)
         thread = TwsThread(**kwargs)
         made.append(thread)
         return thread

@@ -37,7 +37,7 @@ def test_kill_when_ibkr_session_has_resting_order_then_cancel_all_confirmed_at_t
     armed = arm(tmp_path, tws.port, venue="ibkr:live")
     assert preflight(armed, "live").returncode == 0
     out = tmp_path / "run"
-    proc = start_run(armed, "live", out, 1500)
+    proc = start_run(armed, "live", out, 800)
     wait_until(lambda: len(tws.call(lambda t: t.open_orders())) >= 1, what="a resting order at TWS")
 
     killed = cli(armed, "kill", "--reason", "e2e: operator kill on ibkr")
@@ -66,7 +66,7 @@ def test_ambiguous_submit_when_tws_keeps_order_without_answer_then_resolved_by_l
     assert preflight(armed, "live").returncode == 0
     out = tmp_path / "run"
 
-    result = run(armed, "live", out, 500)
+    result = run(armed, "live", out, 1500)
 
     assert result.returncode == 3, explain(result, out)  # the ambiguous submit is an anomaly (exit 3)
     first = tws.call(lambda t: t.placements[0])
@@ -147,7 +147,7 @@ def test_reconnect_when_tws_drops_and_order_fills_in_the_gap_then_reconciled_and
     armed = arm(tmp_path, tws.port, venue="ibkr:live")
     assert preflight(armed, "live").returncode == 0
     out = tmp_path / "run"
-    proc = start_run(armed, "live", out, 1200)
+    proc = start_run(armed, "live", out, 800)
     wait_until(lambda: len(tws.call(lambda t: t.open_orders())) >= 1, what="a resting order at TWS")
     resting = tws.call(lambda t: t.open_orders()[0].order_ref)
     gap_fill = tws.call(lambda t: t.fill_while_dropped(resting))

@@ -72,7 +72,7 @@ def test_ibkr_session_when_shadow_on_live_account_then_market_data_only_and_noth
     assert tws.call(lambda t: (t.submit_requests, t.orders, t.fills)) == (0, {}, [])
 
 
-@pytest.mark.parametrize("mode", ["live", "canary"])
+@pytest.mark.parametrize("mode", ["live", pytest.param("canary", marks=pytest.mark.slow)])
 def test_ibkr_session_when_real_money_mode_on_paper_account_then_refused(
     tmp_path: Path, tws_factory: Callable[..., TwsThread], mode: str
 ) -> None:
@@ -89,6 +89,7 @@ def test_ibkr_session_when_real_money_mode_on_paper_account_then_refused(
     assert tws.call(lambda t: t.submit_requests) == 0
 
 
+@pytest.mark.slow
 def test_ibkr_session_when_tick_by_tick_not_entitled_then_top_of_book_feeds_the_same_gates(
     tmp_path: Path, tws_factory: Callable[..., TwsThread]
 ) -> None:

@@ -72,6 +72,7 @@ PAPER_PORT = 7497
 LIVE_PORT = 7496
 _STREAMED = frozenset({OrderStatus.ACCEPTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.REJECTED})
 _NOT_CANCELABLE = "NOT_CANCELABLE"
+_NOT_CONNECTED = "NOT_CONNECTED"
 
 
 class TwsError(Exception):
@@ -323,7 +324,8 @@ class IbkrAdapter:
         Raises
         ------
         Rejected
-            An order error from TWS (201, 110, 200, ...), or an order IB cannot take.
+            An order error from TWS (201, 110, 200, ...), an order IB cannot take, or no
+            connection to TWS at the moment of sending (``NOT_CONNECTED``: nothing was sent).
         Ambiguous
             No answer within ``submit_ack_timeout_secs``, not connected, disconnect or
             IB error 1100 while waiting.
@@ -349,10 +351,12 @@ class IbkrAdapter:
             ib_order = MarketOrder(action, float(intent.quantity), **extra)
         await self._pacer.wait()
         future: asyncio.Future[OrderReport] = asyncio.get_running_loop().create_future()
+        if not self._ib.isConnected():
+            raise Rejected("ibkr: not connected to TWS (reconnecting); order not sent", _NOT_CONNECTED)
         try:
             trade = self._ib.placeOrder(contract, ib_order)
-        except ConnectionError as exc:
-            raise Ambiguous("ibkr: not connected to TWS", "504") from exc
+        except ConnectionError as exc:  # ib_async refuses before writing a byte: definitely not sent
+            raise Rejected("ibkr: not connected to TWS; order not sent", _NOT_CONNECTED) from exc
         order_id = int(trade.order.orderId)
         self._pending_submits[order_id] = future
         try:
