@@ -262,6 +262,11 @@ class IbkrAdapter:
         return bool(self._ib.isConnected())
 
     @property
+    def endpoint(self) -> str:
+        """Return the TWS API socket and client id, e.g. ``127.0.0.1:7497 client 1`` (shown by preflight)."""
+        return f"{self._host}:{self._port} client {self._client_id}"
+
+    @property
     def account(self) -> str:
         """Return the account code the session trades (after :meth:`connect`)."""
         return self._account
