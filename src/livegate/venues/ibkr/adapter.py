@@ -44,6 +44,7 @@ from livegate.modes.preflight_artifact import CheckResult
 from livegate.venues.base import MarketDataEvent, ReportSink, VenueCapabilities
 from livegate.venues.ibkr.contracts import instrument_from_details
 from livegate.venues.ibkr.errors import AMBIGUOUS_CODES, FATAL_CODES, is_warning, translate_code
+from livegate.venues.ibkr.fills import FillRelay
 from livegate.venues.ibkr.mapping import (
     PENDING_STATUSES,
     ib_status,
@@ -158,7 +159,7 @@ class IbkrAdapter:
         self._pacer = ApiPacer(pacing_interval_secs)
         self._reconnect_initial = reconnect_initial_secs
         self._reconnect_max = reconnect_max_secs
-        self._commission_wait = commission_wait_secs
+        self._fills = FillRelay(name, commission_wait_secs)
         self._contracts = {s: Stock(s, exchange, currency) for s in symbols}
         self._instruments = {
             s: Instrument(
@@ -175,8 +176,8 @@ class IbkrAdapter:
         }
         self._ib = IB()
         self._ib.orderStatusEvent += self._on_status
-        self._ib.execDetailsEvent += self._on_exec
-        self._ib.commissionReportEvent += self._on_commission
+        self._ib.execDetailsEvent += self._fills.on_exec
+        self._ib.commissionReportEvent += self._fills.on_commission
         self._ib.errorEvent += self._on_error
         self._ib.disconnectedEvent += self._on_disconnected
         self._market = IbkrMarketData(self._ib, self._contracts, self._clock, name, market_data)
@@ -185,8 +186,6 @@ class IbkrAdapter:
         self._pending_cancels: dict[int, asyncio.Future[OrderReport]] = {}
         self._accepted: set[str] = set()
         self._streamed: dict[str, OrderStatus] = {}
-        self._emitted_fills: set[str] = set()
-        self._fill_timers: dict[str, asyncio.TimerHandle] = {}
         self._connect_errors: list[TwsError] = []
         self._refreshing = 0
         self._closing = False
@@ -197,6 +196,7 @@ class IbkrAdapter:
     def bind(self, sink: ReportSink) -> None:
         """Register the callable that receives order reports and fills."""
         self._sink = sink
+        self._fills.sink = sink
 
     async def connect(self) -> None:
         """Open the API connection, read positions and subscribe to account values.
@@ -248,9 +248,7 @@ class IbkrAdapter:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        for timer in self._fill_timers.values():
-            timer.cancel()
-        self._fill_timers.clear()
+        self._fills.close()
         if self._ib.isConnected():
             self._ib.disconnect()
         self._fail_pending(ConnectionError("adapter closed"))
@@ -521,33 +519,6 @@ class IbkrAdapter:
         if self._sink is not None:
             self._sink(self._report(trade, status, code=str(code) if code else "", reason=message))
 
-    def _on_exec(self, trade: Any, fill: Any) -> None:
-        exec_id = str(fill.execution.execId)
-        if not trade.order.orderRef or exec_id in self._emitted_fills or exec_id in self._fill_timers:
-            return
-        loop = asyncio.get_running_loop()
-        self._fill_timers[exec_id] = loop.call_later(self._commission_wait, self._emit_fill, trade, fill, None)
-
-    def _on_commission(self, trade: Any, fill: Any, report: Any) -> None:
-        if trade.order.orderRef:
-            self._emit_fill(trade, fill, to_decimal(report.commission))
-
-    def _emit_fill(self, trade: Any, fill: Any, fee: Decimal | None) -> None:
-        execution = fill.execution
-        exec_id = str(execution.execId)
-        timer = self._fill_timers.pop(exec_id, None)
-        if timer is not None:
-            timer.cancel()
-        if exec_id in self._emitted_fills:
-            return
-        self._emitted_fills.add(exec_id)
-        if fee is None:
-            log.warning(
-                "ibkr fill %s: no commission report after %ss, fee reported as 0", exec_id, self._commission_wait
-            )
-        if self._sink is not None:
-            self._sink(fill_of(fill, fee if fee is not None else Decimal(0), self.name))
-
     def _on_error(self, req_id: int, code: int, message: str, contract: Any) -> None:
         if is_warning(code):
             log.info("ibkr notice %s (req %s): %s", code, req_id, message)
@@ -597,14 +568,7 @@ class IbkrAdapter:
             log.warning("ibkr: executions after reconnect not read (%s); reconciliation will look again", exc)
             return
         for fill in missed:
-            if fill.fill_id in self._emitted_fills:
-                continue
-            self._emitted_fills.add(fill.fill_id)
-            timer = self._fill_timers.pop(fill.fill_id, None)
-            if timer is not None:
-                timer.cancel()
-            if self._sink is not None:
-                self._sink(fill)
+            self._fills.push(fill)
 
     # ----------------------------------------------------------------- internals
     def _fail_pending(self, exc: Exception) -> None:
