@@ -34,8 +34,10 @@ class Tick:
     last_size: Decimal = Decimal(0)
 
 
-def synthetic_ticks(symbol: str, count: int, *, start: str = "190.00", seed: int = 7) -> list[Tick]:
-    """Return ``count`` ticks of a one-cent-spread random walk, a trade every second tick.
+def synthetic_ticks(
+    symbol: str, count: int, *, start: str = "190.00", seed: int = 7, spread: str = "0.01"
+) -> list[Tick]:
+    """Return ``count`` ticks of a random walk with a fixed ``spread`` (USD), a trade every second tick.
 
     Trades alternate in runs of buyer- and seller-initiated prints (at the ask / the bid)
     so flow-following strategies trade both ways.
@@ -45,7 +47,7 @@ def synthetic_ticks(symbol: str, count: int, *, start: str = "190.00", seed: int
     ticks: list[Tick] = []
     for i in range(count):
         bid += _CENT * rng.choice((-1, 0, 0, 1))
-        ask = bid + _CENT
+        ask = bid + Decimal(spread)
         sizes = Decimal(rng.randint(1, 9) * 100), Decimal(rng.randint(1, 9) * 100)
         if i % 2:
             buyer = (i // 40) % 2 == 0

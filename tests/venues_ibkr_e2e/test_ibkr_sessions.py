@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tws_emulator import TwsThread, lean_ticks
+from tests.tws_emulator import TwsThread, lean_ticks, synthetic_ticks
 from tests.venues_ibkr_e2e.helpers import SYMBOL, arm, explain, ledger_events, preflight, run, summary
 
 CASES = [
@@ -127,3 +127,21 @@ def test_ibkr_session_when_tws_replays_real_ibm_ticks_then_gates_see_them_and_tw
     assert sorted(p["fill_id"] for k, p in ledger_events(out) if k == "fill") == sorted(f.exec_id for f in fills)
     assert Decimal(facts["positions"]["IBM"]["quantity"]) == tws.call(lambda t: t.position("IBM")) > 0
     assert tws.call(lambda t: t.open_orders()) == []
+
+
+def test_ibkr_session_when_tws_quotes_a_wide_spread_then_spread_tripwire_denies_and_tws_gets_nothing(
+    tmp_path: Path, tws_factory: Callable[..., TwsThread]
+) -> None:
+    # 1.50 USD on about 190 USD is about 79 bps, above the default [tripwires] max_spread_bps = 50
+    tws = tws_factory(ticks=synthetic_ticks(SYMBOL, 2000, spread="1.50"))
+    armed = arm(tmp_path, tws.port, venue="ibkr:live")
+    assert preflight(armed, "live").returncode == 0
+    out = tmp_path / "run"
+
+    result = run(armed, "live", out, 200)
+
+    assert result.returncode == 0, explain(result, out)
+    facts = summary(out)
+    assert facts["quotes_processed"] > 0 and facts["intents"] > 0
+    assert set(facts["denied"]) == {"WIDE_SPREAD"} and facts["approved"] == 0
+    assert tws.call(lambda t: t.submit_requests) == 0
