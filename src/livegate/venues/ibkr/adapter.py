@@ -206,7 +206,10 @@ class IbkrAdapter:
         Retryable
             TWS / IB Gateway is not reachable.
         Fatal
-            TWS refused the client (326 client id in use, 502 API disabled, 503 too old).
+            TWS refused the client (326 client id in use, 502 API disabled, 503 too old),
+            or has no contract details for a symbol (200).
+        Ambiguous
+            Contract details did not arrive within ``request_timeout_secs``.
         """
         self._closing = False
         self._since_ms = self._clock.now_ms()
@@ -217,6 +220,7 @@ class IbkrAdapter:
             if fatal is not None:
                 raise Fatal(f"ibkr error {fatal.code}: {fatal.message}", str(fatal.code)) from exc
             raise Retryable(f"ibkr: TWS/IB Gateway not reachable at {self._host}:{self._port}", "connect") from exc
+        await self._load_instruments()
 
     async def _connect_once(self) -> None:
         self._connect_errors.clear()
@@ -231,7 +235,6 @@ class IbkrAdapter:
         if not self._account:
             accounts = self._ib.managedAccounts()
             self._account = accounts[0] if accounts else ""
-        await self._load_instruments()
 
     async def _load_instruments(self) -> None:
         for symbol, contract in list(self._contracts.items()):
@@ -549,7 +552,7 @@ class IbkrAdapter:
                 await asyncio.sleep(delay)
                 try:
                     await self._connect_once()
-                except (OSError, TimeoutError, ConnectionError) as exc:
+                except (OSError, TimeoutError, ConnectionError, VenueError) as exc:
                     log.warning("ibkr reconnect failed (%s); next try in %ss", type(exc).__name__, delay)
                     delay = min(delay * 2, self._reconnect_max)
                     continue
