@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from typer.testing import CliRunner
 
+from livegate.cli.main import app
 from livegate.config.credentials import Credentials
 from livegate.config.models import VenueConfig
 from livegate.domain.clock import ReplayClock
@@ -96,3 +99,13 @@ def test_instrument_from_details_when_tws_has_none_then_fatal_200() -> None:
     with pytest.raises(Fatal) as raised:
         instrument_from_details("NOPE", "ibkr:live", "USD", [])
     assert raised.value.code == "200"
+
+
+def test_venues_command_when_json_then_ibkr_row_names_both_venues_and_market_data_stream() -> None:
+    result = CliRunner().invoke(app, ["venues", "--json"])
+
+    assert result.exit_code == 0, result.output
+    (row,) = [r for r in json.loads(result.output) if r["adapter"] == "ibkr"]
+    assert row["venue"].startswith("ibkr:paper|ibkr:live")
+    caps = row["capabilities"]
+    assert caps["sandbox"] and caps["market_data_stream"] and caps["order_stream"] and caps["native_cancel_all"]
