@@ -5,7 +5,9 @@ length-prefixed ``v157..178``; every later message is a 4-byte big-endian length
 NUL-terminated fields. The server answers the handshake with its version and connection
 time, then ``nextValidId`` (9) and ``managedAccounts`` (15) after ``startApi`` (71).
 Encoded here, far enough for ib_async: positions (61/62), account values (6/8/54), open
-orders (5/53), order status (3), errors (4), executions (11), commission reports (59).
+orders (5/53), order status (3), errors (4), executions (11), commission reports (59),
+contract details (10/52), current time (49) and completed orders (101/102).
+:class:`tests.tws_emulator.TwsEmulator` adds market data, matching and faults.
 Field orders follow ib_async's decoder for server version 176. Nothing of livegate is
 imported: this is the venue.
 """
@@ -38,6 +40,8 @@ class TwsOrder:
     status: str = "Submitted"
     filled: str = "0"
     bound: bool = False
+    avg_price: str = ""
+    silent: bool = False  # placed without an answer: no stream messages until looked up
 
 
 @dataclass
@@ -52,6 +56,9 @@ class TwsLoopback:
     next_submit_error: tuple[int, str, bool] | None = None  # (code, text, about the order id)
     next_submit_silent: bool | None = None  # None: answer; True: keep silently; False: drop
     port: int = 0
+    min_ticks: dict[str, str] = field(default_factory=dict)  # symbol -> minTick (default 0.01)
+    size_increments: dict[str, str] = field(default_factory=dict)  # symbol -> sizeIncrement (default 1)
+    now_secs: int = 1_789_737_890
     _server: asyncio.Server | None = None
     _writers: list[asyncio.StreamWriter] = field(default_factory=list)
     _next_perm_id: int = 1_880_000_100
@@ -128,7 +135,8 @@ class TwsLoopback:
         msg = int(f[0])
         if msg == 71:  # startApi: version, clientId, optCapab
             self._client_id = int(f[2])
-            self._send(w, 9, 1, 1)
+            used = [o.order_id for o in self.orders.values() if o.client_id == self._client_id]
+            self._send(w, 9, 1, max(used, default=0) + 1)  # TWS: the next id above this client's orders
             self._send(w, 15, 1, ACCOUNT)
         elif msg == 61:  # reqPositions
             for symbol, qty, avg in self.positions:
@@ -142,6 +150,7 @@ class TwsLoopback:
         elif msg == 5:  # reqOpenOrders
             for order in self.orders.values():
                 if order.status in ("Submitted", "PreSubmitted") and order.client_id == self._client_id:
+                    order.silent = False
                     self._send_order(w, order)
             self._send(w, 53, 1)
         elif msg == 3:
@@ -153,7 +162,73 @@ class TwsLoopback:
                 if order.status in ("Submitted", "PreSubmitted"):
                     self._cancel(w, order.order_id)
         elif msg == 7:  # reqExecutions: version, reqId, ...
-            self._send(w, 55, 1, f[2])
+            self._executions(w, int(f[2]))
+        elif msg == 9:  # reqContractDetails: version, reqId, contract (12 fields), ...
+            self._contract_details(w, int(f[2]), f[4])
+        elif msg == 49:  # reqCurrentTime
+            self._send(w, 49, 1, self.now_secs)
+        elif msg == 99:  # reqCompletedOrders: apiOnly
+            for order in self.orders.values():
+                if order.status in ("Filled", "Cancelled", "ApiCancelled", "Inactive"):
+                    self._send(w, *self.completed_order_fields(order))
+            self._send(w, 102)
+        else:
+            self.on_message(w, msg, f)
+
+    def on_message(self, w: asyncio.StreamWriter, msg: int, f: list[str]) -> None:
+        """Handle a message the loopback does not know (subclasses add market data, ...)."""
+
+    def _executions(self, w: asyncio.StreamWriter, req_id: int) -> None:
+        self._send(w, 55, 1, req_id)
+
+    def _contract_details(self, w: asyncio.StreamWriter, req_id: int, symbol: str) -> None:
+        con_id, _, _, _, _, _, _, _, currency, local, trading_class = self._contract(symbol, with_exchange=True)
+        tick = self.min_ticks.get(symbol, "0.01")
+        increment = self.size_increments.get(symbol, "1")
+        self._send(
+            w,
+            10,
+            req_id,
+            symbol,
+            "STK",
+            "",
+            "0",
+            "",
+            "SMART",
+            currency,
+            local,
+            trading_class,
+            trading_class,
+            con_id,
+            tick,
+            "",  # multiplier
+            "LMT,MKT",
+            "SMART,NASDAQ,NYSE",
+            1,
+            0,
+            f"{symbol} INC",
+            "NASDAQ",
+            "",
+            "Technology",
+            "Computers",
+            "Computers",
+            "US/Eastern",
+            "",
+            "",
+            "",
+            "",
+            0,  # secIdList
+            1,
+            "",
+            "",
+            "26",
+            "",
+            "COMMON",
+            increment,  # minSize
+            increment,  # sizeIncrement
+            increment,  # suggestedSizeIncrement
+        )
+        self._send(w, 52, 1, req_id)
 
     def _place(self, w: asyncio.StreamWriter, f: list[str]) -> None:
         self.submit_requests += 1
@@ -187,6 +262,7 @@ class TwsLoopback:
             return
         self.orders[order.perm_id] = order
         self.recorded_perm_ids.setdefault(ref, order.perm_id)
+        order.silent = silent is True
         if silent is None:
             self._send_order(w, order)
 
@@ -195,7 +271,8 @@ class TwsLoopback:
         return self._next_perm_id
 
     def _cancel(self, w: asyncio.StreamWriter, order_id: int) -> None:
-        order = next((o for o in self.orders.values() if o.order_id == order_id), None)
+        mine = [o for o in self.orders.values() if o.order_id == order_id and o.client_id == self._client_id]
+        order = next((o for o in mine if o.status in ("Submitted", "PreSubmitted")), mine[-1] if mine else None)
         if order is None:
             self._send(w, 4, 2, order_id, 10147, f"OrderId {order_id} that needs to be cancelled is not found.", "")
             return
@@ -220,7 +297,7 @@ class TwsLoopback:
 
     def _send_status(self, w: asyncio.StreamWriter, o: TwsOrder) -> None:
         remaining = "0" if o.status in ("Cancelled", "Filled") else str(float(o.quantity) - float(o.filled))
-        avg = "0" if o.filled == "0" else o.limit_price
+        avg = "0" if o.filled == "0" else (o.avg_price or o.limit_price)
         self._send(w, 3, o.order_id, o.status, o.filled, remaining, avg, o.perm_id, 0, avg, o.client_id, "", "")
 
     def open_order_fields(self, o: TwsOrder) -> list[object]:
@@ -293,6 +370,26 @@ class TwsLoopback:
         order += ["", 0, 0]  # duration, postToAts, autoCancelParent
         order += ["", "", 0, "", ""]  # minTradeQty .. midOffsetAtHalf
         return head + order
+
+    def completed_order_fields(self, o: TwsOrder) -> list[object]:
+        """Return the ``completedOrder`` (101) fields of ``o`` for server version 176."""
+        fields: list[object] = [101, *self._contract(o.symbol, with_exchange=True)]
+        fields += [o.action, o.quantity, o.order_type, o.limit_price if o.order_type == "LMT" else "", "", o.tif]
+        fields += ["", ACCOUNT, "O", 0, o.order_ref, o.perm_id, 0, 0, 0, "", "", "", ""]  # ocaGroup .. faPercentage
+        fields += [""]  # faProfile (server version < 177)
+        fields += ["", "", "", "", "", 0, "", "", "", "", "", "", "", "", 0, 0, "", 0, "", "", 0, "", ""]
+        fields += [0, 0, "", "", ""]  # continuousUpdate .. comboLegsDescrip
+        fields += [0, 0, 0]  # combo legs, order combo legs, smart combo routing params
+        fields += ["", "", ""]  # scale sizes and increment
+        fields += [""]  # hedgeType
+        fields += ["", "", 0, 0]  # clearingAccount, clearingIntent, notHeld, dncPresent
+        fields += [""]  # algoStrategy
+        fields += [0, o.status, 0, 0]  # solicited, status, randomizeSize, randomizePrice
+        fields += [0]  # conditions
+        fields += ["", "", "", 0, 0, "", o.filled, 0, 0, "", 0, 0, 0]  # trailStopPrice .. parentPermId
+        fields += [CONNECTION_TIME, "Filled Size: " + o.filled if o.status == "Filled" else o.status]
+        fields += ["", "", "", "", ""]  # minTradeQty .. midOffsetAtHalf
+        return fields
 
     # ------------------------------------------------------------ private stream
     def replay_fill(self, order_ref: str, exec_id: str, commission: str, last_liquidity: int = 1) -> None:

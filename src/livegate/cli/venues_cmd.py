@@ -46,9 +46,15 @@ _STATIC: dict[str, tuple[str, VenueCapabilities, str]] = {
         "alpaca",
     ),
     "ibkr": (
-        "ibkr (TWS/Gateway; paper port 7497 = testnet)",
+        "ibkr:paper|ibkr:live (TWS/Gateway; ports 7497 paper = testnet, 7496 live)",
         VenueCapabilities(
-            sandbox=True, native_cancel_all=True, positions=True, fetch_by_client_order_id=True, order_stream=True
+            sandbox=True,
+            native_cancel_all=True,
+            positions=True,
+            fetch_by_client_order_id=True,
+            order_stream=True,
+            market_data_stream=True,
+            server_time=True,
         ),
         "ib_async",
     ),

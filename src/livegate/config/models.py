@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from livegate.config.equities_models import AlpacaConfig, EquitiesConfig
+from livegate.config.ibkr_models import IbkrVenueKeys
 from livegate.config.live_models import CanaryConfig, LiveConfig
 from livegate.config.reconcile_models import ReconcileConfig
 from livegate.config.risk_models import KillConfig, RiskConfig, TripwireConfig
@@ -23,7 +24,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
-class VenueConfig(_Section):
+class VenueConfig(_Section, IbkrVenueKeys):
     """Which venue the session trades on, and how to reach it.
 
     ``name`` is a venue name: ``binanceusdm`` / ``binance`` for replayed Binance data,
@@ -36,6 +37,8 @@ class VenueConfig(_Section):
     table deep-merged over ccxt's and livegate's exchange options. ``rate_weight_per_min``
     is the request budget in the venue's own weight units per minute (Binance: the
     ``REQUEST_WEIGHT`` limit, 6000 spot / 2400 USD-M); 0 = the adapter's default.
+    ``host``, ``port``, ``client_id``, ``account``, ``market_data``: Interactive Brokers
+    (:class:`~livegate.config.ibkr_models.IbkrVenueKeys`).
     """
 
     name: str = "binanceusdm"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from livegate.config.credentials import Credentials, load_credentials, load_market_data_key
 from livegate.config.loader import ResolvedConfig
@@ -277,6 +278,8 @@ async def _venue_checks(
             out.append(auth)
             out.extend(await _check_readiness(adapter))
         out.append(_check_caps(resolved, inputs.mode, balance))
+        if isinstance(adapter, VenueSelfChecks) and adapter.connected:
+            out.extend(await adapter.preflight_checks())
     finally:
         await adapter.close()
     return out
@@ -291,6 +294,17 @@ async def _check_readiness(adapter: VenueAdapter) -> list[CheckResult]:
     except VenueError as exc:
         return [CheckResult("venue account", "FAIL", f"{adapter.name}: {type(exc).__name__} {exc.code}: {exc.message}")]
     return [CheckResult(name, "PASS" if ok else "FAIL", f"{adapter.name}: {detail}") for name, ok, detail in rows]
+
+
+@runtime_checkable
+class VenueSelfChecks(Protocol):
+    """An adapter with venue-specific preflight checks (IBKR: API, read-only mode, market data)."""
+
+    connected: bool
+
+    async def preflight_checks(self) -> list[CheckResult]:
+        """Return the adapter's own checks, after a successful connect."""
+        ...
 
 
 async def _check_auth(adapter: VenueAdapter) -> tuple[CheckResult, Decimal | None]:

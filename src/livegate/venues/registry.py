@@ -111,11 +111,21 @@ def _alpaca_factory(request: VenueRequest) -> VenueAdapter:
     return build_alpaca(request)
 
 
+def _ibkr_factory(request: VenueRequest) -> VenueAdapter:
+    # lazy: ib_async is the optional extra livegate[ibkr]
+    try:
+        from livegate.venues.ibkr.factory import build_ibkr
+    except ImportError as exc:
+        raise ConfigError(f"venue {request.venue} needs the ibkr extra: pip install 'livegate[ibkr]' ({exc})") from exc
+    return build_ibkr(request)
+
+
 #: Factories by adapter prefix.
 BUILTIN_FACTORIES: Mapping[str, AdapterFactory] = {
     "fake": _fake_factory,
     "ccxt": _ccxt_factory,
     "alpaca": _alpaca_factory,
+    "ibkr": _ibkr_factory,
 }
 
 

@@ -11,19 +11,28 @@
   error; no answer, a disconnect or IB error 1100 meanwhile is ambiguous.
 * A dropped connection is re-opened in the background with exponential backoff
   (``reconnect_initial_secs`` doubling to ``reconnect_max_secs``).
+  After a reconnect the market-data stream yields a
+  :class:`~livegate.venues.base.StreamInterrupted` marker (the session reconciles) and
+  subscribes again.
 * Connecting does not replay stale order state: open orders are read on demand
-  (``reqOpenOrders``) by :meth:`fetch_order`, :meth:`open_orders` and the cancels.
+  (``reqOpenOrders``) by :meth:`fetch_order`, :meth:`open_orders` and the cancels;
+  orders finished in earlier TWS sessions are read with ``reqCompletedOrders`` when a
+  lookup finds nothing else, and fills with ``reqExecutions`` (:meth:`recent_fills`).
+* Instruments come from contract details (``minTick``, ``minSize``, ``sizeIncrement``;
+  :mod:`livegate.venues.ibkr.contracts`), market data from tick-by-tick or top-of-book
+  streams (:mod:`livegate.venues.ibkr.market_data`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ib_async import IB, LimitOrder, MarketOrder, StartupFetch, Stock
+from ib_async import IB, ExecutionFilter, LimitOrder, MarketOrder, StartupFetch, Stock
 
 from livegate.domain.clock import Clock, WallClock
 from livegate.domain.enums import OrderStatus, OrderType, TimeInForce
@@ -31,10 +40,30 @@ from livegate.domain.errors import Ambiguous, Fatal, Rejected, Retryable, VenueE
 from livegate.domain.instruments import Instrument
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
-from livegate.venues.base import ReportSink, VenueCapabilities
+from livegate.modes.preflight_artifact import CheckResult
+from livegate.venues.base import MarketDataEvent, ReportSink, VenueCapabilities
+from livegate.venues.ibkr.contracts import instrument_from_details
 from livegate.venues.ibkr.errors import AMBIGUOUS_CODES, FATAL_CODES, is_warning, translate_code
-from livegate.venues.ibkr.mapping import PENDING_STATUSES, ib_status, liquidity, side_of, to_decimal, to_ms
+from livegate.venues.ibkr.fills import FillRelay
+from livegate.venues.ibkr.mapping import (
+    PENDING_STATUSES,
+    ib_status,
+    to_decimal,
+    to_ms,
+)
+from livegate.venues.ibkr.market_data import IbkrMarketData, MarketDataChoice
 from livegate.venues.ibkr.pacing import ApiPacer
+from livegate.venues.ibkr.probes import api_check, market_data_check, read_only_check
+from livegate.venues.ibkr.views import (
+    commission_of,
+    fill_of,
+    find_trade,
+    last_error,
+    order_report,
+    order_snapshot,
+    status_of,
+    working_trades,
+)
 
 __all__ = ["LIVE_PORT", "PAPER_PORT", "IbkrAdapter"]
 
@@ -44,6 +73,7 @@ PAPER_PORT = 7497
 LIVE_PORT = 7496
 _STREAMED = frozenset({OrderStatus.ACCEPTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.REJECTED})
 _NOT_CANCELABLE = "NOT_CANCELABLE"
+_NOT_CONNECTED = "NOT_CONNECTED"
 
 
 class TwsError(Exception):
@@ -80,6 +110,10 @@ class IbkrAdapter:
         Backoff of the automatic reconnect after a dropped connection.
     commission_wait_secs:
         How long a fill waits for its commission report before it is reported with fee 0.
+    paper:
+        The session trades a paper account (``ibkr:paper``, livegate's testnet).
+    market_data:
+        ``auto`` (tick-by-tick, else top of book), ``tick_by_tick`` or ``top_of_book``.
     """
 
     def __init__(
@@ -101,15 +135,20 @@ class IbkrAdapter:
         reconnect_initial_secs: float = 1.0,
         reconnect_max_secs: float = 60.0,
         commission_wait_secs: float = 5.0,
+        paper: bool | None = None,
+        market_data: MarketDataChoice = "auto",
     ) -> None:
         self.name = name
         self.capabilities = VenueCapabilities(
-            sandbox=port == PAPER_PORT,
+            sandbox=port == PAPER_PORT if paper is None else paper,
             native_cancel_all=True,
             positions=True,
             fetch_by_client_order_id=True,
             order_stream=True,
+            market_data_stream=True,
+            server_time=True,
         )
+        self._currency = currency
         self.calendar_name = "XNYS"
         self._host, self._port, self._client_id = host, port, client_id
         self._account = account
@@ -120,7 +159,7 @@ class IbkrAdapter:
         self._pacer = ApiPacer(pacing_interval_secs)
         self._reconnect_initial = reconnect_initial_secs
         self._reconnect_max = reconnect_max_secs
-        self._commission_wait = commission_wait_secs
+        self._fills = FillRelay(name, commission_wait_secs)
         self._contracts = {s: Stock(s, exchange, currency) for s in symbols}
         self._instruments = {
             s: Instrument(
@@ -137,26 +176,27 @@ class IbkrAdapter:
         }
         self._ib = IB()
         self._ib.orderStatusEvent += self._on_status
-        self._ib.execDetailsEvent += self._on_exec
-        self._ib.commissionReportEvent += self._on_commission
+        self._ib.execDetailsEvent += self._fills.on_exec
+        self._ib.commissionReportEvent += self._fills.on_commission
         self._ib.errorEvent += self._on_error
         self._ib.disconnectedEvent += self._on_disconnected
+        self._market = IbkrMarketData(self._ib, self._contracts, self._clock, name, market_data)
         self._sink: ReportSink | None = None
         self._pending_submits: dict[int, asyncio.Future[OrderReport]] = {}
         self._pending_cancels: dict[int, asyncio.Future[OrderReport]] = {}
         self._accepted: set[str] = set()
         self._streamed: dict[str, OrderStatus] = {}
-        self._emitted_fills: set[str] = set()
-        self._fill_timers: dict[str, asyncio.TimerHandle] = {}
         self._connect_errors: list[TwsError] = []
         self._refreshing = 0
         self._closing = False
         self._reconnect_task: asyncio.Task[None] | None = None
+        self._since_ms: int | None = None
 
     # ----------------------------------------------------------------- lifecycle
     def bind(self, sink: ReportSink) -> None:
         """Register the callable that receives order reports and fills."""
         self._sink = sink
+        self._fills.sink = sink
 
     async def connect(self) -> None:
         """Open the API connection, read positions and subscribe to account values.
@@ -166,9 +206,13 @@ class IbkrAdapter:
         Retryable
             TWS / IB Gateway is not reachable.
         Fatal
-            TWS refused the client (326 client id in use, 502 API disabled, 503 too old).
+            TWS refused the client (326 client id in use, 502 API disabled, 503 too old),
+            or has no contract details for a symbol (200).
+        Ambiguous
+            Contract details did not arrive within ``request_timeout_secs``.
         """
         self._closing = False
+        self._since_ms = self._clock.now_ms()
         try:
             await self._connect_once()
         except (OSError, TimeoutError, ConnectionError) as exc:
@@ -176,6 +220,7 @@ class IbkrAdapter:
             if fatal is not None:
                 raise Fatal(f"ibkr error {fatal.code}: {fatal.message}", str(fatal.code)) from exc
             raise Retryable(f"ibkr: TWS/IB Gateway not reachable at {self._host}:{self._port}", "connect") from exc
+        await self._load_instruments()
 
     async def _connect_once(self) -> None:
         self._connect_errors.clear()
@@ -191,6 +236,14 @@ class IbkrAdapter:
             accounts = self._ib.managedAccounts()
             self._account = accounts[0] if accounts else ""
 
+    async def _load_instruments(self) -> None:
+        for symbol, contract in list(self._contracts.items()):
+            await self._pacer.wait()
+            details = await self._request(self._ib.reqContractDetailsAsync(contract))
+            self._instruments[symbol] = instrument_from_details(symbol, self.name, self._currency, details)
+            if details:
+                self._contracts[symbol] = details[0].contract
+
     async def close(self) -> None:
         """Stop reconnecting and disconnect; idempotent."""
         self._closing = True
@@ -198,21 +251,77 @@ class IbkrAdapter:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        for timer in self._fill_timers.values():
-            timer.cancel()
-        self._fill_timers.clear()
+        self._fills.close()
         if self._ib.isConnected():
             self._ib.disconnect()
         self._fail_pending(ConnectionError("adapter closed"))
+        self._market.close()
 
     @property
     def connected(self) -> bool:
         """Return True while the API connection to TWS is up."""
         return bool(self._ib.isConnected())
 
+    @property
+    def endpoint(self) -> str:
+        """Return the TWS API socket and client id, e.g. ``127.0.0.1:7497 client 1`` (shown by preflight)."""
+        return f"{self._host}:{self._port} client {self._client_id}"
+
+    @property
+    def account(self) -> str:
+        """Return the account code the session trades (after :meth:`connect`)."""
+        return self._account
+
+    @property
+    def market_data_kinds(self) -> dict[str, str]:
+        """Return ``tick_by_tick`` or ``top_of_book`` per streamed symbol."""
+        return self._market.kinds
+
     def instruments(self) -> dict[str, Instrument]:
-        """Return the configured stocks: 0.01 tick, whole-share lot."""
+        """Return the configured stocks; tick and lot from contract details after :meth:`connect`."""
         return dict(self._instruments)
+
+    def stream_market_data(self, symbols: Sequence[str]) -> AsyncIterator[MarketDataEvent]:
+        """Yield quotes and trades of ``symbols`` (see :mod:`livegate.venues.ibkr.market_data`)."""
+        return self._market.stream(symbols)
+
+    async def ping(self) -> float:
+        """Return the round trip of ``reqCurrentTime`` in seconds.
+
+        Raises
+        ------
+        Ambiguous
+            Not connected, or no answer within ``request_timeout_secs``.
+        """
+        self._ensure_connected()
+        started = asyncio.get_running_loop().time()
+        await self.server_time_ms()
+        return asyncio.get_running_loop().time() - started
+
+    async def preflight_checks(self) -> list[CheckResult]:
+        """Return the IBKR checks of ``livegate preflight``: API, read-only mode, market data.
+
+        See :mod:`livegate.venues.ibkr.probes`. Call after :meth:`connect`.
+        """
+        checks = [api_check(self._ib, self._host, self._port, self._account)]
+        if not self._ib.isConnected() or not self._contracts:
+            return checks
+        contract = next(iter(self._contracts.values()))
+        await self._pacer.wait()
+        checks.append(await read_only_check(self._ib, contract, self._account, self._request_timeout))
+        symbols = list(self._contracts)
+        checks.append(
+            await market_data_check(
+                self.stream_market_data, symbols, lambda: self.market_data_kinds, max(self._request_timeout, 5.0)
+            )
+        )
+        return checks
+
+    async def server_time_ms(self) -> int:
+        """Return TWS's clock (``reqCurrentTime``, whole seconds) in ms since the epoch."""
+        self._ensure_connected()
+        moment = await self._request(self._ib.reqCurrentTimeAsync())
+        return to_ms(moment)
 
     # ----------------------------------------------------------------- orders
     async def submit(self, order: Order) -> OrderReport:
@@ -221,7 +330,8 @@ class IbkrAdapter:
         Raises
         ------
         Rejected
-            An order error from TWS (201, 110, 200, ...), or an order IB cannot take.
+            An order error from TWS (201, 110, 200, ...), an order IB cannot take, or no
+            connection to TWS at the moment of sending (``NOT_CONNECTED``: nothing was sent).
         Ambiguous
             No answer within ``submit_ack_timeout_secs``, not connected, disconnect or
             IB error 1100 while waiting.
@@ -247,10 +357,12 @@ class IbkrAdapter:
             ib_order = MarketOrder(action, float(intent.quantity), **extra)
         await self._pacer.wait()
         future: asyncio.Future[OrderReport] = asyncio.get_running_loop().create_future()
+        if not self._ib.isConnected():
+            raise Rejected("ibkr: not connected to TWS (reconnecting); order not sent", _NOT_CONNECTED)
         try:
             trade = self._ib.placeOrder(contract, ib_order)
-        except ConnectionError as exc:
-            raise Ambiguous("ibkr: not connected to TWS", "504") from exc
+        except ConnectionError as exc:  # ib_async refuses before writing a byte: definitely not sent
+            raise Rejected("ibkr: not connected to TWS; order not sent", _NOT_CONNECTED) from exc
         order_id = int(trade.order.orderId)
         self._pending_submits[order_id] = future
         try:
@@ -310,7 +422,29 @@ class IbkrAdapter:
         """
         await self._refresh_open_orders()
         trade = self._find(client_order_id)
+        if trade is None:
+            await self._pacer.wait()
+            self._ensure_connected()
+            await self._request(self._ib.reqCompletedOrdersAsync(apiOnly=True))
+            trade = self._find(client_order_id)
         return None if trade is None else self._snapshot(trade)
+
+    async def recent_fills(self, since_ms: int | None = None) -> list[Fill]:
+        """Return this account's fills of livegate orders (``orderRef`` set) from ``reqExecutions``.
+
+        TWS keeps executions of the current day (and up to 7 days in TWS's trade log);
+        ``since_ms`` filters by execution time, floored to the second (TWS stamps executions
+        in whole seconds). Oldest first; fee from the commission report when TWS sent one,
+        else 0.
+        """
+        await self._pacer.wait()
+        self._ensure_connected()
+        if since_ms is not None:
+            since_ms -= since_ms % 1000  # TWS execution times are whole seconds
+        since = "" if since_ms is None else datetime.fromtimestamp(since_ms / 1000, UTC).strftime("%Y%m%d-%H:%M:%S")
+        rows = await self._request(self._ib.reqExecutionsAsync(ExecutionFilter(acctCode=self._account, time=since)))
+        fills = [fill_of(row, commission_of(row), self.name) for row in rows if row.execution.orderRef]
+        return sorted((f for f in fills if since_ms is None or f.ts_ms >= since_ms), key=lambda f: (f.ts_ms, f.fill_id))
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
         """Return this client's working orders TWS acknowledged, by order id."""
@@ -353,7 +487,7 @@ class IbkrAdapter:
         if not cid:
             return
         raw = str(trade.orderStatus.status)
-        code, message = self._last_error(trade)
+        code, message = last_error(trade)
         status = ib_status(raw, was_accepted=cid in self._accepted, error_code=code)
         if status is None:
             return
@@ -388,48 +522,12 @@ class IbkrAdapter:
         if self._sink is not None:
             self._sink(self._report(trade, status, code=str(code) if code else "", reason=message))
 
-    def _on_exec(self, trade: Any, fill: Any) -> None:
-        exec_id = str(fill.execution.execId)
-        if not trade.order.orderRef or exec_id in self._emitted_fills or exec_id in self._fill_timers:
-            return
-        loop = asyncio.get_running_loop()
-        self._fill_timers[exec_id] = loop.call_later(self._commission_wait, self._emit_fill, trade, fill, None)
-
-    def _on_commission(self, trade: Any, fill: Any, report: Any) -> None:
-        if trade.order.orderRef:
-            self._emit_fill(trade, fill, to_decimal(report.commission))
-
-    def _emit_fill(self, trade: Any, fill: Any, fee: Decimal | None) -> None:
-        execution = fill.execution
-        exec_id = str(execution.execId)
-        timer = self._fill_timers.pop(exec_id, None)
-        if timer is not None:
-            timer.cancel()
-        if exec_id in self._emitted_fills:
-            return
-        self._emitted_fills.add(exec_id)
-        if fee is None:
-            log.warning(
-                "ibkr fill %s: no commission report after %ss, fee reported as 0", exec_id, self._commission_wait
-            )
-        report = Fill(
-            client_order_id=str(trade.order.orderRef),
-            fill_id=exec_id,
-            symbol=str(fill.contract.symbol),
-            side=side_of(str(execution.side)),
-            price=to_decimal(execution.price),
-            quantity=to_decimal(execution.shares),
-            fee=fee if fee is not None else Decimal(0),
-            liquidity=liquidity(int(execution.lastLiquidity)),
-            ts_ms=to_ms(execution.time),
-            venue=self.name,
-        )
-        if self._sink is not None:
-            self._sink(report)
-
     def _on_error(self, req_id: int, code: int, message: str, contract: Any) -> None:
         if is_warning(code):
             log.info("ibkr notice %s (req %s): %s", code, req_id, message)
+            return
+        if self._market.on_error(req_id, code, message):
+            log.warning("ibkr market data error %s (req %s): %s", code, req_id, message)
             return
         log.warning("ibkr error %s (req %s): %s", code, req_id, message)
         if req_id == -1:
@@ -454,14 +552,26 @@ class IbkrAdapter:
                 await asyncio.sleep(delay)
                 try:
                     await self._connect_once()
-                except (OSError, TimeoutError, ConnectionError) as exc:
+                except (OSError, TimeoutError, ConnectionError, VenueError) as exc:
                     log.warning("ibkr reconnect failed (%s); next try in %ss", type(exc).__name__, delay)
                     delay = min(delay * 2, self._reconnect_max)
                     continue
                 log.info("ibkr reconnected to %s:%s", self._host, self._port)
+                await self._import_missed_fills()
+                self._market.on_reconnected()
                 return
         finally:
             self._reconnect_task = None
+
+    async def _import_missed_fills(self) -> None:
+        """Push the fills TWS made while the socket was down (``reqExecutions``), each once."""
+        try:
+            missed = await self.recent_fills(self._since_ms)
+        except VenueError as exc:
+            log.warning("ibkr: executions after reconnect not read (%s); reconciliation will look again", exc)
+            return
+        for fill in missed:
+            self._fills.push(fill)
 
     # ----------------------------------------------------------------- internals
     def _fail_pending(self, exc: Exception) -> None:
@@ -509,58 +619,16 @@ class IbkrAdapter:
             self._pending_cancels.pop(order_id, None)
 
     def _find(self, client_order_id: str) -> Any:
-        seen = [
-            t
-            for t in self._ib.trades()
-            if t.order.orderRef == client_order_id
-            and (t.order.permId or str(t.orderStatus.status) not in PENDING_STATUSES)
-        ]
-        return max(seen, key=lambda t: int(t.order.orderId)) if seen else None
+        return find_trade(self._ib.trades(), client_order_id)
 
     def _working(self) -> list[Any]:
-        return [
-            t for t in self._ib.openTrades() if t.order.permId and str(t.orderStatus.status) not in PENDING_STATUSES
-        ]
-
-    @staticmethod
-    def _last_error(trade: Any) -> tuple[int, str]:
-        entry = trade.log[-1] if trade.log else None
-        if entry is None or not entry.errorCode:
-            return 0, ""
-        return int(entry.errorCode), str(entry.message)
+        return working_trades(self._ib.openTrades())
 
     def _status_of(self, trade: Any) -> OrderStatus | None:
-        code, _ = self._last_error(trade)
-        cid = str(trade.order.orderRef or "")
-        return ib_status(str(trade.orderStatus.status), was_accepted=cid in self._accepted, error_code=code)
+        return status_of(trade, self._accepted)
 
     def _report(self, trade: Any, status: OrderStatus, *, code: str = "", reason: str = "") -> OrderReport:
-        perm_id = int(trade.order.permId or trade.orderStatus.permId or 0)
-        return OrderReport(
-            client_order_id=str(trade.order.orderRef),
-            status=status,
-            ts_ms=self._clock.now_ms(),
-            venue_order_id=str(perm_id) if perm_id else "",
-            filled_quantity=to_decimal(trade.orderStatus.filled),
-            code=code,
-            reason=reason,
-        )
+        return order_report(trade, status, self._clock.now_ms(), code=code, reason=reason)
 
     def _snapshot(self, trade: Any) -> VenueOrderSnapshot:
-        order, status = trade.order, trade.orderStatus
-        is_limit = str(order.orderType) == "LMT"
-        filled = to_decimal(status.filled)
-        perm_id = int(order.permId or status.permId or 0)
-        return VenueOrderSnapshot(
-            client_order_id=str(order.orderRef),
-            venue_order_id=str(perm_id),
-            symbol=str(trade.contract.symbol),
-            side=side_of(str(order.action)),
-            order_type=OrderType.LIMIT if is_limit else OrderType.MARKET,
-            quantity=to_decimal(order.totalQuantity),
-            price=to_decimal(order.lmtPrice) if is_limit else None,
-            filled_quantity=filled,
-            status=self._status_of(trade) or OrderStatus.ACCEPTED,
-            ts_ms=self._clock.now_ms(),
-            average_fill_price=to_decimal(status.avgFillPrice) if filled > 0 else None,
-        )
+        return order_snapshot(trade, self._status_of(trade) or OrderStatus.ACCEPTED, self._clock.now_ms())

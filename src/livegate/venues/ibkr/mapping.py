@@ -1,10 +1,15 @@
 """IB order statuses and execution fields mapped to livegate values.
 
-IB statuses (TWS API ``orderStatus``): PendingSubmit and ApiPending (not yet
-acknowledged by TWS), PreSubmitted (accepted, held until the market or a trigger),
-Submitted (working at the venue), PendingCancel, Cancelled and ApiCancelled, Filled,
-Inactive (received but not working: rejected or cancelled by IB), plus ib_async's own
-ValidationError (a warning on a live order).
+Source: TWS API "Order Management > Possible Order States"
+(interactivebrokers.github.io/tws-api/order_submission.html#order_status):
+``ApiPending`` (not yet acknowledged by TWS), ``PendingSubmit`` (sent, no confirmation
+from the order destination yet), ``PendingCancel`` (cancel sent, not confirmed),
+``PreSubmitted`` (accepted by IB, held until its time or trigger; also simulated orders),
+``Submitted`` (working at the order destination), ``ApiCancelled`` (cancelled by the API
+before TWS acknowledged it), ``Cancelled`` (confirmed cancelled, also by IB), ``Filled``
+(completely filled) and ``Inactive`` (received but not working: rejected or cancelled by
+IB, or waiting on an order-type condition). ``ValidationError`` and ``ApiUpdate`` are
+ib_async's own (a warning on a live order; a modify pending).
 """
 
 from __future__ import annotations
@@ -14,7 +19,16 @@ from decimal import Decimal
 
 from livegate.domain.enums import Liquidity, OrderStatus, Side
 
-__all__ = ["IB_STATUS", "PENDING_STATUSES", "ib_status", "liquidity", "side_of", "to_decimal", "to_ms"]
+__all__ = [
+    "IB_STATUS",
+    "PENDING_STATUSES",
+    "filled_quantity",
+    "ib_status",
+    "liquidity",
+    "side_of",
+    "to_decimal",
+    "to_ms",
+]
 
 S = OrderStatus
 
@@ -51,6 +65,19 @@ def ib_status(status: str, *, was_accepted: bool, error_code: int) -> OrderStatu
 def to_decimal(value: float) -> Decimal:
     """Return an IB double as a decimal through its shortest repr (``129.7`` stays ``129.7``)."""
     return Decimal(repr(float(value)))
+
+
+def filled_quantity(status_filled: float, order_filled: float) -> Decimal:
+    """Return the filled quantity: the status's, else the order's ``filledQuantity``.
+
+    ``reqCompletedOrders`` answers carry no order status message, only the order's
+    ``filledQuantity``; ib_async leaves it at its "unset" maximum double when absent.
+    """
+    if status_filled:
+        return to_decimal(status_filled)
+    if 0 < order_filled < 1e300:
+        return to_decimal(order_filled)
+    return Decimal(0)
 
 
 def to_ms(moment: datetime) -> int:

@@ -1,0 +1,192 @@
+"""Arm a machine for an ``ibkr:paper`` / ``ibkr:live`` session against the TWS emulator and run the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from livegate.cli.arm_cmd import create_token_file
+
+LIVEGATE = [sys.executable, "-m", "livegate"]
+STRATEGY = Path(__file__).with_name("equity_strategy.py")
+SYMBOL = "AAPL"
+
+PROFILE = """
+seed = 7
+
+[venue]
+name = "{venue}"
+symbols = ["{symbol}"]
+port = {port}
+client_id = {client_id}
+timeout_ms = 1500
+{venue_extra}
+
+[strategy]
+spec = "{strategy}"
+
+[strategy.params]
+{params}
+
+[risk]
+max_order_notional_usd = 1000
+max_symbol_notional_usd = 5000
+max_gross_notional_usd = 5000
+max_daily_turnover_usd = 100000
+daily_loss_limit_usd = 500
+
+[canary]
+size_multiplier = 1.0
+live_fraction = 1.0
+max_live_notional_usd_per_day = 5000
+{extra}
+"""
+
+REST_AND_TAKE = 'quantity = "1"\ntake_every = 20\nmax_position = "3"'
+
+
+@dataclass
+class Armed:
+    """Paths and environment of a machine armed to trade the TWS emulator."""
+
+    root: Path
+    profile: Path
+    env: dict[str, str]
+    venue: str
+
+
+def arm(
+    root: Path,
+    port: int,
+    *,
+    venue: str = "ibkr:paper",
+    client_id: int = 11,
+    params: str = REST_AND_TAKE,
+    strategy: str = f"{STRATEGY}:RestAndTake",
+    venue_extra: str = "",
+    extra: str = "",
+    symbol: str = SYMBOL,
+) -> Armed:
+    """Write the profile and the confirm token; IBKR needs no credentials (TWS holds the login)."""
+    state = root / "state"
+    token = create_token_file(state, force=False).read_text(encoding="utf-8").strip()
+    profile = root / "ibkr.toml"
+    text = PROFILE.format(
+        venue=venue,
+        symbol=symbol,
+        port=port,
+        client_id=client_id,
+        strategy=strategy,
+        params=params,
+        venue_extra=venue_extra,
+        extra=extra,
+    )
+    profile.write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env.update({"LIVEGATE_STATE_DIR": str(state), "LIVEGATE_LIVE_ENABLE": "1", "LIVEGATE_LIVE_CONFIRM_TOKEN": token})
+    return Armed(root, profile, env, venue)
+
+
+def cli(armed: Armed, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    """Run ``livegate ARGS`` with the armed environment (never raises on the exit code)."""
+    return subprocess.run(
+        [*LIVEGATE, *args], cwd=armed.root, env=armed.env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def preflight(armed: Armed, mode: str) -> subprocess.CompletedProcess[str]:
+    """Run ``livegate preflight`` for ``mode`` (writes the artifact the live gate needs)."""
+    return cli(armed, "preflight", "--profile", str(armed.profile), "--mode", mode, "--runs", str(armed.root / "runs"))
+
+
+def run_args(armed: Armed, mode: str, out: Path, max_events: int, *extra: str) -> list[str]:
+    """Return the argument list of one armed ``livegate run``."""
+    return [
+        *LIVEGATE,
+        "run",
+        "--profile",
+        str(armed.profile),
+        "--mode",
+        mode,
+        "--enable-live",
+        "--no-progress",
+        "--max-events",
+        str(max_events),
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+def run(armed: Armed, mode: str, out: Path, max_events: int, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Run one armed session of ``max_events`` market-data events into ``out``."""
+    args = run_args(armed, mode, out, max_events, *extra)
+    return subprocess.run(args, cwd=armed.root, env=armed.env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def start_run(armed: Armed, mode: str, out: Path, max_events: int, *extra: str) -> subprocess.Popen[str]:
+    """Start one armed session and return at once (inject faults, kill, SIGKILL while it trades)."""
+    return subprocess.Popen(
+        run_args(armed, mode, out, max_events, *extra),
+        cwd=armed.root,
+        env=armed.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    """Wait for a session started by :func:`start_run` and return it as a completed process."""
+    stdout, stderr = proc.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def summary(out: Path) -> dict[str, Any]:
+    """Return the run's ``summary.json``."""
+    data: dict[str, Any] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return data
+
+
+def ledger_events(out: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Return ``(kind, payload)`` of every ledger event of the run in ``out``, in order."""
+    with sqlite3.connect(out / "ledger.sqlite") as conn:
+        rows = conn.execute("SELECT kind, payload FROM events ORDER BY seq").fetchall()
+    return [(kind, json.loads(payload)) for kind, payload in rows]
+
+
+def explain(result: subprocess.CompletedProcess[str], out: Path) -> str:
+    """Return what a failed assertion on a run should show: stderr's tail, anomalies and kills."""
+    lines = [result.stdout[-1500:], result.stderr[-4000:]]
+    if (out / "ledger.sqlite").exists():
+        lines += [f"{k}: {p}" for k, p in ledger_events(out) if k in ("anomaly", "trading_state_changed")]
+    if (out / "kill_events.jsonl").exists():
+        lines.append((out / "kill_events.jsonl").read_text(encoding="utf-8"))
+    return "\n".join(lines)
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll ``check`` every 20 ms until True; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def session_refs(out: Path) -> set[str]:
+    """Return the client order ids the run in ``out`` asked the venue for."""
+    return {str(p["client_order_id"]) for k, p in ledger_events(out) if k == "submit_requested"}
+
+
+def ledger_fill_ids(out: Path) -> list[str]:
+    """Return the venue fill ids recorded in the run's ledger, in order."""
+    return [str(p["fill_id"]) for k, p in ledger_events(out) if k == "fill"]
