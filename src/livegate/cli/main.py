@@ -10,6 +10,7 @@ from livegate.cli import (
     arm_cmd,
     cancel_all_cmd,
     flatten_cmd,
+    http_cmd,
     kill_cmd,
     ledger_cmd,
     preflight_cmd,
@@ -17,6 +18,7 @@ from livegate.cli import (
     run_cmd,
     telemetry_cmd,
     venues_cmd,
+    watch_cmd,
 )
 from livegate.runtime.artifacts import build_identity
 
@@ -60,6 +62,8 @@ reconcile_cmd.register(app)
 flatten_cmd.register(app)
 cancel_all_cmd.register(app)
 venues_cmd.register(app)
+app.add_typer(http_cmd.app, name="http")
+watch_cmd.register(app)
 
 
 def main() -> None:
