@@ -91,3 +91,14 @@ def buy_and_rest_profile(root: Path) -> Path:
     profile = root / "profile.toml"
     profile.write_text(PROFILE.format(strategy=strategy), encoding="utf-8")
     return profile
+
+
+def tiny_replay(root: Path, rows: int = 50) -> list[str]:
+    """Write the first ``rows`` quotes and trades of the bundled sample; return their ``livegate run`` options."""
+    quotes_src, trades_src = bundled_sample()
+    q_header, quotes = _rows(quotes_src)
+    t_header, trades = _rows(trades_src)
+    quotes_out, trades_out = root / "tiny_quotes.csv.gz", root / "tiny_trades.csv.gz"
+    _write(quotes_out, q_header, quotes[:rows])
+    _write(trades_out, t_header, trades[:rows])
+    return ["--quotes", str(quotes_out), "--trades", str(trades_out)]

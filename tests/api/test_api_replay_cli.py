@@ -9,6 +9,7 @@ is a position and an open order to see, and a stream of intents after a kill.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -87,6 +88,7 @@ def _start(tmp_path: Path) -> Session:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux absent (Debian package `tmux`; .ci/run installs it)")
 def test_http_api_when_paced_replay_then_every_endpoint_ready_probe_and_token_guarded_kill(tmp_path: Path) -> None:
     session = _start(tmp_path)
     env, run_dir, base, process, token = session.env, session.run_dir, session.base, session.process, session.token

@@ -18,7 +18,7 @@ from livegate.api.auth import create_http_token
 from livegate.control.faults import VENUE_FAULT_ENV
 from livegate.domain.enums import Mode
 from tests.api.helpers import free_port, metric_families, post, request, wait_up
-from tests.integration.session_helpers import approved, read_ledger, start_run, stop, wait_for
+from tests.integration.session_helpers import approved, cli, read_ledger, start_run, stop, wait_for
 from tests.modes.live_helpers import BOGUS_KEY, BOGUS_SECRET, armed_setup, subprocess_env
 from tests.runtime.test_session_operator_venue_cli import live_args, venue_book
 
@@ -58,6 +58,9 @@ def test_http_api_when_live_fake_venue_session_then_endpoints_actions_and_venue_
         assert config.json()["config_resolved"]["config"]["venue"]["name"] == "fake:demo"
         for answer in (config, page, request(f"{base}/status"), request(f"{base}/metrics")):
             assert not any(secret.encode() in answer.body for secret in secrets)
+
+        watched = cli(["watch", "--url", base, "--once"], env, tmp_path)
+        assert watched.returncode == 0 and "ACTIVE" in watched.stdout and "fake:demo" in watched.stdout, watched.stderr
 
         cancelled = post(f"{base}/cancel-all", {"reason": "clear the book"}, token)
         assert cancelled.status == 200 and cancelled.json()["open_orders_left"] == 0, cancelled.body
