@@ -79,7 +79,10 @@ class SessionActions:
         state = TradingState.REDUCING if reducing else TradingState.HALTED
         async with core.control.lock:
             self._record("kill", reason, actor, state=state.value)
-            manual_kill(core.risk.store, state, reason, actor, source=f"{HTTP_SOURCE}:kill")
+            try:
+                manual_kill(core.risk.store, state, reason, actor, source=f"{HTTP_SOURCE}:kill")
+            except OSError:  # fail closed: an unwritable state dir still stops this session (persist error reported)
+                core.risk.kill.trip(state, reason, f"{HTTP_SOURCE}:kill")
             await self._adopt_now()
             return ActionOutcome(
                 "kill",
@@ -96,6 +99,10 @@ class SessionActions:
             except RearmRefused as exc:
                 self._record("rearm", reason, actor, refused=exc.reasons)
                 return ActionOutcome("rearm", False, {"state": core.risk.kill.state.value}, list(exc.reasons))
+            except OSError as exc:  # the state dir cannot be written: the state stays where it is
+                refused = [f"cannot write the state dir: {exc.strerror or exc}"]
+                self._record("rearm", reason, actor, refused=refused)
+                return ActionOutcome("rearm", False, {"state": core.risk.kill.state.value}, refused)
             self._record("rearm", reason, actor)
             await self._adopt_now()
             return ActionOutcome("rearm", True, {"state": core.risk.kill.state.value})
