@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from livegate.api.auth import BearerToken, create_http_token, http_token_path, load_http_token
 from livegate.api.page import render_status_page
 from livegate.api.redact import REDACTED, redact
+from livegate.cli.watch_cmd import STALE_AFTER_MS, render
 from livegate.config.http_models import HttpConfig, is_loopback, split_bind
 from livegate.config.loader import load_config
 from livegate.domain.errors import ConfigError
@@ -126,3 +129,21 @@ def test_status_page_when_halted_then_banner_names_state_and_reason_and_escapes_
     assert 'http-equiv="refresh" content="1"' in html
     assert "http://" not in html and "https://" not in html  # self-contained: nothing loaded from elsewhere
     assert "BTCUSDT" in html and "0.002" in html
+
+
+def _watch_text(status: dict[str, object], now_ms: int) -> str:
+    console = Console(record=True, width=160, file=io.StringIO())
+    console.print(render(status, now_ms))
+    return console.export_text()
+
+
+def test_watch_render_when_reducing_then_first_line_names_state_reason_and_source() -> None:
+    text = _watch_text(_status("reducing", "stale_feed: quote 12 s old"), now_ms=500)
+    first = next(line for line in text.splitlines() if "REDUCING" in line)
+    assert "stale_feed: quote 12 s old" in first and "http:kill" in first
+    assert "not ready: BTCUSDT: no quote yet" in text and "STALE" not in text
+
+
+def test_watch_render_when_snapshot_old_while_running_then_flagged_stale() -> None:
+    text = _watch_text(_status("active", ""), now_ms=STALE_AFTER_MS + 1500)
+    assert "STALE: snapshot 4.5 s old" in text
