@@ -10,9 +10,9 @@ from livegate.runtime.session import bundled_sample
 
 #: Event-time layout of the crafted replay (ms after the first trade): trades throughout,
 #: quotes only from QUOTES_FROM_MS, none between GAP_FROM_MS and GAP_TO_MS, to END_MS.
-QUOTES_FROM_MS = 2_000
-GAP_FROM_MS = 14_000
-GAP_TO_MS = 19_000
+QUOTES_FROM_MS = 3_000
+GAP_FROM_MS = 18_000
+GAP_TO_MS = 32_000
 END_MS = 40_000
 
 BUY_AND_REST = '''

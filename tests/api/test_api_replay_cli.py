@@ -1,7 +1,7 @@
 """Issue 11 must-show on a paced paper replay: the HTTP API served by ``livegate run --http`` (a subprocess).
 
 The replay is cut from the bundled sample (:mod:`tests.api.sessions`): trades only for
-its first 2 s, then quotes, then 5 s without a quote while trades go on (a stale feed),
+its first 3 s, then quotes, then 14 s without a quote while trades go on (a stale feed),
 paced at real time. The strategy buys once at market and keeps one bid resting, so there
 is a position and an open order to see, and a stream of intents after a kill.
 """
@@ -97,6 +97,7 @@ def test_http_api_when_paced_replay_then_every_endpoint_ready_probe_and_token_gu
         wait_up(base, 60, process)
         first = request(f"{base}/ready")  # trades only so far: no quote yet
         assert first.status == 503 and "BTCUSDT: no quote yet" in first.json()["reasons"], first.body
+        pane = TmuxPane(f"livegate-watch-{tmp_path.name}", [LIVEGATE, "watch", str(run_dir)], env)
         health = request(f"{base}/health")
         assert health.status == 200 and health.json()["healthy"] is True
         _wait_answer(base, "/ready", lambda a: a.status == 200, 15, "/ready 200 once quotes flow")
@@ -125,7 +126,6 @@ def test_http_api_when_paced_replay_then_every_endpoint_ready_probe_and_token_gu
         assert page.status == 200 and page.headers["content-type"].startswith("text/html")
         assert b"<h1>ACTIVE</h1>" in page.body
 
-        pane = TmuxPane(f"livegate-watch-{tmp_path.name}", [LIVEGATE, "watch", str(run_dir)], env)
         pane.wait_for("ACTIVE", 20)
 
         assert post(f"{base}/kill", {"reason": "no token"}, None).status == 401
