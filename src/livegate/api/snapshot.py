@@ -74,18 +74,19 @@ def _usd(value: Decimal | None) -> str | None:
     return None if value is None else str(value.quantize(_USD))
 
 
-def ready_reasons(core: SessionCore, loop: LoopFacts) -> list[str]:
+def ready_reasons(core: SessionCore, loop: LoopFacts, now_ms: int | None = None) -> list[str]:
     """Return why the session is not ready to trade (empty: ready).
 
     Checks, in order: the session loop runs; every instrument has a quote, valid (bid > 0,
-    bid < ask) and no older than ``[tripwires] max_quote_age_ms`` on the session clock;
-    every venue is HEALTHY; no reconciliation is pending; the trading state is ACTIVE.
+    bid < ask) and no older than ``[tripwires] max_quote_age_ms`` on the session clock
+    (``now_ms``, read once when not given); every venue is HEALTHY; no reconciliation is
+    pending; the trading state is ACTIVE.
     """
     reasons: list[str] = []
     if not loop.running:
         reasons.append("the session loop is not running")
     max_age = core.resolved.config.tripwires.max_quote_age_ms or DEFAULT_READY_QUOTE_AGE_MS
-    now = core.clock.now_ms()
+    now = core.clock.now_ms() if now_ms is None else now_ms
     for symbol in sorted(core.instruments):
         quote = core.quotes.last(symbol)
         if quote is None:
@@ -191,11 +192,11 @@ def _caps(core: SessionCore) -> list[dict[str, Any]]:
     for symbol in sorted(set(core.instruments) | {p.symbol for p in portfolio.positions()}):
         mark = mid(symbol)
         working = portfolio.working_notional(symbol, mid)
-        position = portfolio.position(symbol)
-        if (mark is None and position.quantity != 0) or working is None:
+        quantity = portfolio.position_quantity(symbol)  # read-only: never adds a position to the book
+        if (mark is None and quantity != 0) or working is None:
             unknown = True
             continue
-        per_symbol[symbol] = (position.notional(mark) if mark is not None else Decimal(0)) + working
+        per_symbol[symbol] = (abs(quantity) * mark if mark is not None else Decimal(0)) + working
     gross = None if unknown else sum(per_symbol.values(), Decimal(0))
     largest = None if unknown else max(per_symbol.values(), default=Decimal(0))
     daily = core.risk.parts.daily
@@ -220,8 +221,7 @@ def _caps(core: SessionCore) -> list[dict[str, Any]]:
     ]
 
 
-def _quotes(core: SessionCore) -> list[dict[str, Any]]:
-    now = core.clock.now_ms()
+def _quotes(core: SessionCore, now: int) -> list[dict[str, Any]]:
     rows = []
     for symbol in sorted(core.instruments):
         quote = core.quotes.last(symbol)
@@ -245,7 +245,8 @@ def build_status(
     unrealized = portfolio.unrealized_pnl(core.quotes.mid)
     equity = portfolio.equity_pnl(core.quotes.mid)
     board = core.risk.parts.health
-    ready = ready_reasons(core, loop)
+    now = core.clock.now_ms()  # read once: a snapshot never moves a clock that steps on reads
+    ready = ready_reasons(core, loop, now)
     unhealthy = health_reasons(loop, alerts)
     stats = engine.stats
     return {
@@ -259,7 +260,7 @@ def build_status(
             "strategy": core.resolved.config.strategy.spec,
             "symbols": sorted(core.instruments),
             "venues": sorted(core.wiring.venues),
-            "clock_ms": core.clock.now_ms(),
+            "clock_ms": now,
             "uptime_secs": round(loop.uptime_secs, 3),
             "api_url": api_url,
         },
@@ -294,7 +295,7 @@ def build_status(
             {"venue": venue, "health": board.state(venue).value, "reason": board.reasons.get(venue, "")}
             for venue in _venues(core)
         ],
-        "quotes": _quotes(core),
+        "quotes": _quotes(core, now),
         "counts": {
             "quotes": core.metrics.quotes,
             "trades": core.metrics.trades,
