@@ -55,6 +55,11 @@ COMMANDS: dict[str, CommandRef] = {
     ),
     "ledger": CommandRef("livegate.cli.ledger_cmd", "Verify or export a run's write-ahead ledger."),
     "arm": CommandRef("livegate.cli.arm_cmd", "Live arming: the confirm token of docs/architecture.md §3.3."),
+    "http": CommandRef("livegate.cli.http_cmd", "The operator HTTP API of a running session (docs/operations.md)."),
+    "watch": CommandRef(
+        "livegate.cli.watch_cmd",
+        "Show a running session's state, positions, orders, PnL, caps and venues, refreshed every second.",
+    ),
 }
 
 app = typer.Typer(

@@ -80,6 +80,14 @@ def run_command(
     resume: Annotated[
         Path | None, typer.Option(help="Continue the crashed run in RUN_DIR (its config and data; docs/recovery.md)")
     ] = None,
+    http: Annotated[
+        str | None,
+        typer.Option(
+            "--http",
+            metavar="ADDR",
+            help="Serve the operator HTTP API on HOST:PORT, e.g. 127.0.0.1:9898 (docs/operations.md)",
+        ),
+    ] = None,
 ) -> None:
     """Run a strategy on recorded data or a venue stream through the gated order path.
 
@@ -99,6 +107,7 @@ def run_command(
         seed=seed,
         out=out,
         realtime=realtime,
+        http=http,
     )
     live = LiveOptions(
         enable_live=enable_live,
@@ -140,7 +149,7 @@ def _start_or_resume(
     """Start a new run, or continue ``resume`` (which takes its config and data from the run directory)."""
     if resume is None:
         return start(options, live, os.environ, progress)
-    given = [name for name in ("mode", "quotes", "trades", "capture", "strategy", "profile", "seed", "out")]
+    given = [name for name in ("mode", "quotes", "trades", "capture", "strategy", "profile", "seed", "out", "http")]
     given = [name for name in given if getattr(options, name) is not None]
     if given:
         raise ConfigError(f"--resume takes config and data from the run directory; drop --{', --'.join(given)}")

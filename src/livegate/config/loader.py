@@ -26,6 +26,9 @@ from livegate.config.models import LivegateConfig
 from livegate.domain.errors import ConfigError
 
 _TOP_LEVEL_ENV = {"LIVEGATE_SEED": "seed"}
+#: Sections that never touch an order (the operator API): left out of the config hash, so
+#: turning the API on changes neither the preflight match nor the client order ids.
+_UNHASHED_SECTIONS = frozenset({"http"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +37,7 @@ class ResolvedConfig:
 
     ``sources`` maps dotted keys (``risk.max_order_notional_usd``) to ``default``,
     ``profile:<path>``, ``env:<VAR>`` or ``cli``. ``config_hash`` is the sha256 of the
-    canonical JSON of the config.
+    canonical JSON of the config, without the ``[http]`` section (operations, not trading).
     """
 
     config: LivegateConfig
@@ -123,7 +126,8 @@ def load_config(
     dumped = config.model_dump(mode="json")
     for key in _leaf_keys(dumped):
         sources.setdefault(key, "default")
-    digest = hashlib.sha256(json.dumps(dumped, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    hashed = {key: value for key, value in dumped.items() if key not in _UNHASHED_SECTIONS}
+    digest = hashlib.sha256(json.dumps(hashed, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return ResolvedConfig(config=config, sources=sources, profile_path=profile_path, config_hash=digest)
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from livegate.config.equities_models import AlpacaConfig, EquitiesConfig
 from livegate.config.ibkr_models import IbkrVenueKeys
+from livegate.config.http_models import HttpConfig
 from livegate.config.live_models import CanaryConfig, LiveConfig
 from livegate.config.reconcile_models import ReconcileConfig
 from livegate.config.risk_models import KillConfig, RiskConfig, TripwireConfig
@@ -142,6 +143,7 @@ class LivegateConfig(_Section):
     live: LiveConfig = Field(default_factory=LiveConfig)
     canary: CanaryConfig = Field(default_factory=CanaryConfig)
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
     instruments: dict[str, InstrumentConfig] = Field(default_factory=dict)
     equities: EquitiesConfig = Field(default_factory=EquitiesConfig)
     alpaca: AlpacaConfig = Field(default_factory=AlpacaConfig)

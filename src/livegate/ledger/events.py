@@ -51,6 +51,9 @@ RECONCILED: Final = "reconciled"
 #: base quantity), balances (asset -> total), fills (``Fill.to_record()`` of earlier sessions'
 #: leftover orders, imported once by venue trade id).
 INVENTORY_ADOPTED: Final = "inventory_adopted"
+#: An operator acted on the running session through its HTTP API (docs/operations.md). Payload:
+#: action (kill, rearm, cancel-all, flatten), reason, source (``http``), actor, outcome.
+OPERATOR_ACTION: Final = "operator_action"
 
 #: Every kind the runtime writes; exports understand these.
 KNOWN_KINDS: Final = frozenset(
@@ -68,6 +71,7 @@ KNOWN_KINDS: Final = frozenset(
         SESSION_RESUMED,
         RECONCILED,
         INVENTORY_ADOPTED,
+        OPERATOR_ACTION,
     }
 )
 

@@ -307,8 +307,10 @@ def blocking_conditions(store: TradingStateStore, env: Mapping[str, str], now_wa
     return reasons
 
 
-def rearm(store: TradingStateStore, reason: str, actor: str, env: Mapping[str, str]) -> TradingStateRecord:
-    """Return to ACTIVE, recorded in the state file history and log.
+def rearm(
+    store: TradingStateStore, reason: str, actor: str, env: Mapping[str, str], source: str = "cli:rearm"
+) -> TradingStateRecord:
+    """Return to ACTIVE, recorded in the state file history and log (``source``: who asked, e.g. ``http:rearm``).
 
     Raises
     ------
@@ -323,7 +325,7 @@ def rearm(store: TradingStateStore, reason: str, actor: str, env: Mapping[str, s
     blockers = blocking_conditions(store, env, now)
     if blockers:
         raise RearmRefused(blockers)
-    record = TradingStateRecord(TradingState.ACTIVE, reason, "cli:rearm", actor, now)
+    record = TradingStateRecord(TradingState.ACTIVE, reason, source, actor, now)
     store.record_change(record, "rearm", {})
     return record
 

@@ -29,12 +29,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from livegate.api.views import OperatorViews
 from livegate.config.loader import ResolvedConfig
 from livegate.control.recovery import SessionRecovery
 from livegate.control.session_risk import SessionRisk
 from livegate.domain.clock import Clock, monotonic_secs
 from livegate.domain.enums import TradingState
-from livegate.domain.errors import DataError, LedgerError
+from livegate.domain.errors import ConfigError, DataError, LedgerError
 from livegate.domain.instruments import Instrument
 from livegate.execution.context import EngineContext
 from livegate.execution.engine import ExecutionEngine
@@ -167,6 +168,11 @@ class SessionCore:
             sizer=wiring.sizer,
         )
         self._started_secs = monotonic_secs()
+        #: The loop's lock and stop request, shared with the timer and the operator's API actions.
+        self.control = LoopControl()
+        #: Wall time (monotonic s) of the timer's last tick: ``GET /health`` judges a stall by it.
+        self.last_tick_secs = monotonic_secs()
+        self.views = OperatorViews(self)  # status.json every second; the HTTP API when [http] bind is set
 
     # ------------------------------------------------------------------ loop steps
     def deliver_fills(self) -> None:
@@ -251,6 +257,11 @@ class SessionCore:
             ledger are closed first.
         """
         cfg = self.resolved.config
+        try:
+            self.views.prepare()  # bind the API before trading: a busy port refuses the start
+        except ConfigError:
+            self._close()
+            raise
         self.risk.start()
         try:
             await self.recovery.startup(
@@ -271,6 +282,7 @@ class SessionCore:
                 session_id=self.session_id,
             )
         except ReconcileIncomplete:
+            await self.views.stop()
             self._close()
             raise
 
@@ -287,7 +299,7 @@ class SessionCore:
         ``"<error kind words>: <exception>"`` (exit code 1); the artifacts are still written.
         """
         ctx, watch, strategy = self.ctx, self.watchdog, self.strategy
-        control = LoopControl()
+        control = self.control
         timer = SessionTimer(self, control, wall_clock=source.wall_clock)
 
         def on_signal(signum: int) -> None:
@@ -300,6 +312,7 @@ class SessionCore:
         timer.start()
         raised = True
         try:
+            await self.views.start()
             watch.current = NamedCallback("on_start")
             strategy.on_start(ctx)
             watch.current = None
@@ -432,6 +445,7 @@ class SessionCore:
         write_json(self.run_dir / "summary.json", summary)
         write_report(self.run_dir / "report.html", summary)
         exit_code = self._exit_code()
+        await self.views.stop()
         return SessionResult(run_dir=self.run_dir, summary=summary, exit_code=exit_code, anomalies=self.anomalies)
 
     def _exit_code(self) -> int:

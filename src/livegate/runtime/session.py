@@ -51,6 +51,7 @@ class RunOptions:
     out: Path | None = None
     realtime: float | None = None
     resume: bool = False
+    http: str | None = None
 
 
 def bundled_sample() -> tuple[Path, Path]:
@@ -63,7 +64,7 @@ def bundled_sample() -> tuple[Path, Path]:
 
 def prepare(options: RunOptions, env: Mapping[str, str]) -> tuple[ResolvedConfig, ModeResolution]:
     """Load the config and resolve the mode (raises ConfigError on bad input)."""
-    cli: dict[str, Any] = {"seed": options.seed, "strategy.spec": options.strategy}
+    cli: dict[str, Any] = {"seed": options.seed, "strategy.spec": options.strategy, "http.bind": options.http}
     resolved = load_config(options.profile, env, cli)
     mode = resolve_mode(options.mode, env, resolved.config.mode, real_venue_configured=False)
     return resolved, mode

@@ -75,6 +75,7 @@ def prepare_start(
         On an invalid configuration or mode.
     """
     cli = run_overrides(seed=options.seed, strategy=options.strategy, venue=live.venue, symbols=list(live.symbols))
+    cli["http.bind"] = options.http  # --http: the operator API (not part of the config hash)
     resolved = load_config(options.profile, env, cli)
     real = is_real_venue_name(resolved.config.venue.name)
     return resolved, resolve_mode(options.mode, env, resolved.config.mode, real_venue_configured=real)

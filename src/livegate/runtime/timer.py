@@ -21,6 +21,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from livegate.domain.clock import monotonic_secs
 from livegate.domain.enums import TradingState
 from livegate.domain.errors import LedgerError
 from livegate.risk.killswitch import KILL_SWITCH_ENV, kill_switch_env_on
@@ -82,6 +83,7 @@ class SessionTimer:
     async def tick(self) -> None:
         """Run one tick's checks and work (callers hold the loop's lock)."""
         core = self._core
+        core.last_tick_secs = monotonic_secs()  # GET /health: the loop ticks
         risk, engine = core.risk, core.engine
         kill = risk.kill
         kill.sync()
