@@ -26,6 +26,7 @@ from livegate.reconcile.compare import InternalView, Tolerances, VenueView, comp
 from livegate.reconcile.drift import DriftKind, DriftLog, DriftRecord
 from livegate.reconcile.gate import ReconcileStatus
 from livegate.reconcile.inventory import LedgerFeeIndex, expected_spot_balances, usd_prices
+from livegate.telemetry.metrics import SessionMetrics
 from livegate.venues.base import VenueAdapter
 
 DriftHandler = Callable[[TradingState, str], object]
@@ -130,6 +131,9 @@ class Reconciler:
         Compare only venue fills at or after this time (ms since the epoch), normally the
         session's start, so an account's older trades are not reported as drift; None
         compares every fill the venue returns.
+    metrics:
+        Counts each run by trigger and outcome (``clean``, ``within_tolerance``,
+        ``drift``, ``failed``) and the differences beyond tolerance by kind; None counts nothing.
     """
 
     def __init__(
@@ -147,8 +151,10 @@ class Reconciler:
         on_drift: DriftHandler | None = None,
         on_anomaly: AnomalyHandler | None = None,
         fills_since_ms: int | None = None,
+        metrics: SessionMetrics | None = None,
     ) -> None:
         self.venue = venue
+        self._metrics = metrics
         self._fills_since_ms = fills_since_ms
         self._portfolio = portfolio
         self._config = config
@@ -287,7 +293,12 @@ class Reconciler:
         ReconcileIncomplete
             If the venue cannot be asked.
         """
-        view = await self.snapshot()
+        try:
+            view = await self.snapshot()
+        except ReconcileIncomplete:
+            if self._metrics is not None:
+                self._metrics.reconcile_run(self.venue.name, trigger, "failed")
+            raise
         now = self._clock.now_ms()
         learned = False
         if self.balance_baseline is None and view.balances is not None and self._book_is_empty():
@@ -311,6 +322,8 @@ class Reconciler:
                 payload["balance_baseline"] = {c: str(v) for c, v in sorted(self.balance_baseline.items())}
             self._ledger.append(ev.RECONCILED, now, payload)
         beyond = result.beyond_tolerance
+        if self._metrics is not None:
+            _count_run(self._metrics, self.venue.name, result, beyond)
         if beyond:
             first = beyond[0]
             reason = (
@@ -359,6 +372,14 @@ class Reconciler:
 
     def _book_is_empty(self) -> bool:
         return all(p.quantity == 0 and p.realized_pnl == 0 and p.fees == 0 for p in self._portfolio.positions())
+
+
+def _count_run(metrics: SessionMetrics, venue: str, result: ReconcileResult, beyond: list[DriftRecord]) -> None:
+    outcome = "drift" if beyond else ("clean" if result.clean else "within_tolerance")
+    kinds: dict[str, int] = {}
+    for record in beyond:
+        kinds[record.kind.value] = kinds.get(record.kind.value, 0) + 1
+    metrics.reconcile_run(venue, result.trigger, outcome, kinds)
 
 
 class ReconcileSchedule:

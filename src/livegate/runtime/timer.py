@@ -21,9 +21,11 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from livegate.domain.clock import monotonic_secs
 from livegate.domain.enums import TradingState
 from livegate.risk.killswitch import KILL_SWITCH_ENV, kill_switch_env_on
 from livegate.runtime.loop import LoopControl
+from livegate.runtime.session_gauges import refresh_gauges
 
 if TYPE_CHECKING:
     from livegate.runtime.core import SessionCore
@@ -68,9 +70,13 @@ class SessionTimer:
             self._task = None
 
     async def _run(self) -> None:
+        metrics = self._core.prometheus
         while True:
+            started = monotonic_secs()
             await asyncio.sleep(self._interval_secs)
             async with self._control.lock:
+                # how late this tick runs (sleep overrun plus the wait for the loop's lock): the loop lag
+                metrics.loop_lagged(monotonic_secs() - started - self._interval_secs)
                 try:
                     await self.tick()
                 except Exception as exc:  # a failing tick must not end silently: stop the session, halted
@@ -97,6 +103,7 @@ class SessionTimer:
             await self._wall_work()
         if risk.needs_service(engine):
             await risk.service(engine)
+        refresh_gauges(core)
         core.telemetry.flush()  # telemetry reaches the OS every tick, so at every wall-clock heartbeat
 
     async def _wall_work(self) -> None:
