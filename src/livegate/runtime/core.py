@@ -439,7 +439,8 @@ class SessionCore:
         if self._signals is not None:
             self._signals.uninstall()
         summary["end_reason"] = end_reason
-        self._write_metrics()
+        refresh_gauges(self)
+        self.write_metrics()
         write_json(self.run_dir / "summary.json", summary)
         write_report(self.run_dir / "report.html", summary)
         exit_code = self._exit_code()
@@ -455,9 +456,8 @@ class SessionCore:
             return 128 + self.stop_signal
         return 0
 
-    def _write_metrics(self) -> None:
-        """Set the state gauges a last time and write ``metrics.prom`` (a failure is logged, not an anomaly)."""
-        refresh_gauges(self)
+    def write_metrics(self) -> None:
+        """Write ``metrics.prom`` (wall-clock heartbeats and the end); a failure is logged, not an anomaly."""
         try:
             self.prometheus.write(self.run_dir)
         except OSError as exc:

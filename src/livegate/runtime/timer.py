@@ -8,7 +8,7 @@ Every tick, under the loop's lock (:class:`~livegate.runtime.loop.LoopControl`):
   store or telemetry file deleted, replaced or failing ends the session HALTED;
 * on a venue stream (wall-clock session) also: the kill triggers (``stale_feed``, daily
   loss, drawdown), and at each heartbeat interval venue health, the ``heartbeat``
-  telemetry line, ambiguous-order lookups; reconciliation when due;
+  telemetry line, ``metrics.prom``, ambiguous-order lookups; reconciliation when due;
 * the kill switch's service step (cancel-all on HALTED).
 
 Telemetry reaches the OS at every heartbeat. A replay keeps its heartbeats in event time
@@ -115,6 +115,7 @@ class SessionTimer:
             if engine.ambiguous_orders:
                 await engine.resolve_ambiguous()
             core.heartbeat(now)
+            core.write_metrics()  # metrics.prom follows a venue session (node_exporter's textfile collector)
             self._next_heartbeat_ms = now + self._heartbeat_ms
         else:
             risk.evaluate(now)  # stale_feed and the loss triggers every tick
