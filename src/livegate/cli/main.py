@@ -19,6 +19,7 @@ from livegate.cli import (
     venues_cmd,
 )
 from livegate.runtime.artifacts import build_identity
+from livegate.telemetry.logging_setup import LogFormat, configure_logging
 
 app = typer.Typer(
     name="livegate",
@@ -46,8 +47,17 @@ def _root(
             is_eager=True,
         ),
     ] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            envvar="LIVEGATE_LOG_FORMAT",
+            help="Log lines on stderr: console (message, level, ISO-8601 UTC time) or json (one object per line).",
+        ),
+    ] = LogFormat.CONSOLE,
 ) -> None:
     """Safety-first runtime between a trading strategy and the venues."""
+    configure_logging(log_format)
 
 
 run_cmd.register(app)
