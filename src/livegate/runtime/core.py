@@ -114,6 +114,7 @@ class SessionCore:
         #: Prometheus metrics in their own registry (``/metrics``, ``metrics.prom`` at the end).
         self.prometheus = PrometheusMetrics(mode=mode.mode.value, version=livegate_version())
         self.prometheus.expect(sorted(wiring.venues), sorted(instruments))
+        self._metrics_write_failed = False
         self._failed = False
         self.stop_signal: int | None = None
         self._signals: StopSignals | None = None
@@ -461,7 +462,9 @@ class SessionCore:
         try:
             self.prometheus.write(self.run_dir)
         except OSError as exc:
-            log.error("could not write %s: %s", self.run_dir / METRICS_FILE, exc)
+            if not self._metrics_write_failed:  # once: a heartbeat rewrites it every second
+                log.error("could not write %s: %s", self.run_dir / METRICS_FILE, exc)
+            self._metrics_write_failed = True
 
     def _close(self) -> None:
         self.telemetry.close()
