@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from livegate.cli.lazy import CommandRef, lazy_group
+from livegate.telemetry.logging_setup import LogFormat, configure_logging
 
 #: Every top-level command: its module (imported only when the command is used) and the
 #: one-line help ``livegate --help`` lists (tests/cli/test_lazy_commands.py checks each
@@ -91,8 +92,17 @@ def _root(
             is_eager=True,
         ),
     ] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            envvar="LIVEGATE_LOG_FORMAT",
+            help="Log lines on stderr: console (message, level, ISO-8601 UTC time) or json (one object per line).",
+        ),
+    ] = LogFormat.CONSOLE,
 ) -> None:
     """Safety-first runtime between a trading strategy and the venues."""
+    configure_logging(log_format)
 
 
 def main() -> None:

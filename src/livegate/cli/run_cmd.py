@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ from livegate.runtime.live_session import LiveOptions
 from livegate.runtime.restart import resume_run
 from livegate.runtime.session import ProgressCallback, RunOptions, SessionResult
 from livegate.runtime.start import GateRefused, start
+from livegate.telemetry.logging_setup import LogFormat, configure_logging
 
 _SUMMARY_ROWS = (
     "mode",
@@ -88,6 +88,9 @@ def run_command(
             help="Serve the operator HTTP API on HOST:PORT, e.g. 127.0.0.1:9898 (docs/operations.md)",
         ),
     ] = None,
+    log_format: Annotated[
+        LogFormat | None, typer.Option("--log-format", help="console or json (default: the global --log-format)")
+    ] = None,
 ) -> None:
     """Run a strategy on recorded data or a venue stream through the gated order path.
 
@@ -95,7 +98,8 @@ def run_command(
     143 (SIGTERM) or 130 (SIGINT); a second signal stops at once. Exit 3: anomalies (a
     kill, a storage failure, a stuck strategy callback). See docs/risk.md.
     """
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if log_format is not None:  # `livegate run --log-format json` (the same as `livegate --log-format json run`)
+        configure_logging(log_format)
     console = Console(stderr=True)
     options = RunOptions(
         mode=mode,

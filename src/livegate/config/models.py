@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from livegate.config.equities_models import AlpacaConfig, EquitiesConfig
-from livegate.config.ibkr_models import IbkrVenueKeys
 from livegate.config.http_models import HttpConfig
+from livegate.config.ibkr_models import IbkrVenueKeys
 from livegate.config.live_models import CanaryConfig, LiveConfig
 from livegate.config.reconcile_models import ReconcileConfig
 from livegate.config.risk_models import KillConfig, RiskConfig, TripwireConfig

@@ -39,6 +39,7 @@ from livegate.reconcile.resolve import resolve_after_restart
 from livegate.risk.daily import next_day_boundary_ms
 from livegate.risk.gate import RecordingGate, RiskContext
 from livegate.risk.pipeline import RiskPipeline
+from livegate.telemetry.metrics import SessionMetrics
 from livegate.venues.base import VenueAdapter
 from livegate.venues.paper import PaperVenue
 
@@ -62,8 +63,12 @@ def build_reconciler(
     rebuilt: RebuiltSession | None,
     on_drift: TripHandler,
     on_anomaly: AnomalyHandler,
+    metrics: SessionMetrics | None = None,
 ) -> Reconciler:
-    """Return the session's reconciler writing ``reconcile_drift.jsonl`` and ``reconciled`` events."""
+    """Return the session's reconciler writing ``reconcile_drift.jsonl`` and ``reconciled`` events.
+
+    ``metrics`` counts its runs and differences (None: not counted).
+    """
     index = LedgerFillIndex(ledger)
     # venue fills from before this session (an account's older trades) are not drift
     first_start = next(iter(ledger.events(ev.SESSION_STARTED)), None)
@@ -81,6 +86,7 @@ def build_reconciler(
         on_drift=on_drift,
         on_anomaly=on_anomaly,
         fills_since_ms=fills_since_ms,
+        metrics=metrics,
     )
 
 

@@ -43,6 +43,7 @@ from livegate.risk.budget_store import BudgetStore
 from livegate.risk.daily import DailyBook
 from livegate.risk.gate import Gate
 from livegate.risk.pipeline import RiskPipeline
+from livegate.telemetry.metrics import SessionMetrics
 from livegate.venues.base import VenueAdapter
 from livegate.venues.paper_store import PAPER_STORE_FILE, PaperStore
 
@@ -235,12 +236,13 @@ class SessionRecovery:
         on_anomaly: AnomalyHandler,
         daily: DailyBook | None = None,
         session_id: str = "",
+        metrics: SessionMetrics | None = None,
     ) -> None:
         """Reconcile before trading (settling a resumed run first) and arm the periodic schedule.
 
         With ``daily`` the trading-day book continues the account's budgets
         (:meth:`DailyBook.attach`); a resumed run then recounts its own approved orders of
-        today from the ledger.
+        today from the ledger. ``metrics`` counts the reconciliations (startup and periodic).
 
         Raises
         ------
@@ -263,6 +265,7 @@ class SessionRecovery:
             rebuilt=rebuilt,
             on_drift=trip,
             on_anomaly=on_anomaly,
+            metrics=metrics,
         )
         now = clock.now_ms()
         await startup(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from livegate.domain.clock import Clock
+from livegate.domain.clock import Clock, monotonic_secs
 from livegate.domain.decisions import Approved, Denied
 from livegate.domain.enums import DenialCode, OrderStatus
 from livegate.domain.errors import (
@@ -31,6 +31,7 @@ from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.risk.pipeline import RiskPipeline
+from livegate.telemetry.metrics import SessionMetrics
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.base import Report, VenueAdapter
 
@@ -83,6 +84,9 @@ class ExecutionEngine:
     venue_call_timeout_secs:
         Upper bound on one submit or cancel, in seconds (normally the venue client's own
         timeout plus a margin); past it a submit is ambiguous and a cancel failed.
+    metrics:
+        The session's Prometheus metrics (intents, denials, orders, rejects, fills,
+        submit latency, venue errors); None keeps a private, unexported set.
     """
 
     def __init__(
@@ -102,6 +106,7 @@ class ExecutionEngine:
         ambiguous_timeout_secs: float = 60.0,
         background_venue_calls: bool = False,
         venue_call_timeout_secs: float | None = None,
+        metrics: SessionMetrics | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._ledger = ledger
@@ -121,6 +126,7 @@ class ExecutionEngine:
         self._halted = False
         self._fatal_venues: dict[str, str] = {}
         self._stats = EngineStats()
+        self.metrics = metrics if metrics is not None else SessionMetrics()
         self._reports = ReportApplier(
             ledger=ledger,
             telemetry=telemetry,
@@ -128,6 +134,7 @@ class ExecutionEngine:
             stats=self._stats,
             anomaly=self._anomaly,
             crash=self._crash,
+            metrics=self.metrics,
         )
         self._new_fills: list[Fill] = self._reports.new_fills  # the same list: a cheap "any fills?" test
         self._ambiguous = AmbiguousOrders(
@@ -193,6 +200,7 @@ class ExecutionEngine:
         venue = self._router(intent)
         decision = self._pipeline.evaluate(intent, cid, venue)
         self.stats.intents += 1
+        self.metrics.intent(venue, intent.symbol)
         try:
             with self._ledger.transaction():
                 self._ledger.append(ev.INTENT, intent.ts_ms, {"client_order_id": cid, **intent.to_record()})
@@ -203,6 +211,7 @@ class ExecutionEngine:
             self._anomaly("ledger_write_failed", str(exc))
             decision = Denied(intent, cid, DenialCode.GATE_ERROR, f"ledger write failed: {exc}")
             self.stats.denied[decision.code.value] += 1
+            self.metrics.denied(decision.code.value)
             return decision
         self._telemetry.emit(
             "decision",
@@ -217,6 +226,7 @@ class ExecutionEngine:
         )
         if isinstance(decision, Denied):
             self.stats.denied[decision.code.value] += 1
+            self.metrics.denied(decision.code.value)
             return decision
         self.accept(decision, recorded=True)
         return decision
@@ -324,6 +334,7 @@ class ExecutionEngine:
         order.transition(OrderStatus.SUBMITTED, now)
         self.stats.orders_submitted += 1
         self.stats.orders_by_venue[order.venue] += 1
+        self.metrics.order_submitted(order.venue, order.symbol)
         venue = self._venues[order.venue]
         if venue.capabilities.simulated:
             try:
@@ -338,6 +349,7 @@ class ExecutionEngine:
         """Mark an order that never reached its venue ``rejected`` and record why."""
         order.transition(OrderStatus.REJECTED, now, reason)
         self._portfolio.refresh(order)
+        self.metrics.rejected(order.venue, code)
         self._reports.record(order, OrderStatus.REJECTED.value, now, code=code, reason=reason)
 
     async def _call_submit(self, venue: VenueAdapter, order: Order, now: int) -> None:
@@ -354,28 +366,34 @@ class ExecutionEngine:
         (:mod:`livegate.execution.ambiguous`).
         """
         self._crash("before_submit")
+        metrics, started = self.metrics, monotonic_secs()
         try:
             report = await self._calls.bounded(venue.submit(order), f"{order.venue}: submit {order.client_order_id}")
         except Rejected as exc:
+            metrics.venue_error(order.venue, "submit", "rejected")
             report = OrderReport(order.client_order_id, OrderStatus.REJECTED, now, code=exc.code, reason=exc.message)
         except Retryable as exc:
+            metrics.venue_error(order.venue, "submit", "retryable")
             reason = f"not placed (rate limited): {exc.message}"
             report = OrderReport(
                 order.client_order_id, OrderStatus.REJECTED, now, code=exc.code or "RATE_LIMITED", reason=reason
             )
         except Ambiguous as exc:
+            metrics.venue_error(order.venue, "submit", "timeout" if exc.code == "ENGINE_TIMEOUT" else "ambiguous")
             self.stats.ambiguous += 1
             self._ambiguous.add(order)
             self._anomaly("ambiguous_submit", f"{order.client_order_id}: {exc.code or 'unknown'}: {exc.message}")
             return
         except Fatal as exc:
             # authentication, permission, IP ban: the venue refused the request before taking the order
+            metrics.venue_error(order.venue, "submit", "fatal")
             detail = exc.message if exc.message.startswith(f"{order.venue}:") else f"{order.venue}: {exc.message}"
             self._fatal_venues[order.venue] = detail
             self._anomaly("venue_fatal", detail)
             report = OrderReport(
                 order.client_order_id, OrderStatus.REJECTED, now, code=exc.code or "VENUE_FATAL", reason=exc.message
             )
+        metrics.submit_answered(order.venue, monotonic_secs() - started)  # a definite answer (not ambiguous)
         self._crash("after_submit")
         self.on_report(report)
 
@@ -434,12 +452,14 @@ class ExecutionEngine:
                 venue.cancel(order.client_order_id, order.symbol), f"{order.venue}: cancel {order.client_order_id}"
             )
         except Rejected as exc:
+            self.metrics.venue_error(order.venue, "cancel", "rejected")
             if order.status is OrderStatus.CANCEL_PENDING:  # back to working, as the ledger fold sees it
                 working = OrderStatus.PARTIALLY_FILLED if order.filled_quantity else OrderStatus.ACCEPTED
                 order.transition(working, now, f"cancel rejected: {exc.message}")
             self._reports.record(order, "cancel_rejected", now, code=exc.code, reason=exc.message)
             return
         except (Ambiguous, Fatal, Retryable) as exc:
+            self.metrics.venue_error(order.venue, "cancel", type(exc).__name__.lower())
             self._anomaly("cancel_failed", f"{order.client_order_id}: {exc.message}")
             if order.status is OrderStatus.CANCEL_PENDING:
                 # not known to have taken effect: back to working, so a later cancel (the

@@ -21,6 +21,7 @@ from livegate.ledger import events as ev
 from livegate.ledger.fold import EngineStats, FillOutcome, StatusOutcome, apply_fill, apply_status
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
+from livegate.telemetry.metrics import SessionMetrics
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.base import Report
 
@@ -47,9 +48,13 @@ class ReportApplier:
         The engine's anomaly sink.
     crash:
         Test-only crash hook (``between_fills``).
+    metrics:
+        Counts applied fills and rejects (None: not counted).
     """
 
-    __slots__ = ("_anomaly", "_crash", "_disowned", "_ledger", "_portfolio", "_telemetry", "new_fills", "stats")
+    __slots__ = (
+        "_anomaly", "_crash", "_disowned", "_ledger", "_metrics", "_portfolio", "_telemetry", "new_fills", "stats",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -60,7 +65,9 @@ class ReportApplier:
         stats: EngineStats,
         anomaly: AnomalyHandler,
         crash: CrashPoint,
+        metrics: SessionMetrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._ledger = ledger
         self._telemetry = telemetry
         self._portfolio = portfolio
@@ -124,6 +131,9 @@ class ReportApplier:
             return
         self.stats.fills += 1
         self.new_fills.append(fill)
+        if self._metrics is not None:
+            venue = fill.venue or (known.venue if known is not None else "unknown")
+            self._metrics.fill(venue, fill.symbol, fill.liquidity.value, fill.price * fill.quantity)
         self._telemetry.emit(
             "fill",
             fill.ts_ms,
@@ -167,6 +177,9 @@ class ReportApplier:
             return
         if status is OrderStatus.REJECTED:
             self.stats.rejected += 1
+            if self._metrics is not None:
+                order = self._portfolio.order(report.client_order_id)
+                self._metrics.rejected(order.venue if order is not None else "unknown", report.code)
         self._telemetry.emit(
             "order_report",
             report.ts_ms,

@@ -27,6 +27,7 @@ from livegate.reconcile.drift import DriftKind, DriftLog, DriftRecord
 from livegate.reconcile.fills import FILL_READ_OVERLAP_MS, FillJournal, FillMatcher, LedgerFills
 from livegate.reconcile.gate import ReconcileStatus
 from livegate.reconcile.inventory import LedgerFeeIndex, expected_spot_balances, usd_prices
+from livegate.telemetry.metrics import SessionMetrics
 from livegate.venues.base import VenueAdapter
 
 DriftHandler = Callable[[TradingState, str], object]
@@ -151,6 +152,9 @@ class Reconciler:
     or in a window from just before the newest fill seen (any other
     :class:`FillHistory`), and the ledger's after the last seq read; the cost of a pass
     does not grow with the session's history.
+    metrics:
+        Counts each run by trigger and outcome (``clean``, ``within_tolerance``,
+        ``drift``, ``failed``) and the differences beyond tolerance by kind; None counts nothing.
     """
 
     def __init__(
@@ -168,8 +172,10 @@ class Reconciler:
         on_drift: DriftHandler | None = None,
         on_anomaly: AnomalyHandler | None = None,
         fills_since_ms: int | None = None,
+        metrics: SessionMetrics | None = None,
     ) -> None:
         self.venue = venue
+        self._metrics = metrics
         self._fills_since_ms = fills_since_ms
         self._portfolio = portfolio
         self._config = config
@@ -327,7 +333,12 @@ class Reconciler:
         ReconcileIncomplete
             If the venue cannot be asked.
         """
-        view = await self.snapshot()
+        try:
+            view = await self.snapshot()
+        except ReconcileIncomplete:
+            if self._metrics is not None:
+                self._metrics.reconcile_run(self.venue.name, trigger, "failed")
+            raise
         now = self._clock.now_ms()
         learned = False
         if self.balance_baseline is None and view.balances is not None and self._book_is_empty():
@@ -357,6 +368,8 @@ class Reconciler:
             # an observation: committed with the next commit, except a newly learned baseline
             self._ledger.append(ev.RECONCILED, now, payload, durable=learned)
         beyond = result.beyond_tolerance
+        if self._metrics is not None:
+            _count_run(self._metrics, self.venue.name, result, beyond)
         if beyond:
             first = beyond[0]
             reason = (
@@ -405,6 +418,14 @@ class Reconciler:
 
     def _book_is_empty(self) -> bool:
         return all(p.quantity == 0 and p.realized_pnl == 0 and p.fees == 0 for p in self._portfolio.positions())
+
+
+def _count_run(metrics: SessionMetrics, venue: str, result: ReconcileResult, beyond: list[DriftRecord]) -> None:
+    outcome = "drift" if beyond else ("clean" if result.clean else "within_tolerance")
+    kinds: dict[str, int] = {}
+    for record in beyond:
+        kinds[record.kind.value] = kinds.get(record.kind.value, 0) + 1
+    metrics.reconcile_run(venue, result.trigger, outcome, kinds)
 
 
 class ReconcileSchedule:

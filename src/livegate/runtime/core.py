@@ -48,6 +48,7 @@ from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
 from livegate.runtime.artifacts import livegate_version, write_json, write_report
 from livegate.runtime.loop import LoopControl, ReplaySource, StreamSource, run_loop
+from livegate.runtime.session_gauges import refresh_gauges
 from livegate.runtime.signals import StopSignals
 from livegate.runtime.storage import StorageGuard
 from livegate.runtime.summary import InputFacts, SessionMetrics, build_summary
@@ -55,6 +56,8 @@ from livegate.runtime.timer import SessionTimer
 from livegate.runtime.watchdog import CallbackTimeout, NamedCallback, StrategyWatchdog
 from livegate.runtime.wiring import SessionResult, VenueWiring, fresh_session_id, load_strategy, open_session
 from livegate.strategy.api import Strategy
+from livegate.telemetry.metrics import METRICS_FILE
+from livegate.telemetry.metrics import SessionMetrics as PrometheusMetrics
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.paper_store import PAPER_STORE_FILE
 
@@ -109,6 +112,10 @@ class SessionCore:
         self.strategy, strategy_name = strategy
         self.anomalies: list[dict[str, str]] = []
         self.metrics = SessionMetrics()
+        #: Prometheus metrics in their own registry (``/metrics``, ``metrics.prom`` at the end).
+        self.prometheus = PrometheusMetrics(mode=mode.mode.value, version=livegate_version())
+        self.prometheus.expect(sorted(wiring.venues), sorted(instruments))
+        self._metrics_write_failed = False
         self._failed = False
         self.stop_signal: int | None = None
         self._signals: StopSignals | None = None
@@ -155,6 +162,7 @@ class SessionCore:
             # a venue-stream session (no replay clock to advance): a slow venue call never
             # blocks timers, quotes, cancels or the kill check (issue 10 §3l)
             background_venue_calls=advance is None,
+            metrics=self.prometheus,
         )
         recovery.adopt(self.engine)
         self.engine.add_anomaly_handler(self.on_anomaly)
@@ -197,6 +205,7 @@ class SessionCore:
         metrics, engine, portfolio = self.metrics, self.engine, self.portfolio
         equity = portfolio.equity_pnl(self.quotes.mid)
         metrics.observe_equity(equity)
+        refresh_gauges(self)
         self.telemetry.emit(
             "heartbeat",
             ts_ms,
@@ -213,6 +222,7 @@ class SessionCore:
     def on_anomaly(self, kind: str, detail: str) -> None:
         """Record an anomaly (exit code 3) in telemetry and the ledger; let the kill switch judge it."""
         self.anomalies.append({"kind": kind, "detail": detail})
+        self.prometheus.anomaly(kind)
         self.telemetry.emit("anomaly", self.clock.now_ms(), anomaly_kind=kind, detail=detail)
         if kind != "ledger_write_failed":
             try:
@@ -280,6 +290,7 @@ class SessionCore:
                 on_anomaly=self.on_anomaly,
                 daily=self.risk.parts.daily,
                 session_id=self.session_id,
+                metrics=self.prometheus,
             )
         except ReconcileIncomplete:
             await self.views.stop()
@@ -442,6 +453,8 @@ class SessionCore:
         if self._signals is not None:
             self._signals.uninstall()
         summary["end_reason"] = end_reason
+        refresh_gauges(self)
+        self.write_metrics()
         write_json(self.run_dir / "summary.json", summary)
         write_report(self.run_dir / "report.html", summary)
         exit_code = self._exit_code()
@@ -457,6 +470,15 @@ class SessionCore:
         if self.stop_signal is not None:
             return 128 + self.stop_signal
         return 0
+
+    def write_metrics(self) -> None:
+        """Write ``metrics.prom`` (wall-clock heartbeats and the end); a failure is logged, not an anomaly."""
+        try:
+            self.prometheus.write(self.run_dir)
+        except OSError as exc:
+            if not self._metrics_write_failed:  # once: a heartbeat rewrites it every second
+                log.error("could not write %s: %s", self.run_dir / METRICS_FILE, exc)
+            self._metrics_write_failed = True
 
     def _close(self) -> None:
         self.telemetry.close()

@@ -8,7 +8,7 @@ Every tick, under the loop's lock (:class:`~livegate.runtime.loop.LoopControl`):
   store or telemetry file deleted, replaced or failing ends the session HALTED;
 * on a venue stream (wall-clock session) also: the kill triggers (``stale_feed``, daily
   loss, drawdown), and at each heartbeat interval venue health, the ``heartbeat``
-  telemetry line, ambiguous-order lookups; reconciliation when due;
+  telemetry line, ``metrics.prom``, ambiguous-order lookups; reconciliation when due;
 * the kill switch's service step (cancel-all on HALTED).
 
 Telemetry reaches the OS at every heartbeat. A replay keeps its heartbeats in event time
@@ -26,6 +26,7 @@ from livegate.domain.enums import TradingState
 from livegate.domain.errors import LedgerError
 from livegate.risk.killswitch import KILL_SWITCH_ENV, kill_switch_env_on
 from livegate.runtime.loop import LoopControl
+from livegate.runtime.session_gauges import refresh_gauges
 
 if TYPE_CHECKING:
     from livegate.runtime.core import SessionCore
@@ -70,9 +71,13 @@ class SessionTimer:
             self._task = None
 
     async def _run(self) -> None:
+        metrics = self._core.prometheus
         while True:
+            started = monotonic_secs()
             await asyncio.sleep(self._interval_secs)
             async with self._control.lock:
+                # how late this tick runs (sleep overrun plus the wait for the loop's lock): the loop lag
+                metrics.loop_lagged(monotonic_secs() - started - self._interval_secs)
                 try:
                     await self.tick()
                 except Exception as exc:  # a failing tick must not end silently: stop the session, halted
@@ -100,6 +105,7 @@ class SessionTimer:
             await self._wall_work()
         if risk.needs_service(engine):
             await risk.service(engine)
+        refresh_gauges(core)
         core.telemetry.flush()  # telemetry reaches the OS every tick, so at every wall-clock heartbeat
         try:
             core.ledger.flush()  # venue answers appended since the last commit are durable by the next tick
@@ -115,6 +121,7 @@ class SessionTimer:
             if engine.ambiguous_orders:
                 await engine.resolve_ambiguous()
             core.heartbeat(now)
+            core.write_metrics()  # metrics.prom follows a venue session (node_exporter's textfile collector)
             self._next_heartbeat_ms = now + self._heartbeat_ms
         else:
             risk.evaluate(now)  # stale_feed and the loss triggers every tick
