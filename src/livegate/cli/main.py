@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from livegate.cli import (
+    alerts_cmd,
     arm_cmd,
     cancel_all_cmd,
     flatten_cmd,
@@ -60,6 +61,7 @@ reconcile_cmd.register(app)
 flatten_cmd.register(app)
 cancel_all_cmd.register(app)
 venues_cmd.register(app)
+app.add_typer(alerts_cmd.app, name="alerts")
 
 
 def main() -> None:

@@ -26,6 +26,9 @@ from livegate.config.models import LivegateConfig
 from livegate.domain.errors import ConfigError
 
 _TOP_LEVEL_ENV = {"LIVEGATE_SEED": "seed"}
+#: Sections left out of the config hash: where alerts go does not change what a session trades
+#: (the same run with or without alerts has the same session id and ledger hash; docs/alerts.md).
+_UNHASHED = frozenset({"alerts"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +37,7 @@ class ResolvedConfig:
 
     ``sources`` maps dotted keys (``risk.max_order_notional_usd``) to ``default``,
     ``profile:<path>``, ``env:<VAR>`` or ``cli``. ``config_hash`` is the sha256 of the
-    canonical JSON of the config.
+    canonical JSON of the config without its ``[alerts]`` section (whose URLs are redacted in the record).
     """
 
     config: LivegateConfig
@@ -45,7 +48,7 @@ class ResolvedConfig:
     def to_record(self) -> dict[str, Any]:
         """Return the ``config_resolved.json`` content."""
         return {
-            "config": self.config.model_dump(mode="json"),
+            "config": {**self.config.model_dump(mode="json"), "alerts": self.config.alerts.redacted()},
             "sources": dict(sorted(self.sources.items())),
             "profile": self.profile_path,
             "config_hash": self.config_hash,
@@ -123,7 +126,8 @@ def load_config(
     dumped = config.model_dump(mode="json")
     for key in _leaf_keys(dumped):
         sources.setdefault(key, "default")
-    digest = hashlib.sha256(json.dumps(dumped, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    hashed = {k: v for k, v in dumped.items() if k not in _UNHASHED}
+    digest = hashlib.sha256(json.dumps(hashed, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return ResolvedConfig(config=config, sources=sources, profile_path=profile_path, config_hash=digest)
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from livegate.config.alerts_models import AlertsConfig
 from livegate.config.live_models import CanaryConfig, LiveConfig
 from livegate.config.reconcile_models import ReconcileConfig
 from livegate.config.risk_models import KillConfig, RiskConfig, TripwireConfig
@@ -138,6 +139,7 @@ class LivegateConfig(_Section):
     live: LiveConfig = Field(default_factory=LiveConfig)
     canary: CanaryConfig = Field(default_factory=CanaryConfig)
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     instruments: dict[str, InstrumentConfig] = Field(default_factory=dict)
 
     @field_validator("instruments")

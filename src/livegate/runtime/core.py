@@ -34,7 +34,7 @@ from livegate.control.recovery import SessionRecovery
 from livegate.control.session_risk import SessionRisk
 from livegate.domain.clock import Clock, monotonic_secs
 from livegate.domain.enums import TradingState
-from livegate.domain.errors import DataError, LedgerError
+from livegate.domain.errors import ConfigError, DataError, LedgerError
 from livegate.domain.instruments import Instrument
 from livegate.execution.context import EngineContext
 from livegate.execution.engine import ExecutionEngine
@@ -45,6 +45,7 @@ from livegate.modes.resolve import ModeResolution, gate_line
 from livegate.reconcile.reconciler import ReconcileIncomplete
 from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
+from livegate.runtime.alerting import SessionAlerts
 from livegate.runtime.artifacts import livegate_version, write_json, write_report
 from livegate.runtime.loop import LoopControl, ReplaySource, StreamSource, run_loop
 from livegate.runtime.signals import StopSignals
@@ -102,6 +103,12 @@ class SessionCore:
         strategy: tuple[Strategy, str],
     ) -> None:
         cfg = resolved.config
+        try:
+            self.alerts = SessionAlerts(cfg.alerts, clock, run_dir)
+        except ConfigError:
+            ledger.close()
+            recovery.close()
+            raise
         self.resolved, self.mode, self.run_dir = resolved, mode, run_dir
         self.ledger, self.recovery, self.clock = ledger, recovery, clock
         self.instruments, self.wiring, self.session_id = instruments, wiring, session_id
@@ -135,6 +142,7 @@ class SessionCore:
             session_id=session_id,
             report_anomaly=self.on_anomaly,
         )
+        self.risk.kill.add_listener(self.alerts.on_state_changed)
         risk_ctx = RiskContext(instruments=instruments, quotes=self.quotes, portfolio=self.portfolio, clock=clock)
         gates = recovery.with_gate([*self.risk.gates(mode.mode), *wiring.extra_gates])
         self.pipeline = RiskPipeline(gates, risk_ctx)
@@ -213,6 +221,7 @@ class SessionCore:
                 self.ledger.append(ev.ANOMALY, self.clock.now_ms(), {"kind": kind, "detail": detail})
             except LedgerError as exc:
                 self.on_anomaly("ledger_write_failed", str(exc))
+        self.alerts.on_anomaly(kind, detail)
         self.risk.on_anomaly(kind, detail)
 
     # ------------------------------------------------------------------ start
@@ -239,6 +248,15 @@ class SessionCore:
             self.ledger.append(ev.SESSION_STARTED, now, payload)
         self.telemetry.emit(
             "session_started", now, mode=mode.mode.value, session_id=self.session_id, inputs=list(inputs)
+        )
+        cfg = self.resolved.config
+        self.alerts.session_started(
+            session_id=self.session_id,
+            mode=mode.mode.value,
+            real_money=mode.mode.is_real,
+            venue=cfg.venue.name,
+            strategy=cfg.strategy.spec,
+            state=self.risk.kill.state,
         )
 
     async def begin(self, first_event_ms: int) -> None:
@@ -270,9 +288,12 @@ class SessionCore:
                 daily=self.risk.parts.daily,
                 session_id=self.session_id,
             )
-        except ReconcileIncomplete:
+        except ReconcileIncomplete as exc:
+            self.alerts.session_refused(str(exc))
             self._close()
             raise
+        if self.recovery.startup_result is not None:
+            self.alerts.startup_reconciled(self.recovery.startup_result.records, cfg.reconcile.on_leftover_orders)
 
     # ------------------------------------------------------------------ run
     async def run(self, source: ReplaySource | StreamSource, *, error_kind: str, end_reason: str) -> str:
@@ -423,6 +444,12 @@ class SessionCore:
         summary["trading_state"] = risk.summary()
         if extra is not None:
             summary.update(extra())
+        self.alerts.session_stopped(
+            session_id=self.session_id,
+            reason=end_reason,
+            state=risk.kill.state,
+            anomalies=len(self.anomalies) + self.recovery.prior_anomalies,
+        )
         self._close()
         if self.telemetry.error and not any(a["kind"] == "storage_failed" for a in self.anomalies):
             self.anomalies.append({"kind": "storage_failed", "detail": self.telemetry.error})
@@ -445,6 +472,7 @@ class SessionCore:
         return 0
 
     def _close(self) -> None:
+        self.alerts.close()
         self.telemetry.close()
         self.ledger.close()
         self.recovery.close()
