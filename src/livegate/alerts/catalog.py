@@ -17,11 +17,11 @@ __all__ = [
     "drift_alert",
     "leftover_orders_alert",
     "live_enabled_alert",
+    "probe_alert",
     "session_refused_alert",
     "session_started_alert",
     "session_stopped_alert",
     "state_changed_alert",
-    "test_alert",
 ]
 
 #: Severity of a move to each trading state: a kill (HALTED) is critical, REDUCING a warning, a re-arm news.
@@ -98,6 +98,6 @@ def daily_summary_alert(day: str, facts: Mapping[str, object]) -> Alert:
     return Alert(f"{AlertKind.DAILY_SUMMARY}.{day}", AlertSeverity.INFO, f"livegate: daily summary {day}", body)
 
 
-def test_alert(severity: AlertSeverity, note: str) -> Alert:
+def probe_alert(severity: AlertSeverity, note: str) -> Alert:
     """Return ``test``: what ``livegate alerts test`` and preflight send."""
     return Alert(AlertKind.TEST.value, severity, f"livegate: test alert ({severity.value.upper()})", note)

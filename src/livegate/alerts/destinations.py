@@ -113,8 +113,8 @@ def _secret_parts(url: str) -> list[str]:
     """Return the parts of ``url`` after its scheme that could be secrets, longest first."""
     rest = url.partition("://")[2]
     parts = {p for p in re.split(r"[/:@?&=#,]", rest) if len(p) >= _MIN_SECRET}
-    host = redact_url(url).partition("://")[2].partition("/")[0].rpartition(":")[0]
-    parts.discard(host)
+    shown = redact_url(url).partition("://")[2].partition("/")[0]  # host and port, when redaction keeps them
+    parts.difference_update(shown.split(":"))
     return sorted(parts, key=len, reverse=True)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from livegate.alerts.catalog import test_alert
+from livegate.alerts.catalog import probe_alert
 from livegate.alerts.model import AlertSeverity
 from livegate.alerts.send import send_now
 from livegate.config.loader import load_config
@@ -30,7 +30,7 @@ def test_command(
     """
     try:
         config = load_config(profile, os.environ).config.alerts
-        report = send_now(config, test_alert(severity, message))
+        report = send_now(config, probe_alert(severity, message))
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -23,19 +23,27 @@ REDACTED = "***"
 
 
 def redact_url(url: str) -> str:
-    """Return ``url`` with everything but its scheme and host hidden.
+    """Return ``url`` with everything but its scheme and network address hidden.
 
-    The host (and port) is kept only when it looks like a network address (it holds a
-    ``.`` or a ``:``, or is ``localhost``) and no user part precedes it; path, query and
-    user part are always replaced by ``***``: ``ntfy://127.0.0.1:8080/***``, ``slack://***``.
+    The ``host[:port]`` part is kept only when it is one (a host name with a dot,
+    ``localhost`` or an IP address, an optional numeric port) and no user part precedes it;
+    path, query and user part are always replaced by ``***``: ``ntfy://127.0.0.1:8080/***``,
+    ``slack://***``, ``tgram://***`` (a Telegram bot token ``123:ABC`` is no address).
     """
     scheme, sep, rest = url.partition("://")
     if not sep:
         return REDACTED
-    netloc = urlsplit(f"x://{rest}").netloc
-    if "@" in netloc or not (("." in netloc or ":" in netloc) or netloc == "localhost"):
+    parts = urlsplit(f"x://{rest}")
+    try:
+        port = parts.port
+    except ValueError:
         return f"{scheme}://{REDACTED}"
-    return f"{scheme}://{netloc}/{REDACTED}"
+    host = parts.hostname or ""
+    address = "." in host or host == "localhost" or ":" in host
+    if parts.username is not None or not address:
+        return f"{scheme}://{REDACTED}"
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}{'' if port is None else f':{port}'}/{REDACTED}"
 
 
 class AlertsConfig(BaseModel):

@@ -199,7 +199,8 @@ def _explain(exc: ValidationError, sources: Mapping[str, str]) -> str:
         if err["type"] == "extra_forbidden":
             lines.append(f"unknown key {dotted!r} (from {origin})")
         else:
-            lines.append(f"invalid value for {dotted!r} (from {origin}): {err['msg']}; got {err.get('input')!r}")
+            got = "<redacted>" if dotted.startswith("alerts.") else repr(err.get("input"))  # URLs hold tokens
+            lines.append(f"invalid value for {dotted!r} (from {origin}): {err['msg']}; got {got}")
     return "invalid configuration: " + "; ".join(lines)
 
 

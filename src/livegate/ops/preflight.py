@@ -20,7 +20,7 @@ from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 
-from livegate.alerts.catalog import test_alert
+from livegate.alerts.catalog import probe_alert
 from livegate.alerts.model import AlertSeverity
 from livegate.alerts.send import send_now
 from livegate.config.credentials import Credentials, load_credentials
@@ -238,7 +238,7 @@ async def _check_alerts(resolved: ResolvedConfig | None) -> CheckResult:
     """PASS when a destination is configured and a test alert reached every one (docs/alerts.md)."""
     if resolved is None or not resolved.config.alerts.configured:
         return CheckResult("alerts", "WARN", "no alert destination configured ([alerts] urls)")
-    alert = test_alert(AlertSeverity.INFO, "livegate preflight: test delivery")
+    alert = probe_alert(AlertSeverity.INFO, "livegate preflight: test delivery")
     try:
         report = await asyncio.to_thread(send_now, resolved.config.alerts, alert, everywhere=True)
     except ConfigError as exc:
