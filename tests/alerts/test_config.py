@@ -31,7 +31,7 @@ def test_alerts_config_when_url_has_no_scheme_then_error_names_the_key_and_hides
 
 
 def test_alerts_config_when_unknown_key_then_refused() -> None:
-    with pytest.raises(ConfigError, match="unknown key 'alerts.url'"):
+    with pytest.raises(ConfigError, match=r"unknown key 'alerts\.url'"):
         load_config(None, {"LIVEGATE_ALERTS__URL": "x"})
 
 
