@@ -10,10 +10,11 @@ waits on a network. The severity of an anomaly follows its kill-side response in
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from livegate.alerts import catalog
+from livegate.alerts.destinations import Destination
 from livegate.alerts.dispatcher import AlertDispatcher, AlertStats, DeliveryCallback
 from livegate.alerts.health_file import write_health
 from livegate.alerts.model import Alert, AlertSeverity
@@ -53,6 +54,8 @@ class SessionAlerts:
         Where ``alerts_health.json`` is kept up to date.
     on_delivery:
         Told of every delivery attempt (severity, delivered), e.g. metrics; optional.
+    routes:
+        Destinations per severity instead of those ``config`` names (tests compose fakes in).
 
     Raises
     ------
@@ -61,11 +64,28 @@ class SessionAlerts:
     """
 
     def __init__(
-        self, config: AlertsConfig, clock: Clock, run_dir: Path, *, on_delivery: DeliveryCallback | None = None
+        self,
+        config: AlertsConfig,
+        clock: Clock,
+        run_dir: Path,
+        *,
+        on_delivery: DeliveryCallback | None = None,
+        routes: Mapping[AlertSeverity, Sequence[Destination]] | None = None,
     ) -> None:
         self._config = config
         self._run_dir = run_dir
-        self.dispatcher = AlertDispatcher.from_config(config, clock, on_delivery=on_delivery, on_change=self._write)
+        if routes is None:
+            self.dispatcher = AlertDispatcher.from_config(config, clock, on_delivery=on_delivery, on_change=self._write)
+        else:
+            self.dispatcher = AlertDispatcher(
+                routes,
+                clock,
+                throttle_secs=config.throttle_secs,
+                dedup_secs=config.dedup_secs,
+                queue_size=config.queue_size,
+                on_delivery=on_delivery,
+                on_change=self._write,
+            )
         self._write(self.dispatcher.stats())
 
     def health(self) -> AlertHealth:
