@@ -138,3 +138,38 @@ def test_alerts_test_command_when_nothing_configured_then_exit_2(tmp_path: Path)
     result = cli(["alerts", "test"], base_env(tmp_path / "state"), tmp_path)
     assert result.returncode == 2
     assert "no alert destination receives INFO" in result.stdout
+
+
+@pytest.mark.slow
+def test_run_when_drift_persists_then_one_drift_alert_delivered_and_the_repeats_counted_throttled(
+    tmp_path: Path, ntfy: StubReceiver
+) -> None:
+    from livegate.runtime.session import bundled_sample
+    from livegate.testing.crash_harness import hooked_exe, write_slice
+
+    quotes, trades = write_slice(*bundled_sample(), tmp_path / "data", 60)
+    profile = tmp_path / "p.toml"
+    profile.write_text(
+        f'seed = 7\n[alerts]\nurls = ["ntfy://127.0.0.1:{ntfy.port}/livegate"]\nthrottle_secs = 300\n', encoding="utf-8"
+    )
+    env = base_env(tmp_path / "state")
+    env.update(LIVEGATE_RECONCILE__INTERVAL_SECS="5", LIVEGATE_TEST_DRIFT="12:BTCUSDT:0.3")
+    argv = [*hooked_exe(), "run", "--no-progress", "--profile", str(profile), "--quotes", str(quotes)]
+    run = subprocess.run(
+        [*argv, "--trades", str(trades), "--out", str(tmp_path / "run")],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 3, run.stderr[-2000:]
+    anomalies = [
+        json.loads(line)
+        for line in (tmp_path / "run" / "telemetry.jsonl").read_text().splitlines()
+        if '"anomaly"' in line
+    ]
+    drifts = [a for a in anomalies if a.get("anomaly_kind") == "reconcile_drift"]
+    assert len(drifts) >= 5  # the drift persists: every 5 s pass reports it again
+    titles = [r.body["title"] for r in ntfy.received]
+    assert titles.count("livegate: reconcile drift beyond tolerance") == 1
+    assert titles.count("livegate: kill switch tripped, trading state REDUCING") == 1
+    health = json.loads((tmp_path / "run" / "alerts_health.json").read_text())
+    assert health["throttled_total"] == len(drifts) - 1
+    assert health["sent_total"] == len(ntfy.received) and health["failing"] is False
