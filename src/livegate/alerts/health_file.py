@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ def write_health(run_dir: Path, stats: AlertStats, *, updated_ms: int) -> None:
         If the run directory cannot be written.
     """
     path = run_dir / HEALTH_FILE
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # delivery and session threads
     tmp.write_text(json.dumps({**stats.to_record(), "updated_ms": updated_ms}, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
