@@ -5,6 +5,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.alerts.stubs import StubReceiver
+from tests.venue_emulator.fixtures import emulator_thread_factory
+
+__all__ = ["emulator_thread_factory", "ntfy", "slack"]
 
 
 @pytest.fixture

@@ -50,6 +50,9 @@ class AppriseDestination:
         The apprise URL (a secret; never shown).
     timeout_secs:
         Connect and read timeout, seconds (``[alerts] timeout_secs``).
+    min_interval_secs:
+        Cap on apprise's pacing between two deliveries of this plugin (``request_rate_per_sec``,
+        which apprise reads as seconds between requests), wall seconds.
     slack_webhook_url:
         Base replacing ``https://hooks.slack.com/services`` for a ``slack://`` webhook; "" keeps Slack's.
 
@@ -61,7 +64,9 @@ class AppriseDestination:
 
     __slots__ = ("_name", "_plugin", "_secrets")
 
-    def __init__(self, url: str, *, timeout_secs: float, slack_webhook_url: str = "") -> None:
+    def __init__(
+        self, url: str, *, timeout_secs: float, min_interval_secs: float = 1.0, slack_webhook_url: str = ""
+    ) -> None:
         try:
             import apprise
             from apprise.plugins.slack import NotifySlack
@@ -73,6 +78,7 @@ class AppriseDestination:
             raise ConfigError(f"[alerts] destination {self._name} is not an apprise URL apprise can use")
         plugin.socket_connect_timeout = timeout_secs
         plugin.socket_read_timeout = timeout_secs
+        plugin.request_rate_per_sec = min(plugin.request_rate_per_sec, min_interval_secs)
         if slack_webhook_url and isinstance(plugin, NotifySlack):
             plugin.webhook_url = slack_webhook_url  # a Slack-compatible receiver instead of hooks.slack.com
         self._plugin: NotifyBase = plugin
@@ -143,7 +149,10 @@ def build_destinations(config: AlertsConfig) -> dict[AlertSeverity, list[Destina
                 continue
             if url not in built:
                 built[url] = AppriseDestination(
-                    url, timeout_secs=config.timeout_secs, slack_webhook_url=config.slack_webhook_url
+                    url,
+                    timeout_secs=config.timeout_secs,
+                    min_interval_secs=config.min_interval_secs,
+                    slack_webhook_url=config.slack_webhook_url,
                 )
             if built[url] not in route:
                 route.append(built[url])

@@ -126,6 +126,7 @@ class AlertDispatcher:
         self._on_change = on_change
         self._lock = threading.Lock()
         self._abandon = threading.Event()
+        self._inflight = False
         self._thread: threading.Thread | None = None
         self._closed = False
         self._emitted = self._throttled = self._duplicates = self._dropped = 0
@@ -222,9 +223,9 @@ class AlertDispatcher:
                 sentinel = 0
             thread.join(timeout=drain_secs)
             if thread.is_alive():
-                self._abandon.set()
-                left = max(self._queue.qsize() - sentinel, 0)
                 with self._lock:
+                    self._abandon.set()
+                    left = max(self._queue.qsize() - sentinel, 0) + (1 if self._inflight else 0)
                     self._dropped += left
                 log.warning("alerts: %d alert(s) not delivered within %.1f s of the end; dropped", left, drain_secs)
         final = self.stats()
@@ -242,18 +243,24 @@ class AlertDispatcher:
             item = self._queue.get()
             if item is None:
                 return
-            if self._abandon.is_set():
-                continue  # counted as dropped by close()
+            with self._lock:
+                if self._abandon.is_set():
+                    continue  # counted as dropped by close()
+                self._inflight = True
             alert, suppressed = item
             if suppressed:
                 alert = replace(alert, body=f"{alert.body}\n({suppressed} more '{alert.key}' alert(s) throttled)")
             for destination in self._routes[alert.severity]:
                 error = destination.deliver(alert)
                 self._count(destination.name, alert.severity, error)
+            with self._lock:
+                self._inflight = False
             self._notify_change(self.stats())
 
     def _count(self, name: str, severity: AlertSeverity, error: str | None) -> None:
         with self._lock:
+            if self._abandon.is_set():
+                return  # the end of the session counted this alert as dropped
             current = self._dest[name]
             if error is None:
                 self._dest[name] = replace(current, sent=current.sent + 1, failing=False)

@@ -67,6 +67,10 @@ class AlertsConfig(BaseModel):
         (delivery never waits on the order path). Default 256.
     timeout_secs:
         Connect and read timeout of one delivery to one destination, seconds. Default 5.
+    min_interval_secs:
+        Shortest time between two deliveries to one destination, wall seconds: apprise's
+        own pacing per service (5.5 s for most, 1.2 s for Slack) capped to this, so a burst
+        (a kill, then its anomaly) is not spread over half a minute. Default 1.
     drain_secs:
         At the session's end, how long (wall seconds) queued alerts may still be sent
         before the rest is dropped and counted. Default 10.
@@ -85,6 +89,7 @@ class AlertsConfig(BaseModel):
     dedup_secs: float = Field(default=3600.0, ge=0)
     queue_size: int = Field(default=256, gt=0, le=100_000)
     timeout_secs: float = Field(default=5.0, gt=0, le=120)
+    min_interval_secs: float = Field(default=1.0, ge=0, le=60)
     drain_secs: float = Field(default=10.0, ge=0, le=600)
     slack_webhook_url: str = ""
 
