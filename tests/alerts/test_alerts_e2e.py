@@ -173,3 +173,15 @@ def test_run_when_drift_persists_then_one_drift_alert_delivered_and_the_repeats_
     health = json.loads((tmp_path / "run" / "alerts_health.json").read_text())
     assert health["throttled_total"] == len(drifts) - 1
     assert health["sent_total"] == len(ntfy.received) and health["failing"] is False
+
+
+def test_run_when_an_alert_url_is_unknown_to_apprise_then_exit_2_before_the_run_dir_and_no_token_printed(
+    tmp_path: Path,
+) -> None:
+    env = base_env(tmp_path / "state")
+    env["LIVEGATE_ALERTS__URLS"] = '["nosuchservice://SECRETTOKEN42/x"]'
+    result = cli(["run", "--out", str(tmp_path / "run")], env, tmp_path)
+    assert result.returncode == 2
+    assert "[alerts] destination nosuchservice://*** is not an apprise URL" in result.stderr
+    assert "SECRETTOKEN42" not in result.stdout + result.stderr
+    assert not (tmp_path / "run").exists()

@@ -72,6 +72,7 @@ class AppriseDestination:
             from apprise.plugins.slack import NotifySlack
         except ImportError as exc:
             raise ConfigError("[alerts] needs apprise: pip install 'livegate[alerts]'") from exc
+        _silence_apprise_logger()
         self._name = redact_url(url)
         plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
         if plugin is None:
@@ -110,6 +111,18 @@ class AppriseDestination:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         return text[:_MAX_ERROR]
+
+
+def _silence_apprise_logger() -> None:
+    """Keep apprise's own log lines (which quote URLs, tokens included) out of livegate's logs.
+
+    livegate reports every failure itself, redacted; :meth:`AppriseDestination.deliver`
+    reads apprise's lines through ``apprise.LogCapture``, a handler on the same logger.
+    """
+    apprise_log = logging.getLogger("apprise")
+    if apprise_log.propagate:
+        apprise_log.propagate = False
+        apprise_log.addHandler(logging.NullHandler())
 
 
 _NOTIFY_TYPES = {AlertSeverity.INFO: "info", AlertSeverity.WARN: "warning", AlertSeverity.CRIT: "failure"}

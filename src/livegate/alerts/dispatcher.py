@@ -182,7 +182,7 @@ class AlertDispatcher:
             if admission.verdict is Verdict.DUPLICATE:
                 self._duplicates += 1
                 return Verdict.DUPLICATE.value
-        self._ensure_worker()
+            self._ensure_worker()  # under the lock: emits from two threads start one worker
         try:
             self._queue.put_nowait((alert, admission.suppressed))
         except queue.Full:
