@@ -1,7 +1,7 @@
 """Issue 11 §3 end to end: ``livegate run`` and ``livegate alerts test`` as subprocesses deliver alerts through
 apprise's real ntfy:// and slack:// plugins to loopback stand-ins; a closed port shows in ``livegate status``.
 
-The session is a paper replay of the bundled sample whose drawdown trigger (0.50 USD) halts
+The session is a paper replay of the bundled sample's first 180 s whose drawdown trigger (0.50 USD) halts
 it part-way: alerts ``session.started`` (INFO), ``state.halted`` (CRIT), ``session.stopped``
 (WARN). Routing: ``urls`` (ntfy, and a dead ntfy) take every severity, ``crit_urls`` (Slack)
 only CRIT. The same run without ``[alerts]`` has the same ledger hash: alerting never
@@ -52,6 +52,11 @@ timeout_secs = 2
 def test_run_when_alerts_configured_then_stubs_get_routed_alerts_status_shows_dead_one_and_ledger_hash_unchanged(
     tmp_path: Path, ntfy: StubReceiver
 ) -> None:
+    from livegate.runtime.session import bundled_sample
+    from livegate.testing.crash_harness import write_slice
+
+    quotes, trades = write_slice(*bundled_sample(), tmp_path / "data", 180)  # the halt comes at 147 s
+    data = ["--no-progress", "--quotes", str(quotes), "--trades", str(trades)]
     slack = StubReceiver("slack", delay_secs=0.5).start()  # a slow receiver must not slow the session
     try:
         dead = dead_port()
@@ -60,9 +65,9 @@ def test_run_when_alerts_configured_then_stubs_get_routed_alerts_status_shows_de
         without = tmp_path / "without.toml"
         without.write_text(BASE_PROFILE, encoding="utf-8")
         env_a = base_env(tmp_path / "state_a")
-        run_a = cli(["run", "--profile", str(with_alerts), "--out", str(tmp_path / "run_a")], env_a, tmp_path)
+        run_a = cli(["run", *data, "--profile", str(with_alerts), "--out", str(tmp_path / "run_a")], env_a, tmp_path)
         run_b = cli(
-            ["run", "--profile", str(without), "--out", str(tmp_path / "run_b")],
+            ["run", *data, "--profile", str(without), "--out", str(tmp_path / "run_b")],
             base_env(tmp_path / "state_b"),
             tmp_path,
         )
