@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from livegate.cli.status_cmd import alert_lines, alert_record
 from livegate.config.paths import state_dir
 from livegate.domain.clock import wall_time_ms
 from livegate.domain.enums import TradingState
@@ -77,9 +78,15 @@ def rearm_command(
 
 
 def status_command(
+    run_dir: Annotated[
+        Path | None, typer.Argument(help="A run directory: also show its alert delivery health (alerts_health.json)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Print the trading state, its reason, when and by whom or what, blockers and the session lock."""
+    """Print the trading state, its reason, when and by whom or what, blockers and the session lock.
+
+    With RUN_DIR, also the run's alert delivery: sent, failed, dropped, each destination, the last error.
+    """
     store = _store()
     stored = store.load()
     current = stored.current
@@ -93,6 +100,7 @@ def status_command(
                     "state_dir": str(store.directory),
                     "rearm_blockers": blockers,
                     "session_lock": lock,
+                    **({"alerts": _alert_record(run_dir)} if run_dir is not None else {}),
                 },
                 indent=2,
                 sort_keys=True,
@@ -110,6 +118,15 @@ def status_command(
         typer.echo(f"blocker:    {blocker}")
     if lock is not None:
         typer.echo(f"LOCKED:     {lock.get('kind', '?')}: {lock.get('reason', '')} (livegate unlock --reason TEXT)")
+    for line in alert_lines(run_dir) if run_dir is not None else []:
+        typer.echo(line)
+
+
+def _alert_record(run_dir: Path) -> dict[str, object] | None:
+    try:
+        return alert_record(run_dir)
+    except ValueError as exc:
+        return {"error": str(exc)}
 
 
 def unlock_command(reason: Annotated[str, typer.Option(help="Why the next session may start (recorded)")]) -> None:

@@ -57,6 +57,9 @@ COMMANDS: dict[str, CommandRef] = {
     "ledger": CommandRef("livegate.cli.ledger_cmd", "Verify or export a run's write-ahead ledger."),
     "arm": CommandRef("livegate.cli.arm_cmd", "Live arming: the confirm token of docs/architecture.md §3.3."),
     "http": CommandRef("livegate.cli.http_cmd", "The operator HTTP API of a running session (docs/operations.md)."),
+    "alerts": CommandRef(
+        "livegate.cli.alerts_cmd", "Alert destinations ([alerts] in the profile or LIVEGATE_ALERTS__*)."
+    ),
     "watch": CommandRef(
         "livegate.cli.watch_cmd",
         "Show a running session's state, positions, orders, PnL, caps and venues, refreshed every second.",

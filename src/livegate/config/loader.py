@@ -26,9 +26,10 @@ from livegate.config.models import LivegateConfig
 from livegate.domain.errors import ConfigError
 
 _TOP_LEVEL_ENV = {"LIVEGATE_SEED": "seed"}
-#: Sections that never touch an order (the operator API): left out of the config hash, so
-#: turning the API on changes neither the preflight match nor the client order ids.
-_UNHASHED_SECTIONS = frozenset({"http"})
+#: Sections that never touch an order: left out of the config hash, so turning the operator
+#: API or alerts on changes neither the preflight match nor the client order ids (the same run
+#: with or without them has the same session id and ledger hash; docs/operations.md, docs/alerts.md).
+_UNHASHED_SECTIONS = frozenset({"http", "alerts"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,7 @@ class ResolvedConfig:
 
     ``sources`` maps dotted keys (``risk.max_order_notional_usd``) to ``default``,
     ``profile:<path>``, ``env:<VAR>`` or ``cli``. ``config_hash`` is the sha256 of the
-    canonical JSON of the config, without the ``[http]`` section (operations, not trading).
+    canonical JSON of the config, without the ``[http]`` and ``[alerts]`` sections (operations, not trading).
     """
 
     config: LivegateConfig
@@ -48,7 +49,7 @@ class ResolvedConfig:
     def to_record(self) -> dict[str, Any]:
         """Return the ``config_resolved.json`` content."""
         return {
-            "config": self.config.model_dump(mode="json"),
+            "config": {**self.config.model_dump(mode="json"), "alerts": self.config.alerts.redacted()},
             "sources": dict(sorted(self.sources.items())),
             "profile": self.profile_path,
             "config_hash": self.config_hash,
@@ -199,7 +200,8 @@ def _explain(exc: ValidationError, sources: Mapping[str, str]) -> str:
         if err["type"] == "extra_forbidden":
             lines.append(f"unknown key {dotted!r} (from {origin})")
         else:
-            lines.append(f"invalid value for {dotted!r} (from {origin}): {err['msg']}; got {err.get('input')!r}")
+            got = "<redacted>" if dotted.startswith("alerts.") else repr(err.get("input"))  # URLs hold tokens
+            lines.append(f"invalid value for {dotted!r} (from {origin}): {err['msg']}; got {got}")
     return "invalid configuration: " + "; ".join(lines)
 
 

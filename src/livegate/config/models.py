@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from livegate.config.alerts_models import AlertsConfig
 from livegate.config.equities_models import AlpacaConfig, EquitiesConfig
 from livegate.config.http_models import HttpConfig
 from livegate.config.ibkr_models import IbkrVenueKeys
@@ -144,6 +145,7 @@ class LivegateConfig(_Section):
     canary: CanaryConfig = Field(default_factory=CanaryConfig)
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     instruments: dict[str, InstrumentConfig] = Field(default_factory=dict)
     equities: EquitiesConfig = Field(default_factory=EquitiesConfig)
     alpaca: AlpacaConfig = Field(default_factory=AlpacaConfig)

@@ -38,7 +38,7 @@ from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
 from livegate.reconcile.leftovers import LeftoverPolicy
-from livegate.reconcile.reconciler import Reconciler
+from livegate.reconcile.reconciler import Reconciler, ReconcileResult
 from livegate.risk.budget_store import BudgetStore
 from livegate.risk.daily import DailyBook
 from livegate.risk.gate import Gate
@@ -117,6 +117,8 @@ class SessionRecovery:
         self.cursor: ReplayCursor | None = None  # replayed sessions open it in start_index
         self.maintenance: Maintenance | None = None
         self.reconciler: Reconciler | None = None
+        #: The startup reconciliation (its records include leftover orders settled), once :meth:`startup` ran.
+        self.startup_result: ReconcileResult | None = None
 
     # ------------------------------------------------------------------ composition
     @property
@@ -268,7 +270,7 @@ class SessionRecovery:
             metrics=metrics,
         )
         now = clock.now_ms()
-        await startup(
+        self.startup_result = await startup(
             reconciler=self.reconciler,
             engine=engine,
             portfolio=portfolio,

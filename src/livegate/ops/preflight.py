@@ -9,6 +9,7 @@ names the variables it found, not their values.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import shutil
@@ -20,6 +21,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from livegate.alerts.catalog import probe_alert
+from livegate.alerts.model import AlertSeverity
+from livegate.alerts.send import send_now
 from livegate.config.credentials import Credentials, load_credentials, load_market_data_key
 from livegate.config.loader import ResolvedConfig
 from livegate.domain.clock import Clock, WallClock
@@ -104,7 +108,7 @@ async def run_preflight(inputs: PreflightInputs) -> PreflightArtifact:
     checks.extend(_check_trading_state(inputs.state_dir))
     checks.append(_check_last_ledger(inputs.runs_root))
     checks.append(_check_market_hours(resolved, inputs.clock))
-    checks.append(_check_alerts(resolved))
+    checks.append(await _check_alerts(resolved))
     return PreflightArtifact(
         checks=checks,
         time_ms=inputs.clock.now_ms(),
@@ -231,14 +235,18 @@ def _check_market_hours(resolved: ResolvedConfig | None, clock: Clock) -> CheckR
     return CheckResult("market hours", "WARN", f"{hours.name}: closed now (the loop skips cycles until it opens)")
 
 
-def _check_alerts(resolved: ResolvedConfig | None) -> CheckResult:
-    alerts = getattr(resolved.config, "alerts", None) if resolved is not None else None
-    if alerts is None:
-        return CheckResult("alerts", "WARN", "no alert destination configured")
-    dumped = alerts.model_dump() if hasattr(alerts, "model_dump") else {}
-    if not any(bool(v) for v in dumped.values()):
-        return CheckResult("alerts", "WARN", "no alert destination configured")
-    return CheckResult("alerts", "PASS", "configured")
+async def _check_alerts(resolved: ResolvedConfig | None) -> CheckResult:
+    """PASS when a destination is configured and a test alert reached every one (docs/alerts.md)."""
+    if resolved is None or not resolved.config.alerts.configured:
+        return CheckResult("alerts", "WARN", "no alert destination configured ([alerts] urls)")
+    alert = probe_alert(AlertSeverity.INFO, "livegate preflight: test delivery")
+    try:
+        report = await asyncio.to_thread(send_now, resolved.config.alerts, alert, everywhere=True)
+    except ConfigError as exc:
+        return CheckResult("alerts", "FAIL", str(exc))
+    if report.delivered:
+        return CheckResult("alerts", "PASS", f"test alert delivered to {len(report.results)} destination(s)")
+    return CheckResult("alerts", "FAIL", "test alert not delivered: " + "; ".join(report.failures))
 
 
 # ---------------------------------------------------------------------- venue checks

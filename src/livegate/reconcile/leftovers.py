@@ -44,7 +44,13 @@ from livegate.reconcile.drift import DriftKind, DriftRecord
 from livegate.reconcile.reconciler import FillHistory, ReconcileIncomplete, Reconciler
 from livegate.reconcile.startup_inventory import InventoryPolicy, settle_unknown_inventory
 
-__all__ = ["LeftoverPolicy", "earlier_session_fills", "is_livegate_client_id", "settle_leftover_orders"]
+__all__ = [
+    "LeftoverPolicy",
+    "earlier_session_fills",
+    "is_livegate_client_id",
+    "leftover_records",
+    "settle_leftover_orders",
+]
 
 log = logging.getLogger("livegate.reconcile")
 
@@ -52,6 +58,9 @@ log = logging.getLogger("livegate.reconcile")
 ADOPTED_STRATEGY = "adopted"
 #: ``code`` of the ``order_report`` that records an adopted leftover order as accepted.
 ADOPTED_CODE = "ADOPTED_LEFTOVER"
+
+#: ``tolerance`` prefix of the drift record of a settled leftover order (``on_leftover_orders=cancel``).
+LEFTOVER_TOLERANCE = "on_leftover_orders="
 
 #: ``lg`` + 10 hex digits of session id + ``-`` + 4 hex digits of strategy tag + ``-`` + base-36 sequence.
 _LIVEGATE_ID = re.compile(r"^lg[0-9a-f]{10}-[0-9a-f]{4}-[0-9a-z]+$")
@@ -159,6 +168,11 @@ async def _settle_orders(
     return records
 
 
+def leftover_records(records: Sequence[DriftRecord]) -> list[DriftRecord]:
+    """Return the records of leftover orders settled (cancelled or adopted) among a reconciliation's ``records``."""
+    return [r for r in records if r.tolerance.startswith(LEFTOVER_TOLERANCE)]
+
+
 async def earlier_session_fills(reconciler: Reconciler, is_earlier: Sequence[str] | None = None) -> list[Fill]:
     """Return the venue's recent fills of orders of earlier livegate sessions (oldest first).
 
@@ -238,7 +252,7 @@ def _adopt(reconciler: Reconciler, snap: VenueOrderSnapshot, now_ms: int) -> Dri
         internal_value="",
         venue_value=f"{snap.status.value}/{snap.filled_quantity}",
         difference="leftover of an earlier session: adopted as a working order",
-        tolerance="on_leftover_orders=adopt",
+        tolerance=f"{LEFTOVER_TOLERANCE}adopt",
         source="open_orders",
         trigger="startup",
         ts_ms=now_ms,
@@ -256,7 +270,7 @@ def _record(venue: str, order: VenueOrderSnapshot, now_ms: int) -> DriftRecord:
         internal_value="",
         venue_value=f"{order.status.value}/{order.filled_quantity}",
         difference="leftover of an earlier session: cancelled",
-        tolerance="on_leftover_orders=cancel",
+        tolerance=f"{LEFTOVER_TOLERANCE}cancel",
         source="open_orders",
         trigger="startup",
         ts_ms=now_ms,

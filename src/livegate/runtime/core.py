@@ -46,6 +46,7 @@ from livegate.modes.resolve import ModeResolution, gate_line
 from livegate.reconcile.reconciler import ReconcileIncomplete
 from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
+from livegate.runtime.alerting import SessionAlerts
 from livegate.runtime.artifacts import livegate_version, write_json, write_report
 from livegate.runtime.loop import LoopControl, ReplaySource, StreamSource, run_loop
 from livegate.runtime.session_gauges import refresh_gauges
@@ -106,6 +107,12 @@ class SessionCore:
         strategy: tuple[Strategy, str],
     ) -> None:
         cfg = resolved.config
+        try:
+            self.alerts = SessionAlerts(cfg.alerts, clock, run_dir)
+        except ConfigError:
+            ledger.close()
+            recovery.close()
+            raise
         self.resolved, self.mode, self.run_dir = resolved, mode, run_dir
         self.ledger, self.recovery, self.clock = ledger, recovery, clock
         self.instruments, self.wiring, self.session_id = instruments, wiring, session_id
@@ -143,6 +150,7 @@ class SessionCore:
             session_id=session_id,
             report_anomaly=self.on_anomaly,
         )
+        self.risk.kill.add_listener(self.alerts.on_state_changed)
         risk_ctx = RiskContext(instruments=instruments, quotes=self.quotes, portfolio=self.portfolio, clock=clock)
         gates = recovery.with_gate([*self.risk.gates(mode.mode), *wiring.extra_gates])
         self.pipeline = RiskPipeline(gates, risk_ctx)
@@ -229,6 +237,7 @@ class SessionCore:
                 self.ledger.append(ev.ANOMALY, self.clock.now_ms(), {"kind": kind, "detail": detail})
             except LedgerError as exc:
                 self.on_anomaly("ledger_write_failed", str(exc))
+        self.alerts.on_anomaly(kind, detail)
         self.risk.on_anomaly(kind, detail)
 
     # ------------------------------------------------------------------ start
@@ -255,6 +264,15 @@ class SessionCore:
             self.ledger.append(ev.SESSION_STARTED, now, payload)
         self.telemetry.emit(
             "session_started", now, mode=mode.mode.value, session_id=self.session_id, inputs=list(inputs)
+        )
+        cfg = self.resolved.config
+        self.alerts.session_started(
+            session_id=self.session_id,
+            mode=mode.mode.value,
+            real_money=mode.mode.is_real,
+            venue=cfg.venue.name,
+            strategy=cfg.strategy.spec,
+            state=self.risk.kill.state,
         )
 
     async def begin(self, first_event_ms: int) -> None:
@@ -292,10 +310,13 @@ class SessionCore:
                 session_id=self.session_id,
                 metrics=self.prometheus,
             )
-        except ReconcileIncomplete:
+        except ReconcileIncomplete as exc:
+            self.alerts.session_refused(str(exc))
             await self.views.stop()
             self._close()
             raise
+        if self.recovery.startup_result is not None:
+            self.alerts.startup_reconciled(self.recovery.startup_result.records, cfg.reconcile.on_leftover_orders)
 
     # ------------------------------------------------------------------ run
     async def run(self, source: ReplaySource | StreamSource, *, error_kind: str, end_reason: str) -> str:
@@ -447,6 +468,12 @@ class SessionCore:
         summary["trading_state"] = risk.summary()
         if extra is not None:
             summary.update(extra())
+        self.alerts.session_stopped(
+            session_id=self.session_id,
+            reason=end_reason,
+            state=risk.kill.state,
+            anomalies=len(self.anomalies) + self.recovery.prior_anomalies,
+        )
         self._close()
         if self.telemetry.error and not any(a["kind"] == "storage_failed" for a in self.anomalies):
             self.anomalies.append({"kind": "storage_failed", "detail": self.telemetry.error})
@@ -481,6 +508,7 @@ class SessionCore:
             self._metrics_write_failed = True
 
     def _close(self) -> None:
+        self.alerts.close()
         self.telemetry.close()
         self.ledger.close()
         self.recovery.close()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from livegate.alerts.destinations import build_destinations
 from livegate.config.loader import ResolvedConfig
 from livegate.config.paths import state_dir
 from livegate.control.recovery import SessionRecovery
@@ -107,12 +108,15 @@ def open_session(
     Raises
     ------
     ConfigError
-        If a resume is asked of a run that ended normally, ``run_dir`` is an existing run
+        If an ``[alerts]`` URL is unusable (apprise missing or the URL unknown to it), a
+        resume is asked of a run that ended normally, ``run_dir`` is an existing run
         directory of a new run, another process holds its lock, or a test-only fault
         variable is malformed.
     LedgerError
         If the ledger cannot be opened.
     """
+    if resolved.config.alerts.configured:  # a bad alert URL refuses the start before the run dir exists
+        build_destinations(resolved.config.alerts)
     if not resume:
         refuse_existing_run(run_dir)
     run_lock = RunLock(run_dir, "resume" if resume else "run")
