@@ -14,6 +14,8 @@ from livegate.cli import (
     ledger_cmd,
     preflight_cmd,
     reconcile_cmd,
+    report_cmd,
+    rollup_cmd,
     run_cmd,
     telemetry_cmd,
     venues_cmd,
@@ -60,6 +62,8 @@ reconcile_cmd.register(app)
 flatten_cmd.register(app)
 cancel_all_cmd.register(app)
 venues_cmd.register(app)
+rollup_cmd.register(app)
+report_cmd.register(app)
 
 
 def main() -> None:
