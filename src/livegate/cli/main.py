@@ -9,6 +9,7 @@ import typer
 from livegate.cli import (
     arm_cmd,
     cancel_all_cmd,
+    daily_cmd,
     flatten_cmd,
     kill_cmd,
     ledger_cmd,
@@ -64,6 +65,7 @@ cancel_all_cmd.register(app)
 venues_cmd.register(app)
 rollup_cmd.register(app)
 report_cmd.register(app)
+daily_cmd.register(app)
 
 
 def main() -> None:
