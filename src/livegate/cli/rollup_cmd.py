@@ -88,10 +88,12 @@ def rollup_command(
     named on stderr and skipped.
     """
     try:
-        rollup = build_rollup(run_dirs_from(run_dirs, runs_dir), parse_since(since))
-        if not rollup.runs and not rollup.skipped:
+        first_day = parse_since(since)
+        dirs = run_dirs_from(run_dirs, runs_dir)
+        if not dirs:
             raise ConfigError("no run directories found (a run directory holds ledger.sqlite)")
-        if not rollup.runs:
+        rollup = build_rollup(dirs, first_day)
+        if len(rollup.skipped) == len(dirs):
             raise ConfigError(f"no run could be read: {rollup.skipped[0][1]}")
         if out is not None:
             write_rollup(rollup, out)

@@ -162,11 +162,11 @@ class RollupRow:
             "fill_rate": _round(len(self.filled_orders) / orders) if orders else None,
             "maker_share": _round(maker),
             "taker_share": None if maker is None else _round(1 - maker),
-            "turnover_usd": str(turnover),
-            "fees_usd": str(self.fees),
-            "realized_pnl_usd": str(self.realized),
-            "total_pnl_usd": str(self.total),
-            "max_drawdown_usd": str(self.max_drawdown),
+            "turnover_usd": _money(turnover),
+            "fees_usd": _money(self.fees),
+            "realized_pnl_usd": _money(self.realized),
+            "total_pnl_usd": _money(self.total),
+            "max_drawdown_usd": _money(self.max_drawdown),
             "slippage_fills": len(self.slippage),
             "slippage_median_bps": _round(percentile(self.slippage, 50)),
             "slippage_p95_bps": _round(percentile(self.slippage, 95)),
@@ -179,6 +179,11 @@ class RollupRow:
             "kills": self.kills,
             "drift_records": self.drift,
         }
+
+
+def _money(amount: Decimal) -> str:
+    """Return exact decimal text in USD (a zero as ``0``, never ``0E-12``)."""
+    return "0" if amount == 0 else str(amount)
 
 
 def _mean(values: list[float] | None) -> float | None:
