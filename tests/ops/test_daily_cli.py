@@ -128,3 +128,17 @@ def test_send_summary_when_not_green_then_title_and_body_name_the_failed_criteri
     assert sent["title"] == "livegate daily RED (exit 3)"
     assert "NOT GREEN no anomalies: paper: reconcile_drift" in sent["body"]
     assert sent["via"] == "log"
+
+
+@pytest.mark.slow
+def test_daily_when_a_venue_is_configured_then_the_canary_shadows_its_stream_and_is_rolled_up(tmp_path: Path) -> None:
+    args = ["daily", "--runs-dir", "runs", "--venue", "fake:demo", "--symbols", "btcusdt", "--minutes", "0.2"]
+    done = run_cli([*args, "--skip-paper"], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    daily = _only_daily_dir(tmp_path / "runs")
+    steps = {s["name"]: s for s in _summary(daily)["steps"]}
+    assert steps["preflight shadow"]["status"] == "pass" and steps["canary"]["status"] == "pass"
+    assert steps["paper"]["status"] == "skip"
+    rows = (daily / "rollup.csv").read_text().splitlines()
+    assert rows[1].split(",")[1:4] == ["shadow", "shadow", "BTCUSDT"]
+    assert "--symbol BTCUSDT" in (daily / "logs" / "canary.log").read_text().splitlines()[0]

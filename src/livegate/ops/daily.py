@@ -130,8 +130,14 @@ class DailyOutcome:
 class Runner(Protocol):
     """Run ``livegate <args>`` with its output in ``log_path`` (:class:`~livegate.ops.daily_steps.SubprocessRunner`)."""
 
-    def __call__(self, args: Sequence[str], log_path: Path, timeout_secs: float | None = None) -> CommandOutcome:
-        """Run the command to its end (or SIGTERM after ``timeout_secs``)."""
+    def __call__(
+        self,
+        args: Sequence[str],
+        log_path: Path,
+        timeout_secs: float | None = None,
+        started_marker: Path | None = None,
+    ) -> CommandOutcome:
+        """Run the command to its end (or SIGTERM ``timeout_secs`` after ``started_marker`` appears)."""
         ...
 
 
@@ -226,7 +232,7 @@ def _preflight(options: DailyOptions, runner: Runner, outcome: DailyOutcome) -> 
 
 def _session(name: str, runner: Runner, args: list[str], daily_dir: Path, timeout_secs: float | None) -> StepResult:
     log_path = daily_dir / "logs" / f"{name}.log"
-    result = runner(args, log_path, timeout_secs)
+    result = runner(args, log_path, timeout_secs, daily_dir / name / "ledger.sqlite")
     code = result.exit_code
     if code == 0 or (result.timed_out and code == _SIGTERM_EXIT):
         detail = "stopped at the time limit" if result.timed_out else "completed"

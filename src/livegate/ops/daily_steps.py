@@ -25,6 +25,9 @@ log = logging.getLogger("livegate")
 
 #: Seconds a child gets to stop gracefully after SIGTERM (cancel, flush, summarize) before SIGKILL.
 STOP_GRACE_SECS: Final = 60.0
+#: Seconds a session may take to start (create its ledger) before its time limit starts anyway.
+STARTUP_LIMIT_SECS: Final = 120.0
+_POLL_SECS: Final = 0.2
 #: Files under ``RUNS_DIR/logs`` that housekeeping may remove (rotated logs included).
 LOG_SUFFIXES: Final = (".log", ".gz", ".1", ".2", ".3", ".4", ".5", ".6", ".7", ".8", ".9")
 
@@ -56,8 +59,19 @@ class SubprocessRunner:
         self._prefix = [sys.executable, "-m", module]
         self._env = dict(env)
 
-    def __call__(self, args: Sequence[str], log_path: Path, timeout_secs: float | None = None) -> CommandOutcome:
-        """Run ``livegate <args>``; after ``timeout_secs`` send SIGTERM (a graceful stop) and wait for it.
+    def __call__(
+        self,
+        args: Sequence[str],
+        log_path: Path,
+        timeout_secs: float | None = None,
+        started_marker: Path | None = None,
+    ) -> CommandOutcome:
+        """Run ``livegate <args>``; ``timeout_secs`` after it started, send SIGTERM (a graceful stop) and wait.
+
+        With ``started_marker`` (a session's ``ledger.sqlite``) the time limit counts from
+        when that file appears, so start-up time (imports, the venue's startup
+        reconciliation) does not eat the session; a child that never creates it gets
+        :data:`STARTUP_LIMIT_SECS` more.
 
         Raises
         ------
@@ -71,11 +85,17 @@ class SubprocessRunner:
             child = subprocess.Popen(  # noqa: S603 - our own interpreter and module, arguments as a list
                 [*self._prefix, *args], stdout=out, stderr=subprocess.STDOUT, env=self._env
             )
-            try:
-                code = child.wait(timeout=timeout_secs)
-                return CommandOutcome(code, False, log_path)
-            except subprocess.TimeoutExpired:
-                child.send_signal(signal.SIGTERM)
+            if timeout_secs is None:
+                return CommandOutcome(child.wait(), False, log_path)
+            deadline = time.monotonic() + timeout_secs + (STARTUP_LIMIT_SECS if started_marker else 0.0)
+            marked = started_marker is None
+            while child.poll() is None and time.monotonic() < deadline:
+                if not marked and started_marker is not None and started_marker.exists():
+                    marked, deadline = True, time.monotonic() + timeout_secs
+                time.sleep(_POLL_SECS)
+            if child.poll() is not None:
+                return CommandOutcome(child.returncode, False, log_path)
+            child.send_signal(signal.SIGTERM)
             try:
                 code = child.wait(timeout=STOP_GRACE_SECS)
             except subprocess.TimeoutExpired:
