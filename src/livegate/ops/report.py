@@ -190,11 +190,14 @@ def write_run_report(run_dir: Path, summary: Mapping[str, Any]) -> Path:
     try:
         text = render_run_report(read_run(run_dir), summary)
     except (DataError, OSError, sqlite3.Error, ArithmeticError, TypeError, ValueError) as exc:
+        problem = str(exc).replace(str(run_dir.resolve()), run_dir.name).replace(str(run_dir), run_dir.name)
         rows = [{"item": k, "value": v} for k, v in summary.items() if not isinstance(v, dict | list)]
         body = (
-            f"<div class='banner bad' data-banner='bad'>the ledger could not be read: {html.escape(str(exc))}</div>"
+            f"<div class='banner bad' data-banner='bad'>the ledger could not be read: {html.escape(problem)}</div>"
             + table_html(["item", "value"], rows, text=["item", "value"])
         )
         text = page(f"livegate run report: {run_dir.name}", body)
+    for absolute in {str(run_dir.resolve()), str(run_dir.absolute())}:
+        text = text.replace(absolute, run_dir.name)  # an anomaly detail naming a file: relative paths only
     path.write_text(text, encoding="utf-8")
     return path
