@@ -60,6 +60,16 @@ COMMANDS: dict[str, CommandRef] = {
     "alerts": CommandRef(
         "livegate.cli.alerts_cmd", "Alert destinations ([alerts] in the profile or LIVEGATE_ALERTS__*)."
     ),
+    "rollup": CommandRef(
+        "livegate.cli.rollup_cmd", "Roll runs up per trading day, mode, venue and symbol, read from their ledgers."
+    ),
+    "report": CommandRef(
+        "livegate.cli.report_cmd", "Write a self-contained HTML report (no network; inline SVG charts; relative links)."
+    ),
+    "daily": CommandRef(
+        "livegate.cli.daily_cmd",
+        "Preflight, paper session, canary shadow on real quotes, rollup, validation, housekeeping, summary alert.",
+    ),
     "watch": CommandRef(
         "livegate.cli.watch_cmd",
         "Show a running session's state, positions, orders, PnL, caps and venues, refreshed every second.",

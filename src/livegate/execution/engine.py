@@ -26,6 +26,7 @@ from livegate.domain.orders import Fill, Order, OrderIntent, OrderReport
 from livegate.execution.ambiguous import AmbiguousOrders
 from livegate.execution.calls import VenueCalls
 from livegate.execution.halt import HaltRoutine
+from livegate.execution.quality import ExecutionQuality
 from livegate.execution.reports import AnomalyHandler, CrashPoint, EngineStats, ReportApplier, decision_record
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
@@ -127,6 +128,8 @@ class ExecutionEngine:
         self._fatal_venues: dict[str, str] = {}
         self._stats = EngineStats()
         self.metrics = metrics if metrics is not None else SessionMetrics()
+        # arrival quotes, slippage and markouts (issue 13 item 1; livegate.execution.quality)
+        self.quality = ExecutionQuality(pipeline.context.quotes, self._record_markout)
         self._reports = ReportApplier(
             ledger=ledger,
             telemetry=telemetry,
@@ -135,6 +138,7 @@ class ExecutionEngine:
             anomaly=self._anomaly,
             crash=self._crash,
             metrics=self.metrics,
+            quality=self.quality,
         )
         self._new_fills: list[Fill] = self._reports.new_fills  # the same list: a cheap "any fills?" test
         self._ambiguous = AmbiguousOrders(
@@ -199,12 +203,13 @@ class ExecutionEngine:
         cid = client_order_id(self._session_id, self._strategy_name, intent.seq)
         venue = self._router(intent)
         decision = self._pipeline.evaluate(intent, cid, venue)
+        arrival = self.quality.arrival(intent.symbol, intent.ts_ms)
         self.stats.intents += 1
         self.metrics.intent(venue, intent.symbol)
         try:
             with self._ledger.transaction():
                 self._ledger.append(ev.INTENT, intent.ts_ms, {"client_order_id": cid, **intent.to_record()})
-                self._ledger.append(ev.DECISION, intent.ts_ms, decision_record(decision, venue))
+                self._ledger.append(ev.DECISION, intent.ts_ms, decision_record(decision, venue, arrival))
                 if isinstance(decision, Approved):
                     self._ledger.append(ev.SUBMIT_REQUESTED, intent.ts_ms, {"client_order_id": cid, "venue": venue})
         except LedgerError as exc:
@@ -228,6 +233,7 @@ class ExecutionEngine:
             self.stats.denied[decision.code.value] += 1
             self.metrics.denied(decision.code.value)
             return decision
+        self.quality.approved(cid, arrival)
         self.accept(decision, recorded=True)
         return decision
 
@@ -494,6 +500,13 @@ class ExecutionEngine:
     def disown(self, client_order_id: str) -> None:
         """Expect reports for an order of an earlier session this session cancels (recorded, no anomaly)."""
         self._reports.disown(client_order_id)
+
+    def _record_markout(self, ts_ms: int, payload: dict[str, object]) -> None:
+        """Append a ``markout`` event (a ledger failure is an anomaly, as for every write)."""
+        try:
+            self._ledger.append(ev.MARKOUT, ts_ms, payload)
+        except LedgerError as exc:
+            self._anomaly("ledger_write_failed", str(exc))
 
     def _anomaly(self, kind: str, detail: str) -> None:
         for handler in self._anomaly_handlers:

@@ -17,6 +17,7 @@ from livegate.domain.decisions import Approved, Denied
 from livegate.domain.enums import AnomalyKind, OrderStatus
 from livegate.domain.errors import LedgerError
 from livegate.domain.orders import Fill, Order, OrderReport
+from livegate.execution.quality import ExecutionQuality
 from livegate.ledger import events as ev
 from livegate.ledger.fold import EngineStats, FillOutcome, StatusOutcome, apply_fill, apply_status
 from livegate.ledger.store import Ledger
@@ -50,10 +51,14 @@ class ReportApplier:
         Test-only crash hook (``between_fills``).
     metrics:
         Counts applied fills and rejects (None: not counted).
+    quality:
+        Execution-quality facts (arrival mid and slippage in each ``fill`` payload, markouts
+        scheduled once the fill counts); None records fills as ``Fill.to_record()`` only.
     """
 
     __slots__ = (
-        "_anomaly", "_crash", "_disowned", "_ledger", "_metrics", "_portfolio", "_telemetry", "new_fills", "stats",
+        "_anomaly", "_crash", "_disowned", "_ledger", "_metrics", "_portfolio", "_quality", "_telemetry", "new_fills",
+        "stats",
     )  # fmt: skip
 
     def __init__(
@@ -66,9 +71,11 @@ class ReportApplier:
         anomaly: AnomalyHandler,
         crash: CrashPoint,
         metrics: SessionMetrics | None = None,
+        quality: ExecutionQuality | None = None,
     ) -> None:
         self._metrics = metrics
         self._ledger = ledger
+        self._quality = quality
         self._telemetry = telemetry
         self._portfolio = portfolio
         self._anomaly = anomaly
@@ -121,14 +128,20 @@ class ReportApplier:
         known = portfolio.order(fill.client_order_id)
         if known is not None and known.filled_quantity > 0:
             self._crash("between_fills")
+        quality = self._quality
+        record = fill.to_record()
+        if quality is not None:
+            record.update(quality.fill_facts(fill))
         try:
-            self._ledger.append(ev.FILL, fill.ts_ms, fill.to_record(), durable=False)  # the venue's answer: §3.5
+            self._ledger.append(ev.FILL, fill.ts_ms, record, durable=False)  # the venue's answer: §3.5
         except LedgerError as exc:
             self._anomaly(AnomalyKind.LEDGER_WRITE_FAILED, str(exc))
         outcome, problem = apply_fill(portfolio, fill)
         if outcome is FillOutcome.REFUSED:
             self._anomaly(AnomalyKind.INVARIANT_VIOLATION, problem)
             return
+        if quality is not None:
+            quality.fill_applied(fill)
         self.stats.fills += 1
         self.new_fills.append(fill)
         if self._metrics is not None:
@@ -190,8 +203,13 @@ class ReportApplier:
         )
 
 
-def decision_record(decision: Approved | Denied, venue: str) -> dict[str, object]:
-    """Return the payload of a ``decision`` ledger event (the pipeline's answer and the routed venue)."""
+def decision_record(
+    decision: Approved | Denied, venue: str, arrival: dict[str, object] | None = None
+) -> dict[str, object]:
+    """Return the payload of a ``decision`` ledger event (the pipeline's answer, the routed venue, the arrival quote).
+
+    ``arrival`` is :func:`livegate.execution.quality.arrival_record` (None without a quote).
+    """
     if isinstance(decision, Denied):
         return {
             "client_order_id": decision.client_order_id,
@@ -199,5 +217,13 @@ def decision_record(decision: Approved | Denied, venue: str) -> dict[str, object
             "code": decision.code.value,
             "detail": decision.detail,
             "venue": venue,
+            "arrival": arrival,
         }
-    return {"client_order_id": decision.client_order_id, "approved": True, "code": None, "detail": "", "venue": venue}
+    return {
+        "client_order_id": decision.client_order_id,
+        "approved": True,
+        "code": None,
+        "detail": "",
+        "venue": venue,
+        "arrival": arrival,
+    }

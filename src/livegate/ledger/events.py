@@ -26,13 +26,15 @@ GENESIS_HASH: Final = "0" * 64
 SESSION_STARTED: Final = "session_started"
 #: A strategy asked for an order. Payload: client_order_id plus ``OrderIntent.to_record()``.
 INTENT: Final = "intent"
-#: The risk pipeline answered. Payload: client_order_id, approved, code (None when approved), detail, venue.
+#: The risk pipeline answered. Payload: client_order_id, approved, code (None when approved), detail, venue,
+#: arrival (the quote the decision saw: bid, ask, mid as decimal strings, age_ms; None without a quote).
 DECISION: Final = "decision"
 #: Written immediately before the venue call. Payload: client_order_id, venue.
 SUBMIT_REQUESTED: Final = "submit_requested"
 #: A venue status report. Payload: client_order_id, status, venue_order_id, code, reason, filled_quantity.
 ORDER_REPORT: Final = "order_report"
-#: One execution. Payload: ``Fill.to_record()``.
+#: One execution. Payload: ``Fill.to_record()`` plus arrival_mid and slippage_bps (decimal strings, None
+#: when the order has no arrival quote; positive slippage = cost), see :mod:`livegate.execution.quality`.
 FILL: Final = "fill"
 #: A cancel was asked for. Payload: client_order_id, reason.
 CANCEL_REQUESTED: Final = "cancel_requested"
@@ -46,6 +48,10 @@ SESSION_ENDED: Final = "session_ended"
 SESSION_RESUMED: Final = "session_resumed"
 #: A reconciliation finished. Payload: trigger, venue, clean, drift, beyond_tolerance, resolved, balance_baseline.
 RECONCILED: Final = "reconciled"
+#: A fill's markout became known (issue 13): the first quote at or after ``horizon_ms`` past the fill.
+#: Payload: client_order_id, fill_id, symbol, side, horizon_ms, fill_ts_ms, mid_at_fill, mid_after,
+#: markout_bps (side sign x mid move in bps; positive = the market moved the fill's way).
+MARKOUT: Final = "markout"
 #: Inventory livegate did not make, found at startup and adopted as the starting inventory
 #: (``[reconcile] on_unknown_inventory = "adopt"``). Payload: venue, positions (symbol -> signed
 #: base quantity), balances (asset -> total), fills (``Fill.to_record()`` of earlier sessions'
@@ -72,6 +78,7 @@ KNOWN_KINDS: Final = frozenset(
         RECONCILED,
         INVENTORY_ADOPTED,
         OPERATOR_ACTION,
+        MARKOUT,
     }
 )
 

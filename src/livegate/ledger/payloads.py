@@ -98,15 +98,40 @@ class IntentRecorded:
         return cls(_str(payload, "client_order_id"), intent)
 
 
+def _opt_decimal(payload: Payload, name: str) -> Decimal | None:
+    return None if payload.get(name) is None else _decimal(payload, name)
+
+
+@dataclass(frozen=True, slots=True)
+class ArrivalQuote:
+    """The quote a decision saw (issue 13): prices in quote currency, ``age_ms`` = decision time - quote event time."""
+
+    bid: Decimal
+    ask: Decimal
+    mid: Decimal
+    age_ms: int
+
+    @classmethod
+    def decode(cls, payload: object) -> ArrivalQuote | None:
+        """Return the arrival quote of a ``decision`` payload's ``arrival`` (None when absent or null)."""
+        if payload is None:
+            return None
+        if not isinstance(payload, Mapping):
+            raise PayloadError(f"field 'arrival' must be an object or null, got {payload!r}")
+        bid, ask, mid = (_decimal(payload, name) for name in ("bid", "ask", "mid"))
+        return cls(bid, ask, mid, _int(payload, "age_ms"))
+
+
 @dataclass(frozen=True, slots=True)
 class DecisionRecorded:
-    """``decision``: approved or denied (with the denial code and detail) and the routed venue."""
+    """``decision``: approved or denied (with the denial code and detail), the routed venue, the arrival quote."""
 
     client_order_id: str
     approved: bool
     code: str
     detail: str
     venue: str
+    arrival: ArrivalQuote | None = None
 
     @classmethod
     def decode(cls, payload: Payload) -> DecisionRecorded:
@@ -117,6 +142,7 @@ class DecisionRecorded:
             _opt_str(payload, "code"),
             _opt_str(payload, "detail"),
             _opt_str(payload, "venue"),
+            ArrivalQuote.decode(payload.get("arrival")),
         )
 
 
@@ -157,9 +183,15 @@ class OrderReported:
 
 @dataclass(frozen=True, slots=True)
 class FillRecorded:
-    """``fill``: one execution, keyed by (client order id, venue trade id)."""
+    """``fill``: one execution, keyed by (client order id, venue trade id).
+
+    ``arrival_mid`` (quote currency) and ``slippage_bps`` (positive = cost) are None for
+    ledgers written before issue 13 and for fills of orders without an arrival quote.
+    """
 
     fill: Fill
+    arrival_mid: Decimal | None = None
+    slippage_bps: Decimal | None = None
 
     @classmethod
     def decode(cls, payload: Payload) -> FillRecorded:
@@ -179,7 +211,7 @@ class FillRecorded:
             )
         except ValueError as exc:
             raise PayloadError(str(exc)) from exc
-        return cls(fill)
+        return cls(fill, _opt_decimal(payload, "arrival_mid"), _opt_decimal(payload, "slippage_bps"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +288,40 @@ class SessionResumed:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkoutRecorded:
+    """``markout``: the mid ``horizon_ms`` after a fill, and the move in bps signed for the fill's side."""
+
+    client_order_id: str
+    fill_id: str
+    symbol: str
+    side: Side
+    horizon_ms: int
+    fill_ts_ms: int
+    mid_at_fill: Decimal
+    mid_after: Decimal
+    markout_bps: Decimal
+
+    @classmethod
+    def decode(cls, payload: Payload) -> MarkoutRecorded:
+        """Return the typed payload (raises :class:`PayloadError`)."""
+        try:
+            side = Side(_str(payload, "side"))
+        except ValueError as exc:
+            raise PayloadError(str(exc)) from exc
+        return cls(
+            _str(payload, "client_order_id"),
+            _str(payload, "fill_id"),
+            _str(payload, "symbol"),
+            side,
+            _int(payload, "horizon_ms"),
+            _int(payload, "fill_ts_ms"),
+            _decimal(payload, "mid_at_fill"),
+            _decimal(payload, "mid_after"),
+            _decimal(payload, "markout_bps"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class SessionEnded:
     """``session_ended``: the run ended for ``reason``."""
 
@@ -280,6 +346,7 @@ TypedPayload = (
     | Reconciled
     | SessionResumed
     | SessionEnded
+    | MarkoutRecorded
 )
 
 _DECODERS: dict[str, Callable[[Payload], TypedPayload]] = {
@@ -295,6 +362,7 @@ _DECODERS: dict[str, Callable[[Payload], TypedPayload]] = {
     ev.RECONCILED: Reconciled.decode,
     ev.SESSION_RESUMED: SessionResumed.decode,
     ev.SESSION_ENDED: SessionEnded.decode,
+    ev.MARKOUT: MarkoutRecorded.decode,
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import platform
@@ -149,15 +148,9 @@ def livegate_version() -> str:
 
 
 def write_report(path: Path, summary: Mapping[str, Any]) -> None:
-    """Write a self-contained HTML report of ``summary``."""
-    rows = []
-    for key, value in summary.items():
-        shown = json.dumps(value, default=str) if isinstance(value, dict | list) else str(value)
-        rows.append(f"<tr><th>{html.escape(key)}</th><td>{html.escape(shown)}</td></tr>")
-    body = "\n".join(rows)
-    path.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>livegate run report</title>"
-        "<style>body{font-family:sans-serif}th{text-align:left;padding-right:1em}td{font-family:monospace}</style>"
-        f"</head><body><h1>livegate run report</h1><table>{body}</table></body></html>\n",
-        encoding="utf-8",
-    )
+    """Write the run's self-contained ``report.html`` at ``path`` from its ledger (:mod:`livegate.ops.report`)."""
+    from livegate.ops.report import write_run_report  # L4 page builder, imported where it is used
+
+    written = write_run_report(path.parent, summary)
+    if written != path:
+        written.replace(path)

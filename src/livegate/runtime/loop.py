@@ -257,6 +257,7 @@ async def run_loop(core: SessionCore, source: ReplaySource | StreamSource, contr
     feed_quote = _fan_out([v.on_quote for v in fed])  # type: ignore[misc]
     feed_trade = _fan_out([v.on_trade for v in fed])  # type: ignore[misc]
     cache_update = core.quotes.update
+    markouts = engine.quality.markouts  # fills' markouts come due on quotes (livegate.execution.quality)
     deliver_fills = core.deliver_fills
     now_ms = core.clock.now_ms
     lock = control.lock
@@ -299,6 +300,8 @@ async def run_loop(core: SessionCore, source: ReplaySource | StreamSource, contr
                 if type(event) is Quote:
                     quotes += 1
                     cache_update(event)
+                    if ts >= markouts.next_due_ms:
+                        markouts.on_quote(event)
                     feed_quote(event)
                     if engine._new_fills:
                         deliver_fills()

@@ -1,0 +1,212 @@
+"""Execution-quality facts recorded at the source: arrival quote, slippage, markouts (issue 13 item 1).
+
+* **Arrival quote.** Every ``decision`` event carries the quote the decision saw:
+  ``{"bid", "ask", "mid", "age_ms"}`` (prices as exact decimal strings in quote currency,
+  ``age_ms`` = decision clock time - the quote's exchange event time), or ``null`` when
+  the symbol had no quote.
+* **Slippage.** Every ``fill`` event carries ``arrival_mid`` and ``slippage_bps`` =
+  side sign x (fill price - arrival mid) / arrival mid x 10,000, rounded half-even to
+  0.0001 bps; positive is a cost (a buy above, or a sell below, the arrival mid). Both are
+  ``null`` for a fill whose order has no arrival quote in this session (a resumed run's
+  earlier orders, an adopted leftover).
+* **Markouts.** 1 s, 5 s and 60 s after each fill (:data:`MARKOUT_HORIZONS_MS`), the first
+  quote of the fill's symbol at or after that time gives ``mid_after``; a ``markout`` event
+  records side sign x (mid_after - mid at the fill) / mid at the fill x 10,000 bps
+  (positive = the market moved the fill's way). A horizon the session ends before is
+  never recorded. Only quotes drive markouts, so a replay records the same ones every time.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Final
+
+from livegate.domain.market import Quote
+from livegate.domain.orders import Fill
+from livegate.marketdata.quote_cache import QuoteCache
+
+__all__ = [
+    "MARKOUT_HORIZONS_MS",
+    "NEVER_MS",
+    "ArrivalBook",
+    "ExecutionQuality",
+    "MarkoutTracker",
+    "arrival_record",
+    "signed_bps",
+]
+
+#: Markout horizons in ms after the fill (issue 13: 1 s, 5 s, 60 s).
+MARKOUT_HORIZONS_MS: Final = (1_000, 5_000, 60_000)
+#: "Nothing due": later than any clock time.
+NEVER_MS: Final = 2**62
+_BPS: Final = Decimal(10_000)
+_TWO: Final = Decimal(2)
+#: Resolution of the recorded bps figures.
+_BPS_QUANTUM: Final = Decimal("0.0001")
+
+
+def signed_bps(sign: int, price: Decimal, reference: Decimal) -> Decimal:
+    """Return ``sign`` x (price - reference) / reference in bps, rounded half-even to 0.0001.
+
+    Parameters
+    ----------
+    sign:
+        +1 for a buy, -1 for a sell (:attr:`livegate.domain.enums.Side.sign`).
+    price, reference:
+        Prices in quote currency; ``reference`` must be positive.
+    """
+    return (sign * (price - reference) * _BPS / reference).quantize(_BPS_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def arrival_record(quote: Quote | None, now_ms: int) -> dict[str, object] | None:
+    """Return the ``arrival`` payload of a decision, or None without a quote.
+
+    Parameters
+    ----------
+    quote:
+        The last quote of the intent's symbol when the decision was made.
+    now_ms:
+        Decision clock time, ms since the epoch (``age_ms`` = ``now_ms`` - ``quote.ts_event_ms``).
+    """
+    if quote is None:
+        return None
+    mid = (quote.bid_price + quote.ask_price) / _TWO
+    return {
+        "bid": str(quote.bid_price),
+        "ask": str(quote.ask_price),
+        "mid": str(mid),
+        "age_ms": now_ms - quote.ts_event_ms,
+    }
+
+
+class ArrivalBook:
+    """Arrival mids by client order id for the session's approved orders, and the fill facts they give."""
+
+    __slots__ = ("_mids",)
+
+    def __init__(self) -> None:
+        self._mids: dict[str, Decimal] = {}
+
+    def remember(self, client_order_id: str, arrival: dict[str, object] | None) -> None:
+        """Keep the arrival mid of an approved order (nothing when it had no quote)."""
+        if arrival is not None:
+            self._mids[client_order_id] = Decimal(str(arrival["mid"]))
+
+    def fill_facts(self, fill: Fill) -> dict[str, object]:
+        """Return ``arrival_mid`` and ``slippage_bps`` (exact strings, or None) for a fill's ledger payload."""
+        mid = self._mids.get(fill.client_order_id)
+        if mid is None or mid <= 0:
+            return {"arrival_mid": None, "slippage_bps": None}
+        return {"arrival_mid": str(mid), "slippage_bps": str(signed_bps(fill.side.sign, fill.price, mid))}
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    due_ms: int
+    horizon_ms: int
+    fill: Fill
+    mid_at_fill: Decimal
+
+
+class MarkoutTracker:
+    """Wait for each fill's markout horizons and turn the first quote past each into a ``markout`` record.
+
+    Parameters
+    ----------
+    record:
+        Called with ``(ts_ms, payload)`` for each markout (the engine appends it to the ledger).
+
+    Attributes
+    ----------
+    next_due_ms : int
+        The earliest due time of any pending markout (:data:`NEVER_MS` when none): the
+        session loop calls :meth:`on_quote` only for quotes at or after it.
+    """
+
+    __slots__ = ("_pending", "_record", "next_due_ms")
+
+    def __init__(self, record: Callable[[int, dict[str, object]], None]) -> None:
+        self._record = record
+        self._pending: dict[str, deque[_Pending]] = {}
+        self.next_due_ms = NEVER_MS
+
+    def add(self, fill: Fill, mid_at_fill: Decimal | None) -> None:
+        """Schedule the markouts of ``fill`` (none when the mid at the fill is unknown)."""
+        if mid_at_fill is None or mid_at_fill <= 0:
+            return
+        queue = self._pending.setdefault(fill.symbol, deque())
+        for horizon in MARKOUT_HORIZONS_MS:
+            queue.append(_Pending(fill.ts_ms + horizon, horizon, fill, mid_at_fill))
+        if len(queue) > len(MARKOUT_HORIZONS_MS):  # fills usually come in time order; keep the queue sorted
+            ordered = sorted(queue, key=lambda p: p.due_ms)
+            queue.clear()
+            queue.extend(ordered)
+        self.next_due_ms = min(self.next_due_ms, fill.ts_ms + MARKOUT_HORIZONS_MS[0])
+
+    def on_quote(self, quote: Quote) -> None:
+        """Record every markout of ``quote``'s symbol that is due at or before the quote's event time."""
+        queue = self._pending.get(quote.symbol)
+        ts = quote.ts_event_ms
+        if queue:
+            mid = (quote.bid_price + quote.ask_price) / _TWO
+            while queue and queue[0].due_ms <= ts:
+                item = queue.popleft()
+                fill = item.fill
+                self._record(
+                    ts,
+                    {
+                        "client_order_id": fill.client_order_id,
+                        "fill_id": fill.fill_id,
+                        "symbol": fill.symbol,
+                        "side": fill.side.value,
+                        "horizon_ms": item.horizon_ms,
+                        "fill_ts_ms": fill.ts_ms,
+                        "mid_at_fill": str(item.mid_at_fill),
+                        "mid_after": str(mid),
+                        "markout_bps": str(signed_bps(fill.side.sign, mid, item.mid_at_fill)),
+                    },
+                )
+        self.next_due_ms = min((q[0].due_ms for q in self._pending.values() if q), default=NEVER_MS)
+
+    @property
+    def pending(self) -> int:
+        """Return how many markouts wait for their horizon."""
+        return sum(len(q) for q in self._pending.values())
+
+
+class ExecutionQuality:
+    """The engine's execution-quality facts: arrival quotes, fill slippage and markouts.
+
+    Parameters
+    ----------
+    quotes:
+        The session's quote cache (the one the tripwires read).
+    record_markout:
+        Called with ``(ts_ms, payload)`` for each ``markout`` event.
+    """
+
+    __slots__ = ("_arrivals", "_quotes", "markouts")
+
+    def __init__(self, quotes: QuoteCache, record_markout: Callable[[int, dict[str, object]], None]) -> None:
+        self._quotes = quotes
+        self._arrivals = ArrivalBook()
+        self.markouts = MarkoutTracker(record_markout)
+
+    def arrival(self, symbol: str, now_ms: int) -> dict[str, object] | None:
+        """Return the arrival quote record of a decision on ``symbol`` at ``now_ms``."""
+        return arrival_record(self._quotes.last(symbol), now_ms)
+
+    def approved(self, client_order_id: str, arrival: dict[str, object] | None) -> None:
+        """Remember an approved order's arrival mid for its fills' slippage."""
+        self._arrivals.remember(client_order_id, arrival)
+
+    def fill_facts(self, fill: Fill) -> dict[str, object]:
+        """Return the fill payload's ``arrival_mid`` and ``slippage_bps``."""
+        return self._arrivals.fill_facts(fill)
+
+    def fill_applied(self, fill: Fill) -> None:
+        """Schedule the markouts of a fill counted in the book (reference: the mid of the quote cache now)."""
+        self.markouts.add(fill, self._quotes.mid(fill.symbol))

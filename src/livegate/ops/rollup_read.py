@@ -1,0 +1,256 @@
+"""Read one run directory into the facts rollups and reports use, from its ledger (issue 13 items 2 and 3).
+
+Everything comes from the run's ``ledger.sqlite`` (read through
+:mod:`livegate.ledger.export` and the one fold, :mod:`livegate.ledger.fold`), plus
+``reconcile_drift.jsonl`` for drift records and ``config_resolved.json`` for the trading
+day's time zone; never from logs. ``summary.json`` is read only for what the ledger does
+not hold (the end reason).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from livegate.domain.errors import DataError
+from livegate.domain.orders import Fill
+from livegate.ledger import events as ev
+from livegate.ledger.events import LedgerEvent
+from livegate.ledger.export import export_rows
+from livegate.ledger.fold import LedgerFold
+from livegate.ledger.payloads import (
+    AnomalyRecorded,
+    DecisionRecorded,
+    FillRecorded,
+    IntentRecorded,
+    MarkoutRecorded,
+    OrderReported,
+    PayloadError,
+    SubmitRequested,
+    TradingStateChanged,
+    decode,
+)
+from livegate.reconcile.drift import DRIFT_FILE, read_drift
+
+__all__ = ["DecisionFact", "FillFact", "RunFacts", "read_run"]
+
+LEDGER_FILE = "ledger.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionFact:
+    """One decision: when (ms since the epoch), on what, its outcome and the quote it saw (quote currency)."""
+
+    ts_ms: int
+    client_order_id: str
+    symbol: str
+    side: str
+    venue: str
+    approved: bool
+    code: str
+    bid: Decimal | None
+    ask: Decimal | None
+    mid: Decimal | None
+    age_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FillFact:
+    """One fill counted by the fold, with its venue and its slippage against the arrival mid (bps; None if unknown)."""
+
+    fill: Fill
+    venue: str
+    arrival_mid: Decimal | None
+    slippage_bps: Decimal | None
+
+
+@dataclass(slots=True)
+class RunFacts:
+    """What one run's ledger says, in ledger order.
+
+    Attributes
+    ----------
+    run_dir : Path
+    mode, session_id : str
+        From ``session_started``.
+    trading_state, trading_reason : str
+        The last trading state the ledger recorded (``active`` when none).
+    end_reason : str
+        ``summary.json``'s end reason (empty when absent).
+    day_zone : ZoneInfo
+        ``[risk] day_boundary_tz`` of the run (UTC when unknown).
+    decisions, fills, markouts :
+        Every decision, every fill the fold counted, every markout.
+    marks : list of (ts_ms, symbol, mid)
+        Every mid the ledger knows, in time order: arrival quotes and markouts (quote currency).
+    submits, acks : dict[str, int]
+        Client order id -> ``submit_requested`` time, and -> the first venue report after it (ms).
+    anomalies : list of (ts_ms, kind, detail)
+    kills : list of (ts_ms, state, reason)
+        Trading-state changes to ``reducing`` or ``halted``.
+    drift : list of dict
+        ``reconcile_drift.jsonl`` records.
+    fold : LedgerFold
+        The ledger's fold (orders, positions, counters).
+    orders_table, fills_table : list of dict
+        ``livegate ledger export`` rows (orders, fills).
+    """
+
+    run_dir: Path
+    mode: str = ""
+    session_id: str = ""
+    trading_state: str = "active"
+    trading_reason: str = ""
+    end_reason: str = ""
+    day_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    decisions: list[DecisionFact] = field(default_factory=list)
+    fills: list[FillFact] = field(default_factory=list)
+    markouts: list[MarkoutRecorded] = field(default_factory=list)
+    marks: list[tuple[int, str, Decimal]] = field(default_factory=list)
+    submits: dict[str, int] = field(default_factory=dict)
+    acks: dict[str, int] = field(default_factory=dict)
+    anomalies: list[tuple[int, str, str]] = field(default_factory=list)
+    kills: list[tuple[int, str, str]] = field(default_factory=list)
+    drift: list[dict[str, object]] = field(default_factory=list)
+    fold: LedgerFold = field(default_factory=LedgerFold)
+    orders_table: list[dict[str, object]] = field(default_factory=list)
+    fills_table: list[dict[str, object]] = field(default_factory=list)
+    first_ts_ms: int = 0
+    last_ts_ms: int = 0
+
+    @property
+    def name(self) -> str:
+        """Return the run directory's name."""
+        return self.run_dir.name
+
+    def day(self, ts_ms: int) -> str:
+        """Return the trading day (ISO date in :attr:`day_zone`) of a time in ms since the epoch."""
+        return dt.datetime.fromtimestamp(ts_ms / 1000, tz=self.day_zone).date().isoformat()
+
+    @property
+    def ended_unhealthy(self) -> bool:
+        """Return True when the run ended REDUCING or HALTED, or recorded anomalies."""
+        return self.trading_state != "active" or bool(self.anomalies)
+
+
+def read_run(run_dir: Path) -> RunFacts:
+    """Read the facts of one run directory.
+
+    Parameters
+    ----------
+    run_dir:
+        A run directory holding ``ledger.sqlite``.
+
+    Raises
+    ------
+    DataError
+        If the ledger is missing or unreadable, or a payload cannot be read (naming its seq).
+    """
+    if not (run_dir / LEDGER_FILE).is_file():
+        raise DataError(f"{run_dir}: no {LEDGER_FILE}; not a livegate run directory")
+    facts = RunFacts(run_dir=run_dir, day_zone=_day_zone(run_dir))
+    _, rows = export_rows(run_dir, "events")
+    intents: dict[str, IntentRecorded] = {}
+    venues: dict[str, str] = {}
+    for row in rows:
+        event = LedgerEvent(
+            seq=int(str(row["seq"])),
+            ts_ms=int(str(row["ts_ms"])),
+            kind=str(row["kind"]),
+            payload=dict(row["payload"]),  # type: ignore[call-overload]
+            prev_hash="",
+            hash=str(row["hash"]),
+        )
+        counted = len(facts.fold.fills)
+        facts.fold.apply(event)
+        new_fill = facts.fold.fills[-1] if len(facts.fold.fills) > counted else None
+        try:
+            typed = decode(event.kind, event.payload)
+        except PayloadError as exc:
+            raise DataError(f"{run_dir} ledger seq {event.seq} ({event.kind}): {exc}") from exc
+        _take(facts, event, typed, intents, venues, new_fill)
+    fold = facts.fold
+    facts.mode = fold.session.mode if fold.session is not None else ""
+    facts.session_id = fold.session.session_id if fold.session is not None else ""
+    facts.trading_state, facts.trading_reason = fold.trading_state.value, fold.trading_reason
+    facts.marks.sort(key=lambda m: m[0])
+    facts.drift = read_drift(run_dir / DRIFT_FILE)
+    facts.end_reason = _summary_end_reason(run_dir)
+    facts.orders_table = export_rows(run_dir, "orders")[1]
+    facts.fills_table = export_rows(run_dir, "fills")[1]
+    return facts
+
+
+def _take(
+    facts: RunFacts,
+    event: LedgerEvent,
+    typed: object,
+    intents: dict[str, IntentRecorded],
+    venues: dict[str, str],
+    new_fill: Fill | None,
+) -> None:
+    ts = event.ts_ms
+    if event.kind != ev.SESSION_STARTED:
+        facts.first_ts_ms = ts if facts.first_ts_ms == 0 else min(facts.first_ts_ms, ts)
+        facts.last_ts_ms = max(facts.last_ts_ms, ts)
+    if isinstance(typed, IntentRecorded):
+        intents[typed.client_order_id] = typed
+    elif isinstance(typed, DecisionRecorded):
+        intent = intents.get(typed.client_order_id)
+        venues[typed.client_order_id] = typed.venue
+        arrival = typed.arrival
+        if arrival is not None and intent is not None:
+            facts.marks.append((ts, intent.intent.symbol, arrival.mid))
+        facts.decisions.append(
+            DecisionFact(
+                ts_ms=ts,
+                client_order_id=typed.client_order_id,
+                symbol=intent.intent.symbol if intent is not None else "",
+                side=intent.intent.side.value if intent is not None else "",
+                venue=typed.venue,
+                approved=typed.approved,
+                code=typed.code,
+                bid=None if arrival is None else arrival.bid,
+                ask=None if arrival is None else arrival.ask,
+                mid=None if arrival is None else arrival.mid,
+                age_ms=None if arrival is None else arrival.age_ms,
+            )
+        )
+    elif isinstance(typed, FillRecorded):
+        if new_fill is not None:  # counted by the fold just now (a duplicate or refused fill is not)
+            venue = new_fill.venue or venues.get(new_fill.client_order_id, "")
+            facts.fills.append(FillFact(new_fill, venue, typed.arrival_mid, typed.slippage_bps))
+    elif isinstance(typed, MarkoutRecorded):
+        facts.markouts.append(typed)
+        facts.marks.append((ts, typed.symbol, typed.mid_after))
+    elif isinstance(typed, SubmitRequested):
+        facts.submits.setdefault(typed.client_order_id, ts)
+    elif isinstance(typed, OrderReported):
+        if typed.client_order_id in facts.submits:
+            facts.acks.setdefault(typed.client_order_id, ts)
+    elif isinstance(typed, AnomalyRecorded):
+        facts.anomalies.append((ts, typed.kind, typed.detail))
+    elif isinstance(typed, TradingStateChanged) and typed.state.value != "active":
+        facts.kills.append((ts, typed.state.value, typed.reason))
+
+
+def _day_zone(run_dir: Path) -> ZoneInfo:
+    """Return ``[risk] day_boundary_tz`` from ``config_resolved.json`` (UTC when absent or unknown)."""
+    try:
+        config = json.loads((run_dir / "config_resolved.json").read_text(encoding="utf-8"))
+        name = str(config["config"]["risk"]["day_boundary_tz"])
+        return ZoneInfo(name)
+    except (OSError, ValueError, KeyError, TypeError, ZoneInfoNotFoundError):
+        return ZoneInfo("UTC")
+
+
+def _summary_end_reason(run_dir: Path) -> str:
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return str(summary.get("end_reason", "")) if isinstance(summary, dict) else ""
