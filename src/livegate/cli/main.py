@@ -9,6 +9,7 @@ import typer
 from livegate.cli import (
     arm_cmd,
     cancel_all_cmd,
+    compare_cmd,
     flatten_cmd,
     kill_cmd,
     ledger_cmd,
@@ -60,6 +61,7 @@ reconcile_cmd.register(app)
 flatten_cmd.register(app)
 cancel_all_cmd.register(app)
 venues_cmd.register(app)
+compare_cmd.register(app)
 
 
 def main() -> None:

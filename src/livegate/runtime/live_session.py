@@ -25,10 +25,18 @@ connected but silent is noticed. The trading venue is reconciled before the firs
 every ``[reconcile] interval_secs`` of wall time, and right after the stream reports a reconnect or a
 sequence gap (:class:`~livegate.venues.base.StreamInterrupted`); until that
 reconciliation completes new orders are denied ``RECONCILING``.
+
+Every quote and trade the loop receives is recorded into ``RUN_DIR/market/``
+(:mod:`livegate.marketdata.recorder`, the format ``livegate run --quotes/--trades``
+reads), flushed every second and closed on every exit path, so the session can be
+replayed in paper and compared (``livegate compare``). Under systemd the session
+sends ``READY=1`` after the startup reconciliation and ``STOPPING=1`` when its loop
+ends (:mod:`livegate.runtime.sd_notify`; ``WATCHDOG=1`` comes from the timer).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +50,7 @@ from livegate.domain.clock import Clock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.domain.instruments import Instrument
+from livegate.marketdata.recorder import MARKET_DIR, MarketRecorder
 from livegate.modes.canary import CanaryRampGate, CanaryRouter
 from livegate.modes.market_hours import MarketHours, market_hours_for
 from livegate.modes.resolve import ModeResolution
@@ -49,6 +58,7 @@ from livegate.runtime.artifacts import default_run_dir
 from livegate.runtime.compose import build_venue
 from livegate.runtime.core import SessionCore, VenueWiring, fresh_session_id, load_strategy, open_session
 from livegate.runtime.loop import StreamSource
+from livegate.runtime.sd_notify import SdNotifier
 from livegate.runtime.session import RunOptions, SessionResult
 from livegate.runtime.summary import InputFacts
 from livegate.venues.base import MarketDataStream, VenueAdapter
@@ -233,15 +243,26 @@ async def _run(
     )
     inputs = [f"stream:{adapter.name}"]
     core.announce(inputs, note=f"stream from {adapter.name}", venues=sorted(wiring.venues))
-    await core.begin(clock.now_ms())
-    source = StreamSource(stream, list(core.instruments), hours, live.max_events)
-    end_reason = await core.run(source, error_kind="session_error", end_reason="end of stream")
+    systemd = SdNotifier.from_env(env)
+    recorder = MarketRecorder(run_dir / MARKET_DIR)
+    flusher = asyncio.ensure_future(recorder.run_flusher())
+    try:
+        await core.begin(clock.now_ms())
+        systemd.ready(f"{mode.mode.value} on {adapter.name}: {', '.join(instruments)}")
+        source = StreamSource(stream, list(core.instruments), hours, live.max_events, record=recorder.record)
+        end_reason = await core.run(source, error_kind="session_error", end_reason="end of stream")
+        systemd.stopping(f"stopping: {end_reason}")
+    finally:
+        flusher.cancel()
+        await asyncio.gather(flusher, return_exceptions=True)
+        recorded = recorder.close()
+        systemd.close()
     await core.engine.settle()  # submits still in flight become working orders (or not) first
     await core.end_cancels("session end")
     facts = InputFacts(inputs, sorted(instruments), 0, source.span_secs)
 
     def extra() -> dict[str, Any]:
-        added: dict[str, Any] = {"venue": adapter.name}
+        added: dict[str, Any] = {"venue": adapter.name, "market_recorded": recorded.to_record()}
         if canary is not None:
             by_venue = core.engine.stats.orders_by_venue
             added["canary_live_orders"] = by_venue.get(canary.live_venue, 0)

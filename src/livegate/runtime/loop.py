@@ -157,18 +157,27 @@ class StreamSource:
         The venue calendar: closed hours skip the strategy (fills are still delivered).
     max_events:
         Stop after this many market events (None: until the stream ends).
+    record:
+        Called with each quote and trade before the loop sees it (the run's market-data
+        recorder, :mod:`livegate.marketdata.recorder`), or None.
     """
 
     wall_clock = True
     waits = True
 
     def __init__(
-        self, stream: MarketDataStream, symbols: list[str], hours: MarketHours, max_events: int | None
+        self,
+        stream: MarketDataStream,
+        symbols: list[str],
+        hours: MarketHours,
+        max_events: int | None,
+        record: Callable[[Quote | Trade], None] | None = None,
     ) -> None:
         self._stream = stream
         self._symbols = symbols
         self.hours = hours
         self._max_events = max_events
+        self._record = record
         self.span = _Span()
         self.count = 0
 
@@ -179,11 +188,13 @@ class StreamSource:
 
     async def batches(self) -> AsyncIterator[Batch]:
         """Yield ``(count, (event,))`` per market event, and interruption markers as they come."""
-        span, limit = self.span, self._max_events
+        span, limit, record = self.span, self._max_events, self._record
         async for event in self._stream.stream_market_data(self._symbols):
             if isinstance(event, StreamInterrupted):
                 yield event
                 continue
+            if record is not None:
+                record(event)
             span.last_ms = event.ts_event_ms
             span.first_ms = span.first_ms or span.last_ms
             yield self.count, (event,)
