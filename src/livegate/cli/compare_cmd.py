@@ -24,6 +24,8 @@ _ROWS = (
     "fill_rate",
     "fills",
     "slippage_median_bps",
+    "recorded_events",
+    "recorded_out_of_order",
     "pnl_realized_usd",
     "pnl_unrealized_usd",
     "pnl_total_usd",

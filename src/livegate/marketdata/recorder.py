@@ -5,7 +5,9 @@ it hands to the strategy into ``RUN_DIR/market/``:
 
 * ``quotes.csv.gz``: ``ts_recv_ns,ts_event_ms,symbol,bid_price,bid_size,ask_price,ask_size``
 * ``trades.csv.gz``: ``ts_recv_ns,ts_event_ms,symbol,trade_id,price,size,aggressor_side``
-* ``recording.json`` (at close): counts, symbols, time span, out-of-order events
+* ``recording.json`` (at close): counts, symbols, time span, out-of-order events and the
+  instruments' filters as the venue gave them (the ``[instruments.SYMBOL]`` tables a
+  paper replay of these files needs)
 
 exactly what ``livegate run --quotes/--trades`` reads (:mod:`livegate.marketdata.normalized`),
 so a recorded session can be replayed in paper and compared (``livegate compare``).
@@ -33,12 +35,13 @@ import gzip
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from livegate.domain.clock import monotonic_secs
+from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote, Trade
 from livegate.marketdata.normalized import QUOTE_COLUMNS, TRADE_COLUMNS
 
@@ -152,6 +155,8 @@ class MarketRecorder:
     flush_interval_secs:
         Buffered rows reach the OS at least this often (s) once :meth:`flush_if_due` or
         :meth:`run_flusher` is driven; also on :meth:`close`.
+    instruments:
+        The session's instruments; their filters go into ``recording.json``.
 
     Raises
     ------
@@ -159,9 +164,16 @@ class MarketRecorder:
         If the directory or files cannot be created.
     """
 
-    def __init__(self, directory: Path, *, flush_interval_secs: float = 1.0) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        flush_interval_secs: float = 1.0,
+        instruments: Mapping[str, Instrument] | None = None,
+    ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
+        self._instruments = dict(instruments or {})
         self.flush_interval_secs = flush_interval_secs
         self.stats = RecordingStats()
         self._quotes = _MemberWriter(directory / QUOTES_FILE, QUOTE_COLUMNS)
@@ -239,6 +251,19 @@ class MarketRecorder:
             "quotes_file": QUOTES_FILE,
             "trades_file": TRADES_FILE,
             **self.stats.to_record(),
+            "instruments": {symbol: _filters(i) for symbol, i in sorted(self._instruments.items())},
         }
         (self.directory / RECORDING_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         return self.stats
+
+
+def _filters(instrument: Instrument) -> dict[str, str]:
+    """Return an instrument's filters as a profile's ``[instruments.SYMBOL]`` table (exact decimal strings)."""
+    return {
+        "tick_size": str(instrument.tick_size),
+        "lot_size": str(instrument.lot_size),
+        "min_notional": str(instrument.min_notional),
+        "min_quantity": str(instrument.min_quantity),
+        "quote_currency": instrument.quote_currency,
+        "base_currency": instrument.base_currency,
+    }

@@ -19,7 +19,10 @@ later one. Then:
   positive number means B filled worse (bought higher or sold lower);
 * per run: intents, approvals, denials by code, fill rate (approved intents with a fill /
   approved intents), fills, slippage median (bps, where the ledger records it), PnL,
-  fees and turnover (USD, ``summary.json``).
+  fees and turnover (USD, ``summary.json``), and for a venue run the events it recorded
+  and how many of them were out of exchange-time order (the replay, which orders by
+  exchange time, processes those earlier than the venue run did: a strategy reading both
+  quotes and trades may decide differently there).
 """
 
 from __future__ import annotations
@@ -228,8 +231,15 @@ def run_stats(run: RunFacts) -> dict[str, object]:
         "fill_rate": _text((Decimal(len(filled)) / len(approved)).quantize(_RATE) if approved else None),
         "fills": run.fills,
         "slippage_median_bps": _text(statistics.median(slips) if slips else None),
+        "recorded_events": _recorded(run.recording),
+        "recorded_out_of_order": run.recording.get("out_of_order_events"),
         **{name: _text(value) for name, value in run.money.items()},
     }
+
+
+def _recorded(recording: dict[str, object]) -> int | None:
+    quotes, trades = recording.get("quotes"), recording.get("trades")
+    return quotes + trades if isinstance(quotes, int) and isinstance(trades, int) else None
 
 
 def _minus(x: Decimal | None, y: Decimal | None) -> Decimal | None:

@@ -134,6 +134,8 @@ class RunFacts:
         Fills counted (once per venue trade id).
     money:
         ``summary.json``'s :data:`PNL_FIELDS` (USD, exact), None where unknown.
+    recording:
+        ``market/recording.json`` of a venue run (events recorded, out-of-order events), else empty.
     """
 
     run_dir: Path
@@ -141,6 +143,7 @@ class RunFacts:
     intents: list[IntentFacts]
     fills: int
     money: dict[str, Decimal | None]
+    recording: dict[str, Any]
 
 
 def load_run(run_dir: Path) -> RunFacts:
@@ -157,10 +160,11 @@ def load_run(run_dir: Path) -> RunFacts:
     events = list(_read_events(run_dir))
     fold = fold_events(events)
     slippage = _fill_slippage(events)
-    summary = _summary(run_dir)
+    summary = _json_object(run_dir / "summary.json")
     mode = str(summary.get("mode") or (fold.session.mode if fold.session is not None else ""))
     money = {name: _decimal(summary.get(name)) for name in PNL_FIELDS}
-    return RunFacts(run_dir, mode, _intents(fold, slippage), len(fold.fills), money)
+    recording = _json_object(run_dir / "market" / "recording.json")
+    return RunFacts(run_dir, mode, _intents(fold, slippage), len(fold.fills), money, recording)
 
 
 def _read_events(run_dir: Path) -> Iterator[LedgerEvent]:
@@ -177,8 +181,8 @@ def _read_events(run_dir: Path) -> Iterator[LedgerEvent]:
         conn.close()
 
 
-def _summary(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "summary.json"
+def _json_object(path: Path) -> dict[str, Any]:
+    """Return the JSON object in ``path``, or {} when the file is absent (a crashed run has no summary)."""
     if not path.is_file():
         return {}
     try:

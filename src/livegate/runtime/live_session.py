@@ -244,7 +244,7 @@ async def _run(
     inputs = [f"stream:{adapter.name}"]
     core.announce(inputs, note=f"stream from {adapter.name}", venues=sorted(wiring.venues))
     systemd = SdNotifier.from_env(env)
-    recorder = MarketRecorder(run_dir / MARKET_DIR)
+    recorder = MarketRecorder(run_dir / MARKET_DIR, instruments=instruments)
     flusher = asyncio.ensure_future(recorder.run_flusher())
     try:
         await core.begin(clock.now_ms())
