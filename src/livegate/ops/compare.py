@@ -36,7 +36,7 @@ from pathlib import Path
 
 from livegate.ops.compare_load import PNL_FIELDS, IntentFacts, RunFacts, load_run
 
-__all__ = ["DecisionDifference", "ExecutionDifference", "RunComparison", "compare_runs", "run_stats"]
+__all__ = ["DecisionDifference", "ExecutionDifference", "RunComparison", "compare_facts", "compare_runs", "run_stats"]
 
 _BPS = Decimal(10_000)
 #: Fill rates are printed to 4 decimal places.
@@ -179,7 +179,11 @@ def compare_runs(run_a: Path, run_b: Path) -> RunComparison:
     DataError
         If either run directory or its ledger cannot be read.
     """
-    a, b = load_run(run_a), load_run(run_b)
+    return compare_facts(load_run(run_a), load_run(run_b))
+
+
+def compare_facts(a: RunFacts, b: RunFacts) -> RunComparison:
+    """Compare two loaded runs at the intent level (see the module docstring)."""
     result = RunComparison(a, b)
     left, right = a.intents, b.intents
     matcher = SequenceMatcher(None, [i.content for i in left], [i.content for i in right], autojunk=False)
