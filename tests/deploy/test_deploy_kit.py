@@ -19,6 +19,9 @@ from livegate.config.credentials import credential_env_var
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNITS = DEPLOY / "systemd"
+#: What compose mounts (relative to deploy/): the dashboard and rules shipped in the package (issue 11).
+DASHBOARD = "../src/livegate/telemetry/metrics/grafana_dashboard.json"
+RULES = "../src/livegate/telemetry/metrics/prometheus_rules.yml"
 INSTALLED_LIVEGATE = "/opt/livegate/venv/bin/livegate"
 LIVEGATE = Path(sys.executable).with_name("livegate")
 
@@ -119,11 +122,10 @@ def test_compose_when_read_then_every_mounted_repository_path_exists() -> None:
     text = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
     mounts = re.findall(r"^\s*- (\.{1,2}/[^:\s]+):", text, flags=re.M)
     assert "./prometheus/prometheus.yml" in mounts and "./grafana/provisioning" in mounts
-    assets = "../src/livegate/deploy_assets"
     for mount in mounts:
         if mount in ("./profile.toml",):  # the operator's own file (docs/deploy.md)
             continue
-        if mount == assets and not (DEPLOY / assets).exists():
+        if mount in (DASHBOARD, RULES) and not (DEPLOY / mount).exists():
             continue  # checked by the next test
         assert (DEPLOY / mount).exists(), f"compose mounts {mount}, which does not exist"
     dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
@@ -132,16 +134,15 @@ def test_compose_when_read_then_every_mounted_repository_path_exists() -> None:
 
 def test_compose_when_read_then_grafana_and_prometheus_get_the_shipped_dashboard_and_rules() -> None:
     text = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
-    assert "../src/livegate/deploy_assets:/etc/prometheus/livegate:ro" in text
-    assert "../src/livegate/deploy_assets:/var/lib/grafana/dashboards/livegate:ro" in text
+    assert f"{RULES}:/etc/prometheus/livegate/prometheus_rules.yml:ro" in text
+    assert f"{DASHBOARD}:/var/lib/grafana/dashboards/livegate/livegate.json:ro" in text
     provider = (DEPLOY / "grafana/provisioning/dashboards/livegate.yml").read_text(encoding="utf-8")
     assert "path: /var/lib/grafana/dashboards/livegate" in provider
     assert "- /etc/prometheus/livegate/*.yml" in (DEPLOY / "prometheus/prometheus.yml").read_text(encoding="utf-8")
-    assets = ROOT / "src" / "livegate" / "deploy_assets"
-    if not assets.is_dir():
-        pytest.skip("src/livegate/deploy_assets/ (dashboard and rules, issue 11) is built on another branch")
-    assert list(assets.glob("*.json")), "no Grafana dashboard JSON to provision"
-    assert list(assets.glob("*.yml")), "no Prometheus rules file to load"
+    if not (DEPLOY / DASHBOARD).exists() or not (DEPLOY / RULES).exists():
+        pytest.skip("the dashboard and rules (issue 11, src/livegate/telemetry/metrics/) are built on another branch")
+    dashboard = json.loads((DEPLOY / DASHBOARD).read_text(encoding="utf-8"))
+    assert dashboard["panels"], "the provisioned dashboard has no panels"
 
 
 def test_prometheus_config_when_checked_by_promtool_then_valid() -> None:
