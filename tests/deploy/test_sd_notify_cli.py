@@ -133,3 +133,17 @@ def test_sd_notifier_when_no_notify_socket_then_every_call_is_a_no_op() -> None:
 
     assert not notifier.enabled
     assert not notifier.ready() and not notifier.ping_if_due() and not notifier.stopping()
+
+
+def test_sd_notifier_when_notify_socket_is_abstract_then_messages_arrive() -> None:
+    name = f"livegate-test-{os.getpid()}-{time.monotonic_ns()}"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind("\0" + name)
+    sock.settimeout(2)
+    notifier = SdNotifier.from_env({"NOTIFY_SOCKET": "@" + name})
+    try:
+        assert notifier.stopping("bye")
+        assert sock.recv(64) == b"STOPPING=1\nSTATUS=bye"
+    finally:
+        notifier.close()
+        sock.close()
