@@ -70,6 +70,10 @@ COMMANDS: dict[str, CommandRef] = {
         "livegate.cli.daily_cmd",
         "Preflight, paper session, canary shadow on real quotes, rollup, validation, housekeeping, summary alert.",
     ),
+    "compare": CommandRef(
+        "livegate.cli.compare_cmd",
+        "Compare two runs intent by intent: decisions, fill rate, fill prices, slippage, PnL.",
+    ),
     "watch": CommandRef(
         "livegate.cli.watch_cmd",
         "Show a running session's state, positions, orders, PnL, caps and venues, refreshed every second.",

@@ -25,10 +25,18 @@ connected but silent is noticed. The trading venue is reconciled before the firs
 every ``[reconcile] interval_secs`` of wall time, and right after the stream reports a reconnect or a
 sequence gap (:class:`~livegate.venues.base.StreamInterrupted`); until that
 reconciliation completes new orders are denied ``RECONCILING``.
+
+Every quote and trade the loop receives is recorded into ``RUN_DIR/market/``
+(:mod:`livegate.marketdata.recorder`, the format ``livegate run --quotes/--trades``
+reads), flushed every second and closed on every exit path, so the session can be
+replayed in paper and compared (``livegate compare``). Under systemd the session
+sends ``READY=1`` after the startup reconciliation and ``STOPPING=1`` when its loop
+ends (:mod:`livegate.runtime.sd_notify`; ``WATCHDOG=1`` comes from the timer).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +50,7 @@ from livegate.domain.clock import Clock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.domain.instruments import Instrument
+from livegate.marketdata.recorder import MARKET_DIR, MarketRecorder
 from livegate.modes.canary import CanaryRampGate, CanaryRouter
 from livegate.modes.market_hours import MarketHours, market_hours_for
 from livegate.modes.resolve import ModeResolution
@@ -50,6 +59,7 @@ from livegate.runtime.compose import build_venue
 from livegate.runtime.core import SessionCore, VenueWiring, fresh_session_id, load_strategy, open_session
 from livegate.runtime.equities import equity_gates, equity_hours
 from livegate.runtime.loop import StreamSource
+from livegate.runtime.sd_notify import SdNotifier
 from livegate.runtime.session import RunOptions, SessionResult
 from livegate.runtime.summary import InputFacts
 from livegate.venues.base import MarketDataStream, VenueAdapter
@@ -241,18 +251,33 @@ async def _run(
     )
     inputs = [f"stream:{adapter.name}"]
     core.announce(inputs, note=f"stream from {adapter.name}", venues=sorted(wiring.venues))
-    await core.begin(clock.now_ms())
-    max_secs = None if live.max_minutes is None else live.max_minutes * 60
-    source = StreamSource(stream, list(core.instruments), hours, live.max_events, max_secs)
-    end_reason = await core.run(source, error_kind="session_error", end_reason="end of stream")
-    if source.timed_out and end_reason == "end of stream":
-        end_reason = f"--minutes {live.max_minutes:g} elapsed"
+    systemd = SdNotifier.from_env(env)
+    recorder = MarketRecorder(run_dir / MARKET_DIR, instruments=instruments)
+    flusher = asyncio.ensure_future(recorder.run_flusher())
+    try:
+        await core.begin(clock.now_ms())
+        systemd.ready(f"{mode.mode.value} on {adapter.name}: {', '.join(instruments)}")
+        max_secs = None if live.max_minutes is None else live.max_minutes * 60
+        source = StreamSource(stream, list(core.instruments), hours, live.max_events, max_secs, record=recorder.record)
+        end_reason = await core.run(source, error_kind="session_error", end_reason="end of stream")
+        if source.timed_out and end_reason == "end of stream":
+            end_reason = f"--minutes {live.max_minutes:g} elapsed"
+        systemd.stopping(f"stopping: {end_reason}")
+    finally:
+        flusher.cancel()
+        await asyncio.gather(flusher, return_exceptions=True)
+        recorded = recorder.close()
+        systemd.close()
     await core.engine.settle()  # submits still in flight become working orders (or not) first
     await core.end_cancels("session end")
     facts = InputFacts(inputs, sorted(instruments), 0, source.span_secs)
 
     def extra() -> dict[str, Any]:
-        added: dict[str, Any] = {"venue": adapter.name, "symbols": sorted(instruments)}
+        added: dict[str, Any] = {
+            "venue": adapter.name,
+            "symbols": sorted(instruments),
+            "market_recorded": recorded.to_record(),
+        }
         if live.max_minutes is not None:
             added["minutes"] = live.max_minutes
         if canary is not None:

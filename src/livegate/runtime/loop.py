@@ -160,6 +160,9 @@ class StreamSource:
     max_secs:
         Stop this many seconds of wall time after the first batch is asked for (``--minutes``),
         even while the stream is silent; None: no time bound.
+    record:
+        Called with each quote and trade before the loop sees it (the run's market-data
+        recorder, :mod:`livegate.marketdata.recorder`), or None.
     """
 
     wall_clock = True
@@ -172,6 +175,7 @@ class StreamSource:
         hours: MarketHours,
         max_events: int | None,
         max_secs: float | None = None,
+        record: Callable[[Quote | Trade], None] | None = None,
     ) -> None:
         self._stream = stream
         self._max_secs = max_secs
@@ -179,6 +183,7 @@ class StreamSource:
         self._symbols = symbols
         self.hours = hours
         self._max_events = max_events
+        self._record = record
         self.span = _Span()
         self.count = 0
 
@@ -189,7 +194,7 @@ class StreamSource:
 
     async def batches(self) -> AsyncIterator[Batch]:
         """Yield ``(count, (event,))`` per market event, and interruption markers as they come."""
-        span, limit = self.span, self._max_events
+        span, limit, record = self.span, self._max_events, self._record
         events = self._stream.stream_market_data(self._symbols)
         if self._max_secs is not None:
             events = _bounded(events, self._max_secs, self)
@@ -197,6 +202,8 @@ class StreamSource:
             if isinstance(event, StreamInterrupted):
                 yield event
                 continue
+            if record is not None:
+                record(event)
             span.last_ms = event.ts_event_ms
             span.first_ms = span.first_ms or span.last_ms
             yield self.count, (event,)

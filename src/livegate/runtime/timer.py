@@ -9,7 +9,9 @@ Every tick, under the loop's lock (:class:`~livegate.runtime.loop.LoopControl`):
 * on a venue stream (wall-clock session) also: the kill triggers (``stale_feed``, daily
   loss, drawdown), and at each heartbeat interval venue health, the ``heartbeat``
   telemetry line, ``metrics.prom``, ambiguous-order lookups; reconciliation when due;
-* the kill switch's service step (cancel-all on HALTED).
+* the kill switch's service step (cancel-all on HALTED);
+* under systemd (``NOTIFY_SOCKET``, ``WATCHDOG_USEC``): ``WATCHDOG=1`` every half watchdog
+  period (:mod:`livegate.runtime.sd_notify`), so a stuck loop or timer gets restarted.
 
 Telemetry reaches the OS at every heartbeat. A replay keeps its heartbeats in event time
 (deterministic); its timer does only the operator and storage checks.
@@ -26,6 +28,7 @@ from livegate.domain.enums import TradingState
 from livegate.domain.errors import LedgerError
 from livegate.risk.killswitch import KILL_SWITCH_ENV, kill_switch_env_on
 from livegate.runtime.loop import LoopControl
+from livegate.runtime.sd_notify import SdNotifier
 from livegate.runtime.session_gauges import refresh_gauges
 
 if TYPE_CHECKING:
@@ -58,6 +61,7 @@ class SessionTimer:
         self._heartbeat_ms = cfg.telemetry.heartbeat_interval_ms
         self._next_heartbeat_ms = 0
         self._task: asyncio.Task[None] | None = None
+        self._systemd = SdNotifier.from_env(core.risk.env)
 
     def start(self) -> None:
         """Start ticking on the running loop."""
@@ -69,6 +73,7 @@ class SessionTimer:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        self._systemd.close()
 
     async def _run(self) -> None:
         metrics = self._core.prometheus
@@ -80,6 +85,7 @@ class SessionTimer:
                 metrics.loop_lagged(monotonic_secs() - started - self._interval_secs)
                 try:
                     await self.tick()
+                    self._systemd.ping_if_due()
                 except Exception as exc:  # a failing tick must not end silently: stop the session, halted
                     log.exception("session timer failed; halting")
                     self._core.fail_closed("timer_failed", f"session timer: {exc!r}")
