@@ -42,6 +42,13 @@ from tests.integration.session_helpers import (
     start_run,
     stop,
 )
+from tests.metrics.helpers import REQUIRED, exported_name
+
+
+def _quotes(families: dict[str, Any]) -> float:
+    """Return the session's processed-quote count from a scrape."""
+    family = families["livegate_market_events"]
+    return next(s.value for s in family.samples if s.name.endswith("_total") and s.labels.get("kind") == "quote")
 
 
 def _status(base: str) -> dict[str, Any]:
@@ -115,8 +122,11 @@ def test_http_api_when_paced_replay_then_every_endpoint_ready_probe_and_token_gu
         later = metric_families(request(f"{base}/metrics").body.decode())
         states = {s.labels["state"]: s.value for s in scrape["livegate_trading_state"].samples}
         assert states == {"active": 1.0, "reducing": 0.0, "halted": 0.0}
-        quotes_before = scrape["livegate_quotes_processed"].samples[0].value
-        assert later["livegate_quotes_processed"].samples[0].value > quotes_before > 0  # moving
+        # the session's own registry (issue 11 item 2): every metric served live, the quote count moving
+        served = {exported_name(family) for family in scrape.values()}
+        assert [name for name in REQUIRED if name not in served] == []
+        quotes_before = _quotes(scrape)
+        assert _quotes(later) > quotes_before > 0  # moving
 
         config = request(f"{base}/config")
         assert config.status == 200

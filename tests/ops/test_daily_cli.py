@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from livegate.ops.daily_steps import housekeep, send_summary
+from tests.alerts.stubs import StubReceiver
 from tests.ops.rollup_helpers import DRIFT, run_cli
 
 
@@ -55,12 +56,25 @@ def test_daily_when_fresh_install_offline_then_exit_0_with_a_rollup_a_report_and
 
 @pytest.mark.slow
 def test_daily_when_an_anomaly_is_injected_then_exit_3_not_green_and_the_alert_says_red(tmp_path: Path) -> None:
-    done = run_cli(["daily", "--runs-dir", "runs"], tmp_path, hooks=True, LIVEGATE_TEST_DRIFT=DRIFT)
+    ntfy = StubReceiver("ntfy").start()  # apprise's real ntfy:// plugin, pointed at loopback
+    try:
+        done = run_cli(
+            ["daily", "--runs-dir", "runs"],
+            tmp_path,
+            hooks=True,
+            LIVEGATE_TEST_DRIFT=DRIFT,
+            LIVEGATE_ALERTS__URLS=f'["ntfy://127.0.0.1:{ntfy.port}/ops"]',
+        )
+    finally:
+        ntfy.stop()
     assert done.returncode == 3, done.stdout + done.stderr
+    delivered = [json.dumps(r.body) for r in ntfy.received]
+    assert any("livegate daily RED (exit 3)" in body for body in delivered), delivered
     summary = _summary(_only_daily_dir(tmp_path / "runs"))
     failed = {c["name"] for c in summary["criteria"] if not c["ok"]}
     assert {"no anomalies", "reconcile clean", "sessions completed"} <= failed
     assert summary["alert"]["title"] == "livegate daily RED (exit 3)"
+    assert summary["alert"]["via"] == "alerts"
     assert "NOT GREEN no anomalies" in summary["alert"]["body"]
     assert "daily alert: livegate daily RED (exit 3)" in done.stderr
     assert "data-banner='bad'" in (_only_daily_dir(tmp_path / "runs") / "report.html").read_text()

@@ -29,7 +29,6 @@ from prometheus_client import CollectorRegistry
 
 from livegate.api.actions import ActionOutcome, SessionActions
 from livegate.api.auth import load_http_token
-from livegate.api.metrics import SessionFacts, session_registry
 from livegate.api.redact import redact
 from livegate.api.snapshot import LoopFacts, build_status, ready_reasons
 from livegate.config.paths import state_dir
@@ -61,7 +60,8 @@ class OperatorViews:
     alert_health:
         Alert delivery health (None: the session has no alert dispatcher).
     registry:
-        The session's Prometheus registry; None builds :func:`livegate.api.metrics.session_registry`.
+        The session's Prometheus registry (:class:`livegate.telemetry.metrics.SessionMetrics`), served
+        by ``GET /metrics``.
     """
 
     def __init__(
@@ -69,13 +69,12 @@ class OperatorViews:
         core: SessionCore,
         *,
         alert_health: Callable[[], AlertHealth] | None = None,
-        registry: CollectorRegistry | None = None,
+        registry: CollectorRegistry,
     ) -> None:
         self._core = core
         self._http = core.resolved.config.http
         self._alert_health = alert_health
-        self._facts = SessionFacts()
-        self.registry = registry if registry is not None else session_registry(self._metric_facts)
+        self.registry = registry
         self._actions = SessionActions(core)
         self.status_path = core.run_dir / STATUS_FILE
         self._server: ApiServer | None = None
@@ -187,15 +186,6 @@ class OperatorViews:
             "config_resolved": redact(_read_json(run_dir / "config_resolved.json")),
             "build_info": redact(_read_json(run_dir / "build_info.json")),
         }
-
-    def _metric_facts(self) -> SessionFacts:
-        core, facts = self._core, self._facts
-        facts.state = core.risk.kill.state
-        facts.loop_lag_secs = self._lag_secs
-        facts.tick_age_secs = max(0.0, monotonic_secs() - core.last_tick_secs)
-        facts.quotes = core.metrics.quotes
-        facts.open_orders = core.portfolio.working_count()
-        return facts
 
     # ------------------------------------------------------------------ actions (OperatorBackend)
     async def kill(self, reason: str, actor: str, *, reducing: bool) -> ActionOutcome:

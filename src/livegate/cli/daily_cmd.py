@@ -76,6 +76,7 @@ def daily_command(
             profile=profile,
             venue=real_venue,
             slippage_limit_bps=limit,
+            alerts=resolved.config.alerts,
         )
         runner = SubprocessRunner(with_test_hooks=installed_hooks() != TestHooks(), env=env)
         outcome = run_daily(options, runner, _now)

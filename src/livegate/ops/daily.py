@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final, Protocol
 
+from livegate.config.alerts_models import AlertsConfig
 from livegate.ops.daily_steps import CommandOutcome, housekeep, send_summary
 from livegate.ops.report_rollup import write_rollup_report
 from livegate.ops.rollup_output import Rollup, build_rollup, write_rollup
@@ -84,6 +85,8 @@ class DailyOptions:
         The real venue (``adapter:venue``) the canary shadow runs on; None skips it.
     slippage_limit_bps:
         ``[paper] slippage_bps`` + the margin: a session's median fill slippage above it is not green.
+    alerts:
+        The ``[alerts]`` section the summary alert goes to (None or no destination: logged only).
     """
 
     runs_dir: Path
@@ -95,6 +98,7 @@ class DailyOptions:
     profile: str | None = None
     venue: str | None = None
     slippage_limit_bps: Decimal = Decimal(5)
+    alerts: AlertsConfig | None = None
 
 
 @dataclass(slots=True)
@@ -201,7 +205,7 @@ def run_daily(options: DailyOptions, runner: Runner, now: Callable[[], dt.dateti
     outcome.removed = housekeep(options.runs_dir, options.keep_days, keep=daily_dir)
     outcome.steps.append(StepResult("housekeeping", StepStatus.PASS, f"removed {len(outcome.removed)}"))
     _write_summary(outcome)
-    outcome.alert = send_summary(outcome.to_json())
+    outcome.alert = send_summary(outcome.to_json(), options.alerts)
     _write_summary(outcome)
     return outcome
 

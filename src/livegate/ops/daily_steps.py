@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from livegate.alerts.model import Alert, AlertKind, AlertSeverity
+from livegate.alerts.send import send_now
+from livegate.config.alerts_models import AlertsConfig
+
 __all__ = ["CommandOutcome", "SubprocessRunner", "housekeep", "send_summary"]
 
 log = logging.getLogger("livegate")
@@ -143,13 +147,20 @@ def housekeep(runs_dir: Path, keep_days: int, *, keep: Path, now_secs: float | N
     return removed
 
 
-def send_summary(summary: Mapping[str, object]) -> dict[str, str]:
+def send_summary(summary: Mapping[str, object], alerts: AlertsConfig | None = None) -> dict[str, str]:
     """Send the daily summary alert; return what was sent (``title``, ``body``, ``via``).
 
-    This is the one hook between ``livegate daily`` and alert delivery: it builds a title
-    (``livegate daily GREEN|RED|PREFLIGHT FAILED``) and a short body (steps, failed criteria,
-    where the report is) and, until the alert dispatcher (``src/livegate/alerts/``) is
-    connected here, logs them as one ``daily alert:`` line on stderr (``via`` = ``log``).
+    The one hook between ``livegate daily`` and alert delivery: a title (``livegate daily
+    GREEN|RED|PREFLIGHT FAILED``) and a short body (steps, failed criteria, where the report
+    is), always logged as one ``daily alert:`` line on stderr and, when ``[alerts]`` has a
+    destination, delivered at once (:func:`livegate.alerts.send.send_now`; key
+    ``daily.summary.<day>``, INFO when green, CRIT otherwise). ``via`` says where it went:
+    ``log``, ``alerts`` or ``alerts failed: <reasons>``.
+
+    Raises
+    ------
+    ConfigError
+        If ``[alerts]`` names a destination apprise cannot use (or apprise is missing).
     """
     code = summary.get("exit_code")
     verdict = "GREEN" if code == 0 else "PREFLIGHT FAILED" if code == 2 else "RED"
@@ -168,4 +179,10 @@ def send_summary(summary: Mapping[str, object]) -> dict[str, str]:
     lines.append(f"report: {summary.get('report')}")
     body = "\n".join(lines)
     log.warning("daily alert: %s | %s", title, body.replace("\n", " | "))
-    return {"title": title, "body": body, "via": "log"}
+    if alerts is None or not alerts.configured:
+        return {"title": title, "body": body, "via": "log"}
+    day = str(summary.get("day") or time.strftime("%Y-%m-%d", time.gmtime()))
+    severity = AlertSeverity.INFO if code == 0 else AlertSeverity.CRIT
+    report = send_now(alerts, Alert(f"{AlertKind.DAILY_SUMMARY}.{day}", severity, title, body))
+    via = "alerts" if report.delivered else "alerts failed: " + "; ".join(report.failures)
+    return {"title": title, "body": body, "via": via}

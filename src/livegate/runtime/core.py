@@ -188,7 +188,8 @@ class SessionCore:
         self.control = LoopControl()
         #: Wall time (monotonic s) of the timer's last tick: ``GET /health`` judges a stall by it.
         self.last_tick_secs = monotonic_secs()
-        self.views = OperatorViews(self)  # status.json every second; the HTTP API when [http] bind is set
+        # status.json every second; the HTTP API when [http] bind is set (its /metrics: the session registry)
+        self.views = OperatorViews(self, alert_health=self.alerts.health, registry=self.prometheus.registry)
 
     # ------------------------------------------------------------------ loop steps
     def deliver_fills(self) -> None:
