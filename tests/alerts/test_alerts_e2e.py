@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.alerts.stubs import StubReceiver, dead_port
 
@@ -96,6 +97,11 @@ def test_run_when_alerts_configured_then_stubs_get_routed_alerts_status_shows_de
     assert (health["sent_total"], health["failed_total"], health["dropped_total"]) == (4, 3, 0)
     assert health["failing"] is True
     assert f"ntfy://127.0.0.1:{dead}/***" in health["last_error"]
+    # the same deliveries counted in the session's Prometheus metrics (written before the last alerts drain)
+    families = {f.name: f for f in text_string_to_metric_families((tmp_path / "run_a" / "metrics.prom").read_text())}
+    sent = sum(x.value for x in families["livegate_alerts_sent"].samples if x.name.endswith("_total"))
+    failed = sum(x.value for x in families["livegate_alerts_failed"].samples if x.name.endswith("_total"))
+    assert 1 <= sent <= 4 and 1 <= failed <= 3
     status = cli(["status", str(tmp_path / "run_a")], env_a, tmp_path)
     assert status.returncode == 0, status.stderr
     assert "state:      HALTED" in status.stdout

@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from livegate.alerts.model import AlertSeverity
 from livegate.api.views import OperatorViews
 from livegate.config.loader import ResolvedConfig
 from livegate.control.recovery import SessionRecovery
@@ -107,8 +108,10 @@ class SessionCore:
         strategy: tuple[Strategy, str],
     ) -> None:
         cfg = resolved.config
+        #: Prometheus metrics in their own registry (``/metrics``, ``metrics.prom`` at the end).
+        self.prometheus = PrometheusMetrics(mode=mode.mode.value, version=livegate_version())
         try:
-            self.alerts = SessionAlerts(cfg.alerts, clock, run_dir)
+            self.alerts = SessionAlerts(cfg.alerts, clock, run_dir, on_delivery=self._count_alert)
         except ConfigError:
             ledger.close()
             recovery.close()
@@ -119,8 +122,6 @@ class SessionCore:
         self.strategy, strategy_name = strategy
         self.anomalies: list[dict[str, str]] = []
         self.metrics = SessionMetrics()
-        #: Prometheus metrics in their own registry (``/metrics``, ``metrics.prom`` at the end).
-        self.prometheus = PrometheusMetrics(mode=mode.mode.value, version=livegate_version())
         self.prometheus.expect(sorted(wiring.venues), sorted(instruments))
         self._metrics_write_failed = False
         self._failed = False
@@ -190,6 +191,13 @@ class SessionCore:
         self.last_tick_secs = monotonic_secs()
         # status.json every second; the HTTP API when [http] bind is set (its /metrics: the session registry)
         self.views = OperatorViews(self, alert_health=self.alerts.health, registry=self.prometheus.registry)
+
+    def _count_alert(self, severity: AlertSeverity, delivered: bool) -> None:
+        """Count one alert delivery in ``livegate_alerts_sent_total`` / ``_failed_total`` (alert thread)."""
+        if delivered:
+            self.prometheus.alert_sent(severity.value)
+        else:
+            self.prometheus.alert_failed(severity.value)
 
     # ------------------------------------------------------------------ loop steps
     def deliver_fills(self) -> None:
