@@ -152,3 +152,13 @@ def test_preflight_alerts_when_destination_dead_then_fail_naming_it(tmp_path: Pa
 
 def test_preflight_alerts_when_no_destination_then_warn(tmp_path: Path) -> None:
     assert _preflight_alerts(tmp_path, "seed = 1\n")[0] == "WARN"
+
+
+def test_destination_when_apprise_not_installed_then_config_error_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "apprise", None)  # what `import apprise` sees without the extra
+    with pytest.raises(ConfigError, match=r"pip install 'livegate\[alerts\]'"):
+        AppriseDestination("ntfy://127.0.0.1:9/t", timeout_secs=1)
