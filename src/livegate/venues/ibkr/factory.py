@@ -23,8 +23,9 @@ from livegate.venues.registry import VenueRequest
 __all__ = ["IBKR_ACCOUNTS", "PACING_INTERVAL_SECS", "build_ibkr"]
 
 #: Spacing of API requests: livegate's rule is ≥ 100 ms between order messages as TWS
-#: receives them (IBKR's own limit is 50 messages a second); 10 ms more absorbs socket jitter.
-PACING_INTERVAL_SECS = 0.11
+#: receives them (IBKR's own limit is 50 messages a second); 25 ms more absorbs socket and
+#: scheduling jitter (13 ms seen against the test TWS on a loaded machine).
+PACING_INTERVAL_SECS = 0.125
 
 #: ``ibkr:<account kind>`` → paper account?
 IBKR_ACCOUNTS = {"paper": True, "live": False}
