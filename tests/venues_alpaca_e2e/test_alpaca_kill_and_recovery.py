@@ -11,6 +11,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from tests.alpaca_emulator.fixtures import AlpacaThread
 from tests.venues_alpaca_e2e.helpers import (
     arm,
@@ -52,6 +54,7 @@ def test_alpaca_kill_when_orders_rest_at_venue_then_cancel_all_confirmed_and_not
     assert summary(out)["trading_state"]["state"] == "halted", result.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_alpaca_resume_when_session_sigkilled_then_resumed_run_matches_the_venue(
     tmp_path: Path, alpaca_thread_factory: Callable[..., AlpacaThread]
 ) -> None:
@@ -83,6 +86,7 @@ def test_alpaca_resume_when_session_sigkilled_then_resumed_run_matches_the_venue
     assert Decimal(summary(out)["positions"]["SPY"]["quantity"]) == position
 
 
+@pytest.mark.slow
 def test_alpaca_flatten_when_position_held_then_venue_position_is_zero(
     tmp_path: Path, alpaca_thread_factory: Callable[..., AlpacaThread]
 ) -> None:

@@ -66,6 +66,7 @@ def test_alpaca_paper_mode_when_run_on_alpaca_quotes_then_simulated_fills_and_ve
     assert [r for r in venue_thread.call(lambda e: e.requests) if r[1] != "/v2/iex"] == []
 
 
+@pytest.mark.slow
 def test_alpaca_canary_when_armed_and_venue_fills_in_parts_then_each_part_counted_once(
     tmp_path: Path, alpaca_thread_factory: Callable[..., AlpacaThread]
 ) -> None:
