@@ -20,7 +20,9 @@ SRC = ROOT / "src" / "livegate"
 
 ENV_RE = re.compile(r"\bLIVEGATE_[A-Z0-9_]*[A-Z0-9]\b")
 CMD_RE = re.compile(r"(?m)(?:^[ \t]*|&&[ \t]*|\$[ \t]+)livegate((?:[ \t]+[a-z][a-z-]*)+)")
-PATH_RE = re.compile(r"`((?:src|tests|benchmarks|scripts|docs|deploy|\.ci)/[^`\s]*|LICENSE|constraints\.txt|setup\.py)`")
+PATH_RE = re.compile(
+    r"`((?:src|tests|benchmarks|scripts|docs|deploy|\.ci)/[^`\s]*|LICENSE|constraints\.txt|setup\.py)`"
+)
 ENDPOINT_RE = re.compile(r"`(GET|POST|PUT|DELETE) (/[^`\s]*)`")
 WILDCARD_ENV = {"LIVEGATE_"}
 

@@ -13,7 +13,7 @@ from livegate.alerts.send import send_now
 from livegate.config.loader import load_config
 from livegate.domain.errors import ConfigError
 
-app = typer.Typer(help="Alert destinations ([alerts] in the profile or LIVEGATE_ALERTS__*).", no_args_is_help=True)
+app = typer.Typer(help="Alert destinations (the profile's alerts section or LIVEGATE_ALERTS__*).", no_args_is_help=True)
 
 
 @app.command("test")

@@ -58,7 +58,7 @@ COMMANDS: dict[str, CommandRef] = {
     "arm": CommandRef("livegate.cli.arm_cmd", "Live arming: the confirm token of docs/architecture.md §3.3."),
     "http": CommandRef("livegate.cli.http_cmd", "The operator HTTP API of a running session (docs/operations.md)."),
     "alerts": CommandRef(
-        "livegate.cli.alerts_cmd", "Alert destinations ([alerts] in the profile or LIVEGATE_ALERTS__*)."
+        "livegate.cli.alerts_cmd", "Alert destinations (the profile's alerts section or LIVEGATE_ALERTS__*)."
     ),
     "rollup": CommandRef(
         "livegate.cli.rollup_cmd", "Roll runs up per trading day, mode, venue and symbol, read from their ledgers."
