@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from livegate.cli.arm_cmd import create_token_file
 from tests.alpaca_emulator import API_KEY, API_SECRET, AlpacaEmulator
+from tests.run_dir_helpers import finish, ledger_events, summary, wait_until  # noqa: F401 (re-exported)
 
 LIVEGATE = [sys.executable, "-m", "livegate"]
 STRATEGY = f"{Path(__file__).with_name('strategies.py')}:RestingBuyer"
@@ -152,34 +148,6 @@ def start_run(armed: Armed, mode: str, out: Path, max_events: int, *extra: str) 
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def finish(proc: subprocess.Popen[str], timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    """Wait for a session started by :func:`start_run`."""
-    stdout, stderr = proc.communicate(timeout=timeout)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
-    """Poll ``check`` every 50 ms until True; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
-
-
-def summary(out: Path) -> dict[str, Any]:
-    """Return the run's ``summary.json``."""
-    data: dict[str, Any] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    return data
-
-
-def ledger_events(out: Path) -> list[tuple[str, dict[str, Any]]]:
-    """Return ``(kind, payload)`` of every ledger event of the run in ``out``, in order."""
-    with sqlite3.connect(out / "ledger.sqlite") as conn:
-        rows = conn.execute("SELECT kind, payload FROM events ORDER BY seq").fetchall()
-    return [(kind, json.loads(payload)) for kind, payload in rows]
 
 
 def ledger_fill_ids(out: Path) -> list[str]:

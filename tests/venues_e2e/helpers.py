@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from livegate.cli.arm_cmd import create_token_file
+from tests.run_dir_helpers import explain, finish, ledger_events, summary, wait_until  # noqa: F401 (re-exported)
 from tests.venue_emulator import API_KEY, API_SECRET, Emulator
 from tests.venue_emulator.model import Trade
 
@@ -137,12 +135,6 @@ def run(armed: Armed, mode: str, out: Path, max_events: int) -> subprocess.Compl
     )
 
 
-def summary(out: Path) -> dict[str, Any]:
-    """Return the run's ``summary.json``."""
-    data: dict[str, Any] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    return data
-
-
 TAKER = "livegate.strategy.examples.taker:Taker"
 TAKER_PARAMS = 'quantity = "0.002"\nwindow_ms = 200\nthreshold = "0.1"\ncooldown_ms = 100\nmax_position = "0.01"'
 
@@ -172,28 +164,6 @@ def start_run(armed: Armed, mode: str, out: Path, max_events: int) -> subprocess
     )
 
 
-def finish(proc: subprocess.Popen[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Wait for a session started by :func:`start_run` and return it as a completed process."""
-    stdout, stderr = proc.communicate(timeout=timeout)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
-    """Poll ``check`` every 20 ms until True; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
-
-
-def ledger_events(out: Path) -> list[tuple[str, dict[str, Any]]]:
-    """Return ``(kind, payload)`` of every ledger event of the run in ``out``, in order."""
-    with sqlite3.connect(out / "ledger.sqlite") as conn:
-        rows = conn.execute("SELECT kind, payload FROM events ORDER BY seq").fetchall()
-    return [(kind, json.loads(payload)) for kind, payload in rows]
-
-
 def ledger_fills(out: Path) -> list[dict[str, Any]]:
     """Return the payloads of the run's ``fill`` events, in order."""
     return [payload for kind, payload in ledger_events(out) if kind == "fill"]
@@ -220,18 +190,6 @@ def assert_fills_match_venue(venue_fills: list[Trade], out: Path) -> list[Trade]
         newest = max(f.order_id for f in venue_fills)
         assert all(f.order_id == newest for f in missing), f"fills missing from the ledger: {missing}"
     return [by_id[i] for i in recorded]
-
-
-def explain(result: subprocess.CompletedProcess[str], out: Path) -> str:
-    """Return what a failed assertion on a run should show: stderr's tail, anomalies, kills, trading state."""
-    lines = [result.stderr[-3000:]]
-    if (out / "ledger.sqlite").exists():
-        lines += [f"{kind}: {p}" for kind, p in ledger_events(out) if kind in ("anomaly", "trading_state_changed")]
-    if (out / "summary.json").exists():
-        lines.append(f"trading_state: {summary(out)['trading_state']}")
-    if (out / "kill_events.jsonl").exists():
-        lines.append((out / "kill_events.jsonl").read_text(encoding="utf-8"))
-    return "\n".join(lines)
 
 
 def requests_log(venue_thread: Any) -> list[tuple[int, str, str]]:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from livegate.cli.arm_cmd import create_token_file
+from tests.run_dir_helpers import explain, finish, ledger_events, summary, wait_until  # noqa: F401 (re-exported)
 
 LIVEGATE = [sys.executable, "-m", "livegate"]
 STRATEGY = Path(__file__).with_name("equity_strategy.py")
@@ -142,44 +138,6 @@ def start_run(armed: Armed, mode: str, out: Path, max_events: int, *extra: str) 
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def finish(proc: subprocess.Popen[str], timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    """Wait for a session started by :func:`start_run` and return it as a completed process."""
-    stdout, stderr = proc.communicate(timeout=timeout)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-
-
-def summary(out: Path) -> dict[str, Any]:
-    """Return the run's ``summary.json``."""
-    data: dict[str, Any] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    return data
-
-
-def ledger_events(out: Path) -> list[tuple[str, dict[str, Any]]]:
-    """Return ``(kind, payload)`` of every ledger event of the run in ``out``, in order."""
-    with sqlite3.connect(out / "ledger.sqlite") as conn:
-        rows = conn.execute("SELECT kind, payload FROM events ORDER BY seq").fetchall()
-    return [(kind, json.loads(payload)) for kind, payload in rows]
-
-
-def explain(result: subprocess.CompletedProcess[str], out: Path) -> str:
-    """Return what a failed assertion on a run should show: stderr's tail, anomalies and kills."""
-    lines = [result.stdout[-1500:], result.stderr[-4000:]]
-    if (out / "ledger.sqlite").exists():
-        lines += [f"{k}: {p}" for k, p in ledger_events(out) if k in ("anomaly", "trading_state_changed")]
-    if (out / "kill_events.jsonl").exists():
-        lines.append((out / "kill_events.jsonl").read_text(encoding="utf-8"))
-    return "\n".join(lines)
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
-    """Poll ``check`` every 20 ms until True; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def session_refs(out: Path) -> set[str]:
