@@ -9,11 +9,10 @@ other users (docs/architecture.md §3.11: files holding secrets are 0600).
 from __future__ import annotations
 
 import hmac
-import os
-import secrets
 import stat
 from pathlib import Path
 
+from livegate.config.secret_files import create_secret_file
 from livegate.domain.errors import ConfigError
 
 __all__ = ["HTTP_TOKEN_FILE", "TOKEN_BYTES", "BearerToken", "create_http_token", "http_token_path", "load_http_token"]
@@ -40,18 +39,7 @@ def create_http_token(state_dir: Path, *, force: bool) -> Path:
     OSError
         If the directory or file cannot be written.
     """
-    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = http_token_path(state_dir)
-    if force:
-        path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, (secrets.token_urlsafe(TOKEN_BYTES) + "\n").encode("ascii"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(path, 0o600)
-    return path
+    return create_secret_file(http_token_path(state_dir), nbytes=TOKEN_BYTES, force=force)
 
 
 class BearerToken:

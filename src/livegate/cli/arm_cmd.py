@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from livegate.config.paths import state_dir
+from livegate.config.secret_files import create_secret_file
 from livegate.modes.live_gate import TOKEN_ENV
 from livegate.modes.preflight_artifact import token_path
 
@@ -27,18 +27,7 @@ def create_token_file(directory: Path, *, force: bool) -> Path:
     FileExistsError
         If a token file exists and ``force`` is false.
     """
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = token_path(directory)
-    if force:
-        path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, (secrets.token_urlsafe(TOKEN_BYTES) + "\n").encode("ascii"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(path, 0o600)
-    return path
+    return create_secret_file(token_path(directory), nbytes=TOKEN_BYTES, force=force)
 
 
 @app.command("init")
