@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 from livegate.domain.orders import Fill
+from livegate.ledger.fold import LedgerFold
+from livegate.ledger.store import Ledger
 from livegate.reconcile.drift import DriftKind, DriftRecord
 
 #: How far back (ms of venue time) a time-windowed fill read reaches before the newest fill
@@ -107,3 +109,36 @@ class FillMatcher:
             for fill_id in sorted(self._unmatched_ledger)
         ]  # fmt: skip
         return records
+
+
+class LedgerFillIndex:
+    """The venue fill ids the ledger holds, from the one ledger fold, read incrementally (each event once).
+
+    A fill recorded twice (same client order id and venue trade id) counts once, as in
+    resume and export (:mod:`livegate.ledger.fold`).
+    """
+
+    __slots__ = ("_fold", "_ledger", "_read")
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._fold = LedgerFold()
+        #: Per venue name, how many of the fold's fills were already handed out by :meth:`new_ids`.
+        self._read: dict[str, int] = {}
+
+    def _catch_up(self) -> list[Fill]:
+        for event in self._ledger.events(after_seq=self._fold.last_seq):
+            self._fold.apply(event)
+        return self._fold.fills
+
+    def ids(self, venue: str) -> set[str]:
+        """Return the fill ids recorded for ``venue`` (and fills recorded without a venue)."""
+        self._catch_up()
+        return self._fold.fill_ids(venue)
+
+    def new_ids(self, venue: str) -> list[str]:
+        """Return the ids of fills for ``venue`` (or without a venue) recorded since the last call for ``venue``."""
+        fills = self._catch_up()
+        start = self._read.get(venue, 0)
+        self._read[venue] = len(fills)
+        return [f.fill_id for f in fills[start:] if f.venue in (venue, "")]
