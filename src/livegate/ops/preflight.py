@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from livegate.alerts.catalog import probe_alert
 from livegate.alerts.model import AlertSeverity
@@ -34,7 +33,7 @@ from livegate.modes.live_gate import check_token_file, is_real_venue_name
 from livegate.modes.market_hours import market_hours_for
 from livegate.modes.preflight_artifact import CheckResult, PreflightArtifact, preflight_path
 from livegate.risk.state_store import TradingStateStore
-from livegate.venues.base import SignedRequestWindow, VenueAdapter, VenueProbe, VenueReadiness
+from livegate.venues.base import SignedRequestWindow, VenueAdapter, VenueProbe, VenueSelfChecks
 from livegate.venues.registry import AdapterFactory, VenueRequest, build_adapter
 
 __all__ = ["PreflightInputs", "run_preflight", "write_artifact"]
@@ -284,35 +283,23 @@ async def _venue_checks(
         if credentials is not None:
             auth, balance = await _check_auth(adapter)
             out.append(auth)
-            out.extend(await _check_readiness(adapter))
+            out.extend(await _venue_own_checks(adapter))
         out.append(_check_caps(resolved, inputs.mode, balance))
-        if isinstance(adapter, VenueSelfChecks) and adapter.connected:
-            out.extend(await adapter.preflight_checks())
+        if credentials is None:  # venues that need no key for their checks (IBKR: the TWS login)
+            out.extend(await _venue_own_checks(adapter))
     finally:
         await adapter.close()
     return out
 
 
-async def _check_readiness(adapter: VenueAdapter) -> list[CheckResult]:
-    """Run the venue's own account and market checks (Alpaca: account ``ACTIVE``, not blocked; its clock)."""
-    if not isinstance(adapter, VenueReadiness):
+async def _venue_own_checks(adapter: VenueAdapter) -> list[CheckResult]:
+    """Run the venue's own checks (:class:`~livegate.venues.base.VenueSelfChecks`); a venue error is one FAIL."""
+    if not isinstance(adapter, VenueSelfChecks):
         return []
     try:
-        rows = await adapter.readiness()
+        return await adapter.preflight_checks()
     except VenueError as exc:
         return [CheckResult("venue account", "FAIL", f"{adapter.name}: {type(exc).__name__} {exc.code}: {exc.message}")]
-    return [CheckResult(name, "PASS" if ok else "FAIL", f"{adapter.name}: {detail}") for name, ok, detail in rows]
-
-
-@runtime_checkable
-class VenueSelfChecks(Protocol):
-    """An adapter with venue-specific preflight checks (IBKR: API, read-only mode, market data)."""
-
-    connected: bool
-
-    async def preflight_checks(self) -> list[CheckResult]:
-        """Return the adapter's own checks, after a successful connect."""
-        ...
 
 
 async def _check_auth(adapter: VenueAdapter) -> tuple[CheckResult, Decimal | None]:

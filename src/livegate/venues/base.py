@@ -19,6 +19,7 @@ from livegate.domain.market import Quote, Trade
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
 from livegate.modes.market_hours import MarketHours
+from livegate.modes.preflight_artifact import CheckResult
 from livegate.risk.pdt import PdtAccount
 
 Report = OrderReport | Fill
@@ -205,11 +206,14 @@ class SignedRequestWindow(Protocol):
 
 
 @runtime_checkable
-class VenueReadiness(Protocol):
-    """A venue with account and market checks of its own for ``livegate preflight`` (Alpaca: status, clock)."""
+class VenueSelfChecks(Protocol):
+    """A venue with preflight checks of its own, run by ``livegate preflight`` after the common ones.
 
-    async def readiness(self) -> list[tuple[str, bool, str]]:
-        """Return ``(check name, passed, detail)`` rows; details never hold a secret.
+    Alpaca: account status, market clock; IBKR: API, read-only mode, market-data entitlements.
+    """
+
+    async def preflight_checks(self) -> list[CheckResult]:
+        """Return the venue's own checks (details never hold a secret); [] when none apply.
 
         Raises
         ------

@@ -51,6 +51,7 @@ from livegate.domain.errors import Ambiguous, ConfigError, Fatal, InvariantViola
 from livegate.domain.instruments import Instrument
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
+from livegate.modes.preflight_artifact import CheckResult
 from livegate.risk.pdt import PdtAccount
 from livegate.venues.alpaca.account import (
     VenueClockHours,
@@ -418,15 +419,23 @@ class AlpacaAdapter:
         """Return the market hours Alpaca's clock gave at connect (None before, or in data-only mode)."""
         return self._hours
 
-    async def readiness(self) -> list[tuple[str, bool, str]]:
-        """Return preflight checks ``(name, passed, detail)``: account status and the market clock."""
+    async def preflight_checks(self) -> list[CheckResult]:
+        """Return the Alpaca checks of ``livegate preflight``: account status and the market clock.
+
+        None in data-only mode (shadow and paper read only the data stream).
+        """
+        if not self._trading:
+            return []
         account = await self._read(self._client.get_account)
         problems = account_problems(account)
         status = str(account.get("status", ""))
-        checks = [("venue account", not problems, "; ".join(problems) or f"status {status}, trading not blocked")]
+        detail = "; ".join(problems) or f"status {status}, trading not blocked"
+        checks = [CheckResult("venue account", "FAIL" if problems else "PASS", f"{self.name}: {detail}")]
         hours = self._parse(AlpacaOp.READ, clock_hours, await self._read(self._client.get_clock))
         shown = "open" if hours.is_open(hours.read_ms) else "closed"
-        checks.append(("venue market clock", True, f"alpaca clock says the market is {shown}"))
+        checks.append(
+            CheckResult("venue market clock", "PASS", f"{self.name}: alpaca clock says the market is {shown}")
+        )
         return checks
 
     async def pdt_account(self) -> PdtAccount:

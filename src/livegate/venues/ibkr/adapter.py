@@ -301,8 +301,11 @@ class IbkrAdapter:
     async def preflight_checks(self) -> list[CheckResult]:
         """Return the IBKR checks of ``livegate preflight``: API, read-only mode, market data.
 
-        See :mod:`livegate.venues.ibkr.probes`. Call after :meth:`connect`.
+        See :mod:`livegate.venues.ibkr.probes`. None when TWS is not connected (the common
+        "venue reachable" check has failed already).
         """
+        if not self.connected:
+            return []
         checks = [api_check(self._ib, self._host, self._port, self._account)]
         if not self._ib.isConnected() or not self._contracts:
             return checks
