@@ -502,9 +502,13 @@ class ExecutionEngine:
         self._reports.disown(client_order_id)
 
     def _record_markout(self, ts_ms: int, payload: dict[str, object]) -> None:
-        """Append a ``markout`` event (a ledger failure is an anomaly, as for every write)."""
+        """Append a ``markout`` event (a ledger failure is an anomaly, as for every write).
+
+        A markout is derived from recorded quotes and fills, not a venue's answer or an
+        order: it joins the next commit (docs/recovery.md, "Durability").
+        """
         try:
-            self._ledger.append(ev.MARKOUT, ts_ms, payload)
+            self._ledger.append(ev.MARKOUT, ts_ms, payload, durable=False)
         except LedgerError as exc:
             self._anomaly("ledger_write_failed", str(exc))
 

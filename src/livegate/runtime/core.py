@@ -221,8 +221,7 @@ class SessionCore:
         """Observe equity (PnL in USD) and write one ``heartbeat`` telemetry line at clock time ``ts_ms``."""
         metrics, engine, portfolio = self.metrics, self.engine, self.portfolio
         equity = portfolio.equity_pnl(self.quotes.mid)
-        metrics.observe_equity(equity)
-        refresh_gauges(self)
+        metrics.observe_equity(equity)  # the gauges are set by the session timer's tick and at the end
         self.telemetry.emit(
             "heartbeat",
             ts_ms,
