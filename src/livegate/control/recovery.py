@@ -11,7 +11,7 @@ test hooks (crash points, drift injection) are the ones a test composition insta
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from livegate.config.reconcile_models import ReconcileConfig
@@ -26,15 +26,13 @@ from livegate.control.maintenance import (
 )
 from livegate.control.resume import CURSOR_FILE, RebuiltSession, ReplayCursor, read_cursor, rebuild_from_ledger
 from livegate.control.run_lock import RunLock
-from livegate.domain.clock import Clock, ReplayClock
+from livegate.domain.clock import Clock
 from livegate.domain.enums import Mode, TradingState
 from livegate.domain.errors import ConfigError
 from livegate.domain.instruments import Instrument
-from livegate.domain.market import Quote, Trade
 from livegate.execution.engine import ExecutionEngine
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
-from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
 from livegate.reconcile.leftovers import LeftoverPolicy
@@ -47,25 +45,9 @@ from livegate.telemetry.metrics import SessionMetrics
 from livegate.venues.base import VenueAdapter
 from livegate.venues.paper_store import PAPER_STORE_FILE, PaperStore
 
-__all__ = ["SessionRecovery", "resume_index", "startup"]
+__all__ = ["SessionRecovery", "startup"]
 
 log = logging.getLogger("livegate")
-
-
-def resume_index(run_dir: Path, events: Sequence[Quote | Trade], rebuilt: RebuiltSession) -> int:
-    """Return the index of the first market event a resumed run processes.
-
-    The cursor file names the event being processed at the crash; the run continues with
-    the next one, so no event is replayed twice. Without a cursor the first event after the
-    ledger's last event time is used.
-    """
-    cursor = read_cursor(run_dir / CURSOR_FILE)
-    if cursor is not None:
-        return min(max(cursor + 1, 0), len(events))
-    for index, event in enumerate(events):
-        if event.ts_event_ms > rebuilt.last_ts_ms:
-            return index
-    return len(events)
 
 
 class SessionRecovery:
@@ -176,23 +158,22 @@ class SessionRecovery:
         )
         return True
 
-    def start_index(self, events: Sequence[Quote | Trade], clock: ReplayClock) -> int:
-        """Return the first event to process, move ``clock`` to the last processed one, open the cursor."""
-        start = 0 if self.rebuilt is None else resume_index(self.run_dir, events, self.rebuilt)
+    def resume_point(self) -> tuple[int | None, int | None]:
+        """Return where a resumed replay continues: (cursor's last marked event, ledger's last event time).
+
+        The run continues after the event the cursor names (it was being processed at the
+        crash), so no event is replayed twice; without a cursor (lost with a power loss)
+        after the ledger's last event time. ``(None, None)`` for a new run.
+        """
+        if self.rebuilt is None:
+            return None, None
+        return read_cursor(self.run_dir / CURSOR_FILE), self.rebuilt.last_ts_ms
+
+    def open_cursor(self, start: int) -> None:
+        """Open the replay cursor with event ``start`` next (it marks ``start - 1`` as processed)."""
         if self.cursor is None:
             self.cursor = ReplayCursor(self.run_dir / CURSOR_FILE)
         self.cursor.mark(start - 1)
-        if start > 0:
-            clock.advance_to(events[start - 1].ts_event_ms)
-        return start
-
-    def warm_quotes(self, events: Sequence[Quote | Trade], start: int, cache: QuoteCache) -> None:
-        """Put the last quote of each symbol before ``start`` in ``cache`` (marks for a resumed run)."""
-        seen: set[str] = set()
-        for event in reversed(events[:start]):
-            if type(event) is Quote and event.symbol not in seen:
-                seen.add(event.symbol)
-                cache.update(event)
 
     def cursor_mark(self) -> Callable[[int], None] | None:
         """Return the cursor's ``mark`` for the replay loop."""

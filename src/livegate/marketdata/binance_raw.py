@@ -17,6 +17,7 @@ Lines with a ``channel`` key are Hyperliquid messages (:mod:`.hyperliquid_raw`).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from sys import intern  # one shared str per symbol, not one per message
@@ -26,7 +27,8 @@ from livegate.domain.enums import Side
 from livegate.domain.market import Quote, Trade
 from livegate.marketdata.checks import quote_rejection, trade_rejection
 from livegate.marketdata.hyperliquid_raw import hyperliquid_events
-from livegate.marketdata.sources import BadRow, SourceResult, bad_row, open_text, require_suffix
+from livegate.marketdata.normalized import BLOCK_EVENTS, Block, shift_event_time
+from livegate.marketdata.sources import SourceResult, SourceTally, open_text, require_suffix
 
 CAPTURE_SUFFIXES = (".jsonl", ".jsonl.gz")
 _MALFORMED = (KeyError, TypeError, IndexError, ValueError, InvalidOperation, AttributeError)
@@ -60,13 +62,27 @@ def read_capture(path: Path, *, venue: str = "") -> SourceResult:
     DataError
         The file is missing, unreadable, has the wrong suffix, or is a corrupt gzip.
     """
+    tally = SourceTally(str(path), keep_all=True, recv_rows=True)
+    return tally.result([event for block in capture_blocks(path, tally, venue=venue) for event in block])
+
+
+def capture_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset_ms: int = 0) -> Iterator[Block]:
+    """Yield the quotes and trades of a raw capture in file order, in lists of about ``BLOCK_EVENTS``.
+
+    Messages are read as :func:`read_capture` describes; an event without exchange time
+    has its receive-clock time moved by ``recv_offset_ms``; bad lines and skipped
+    messages are recorded in ``tally``.
+
+    Raises
+    ------
+    DataError
+        The file is missing, unreadable, has the wrong suffix, or is a corrupt gzip.
+    """
     require_suffix(path, CAPTURE_SUFFIXES)
-    name = str(path)
-    events: list[Quote | Trade] = []
-    bad_rows: list[BadRow] = []
-    from_recv: list[int] = []
-    skipped = 0
     decode = json.JSONDecoder(parse_float=Decimal).decode  # floats stay exact, if a venue sends any
+    lags = tally.lags
+    block: Block = []
+    emitted = 0
     with open_text(path) as text:
         for line_no, line in enumerate(text, start=1):
             recv_text, _, payload = line.rstrip("\r\n").partition(" ")
@@ -74,32 +90,45 @@ def read_capture(path: Path, *, venue: str = "") -> SourceResult:
                 continue
             # Diff depth is most of the bytes; skip it without decoding when the envelope says so.
             if payload.startswith(_DEPTH_PREFIX) and "@depth" in payload[:_DEPTH_PREFIX_CHARS]:
-                skipped += 1
+                tally.skipped += 1
                 continue
             try:
                 recv_ns = int(recv_text)
                 message = decode(payload)
             except ValueError as exc:
-                bad_rows.append(bad_row(name, line_no, f"bad line, expected '<recv_ns> <json>' ({exc})", line))
+                tally.bad(line_no, f"bad line, expected '<recv_ns> <json>' ({exc})", line)
                 continue
             if not isinstance(message, dict):
-                bad_rows.append(bad_row(name, line_no, "JSON is not an object", line))
+                tally.bad(line_no, "JSON is not an object", line)
                 continue
             try:
                 parsed = _message_events(message, recv_ns, venue)
             except _MALFORMED as exc:
-                bad_rows.append(bad_row(name, line_no, f"malformed message ({type(exc).__name__}: {exc})", line))
+                tally.bad(line_no, f"malformed message ({type(exc).__name__}: {exc})", line)
                 continue
             if parsed is None:
-                skipped += 1
+                tally.skipped += 1
                 continue
             new_events, problems, time_from_recv = parsed
             for problem in problems:
-                bad_rows.append(bad_row(name, line_no, problem, line))
+                tally.bad(line_no, problem, line)
             if time_from_recv:
-                from_recv.append(len(events))
-            events.extend(new_events)
-    return SourceResult(name, events, bad_rows, skipped, from_recv)
+                tally.from_recv += 1
+                if tally.recv_rows is not None:
+                    tally.recv_rows.append(emitted + len(block))
+                if recv_offset_ms:
+                    new_events = [shift_event_time(event, recv_offset_ms) for event in new_events]
+            elif lags is not None:
+                for event in new_events:
+                    if event.ts_recv_ns:
+                        lags[event.ts_event_ms - event.ts_recv_ns // 1_000_000] += 1
+            block.extend(new_events)
+            if len(block) >= BLOCK_EVENTS:
+                emitted += len(block)
+                yield block
+                block = []
+    if block:
+        yield block
 
 
 def _message_events(

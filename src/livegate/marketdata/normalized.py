@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from decimal import InvalidOperation
 from pathlib import Path
 
@@ -22,7 +23,15 @@ from livegate.domain.enums import Side
 from livegate.domain.errors import DataError
 from livegate.domain.market import Quote, Trade
 from livegate.marketdata.checks import quote_rejection, trade_rejection
-from livegate.marketdata.sources import BadRow, DecimalCache, SourceResult, bad_row, open_text, require_suffix
+from livegate.marketdata.sources import (
+    DecimalCache,
+    NotPositive,
+    PositiveDecimals,
+    SourceResult,
+    SourceTally,
+    open_text,
+    require_suffix,
+)
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 QUOTE_COLUMNS = ("ts_recv_ns", "ts_event_ms", "symbol", "bid_price", "bid_size", "ask_price", "ask_size")
@@ -35,7 +44,7 @@ ParsedRow = tuple[Quote | Trade | None, str, bool]
 RowParser = Callable[[list[str]], ParsedRow]
 
 
-def _header(reader: Iterator[list[str]], path: Path, required: Sequence[str]) -> tuple[dict[str, int], int]:
+def read_header(reader: Iterator[list[str]], path: Path, required: Sequence[str]) -> tuple[dict[str, int], int]:
     """Read the header row; return (column name -> index, column count).
 
     Raises
@@ -54,6 +63,12 @@ def _header(reader: Iterator[list[str]], path: Path, required: Sequence[str]) ->
     if missing:
         raise DataError(f"{path}: header lacks required columns {', '.join(missing)} (header: {','.join(header)})")
     return index, len(header)
+
+
+BLOCK_EVENTS = 4096
+"""The readers yield events in lists of about this many (one generator step per list, not per event)."""
+
+Block = list[Quote | Trade]
 
 
 def read_quotes_csv(path: Path, *, venue: str = "") -> SourceResult:
@@ -80,7 +95,8 @@ def read_quotes_csv(path: Path, *, venue: str = "") -> SourceResult:
     DataError
         The file is missing, unreadable, a corrupt gzip, or its header lacks a column.
     """
-    return _read_csv(path, QUOTE_COLUMNS, lambda index, dec: _quote_parser(index, dec, venue))
+    tally = SourceTally(str(path), keep_all=True, recv_rows=True)
+    return tally.result([event for block in quote_blocks(path, tally, venue=venue) for event in block])
 
 
 def read_trades_csv(path: Path, *, venue: str = "") -> SourceResult:
@@ -107,23 +123,93 @@ def read_trades_csv(path: Path, *, venue: str = "") -> SourceResult:
     DataError
         The file is missing, unreadable, a corrupt gzip, or its header lacks a column.
     """
-    return _read_csv(path, TRADE_COLUMNS, lambda index, dec: _trade_parser(index, dec, venue))
+    tally = SourceTally(str(path), keep_all=True, recv_rows=True)
+    return tally.result([event for block in trade_blocks(path, tally, venue=venue) for event in block])
 
 
-def _read_csv(
-    path: Path, required: Sequence[str], make_parser: Callable[[dict[str, int], DecimalCache], RowParser]
-) -> SourceResult:
-    """Read rows with ``make_parser(header index, decimal cache)``; keep good events, report bad rows."""
-    name = str(path)
+def quote_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset_ms: int = 0) -> Iterator[Block]:
+    """Yield the valid quotes of a normalized quotes CSV(.gz) in file order, in lists.
+
+    The common row (exchange time present, every price and size finite and positive,
+    bid below ask) takes a fast path; any other row goes through the full parser, which
+    emits it (a locked book, a receive-clock time moved by ``recv_offset_ms``) or records
+    why not in ``tally``. Holds one list at a time, whatever the file's length.
+
+    Raises
+    ------
+    DataError
+        The file is missing, unreadable, a corrupt gzip, or its header lacks a column.
+    """
     require_suffix(path, CSV_SUFFIXES)
-    events: list[Quote | Trade] = []
-    bad_rows: list[BadRow] = []
-    from_recv: list[int] = []
     with open_text(path) as text:
         reader = csv.reader(text)
-        index, width = _header(reader, path, required)
-        parse = make_parser(index, DecimalCache())
+        index, width = read_header(reader, path, QUOTE_COLUMNS)
+        i_recv, i_event, i_sym = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"]
+        i_bp, i_bs, i_ap, i_as = index["bid_price"], index["bid_size"], index["ask_price"], index["ask_size"]
+        dec, pos, symbol_of = DecimalCache(), PositiveDecimals(), _SymbolCache()
+        slow = _quote_parser(index, dec, venue, symbol_of)
+        lags = tally.lags
+        block: Block = []
+        emitted = 0
         while True:  # the for loop resumes after a row the csv module cannot split
+            try:
+                for fields in reader:
+                    if len(fields) == width:
+                        try:
+                            bid, ask = pos[fields[i_bp]], pos[fields[i_ap]]
+                            bid_size, ask_size = pos[fields[i_bs]], pos[fields[i_as]]
+                            event_text, symbol = fields[i_event], fields[i_sym]
+                            if bid < ask and event_text and symbol:
+                                recv_ns, event_ms = int(fields[i_recv]), int(event_text)
+                                quote = Quote(symbol_of[symbol], bid, bid_size, ask, ask_size, event_ms, recv_ns, venue)
+                                if lags is not None and recv_ns:
+                                    lags[event_ms - recv_ns // 1_000_000] += 1
+                                block.append(quote)
+                                if len(block) >= BLOCK_EVENTS:
+                                    emitted += len(block)
+                                    yield block
+                                    block = []
+                                continue
+                        except (NotPositive, ValueError):
+                            pass  # the full parser below names the problem
+                        event, problem, time_from_recv = slow(fields)
+                    else:
+                        event, problem, time_from_recv = None, f"expected {width} columns, got {len(fields)}", False
+                    if event is None:
+                        tally.bad(reader.line_num, problem, ",".join(fields))
+                        continue
+                    if time_from_recv:
+                        event = _moved(event, recv_offset_ms, tally, emitted + len(block))
+                    elif lags is not None and event.ts_recv_ns:
+                        lags[event.ts_event_ms - event.ts_recv_ns // 1_000_000] += 1
+                    block.append(event)
+                break
+            except csv.Error as exc:
+                tally.bad(reader.line_num, f"unparseable CSV row ({exc})", "")
+        if block:
+            yield block
+
+
+def trade_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset_ms: int = 0) -> Iterator[Block]:
+    """Yield the valid trades of a normalized trades CSV(.gz) in file order, in lists.
+
+    Rows are parsed as :func:`read_trades_csv` describes; a receive-clock event time is
+    moved by ``recv_offset_ms``; bad rows are recorded in ``tally``.
+
+    Raises
+    ------
+    DataError
+        The file is missing, unreadable, a corrupt gzip, or its header lacks a column.
+    """
+    require_suffix(path, CSV_SUFFIXES)
+    with open_text(path) as text:
+        reader = csv.reader(text)
+        index, width = read_header(reader, path, TRADE_COLUMNS)
+        parse = _trade_parser(index, DecimalCache(), venue, _SymbolCache())
+        lags = tally.lags
+        block: Block = []
+        emitted = 0
+        while True:
             try:
                 for fields in reader:
                     if len(fields) != width:
@@ -131,15 +217,46 @@ def _read_csv(
                     else:
                         event, problem, time_from_recv = parse(fields)
                     if event is None:
-                        bad_rows.append(bad_row(name, reader.line_num, problem, ",".join(fields)))
+                        tally.bad(reader.line_num, problem, ",".join(fields))
                         continue
                     if time_from_recv:
-                        from_recv.append(len(events))
-                    events.append(event)
+                        event = _moved(event, recv_offset_ms, tally, emitted + len(block))
+                    elif lags is not None and event.ts_recv_ns:
+                        lags[event.ts_event_ms - event.ts_recv_ns // 1_000_000] += 1
+                    block.append(event)
+                    if len(block) >= BLOCK_EVENTS:
+                        emitted += len(block)
+                        yield block
+                        block = []
                 break
             except csv.Error as exc:
-                bad_rows.append(bad_row(name, reader.line_num, f"unparseable CSV row ({exc})", ""))
-    return SourceResult(name, events, bad_rows, 0, from_recv)
+                tally.bad(reader.line_num, f"unparseable CSV row ({exc})", "")
+        if block:
+            yield block
+
+
+def _moved(event: Quote | Trade, offset_ms: int, tally: SourceTally, position: int) -> Quote | Trade:
+    """Count a receive-clock event in ``tally`` and return it moved ``offset_ms`` onto the exchange clock."""
+    tally.from_recv += 1
+    if tally.recv_rows is not None:
+        tally.recv_rows.append(position)
+    return event if not offset_ms else shift_event_time(event, offset_ms)
+
+
+def shift_event_time(event: Quote | Trade, offset_ms: int) -> Quote | Trade:
+    """Return ``event`` with ``ts_event_ms`` moved by ``offset_ms`` (built directly, for speed)."""
+    if type(event) is Quote:
+        return Quote(
+            event.symbol,
+            event.bid_price,
+            event.bid_size,
+            event.ask_price,
+            event.ask_size,
+            event.ts_event_ms + offset_ms,
+            event.ts_recv_ns,
+            event.venue,
+        )
+    return replace(event, ts_event_ms=event.ts_event_ms + offset_ms)
 
 
 class _SymbolCache(dict[str, str]):
@@ -152,10 +269,9 @@ class _SymbolCache(dict[str, str]):
         return text
 
 
-def _quote_parser(index: dict[str, int], dec: DecimalCache, venue: str) -> RowParser:
+def _quote_parser(index: dict[str, int], dec: DecimalCache, venue: str, symbol_of: _SymbolCache) -> RowParser:
     i_recv, i_event, i_sym = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"]
     i_bp, i_bs, i_ap, i_as = index["bid_price"], index["bid_size"], index["ask_price"], index["ask_size"]
-    symbol_of = _SymbolCache()
 
     def parse(fields: list[str]) -> ParsedRow:
         try:
@@ -182,11 +298,10 @@ def _quote_parser(index: dict[str, int], dec: DecimalCache, venue: str) -> RowPa
     return parse
 
 
-def _trade_parser(index: dict[str, int], dec: DecimalCache, venue: str) -> RowParser:
+def _trade_parser(index: dict[str, int], dec: DecimalCache, venue: str, symbol_of: _SymbolCache) -> RowParser:
     i_recv, i_event, i_sym, i_id = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"], index["trade_id"]
     i_px, i_sz, i_side = index["price"], index["size"], index["aggressor_side"]
     i_trade_ms = index.get("ts_trade_ms")
-    symbol_of = _SymbolCache()
 
     def parse(fields: list[str]) -> ParsedRow:
         side = _SIDES.get(fields[i_side])

@@ -121,9 +121,9 @@ def load_replay(
         the file.
     """
     results: list[SourceResult] = []
-    results += [read_quotes_csv(path, venue=venue) for path in _as_paths(quotes)]
-    results += [read_trades_csv(path, venue=venue) for path in _as_paths(trades)]
-    results += [read_capture(path, venue=venue) for path in _as_paths(capture)]
+    results += [read_quotes_csv(path, venue=venue) for path in as_paths(quotes)]
+    results += [read_trades_csv(path, venue=venue) for path in as_paths(trades)]
+    results += [read_capture(path, venue=venue) for path in as_paths(capture)]
     if not results:
         raise DataError("no market data input given (quotes, trades or capture)")
     from_recv = sum(len(result.time_from_recv) for result in results)
@@ -222,7 +222,7 @@ def _shifted(events: list[Quote | Trade], shift_ms: int, id_suffix: str) -> list
     ]
 
 
-def _as_paths(value: PathInput) -> list[Path]:
+def as_paths(value: PathInput) -> list[Path]:
     """Return ``value`` as a list of paths (a lone ``str`` or path is one file)."""
     if value is None:
         return []

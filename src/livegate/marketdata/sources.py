@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
@@ -89,6 +90,81 @@ class DecimalCache(dict[str, Decimal]):
     def __missing__(self, text: str) -> Decimal:
         value = self[text] = Decimal(text)
         return value
+
+
+class PositiveDecimals(dict[str, Decimal]):
+    """Map decimal text to one shared ``Decimal``, for finite positive values only.
+
+    The fast path of the CSV readers: a price or size text seen before costs one dict hit
+    and needs no finite/positive check. Text that is not a number, or is NaN, infinite,
+    zero or negative, raises :class:`NotPositive` and is never stored; the caller then takes
+    its slow path, which names the problem.
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, text: str) -> Decimal:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise NotPositive(text) from None
+        if not value.is_finite() or value <= 0:
+            raise NotPositive(text)
+        self[text] = value
+        return value
+
+
+class NotPositive(LookupError):
+    """Raised by :class:`PositiveDecimals` for text that is not a finite positive number."""
+
+
+BAD_ROWS_KEPT = 1000
+"""A streamed replay keeps the first this many bad rows in full (all are counted)."""
+
+
+class SourceTally:
+    """What reading one input file has yielded so far (filled while its events are read).
+
+    Attributes
+    ----------
+    path:
+        The input file, as given.
+    bad_rows:
+        The first :data:`BAD_ROWS_KEPT` bad rows (or all, with ``keep_all``), in input order.
+    bad_count:
+        Every bad row, kept or not.
+    skipped:
+        Well-formed messages not replayed (diff depth, REST snapshots).
+    from_recv:
+        Events whose ``ts_event_ms`` came from the receive clock (no venue event time).
+    recv_rows:
+        When not None, the position (0-based, among the file's events) of each such event.
+    lags:
+        When not None, a histogram of ``ts_event_ms - ts_recv_ns // 1_000_000`` (ms) over the
+        events that carry exchange time and a receive time, for the receive-clock alignment.
+    """
+
+    __slots__ = ("bad_count", "bad_rows", "from_recv", "keep_all", "lags", "path", "recv_rows", "skipped")
+
+    def __init__(self, path: str, *, keep_all: bool = False, recv_rows: bool = False, lags: bool = False) -> None:
+        self.path = path
+        self.keep_all = keep_all
+        self.bad_rows: list[BadRow] = []
+        self.bad_count = 0
+        self.skipped = 0
+        self.from_recv = 0
+        self.recv_rows: list[int] | None = [] if recv_rows else None
+        self.lags: Counter[int] | None = Counter() if lags else None
+
+    def bad(self, line: int, reason: str, raw: str) -> None:
+        """Count a bad row; keep it while fewer than :data:`BAD_ROWS_KEPT` are kept (or always)."""
+        self.bad_count += 1
+        if self.keep_all or len(self.bad_rows) < BAD_ROWS_KEPT:
+            self.bad_rows.append(bad_row(self.path, line, reason, raw))
+
+    def result(self, events: list[Quote | Trade]) -> SourceResult:
+        """Return the whole-file :class:`SourceResult` of ``events`` (read with ``keep_all`` and ``recv_rows``)."""
+        return SourceResult(self.path, events, self.bad_rows, self.skipped, self.recv_rows or [])
 
 
 def bad_row(path: str, line: int, reason: str, raw: str) -> BadRow:

@@ -1,7 +1,7 @@
 """The one session loop, fed by two event sources: replayed data and a venue's market-data stream.
 
-A source yields *batches* of market events (:class:`ReplaySource`: slices of the
-replayed list, paced in realtime mode; :class:`StreamSource`: one event at a time from the
+A source yields *batches* of market events (:class:`ReplaySource`: lists of the
+replay stream, paced in realtime mode; :class:`StreamSource`: one event at a time from the
 venue, or a :class:`~livegate.venues.base.StreamInterrupted` marker). :func:`run_loop`
 runs every event through the same steps: session-time risk checks (replay), clock,
 quote cache, simulated venues, fills, the strategy (watched by the
@@ -18,14 +18,14 @@ config and seed give the same ledger); venue streams have them on the wall-clock
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from livegate.domain.clock import ReplayClock, monotonic_secs
 from livegate.domain.market import Quote, Trade
-from livegate.marketdata.replay import ReplayData
 from livegate.modes.market_hours import AlwaysOpen, MarketHours
 from livegate.venues.base import MarketDataEvent, MarketDataStream, StreamInterrupted
 
@@ -99,11 +99,32 @@ class LoopControl:
 
 @dataclass(slots=True)
 class ReplaySource:
-    """Replayed events from ``start``, as fast as possible or paced at ``realtime`` x real time."""
+    """Replayed events from ``start``, as fast as possible or paced at ``realtime`` x real time.
 
-    data: ReplayData
+    Parameters
+    ----------
+    blocks:
+        The events from index ``start`` on, in replay order, in lists
+        (:meth:`livegate.marketdata.stream.ReplayStream.blocks` after the resume skip).
+    start:
+        Index of the first event of ``blocks`` in the whole replay.
+    clock:
+        The replay clock.
+    total:
+        The progress total (input rows).
+    first_ts_ms:
+        Exchange time of the replay's first event (the heartbeat schedule starts there).
+    skipped_quotes, skipped_trades:
+        Quotes and trades before ``start`` (processed by the run this one resumes).
+    """
+
+    blocks: Iterator[list[Quote | Trade]]
     start: int
     clock: ReplayClock
+    total: int = 0
+    first_ts_ms: int = 0
+    skipped_quotes: int = 0
+    skipped_trades: int = 0
     realtime: float | None = None
     progress: ProgressCallback | None = None
     mark: Callable[[int], None] | None = None
@@ -116,26 +137,32 @@ class ReplaySource:
         return bool(self.realtime)
 
     async def batches(self) -> AsyncIterator[Batch]:
-        """Yield ``(index of the first event, events)`` slices; sleep between them when paced."""
-        events, total = self.data.events, len(self.data.events)
+        """Yield ``(index of the first event, events)`` lists; sleep between them when paced."""
+        index = self.start
         if not self.realtime:
-            for first in range(self.start, total, REPLAY_BATCH):
-                yield first, events[first : first + REPLAY_BATCH]
+            for block in self.blocks:
+                yield index, block
+                index += len(block)
                 await asyncio.sleep(0)
             return
         speed = self.realtime
-        pace_start_ms = events[self.start].ts_event_ms if self.start < total else 0
+        events = itertools.chain.from_iterable(self.blocks)
+        upcoming = next(events, None)
+        if upcoming is None:
+            return
+        pace_start_ms = upcoming.ts_event_ms
         pace_wall = monotonic_secs()
-        index = self.start
-        while index < total:
-            delay = (events[index].ts_event_ms - pace_start_ms) / 1000 / speed - (monotonic_secs() - pace_wall)
+        while upcoming is not None:
+            delay = (upcoming.ts_event_ms - pace_start_ms) / 1000 / speed - (monotonic_secs() - pace_wall)
             await asyncio.sleep(max(delay, 0.0))
             due_ms = pace_start_ms + (monotonic_secs() - pace_wall) * 1000 * speed
-            end = index + 1
-            while end < total and end - index < REPLAY_BATCH and events[end].ts_event_ms <= due_ms:
-                end += 1
-            yield index, events[index:end]
-            index = end
+            chunk = [upcoming]
+            upcoming = next(events, None)
+            while upcoming is not None and len(chunk) < REPLAY_BATCH and upcoming.ts_event_ms <= due_ms:
+                chunk.append(upcoming)
+                upcoming = next(events, None)
+            yield index, chunk
+            index += len(chunk)
 
 
 @dataclass(slots=True)
@@ -270,13 +297,11 @@ async def run_loop(core: SessionCore, source: ReplaySource | StreamSource, contr
     lock = control.lock
     heartbeat_ms = core.resolved.config.telemetry.heartbeat_interval_ms
     if isinstance(source, ReplaySource):
-        events = source.data.events
         advance: Callable[[int], None] = source.clock.advance_to
-        mark, progress, total = source.mark, source.progress, len(events)
+        mark, progress, total = source.mark, source.progress, source.total
         market_open: Callable[[int], bool] | None = None
-        quotes = sum(1 for e in events[: source.start] if type(e) is Quote)
-        trades = source.start - quotes
-        next_heartbeat = events[0].ts_event_ms + heartbeat_ms if events else 0
+        quotes, trades = source.skipped_quotes, source.skipped_trades
+        next_heartbeat = source.first_ts_ms + heartbeat_ms
     else:
         advance, mark, progress, total = _no_advance, None, None, 0
         market_open = None if isinstance(source.hours, AlwaysOpen) else source.hours.is_open

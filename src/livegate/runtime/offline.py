@@ -34,7 +34,7 @@ from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote
 from livegate.ledger.anchor import anchor_path
 from livegate.ledger.store import Ledger
-from livegate.marketdata.replay import load_replay
+from livegate.marketdata.stream import ReplayStream
 from livegate.reconcile.drift import DRIFT_FILE, DriftLog
 from livegate.reconcile.reconciler import LedgerFillIndex, Reconciler, ReconcileResult
 from livegate.runtime.compose import build_venue
@@ -224,9 +224,10 @@ def _last_quotes(run_dir: Path, resolved: ResolvedConfig) -> dict[str, Quote]:
         from livegate.runtime.session import bundled_sample
 
         quotes, trades = bundled_sample()
-    data = load_replay(quotes=quotes, trades=trades, capture=capture, venue=resolved.config.venue.name)
+    stream = ReplayStream(quotes=quotes, trades=trades, capture=capture, venue=resolved.config.venue.name)
     last: dict[str, Quote] = {}
-    for event in reversed(data.events):
-        if type(event) is Quote and event.symbol not in last:
-            last[event.symbol] = event
+    for block in stream.blocks():
+        for event in block:
+            if type(event) is Quote:
+                last[event.symbol] = event
     return last

@@ -1,4 +1,4 @@
-"""A session on replayed data: load the data, pick the simulated venue, replay it through the session loop.
+"""A session on replayed data: stream the data, pick the simulated venue, replay it through the session loop.
 
 Everything else is composed by :mod:`livegate.runtime.core`, the same path the
 venue-stream session takes, and the events run through the one session loop
@@ -23,12 +23,13 @@ from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.marketdata.digests import input_identities
-from livegate.marketdata.replay import ReplayData, load_replay
+from livegate.marketdata.stream import ReplayStream
 from livegate.modes.resolve import ModeResolution, resolve_mode
 from livegate.runtime.artifacts import default_run_dir
 from livegate.runtime.compose import build_venue
 from livegate.runtime.core import SessionCore, SessionResult, VenueWiring, fresh_session_id, load_strategy, open_session
 from livegate.runtime.loop import ReplaySource
+from livegate.runtime.replay_start import skip_processed
 from livegate.runtime.summary import InputFacts
 
 __all__ = ["ProgressCallback", "RunOptions", "SessionResult", "bundled_sample", "prepare", "run", "run_replay_session"]
@@ -77,9 +78,12 @@ async def run_replay_session(
     resolved: ResolvedConfig,
     mode: ModeResolution,
     progress: ProgressCallback | None = None,
-    data: ReplayData | None = None,
+    stream: ReplayStream | None = None,
 ) -> SessionResult:
     """Run one session over replayed data and write the run directory.
+
+    The data is read while it is replayed (:class:`~livegate.marketdata.stream.ReplayStream`):
+    memory does not grow with the input's length.
 
     Raises
     ------
@@ -92,21 +96,25 @@ async def run_replay_session(
     """
     cfg = resolved.config
     refuse_if_locked(env)
-    if data is None:
+    if stream is None:
         quotes, trades, capture = options.quotes, options.trades, options.capture
         if quotes is None and trades is None and capture is None:
             quotes, trades = bundled_sample()
-        data = load_replay(quotes=quotes, trades=trades, capture=capture, venue=cfg.venue.name)
-    instruments = resolve_instruments(cfg, list(data.symbols))
+        stream = ReplayStream(quotes=quotes, trades=trades, capture=capture, venue=cfg.venue.name)
+    instruments = resolve_instruments(cfg, list(stream.symbols))
     strategy = load_strategy(resolved)
     run_dir = options.out or default_run_dir(mode.mode.value)
     ledger, recovery = open_session(run_dir, resolved, mode, env, resume=options.resume)
     if not options.resume:
         write_run_inputs(run_dir, _run_inputs(options))
-    clock = ReplayClock(data.first_ts_ms)
-    identities = input_identities(data.inputs)  # content, not paths (issue 9 item 12)
+    cursor, last_ts_ms = recovery.resume_point()
+    begin = skip_processed(stream.blocks(), cursor, last_ts_ms)
+    clock = ReplayClock(begin.first_ts_ms)
+    if begin.last_skipped_ts_ms is not None:
+        clock.advance_to(begin.last_skipped_ts_ms)
+    recovery.open_cursor(begin.start)
+    identities = input_identities(stream.inputs)  # content, not paths (issue 9 item 12)
     session_id = recovery.session_id(fresh_session_id(resolved, *identities))
-    start = recovery.start_index(data.events, clock)
     venue = build_venue(mode.mode, cfg, instruments, clock, store=recovery.paper_store(mode.mode))
     core = SessionCore(
         resolved=resolved,
@@ -122,16 +130,26 @@ async def run_replay_session(
         session_id=session_id,
         strategy=strategy,
     )
-    recovery.warm_quotes(data.events, start, core.quotes)
-    core.announce(identities, note="replay", resume_index=start)
-    for i, bad in enumerate(data.bad_rows):
-        if i >= _BAD_ROW_TELEMETRY_LIMIT:
-            break
-        core.telemetry.emit("bad_row", clock.now_ms(), file=bad.file, line=bad.line, reason=bad.reason)
-    await core.begin(data.first_ts_ms)
-    source = ReplaySource(data, start, clock, options.realtime, progress, core.recovery.cursor_mark())
+    for quote in begin.last_quotes.values():  # marks for a resumed run
+        core.quotes.update(quote)
+    core.announce(identities, note="replay", resume_index=begin.start)
+    await core.begin(begin.first_ts_ms)
+    source = ReplaySource(
+        begin.blocks,
+        begin.start,
+        clock,
+        total=stream.rows,
+        first_ts_ms=begin.first_ts_ms,
+        skipped_quotes=begin.quotes,
+        skipped_trades=begin.trades,
+        realtime=options.realtime,
+        progress=progress,
+        mark=core.recovery.cursor_mark(),
+    )
     end_reason = await core.run(source, error_kind="strategy_error", end_reason="end of data")
-    facts = InputFacts(list(data.inputs), list(data.symbols), len(data.bad_rows), data.data_span_secs)
+    for bad in stream.bad_rows[:_BAD_ROW_TELEMETRY_LIMIT]:
+        core.telemetry.emit("bad_row", clock.now_ms(), file=bad.file, line=bad.line, reason=bad.reason)
+    facts = InputFacts(list(stream.inputs), list(stream.symbols), stream.bad_row_count, stream.data_span_secs)
     return await core.finish(end_reason, facts)
 
 
