@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from livegate.domain.enums import Side
 
@@ -11,12 +11,15 @@ _TWO = Decimal(2)
 _BPS = Decimal(10_000)
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
+class Quote(NamedTuple):
     """Best bid and ask of one instrument.
 
     Prices are in quote currency, sizes in base units; ``ts_event_ms`` is exchange time
     (Binance ``E``) in ms since the epoch and ``ts_recv_ns`` the local receive time in ns.
+
+    Immutable. A named tuple rather than a frozen dataclass: a replay builds one per
+    recorded row, and a tuple is built about 3x faster (issue 14). Copy with changes
+    through ``quote._replace(...)``.
     """
 
     symbol: str
@@ -40,9 +43,12 @@ class Quote:
         return (self.ask_price - self.bid_price) / mid * _BPS
 
 
-@dataclass(frozen=True, slots=True)
-class Trade:
-    """A public trade print; ``aggressor_side`` is the taker's side."""
+class Trade(NamedTuple):
+    """A public trade print; ``aggressor_side`` is the taker's side.
+
+    Prices are in quote currency, ``size`` in base units, times as for :class:`Quote`.
+    Immutable (a named tuple, like :class:`Quote`); copy with ``trade._replace(...)``.
+    """
 
     symbol: str
     price: Decimal

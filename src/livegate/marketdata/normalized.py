@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from decimal import InvalidOperation
 from pathlib import Path
 
@@ -256,7 +255,7 @@ def shift_event_time(event: Quote | Trade, offset_ms: int) -> Quote | Trade:
             event.ts_recv_ns,
             event.venue,
         )
-    return replace(event, ts_event_ms=event.ts_event_ms + offset_ms)
+    return event._replace(ts_event_ms=event.ts_event_ms + offset_ms)
 
 
 class _SymbolCache(dict[str, str]):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 
@@ -252,7 +252,7 @@ def shift_recv_times(result: SourceResult, offset_ms: int) -> list[Quote | Trade
         if isinstance(event, Quote):
             events[i] = _requote(event, offset_ms)
         else:
-            events[i] = replace(event, ts_event_ms=event.ts_event_ms + offset_ms)
+            events[i] = event._replace(ts_event_ms=event.ts_event_ms + offset_ms)
     return events
 
 

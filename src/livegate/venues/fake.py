@@ -23,7 +23,7 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -338,7 +338,7 @@ class FakeVenue:
                 self._failing_reads = self._faults.failing_reads
                 yield StreamInterrupted(reason, now)
             yielded += 1
-            stamped = replace(event, ts_event_ms=now, venue=self.name)
+            stamped = event._replace(ts_event_ms=now, venue=self.name)
             if isinstance(stamped, Quote):
                 self._paper.on_quote(stamped)
             else:
