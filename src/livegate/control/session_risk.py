@@ -56,6 +56,9 @@ from livegate.telemetry.writer import TelemetryWriter
 
 AnomalyReporter = Callable[[str, str], None]
 _MAX_CATCH_UP_TICKS = 100
+#: Wall seconds between two looks for the KILL file from event-time heartbeats (a fast replay
+#: runs thousands of heartbeats a second); the session timer also looks at every tick.
+_KILL_LOOK_EVERY_SECS = 0.01
 #: Wall seconds between cancel-all retries of an unconfirmed halt during the session.
 _HALT_RETRY_SECS = 0.5
 _NEVER_MS = 2**62
@@ -154,6 +157,7 @@ class SessionRisk:
         self._halt_retry_due = 0.0
         self._locked = False
         self._check_ms = config.telemetry.heartbeat_interval_ms
+        self._kill_looked_secs = -1.0
         # replay: heartbeat checks in event time; a wall-clock session runs them on its timer
         self.next_check_ms = -1 if advance is not None else _NEVER_MS
         self._fills_seen = 0
@@ -226,10 +230,18 @@ class SessionRisk:
         self.next_check_ms = due if due > ts_ms else ts_ms + self._check_ms
 
     def heartbeat(self, now_ms: int) -> None:
-        """Judge venue health, the KILL file and the periodic triggers at ``now_ms``."""
+        """Judge venue health, the KILL file and the periodic triggers at ``now_ms``.
+
+        The KILL file is looked for at most every ``_KILL_LOOK_EVERY_SECS`` of wall time
+        (10 ms): a replay's heartbeats come much faster than an operator can act.
+        """
         self.parts.health.heartbeat(now_ms, self._quotes, self._venue_symbols)
-        if self.kill.state is not TradingState.HALTED and self.store.kill_file_present_cached():
-            self.kill.trip(TradingState.HALTED, f"KILL file present in {self.store.directory}", "kill_file")
+        if self.kill.state is not TradingState.HALTED:
+            looked = monotonic_secs()
+            if looked - self._kill_looked_secs >= _KILL_LOOK_EVERY_SECS:
+                self._kill_looked_secs = looked
+                if self.store.kill_file_present_cached():
+                    self.kill.trip(TradingState.HALTED, f"KILL file present in {self.store.directory}", "kill_file")
         self.evaluate(now_ms)
 
     def evaluate(self, now_ms: int) -> None:

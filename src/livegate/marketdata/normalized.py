@@ -41,6 +41,7 @@ _PARSE_ERRORS = (ValueError, InvalidOperation)
 ParsedRow = tuple[Quote | Trade | None, str, bool]
 """(event or None, why the row is bad, event time taken from receive time)."""
 RowParser = Callable[[list[str]], ParsedRow]
+new_tuple = tuple.__new__
 
 
 def read_header(reader: Iterator[list[str]], path: Path, required: Sequence[str]) -> tuple[dict[str, int], int]:
@@ -160,7 +161,9 @@ def quote_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset
                             event_text, symbol = fields[i_event], fields[i_sym]
                             if bid < ask and event_text and symbol:
                                 recv_ns, event_ms = int(fields[i_recv]), int(event_text)
-                                quote = Quote(symbol_of[symbol], bid, bid_size, ask, ask_size, event_ms, recv_ns, venue)
+                                quote = new_tuple(
+                                    Quote, (symbol_of[symbol], bid, bid_size, ask, ask_size, event_ms, recv_ns, venue)
+                                )  # Quote(...) without the named tuple's Python-level __new__
                                 if lags is not None and recv_ns:
                                     lags[event_ms - recv_ns // 1_000_000] += 1
                                 block.append(quote)

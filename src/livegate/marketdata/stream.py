@@ -23,11 +23,8 @@ order while it reads, holding a bounded amount whatever the input's length:
 
 from __future__ import annotations
 
-import csv
-import gzip
 import heapq
 import itertools
-import zlib
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -37,18 +34,10 @@ from pathlib import Path
 from livegate.domain.errors import DataError
 from livegate.domain.market import Quote, Trade
 from livegate.marketdata.binance_raw import capture_blocks
-from livegate.marketdata.normalized import (
-    BLOCK_EVENTS,
-    CSV_SUFFIXES,
-    QUOTE_COLUMNS,
-    TRADE_COLUMNS,
-    Block,
-    quote_blocks,
-    read_header,
-    trade_blocks,
-)
+from livegate.marketdata.normalized import BLOCK_EVENTS, Block, quote_blocks, trade_blocks
 from livegate.marketdata.replay import PathInput, as_paths
-from livegate.marketdata.sources import BadRow, SourceTally, require_suffix
+from livegate.marketdata.scan import scan_csv
+from livegate.marketdata.sources import BadRow, SourceTally
 
 __all__ = ["REORDER_WINDOW_MS", "ReplayStream"]
 
@@ -274,44 +263,4 @@ def _scan(path: Path, reader: _Reader, venue: str) -> tuple[set[str], int, bool,
             symbols.update(event.symbol for event in block)
             rows += len(block)
         return symbols, rows + tally.bad_count, tally.from_recv > 0, tally.lags
-    return (*_scan_csv(path, trades=reader is trade_blocks), None)
-
-
-def _scan_csv(path: Path, *, trades: bool) -> tuple[set[str], int, bool]:
-    """Split the rows of a normalized CSV(.gz) on commas for the symbol and event-time columns.
-
-    Checks the header as the readers do; parses nothing else (``quote_blocks`` and
-    ``trade_blocks`` check every row later). A row holding a quote character goes
-    through :mod:`csv`.
-
-    Raises
-    ------
-    DataError
-        The file is missing, unreadable, of another type, a corrupt gzip, or its header
-        lacks a required column.
-    """
-    require_suffix(path, CSV_SUFFIXES)
-    try:
-        with gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb") as raw:
-            first = raw.readline().decode("utf-8", "replace")
-            header_rows = csv.reader([first] if first else [])
-            index, width = read_header(header_rows, path, TRADE_COLUMNS if trades else QUOTE_COLUMNS)
-            i_sym, i_event = index["symbol"], index["ts_event_ms"]
-            i_trade = index.get("ts_trade_ms") if trades else None
-            symbols: set[bytes] = set()
-            rows = 0
-            no_event_time = False
-            for line in raw:
-                rows += 1
-                fields = line.rstrip(b"\r\n").split(b",")
-                if b'"' in line:
-                    fields = [f.encode() for f in next(csv.reader([line.decode("utf-8", "replace")]), [])]
-                if len(fields) != width:
-                    continue
-                if fields[i_sym]:
-                    symbols.add(fields[i_sym])
-                if not fields[i_event] and (i_trade is None or not fields[i_trade]):
-                    no_event_time = True
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
-    return {s.decode("utf-8", "replace") for s in symbols}, rows, no_event_time
+    return (*scan_csv(path, trades=reader is trade_blocks), None)
