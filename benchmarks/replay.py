@@ -14,6 +14,7 @@ Usage: ``python benchmarks/replay.py [--sizes 100000,1000000,5000000] [--spacing
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -70,8 +71,7 @@ def main() -> None:
         r = results[size] = run_one(path, out)
         print(f"{size:>9,} quotes ({args.spacing_ms} ms apart): loop {r['loop']:.2f} s ({r['qps']:,.0f} quotes/s), "
               f"process {r['wall']:.2f} s, peak RSS {r['rss_mb']:.0f} MB")  # fmt: skip
-    if len(sizes) > 1:
-        small, big = sizes[0], sizes[-1]
+    for small, big in itertools.pairwise(sizes):
         print(f"{big:,} / {small:,} quotes: process time x{results[big]['wall'] / results[small]['wall']:.1f}, "
               f"loop time x{results[big]['loop'] / results[small]['loop']:.1f} (sizes x{big / small:.0f})")  # fmt: skip
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -151,6 +152,7 @@ def _start_or_resume(
     resume: Path | None, options: RunOptions, live: LiveOptions, progress: ProgressCallback | None
 ) -> SessionResult:
     """Start a new run, or continue ``resume`` (which takes its config and data from the run directory)."""
+    _tune_gc()
     if resume is None:
         return start(options, live, os.environ, progress)
     given = [name for name in ("mode", "quotes", "trades", "capture", "strategy", "profile", "seed", "out", "http")]
@@ -169,3 +171,19 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
     console = Console()
     console.print(table)
     console.print(f"run directory: {run_dir}")
+
+
+#: Allocations of tracked objects between two young-generation collections (CPython's default is 700).
+GC_YOUNG_THRESHOLD = 100_000
+
+
+def _tune_gc() -> None:
+    """Set this process's cyclic garbage collector for a session (the ``livegate run`` process only).
+
+    A session allocates a tuple per market event and frees it by reference counting; with
+    CPython's default threshold a young collection ran every 700 of them. Objects alive at
+    start (modules, config) are frozen out of every later collection (:func:`gc.freeze`).
+    A 200,000-quote replay took 0.91x the CPU time with this (farm-bench A/B, 4 pairs; issue 14).
+    """
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 50, 100)

@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -114,6 +114,10 @@ class _Pending:
 class MarkoutTracker:
     """Wait for each fill's markout horizons and turn the first quote past each into a ``markout`` record.
 
+    Pending markouts wait in one heap per symbol ordered by (due time, order of arrival),
+    so a fill costs O(log n) however many markouts are pending (an order every 40 ms keeps
+    about 4,500 waiting for the 60 s horizon).
+
     Parameters
     ----------
     record:
@@ -126,34 +130,33 @@ class MarkoutTracker:
         session loop calls :meth:`on_quote` only for quotes at or after it.
     """
 
-    __slots__ = ("_pending", "_record", "next_due_ms")
+    __slots__ = ("_added", "_pending", "_record", "next_due_ms")
 
     def __init__(self, record: Callable[[int, dict[str, object]], None]) -> None:
         self._record = record
-        self._pending: dict[str, deque[_Pending]] = {}
+        self._pending: dict[str, list[tuple[int, int, _Pending]]] = {}
+        self._added = 0
         self.next_due_ms = NEVER_MS
 
     def add(self, fill: Fill, mid_at_fill: Decimal | None) -> None:
         """Schedule the markouts of ``fill`` (none when the mid at the fill is unknown)."""
         if mid_at_fill is None or mid_at_fill <= 0:
             return
-        queue = self._pending.setdefault(fill.symbol, deque())
+        heap = self._pending.setdefault(fill.symbol, [])
         for horizon in MARKOUT_HORIZONS_MS:
-            queue.append(_Pending(fill.ts_ms + horizon, horizon, fill, mid_at_fill))
-        if len(queue) > len(MARKOUT_HORIZONS_MS):  # fills usually come in time order; keep the queue sorted
-            ordered = sorted(queue, key=lambda p: p.due_ms)
-            queue.clear()
-            queue.extend(ordered)
+            due = fill.ts_ms + horizon
+            self._added += 1
+            heapq.heappush(heap, (due, self._added, _Pending(due, horizon, fill, mid_at_fill)))
         self.next_due_ms = min(self.next_due_ms, fill.ts_ms + MARKOUT_HORIZONS_MS[0])
 
     def on_quote(self, quote: Quote) -> None:
         """Record every markout of ``quote``'s symbol that is due at or before the quote's event time."""
-        queue = self._pending.get(quote.symbol)
+        heap = self._pending.get(quote.symbol)
         ts = quote.ts_event_ms
-        if queue:
+        if heap:
             mid = (quote.bid_price + quote.ask_price) / _TWO
-            while queue and queue[0].due_ms <= ts:
-                item = queue.popleft()
+            while heap and heap[0][0] <= ts:
+                item = heapq.heappop(heap)[2]
                 fill = item.fill
                 self._record(
                     ts,
@@ -169,12 +172,12 @@ class MarkoutTracker:
                         "markout_bps": str(signed_bps(fill.side.sign, mid, item.mid_at_fill)),
                     },
                 )
-        self.next_due_ms = min((q[0].due_ms for q in self._pending.values() if q), default=NEVER_MS)
+        self.next_due_ms = min((h[0][0] for h in self._pending.values() if h), default=NEVER_MS)
 
     @property
     def pending(self) -> int:
         """Return how many markouts wait for their horizon."""
-        return sum(len(q) for q in self._pending.values())
+        return sum(len(h) for h in self._pending.values())
 
 
 class ExecutionQuality:

@@ -94,10 +94,8 @@ def export_rows(path: Path, kind: ExportKind) -> tuple[list[str], list[Row]]:
     DataError
         If the ledger is missing, unreadable or holds a payload that is not a JSON object.
     """
-    if kind == "fills":
-        return list(FILL_COLUMNS), [_fill_row(fill) for fill in _fold(path).fills]
-    if kind == "orders":
-        return list(ORDER_COLUMNS), _order_rows(_fold(path))
+    if kind in ("fills", "orders"):
+        return fold_table(_fold(path), kind)
     if kind == "events":
         rows: list[Row] = [
             {"seq": seq, "ts_ms": ts_ms, "kind": k, "payload": payload, "hash": digest}
@@ -196,6 +194,17 @@ def _fold(path: Path) -> LedgerFold:
         for seq, ts_ms, kind, payload, digest in _read(path)
     )
     return fold_events(events)
+
+
+def fold_table(fold: LedgerFold, kind: Literal["fills", "orders"]) -> tuple[list[str], list[Row]]:
+    """Return the columns and rows of the ``fills`` or ``orders`` table of an existing fold.
+
+    The same rows as :func:`export_rows` gives for the ledger ``fold`` was built from, for a
+    caller that folded the ledger already (the run report), so it is not read again.
+    """
+    if kind == "fills":
+        return list(FILL_COLUMNS), [_fill_row(fill) for fill in fold.fills]
+    return list(ORDER_COLUMNS), _order_rows(fold)
 
 
 def _fill_row(fill: Fill) -> Row:

@@ -20,7 +20,7 @@ from livegate.domain.errors import DataError
 from livegate.domain.orders import Fill
 from livegate.ledger import events as ev
 from livegate.ledger.events import LedgerEvent
-from livegate.ledger.export import export_rows
+from livegate.ledger.export import export_rows, fold_table
 from livegate.ledger.fold import LedgerFold
 from livegate.ledger.payloads import (
     AnomalyRecorded,
@@ -180,8 +180,8 @@ def read_run(run_dir: Path) -> RunFacts:
     facts.marks.sort(key=lambda m: m[0])
     facts.drift = read_drift(run_dir / DRIFT_FILE)
     facts.end_reason = _summary_end_reason(run_dir)
-    facts.orders_table = export_rows(run_dir, "orders")[1]
-    facts.fills_table = export_rows(run_dir, "fills")[1]
+    facts.orders_table = fold_table(fold, "orders")[1]  # the fold above: the ledger is read once
+    facts.fills_table = fold_table(fold, "fills")[1]
     return facts
 
 
