@@ -142,8 +142,8 @@ def quote_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset
     """
     require_suffix(path, CSV_SUFFIXES)
     with open_text(path) as text:
-        reader = csv.reader(text)
-        index, width = read_header(reader, path, QUOTE_COLUMNS)
+        header = text.readline()
+        index, width = read_header(csv.reader([header] if header else []), path, QUOTE_COLUMNS)
         i_recv, i_event, i_sym = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"]
         i_bp, i_bs, i_ap, i_as = index["bid_price"], index["bid_size"], index["ask_price"], index["ask_size"]
         dec, pos, symbol_of = DecimalCache(), PositiveDecimals(), _SymbolCache()
@@ -151,45 +151,54 @@ def quote_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset
         lags = tally.lags
         block: Block = []
         emitted = 0
-        while True:  # the for loop resumes after a row the csv module cannot split
-            try:
-                for fields in reader:
-                    if len(fields) == width:
-                        try:
-                            bid, ask = pos[fields[i_bp]], pos[fields[i_ap]]
-                            bid_size, ask_size = pos[fields[i_bs]], pos[fields[i_as]]
-                            event_text, symbol = fields[i_event], fields[i_sym]
-                            if bid < ask and event_text and symbol:
-                                recv_ns, event_ms = int(fields[i_recv]), int(event_text)
-                                quote = new_tuple(
-                                    Quote, (symbol_of[symbol], bid, bid_size, ask, ask_size, event_ms, recv_ns, venue)
-                                )  # Quote(...) without the named tuple's Python-level __new__
-                                if lags is not None and recv_ns:
-                                    lags[event_ms - recv_ns // 1_000_000] += 1
-                                block.append(quote)
-                                if len(block) >= BLOCK_EVENTS:
-                                    emitted += len(block)
-                                    yield block
-                                    block = []
-                                continue
-                        except (NotPositive, ValueError):
-                            pass  # the full parser below names the problem
-                        event, problem, time_from_recv = slow(fields)
-                    else:
-                        event, problem, time_from_recv = None, f"expected {width} columns, got {len(fields)}", False
-                    if event is None:
-                        tally.bad(reader.line_num, problem, ",".join(fields))
+        for line_no, line in enumerate(text, start=2):
+            # a plain row is split on commas (about twice as fast as the csv module); a row
+            # with a quote character, or a blank one, is read by the csv module
+            fields = line.rstrip("\r\n").split(",") if '"' not in line and line.strip() else _csv_fields(line)
+            if fields is None:
+                tally.bad(line_no, "unparseable CSV row", line.rstrip("\r\n"))
+                continue
+            if len(fields) == width:
+                try:
+                    bid, ask = pos[fields[i_bp]], pos[fields[i_ap]]
+                    bid_size, ask_size = pos[fields[i_bs]], pos[fields[i_as]]
+                    event_text, symbol = fields[i_event], fields[i_sym]
+                    if bid < ask and event_text and symbol:
+                        recv_ns, event_ms = int(fields[i_recv]), int(event_text)
+                        quote = new_tuple(
+                            Quote, (symbol_of[symbol], bid, bid_size, ask, ask_size, event_ms, recv_ns, venue)
+                        )  # Quote(...) without the named tuple's Python-level __new__
+                        if lags is not None and recv_ns:
+                            lags[event_ms - recv_ns // 1_000_000] += 1
+                        block.append(quote)
+                        if len(block) >= BLOCK_EVENTS:
+                            emitted += len(block)
+                            yield block
+                            block = []
                         continue
-                    if time_from_recv:
-                        event = _moved(event, recv_offset_ms, tally, emitted + len(block))
-                    elif lags is not None and event.ts_recv_ns:
-                        lags[event.ts_event_ms - event.ts_recv_ns // 1_000_000] += 1
-                    block.append(event)
-                break
-            except csv.Error as exc:
-                tally.bad(reader.line_num, f"unparseable CSV row ({exc})", "")
+                except (NotPositive, ValueError):
+                    pass  # the full parser below names the problem
+                event, problem, time_from_recv = slow(fields)
+            else:
+                event, problem, time_from_recv = None, f"expected {width} columns, got {len(fields)}", False
+            if event is None:
+                tally.bad(line_no, problem, ",".join(fields))
+                continue
+            if time_from_recv:
+                event = _moved(event, recv_offset_ms, tally, emitted + len(block))
+            elif lags is not None and event.ts_recv_ns:
+                lags[event.ts_event_ms - event.ts_recv_ns // 1_000_000] += 1
+            block.append(event)
         if block:
             yield block
+
+
+def _csv_fields(line: str) -> list[str] | None:
+    """Split one row with the :mod:`csv` module (quoted fields); None when it cannot."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:
+        return None
 
 
 def trade_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset_ms: int = 0) -> Iterator[Block]:
