@@ -188,12 +188,22 @@ def _read(path: Path) -> Iterator[tuple[int, int, str, dict[str, object], str]]:
         conn.close()
 
 
+def iter_events(path: Path) -> Iterator[LedgerEvent]:
+    """Yield a ledger's events in seq order, one at a time (``prev_hash`` left empty).
+
+    For readers that fold or summarize a whole ledger without holding every event.
+
+    Raises
+    ------
+    DataError
+        If the ledger is missing or unreadable, or a payload is not a JSON object.
+    """
+    for seq, ts_ms, kind, payload, digest in _read(path):
+        yield LedgerEvent(seq=seq, ts_ms=ts_ms, kind=kind, payload=payload, prev_hash="", hash=digest)
+
+
 def _fold(path: Path) -> LedgerFold:
-    events = (
-        LedgerEvent(seq=seq, ts_ms=ts_ms, kind=kind, payload=payload, prev_hash="", hash=digest)
-        for seq, ts_ms, kind, payload, digest in _read(path)
-    )
-    return fold_events(events)
+    return fold_events(iter_events(path))
 
 
 def fold_table(fold: LedgerFold, kind: Literal["fills", "orders"]) -> tuple[list[str], list[Row]]:

@@ -20,7 +20,7 @@ from livegate.domain.errors import DataError
 from livegate.domain.orders import Fill
 from livegate.ledger import events as ev
 from livegate.ledger.events import LedgerEvent
-from livegate.ledger.export import export_rows, fold_table
+from livegate.ledger.export import fold_table, iter_events
 from livegate.ledger.fold import LedgerFold
 from livegate.ledger.payloads import (
     AnomalyRecorded,
@@ -153,18 +153,9 @@ def read_run(run_dir: Path) -> RunFacts:
     if not (run_dir / LEDGER_FILE).is_file():
         raise DataError(f"{run_dir}: no {LEDGER_FILE}; not a livegate run directory")
     facts = RunFacts(run_dir=run_dir, day_zone=_day_zone(run_dir))
-    _, rows = export_rows(run_dir, "events")
     intents: dict[str, IntentRecorded] = {}
     venues: dict[str, str] = {}
-    for row in rows:
-        event = LedgerEvent(
-            seq=int(str(row["seq"])),
-            ts_ms=int(str(row["ts_ms"])),
-            kind=str(row["kind"]),
-            payload=dict(row["payload"]),  # type: ignore[call-overload]
-            prev_hash="",
-            hash=str(row["hash"]),
-        )
+    for event in iter_events(run_dir):  # one event at a time: memory follows the facts kept, not the ledger
         counted = len(facts.fold.fills)
         facts.fold.apply(event)
         new_fill = facts.fold.fills[-1] if len(facts.fold.fills) > counted else None
