@@ -162,3 +162,34 @@ def test_pipeline_when_a_recorder_raises_then_denied_gate_error_naming_it() -> N
     assert not decision.approved
     assert decision.code is DenialCode.GATE_ERROR  # type: ignore[union-attr]
     assert decision.detail == "gate refusing_recorder raised OSError('budget file not writable')"  # type: ignore[union-attr]
+
+
+_spelling = st.tuples(st.integers(min_value=1, max_value=10**9), st.integers(min_value=-12, max_value=4))
+
+
+def _respelled(value: Decimal, zeros: int) -> str:
+    """Return ``value`` written with ``zeros`` more trailing zeros (same value, other spelling)."""
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return str(value.quantize(D(1).scaleb(exponent - zeros)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_spelling, _spelling, st.integers(min_value=0, max_value=4), st.integers(min_value=0, max_value=4))
+def test_duplicate_intent_when_prices_and_quantities_are_spelled_differently_then_equal_values_still_match(
+    quantity: tuple[int, int], price: tuple[int, int], q_zeros: int, p_zeros: int
+) -> None:
+    # 0.01 and 0.0100 are the same order; any other value is a different one: Decimal equality exactly
+    ctx = context(quote())
+    gate = counters.DuplicateIntentGate(1000)
+    q = D(quantity[0]).scaleb(quantity[1])
+    p = D(price[0]).scaleb(price[1])
+    first = intent("buy", str(q), str(p))
+    assert gate.check(first, ctx) is None
+    gate.record_approved(first, ctx)
+    respelled = intent("buy", _respelled(q, q_zeros), _respelled(p, p_zeros), ts=T0 + 1)
+    assert respelled.quantity == q and respelled.price == p
+    deny = gate.check(respelled, ctx)
+    assert deny is not None and deny.code is DenialCode.DUPLICATE_INTENT
+    other = intent("buy", str(q), str(p + D(1).scaleb(price[1] - 1)), ts=T0 + 1)
+    assert gate.check(other, ctx) is None

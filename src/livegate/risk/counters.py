@@ -26,7 +26,19 @@ from livegate.risk.memo import ExposureMemo
 _RATE_WINDOW_MS = 1000
 _DUPLICATE_PRUNE_AT = 4096
 
-_DuplicateKey = tuple[str, Side, Decimal, Decimal | None]
+# (symbol, side, quantity, price) with each Decimal as its exact reduced fraction: equal for equal
+# values (0.010 == 0.01) like the Decimals themselves, and ~2x cheaper to hash than a fresh Decimal
+_DuplicateKey = tuple[str, Side, tuple[int, int], tuple[int, int] | None]
+
+
+def _duplicate_key(intent: OrderIntent) -> _DuplicateKey:
+    price = intent.price
+    return (
+        intent.symbol,
+        intent.side,
+        intent.quantity.as_integer_ratio(),
+        None if price is None else price.as_integer_ratio(),
+    )
 
 
 def is_flatten(intent: OrderIntent) -> bool:
@@ -134,7 +146,7 @@ class DuplicateIntentGate:
         """Deny ``DUPLICATE_INTENT`` when the same order was approved less than the window ago; flatten passes."""
         if intent.flatten and intent.reduce_only:
             return None
-        key = (intent.symbol, intent.side, intent.quantity, intent.price)
+        key = _duplicate_key(intent)
         self._key, self._key_for = key, intent
         last = self._last.get(key)
         if last is None:
@@ -152,7 +164,7 @@ class DuplicateIntentGate:
         """Remember the approval; forget entries older than the window once many accumulate."""
         key = self._key if self._key_for is intent else None
         if key is None:  # a flatten passed without ``check`` building its key
-            key = (intent.symbol, intent.side, intent.quantity, intent.price)
+            key = _duplicate_key(intent)
         last = self._last
         if len(last) >= _DUPLICATE_PRUNE_AT:
             horizon = intent.ts_ms - self._window_ms
