@@ -126,6 +126,7 @@ def test_exposure_memo_when_random_book_quotes_and_intent_then_every_figure_equa
     if unpriced is None:
         assert _same(others, ref_others)
     assert _same(memo.working(probe, ctx), working_notional(ctx, pad))
+    assert _same(ExposureMemo(pad).working(probe, ctx), working_notional(ctx, pad))  # without load() first
     assert _same(memo.equity(probe, ctx), ctx.portfolio.equity_pnl(ctx.quotes.mid))
 
 

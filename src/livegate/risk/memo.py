@@ -12,9 +12,11 @@ random books and quotes.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
 
 from livegate.domain.enums import Side
+from livegate.domain.market import Quote
 from livegate.domain.orders import OrderIntent
 from livegate.risk.exposure import side_notional
 from livegate.risk.gate import RiskContext
@@ -48,6 +50,8 @@ class ExposureMemo:
         "_equity_for",
         "_others",
         "_others_for",
+        "_own_ask",
+        "_own_quote",
         "_unpriced",
         "_working",
         "_working_for",
@@ -70,6 +74,8 @@ class ExposureMemo:
         self.after_quantity = _ZERO
         self.grows = False
         self.own_price = _ZERO
+        self._own_quote: Quote | None = None  # the loaded intent's quote, and its ask x pad
+        self._own_ask = _ZERO
         self._others_for: object = None
         self._others = _ZERO
         self._unpriced: str | None = None
@@ -117,7 +123,7 @@ class ExposureMemo:
             high = limit
         known = True
         if quote is not None:
-            mark = quote.ask_price * pad
+            mark = self._own_ask = quote.ask_price * pad
             own_price = mark if mark > high else high
         elif before == _ZERO and after == _ZERO:
             own_price = _ZERO
@@ -127,6 +133,7 @@ class ExposureMemo:
             own_price = high
         self.price, self.known, self.grows = price, known, grows
         self.before_quantity, self.after_quantity, self.own_price = before, after, own_price
+        self._own_quote = quote
         self.intent = intent
 
     def others(self, intent: OrderIntent, ctx: RiskContext) -> tuple[Decimal, str | None]:
@@ -138,7 +145,10 @@ class ExposureMemo:
             pad = self.pad
             total = _ZERO
             unpriced = None
-            for symbol in portfolio.exposed_symbols():
+            exposed: Collection[str] = portfolio.exposed_symbols()
+            if len(exposed) == 1 and exclude in exposed:  # one symbol traded: no other exposure
+                exposed = ()
+            for symbol in exposed:
                 if symbol == exclude:
                     continue
                 position = portfolio.position_quantity(symbol)
@@ -170,14 +180,15 @@ class ExposureMemo:
         quotes = ctx.quotes
         portfolio = ctx.portfolio
         pad = self.pad
+        own = intent.symbol if self.intent is intent else None  # its quote and ask x pad are loaded
         for symbol, totals in portfolio.working_totals_by_symbol().items():
-            quote = quotes.last(symbol)
+            quote = self._own_quote if symbol == own else quotes.last(symbol)
             buy, sell = totals.buy, totals.sell
             if quote is None:
                 buys = None if buy.markets else buy.limit_notional
                 sells = None if sell.markets else sell.limit_notional
             else:
-                far = quote.ask_price * pad
+                far = self._own_ask if symbol == own else quote.ask_price * pad
                 high = buy.high
                 if high is None or high <= far:
                     buys = buy.quantity * far
