@@ -88,8 +88,13 @@ def _bench_quotes(n: int) -> list[Quote]:
     return [e for e in load_replay(quotes=quotes_path, venue="binanceusdm").events if isinstance(e, Quote)][:n]
 
 
-def pipeline_samples(quotes: list[Quote], show_gates: bool = True) -> tuple[list[int], int]:
-    """Run one intent per quote through a fresh chain; return each evaluation's time (ns) and the approvals."""
+def pipeline_samples(quotes: list[Quote], show_gates: bool = True, markers: bool = False) -> tuple[list[int], int]:
+    """Run one intent per quote through a fresh chain; return each evaluation's time (ns) and the approvals.
+
+    With ``markers`` the intent loop is framed by two ``time.sleep(0)`` calls, so
+    ``valgrind --tool=callgrind --dump-before=time_sleep`` counts its instructions alone
+    (a load-independent figure; it includes building each intent and the timing calls).
+    """
     config = LivegateConfig.model_validate({"risk": RISK, "tripwires": {"max_quote_age_ms": 10_000_000}})
     instruments = resolve_instruments(config, ["BTCUSDT"])
     clock = ReplayClock(quotes[0].ts_event_ms)
@@ -121,6 +126,8 @@ def pipeline_samples(quotes: list[Quote], show_gates: bool = True) -> tuple[list
         samples: list[int] = []
         approved = 0
         perf = time.perf_counter_ns
+        if markers:
+            time.sleep(0)
         for i, quote in enumerate(quotes):
             clock.advance_to(quote.ts_event_ms)
             cache.update(quote)
@@ -144,6 +151,8 @@ def pipeline_samples(quotes: list[Quote], show_gates: bool = True) -> tuple[list
             decision = pipeline.evaluate(intent, "cid", "paper")
             samples.append(perf() - t0)
             approved += decision.approved
+        if markers:
+            time.sleep(0)
         telemetry.close()
         ledger.close()
     return samples, approved
@@ -310,13 +319,14 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--intents", type=int, default=50_000)
     parser.add_argument("--pipeline-rounds", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=30, help="kill rounds")
+    parser.add_argument("--rounds", type=int, default=30, help="kill rounds (0: none)")
+    parser.add_argument("--callgrind-markers", action="store_true", help="frame each pipeline pass by sleep(0)")
     args = parser.parse_args()
     quotes = _bench_quotes(args.intents)
     pooled: list[int] = []
     rounds: list[tuple[float, float, float]] = []
     for k in range(args.pipeline_rounds):
-        samples, approved = pipeline_samples(quotes, show_gates=k == 0)
+        samples, approved = pipeline_samples(quotes, show_gates=k == 0, markers=args.callgrind_markers)
         pooled += samples
         rounds.append(_percentiles(samples))
         p50, p99, p999 = rounds[-1]
@@ -329,11 +339,13 @@ def main() -> int:
     print(f"pipeline per intent (median of {len(rounds)} rounds): {shown}")
     p50, p99, p999 = _percentiles(pooled)
     print(f"pipeline per intent (all {len(pooled):,} samples): p50 {p50:.2f} us, p99 {p99:.2f} us, p99.9 {p999:.2f} us")
-    rounds = bench_kill(args.rounds)
-    print(f"kill -> state file durable: {_ms([r.durable_ms for r in rounds])}")
-    print(f"kill -> cancel-all dispatched to 3 venues (60 orders): {_ms([r.dispatched_ms for r in rounds])}")
-    print(f"kill -> halt recorded (ledger commit, log, kill event): {_ms([r.halted_ms for r in rounds])}")
-    print(f"kill -> confirmed none open: {_ms([r.confirmed_ms for r in rounds])}")
+    if args.rounds <= 0:
+        return 0
+    kills = bench_kill(args.rounds)
+    print(f"kill -> state file durable: {_ms([r.durable_ms for r in kills])}")
+    print(f"kill -> cancel-all dispatched to 3 venues (60 orders): {_ms([r.dispatched_ms for r in kills])}")
+    print(f"kill -> halt recorded (ledger commit, log, kill event): {_ms([r.halted_ms for r in kills])}")
+    print(f"kill -> confirmed none open: {_ms([r.confirmed_ms for r in kills])}")
     return 0
 
 
