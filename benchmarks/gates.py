@@ -13,8 +13,12 @@
    ledger commit and deferred records are done, and when the venues confirm no open
    orders remain.
 
-Run: ``python benchmarks/gates.py [--intents 50000] [--rounds 30]``
-(targets: p99 <= 10 us per intent, kill -> cancel-all dispatched <= 5 ms).
+Run: ``python benchmarks/gates.py [--intents 50000] [--pipeline-rounds 5] [--rounds 30]``
+(targets, issue 14 item 4: p99 <= 10 us and p99.9 <= 30 us per intent; kill -> cancel-all
+dispatched <= 5 ms). The pipeline pass runs ``--pipeline-rounds`` times, each with a fresh
+chain, book and clock over the same quotes; each round's percentiles are printed, then
+their medians (one round hit by another process on a shared machine does not decide the
+figure) and the percentiles of all rounds' samples pooled.
 """
 
 from __future__ import annotations
@@ -65,11 +69,33 @@ RISK = {
 }
 
 
+def _percentiles(samples: list[int]) -> tuple[float, float, float]:
+    """Return p50, p99 and p99.9 of ``samples`` (ns) in microseconds."""
+    samples = sorted(samples)
+    n = len(samples)
+    return samples[n // 2] / 1000, samples[int(n * 0.99)] / 1000, samples[int(n * 0.999)] / 1000
+
+
 def bench_pipeline(n: int = 50_000) -> tuple[float, float, float, int]:
-    """Return p50, p99 and p99.9 in microseconds and the number of approvals."""
-    config = LivegateConfig.model_validate({"risk": RISK, "tripwires": {"max_quote_age_ms": 10_000_000}})
+    """Return p50, p99 and p99.9 in microseconds and the number of approvals (one round)."""
+    samples, approved = pipeline_samples(_bench_quotes(n))
+    return (*_percentiles(samples), approved)
+
+
+def _bench_quotes(n: int) -> list[Quote]:
+    """Return the first ``n`` quotes of the bundled real Binance USD-M BTCUSDT sample."""
     quotes_path, _ = bundled_sample()
-    quotes = [e for e in load_replay(quotes=quotes_path, venue="binanceusdm").events if isinstance(e, Quote)][:n]
+    return [e for e in load_replay(quotes=quotes_path, venue="binanceusdm").events if isinstance(e, Quote)][:n]
+
+
+def pipeline_samples(quotes: list[Quote], show_gates: bool = True, markers: bool = False) -> tuple[list[int], int]:
+    """Run one intent per quote through a fresh chain; return each evaluation's time (ns) and the approvals.
+
+    With ``markers`` the intent loop is framed by two ``time.sleep(0)`` calls, so
+    ``valgrind --tool=callgrind --dump-before=time_sleep`` counts its instructions alone
+    (a load-independent figure; it includes building each intent and the timing calls).
+    """
+    config = LivegateConfig.model_validate({"risk": RISK, "tripwires": {"max_quote_age_ms": 10_000_000}})
     instruments = resolve_instruments(config, ["BTCUSDT"])
     clock = ReplayClock(quotes[0].ts_event_ms)
     cache = QuoteCache()
@@ -93,12 +119,15 @@ def bench_pipeline(n: int = 50_000) -> tuple[float, float, float, int]:
             report_anomaly=lambda k, d: None,
         )
         pipeline = RiskPipeline(risk.gates(Mode.PAPER), ctx)
-        print(f"gates ({len(pipeline.gates)}): {', '.join(g.name for g in pipeline.gates)}")
+        if show_gates:
+            print(f"gates ({len(pipeline.gates)}): {', '.join(g.name for g in pipeline.gates)}")
         cache.update(quotes[0])
         _seed_book(portfolio, quotes[0])
         samples: list[int] = []
         approved = 0
         perf = time.perf_counter_ns
+        if markers:
+            time.sleep(0)
         for i, quote in enumerate(quotes):
             clock.advance_to(quote.ts_event_ms)
             cache.update(quote)
@@ -122,11 +151,11 @@ def bench_pipeline(n: int = 50_000) -> tuple[float, float, float, int]:
             decision = pipeline.evaluate(intent, "cid", "paper")
             samples.append(perf() - t0)
             approved += decision.approved
+        if markers:
+            time.sleep(0)
         telemetry.close()
         ledger.close()
-    samples.sort()
-    n = len(samples)
-    return samples[n // 2] / 1000, samples[int(n * 0.99)] / 1000, samples[int(n * 0.999)] / 1000, approved
+    return samples, approved
 
 
 def _seed_book(portfolio: Portfolio, quote: Quote) -> None:
@@ -289,18 +318,34 @@ def _ms(values: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--intents", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--pipeline-rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=30, help="kill rounds (0: none)")
+    parser.add_argument("--callgrind-markers", action="store_true", help="frame each pipeline pass by sleep(0)")
     args = parser.parse_args()
-    p50, p99, p999, approved = bench_pipeline(args.intents)
-    print(
-        f"pipeline per intent: p50 {p50:.2f} us, p99 {p99:.2f} us, p99.9 {p999:.2f} us "
-        f"({approved:,} of {args.intents:,} approved)"
-    )
-    rounds = bench_kill(args.rounds)
-    print(f"kill -> state file durable: {_ms([r.durable_ms for r in rounds])}")
-    print(f"kill -> cancel-all dispatched to 3 venues (60 orders): {_ms([r.dispatched_ms for r in rounds])}")
-    print(f"kill -> halt recorded (ledger commit, log, kill event): {_ms([r.halted_ms for r in rounds])}")
-    print(f"kill -> confirmed none open: {_ms([r.confirmed_ms for r in rounds])}")
+    quotes = _bench_quotes(args.intents)
+    pooled: list[int] = []
+    rounds: list[tuple[float, float, float]] = []
+    for k in range(args.pipeline_rounds):
+        samples, approved = pipeline_samples(quotes, show_gates=k == 0, markers=args.callgrind_markers)
+        pooled += samples
+        rounds.append(_percentiles(samples))
+        p50, p99, p999 = rounds[-1]
+        print(
+            f"round {k + 1}: p50 {p50:.2f} us, p99 {p99:.2f} us, p99.9 {p999:.2f} us "
+            f"({approved:,} of {len(quotes):,} approved)"
+        )
+    p50, p99, p999 = (statistics.median(r[i] for r in rounds) for i in range(3))
+    shown = f"p50 {p50:.2f} us, p99 {p99:.2f} us, p99.9 {p999:.2f} us"
+    print(f"pipeline per intent (median of {len(rounds)} rounds): {shown}")
+    p50, p99, p999 = _percentiles(pooled)
+    print(f"pipeline per intent (all {len(pooled):,} samples): p50 {p50:.2f} us, p99 {p99:.2f} us, p99.9 {p999:.2f} us")
+    if args.rounds <= 0:
+        return 0
+    kills = bench_kill(args.rounds)
+    print(f"kill -> state file durable: {_ms([r.durable_ms for r in kills])}")
+    print(f"kill -> cancel-all dispatched to 3 venues (60 orders): {_ms([r.dispatched_ms for r in kills])}")
+    print(f"kill -> halt recorded (ledger commit, log, kill event): {_ms([r.halted_ms for r in kills])}")
+    print(f"kill -> confirmed none open: {_ms([r.confirmed_ms for r in kills])}")
     return 0
 
 

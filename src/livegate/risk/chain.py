@@ -14,9 +14,10 @@ from livegate.domain.clock import WallClock
 from livegate.domain.enums import Mode
 from livegate.risk import counters, limits
 from livegate.risk.daily import DailyBook, EquityPeak
-from livegate.risk.exposure import ExposureMemo, pad_factor
+from livegate.risk.exposure import pad_factor
 from livegate.risk.gate import Gate
 from livegate.risk.killswitch import KillSwitch, TradingStateGate
+from livegate.risk.memo import ExposureMemo
 from livegate.risk.structural import StructuralGate
 from livegate.risk.tripwires import MarketHoursGate, QuoteTripwireGate, VenueHealthBoard, VenueHealthGate
 

@@ -19,12 +19,26 @@ from decimal import Decimal
 from livegate.domain.enums import DenialCode, Side
 from livegate.domain.orders import OrderIntent
 from livegate.risk.daily import DailyBook, EquityPeak
-from livegate.risk.exposure import ExposureMemo
 from livegate.risk.gate import Deny, RiskContext
 from livegate.risk.killswitch import reduces_position
+from livegate.risk.memo import ExposureMemo
 
 _RATE_WINDOW_MS = 1000
 _DUPLICATE_PRUNE_AT = 4096
+
+# (symbol, side, quantity, price) with each Decimal as its exact reduced fraction: equal for equal
+# values (0.010 == 0.01) like the Decimals themselves, and ~2x cheaper to hash than a fresh Decimal
+_DuplicateKey = tuple[str, Side, tuple[int, int], tuple[int, int] | None]
+
+
+def _duplicate_key(intent: OrderIntent) -> _DuplicateKey:
+    price = intent.price
+    return (
+        intent.symbol,
+        intent.side,
+        intent.quantity.as_integer_ratio(),
+        None if price is None else price.as_integer_ratio(),
+    )
 
 
 def is_flatten(intent: OrderIntent) -> bool:
@@ -45,13 +59,15 @@ class DailyTurnoverGate:
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``DAILY_TURNOVER_CAP`` when traded today + working + this order > cap (USD); flatten passes."""
-        if is_flatten(intent):
+        if intent.flatten and intent.reduce_only:  # is_flatten, inline: the chain runs on every intent
             return None
         daily = self._daily
         if intent.ts_ms >= daily.next_boundary_ms:
             daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
         memo = self._memo
-        price = memo.price(intent, ctx)
+        if memo.intent is not intent:
+            memo.load(intent, ctx)
+        price = memo.price
         working = memo.working(intent, ctx)
         if price is None or working is None:
             return Deny(DenialCode.UNKNOWN_PRICE, f"order on {intent.symbol} with no quote: turnover unknown")
@@ -76,7 +92,7 @@ class DailyOrderCountGate:
         daily = self._daily
         if intent.ts_ms >= daily.next_boundary_ms:
             daily.roll(intent.ts_ms, ctx.portfolio, ctx.quotes)
-        if daily.orders_today < self._cap or is_flatten(intent):
+        if daily.orders_today < self._cap or (intent.flatten and intent.reduce_only):
             return None
         return Deny(
             DenialCode.DAILY_ORDER_COUNT_CAP, f"would be order {daily.orders_today + 1} today > cap {self._cap}"
@@ -99,7 +115,7 @@ class OrderRateGate:
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``ORDER_RATE`` when the last second already holds ``cap`` approved orders; flatten passes."""
-        if is_flatten(intent):
+        if intent.flatten and intent.reduce_only:
             return None
         times = self._times
         horizon = intent.ts_ms - _RATE_WINDOW_MS
@@ -118,17 +134,21 @@ class DuplicateIntentGate:
     """Deny an intent equal in symbol, side, quantity and price to one approved within ``duplicate_window_ms``."""
 
     name = "duplicate_intent"
-    __slots__ = ("_last", "_window_ms")
+    __slots__ = ("_key", "_key_for", "_last", "_window_ms")
 
     def __init__(self, window_ms: int) -> None:
         self._window_ms = window_ms
-        self._last: dict[tuple[str, Side, Decimal, Decimal | None], int] = {}
+        self._last: dict[_DuplicateKey, int] = {}
+        self._key_for: object = None  # the intent whose key ``check`` built last (``record_approved`` reuses it)
+        self._key: _DuplicateKey | None = None
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``DUPLICATE_INTENT`` when the same order was approved less than the window ago; flatten passes."""
-        if is_flatten(intent):
+        if intent.flatten and intent.reduce_only:
             return None
-        last = self._last.get((intent.symbol, intent.side, intent.quantity, intent.price))
+        key = _duplicate_key(intent)
+        self._key, self._key_for = key, intent
+        last = self._last.get(key)
         if last is None:
             return None
         age = intent.ts_ms - last
@@ -142,12 +162,15 @@ class DuplicateIntentGate:
 
     def record_approved(self, intent: OrderIntent, ctx: RiskContext) -> None:
         """Remember the approval; forget entries older than the window once many accumulate."""
+        key = self._key if self._key_for is intent else None
+        if key is None:  # a flatten passed without ``check`` building its key
+            key = _duplicate_key(intent)
         last = self._last
         if len(last) >= _DUPLICATE_PRUNE_AT:
             horizon = intent.ts_ms - self._window_ms
-            for key in [k for k, ts in last.items() if ts <= horizon]:
-                del last[key]
-        last[(intent.symbol, intent.side, intent.quantity, intent.price)] = intent.ts_ms
+            for old in [k for k, ts in last.items() if ts <= horizon]:
+                del last[old]
+        last[key] = intent.ts_ms
 
 
 class DailyLossGate:

@@ -15,7 +15,8 @@ Rules (issue 3, docs/architecture.md §3.4):
 Working quantities and limit-price ranges come from the portfolio's incremental
 aggregates (:class:`~livegate.portfolio.book.WorkingTotals`), so each function here is
 O(symbols with exposure) per intent, not O(orders); the per-intent results are computed
-once and shared by the limit gates through :class:`ExposureMemo`.
+once and shared by the limit gates through :class:`~livegate.risk.memo.ExposureMemo` (the
+same arithmetic written out inline for the hot path; these functions are the reference).
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def exposed_symbols(ctx: RiskContext) -> set[str]:
     return set(ctx.portfolio.exposed_symbols())
 
 
-def _side_notional(
+def side_notional(
     side: WorkingSide, far: Decimal | None, portfolio: Portfolio, symbol: str, which: Side
 ) -> Decimal | None:
     """Return the notional of one side's working orders, each at ``max(limit, far)`` (far alone for market orders).
@@ -177,87 +178,9 @@ def working_notional(ctx: RiskContext, pad: Decimal) -> Decimal | None:
         if quote is not None:
             buy_far = quote.ask_price * pad
             sell_far = quote.bid_price * pad
-        buys = _side_notional(totals.buy, buy_far, portfolio, symbol, Side.BUY)
-        sells = _side_notional(totals.sell, sell_far, portfolio, symbol, Side.SELL)
+        buys = side_notional(totals.buy, buy_far, portfolio, symbol, Side.BUY)
+        sells = side_notional(totals.sell, sell_far, portfolio, symbol, Side.SELL)
         if buys is None or sells is None:
             return None
         total += buys + sells
     return total
-
-
-class ExposureMemo:
-    """Per-intent memo of the expensive reads shared by several limit gates.
-
-    The order, symbol, gross, turnover, loss and drawdown gates all need the same
-    conservative price, exposure, working notional and equity; computing them once per
-    intent keeps the chain O(1) in the number of gates. Entries are keyed by the intent
-    object itself (identity), so they are valid for one evaluation: the pipeline never
-    re-evaluates an intent object.
-
-    Parameters
-    ----------
-    pad:
-        Market-order pad factor (:func:`pad_factor`).
-    """
-
-    __slots__ = (
-        "_equity",
-        "_equity_for",
-        "_others",
-        "_others_for",
-        "_own",
-        "_own_for",
-        "_price",
-        "_price_for",
-        "_working",
-        "_working_for",
-        "pad",
-    )
-
-    def __init__(self, pad: Decimal) -> None:
-        self.pad = pad
-        self._price_for: object = None
-        self._price: Decimal | None = None
-        self._own_for: object = None
-        self._own: SymbolExposure | None = None
-        self._others_for: object = None
-        self._others: tuple[Decimal, str | None] = (_ZERO, None)
-        self._working_for: object = None
-        self._working: Decimal | None = None
-        self._equity_for: object = None
-        self._equity: Decimal | None = None
-
-    def price(self, intent: OrderIntent, ctx: RiskContext) -> Decimal | None:
-        """Return :func:`intent_price` of the intent (None when unknown)."""
-        if self._price_for is not intent:
-            self._price = intent_price(intent, ctx, self.pad)
-            self._price_for = intent
-        return self._price
-
-    def own(self, intent: OrderIntent, ctx: RiskContext) -> SymbolExposure | None:
-        """Return :func:`symbol_exposure` of the intent's symbol with the intent added."""
-        if self._own_for is not intent:
-            self._own = symbol_exposure(intent.symbol, ctx, self.pad, intent)
-            self._own_for = intent
-        return self._own
-
-    def others(self, intent: OrderIntent, ctx: RiskContext) -> tuple[Decimal, str | None]:
-        """Return :func:`other_exposure` excluding the intent's symbol."""
-        if self._others_for is not intent:
-            self._others = other_exposure(intent.symbol, ctx, self.pad)
-            self._others_for = intent
-        return self._others
-
-    def working(self, intent: OrderIntent, ctx: RiskContext) -> Decimal | None:
-        """Return :func:`working_notional` as of this intent."""
-        if self._working_for is not intent:
-            self._working = working_notional(ctx, self.pad)
-            self._working_for = intent
-        return self._working
-
-    def equity(self, intent: OrderIntent, ctx: RiskContext) -> Decimal | None:
-        """Return the portfolio's equity PnL at mid prices as of this intent (None when unknown)."""
-        if self._equity_for is not intent:
-            self._equity = ctx.portfolio.equity_pnl(ctx.quotes.mid)
-            self._equity_for = intent
-        return self._equity

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 from livegate.domain.enums import DenialCode
 from livegate.domain.orders import OrderIntent
-from livegate.risk.exposure import ExposureMemo
 from livegate.risk.gate import Deny, RiskContext
 from livegate.risk.killswitch import reduces_position
+from livegate.risk.memo import ExposureMemo
 
 _BPS = Decimal(10_000)
 _TWO = Decimal(2)
@@ -37,8 +37,9 @@ class AllowlistGate:
         self._allowed = frozenset(s.upper() for s in allowlist)
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
-        """Deny ``NOT_ALLOWLISTED`` when the symbol is not on the list."""
-        if intent.symbol.upper() in self._allowed:
+        """Deny ``NOT_ALLOWLISTED`` when the symbol is not on the list (compared in upper case)."""
+        symbol = intent.symbol
+        if symbol in self._allowed or symbol.upper() in self._allowed:  # the list is upper case already
             return None
         return Deny(DenialCode.NOT_ALLOWLISTED, f"{intent.symbol} is not in the allowlist {sorted(self._allowed)}")
 
@@ -100,7 +101,10 @@ class OrderNotionalGate:
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``ORDER_NOTIONAL_CAP`` when quantity x conservative price > cap."""
-        price = self._memo.price(intent, ctx)
+        memo = self._memo
+        if memo.intent is not intent:
+            memo.load(intent, ctx)
+        price = memo.price
         if price is None:
             return _unknown_price(intent)
         notional = intent.quantity * price
@@ -125,12 +129,14 @@ class SymbolNotionalGate:
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``SYMBOL_NOTIONAL_CAP`` when the exposure after the intent grows beyond the cap."""
-        exposure = self._memo.own(intent, ctx)
-        if exposure is None:
+        memo = self._memo
+        if memo.intent is not intent:
+            memo.load(intent, ctx)
+        if not memo.known:
             return _unknown_price(intent)
-        if not exposure.grows:
+        if not memo.grows:
             return None
-        after = exposure.after_notional
+        after = memo.after_quantity * memo.own_price
         if after <= self._cap:
             return None
         return Deny(
@@ -152,16 +158,17 @@ class GrossNotionalGate:
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``GROSS_NOTIONAL_CAP`` when the gross exposure after the intent grows beyond the cap."""
         memo = self._memo
-        own = memo.own(intent, ctx)
-        if own is None:
+        if memo.intent is not intent:
+            memo.load(intent, ctx)
+        if not memo.known:
             return _unknown_price(intent)
-        if not own.grows:
+        if not memo.grows:
             return None
         others, unpriced = memo.others(intent, ctx)
         if unpriced is not None:
             return Deny(DenialCode.UNKNOWN_PRICE, f"no price for open exposure on {unpriced}: gross notional unknown")
-        after, before = own.after_quantity, own.before_quantity
-        total = (after if after > before else before) * own.price + others
+        after, before = memo.after_quantity, memo.before_quantity
+        total = (after if after > before else before) * memo.own_price + others
         if total <= self._cap:
             return None
         return Deny(DenialCode.GROSS_NOTIONAL_CAP, f"would be {total:,.2f} USD > cap {self._cap:,.2f} USD")

@@ -30,8 +30,9 @@ class RiskPipeline:
         self._recorders = tuple(g for g in self._gates if isinstance(g, RecordingGate))
         self._context = context
         # bound methods resolved once: the chain runs on every intent
-        self._checks = tuple((g.check, g) for g in self._gates)
-        self._records = tuple((g.record_approved, g) for g in self._recorders)
+        self._checks = tuple(g.check for g in self._gates)
+        self._records = tuple(g.record_approved for g in self._recorders)
+        self._owners = tuple(zip(self._checks + self._records, self._gates + self._recorders, strict=True))
 
     @property
     def gates(self) -> tuple[Gate, ...]:
@@ -49,16 +50,18 @@ class RiskPipeline:
         A gate that raises yields ``GATE_ERROR`` naming the gate and the exception.
         """
         ctx = self._context
-        for check, gate in self._checks:
-            try:
-                deny = check(intent, ctx)
-            except Exception as exc:
-                return Denied(intent, client_order_id, DenialCode.GATE_ERROR, f"gate {gate.name} raised {exc!r}")
-            if deny is not None:
-                return Denied(intent, client_order_id, deny.code, deny.detail)
-        for record, recorder in self._records:
-            try:
-                record(intent, ctx)
-            except Exception as exc:
-                return Denied(intent, client_order_id, DenialCode.GATE_ERROR, f"gate {recorder.name} raised {exc!r}")
+        step = None
+        try:
+            for step in self._checks:
+                deny = step(intent, ctx)
+                if deny is not None:
+                    return Denied(intent, client_order_id, deny.code, deny.detail)
+            for step in self._records:
+                step(intent, ctx)
+        except Exception as exc:
+            return Denied(intent, client_order_id, DenialCode.GATE_ERROR, f"gate {self._name_of(step)} raised {exc!r}")
         return seal_approval(intent, client_order_id, venue)
+
+    def _name_of(self, step: object) -> str:
+        """Return the name of the gate whose ``check`` or ``record_approved`` is ``step``."""
+        return next(gate.name for bound, gate in self._owners if bound is step)

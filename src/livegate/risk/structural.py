@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from livegate.domain.enums import DenialCode, OrderType, TimeInForce
+from livegate.domain.enums import DenialCode, OrderType, Side, TimeInForce
 from livegate.domain.orders import OrderIntent
 from livegate.risk.gate import Deny, RiskContext
 
 _ZERO = Decimal(0)  # Decimal vs Decimal: no int conversion per comparison
+_LIMIT = OrderType.LIMIT
+_BUY = Side.BUY
 
 
 class StructuralGate:
@@ -29,13 +31,13 @@ class StructuralGate:
         qty = intent.quantity
         if not qty.is_finite() or qty <= _ZERO:
             return Deny(DenialCode.INVALID_QUANTITY, f"quantity must be a positive finite number, got {qty}")
-        if intent.order_type is OrderType.LIMIT:
+        if intent.order_type is _LIMIT:
             price = intent.price
             if price is None:
                 return Deny(DenialCode.INVALID_PRICE, "limit order needs a price")
             if not price.is_finite() or price <= _ZERO:
                 return Deny(DenialCode.INVALID_PRICE, f"price must be a positive finite number, got {price}")
-            if not instrument.price_on_tick(price):
+            if price % instrument.tick_size:  # Instrument.price_on_tick, inline: the chain runs on every intent
                 return Deny(DenialCode.TICK_SIZE, f"price {price} is not a multiple of tick {instrument.tick_size}")
         else:
             if intent.price is not None:
@@ -44,7 +46,7 @@ class StructuralGate:
                 return Deny(DenialCode.INVALID_ORDER, "post-only needs a limit order")
         if intent.post_only and intent.time_in_force is TimeInForce.IOC:
             return Deny(DenialCode.INVALID_ORDER, "post-only and IOC contradict each other")
-        if not instrument.quantity_on_lot(qty):
+        if qty % instrument.lot_size:  # Instrument.quantity_on_lot, inline
             return Deny(DenialCode.LOT_SIZE, f"quantity {qty} is not a multiple of lot {instrument.lot_size}")
         if qty < instrument.min_quantity:
             return Deny(DenialCode.LOT_SIZE, f"quantity {qty} < minimum {instrument.min_quantity}")
@@ -53,7 +55,7 @@ class StructuralGate:
             quote = ctx.quotes.last(intent.symbol)
             if quote is None:
                 return Deny(DenialCode.UNKNOWN_PRICE, f"market order on {intent.symbol} with no quote")
-            reference = quote.ask_price if intent.side.sign > 0 else quote.bid_price
+            reference = quote.ask_price if intent.side is _BUY else quote.bid_price
         notional = reference * qty
         if notional < instrument.min_notional:
             return Deny(

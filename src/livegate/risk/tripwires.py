@@ -25,6 +25,7 @@ from livegate.marketdata.quote_cache import QuoteCache
 from livegate.risk.gate import Deny, RiskContext
 
 _TWO_BPS = Decimal(20_000)
+_ZERO = Decimal(0)  # Decimal vs Decimal: no int conversion per comparison
 _LOCKED = "locked"
 
 
@@ -63,8 +64,14 @@ class QuoteTripwireGate:
         if not known_good:
             bid, ask = quote.bid_price, quote.ask_price
             if not (
-                bid.is_finite() and ask.is_finite() and 0 < bid < ask and quote.bid_size > 0 and quote.ask_size > 0
-            ) and not (self._allow_locked and bid == ask and bid > 0 and quote.bid_size > 0 and quote.ask_size > 0):
+                bid.is_finite()
+                and ask.is_finite()
+                and _ZERO < bid < ask
+                and quote.bid_size > _ZERO
+                and quote.ask_size > _ZERO
+            ) and not (
+                self._allow_locked and bid == ask and bid > _ZERO and quote.bid_size > _ZERO and quote.ask_size > _ZERO
+            ):
                 problem = quote_problem(quote) or "unusable"
                 return Deny(DenialCode.BAD_QUOTE, f"{symbol} quote is {problem}")
         max_age = self._max_age_ms
