@@ -1,0 +1,372 @@
+"""A checkpoint of the ledger fold, verified against the chain (issue 14 item 7).
+
+Folding a long ledger from its first event is what makes ``livegate run --resume`` slow
+(seconds per million events). A checkpoint is the :class:`~livegate.ledger.fold.LedgerFold`
+of the events up to some seq, saved in ``ledger.checkpoint`` next to ``ledger.sqlite``:
+a resume loads it and folds only the events after it.
+
+It is never trusted over the chain. The file holds one header line (JSON: format,
+:data:`CHECKPOINT_VERSION`, a digest of the fold's own code, the seq and the chain hash of
+the last event it covers, the sha256 and length of the body) and the body (JSON). It is
+used only when every check holds: readable, same format and version, same fold code
+(any change to the fold's rules, payload decoding, orders, positions or the book ignores
+it), the body's sha256 matches, the seq is in the ledger and the ledger's event there has
+the recorded hash, and the body decodes into a fold that ends at that seq and hash.
+Otherwise :func:`read_checkpoint` says why and the caller folds from the first event.
+
+Money and quantities are stored as exact decimal strings and read back as the same
+``Decimal`` (value, exponent and sign), so checkpoint + later events equals the full fold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Final
+
+from livegate.domain import orders as _orders_module
+from livegate.domain import positions as _positions_module
+from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce, TradingState
+from livegate.domain.errors import InvariantViolation
+from livegate.domain.orders import Fill, Order, OrderIntent
+from livegate.domain.positions import Position
+from livegate.ledger import fold as _fold_module
+from livegate.ledger import payloads as _payloads_module
+from livegate.ledger.fold import EngineStats, LedgerFold, OrderEntry
+from livegate.ledger.payloads import ArrivalQuote, DecisionRecorded, SessionStarted
+from livegate.portfolio import Portfolio
+from livegate.portfolio import book as _book_module
+
+#: File name of the checkpoint, next to the ledger file (``ledger.sqlite``) in a run directory.
+CHECKPOINT_FILE: Final = "ledger.checkpoint"
+#: First field of the header line.
+CHECKPOINT_FORMAT: Final = "livegate-fold-checkpoint"
+#: Layout of the body below; bump it when the body changes.
+CHECKPOINT_VERSION: Final = 1
+
+Json = Any
+HashAt = Callable[[int], str | None]
+
+
+def _fold_code_digest() -> str:
+    """Return the sha256 of the source of every module whose rules shape the fold."""
+    digest = hashlib.sha256()
+    modules = (_fold_module, _payloads_module, _orders_module, _positions_module, _book_module, sys.modules[__name__])
+    for module in modules:
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message says why (the caller folds from the first event)."""
+
+
+def checkpoint_path(ledger_file: Path) -> Path:
+    """Return the checkpoint file of a ledger file (same directory, :data:`CHECKPOINT_FILE`)."""
+    return ledger_file.parent / CHECKPOINT_FILE
+
+
+# ---------------------------------------------------------------------- encode
+def encode_checkpoint(fold: LedgerFold) -> bytes:
+    """Return the checkpoint file content of ``fold`` (header line and body), for the events up to ``fold.last_seq``.
+
+    Raises
+    ------
+    ValueError
+        If the fold is empty (nothing to checkpoint).
+    """
+    if fold.last_seq <= 0:
+        raise ValueError("an empty fold has nothing to checkpoint")
+    intent_index: dict[int, int] = {}
+    intents: list[Json] = []
+
+    def intent_ref(intent: OrderIntent | None) -> int:
+        if intent is None:
+            return -1
+        ref = intent_index.get(id(intent))
+        if ref is None:
+            ref = intent_index[id(intent)] = len(intents)
+            intents.append(_intent_row(intent))
+        return ref
+
+    portfolio = fold.portfolio
+    orders = [
+        [o.client_order_id, intent_ref(o.intent), o.venue, o.status.value, str(o.filled_quantity),
+         str(o.notional_filled), o.venue_order_id, o.reason, o.updated_ms]
+        for o in portfolio.all_orders()
+    ]  # fmt: skip
+    entries = [
+        [e.client_order_id, e.first_ts_ms, intent_ref(e.intent), _decision_row(e.decision), e.venue,
+         e.venue_order_id, e.last_status, str(e.fees)]
+        for e in fold.entries.values()
+    ]  # fmt: skip
+    stats = fold.stats
+    session = fold.session
+    body = {
+        "session": None
+        if session is None
+        else [session.session_id, session.mode, session.config_hash, list(session.inputs)],
+        "intents": intents,
+        "orders": orders,
+        "positions": [
+            [p.symbol, str(p.quantity), str(p.cost_basis), str(p.realized_pnl), str(p.fees), str(p.turnover)]
+            for p in portfolio.positions()
+        ],
+        "fill_keys": sorted(portfolio.fill_keys()),
+        "entries": entries,
+        "fills": [_fill_row(f) for f in fold.fills],
+        "approved": [intent_ref(i) for i in fold.approved_intents],
+        "stats": _stats_row(stats),
+        "next_seq": fold.next_seq,
+        "trading_state": fold.trading_state.value,
+        "trading_reason": fold.trading_reason,
+        "balance_baseline": None
+        if fold.balance_baseline is None
+        else [[c, str(v)] for c, v in fold.balance_baseline.items()],
+        "anomalies": fold.anomalies,
+        "refused_fills": fold.refused_fills,
+        "last_seq": fold.last_seq,
+        "last_hash": fold.last_hash,
+        "last_ts_ms": fold.last_ts_ms,
+        "resumes": fold.resumes,
+        "ended": fold.ended,
+    }
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    header = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "fold_code": _FOLD_CODE,
+        "seq": fold.last_seq,
+        "hash": fold.last_hash,
+        "body_sha256": hashlib.sha256(text).hexdigest(),
+        "body_bytes": len(text),
+    }
+    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n" + text
+
+
+def _stats_row(stats: EngineStats) -> Json:
+    return [
+        stats.intents, stats.approved, dict(stats.denied), stats.orders_submitted, dict(stats.orders_by_venue),
+        stats.rejected, stats.ambiguous, stats.fills, stats.cancels_requested, stats.duplicate_fills,
+    ]  # fmt: skip
+
+
+def _intent_row(i: OrderIntent) -> Json:
+    return [
+        i.symbol, i.side.value, str(i.quantity), i.order_type.value, None if i.price is None else str(i.price),
+        i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten, i.outside_rth,
+    ]  # fmt: skip
+
+
+def _decision_row(d: DecisionRecorded | None) -> Json:
+    if d is None:
+        return None
+    a = d.arrival
+    arrival = None if a is None else [str(a.bid), str(a.ask), str(a.mid), a.age_ms]
+    return [d.client_order_id, d.approved, d.code, d.detail, d.venue, arrival]
+
+
+def _fill_row(f: Fill) -> Json:
+    return [
+        f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
+        f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset),
+    ]  # fmt: skip
+
+
+def write_checkpoint(path: Path, fold: LedgerFold) -> int:
+    """Write the checkpoint of ``fold`` to ``path`` atomically (temp file, fsync, rename); return its size in bytes.
+
+    A crash leaves the previous checkpoint or the new one, never a mix (and a torn file
+    fails its digest and is ignored).
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written.
+    ValueError
+        If the fold is empty.
+    """
+    data = encode_checkpoint(fold)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return len(data)
+
+
+# ---------------------------------------------------------------------- read and verify
+def read_checkpoint(path: Path, hash_at: HashAt, head_seq: int) -> LedgerFold:
+    """Return the fold saved in ``path`` after checking it against the ledger's chain.
+
+    Parameters
+    ----------
+    path:
+        The checkpoint file.
+    hash_at:
+        Returns the stored chain hash of the ledger event at a seq (None when there is none).
+    head_seq:
+        Seq of the ledger's last event.
+
+    Raises
+    ------
+    CheckpointError
+        If the file is missing or unreadable, of another format, version or fold code,
+        its body does not match its digest, its seq is beyond the ledger's head, the
+        ledger's event at its seq has another hash (rewritten or another ledger), or the
+        body does not decode into a fold ending at that seq and hash. The message says which.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise CheckpointError("no checkpoint file") from exc
+    except OSError as exc:
+        raise CheckpointError(f"checkpoint unreadable ({exc})") from exc
+    line, sep, body = data.partition(b"\n")
+    try:
+        header = json.loads(line)
+        if not sep or not isinstance(header, dict):
+            raise ValueError("no header line")
+        seq, expected_hash = int(header["seq"]), str(header["hash"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"checkpoint header unreadable ({exc})") from exc
+    if header.get("format") != CHECKPOINT_FORMAT or header.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"checkpoint format {header.get('format')!r} version {header.get('version')!r}; "
+            f"this build reads {CHECKPOINT_FORMAT!r} version {CHECKPOINT_VERSION}"
+        )
+    if header.get("fold_code") != _FOLD_CODE:
+        raise CheckpointError("checkpoint written by a build with other fold rules (fold code digest differs)")
+    if header.get("body_bytes") != len(body) or header.get("body_sha256") != hashlib.sha256(body).hexdigest():
+        raise CheckpointError("checkpoint body does not match its digest (corrupt or torn write)")
+    if seq < 1 or seq > head_seq:
+        raise CheckpointError(f"checkpoint covers seq {seq} but the ledger ends at seq {head_seq} (ledger truncated?)")
+    stored = hash_at(seq)
+    if stored != expected_hash:
+        found = "no event" if stored is None else stored[:12] + "..."
+        raise CheckpointError(
+            f"checkpoint records hash {expected_hash[:12]}... at seq {seq}, the ledger has {found} there "
+            "(ledger rewritten, or another run's checkpoint)"
+        )
+    try:
+        fold = decode_checkpoint_body(body)
+    except (ValueError, KeyError, TypeError, IndexError, InvalidOperation, InvariantViolation) as exc:
+        raise CheckpointError(f"checkpoint body does not decode ({type(exc).__name__}: {exc})") from exc
+    if fold.last_seq != seq or fold.last_hash != expected_hash:
+        raise CheckpointError(f"checkpoint body ends at seq {fold.last_seq}, its header says {seq}")
+    return fold
+
+
+class _Decimals(dict[str, Decimal]):
+    """Exact decimal strings to shared ``Decimal`` values (immutable, so one object per distinct string)."""
+
+    def __missing__(self, text: str) -> Decimal:
+        if not isinstance(text, str):
+            raise TypeError(f"decimal must be a string, got {text!r}")
+        value = self[text] = Decimal(text)
+        return value
+
+
+def _members(enum: Any) -> dict[str, Any]:
+    return {member.value: member for member in enum}
+
+
+_SIDES, _TYPES, _TIFS = _members(Side), _members(OrderType), _members(TimeInForce)
+_STATUSES, _LIQUIDITY = _members(OrderStatus), _members(Liquidity)
+
+
+def decode_checkpoint_body(body: bytes) -> LedgerFold:
+    """Return the fold encoded in a checkpoint body (no digest or chain check: see :func:`read_checkpoint`).
+
+    Raises
+    ------
+    ValueError, KeyError, TypeError, IndexError, decimal.InvalidOperation, InvariantViolation
+        If the body is not a checkpoint body of this version.
+    """
+    raw = json.loads(body)
+    dec = _Decimals()
+    sides, types, tifs = _SIDES, _TYPES, _TIFS
+    intents = [
+        OrderIntent(
+            sym, sides[side], dec[qty], types[otype], None if price is None else dec[price], tifs[tif],
+            post_only, reduce_only, strategy, seq, ts, flatten, rth,
+        )
+        for sym, side, qty, otype, price, tif, post_only, reduce_only, strategy, seq, ts, flatten, rth in raw["intents"]
+    ]  # fmt: skip
+    statuses = _STATUSES
+    orders: list[Order] = []
+    new_order = Order.__new__
+    for cid, ref, venue, status, filled, notional, venue_order_id, reason, updated_ms in raw["orders"]:
+        order = new_order(Order)  # every slot is set below, as Order.__init__ would
+        order.client_order_id, order.intent, order.venue = cid, intents[ref], venue
+        order.status, order.filled_quantity, order.notional_filled = statuses[status], dec[filled], dec[notional]
+        order.venue_order_id, order.reason, order.updated_ms = venue_order_id, reason, updated_ms
+        orders.append(order)
+    positions = [
+        Position.restore(sym, dec[q], dec[c], dec[r], dec[f], dec[t]) for sym, q, c, r, f, t in raw["positions"]
+    ]
+    portfolio = Portfolio.restored(orders, positions, {(cid, fid) for cid, fid in raw["fill_keys"]})
+    entries: dict[str, OrderEntry] = {}
+    for cid, first_ts, ref, decision, venue, venue_order_id, last_status, fees in raw["entries"]:
+        entries[cid] = OrderEntry(
+            cid, first_ts, None if ref < 0 else intents[ref], _decision(decision, dec), venue, venue_order_id,
+            last_status, dec[fees],
+        )  # fmt: skip
+    liquidity = _LIQUIDITY
+    fills = [
+        Fill(cid, fid, sym, sides[side], dec[price], dec[qty], dec[fee], liquidity[liq], ts, venue, fee_asset, dec[fia])
+        for cid, fid, sym, side, price, qty, fee, liq, ts, venue, fee_asset, fia in raw["fills"]
+    ]
+    (n_intents, approved, denied, submitted, by_venue, rejected, ambiguous, n_fills, cancels, duplicates) = raw["stats"]
+    stats = EngineStats(
+        n_intents, approved, Counter(denied), submitted, Counter(by_venue), rejected, ambiguous, n_fills, cancels,
+        duplicates,
+    )  # fmt: skip
+    session = raw["session"]
+    baseline = raw["balance_baseline"]
+    return LedgerFold(
+        session=None if session is None else SessionStarted(session[0], session[1], session[2], tuple(session[3])),
+        portfolio=portfolio,
+        stats=stats,
+        entries=entries,
+        fills=fills,
+        approved_intents=[intents[ref] for ref in raw["approved"]],
+        next_seq=_int(raw["next_seq"]),
+        trading_state=TradingState(raw["trading_state"]),
+        trading_reason=str(raw["trading_reason"]),
+        balance_baseline=None if baseline is None else {str(c): dec[v] for c, v in baseline},
+        anomalies=_int(raw["anomalies"]),
+        refused_fills=_int(raw["refused_fills"]),
+        last_seq=_int(raw["last_seq"]),
+        last_hash=str(raw["last_hash"]),
+        last_ts_ms=_int(raw["last_ts_ms"]),
+        resumes=_int(raw["resumes"]),
+        ended=raw["ended"] is True,
+    )
+
+
+def _decision(row: Json, dec: _Decimals) -> DecisionRecorded | None:
+    if row is None:
+        return None
+    cid, approved, code, detail, venue, arrival = row
+    quote = None if arrival is None else ArrivalQuote(dec[arrival[0]], dec[arrival[1]], dec[arrival[2]], arrival[3])
+    return DecisionRecorded(cid, approved, code, detail, venue, quote)
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+_FOLD_CODE: Final = _fold_code_digest()
