@@ -84,7 +84,7 @@ def encode_checkpoint(fold: LedgerFold) -> bytes:
     if fold.last_seq <= 0:
         raise ValueError("an empty fold has nothing to checkpoint")
     intent_index: dict[int, int] = {}
-    intents: list[Json] = []
+    intents: list[OrderIntent] = []
 
     def intent_ref(intent: OrderIntent | None) -> int:
         if intent is None:
@@ -92,19 +92,37 @@ def encode_checkpoint(fold: LedgerFold) -> bytes:
         ref = intent_index.get(id(intent))
         if ref is None:
             ref = intent_index[id(intent)] = len(intents)
-            intents.append(_intent_row(intent))
+            intents.append(intent)
         return ref
 
     portfolio = fold.portfolio
     orders = [
-        [o.client_order_id, intent_ref(o.intent), o.venue, o.status.value, str(o.filled_quantity),
-         str(o.notional_filled), o.venue_order_id, o.reason, o.updated_ms]
+        (o.client_order_id, intent_ref(o.intent), o.venue, o.status.value, str(o.filled_quantity),
+         str(o.notional_filled), o.venue_order_id, o.reason, o.updated_ms)
         for o in portfolio.all_orders()
     ]  # fmt: skip
-    entries = [
-        [e.client_order_id, e.first_ts_ms, intent_ref(e.intent), _decision_row(e.decision), e.venue,
-         e.venue_order_id, e.last_status, str(e.fees)]
-        for e in fold.entries.values()
+    entries = list(fold.entries.values())
+    decisions = [e.decision for e in entries if e.decision is not None]
+    entry_rows = [
+        (e.client_order_id, e.first_ts_ms, intent_ref(e.intent), e.decision is not None, e.venue, e.venue_order_id,
+         e.last_status, str(e.fees))
+        for e in entries
+    ]  # fmt: skip
+    approved = [intent_ref(i) for i in fold.approved_intents]
+    intent_rows = [
+        (i.symbol, i.side.value, str(i.quantity), i.order_type.value, "" if i.price is None else str(i.price),
+         i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten, i.outside_rth)
+        for i in intents
+    ]  # fmt: skip
+    decision_rows = [
+        (d.client_order_id, d.approved, d.code, d.detail, d.venue,
+         None if d.arrival is None else [str(d.arrival.bid), str(d.arrival.ask), str(d.arrival.mid), d.arrival.age_ms])
+        for d in decisions
+    ]  # fmt: skip
+    fill_rows = [
+        (f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
+         f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset))
+        for f in fold.fills
     ]  # fmt: skip
     stats = fold.stats
     session = fold.session
@@ -112,16 +130,17 @@ def encode_checkpoint(fold: LedgerFold) -> bytes:
         "session": None
         if session is None
         else [session.session_id, session.mode, session.config_hash, list(session.inputs)],
-        "intents": intents,
-        "orders": orders,
+        "intents": _columns(intent_rows, _INTENT_COLUMNS),
+        "orders": _columns(orders, _ORDER_COLUMNS),
         "positions": [
             [p.symbol, str(p.quantity), str(p.cost_basis), str(p.realized_pnl), str(p.fees), str(p.turnover)]
             for p in portfolio.positions()
         ],
-        "fill_keys": sorted(portfolio.fill_keys()),
-        "entries": entries,
-        "fills": [_fill_row(f) for f in fold.fills],
-        "approved": [intent_ref(i) for i in fold.approved_intents],
+        "fill_keys": _columns(sorted(portfolio.fill_keys()), "ss"),
+        "entries": _columns(entry_rows, _ENTRY_COLUMNS),
+        "decisions": _columns(decision_rows, _DECISION_COLUMNS),
+        "fills": _columns(fill_rows, _FILL_COLUMNS),
+        "approved": approved,
         "stats": _stats_row(stats),
         "next_seq": fold.next_seq,
         "trading_state": fold.trading_state.value,
@@ -157,26 +176,64 @@ def _stats_row(stats: EngineStats) -> Json:
     ]  # fmt: skip
 
 
-def _intent_row(i: OrderIntent) -> Json:
-    return [
-        i.symbol, i.side.value, str(i.quantity), i.order_type.value, None if i.price is None else str(i.price),
-        i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten, i.outside_rth,
-    ]  # fmt: skip
+#: Column kinds of each table: ``s`` text, ``d`` decimal text (``""``: None), ``i`` integer, ``b`` bool,
+#: ``j`` any JSON value. Text columns are stored joined by :data:`_SEP` when no value holds it
+#: (one JSON string to parse instead of one per value), else as a JSON list.
+_INTENT_COLUMNS: Final = "ssdsdsbbsiibb"
+_ORDER_COLUMNS: Final = "sissddssi"
+_ENTRY_COLUMNS: Final = "siibsssd"
+_DECISION_COLUMNS: Final = "sbsssj"
+_FILL_COLUMNS: Final = "ssssdddsissd"
+_SEP: Final = "|"
 
 
-def _decision_row(d: DecisionRecorded | None) -> Json:
-    if d is None:
-        return None
-    a = d.arrival
-    arrival = None if a is None else [str(a.bid), str(a.ask), str(a.mid), a.age_ms]
-    return [d.client_order_id, d.approved, d.code, d.detail, d.venue, arrival]
+def _columns(rows: list[tuple[Any, ...]], kinds: str) -> Json:
+    """Return ``rows`` (tuples shaped by ``kinds``) as ``[row count, column, ...]``."""
+    columns: list[Json] = [len(rows)]
+    for index, kind in enumerate(kinds):
+        values = [row[index] for row in rows]
+        if kind in "sd":
+            joined = _SEP.join(values)
+            packed = rows and joined.count(_SEP) == len(values) - 1
+            columns.append(joined if packed else values)
+        elif kind == "b":
+            columns.append("".join("1" if v else "0" for v in values))
+        else:
+            columns.append(values)
+    return columns
 
 
-def _fill_row(f: Fill) -> Json:
-    return [
-        f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
-        f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset),
-    ]  # fmt: skip
+def _decolumns(table: Json, kinds: str, dec: _Decimals) -> list[list[Any]]:
+    """Return the columns of a table written by :func:`_columns` (decimals as ``Decimal``, None for ``""``).
+
+    Raises
+    ------
+    ValueError
+        If a column does not hold the table's row count of values.
+    """
+    count, *columns = table
+    if not isinstance(count, int) or len(columns) != len(kinds):
+        raise ValueError(f"table of {len(columns)} columns, expected {len(kinds)}")
+    out: list[list[Any]] = []
+    for kind, column in zip(kinds, columns, strict=True):
+        if kind in "sd" and isinstance(column, str):
+            values: list[Any] = column.split(_SEP) if count else []
+        elif kind == "b" and isinstance(column, str):
+            values = [c == "1" for c in column]
+        elif isinstance(column, list):
+            values = column
+            if kind in "sd" and not all(type(v) is str for v in values):
+                raise TypeError("text column holds a non-text value")
+            if kind == "i" and not all(type(v) is int for v in values):
+                raise TypeError("integer column holds a non-integer value")
+        else:
+            raise ValueError(f"column of kind {kind!r} is a {type(column).__name__}")
+        if len(values) != count:
+            raise ValueError(f"column of {len(values)} values in a table of {count} rows")
+        if kind == "d":
+            values = [None if v == "" else dec[v] for v in values]
+        out.append(values)
+    return out
 
 
 def write_checkpoint(path: Path, fold: LedgerFold) -> int:
@@ -295,37 +352,52 @@ def decode_checkpoint_body(body: bytes) -> LedgerFold:
     """
     raw = json.loads(body)
     dec = _Decimals()
-    sides, types, tifs = _SIDES, _TYPES, _TIFS
+    sides, types, tifs, statuses = _SIDES, _TYPES, _TIFS, _STATUSES
     intents = [
-        OrderIntent(
-            sym, sides[side], dec[qty], types[otype], None if price is None else dec[price], tifs[tif],
-            post_only, reduce_only, strategy, seq, ts, flatten, rth,
+        OrderIntent(sym, sides[side], qty, types[otype], price, tifs[tif], post, reduce, strategy, seq, ts, flat, rth)
+        for sym, side, qty, otype, price, tif, post, reduce, strategy, seq, ts, flat, rth in zip(
+            *_decolumns(raw["intents"], _INTENT_COLUMNS, dec), strict=True
         )
-        for sym, side, qty, otype, price, tif, post_only, reduce_only, strategy, seq, ts, flatten, rth in raw["intents"]
-    ]  # fmt: skip
-    statuses = _STATUSES
+    ]
     orders: list[Order] = []
     new_order = Order.__new__
-    for cid, ref, venue, status, filled, notional, venue_order_id, reason, updated_ms in raw["orders"]:
+    order_columns = _decolumns(raw["orders"], _ORDER_COLUMNS, dec)
+    _check_refs(order_columns[1], len(intents), allow_none=False)
+    for cid, ref, venue, status, filled, notional, venue_order_id, reason, updated_ms in zip(
+        *order_columns, strict=True
+    ):
         order = new_order(Order)  # every slot is set below, as Order.__init__ would
         order.client_order_id, order.intent, order.venue = cid, intents[ref], venue
-        order.status, order.filled_quantity, order.notional_filled = statuses[status], dec[filled], dec[notional]
+        order.status, order.filled_quantity, order.notional_filled = statuses[status], filled, notional
         order.venue_order_id, order.reason, order.updated_ms = venue_order_id, reason, updated_ms
         orders.append(order)
     positions = [
         Position.restore(sym, dec[q], dec[c], dec[r], dec[f], dec[t]) for sym, q, c, r, f, t in raw["positions"]
     ]
-    portfolio = Portfolio.restored(orders, positions, {(cid, fid) for cid, fid in raw["fill_keys"]})
+    portfolio = Portfolio.restored(orders, positions, set(zip(*_decolumns(raw["fill_keys"], "ss", dec), strict=True)))
+    decisions = iter(
+        [
+            DecisionRecorded(cid, approved, code, detail, venue, None if a is None else _arrival(a, dec))
+            for cid, approved, code, detail, venue, a in zip(
+                *_decolumns(raw["decisions"], _DECISION_COLUMNS, dec), strict=True
+            )
+        ]
+    )
     entries: dict[str, OrderEntry] = {}
-    for cid, first_ts, ref, decision, venue, venue_order_id, last_status, fees in raw["entries"]:
-        entries[cid] = OrderEntry(
-            cid, first_ts, None if ref < 0 else intents[ref], _decision(decision, dec), venue, venue_order_id,
-            last_status, dec[fees],
-        )  # fmt: skip
+    entry_columns = _decolumns(raw["entries"], _ENTRY_COLUMNS, dec)
+    _check_refs(entry_columns[2], len(intents), allow_none=True)
+    for cid, first_ts, ref, decided, venue, venue_order_id, last_status, fees in zip(*entry_columns, strict=True):
+        intent = None if ref == -1 else intents[ref]
+        decision = next(decisions) if decided else None
+        entries[cid] = OrderEntry(cid, first_ts, intent, decision, venue, venue_order_id, last_status, fees)
+    if next(decisions, None) is not None:
+        raise ValueError("more decisions than entries with one")
     liquidity = _LIQUIDITY
     fills = [
-        Fill(cid, fid, sym, sides[side], dec[price], dec[qty], dec[fee], liquidity[liq], ts, venue, fee_asset, dec[fia])
-        for cid, fid, sym, side, price, qty, fee, liq, ts, venue, fee_asset, fia in raw["fills"]
+        Fill(cid, fid, sym, sides[side], price, qty, fee, liquidity[liq], ts, venue, fee_asset, fia)
+        for cid, fid, sym, side, price, qty, fee, liq, ts, venue, fee_asset, fia in zip(
+            *_decolumns(raw["fills"], _FILL_COLUMNS, dec), strict=True
+        )
     ]
     (n_intents, approved, denied, submitted, by_venue, rejected, ambiguous, n_fills, cancels, duplicates) = raw["stats"]
     stats = EngineStats(
@@ -340,7 +412,7 @@ def decode_checkpoint_body(body: bytes) -> LedgerFold:
         stats=stats,
         entries=entries,
         fills=fills,
-        approved_intents=[intents[ref] for ref in raw["approved"]],
+        approved_intents=[intents[ref] for ref in _check_refs(raw["approved"], len(intents), allow_none=False)],
         next_seq=_int(raw["next_seq"]),
         trading_state=TradingState(raw["trading_state"]),
         trading_reason=str(raw["trading_reason"]),
@@ -355,12 +427,18 @@ def decode_checkpoint_body(body: bytes) -> LedgerFold:
     )
 
 
-def _decision(row: Json, dec: _Decimals) -> DecisionRecorded | None:
-    if row is None:
-        return None
-    cid, approved, code, detail, venue, arrival = row
-    quote = None if arrival is None else ArrivalQuote(dec[arrival[0]], dec[arrival[1]], dec[arrival[2]], arrival[3])
-    return DecisionRecorded(cid, approved, code, detail, venue, quote)
+def _arrival(row: Json, dec: _Decimals) -> ArrivalQuote:
+    bid, ask, mid, age_ms = row
+    return ArrivalQuote(dec[bid], dec[ask], dec[mid], _int(age_ms))
+
+
+def _check_refs(refs: list[int], count: int, *, allow_none: bool) -> list[int]:
+    """Return ``refs`` when each is an index into a table of ``count`` intents (or -1, none, if allowed)."""
+    if not all(type(r) is int for r in refs):
+        raise TypeError("intent references must be integers")
+    if refs and (min(refs) < (-1 if allow_none else 0) or max(refs) >= count):
+        raise ValueError(f"intent reference out of range 0..{count - 1}")
+    return refs
 
 
 def _int(value: object) -> int:
