@@ -14,8 +14,7 @@
    * writing the fold checkpoint from scratch (what the background refresh does, here
      from the first event) and its size;
    * the resume fold from a checkpoint covering all but ``--tail`` events (the most a
-     session's refresh every ``CHECKPOINT_EVERY_EVENTS`` events leaves), plus the copy
-     of the fold the reconciler's fill index starts from.
+     session's refresh every ``CHECKPOINT_EVERY_EVENTS`` events leaves).
 
 4. With ``--startup``: a real ``python -m livegate run --resume RUN`` on a run directory
    holding that ledger (config and venue store of the sample run; the replay cursor set

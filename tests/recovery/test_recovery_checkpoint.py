@@ -271,6 +271,15 @@ def test_checkpoint_refresher_when_ledger_grew_by_every_then_one_background_proc
         assert read_checkpoint(checkpoint_path(ledger_file), ledger.hash_at, head).last_seq == head
 
 
+def test_checkpoint_refresher_when_checkpoint_covers_much_then_waits_for_a_quarter_of_it(tmp_path: Path) -> None:
+    refresher = CheckpointRefresher(tmp_path / "ledger.sqlite", covered_seq=400_000, every=50_000)
+    assert not refresher.maybe_refresh(450_000)  # 50,000 new events < 400,000 / 4
+    assert not refresher.maybe_refresh(499_999)
+    assert refresher.maybe_refresh(500_000)
+    assert refresher.wait(60) == 1  # no ledger there: the refresh process fails, nothing is written
+    assert not (tmp_path / CHECKPOINT_FILE).exists()
+
+
 def test_resume_when_run_has_a_checkpoint_then_starts_from_it_and_ends_like_a_full_fold_resume(
     crashed_and_resumed: tuple[Path, Path], tmp_path: Path
 ) -> None:

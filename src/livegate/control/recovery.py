@@ -268,8 +268,8 @@ class SessionRecovery:
         rebuilt = self.rebuilt
         if rebuilt is not None and rebuilt.trading_state is not TradingState.ACTIVE:
             trip(rebuilt.trading_state, f"restored from ledger: {rebuilt.trading_reason}")
-        # a resumed run's fill index goes on from a copy of the rebuilt fold instead of folding the ledger again
-        fill_index = None if rebuilt is None else LedgerFillIndex(ledger, rebuilt.fold.fork())
+        # a resumed run's fill index goes on from the rebuilt fold instead of folding the ledger again
+        fill_index = None if rebuilt is None else LedgerFillIndex(ledger, rebuilt.fold)
         self.reconciler = build_reconciler(
             run_dir=self.run_dir,
             config=config,

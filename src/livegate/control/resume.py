@@ -33,7 +33,7 @@ from livegate.domain.errors import ConfigError, DataError, LedgerError
 from livegate.domain.orders import OrderIntent
 from livegate.ledger.checkpoint import checkpoint_path
 from livegate.ledger.checkpoint_job import CHECKPOINT_EVERY_EVENTS, fold_from_checkpoint
-from livegate.ledger.fold import EngineStats, LedgerFold
+from livegate.ledger.fold import EngineStats, LedgerFold, gc_paused
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 
@@ -79,11 +79,10 @@ class RebuiltSession:
         How many times the run was resumed before.
     ended:
         True when the last incarnation wrote ``session_ended`` (nothing to resume).
-    fill_notional_by_ts:
-        ``(ts_ms, notional)`` of every fill, for daily turnover baselines.
     fold:
-        The ledger fold itself (its portfolio is ``portfolio``); :meth:`LedgerFold.fork
-        <livegate.ledger.fold.LedgerFold.fork>` gives an independent copy.
+        The ledger fold itself, up to the ledger's head at the rebuild. ``portfolio``,
+        ``stats`` and ``approved_intents`` are copies, so the fold can go on folding
+        later events (the reconciler's fill index continues it) without touching them.
     checkpoint_seq:
         Seq of the fold checkpoint the fold started from (0: folded from the first event).
     checkpoint_ignored:
@@ -106,7 +105,6 @@ class RebuiltSession:
     last_ts_ms: int = 0
     resumes: int = 0
     ended: bool = False
-    fill_notional_by_ts: list[tuple[int, Decimal]] = field(default_factory=list)
     fold: LedgerFold = field(default_factory=LedgerFold)
     checkpoint_seq: int = 0
     checkpoint_ignored: str = ""
@@ -153,16 +151,18 @@ def rebuild_from_ledger(ledger: Ledger, *, use_checkpoint: bool = True) -> Rebui
     session = fold.session
     if session is None:
         raise DataError(f"ledger {ledger.path}: no session_started event; nothing to resume")
+    with gc_paused():
+        fill_ids = fold.fill_ids()
     return RebuiltSession(
         session_id=session.session_id,
         mode=session.mode,
         config_hash=session.config_hash,
         inputs=list(session.inputs),
-        portfolio=fold.portfolio,
+        portfolio=fold.copy_portfolio(),  # the session's own: ``fold`` goes on folding in the fill index
         next_seq=fold.next_seq,
-        stats=fold.stats,
-        approved_intents=fold.approved_intents,
-        fill_ids=fold.fill_ids(),
+        stats=fold.copy_stats(),
+        approved_intents=list(fold.approved_intents),
+        fill_ids=fill_ids,
         trading_state=fold.trading_state,
         trading_reason=fold.trading_reason,
         balance_baseline=fold.balance_baseline,
@@ -170,7 +170,6 @@ def rebuild_from_ledger(ledger: Ledger, *, use_checkpoint: bool = True) -> Rebui
         last_ts_ms=fold.last_ts_ms,
         resumes=fold.resumes,
         ended=fold.ended,
-        fill_notional_by_ts=[(f.ts_ms, f.notional) for f in fold.fills],
         fold=fold,
         checkpoint_seq=start,
         checkpoint_ignored=ignored,
@@ -276,10 +275,13 @@ class CheckpointRefresher:
     """Refreshes the run's fold checkpoint in a separate process as the ledger grows (issue 14 item 7).
 
     :meth:`maybe_refresh` starts ``python -m livegate.ledger.checkpoint_job LEDGER_FILE``
-    when the ledger grew by ``every`` events since the last start and no refresh is still
-    running. The process reads only committed events and writes the checkpoint atomically,
-    so the session never waits for it, and a crash of either leaves the old checkpoint or
-    the new one (both verified before use).
+    when the ledger grew by ``every`` events, or by a quarter of what the checkpoint
+    covers if that is more, since the last start and no refresh is still running (a
+    refresh costs time in proportion to the whole fold, so refreshing at a growing
+    interval keeps its total cost in proportion to the ledger). The process reads only
+    committed events and writes the checkpoint atomically, so the session never waits for
+    it, and a crash of either leaves the old checkpoint or the new one (both verified
+    before use).
 
     Parameters
     ----------
@@ -288,7 +290,7 @@ class CheckpointRefresher:
     covered_seq:
         Seq the run's checkpoint already covers (0: none).
     every:
-        Ledger events between two refreshes.
+        Least number of ledger events between two refreshes.
     """
 
     __slots__ = ("_child", "_covered", "_every", "_file", "_warned")
@@ -306,8 +308,8 @@ class CheckpointRefresher:
         return self._child is not None and self._child.poll() is None
 
     def maybe_refresh(self, head_seq: int) -> bool:
-        """Start a refresh if the ledger (now at ``head_seq``) grew by ``every`` events; return True if one started."""
-        if head_seq - self._covered < self._every or self.running:
+        """Start a refresh if the ledger (now at ``head_seq``) grew enough; return True if one started."""
+        if head_seq - self._covered < max(self._every, self._covered // 4) or self.running:
             return False
         if self._child is not None and self._child.returncode and not self._warned:
             self._warned = True

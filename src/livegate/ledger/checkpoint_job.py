@@ -24,9 +24,9 @@ from livegate.ledger.db import SELECT_ROWS_AFTER, connect_readonly
 from livegate.ledger.fold import LedgerFold, gc_paused
 from livegate.ledger.verify import chained_rows
 
-#: A session refreshes its checkpoint when the ledger grew by this many events since the
-#: last refresh it started: a resume then folds at most about this many events after the
-#: checkpoint (plus what was written while the refresh ran).
+#: A session refreshes its checkpoint when the ledger grew by this many events (or by a
+#: quarter of the events the checkpoint covers, if more) since the last refresh it started
+#: (:class:`livegate.control.resume.CheckpointRefresher`).
 CHECKPOINT_EVERY_EVENTS: Final = 50_000
 
 RowsAfter = Callable[[int], Iterable[tuple[Any, ...]]]

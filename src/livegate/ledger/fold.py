@@ -223,22 +223,15 @@ class LedgerFold:
         """Return an independent copy: later events applied to one never change the other.
 
         Orders, order entries, positions and the counters are copied; intents, decisions
-        and fills are immutable and shared. Costs one object per order, far less than
-        folding again (the reconciler's fill index starts from a resumed run's fold).
+        and fills are immutable and shared. Costs one object per order and entry, far less
+        than folding again.
         """
         with gc_paused():
-            orders = [_copy_order(o) for o in self.portfolio.all_orders()]
             entries = {cid: replace(e) for cid, e in self.entries.items()}
-        positions = [
-            Position.restore(p.symbol, p.quantity, p.cost_basis, p.realized_pnl, p.fees, p.turnover)
-            for p in self.portfolio.positions()
-        ]
-        stats = self.stats
-        stats = replace(stats, denied=Counter(stats.denied), orders_by_venue=Counter(stats.orders_by_venue))
         return LedgerFold(
             session=self.session,
-            portfolio=Portfolio.restored(orders, positions, self.portfolio.fill_keys()),
-            stats=stats,
+            portfolio=self.copy_portfolio(),
+            stats=self.copy_stats(),
             entries=entries,
             fills=list(self.fills),
             approved_intents=list(self.approved_intents),
@@ -254,6 +247,21 @@ class LedgerFold:
             resumes=self.resumes,
             ended=self.ended,
         )
+
+    def copy_portfolio(self) -> Portfolio:
+        """Return a copy of the folded book (orders and positions copied, intents shared)."""
+        with gc_paused():
+            orders = [_copy_order(o) for o in self.portfolio.all_orders()]
+        positions = [
+            Position.restore(p.symbol, p.quantity, p.cost_basis, p.realized_pnl, p.fees, p.turnover)
+            for p in self.portfolio.positions()
+        ]
+        return Portfolio.restored(orders, positions, self.portfolio.fill_keys())
+
+    def copy_stats(self) -> EngineStats:
+        """Return a copy of the engine counters."""
+        stats = self.stats
+        return replace(stats, denied=Counter(stats.denied), orders_by_venue=Counter(stats.orders_by_venue))
 
     def _entry(self, cid: str, ts_ms: int) -> OrderEntry:
         entry = self.entries.get(cid)
