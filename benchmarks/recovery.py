@@ -193,12 +193,10 @@ def main() -> None:
         def resume_fold() -> object:
             found = rebuild_from_ledger(ledger)
             assert found.checkpoint_seq == covered, found.checkpoint_ignored
-            return found.fold.fork()  # the reconciler's fill index starts from a copy
+            return found  # its fold goes on in the reconciler's fill index, as in a session
 
         wall, cpu, _ = _timed(args.rounds, resume_fold)
-        _line(
-            f"resume fold from a checkpoint + {head - covered:,} events after it (+ fill index copy)", wall, cpu, per_m
-        )
+        _line(f"resume fold from a checkpoint + {head - covered:,} events after it", wall, cpu, per_m)
 
     if args.startup:
         cursor = 60_000  # of the sample's 66,089 quotes: the loop's first event comes right after startup
