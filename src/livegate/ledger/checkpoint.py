@@ -27,6 +27,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Final
 
@@ -38,6 +39,7 @@ from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.positions import Position
 from livegate.ledger import fold as _fold_module
 from livegate.ledger import payloads as _payloads_module
+from livegate.ledger.checkpoint_entries import ArchivedEntries
 from livegate.ledger.fold import EngineStats, LedgerFold, OrderEntry
 from livegate.ledger.payloads import ArrivalQuote, DecisionRecorded, SessionStarted
 from livegate.portfolio import Portfolio
@@ -375,23 +377,7 @@ def decode_checkpoint_body(body: bytes) -> LedgerFold:
         Position.restore(sym, dec[q], dec[c], dec[r], dec[f], dec[t]) for sym, q, c, r, f, t in raw["positions"]
     ]
     portfolio = Portfolio.restored(orders, positions, set(zip(*_decolumns(raw["fill_keys"], "ss", dec), strict=True)))
-    decisions = iter(
-        [
-            DecisionRecorded(cid, approved, code, detail, venue, None if a is None else _arrival(a, dec))
-            for cid, approved, code, detail, venue, a in zip(
-                *_decolumns(raw["decisions"], _DECISION_COLUMNS, dec), strict=True
-            )
-        ]
-    )
-    entries: dict[str, OrderEntry] = {}
-    entry_columns = _decolumns(raw["entries"], _ENTRY_COLUMNS, dec)
-    _check_refs(entry_columns[2], len(intents), allow_none=True)
-    for cid, first_ts, ref, decided, venue, venue_order_id, last_status, fees in zip(*entry_columns, strict=True):
-        intent = None if ref == -1 else intents[ref]
-        decision = next(decisions) if decided else None
-        entries[cid] = OrderEntry(cid, first_ts, intent, decision, venue, venue_order_id, last_status, fees)
-    if next(decisions, None) is not None:
-        raise ValueError("more decisions than entries with one")
+    entries = _archived_entries(raw, intents, dec)
     liquidity = _LIQUIDITY
     fills = [
         Fill(cid, fid, sym, sides[side], price, qty, fee, liquidity[liq], ts, venue, fee_asset, fia)
@@ -425,6 +411,39 @@ def decode_checkpoint_body(body: bytes) -> LedgerFold:
         resumes=_int(raw["resumes"]),
         ended=raw["ended"] is True,
     )
+
+
+def _archived_entries(raw: Json, intents: list[OrderIntent], dec: _Decimals) -> ArchivedEntries:
+    """Return the checkpoint's order entries, each built (with its decision) when first asked for.
+
+    Every column is checked here, before any entry is built.
+    """
+    cids, first_ts, refs, decided, venues, venue_order_ids, last_statuses, fees = _decolumns(
+        raw["entries"], _ENTRY_COLUMNS, dec
+    )
+    _check_refs(refs, len(intents), allow_none=True)
+    d_cids, approved, codes, details, d_venues, arrivals = _decolumns(raw["decisions"], _DECISION_COLUMNS, dec)
+    if sum(decided) != len(d_cids):
+        raise ValueError(f"{sum(decided)} entries have a decision, {len(d_cids)} decisions stored")
+    for a in arrivals:
+        if a is not None:
+            _arrival(a, dec)  # checked now; built again with its entry
+    where = list(accumulate(decided, initial=0))  # position in the decision table of entry i's decision
+
+    def build(i: int) -> OrderEntry:
+        decision = None
+        if decided[i]:
+            k = where[i]
+            a = arrivals[k]
+            arrival = None if a is None else _arrival(a, dec)
+            decision = DecisionRecorded(d_cids[k], approved[k], codes[k], details[k], d_venues[k], arrival)
+        ref = refs[i]
+        intent = None if ref == -1 else intents[ref]
+        return OrderEntry(
+            cids[i], first_ts[i], intent, decision, venues[i], venue_order_ids[i], last_statuses[i], fees[i]
+        )
+
+    return ArchivedEntries(cids, build)
 
 
 def _arrival(row: Json, dec: _Decimals) -> ArrivalQuote:
