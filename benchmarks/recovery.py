@@ -23,7 +23,8 @@
    with a checkpoint. ``--child-pythonpath`` runs that process on another source tree
    (e.g. the code before this change) for a before/after.
 
-Usage: ``python benchmarks/recovery.py [--events 1000000] [--keep DIR] [--rounds 3] [--tail 50000] [--startup]``.
+Usage: ``python benchmarks/recovery.py [--events 1000000] [--keep DIR] [--rounds 3] [--tail 50000]
+[--startup [--startup-only] [--child-pythonpath SRC]]``.
 """
 
 from __future__ import annotations
@@ -163,6 +164,7 @@ def main() -> None:
     parser.add_argument("--tail", type=int, default=CHECKPOINT_EVERY_EVENTS, help="events after the checkpoint")
     parser.add_argument("--startup", action="store_true", help="also time a real livegate run --resume process")
     parser.add_argument("--child-pythonpath", default=None, help="PYTHONPATH of the timed resume process")
+    parser.add_argument("--startup-only", action="store_true", help="time only the real resume (with --startup)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="lg-recovery-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -173,20 +175,28 @@ def main() -> None:
         written = build_ledger(sample_run / "ledger.sqlite", target, args.events)
         print(f"built a {written:,}-event ledger in {time.perf_counter() - t0:.1f} s: {target}")
     per_m = 1_000_000 / args.events
-    wall, cpu, result = _timed(args.rounds, lambda: verify_ledger(target))
+    if not args.startup_only:
+        _in_process(target, per_m, args.rounds, args.tail)
+    if args.startup:
+        _startup(sample_run, target, work, per_m, args.rounds, args.child_pythonpath)
+
+
+def _in_process(target: Path, per_m: float, rounds: int, tail: int) -> None:
+    """Print verify, the full fold, the checkpoint write and the resume fold from a checkpoint (``tail`` after it)."""
+    wall, cpu, result = _timed(rounds, lambda: verify_ledger(target))
     assert result.ok, result.reason  # type: ignore[attr-defined]
     _line("ledger verify", wall, cpu, per_m)
 
     with Ledger.open(target, synchronous="OFF") as ledger:
         head = ledger.last_seq
-        wall, cpu, rebuilt = _timed(args.rounds, lambda: rebuild_from_ledger(ledger, use_checkpoint=False))
+        wall, cpu, rebuilt = _timed(rounds, lambda: rebuild_from_ledger(ledger, use_checkpoint=False))
         orders = len(rebuilt.approved_intents)  # type: ignore[attr-defined]
         _line(f"full fold, no checkpoint ({orders:,} orders)", wall, cpu, per_m)
 
-        covered = max(1, head - args.tail)
+        covered = max(1, head - tail)
         base = fold_rows(LedgerFold(), ledger.rows())
         ckpt = checkpoint_path(target)
-        wall, cpu, size = _timed(args.rounds, lambda: write_checkpoint(ckpt, base))
+        wall, cpu, size = _timed(rounds, lambda: write_checkpoint(ckpt, base))
         _line("checkpoint write (encode + fsync)", wall, cpu, per_m, f", {size} bytes")
         write_checkpoint(ckpt, fold_rows(LedgerFold(), (row for row in ledger.rows() if row[0] <= covered)))
 
@@ -195,25 +205,33 @@ def main() -> None:
             assert found.checkpoint_seq == covered, found.checkpoint_ignored
             return found  # its fold goes on in the reconciler's fill index, as in a session
 
-        wall, cpu, _ = _timed(args.rounds, resume_fold)
+        wall, cpu, _ = _timed(rounds, resume_fold)
         _line(f"resume fold from a checkpoint + {head - covered:,} events after it", wall, cpu, per_m)
 
-    if args.startup:
-        cursor = 60_000  # of the sample's 66,089 quotes: the loop's first event comes right after startup
-        run_dir, state_dir = work / "resume-run", work / "resume-state"
-        for label, with_checkpoint in (("no checkpoint", False), ("checkpoint", True)):
-            walls, cpus = [], []
-            for _ in range(args.rounds):
-                _resumable_run(sample_run, target, run_dir, cursor)
-                if with_checkpoint:
-                    shutil.copy2(ckpt, checkpoint_path(run_dir / "ledger.sqlite"))
-                shutil.rmtree(state_dir, ignore_errors=True)
-                w, c = _startup_secs(run_dir, state_dir, cursor, args.child_pythonpath)
-                walls.append(w)
-                cpus.append(c)
-            w, c = statistics.median(walls), statistics.median(cpus)
-            note = f" (PYTHONPATH={args.child_pythonpath})" if args.child_pythonpath else ""
-            _line(f"livegate run --resume to its first event, {label}{note}", w, c, per_m)
+
+def _startup(sample_run: Path, target: Path, work: Path, per_m: float, rounds: int, pythonpath: str | None) -> None:
+    """Print the real ``livegate run --resume`` startup without and (this tree only) with the checkpoint.
+
+    With ``pythonpath`` (another source tree, e.g. before the checkpoint existed) only the
+    run without a checkpoint is timed.
+    """
+    ckpt = checkpoint_path(target)
+    cursor = 60_000  # of the sample's 66,089 quotes: the loop's first event comes right after startup
+    run_dir, state_dir = work / "resume-run", work / "resume-state"
+    variants = [("no checkpoint", False)] if pythonpath else [("no checkpoint", False), ("checkpoint", True)]
+    for label, with_checkpoint in variants:
+        walls, cpus = [], []
+        for _ in range(rounds):
+            _resumable_run(sample_run, target, run_dir, cursor)
+            if with_checkpoint:
+                shutil.copy2(ckpt, checkpoint_path(run_dir / "ledger.sqlite"))
+            shutil.rmtree(state_dir, ignore_errors=True)
+            w, c = _startup_secs(run_dir, state_dir, cursor, pythonpath)
+            walls.append(w)
+            cpus.append(c)
+        w, c = statistics.median(walls), statistics.median(cpus)
+        note = f" (PYTHONPATH={pythonpath})" if pythonpath else ""
+        _line(f"livegate run --resume to its first event, {label}{note}", w, c, per_m)
 
 
 if __name__ == "__main__":
