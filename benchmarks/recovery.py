@@ -1,4 +1,4 @@
-"""Recovery benchmark: ``ledger verify`` and the resume fold per 1M ledger events (issue 14 item 7).
+"""Recovery benchmark: ``ledger verify``, the resume fold and ``--resume`` startup per 1M events (issue 14 item 7).
 
 1. Runs a real paper session (the bundled sample, an IOC order every 10th quote) to get a
    ledger with the real mix of events (intent, decision, submit_requested, order_report,
@@ -6,24 +6,49 @@
 2. Builds a ledger of ``--events`` events by repeating that session's order events with
    client order ids and venue trade ids made unique per repeat and times shifted, each
    appended through :class:`livegate.ledger.store.Ledger` (so it chains and verifies).
-3. Times ``verify_ledger`` (what ``livegate ledger verify`` runs) and
-   ``rebuild_from_ledger`` (the fold ``livegate run --resume`` starts from), and prints
-   seconds per 1M events.
+3. Times, in this process (medians of ``--rounds``, CPU and wall seconds per 1M events):
 
-Usage: ``python benchmarks/recovery.py [--events 1000000] [--keep DIR]``.
+   * ``verify_ledger`` (what ``livegate ledger verify`` runs);
+   * the full fold, no checkpoint (``rebuild_from_ledger(use_checkpoint=False)``: every
+     event checked against the chain and folded);
+   * writing the fold checkpoint from scratch (what the background refresh does, here
+     from the first event) and its size;
+   * the resume fold from a checkpoint covering all but ``--tail`` events (the most a
+     session's refresh every ``CHECKPOINT_EVERY_EVENTS`` events leaves).
+
+4. With ``--startup``: a real ``python -m livegate run --resume RUN`` on a run directory
+   holding that ledger (config and venue store of the sample run; the replay cursor set
+   near the end of the data), timed from the process start until the session loop
+   processes its first market event (the cursor file moves), then killed; without and
+   with a checkpoint. ``--child-pythonpath`` runs that process on another source tree
+   (e.g. the code before this change) for a before/after.
+
+Usage: ``python benchmarks/recovery.py [--events 1000000] [--keep DIR] [--rounds 3] [--tail 50000]
+[--startup [--startup-only] [--child-pythonpath SRC]]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import mmap
 import os
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from livegate.control.resume import rebuild_from_ledger
+from livegate.control.resume import CURSOR_FILE, ReplayCursor, rebuild_from_ledger
 from livegate.ledger import events as ev
+from livegate.ledger.checkpoint import checkpoint_path, write_checkpoint
+from livegate.ledger.checkpoint_job import CHECKPOINT_EVERY_EVENTS, fold_rows
+from livegate.ledger.fold import LedgerFold
 from livegate.ledger.store import Ledger
 from livegate.ledger.verify import verify_ledger
 from livegate.runtime.session import RunOptions, prepare, run_replay_session
@@ -34,16 +59,19 @@ _ORDER_KINDS = {ev.INTENT, ev.DECISION, ev.SUBMIT_REQUESTED, ev.ORDER_REPORT, ev
 _RENAMED = ("client_order_id", "fill_id")
 
 
-def _sample_ledger(work: Path) -> Path:
-    """Run a paper session and return its ledger file."""
+def _sample_run(work: Path) -> Path:
+    """Run a paper session (kept in ``work/run``) and return its run directory."""
+    run_dir = work / "run"
+    if (run_dir / "ledger.sqlite").exists():
+        return run_dir
     profile = work / "every10.toml"
     profile.write_text('[strategy.params]\nevery = 10\n\n[ledger]\nsynchronous = "NORMAL"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
     env["LIVEGATE_STATE_DIR"] = str(work / "state")
-    options = RunOptions(strategy=STRATEGY, profile=str(profile), out=work / "run")
+    options = RunOptions(strategy=STRATEGY, profile=str(profile), out=run_dir)
     resolved, mode = prepare(options, env)
     asyncio.run(run_replay_session(options, env, resolved=resolved, mode=mode))
-    return work / "run" / "ledger.sqlite"
+    return run_dir
 
 
 def build_ledger(sample: Path, target: Path, events: int) -> int:
@@ -75,36 +103,135 @@ def build_ledger(sample: Path, target: Path, events: int) -> int:
     return written
 
 
+def _timed(rounds: int, work: Callable[[], object]) -> tuple[float, float, object]:
+    """Run ``work`` ``rounds`` times; return the median wall and CPU seconds and the last result."""
+    walls, cpus, result = [], [], None
+    for _ in range(rounds):
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = work()
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus), result
+
+
+def _line(label: str, wall: float, cpu: float, per_m: float, extra: str = "") -> None:
+    print(
+        f"{label}: {wall:.2f} s wall ({cpu:.2f} s CPU) -> {wall * per_m:.2f} s wall, "
+        f"{cpu * per_m:.2f} s CPU per 1M events{extra}"
+    )
+
+
+def _resumable_run(sample_run: Path, ledger_file: Path, run_dir: Path, cursor: int) -> None:
+    """Make ``run_dir`` a crashed run: the sample run's config and venue store, ``ledger_file`` as its ledger."""
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    for name in ("config_resolved.json", "run_inputs.json", "build_info.json", "paper_venue.sqlite", "budgets.json"):
+        if (sample_run / name).exists():
+            shutil.copy2(sample_run / name, run_dir / name)
+    shutil.copy2(ledger_file, run_dir / "ledger.sqlite")
+    marker = ReplayCursor(run_dir / CURSOR_FILE)
+    marker.mark(cursor)
+    marker.close()
+
+
+def _startup_secs(run_dir: Path, state_dir: Path, cursor: int, pythonpath: str | None) -> tuple[float, float]:
+    """Start ``livegate run --resume``; return (wall, CPU) seconds until it processes its first event, then kill it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env["LIVEGATE_STATE_DIR"] = str(state_dir)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    argv = [sys.executable, "-m", "livegate", "run", "--no-progress", "--resume", str(run_dir)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with (run_dir / CURSOR_FILE).open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        while struct.unpack_from("<q", view, 8)[0] <= cursor:
+            if proc.poll() is not None:
+                raise RuntimeError(f"resume exited with {proc.returncode} before its first event")
+            time.sleep(0.002)
+    wall = time.perf_counter() - t0
+    proc.send_signal(signal.SIGKILL)
+    _, _, usage = os.wait4(proc.pid, 0)
+    return wall, usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
-    """Build the ledger, time verify and the resume fold, print seconds per 1M events."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    """Build the ledger, time verify, the folds and (``--startup``) the real resume, per 1M events."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, default=None, help="reuse or keep the built ledger in this directory")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per figure (medians printed)")
+    parser.add_argument("--tail", type=int, default=CHECKPOINT_EVERY_EVENTS, help="events after the checkpoint")
+    parser.add_argument("--startup", action="store_true", help="also time a real livegate run --resume process")
+    parser.add_argument("--child-pythonpath", default=None, help="PYTHONPATH of the timed resume process")
+    parser.add_argument("--startup-only", action="store_true", help="time only the real resume (with --startup)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="lg-recovery-"))
     work.mkdir(parents=True, exist_ok=True)
     target = work / f"ledger-{args.events}.sqlite"
+    sample_run = _sample_run(work)
     if not target.exists():
         t0 = time.perf_counter()
-        written = build_ledger(_sample_ledger(work), target, args.events)
+        written = build_ledger(sample_run / "ledger.sqlite", target, args.events)
         print(f"built a {written:,}-event ledger in {time.perf_counter() - t0:.1f} s: {target}")
     per_m = 1_000_000 / args.events
-    t0, c0 = time.perf_counter(), time.process_time()
-    result = verify_ledger(target)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    assert result.ok, result.reason
-    print(
-        f"ledger verify: {result.events:,} events in {wall:.2f} s wall ({cpu:.2f} s CPU) -> "
-        f"{wall * per_m:.2f} s wall, {cpu * per_m:.2f} s CPU per 1M events"
-    )
+    if not args.startup_only:
+        _in_process(target, per_m, args.rounds, args.tail)
+    if args.startup:
+        _startup(sample_run, target, work, per_m, args.rounds, args.child_pythonpath)
+
+
+def _in_process(target: Path, per_m: float, rounds: int, tail: int) -> None:
+    """Print verify, the full fold, the checkpoint write and the resume fold from a checkpoint (``tail`` after it)."""
+    wall, cpu, result = _timed(rounds, lambda: verify_ledger(target))
+    assert result.ok, result.reason  # type: ignore[attr-defined]
+    _line("ledger verify", wall, cpu, per_m)
+
     with Ledger.open(target, synchronous="OFF") as ledger:
-        t0, c0 = time.perf_counter(), time.process_time()
-        rebuilt = rebuild_from_ledger(ledger)
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    print(
-        f"resume fold: {len(rebuilt.approved_intents):,} orders, {rebuilt.stats.fills:,} fills in {wall:.2f} s wall "
-        f"({cpu:.2f} s CPU) -> {wall * per_m:.2f} s wall, {cpu * per_m:.2f} s CPU per 1M events"
-    )
+        head = ledger.last_seq
+        wall, cpu, rebuilt = _timed(rounds, lambda: rebuild_from_ledger(ledger, use_checkpoint=False))
+        orders = len(rebuilt.approved_intents)  # type: ignore[attr-defined]
+        _line(f"full fold, no checkpoint ({orders:,} orders)", wall, cpu, per_m)
+
+        covered = max(1, head - tail)
+        base = fold_rows(LedgerFold(), ledger.rows())
+        ckpt = checkpoint_path(target)
+        wall, cpu, size = _timed(rounds, lambda: write_checkpoint(ckpt, base))
+        _line("checkpoint write (encode + fsync)", wall, cpu, per_m, f", {size} bytes")
+        write_checkpoint(ckpt, fold_rows(LedgerFold(), (row for row in ledger.rows() if row[0] <= covered)))
+
+        def resume_fold() -> object:
+            found = rebuild_from_ledger(ledger)
+            assert found.checkpoint_seq == covered, found.checkpoint_ignored
+            return found  # its fold goes on in the reconciler's fill index, as in a session
+
+        wall, cpu, _ = _timed(rounds, resume_fold)
+        _line(f"resume fold from a checkpoint + {head - covered:,} events after it", wall, cpu, per_m)
+
+
+def _startup(sample_run: Path, target: Path, work: Path, per_m: float, rounds: int, pythonpath: str | None) -> None:
+    """Print the real ``livegate run --resume`` startup without and (this tree only) with the checkpoint.
+
+    With ``pythonpath`` (another source tree, e.g. before the checkpoint existed) only the
+    run without a checkpoint is timed.
+    """
+    ckpt = checkpoint_path(target)
+    cursor = 60_000  # of the sample's 66,089 quotes: the loop's first event comes right after startup
+    run_dir, state_dir = work / "resume-run", work / "resume-state"
+    variants = [("no checkpoint", False)] if pythonpath else [("no checkpoint", False), ("checkpoint", True)]
+    for label, with_checkpoint in variants:
+        walls, cpus = [], []
+        for _ in range(rounds):
+            _resumable_run(sample_run, target, run_dir, cursor)
+            if with_checkpoint:
+                shutil.copy2(ckpt, checkpoint_path(run_dir / "ledger.sqlite"))
+            shutil.rmtree(state_dir, ignore_errors=True)
+            w, c = _startup_secs(run_dir, state_dir, cursor, pythonpath)
+            walls.append(w)
+            cpus.append(c)
+        w, c = statistics.median(walls), statistics.median(cpus)
+        note = f" (PYTHONPATH={pythonpath})" if pythonpath else ""
+        _line(f"livegate run --resume to its first event, {label}{note}", w, c, per_m)
 
 
 if __name__ == "__main__":

@@ -64,12 +64,15 @@ def build_reconciler(
     on_drift: TripHandler,
     on_anomaly: AnomalyHandler,
     metrics: SessionMetrics | None = None,
+    fill_index: LedgerFillIndex | None = None,
 ) -> Reconciler:
     """Return the session's reconciler writing ``reconcile_drift.jsonl`` and ``reconciled`` events.
 
-    ``metrics`` counts its runs and differences (None: not counted).
+    ``metrics`` counts its runs and differences (None: not counted). ``fill_index`` is the
+    ledger's fill index to use (a resumed run's starts from its rebuilt fold); None reads
+    the ledger from its first event.
     """
-    index = LedgerFillIndex(ledger)
+    index = LedgerFillIndex(ledger) if fill_index is None else fill_index
     # venue fills from before this session (an account's older trades) are not drift
     first_start = next(iter(ledger.events(ev.SESSION_STARTED)), None)
     fills_since_ms = first_start.ts_ms if first_start is not None else clock.now_ms()
@@ -153,22 +156,39 @@ def refill_gate_counters(pipeline: RiskPipeline, rebuilt: RebuiltSession, now_ms
     ctx: RiskContext = pipeline.context
     zone = ZoneInfo(day_zone)
     today = next_day_boundary_ms(now_ms, zone)
+    start = _day_start_ms(today, zone)
     for intent in rebuilt.approved_intents:
-        if next_day_boundary_ms(intent.ts_ms, zone) == today:
+        ts = intent.ts_ms
+        if start <= ts < today if start is not None else next_day_boundary_ms(ts, zone) == today:
             for gate in recorders:
                 gate.record_approved(intent, ctx)
+
+
+def _day_start_ms(boundary_ms: int, zone: ZoneInfo) -> int | None:
+    """Return the midnight before the day boundary ``boundary_ms``, or None when it cannot be pinned down.
+
+    ``next_day_boundary_ms`` never decreases, so the times whose next boundary is
+    ``boundary_ms`` are exactly ``[start, boundary_ms)`` for the ``start`` checked here
+    (a day is 23 to 25 hours long around daylight-saving changes; anything else: None,
+    and the caller asks per time).
+    """
+    start = next_day_boundary_ms(boundary_ms - 25 * 3_600_000 - 1, zone)
+    if next_day_boundary_ms(start, zone) == boundary_ms and next_day_boundary_ms(start - 1, zone) == start:
+        return start
+    return None
 
 
 class Maintenance:
     """Session-time work between market events: periodic reconciliation and test drift injection.
 
     Both session loops compare the session time with :attr:`next_due_ms` (one integer
-    comparison) and await :meth:`run` only when it is due; the stream loop calls
+    comparison) and await :meth:`run` only when it is due (``after_run`` is called with the
+    session time after each periodic reconciliation: the fold checkpoint refresh); the stream loop calls
     :meth:`stream_interrupted` when its market-data stream reconnects or skips sequence
     numbers (:class:`~livegate.venues.base.StreamInterrupted`).
     """
 
-    __slots__ = ("_drift_at_ms", "_injection", "_reconciler", "_venue", "next_due_ms", "schedule")
+    __slots__ = ("_after_run", "_drift_at_ms", "_injection", "_reconciler", "_venue", "next_due_ms", "schedule")
 
     def __init__(
         self,
@@ -180,7 +200,9 @@ class Maintenance:
         venue: VenueAdapter,
         injection: DriftInjection | None,
         status: ReconcileStatus,
+        after_run: Callable[[int], None] | None = None,
     ) -> None:
+        self._after_run = after_run
         self._reconciler = reconciler if config.enabled else None
         self.schedule = ReconcileSchedule(int(config.interval_secs * 1000), status, start_ms)
         self._venue = venue
@@ -217,6 +239,8 @@ class Maintenance:
                 log.info("test drift injection: %s position moved by %s at the venue", inj.symbol, inj.quantity_delta)
         if self._reconciler is not None and now_ms >= self.schedule.next_due_ms:
             await self.schedule.run(self._reconciler, now_ms)
+            if self._after_run is not None:
+                self._after_run(now_ms)
         self._update()
 
     def _update(self) -> None:

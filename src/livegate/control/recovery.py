@@ -24,7 +24,14 @@ from livegate.control.maintenance import (
     refill_gate_counters,
     startup,
 )
-from livegate.control.resume import CURSOR_FILE, RebuiltSession, ReplayCursor, read_cursor, rebuild_from_ledger
+from livegate.control.resume import (
+    CURSOR_FILE,
+    CheckpointRefresher,
+    RebuiltSession,
+    ReplayCursor,
+    read_cursor,
+    rebuild_from_ledger,
+)
 from livegate.control.run_lock import RunLock
 from livegate.domain.clock import Clock
 from livegate.domain.enums import Mode, TradingState
@@ -34,6 +41,7 @@ from livegate.execution.engine import ExecutionEngine
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
+from livegate.reconcile.fills import LedgerFillIndex
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
 from livegate.reconcile.leftovers import LeftoverPolicy
 from livegate.reconcile.reconciler import Reconciler, ReconcileResult
@@ -101,6 +109,10 @@ class SessionRecovery:
         self.reconciler: Reconciler | None = None
         #: The startup reconciliation (its records include leftover orders settled), once :meth:`startup` ran.
         self.startup_result: ReconcileResult | None = None
+        #: Refreshes the fold checkpoint (``ledger.checkpoint``) after periodic reconciliations.
+        self.checkpoints = CheckpointRefresher(
+            ledger.path, covered_seq=self.rebuilt.checkpoint_seq if self.rebuilt is not None else 0
+        )
 
     # ------------------------------------------------------------------ composition
     @property
@@ -237,6 +249,8 @@ class SessionRecovery:
         rebuilt = self.rebuilt
         if rebuilt is not None and rebuilt.trading_state is not TradingState.ACTIVE:
             trip(rebuilt.trading_state, f"restored from ledger: {rebuilt.trading_reason}")
+        # a resumed run's fill index goes on from the rebuilt fold instead of folding the ledger again
+        fill_index = None if rebuilt is None else LedgerFillIndex(ledger, rebuilt.fold)
         self.reconciler = build_reconciler(
             run_dir=self.run_dir,
             config=config,
@@ -249,6 +263,7 @@ class SessionRecovery:
             on_drift=trip,
             on_anomaly=on_anomaly,
             metrics=metrics,
+            fill_index=fill_index,
         )
         now = clock.now_ms()
         self.startup_result = await startup(
@@ -275,7 +290,12 @@ class SessionRecovery:
             venue=venue,
             injection=self.faults.drift,
             status=self.status,
+            after_run=lambda _now_ms: self._refresh_checkpoint(ledger),
         )
+
+    def _refresh_checkpoint(self, ledger: Ledger) -> None:
+        """Refresh the fold checkpoint in the background if the ledger grew enough (after periodic reconciliations)."""
+        self.checkpoints.maybe_refresh(ledger.last_seq)
 
     def close(self) -> None:
         """Write the day's budgets, release the cursor mapping and the run directory lock."""

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import mmap
 import os
 import struct
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,9 +29,11 @@ from typing import Any
 from livegate.config.loader import ResolvedConfig
 from livegate.config.models import LivegateConfig
 from livegate.domain.enums import TradingState
-from livegate.domain.errors import ConfigError, DataError
+from livegate.domain.errors import ConfigError, DataError, LedgerError
 from livegate.domain.orders import OrderIntent
-from livegate.ledger.fold import EngineStats, fold_events
+from livegate.ledger.checkpoint import checkpoint_path
+from livegate.ledger.checkpoint_job import CHECKPOINT_EVERY_EVENTS, fold_from_checkpoint
+from livegate.ledger.fold import EngineStats, LedgerFold, gc_paused
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 
@@ -36,6 +41,8 @@ from livegate.portfolio import Portfolio
 RUN_INPUTS_FILE = "run_inputs.json"
 #: Index of the market event being processed, updated in place for every event.
 CURSOR_FILE = "replay_cursor.bin"
+
+log = logging.getLogger("livegate")
 
 _CURSOR_MAGIC = b"LGCURSR1"
 _CURSOR_FORMAT = "<q"
@@ -72,8 +79,14 @@ class RebuiltSession:
         How many times the run was resumed before.
     ended:
         True when the last incarnation wrote ``session_ended`` (nothing to resume).
-    fill_notional_by_ts:
-        ``(ts_ms, notional)`` of every fill, for daily turnover baselines.
+    fold:
+        The ledger fold itself, up to the ledger's head at the rebuild. ``portfolio``,
+        ``stats`` and ``approved_intents`` are copies, so the fold can go on folding
+        later events (the reconciler's fill index continues it) without touching them.
+    checkpoint_seq:
+        Seq of the fold checkpoint the fold started from (0: folded from the first event).
+    checkpoint_ignored:
+        Why a fold checkpoint was not used (``""`` when it was or none was asked for).
     """
 
     session_id: str
@@ -92,11 +105,13 @@ class RebuiltSession:
     last_ts_ms: int = 0
     resumes: int = 0
     ended: bool = False
-    fill_notional_by_ts: list[tuple[int, Decimal]] = field(default_factory=list)
+    fold: LedgerFold = field(default_factory=LedgerFold)
+    checkpoint_seq: int = 0
+    checkpoint_ignored: str = ""
 
 
-def rebuild_from_ledger(ledger: Ledger) -> RebuiltSession:
-    """Fold every ledger event into a :class:`RebuiltSession` with the one ledger fold.
+def rebuild_from_ledger(ledger: Ledger, *, use_checkpoint: bool = True) -> RebuiltSession:
+    """Fold the ledger into a :class:`RebuiltSession` with the one ledger fold, from its checkpoint when it verifies.
 
     :func:`livegate.ledger.fold.fold_events` is the fold export and reconciliation use
     too, and it applies reports by the engine's own rules: fills once per (client order
@@ -105,28 +120,49 @@ def rebuild_from_ledger(ledger: Ledger) -> RebuiltSession:
     (outcome unknown); a cancel request alone does not change the state (the venue says
     whether it happened).
 
+    With ``use_checkpoint`` the fold starts from the run's fold checkpoint
+    (``ledger.checkpoint``, :mod:`livegate.ledger.checkpoint`) when it verifies against the
+    chain, and folds only the events after it; a checkpoint that does not verify is
+    ignored (logged with the reason) and every event is folded. Either way each folded
+    event is checked against the chain first.
+
     Raises
     ------
     DataError
-        If the ledger has no ``session_started`` event or an event cannot be read back.
+        If the ledger has no ``session_started`` event, an event cannot be read back, or
+        the chain is broken among the events folded.
     """
+    path = checkpoint_path(ledger.path) if use_checkpoint else None
     try:
-        fold = fold_events(ledger.events())
-    except DataError as exc:
+        fold, start, ignored = fold_from_checkpoint(
+            path, rows_after=lambda seq: ledger.rows(after_seq=seq), hash_at=ledger.hash_at, head_seq=ledger.last_seq
+        )
+    except (DataError, LedgerError) as exc:
         raise DataError(f"ledger {ledger.path}: cannot rebuild: {exc}") from exc
+    if start:
+        log.info(
+            "resume: fold checkpoint at seq %d verified against the chain; folded the %d events after it",
+            start, fold.last_seq - start,
+        )  # fmt: skip
+    elif path is not None and ignored and not path.exists():
+        log.info("resume: no fold checkpoint in %s; folded all %d ledger events", path.parent, fold.last_seq)
+    elif ignored:
+        log.warning("resume: fold checkpoint %s ignored: %s; folded all %d ledger events", path, ignored, fold.last_seq)
     session = fold.session
     if session is None:
         raise DataError(f"ledger {ledger.path}: no session_started event; nothing to resume")
+    with gc_paused():
+        fill_ids = fold.fill_ids()
     return RebuiltSession(
         session_id=session.session_id,
         mode=session.mode,
         config_hash=session.config_hash,
         inputs=list(session.inputs),
-        portfolio=fold.portfolio,
+        portfolio=fold.copy_portfolio(),  # the session's own: ``fold`` goes on folding in the fill index
         next_seq=fold.next_seq,
-        stats=fold.stats,
-        approved_intents=fold.approved_intents,
-        fill_ids=fold.fill_ids(),
+        stats=fold.copy_stats(),
+        approved_intents=list(fold.approved_intents),
+        fill_ids=fill_ids,
         trading_state=fold.trading_state,
         trading_reason=fold.trading_reason,
         balance_baseline=fold.balance_baseline,
@@ -134,7 +170,9 @@ def rebuild_from_ledger(ledger: Ledger) -> RebuiltSession:
         last_ts_ms=fold.last_ts_ms,
         resumes=fold.resumes,
         ended=fold.ended,
-        fill_notional_by_ts=[(f.ts_ms, f.notional) for f in fold.fills],
+        fold=fold,
+        checkpoint_seq=start,
+        checkpoint_ignored=ignored,
     )
 
 
@@ -231,3 +269,72 @@ def read_cursor(path: Path) -> int | None:
         return None
     (index,) = struct.unpack_from(_CURSOR_FORMAT, data, 8)
     return int(index)
+
+
+class CheckpointRefresher:
+    """Refreshes the run's fold checkpoint in a separate process as the ledger grows (issue 14 item 7).
+
+    :meth:`maybe_refresh` starts ``python -m livegate.ledger.checkpoint_job LEDGER_FILE``
+    when the ledger grew by ``every`` events, or by a quarter of what the checkpoint
+    covers if that is more, since the last start and no refresh is still running (a
+    refresh costs time in proportion to the whole fold, so refreshing at a growing
+    interval keeps its total cost in proportion to the ledger). The process reads only
+    committed events and writes the checkpoint atomically, so the session never waits for
+    it, and a crash of either leaves the old checkpoint or the new one (both verified
+    before use).
+
+    Parameters
+    ----------
+    ledger_file:
+        The run's ``ledger.sqlite``.
+    covered_seq:
+        Seq the run's checkpoint already covers (0: none).
+    every:
+        Least number of ledger events between two refreshes.
+    """
+
+    __slots__ = ("_child", "_covered", "_every", "_file", "_warned")
+
+    def __init__(self, ledger_file: Path, covered_seq: int = 0, every: int = CHECKPOINT_EVERY_EVENTS) -> None:
+        self._file = ledger_file
+        self._covered = covered_seq
+        self._every = every
+        self._child: subprocess.Popen[bytes] | None = None
+        self._warned = False
+
+    @property
+    def running(self) -> bool:
+        """Return True while a refresh process started here is still running."""
+        return self._child is not None and self._child.poll() is None
+
+    def maybe_refresh(self, head_seq: int) -> bool:
+        """Start a refresh if the ledger (now at ``head_seq``) grew enough; return True if one started."""
+        if head_seq - self._covered < max(self._every, self._covered // 4) or self.running:
+            return False
+        if self._child is not None and self._child.returncode and not self._warned:
+            self._warned = True
+            log.warning("fold checkpoint refresh of %s failed (exit %s)", self._file, self._child.returncode)
+        try:
+            self._child = subprocess.Popen(  # noqa: S603 (our own interpreter and module, a path argument)
+                [sys.executable, "-m", "livegate.ledger.checkpoint_job", str(self._file)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            if not self._warned:
+                self._warned = True
+                log.warning("fold checkpoint refresh of %s not started: %s", self._file, exc)
+            return False
+        self._covered = head_seq
+        return True
+
+    def wait(self, timeout_secs: float) -> int | None:
+        """Wait up to ``timeout_secs`` for the last refresh; return its exit code (None: none, or still running)."""
+        if self._child is None:
+            return None
+        try:
+            return self._child.wait(timeout_secs)
+        except subprocess.TimeoutExpired:
+            return None

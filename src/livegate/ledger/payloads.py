@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import TypeVar
 
 from livegate.domain.enums import Liquidity, OrderType, Side, TimeInForce, TradingState
 from livegate.domain.orders import Fill, OrderIntent
 from livegate.ledger import events as ev
 
 Payload = Mapping[str, object]
+_E = TypeVar("_E", bound=Enum)
 
 
 class PayloadError(ValueError):
@@ -40,6 +43,21 @@ def _int(payload: Payload, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise PayloadError(f"field {name!r} must be an integer, got {value!r}")
     return value
+
+
+_SIDES = {m.value: m for m in Side}
+_ORDER_TYPES = {m.value: m for m in OrderType}
+_TIFS = {m.value: m for m in TimeInForce}
+_LIQUIDITY = {m.value: m for m in Liquidity}
+
+
+def _member(members: Mapping[str, _E], payload: Payload, name: str, enum: type[_E]) -> _E:
+    """Return the enum member named by a text field (one dict lookup; what ``enum(value)`` returns)."""
+    value = _str(payload, name)
+    member = members.get(value)
+    if member is None:
+        raise PayloadError(f"{value!r} is not a valid {enum.__name__}")
+    return member
 
 
 def _decimal(payload: Payload, name: str) -> Decimal:
@@ -81,11 +99,11 @@ class IntentRecorded:
         try:
             intent = OrderIntent(
                 symbol=_str(payload, "symbol"),
-                side=Side(_str(payload, "side")),
+                side=_member(_SIDES, payload, "side", Side),
                 quantity=_decimal(payload, "quantity"),
-                order_type=OrderType(_str(payload, "order_type")),
+                order_type=_member(_ORDER_TYPES, payload, "order_type", OrderType),
                 price=None if price is None else _decimal(payload, "price"),
-                time_in_force=TimeInForce(_str(payload, "time_in_force")),
+                time_in_force=_member(_TIFS, payload, "time_in_force", TimeInForce),
                 post_only=payload.get("post_only") is True,
                 reduce_only=payload.get("reduce_only") is True,
                 strategy_id=_opt_str(payload, "strategy_id"),
@@ -201,11 +219,11 @@ class FillRecorded:
                 client_order_id=_str(payload, "client_order_id"),
                 fill_id=_str(payload, "fill_id"),
                 symbol=_str(payload, "symbol"),
-                side=Side(_str(payload, "side")),
+                side=_member(_SIDES, payload, "side", Side),
                 price=_decimal(payload, "price"),
                 quantity=_decimal(payload, "quantity"),
                 fee=_decimal(payload, "fee"),
-                liquidity=Liquidity(_str(payload, "liquidity")),
+                liquidity=_member(_LIQUIDITY, payload, "liquidity", Liquidity),
                 ts_ms=_int(payload, "ts_ms"),
                 venue=_opt_str(payload, "venue"),
             )

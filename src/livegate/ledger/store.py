@@ -21,7 +21,7 @@ from types import TracebackType
 
 from livegate.domain.errors import LedgerError
 from livegate.ledger.anchor import AnchorWriter
-from livegate.ledger.db import SYNCHRONOUS_PRAGMAS, resolve_ledger_path
+from livegate.ledger.db import SELECT_ROWS_AFTER, SYNCHRONOUS_PRAGMAS, resolve_ledger_path
 from livegate.ledger.events import (
     LedgerEvent,
     chain_hash_encoded,
@@ -306,6 +306,39 @@ class Ledger:
                     )
         except (sqlite3.Error, ValueError) as exc:
             raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
+
+    def rows(self, *, after_seq: int = 0) -> Iterator[tuple[int, int, str, str, str, str]]:
+        """Yield raw rows ``(seq, ts_ms, kind, payload JSON text, prev_hash, hash)`` after ``after_seq``, in seq order.
+
+        The fast path for folding (:func:`livegate.ledger.fold.fold_rows`): nothing is
+        decoded here. Values are as stored; :func:`livegate.ledger.verify.chained_rows`
+        checks them against the chain.
+
+        Raises
+        ------
+        LedgerError
+            If SQLite fails.
+        """
+        try:
+            cursor = self._conn.execute(SELECT_ROWS_AFTER, (after_seq,))
+            while rows := cursor.fetchmany(_FETCH_BATCH):
+                yield from rows
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
+
+    def hash_at(self, seq: int) -> str | None:
+        """Return the stored chain hash of the event at ``seq``, or None when there is none.
+
+        Raises
+        ------
+        LedgerError
+            If SQLite fails.
+        """
+        try:
+            row = self._conn.execute("SELECT hash FROM events WHERE seq = ?", (seq,)).fetchone()
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
+        return None if row is None else str(row[0])
 
     @property
     def anchor_path(self) -> Path | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from livegate.domain.errors import DataError
 from livegate.ledger.anchor import Anchor
@@ -125,6 +127,31 @@ def _verify_rows(conn: sqlite3.Connection, expected_head_hash: str | None, ancho
             verdict="rewritten",
         )
     return VerifyResult(True, count, prev, None, "ok")
+
+
+def chained_rows(
+    rows: Iterable[tuple[Any, ...]], after_seq: int, prev_hash: str
+) -> Iterator[tuple[int, int, str, str, str, str]]:
+    """Yield ledger rows after checking each one continues the chain from ``(after_seq, prev_hash)``.
+
+    The check of :func:`verify_ledger` for one stretch of the chain: seqs without a gap,
+    each ``prev_hash`` linking to the previous event, each stored hash equal to the hash
+    recomputed from the row (resume folds only rows that pass).
+
+    Raises
+    ------
+    DataError
+        At the first row that breaks the chain, naming its seq and what is wrong.
+    """
+    prev = prev_hash
+    expected = after_seq + 1
+    for row in rows:
+        checked = _check_row(expected, prev, row)
+        if isinstance(checked, _Bad):
+            raise DataError(f"ledger chain broken at seq {checked.seq}: {checked.reason}")
+        prev = checked
+        expected += 1
+        yield row
 
 
 def anchor_problem(head_seq: int, hash_at_anchor: str | None, anchor: Anchor) -> tuple[str, str, int] | None:

@@ -126,6 +126,46 @@ class Portfolio:
         self._fees = _ZERO
         self._turnover = _ZERO
 
+    @classmethod
+    def restored(
+        cls, orders: Iterable[Order], positions: Iterable[Position], fill_keys: Set[tuple[str, str]]
+    ) -> Portfolio:
+        """Return a book holding ``orders`` (in creation order), ``positions`` and the applied fill keys.
+
+        For a book saved and read back (the ledger fold's checkpoint, :mod:`livegate.ledger.checkpoint`):
+        every aggregate (working orders, exposure, realized PnL, fees, turnover) is derived
+        here from the orders and positions, as the book derives them on every change.
+
+        Raises
+        ------
+        InvariantViolation
+            If a client order id appears twice.
+        """
+        book = cls()
+        for order in orders:
+            if order.client_order_id in book._orders:
+                raise InvariantViolation(f"client order id {order.client_order_id} reused")
+            book._orders[order.client_order_id] = order
+            if not order.status.is_terminal:
+                book._working.setdefault(order.symbol, {})[order.client_order_id] = order
+                book._working_count += 1
+        for pos in positions:
+            book._positions[pos.symbol] = pos
+            if pos.quantity != _ZERO:
+                book._open[pos.symbol] = pos
+        book._fill_keys = set(fill_keys)
+        values = book._positions.values()
+        book._realized = sum((p.realized_pnl for p in values), _ZERO)
+        book._fees = sum((p.fees for p in values), _ZERO)
+        book._turnover = sum((p.turnover for p in values), _ZERO)
+        for symbol in {*book._working, *book._positions}:
+            book._changed(symbol)
+        return book
+
+    def fill_keys(self) -> Set[tuple[str, str]]:
+        """Return the live set of applied (client order id, venue trade id) keys (do not mutate)."""
+        return self._fill_keys
+
     # orders -----------------------------------------------------------------
     def add_order(self, order: Order) -> None:
         """Track a new order (status ``new``) as working.

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 from livegate.domain.orders import Fill
+from livegate.ledger.checkpoint_job import fold_rows
 from livegate.ledger.fold import LedgerFold
 from livegate.ledger.store import Ledger
 from livegate.reconcile.drift import DriftKind, DriftRecord
@@ -120,15 +121,15 @@ class LedgerFillIndex:
 
     __slots__ = ("_fold", "_ledger", "_read")
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, fold: LedgerFold | None = None) -> None:
+        """Read ``ledger`` from its first event, or go on from ``fold`` (a fold of its first events, now owned here)."""
         self._ledger = ledger
-        self._fold = LedgerFold()
+        self._fold = LedgerFold() if fold is None else fold
         #: Per venue name, how many of the fold's fills were already handed out by :meth:`new_ids`.
         self._read: dict[str, int] = {}
 
     def _catch_up(self) -> list[Fill]:
-        for event in self._ledger.events(after_seq=self._fold.last_seq):
-            self._fold.apply(event)
+        fold_rows(self._fold, self._ledger.rows(after_seq=self._fold.last_seq))
         return self._fold.fills
 
     def ids(self, venue: str) -> set[str]:
