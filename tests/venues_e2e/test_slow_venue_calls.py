@@ -19,10 +19,10 @@ from tests.venues_e2e.helpers import (
     arm,
     assert_fills_match_venue,
     explain,
-    preflight,
     requests_log,
     run,
     summary,
+    write_preflight,
 )
 
 DELAY_SECS = 2.0
@@ -35,7 +35,7 @@ def test_submit_when_venue_answers_2s_late_then_session_keeps_sending_and_nothin
     armed = arm(
         tmp_path, venue_thread.emulator, venue="ccxt:binance", symbol="BTC/USDT", strategy=TAKER, params=TAKER_PARAMS
     )
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     slow = HttpFault("/order", "POST", after_accept=True, delay_secs=DELAY_SECS, replace_answer=False)
     venue_thread.call(lambda e: e.fail_next(slow))
 
