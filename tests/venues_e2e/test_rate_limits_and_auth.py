@@ -44,6 +44,7 @@ def _first_submit(log: list[tuple[int, str, str]]) -> int:
     return next(i for i, (_, method, path) in enumerate(log) if method == "POST" and path.endswith("/order"))
 
 
+@pytest.mark.slow
 def test_submit_when_429_with_retry_after_then_not_placed_and_no_request_until_retry_after_passes(
     tmp_path: Path, emulator_thread_factory: Callable[..., EmulatorThread]
 ) -> None:

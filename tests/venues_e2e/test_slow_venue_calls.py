@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.venue_emulator import HttpFault, Kind
 from tests.venue_emulator.fixtures import EmulatorThread
 from tests.venues_e2e.helpers import (
@@ -28,6 +30,7 @@ from tests.venues_e2e.helpers import (
 DELAY_SECS = 2.0
 
 
+@pytest.mark.slow
 def test_submit_when_venue_answers_2s_late_then_session_keeps_sending_and_nothing_resent(
     tmp_path: Path, emulator_thread_factory: Callable[..., EmulatorThread]
 ) -> None:
