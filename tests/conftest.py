@@ -9,6 +9,9 @@ a failure, so CI never passes with the extended tests silently left out.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,12 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORE_DATA = REPO_ROOT / "tests" / "data"
 SHARED_DATA = (REPO_ROOT.parent / "shared" / "data").resolve()
+#: Test packages whose tests run the ``livegate`` CLI or a whole session against an emulator
+#: (seconds each; most of the suite's time). They are scheduled first, see
+#: :func:`pytest_collection_modifyitems` below.
+LONG_RUNNING_PACKAGES = frozenset(
+    {"api", "cli", "integration", "recovery", "venues_alpaca_e2e", "venues_e2e", "venues_ibkr_e2e"}
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -29,10 +38,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that uses ``shared_data`` as ``extended`` (before ``-m`` selects)."""
+    """Mark every test that uses ``shared_data`` as ``extended`` (before ``-m`` selects); long tests first."""
     for item in items:
         if "shared_data" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.extended)
+    _long_tests_first(items)
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +60,47 @@ def shared_data(request: pytest.FixtureRequest) -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return SHARED_DATA
+
+
+def _long_tests_first(items: list[pytest.Item]) -> None:
+    """Order ``items``: modules with a ``slow`` test, then the CLI/session packages, then the rest.
+
+    With ``-n 2`` (pytest-xdist) a long test scheduled last runs alone while the other
+    worker idles; started first, the short tests fill in behind it. Modules stay whole and
+    keep their collection order (module-scoped fixtures are set up once); the sort is
+    deterministic, so every worker collects the same order.
+    """
+    rank: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        parts = module.split("/")
+        package = parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
+        item_rank = 0 if item.get_closest_marker("slow") else (1 if package in LONG_RUNNING_PACKAGES else 2)
+        rank[module] = min(rank.get(module, 2), item_rank)
+    first_seen = {module: i for i, module in reversed(list(enumerate(i.nodeid.split("::", 1)[0] for i in items)))}
+    items.sort(key=lambda item: (rank[item.nodeid.split("::", 1)[0]], first_seen[item.nodeid.split("::", 1)[0]]))
+
+
+@pytest.fixture(scope="session")
+def bundled_paper_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the run directory of ``livegate run --no-progress --out DIR``: the bundled sample, paper, defaults.
+
+    One CLI session (about 66,000 quotes) shared by the tests that read it (the determinism
+    test of tests/integration/test_run_main_job.py, the flatten tests of
+    tests/cli/test_cli_flatten_cancel_all.py); a test that changes a run directory copies it
+    first. Its state dir is private and beside it.
+    """
+    root = tmp_path_factory.mktemp("bundled-paper-run")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env["LIVEGATE_STATE_DIR"] = str(root / "state")
+    done = subprocess.run(
+        [sys.executable, "-m", "livegate", "run", "--no-progress", "--out", str(root / "run")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return root / "run"

@@ -6,7 +6,6 @@ the run's ledger (fills sum to a flat position; the flatten decisions).
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -68,15 +67,10 @@ def ledger_positions(run_dir: Path) -> dict[str, Decimal]:
     return dict(positions)
 
 
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default market-maker run on the bundled sample (``livegate run`` with no data options)."""
-    root = tmp_path_factory.mktemp("default-run")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
-    env["LIVEGATE_STATE_DIR"] = str(root / "state")
-    done = cli(["run", "--no-progress", "--out", str(root / "run")], env)
-    assert done.returncode in (0, 3), done.stderr
-    return root / "run"
+@pytest.fixture
+def default_run(bundled_paper_run: Path) -> Path:
+    """The default market-maker run on the bundled sample (``livegate run`` with no data options); copy to change."""
+    return bundled_paper_run
 
 
 def test_flatten_when_default_market_maker_run_and_halted_then_flat_at_venue_and_in_ledger(

@@ -37,6 +37,16 @@ TIMEOUT_MS = 1200
 HANG = Reply(body={}, delay_secs=3.0)
 
 
+def without_close_grace(adapter: CcxtAdapter) -> CcxtAdapter:
+    """Return ``adapter`` with ccxt's ``timeout_on_exit`` at 0 (loopback only).
+
+    ccxt's ``close()`` sleeps ``timeout_on_exit`` (250 ms) so TLS connections can close;
+    the loopback servers speak plain HTTP, so the sleep only slowed every teardown.
+    """
+    adapter.exchange.timeout_on_exit = 0
+    return adapter
+
+
 def fixture(kind: str, exchange: str) -> dict[str, Any]:
     """Load ``ccxt_fixtures/<kind>/<exchange>.json``."""
     return json.loads((FIXTURES / kind / f"{exchange}.json").read_text())
@@ -83,7 +93,7 @@ def make_adapter(
     clock: Clock | None = None,
 ) -> CcxtAdapter:
     """An adapter on ``lb`` with the recorded market table ``markets`` (None: ccxt's ``load_markets``)."""
-    return CcxtAdapter(
+    adapter = CcxtAdapter(
         CcxtConfig(
             exchange_id,
             rest_url=lb.http.base_url,
@@ -101,6 +111,7 @@ def make_adapter(
         credentials,
         clock=clock,
     )
+    return without_close_grace(adapter)
 
 
 # --------------------------------------------------------------------------- Binance
@@ -297,6 +308,7 @@ async def binance_usdm_harness() -> AsyncIterator[ContractHarness]:
             ),
             BINANCE_CREDS,
         )
+        without_close_grace(adapter)
         await adapter.connect()
         order = make_order("LTC/USDT:USDT", Side.BUY, Decimal("0.2"), Decimal("50"), venue=adapter.name)
         cid = order.client_order_id

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -57,6 +58,7 @@ class LoopbackHttp:
         self._routes: list[_Route] = []
         self.requests: list[Seen] = []
         self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
         self.base_url = ""
 
     def route(
@@ -106,7 +108,8 @@ class LoopbackHttp:
         return self.base_url
 
     async def stop(self) -> None:
-        """Stop the server."""
+        """Stop the server; a reply still being delayed (a hanging venue) is sent at once, to nobody waiting."""
+        self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -124,7 +127,9 @@ class LoopbackHttp:
                 continue
             reply = route.replies.pop(0) if len(route.replies) > 1 else route.replies[0]
             if reply.delay_secs:
-                await asyncio.sleep(reply.delay_secs)
+                # the delay, cut short when the test stops the server (so a hang costs no teardown time)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), reply.delay_secs)
             text = reply.raw if reply.raw is not None else json.dumps(reply.body)
             return web.Response(status=reply.status, text=text, content_type="application/json", headers=reply.headers)
         return web.Response(status=404, text=json.dumps({"loopback": "no route", "path": request.path}))

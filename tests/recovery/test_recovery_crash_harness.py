@@ -5,11 +5,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from livegate.testing.crash_harness import NAMED_POINTS, TrialResult, plan_trials, run_trial
 
 TRIALS = 20
 
 
+@pytest.mark.slow
 def test_crash_harness_when_killed_at_every_named_point_then_nothing_lost_or_doubled(
     recovery_data: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:

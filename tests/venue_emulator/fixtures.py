@@ -72,7 +72,9 @@ def ccxt_adapter_for(emu: Emulator, *, clock: Clock | None = None, **venue: Any)
     settings = VenueConfig(name=f"ccxt:{exchange}", rest_url=emu.rest_url, ws_url=emu.ws_url, **venue)
     config = with_venue_settings(CcxtConfig(exchange, name=settings.name, symbols=()), settings)
 
-    return CcxtAdapter(config, CcxtCredentials(api_key=API_KEY, secret=API_SECRET), clock=clock)
+    adapter = CcxtAdapter(config, CcxtCredentials(api_key=API_KEY, secret=API_SECRET), clock=clock)
+    adapter.exchange.timeout_on_exit = 0  # ccxt's 250 ms grace at close() is for TLS; the emulator is plain HTTP
+    return adapter
 
 
 @pytest_asyncio.fixture

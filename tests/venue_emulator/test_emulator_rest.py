@@ -58,7 +58,9 @@ async def test_emulator_when_weight_spent_then_header_counts_then_429_retry_afte
     spot_emulator.gate.in_flight_grace_ms = 100_000  # a request already on its way: 429 again, no ban
     in_flight = await call(spot_emulator, "GET", "/api/v3/time", signed=False)
     assert (in_flight.status, in_flight.code) == (429, -1003)
-    spot_emulator.gate.in_flight_grace_ms = 0  # sent after the 429 arrived: banned
+    # sent after the 429 arrived: banned (grace -1 ms: the venue clock is wall ms, and a fast
+    # client's next request can land in the very millisecond of the 429)
+    spot_emulator.gate.in_flight_grace_ms = -1
     banned = await call(spot_emulator, "GET", "/api/v3/time", signed=False)
     assert (banned.status, banned.code) == (418, -1003)
     assert "banned until" in banned.body["msg"]
@@ -238,7 +240,7 @@ async def test_emulator_when_429_injected_on_submit_then_not_placed_and_early_re
     limited = await call(spot_emulator, "POST", ORDER, symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001")
     assert (limited.status, limited.headers["Retry-After"]) == (429, "30")
     assert spot_emulator.book.orders == {}  # a 429 is a definite "not placed"
-    spot_emulator.gate.in_flight_grace_ms = 0  # sent after the 429 reached the client
+    spot_emulator.gate.in_flight_grace_ms = -1  # sent after the 429 reached the client (even in the same ms)
     early = await call(spot_emulator, "GET", "/api/v3/openOrders", symbol="BTCUSDT")
     assert early.status == 418  # ignoring Retry-After earns a ban, as at Binance
 

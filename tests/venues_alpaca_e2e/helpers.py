@@ -10,6 +10,7 @@ from pathlib import Path
 
 from livegate.cli.arm_cmd import create_token_file
 from tests.alpaca_emulator import API_KEY, API_SECRET, AlpacaEmulator
+from tests.arming import preflight_in_process
 from tests.run_dir_helpers import finish, ledger_events, summary, wait_until  # noqa: F401 (re-exported)
 
 LIVEGATE = [sys.executable, "-m", "livegate"]
@@ -117,6 +118,11 @@ def cli(armed: Armed, *args: str, timeout: float = 90) -> subprocess.CompletedPr
 def preflight(armed: Armed, mode: str) -> subprocess.CompletedProcess[str]:
     """Run ``livegate preflight`` for ``mode`` (writes the artifact the live gate needs)."""
     return cli(armed, "preflight", "--profile", str(armed.profile), "--mode", mode, "--runs", str(armed.root / "runs"))
+
+
+def write_preflight(armed: Armed, mode: str) -> None:
+    """Write the artifact :func:`preflight` writes, in-process (tests/arming.py); fail the test unless it passed."""
+    preflight_in_process(armed.profile, armed.env, mode, armed.root / "runs")
 
 
 def run_args(armed: Armed, mode: str, out: Path, max_events: int, *extra: str) -> list[str]:

@@ -19,11 +19,11 @@ from tests.venues_alpaca_e2e.helpers import (
     cli,
     finish,
     ledger_fill_ids,
-    preflight,
     run,
     start_run,
     summary,
     wait_until,
+    write_preflight,
 )
 
 HOLD = 'quantity = "2"\noffset = "0.50"\nmarket_first = true'
@@ -34,7 +34,7 @@ def test_alpaca_kill_when_orders_rest_at_venue_then_cancel_all_confirmed_and_not
 ) -> None:
     venue_thread = alpaca_thread_factory(pace_ms=10)
     armed = arm(tmp_path, venue_thread.emulator)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, 100_000, "--ignore-market-hours")
     try:
@@ -60,7 +60,7 @@ def test_alpaca_resume_when_session_sigkilled_then_resumed_run_matches_the_venue
 ) -> None:
     venue_thread = alpaca_thread_factory(pace_ms=10)
     armed = arm(tmp_path, venue_thread.emulator, params=HOLD)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, 100_000, "--ignore-market-hours")
     wait_until(
@@ -92,7 +92,7 @@ def test_alpaca_flatten_when_position_held_then_venue_position_is_zero(
 ) -> None:
     venue_thread = alpaca_thread_factory(pace_ms=10)
     armed = arm(tmp_path, venue_thread.emulator, params=HOLD)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     result = run(armed, "live", tmp_path / "run", 100, "--ignore-market-hours")
     assert result.returncode == 0, result.stderr[-3000:]
     assert venue_thread.call(lambda e: e.position("SPY")) == Decimal(2)
@@ -109,7 +109,7 @@ def test_alpaca_session_when_market_closed_then_skips_cycles_with_the_documented
 ) -> None:
     venue_thread = alpaca_thread_factory(pace_ms=5, market_open=False)
     armed = arm(tmp_path, venue_thread.emulator)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     result = run(armed, "live", tmp_path / "run", 100)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "market closed; skipping cycle" in result.stderr

@@ -19,11 +19,11 @@ from tests.venues_alpaca_e2e.helpers import (
     finish,
     ledger_events,
     ledger_fill_ids,
-    preflight,
     run,
     start_run,
     summary,
     wait_until,
+    write_preflight,
 )
 
 HOLD = 'quantity = "2"\noffset = "0.50"\nmarket_first = true'
@@ -34,7 +34,7 @@ def test_alpaca_submit_when_answer_times_out_after_accept_then_resolved_from_ven
 ) -> None:
     venue_thread = alpaca_thread_factory(pace_ms=10)
     armed = arm(tmp_path, venue_thread.emulator, params=HOLD, timeout_ms=1000)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     venue_thread.call(lambda e: e.hang_next_submit(3.0))  # the market buy is placed and filled; its answer is late
     out = tmp_path / "run"
     result = run(armed, "live", out, 400, "--ignore-market-hours")
@@ -55,7 +55,7 @@ def test_alpaca_streams_when_dropped_and_a_fill_was_missed_then_reconnect_reconc
 ) -> None:
     venue_thread = alpaca_thread_factory(pace_ms=10)
     armed = arm(tmp_path, venue_thread.emulator, params='quantity = "1"\noffset = "0.50"\nmax_position = "1"')
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, 100_000, "--ignore-market-hours")
     try:
@@ -81,7 +81,7 @@ def test_alpaca_submit_when_venue_refuses_then_rejected_and_never_resent(
 ) -> None:
     venue_thread = alpaca_thread_factory(pace_ms=10)
     armed = arm(tmp_path, venue_thread.emulator, params=HOLD)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     venue_thread.call(lambda e: e.fail_next_submit(403, 40310000, "insufficient buying power"))
     out = tmp_path / "run"
     result = run(armed, "live", out, 200, "--ignore-market-hours")

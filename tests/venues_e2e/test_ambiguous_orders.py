@@ -20,10 +20,10 @@ from tests.venues_e2e.helpers import (
     arm,
     assert_fills_match_venue,
     ledger_events,
-    preflight,
     run,
     signed_quantity,
     summary,
+    write_preflight,
 )
 
 SPOT = ("ccxt:binance", "BTC/USDT")
@@ -38,7 +38,7 @@ def test_submit_when_503_1007_after_accept_and_lookups_lag_then_one_order_per_cl
 ) -> None:
     venue_thread = emulator_thread_factory(Kind.SPOT, pace_ms=4, max_events=3000)
     armed = arm(tmp_path, venue_thread.emulator, venue=SPOT[0], symbol=SPOT[1], strategy=TAKER, params=TAKER_PARAMS)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     venue_thread.call(lambda e: e.fail_next(HttpFault("/order", method="POST", after_accept=True)))
     venue_thread.call(lambda e: e.hide_new_orders(2.0))
 
@@ -68,7 +68,7 @@ def test_submit_when_venue_answers_duplicate_order_sent_then_order_not_rejected_
 ) -> None:
     venue_thread = emulator_thread_factory(Kind.SPOT, pace_ms=4, max_events=3000)
     armed = arm(tmp_path, venue_thread.emulator, venue=SPOT[0], symbol=SPOT[1], strategy=TAKER, params=TAKER_PARAMS)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     duplicate = HttpFault("/order", "POST", status=400, code=-2010, msg="Duplicate order sent.", after_accept=True)
     venue_thread.call(lambda e: e.fail_next(duplicate))
     venue_thread.call(lambda e: e.hide_new_orders(1.0))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.venue_emulator import Kind
 from tests.venue_emulator.fixtures import EmulatorThread
-from tests.venues_e2e.helpers import arm, explain, finish, preflight, requests_log, start_run, wait_until
+from tests.venues_e2e.helpers import arm, explain, finish, requests_log, start_run, wait_until, write_preflight
 
 BAN_SECS = 3.0
 #: Requests already on the wire when the ban's first 418 left the venue are not the client's fault.
@@ -36,7 +36,7 @@ def test_stop_when_ip_banned_then_session_waits_for_ban_end_cancels_and_leaves_n
     armed.profile.write_text(
         armed.profile.read_text(encoding="utf-8") + "\n[shutdown]\ncancel_timeout_ms = 500\n", encoding="utf-8"
     )
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, max_events=15000)
     wait_until(lambda: _ours_open(venue_thread) > 0, what="the market maker's resting orders")

@@ -21,11 +21,11 @@ from tests.venues_e2e.helpers import (
     cli,
     explain,
     finish,
-    preflight,
     requests_log,
     start_run,
     summary,
     wait_until,
+    write_preflight,
 )
 
 CASES = {
@@ -44,7 +44,7 @@ def test_halt_when_cancels_fail_503_then_retries_within_budget_and_ends_with_no_
     venue_thread = emulator_thread_factory(kind, pace_ms=4, max_events=3600)
     armed = arm(tmp_path, venue_thread.emulator, venue=venue, symbol=symbol)  # the market maker
     armed.env["LIVEGATE_KILL__MAX_REJECTS"] = "1000"  # post-only crosses are not this test's subject
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
 
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, max_events=1000)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.venue_emulator import Kind
 from tests.venue_emulator.fixtures import EmulatorThread
-from tests.venues_e2e.helpers import arm, preflight, run, summary
+from tests.venues_e2e.helpers import arm, run, summary, write_preflight
 
 EARLIER = "lg0123456789-3e99-0"  # the id an earlier session's first intent had
 TAKER = "livegate.strategy.examples.taker:Taker"
@@ -27,7 +27,7 @@ def test_startup_when_earlier_session_left_an_order_then_cancelled_recorded_and_
     venue_thread = emulator_thread_factory(Kind.SPOT, pace_ms=4, max_events=3000)
     _leave_orders(venue_thread)
     armed = arm(tmp_path, venue_thread.emulator, venue="ccxt:binance", symbol="BTC/USDT", strategy=TAKER, params=PARAMS)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
 
     out = tmp_path / "run"
     result = run(armed, "live", out, max_events=300)
@@ -53,7 +53,7 @@ def test_startup_when_leftover_and_policy_refuse_then_exit_2_names_order_and_lea
     _leave_orders(venue_thread)
     armed = arm(tmp_path, venue_thread.emulator, venue="ccxt:binance", symbol="BTC/USDT", strategy=TAKER, params=PARAMS)
     armed.env["LIVEGATE_RECONCILE__ON_LEFTOVER_ORDERS"] = "refuse"
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
 
     result = run(armed, "live", tmp_path / "run", max_events=300)
 

@@ -24,12 +24,12 @@ from tests.venues_e2e.helpers import (
     explain,
     finish,
     ledger_fills,
-    preflight,
     run,
     signed_quantity,
     start_run,
     summary,
     wait_until,
+    write_preflight,
 )
 
 CASES = {
@@ -45,7 +45,7 @@ def test_fills_when_private_events_duplicated_and_reordered_then_each_venue_fill
     kind, venue, symbol = CASES[exchange]
     venue_thread = emulator_thread_factory(kind, pace_ms=4, max_events=3000)
     armed = arm(tmp_path, venue_thread.emulator, venue=venue, symbol=symbol, strategy=TAKER, params=TAKER_PARAMS)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     venue_thread.call(lambda e: e.duplicate_private(8))
     venue_thread.call(lambda e: e.reorder_private(8))
 
@@ -71,7 +71,7 @@ def test_private_stream_when_dropped_mid_run_then_fills_made_in_the_gap_are_in_t
     # the maker's post-only quotes meet "would immediately match" (-2010) now and then on a
     # moving book; this test is about the stream gap, not the reject-storm kill trigger
     armed.env["LIVEGATE_KILL__MAX_REJECTS"] = "1000"
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
 
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, max_events=2000)

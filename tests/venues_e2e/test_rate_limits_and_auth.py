@@ -22,10 +22,10 @@ from tests.venues_e2e.helpers import (
     arm,
     explain,
     ledger_events,
-    preflight,
     requests_log,
     run,
     summary,
+    write_preflight,
 )
 
 #: Requests already on the wire when the 429/418 answer left the venue are not the client's fault.
@@ -36,7 +36,7 @@ def _armed_taker(tmp_path: Path, venue_thread: EmulatorThread):  # type: ignore[
     armed = arm(
         tmp_path, venue_thread.emulator, venue="ccxt:binance", symbol="BTC/USDT", strategy=TAKER, params=TAKER_PARAMS
     )
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     return armed
 
 
@@ -44,6 +44,7 @@ def _first_submit(log: list[tuple[int, str, str]]) -> int:
     return next(i for i, (_, method, path) in enumerate(log) if method == "POST" and path.endswith("/order"))
 
 
+@pytest.mark.slow
 def test_submit_when_429_with_retry_after_then_not_placed_and_no_request_until_retry_after_passes(
     tmp_path: Path, emulator_thread_factory: Callable[..., EmulatorThread]
 ) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.venue_emulator import HttpFault, Kind
 from tests.venue_emulator.fixtures import EmulatorThread
 from tests.venues_e2e.helpers import (
@@ -19,15 +21,16 @@ from tests.venues_e2e.helpers import (
     arm,
     assert_fills_match_venue,
     explain,
-    preflight,
     requests_log,
     run,
     summary,
+    write_preflight,
 )
 
 DELAY_SECS = 2.0
 
 
+@pytest.mark.slow
 def test_submit_when_venue_answers_2s_late_then_session_keeps_sending_and_nothing_resent(
     tmp_path: Path, emulator_thread_factory: Callable[..., EmulatorThread]
 ) -> None:
@@ -35,7 +38,7 @@ def test_submit_when_venue_answers_2s_late_then_session_keeps_sending_and_nothin
     armed = arm(
         tmp_path, venue_thread.emulator, venue="ccxt:binance", symbol="BTC/USDT", strategy=TAKER, params=TAKER_PARAMS
     )
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     slow = HttpFault("/order", "POST", after_accept=True, delay_secs=DELAY_SECS, replace_answer=False)
     venue_thread.call(lambda e: e.fail_next(slow))
 

@@ -27,12 +27,12 @@ from tests.venues_e2e.helpers import (
     finish,
     ledger_events,
     ledger_fills,
-    preflight,
     run,
     signed_quantity,
     start_run,
     summary,
     wait_until,
+    write_preflight,
 )
 
 #: The taker holds up to 0.01 BTC (``max_position``), so the account's BTC moves all session.
@@ -46,7 +46,7 @@ def test_fees_when_spot_buys_charged_in_btc_then_fees_usd_equal_venue_commission
 ) -> None:
     venue_thread = emulator_thread_factory(Kind.SPOT, pace_ms=4, max_events=3000)
     armed = arm(tmp_path, venue_thread.emulator, venue=VENUE, symbol=SYMBOL, strategy=TAKER, params=TAKER_PARAMS)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
 
     out = tmp_path / "run"
     result = run(armed, "live", out, max_events=400)
@@ -75,7 +75,7 @@ def test_spot_reconcile_when_holding_btc_then_no_drift_and_session_stays_active(
     venue_thread = emulator_thread_factory(Kind.SPOT, pace_ms=4, max_events=3000)
     armed = arm(tmp_path, venue_thread.emulator, venue=VENUE, symbol=SYMBOL, strategy=TAKER, params=HOLDING_PARAMS)
     armed.env.update(RECONCILE_EVERY)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
 
     out = tmp_path / "run"
     result = run(armed, "live", out, max_events=600)
@@ -97,7 +97,7 @@ def test_spot_reconcile_when_0_005_btc_withdrawn_mid_run_then_drift_recorded_and
     venue_thread = emulator_thread_factory(Kind.SPOT, pace_ms=4, max_events=3000)
     armed = arm(tmp_path, venue_thread.emulator, venue=VENUE, symbol=SYMBOL, strategy=TAKER, params=HOLDING_PARAMS)
     armed.env.update(RECONCILE_EVERY)
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
 
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, max_events=1200)

@@ -18,7 +18,7 @@ from livegate.ledger.store import Ledger
 from tests.venue_emulator import Kind
 from tests.venue_emulator.fixtures import EmulatorThread
 from tests.venue_emulator.model import Trade
-from tests.venues_e2e.helpers import arm, preflight, run, summary
+from tests.venues_e2e.helpers import arm, run, summary, write_preflight
 
 EARLIER = "lg0123456789-3e99-1"  # an earlier session's order, left working
 TAKER = "livegate.strategy.examples.taker:Taker"
@@ -59,7 +59,7 @@ def _run(tmp_path: Path, venue_thread: EmulatorThread, kind: Kind, env: dict[str
     venue, symbol = CASES[kind]
     armed = arm(tmp_path, venue_thread.emulator, venue=venue, symbol=symbol, strategy=TAKER, params=PARAMS)
     armed.env.update(env or {})
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     return run(armed, "live", tmp_path / "run", max_events=300)
 
 

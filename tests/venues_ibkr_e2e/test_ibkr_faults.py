@@ -21,12 +21,12 @@ from tests.venues_ibkr_e2e.helpers import (
     finish,
     ledger_events,
     ledger_fill_ids,
-    preflight,
     run,
     session_refs,
     start_run,
     summary,
     wait_until,
+    write_preflight,
 )
 
 
@@ -35,7 +35,7 @@ def test_kill_when_ibkr_session_has_resting_order_then_cancel_all_confirmed_at_t
 ) -> None:
     tws = tws_factory()
     armed = arm(tmp_path, tws.port, venue="ibkr:live")
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, 800)
     wait_until(lambda: len(tws.call(lambda t: t.open_orders())) >= 1, what="a resting order at TWS")
@@ -63,7 +63,7 @@ def test_ambiguous_submit_when_tws_keeps_order_without_answer_then_resolved_by_l
 ) -> None:
     tws = tws_factory(silence_order_number=1)  # the first order: placed, never acknowledged
     armed = arm(tmp_path, tws.port, venue="ibkr:live")
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     out = tmp_path / "run"
 
     result = run(armed, "live", out, 1500)
@@ -86,7 +86,7 @@ def test_ambiguous_fill_when_session_sigkilled_then_resume_sees_completed_order_
     # order 2 is the first marketable buy: TWS fills it without a word to the client
     tws = tws_factory(silence_order_number=2)
     armed = arm(tmp_path, tws.port, venue="ibkr:live")
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, 3000)
     wait_until(lambda: len(tws.call(lambda t: t.fills)) >= 1, what="the silent fill")
@@ -117,7 +117,7 @@ def test_resume_when_tws_cancelled_order_silently_then_lookup_finds_it_among_com
     # order 2 (the first marketable buy) is taken and cancelled by TWS without a word
     tws = tws_factory(silence_order_number=2, silent_cancel=True)
     armed = arm(tmp_path, tws.port, venue="ibkr:live")
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, 3000)
     wait_until(lambda: len(tws.call(lambda t: t.placements)) >= 2, what="the silently cancelled order")
@@ -145,7 +145,7 @@ def test_reconnect_when_tws_drops_and_order_fills_in_the_gap_then_reconciled_and
 ) -> None:
     tws = tws_factory()
     armed = arm(tmp_path, tws.port, venue="ibkr:live")
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, 800)
     wait_until(lambda: len(tws.call(lambda t: t.open_orders())) >= 1, what="a resting order at TWS")
@@ -168,7 +168,7 @@ def test_flatten_venue_when_ibkr_account_holds_shares_then_flat_at_tws(
 ) -> None:
     tws = tws_factory()
     armed = arm(tmp_path, tws.port, venue="ibkr:paper")
-    assert preflight(armed, "testnet").returncode == 0
+    write_preflight(armed, "testnet")
     first = run(armed, "testnet", tmp_path / "run", 400)
     assert first.returncode == 0, explain(first, tmp_path / "run")
     held = tws.call(lambda t: t.position(SYMBOL))

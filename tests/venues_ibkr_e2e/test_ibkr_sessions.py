@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.tws_emulator import TwsThread, lean_ticks, synthetic_ticks
-from tests.venues_ibkr_e2e.helpers import SYMBOL, arm, explain, ledger_events, preflight, run, summary
+from tests.venues_ibkr_e2e.helpers import SYMBOL, arm, explain, ledger_events, preflight, run, summary, write_preflight
 
 CASES = [
     pytest.param("ibkr:paper", "testnet", id="paper-testnet"),
@@ -115,7 +115,7 @@ def test_ibkr_session_when_tws_replays_real_ibm_ticks_then_gates_see_them_and_tw
     assert len(ticks) == 1500 and ticks[0].symbol == "IBM"
     tws = tws_factory(ticks=ticks)
     armed = arm(tmp_path, tws.port, venue="ibkr:paper", symbol="IBM")
-    assert preflight(armed, "testnet").returncode == 0
+    write_preflight(armed, "testnet")
     out = tmp_path / "run"
 
     result = run(armed, "testnet", out, 600)
@@ -135,7 +135,7 @@ def test_ibkr_session_when_tws_quotes_a_wide_spread_then_spread_tripwire_denies_
     # 1.50 USD on about 190 USD is about 79 bps, above the default [tripwires] max_spread_bps = 50
     tws = tws_factory(ticks=synthetic_ticks(SYMBOL, 2000, spread="1.50"))
     armed = arm(tmp_path, tws.port, venue="ibkr:live")
-    assert preflight(armed, "live").returncode == 0
+    write_preflight(armed, "live")
     out = tmp_path / "run"
 
     result = run(armed, "live", out, 200)
