@@ -209,6 +209,22 @@ class LedgerFold:
         """
         try:
             typed = decode(kind, payload)
+        except (PayloadError, KeyError, ArithmeticError) as exc:
+            raise DataError(f"ledger seq {seq} ({kind}): {exc}") from exc
+        self.apply_decoded(seq, ts_ms, kind, typed, digest)
+
+    def apply_decoded(self, seq: int, ts_ms: int, kind: str, typed: object, digest: str) -> None:
+        """Fold one event whose payload the caller decoded already (:func:`livegate.ledger.payloads.decode`).
+
+        For readers that need the typed payload themselves (the run report), so it is
+        decoded once.
+
+        Raises
+        ------
+        DataError
+            If the payload's values cannot be applied (naming the seq).
+        """
+        try:
             if typed is not None:
                 _HANDLERS[type(typed)](self, typed, ts_ms)
         except (PayloadError, KeyError, ArithmeticError) as exc:

@@ -157,12 +157,12 @@ def read_run(run_dir: Path) -> RunFacts:
     venues: dict[str, str] = {}
     for event in iter_events(run_dir):  # one event at a time: memory follows the facts kept, not the ledger
         counted = len(facts.fold.fills)
-        facts.fold.apply(event)
-        new_fill = facts.fold.fills[-1] if len(facts.fold.fills) > counted else None
         try:
             typed = decode(event.kind, event.payload)
-        except PayloadError as exc:
+        except (PayloadError, KeyError, ArithmeticError) as exc:
             raise DataError(f"{run_dir} ledger seq {event.seq} ({event.kind}): {exc}") from exc
+        facts.fold.apply_decoded(event.seq, event.ts_ms, event.kind, typed, event.hash)  # decoded once
+        new_fill = facts.fold.fills[-1] if len(facts.fold.fills) > counted else None
         _take(facts, event, typed, intents, venues, new_fill)
     fold = facts.fold
     facts.mode = fold.session.mode if fold.session is not None else ""
