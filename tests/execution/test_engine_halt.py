@@ -87,3 +87,29 @@ async def test_halt_when_session_polls_in_a_tight_loop_then_venue_calls_paced_by
     # backoff 0.05 s doubling (cap 5 s): at most ~6 attempts in 1 s, not ~200
     assert venue.cancel_all_calls <= 8
     assert venue.open_order_reads <= 8
+
+
+@pytest.mark.asyncio
+async def test_halt_when_open_orders_were_read_before_the_kill_then_cancel_all_is_not_backed_off(
+    tmp_path: Path,
+) -> None:
+    venue = FlakyCancelVenue(failures=0)
+    engine, _, _ = _engine(tmp_path, venue)
+    engine.submit_intent(_intent(engine))
+    await engine.dispatch()
+    for _ in range(3):  # status reads, a flatten's report: orders are open, nothing is being halted
+        assert await engine.venue_open_order_count() == 1
+    assert engine.halt_wait_secs(venue.name) == 0.0
+    await engine.halt_all_venues("kill: test")
+    assert venue.cancel_all_calls == 1
+    assert venue.open == {}
+
+
+@pytest.mark.asyncio
+async def test_halt_when_confirming_finds_orders_still_open_then_the_next_attempt_backs_off(tmp_path: Path) -> None:
+    venue = FlakyCancelVenue(failures=0)
+    engine, _, _ = _engine(tmp_path, venue)
+    engine.submit_intent(_intent(engine))
+    await engine.dispatch()
+    assert await engine.venue_open_order_count(after_halt=True) == 1  # a halt's confirmation: still open
+    assert engine.halt_wait_secs(venue.name) > 0.0

@@ -28,7 +28,7 @@ class CancelAllVenues(Protocol):
         """Send cancel-all (or one cancel per working order) to every venue."""
         ...
 
-    async def venue_open_order_count(self) -> int:
+    async def venue_open_order_count(self, *, after_halt: bool = False) -> int:
         """Return how many orders the venues report open (unknown counts as open)."""
         ...
 
@@ -65,7 +65,7 @@ async def confirm_none_open(
         ms from now extends the wait to its end plus ``timeout_ms``, and the rounds sleep
         through it instead of polling (``[shutdown] ban_wait_max_ms``).
     """
-    remaining = await engine.venue_open_order_count()
+    remaining = await engine.venue_open_order_count(after_halt=True)
     deadline = started + timeout_ms / 1000
     while remaining:
         blocked_ms = engine.venue_blocked_until_ms() - clock.now_ms()
@@ -78,5 +78,5 @@ async def confirm_none_open(
             pause = max(pause, min(blocked_ms / 1000, deadline - monotonic_secs()))
         await asyncio.sleep(pause)
         await engine.halt_all_venues(reason)
-        remaining = await engine.venue_open_order_count()
+        remaining = await engine.venue_open_order_count(after_halt=True)
     return remaining

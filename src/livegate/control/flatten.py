@@ -153,11 +153,11 @@ async def cancel_working(engine: ExecutionEngine, reason: str, timeout_secs: flo
     """
     started = monotonic_secs()
     await engine.halt_all_venues(reason)
-    remaining = await engine.venue_open_order_count()
+    remaining = await engine.venue_open_order_count(after_halt=True)
     while remaining and monotonic_secs() - started < timeout_secs:
         await asyncio.sleep(_CONFIRM_POLL_SECS)
         await engine.halt_all_venues(reason)
-        remaining = await engine.venue_open_order_count()
+        remaining = await engine.venue_open_order_count(after_halt=True)
     return remaining
 
 

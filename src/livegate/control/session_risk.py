@@ -296,7 +296,7 @@ class SessionRisk:
             )
         else:
             await engine.halt_all_venues(reason)
-            remaining = await engine.venue_open_order_count()
+            remaining = await engine.venue_open_order_count(after_halt=True)
         self._set_unconfirmed(remaining)
         return remaining
 

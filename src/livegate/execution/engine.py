@@ -433,12 +433,18 @@ class ExecutionEngine:
         dropped, self._pending_submits = self._pending_submits, []
         return await self._halt_routine.halt(reason, dropped, confirm_secs=confirm_secs)
 
-    async def venue_open_order_count(self) -> int:
+    async def venue_open_order_count(self, *, after_halt: bool = False) -> int:
         """Return how many open orders the venues report; a venue that cannot be asked counts as open.
 
         Never raises a venue error; paced by the halt backoff (see :class:`~livegate.execution.halt.HaltRoutine`).
+        ``after_halt``: the read confirms a halt, so orders still open back the next attempt off;
+        a plain read leaves the backoff alone (the next kill's cancel-all goes out at once).
         """
-        return await self._halt_routine.open_order_count()
+        return await self._halt_routine.open_order_count(after_halt=after_halt)
+
+    def halt_wait_secs(self, venue: str) -> float:
+        """Return the seconds the halt routine waits before its next call to ``venue`` (0.0: none)."""
+        return self._halt_routine.backoff.due_in_secs(venue)
 
     def venue_blocked_until_ms(self) -> int:
         """Return the latest known end (ms since the epoch) of a venue's Retry-After window or ban, else 0."""

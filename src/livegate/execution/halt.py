@@ -51,6 +51,10 @@ class HaltBackoff:
         if delay > 0:
             await asyncio.sleep(delay)
 
+    def due_in_secs(self, venue: str) -> float:
+        """Return the seconds until the next attempt on ``venue`` is due (0.0 when it is due now)."""
+        return max(self._next_ok.get(venue, 0.0) - monotonic_secs(), 0.0)
+
     def failed(self, venue: str) -> float:
         """Record a failed or unconfirmed attempt on ``venue``; return the next wait in seconds."""
         n = self._failures.get(venue, 0)
@@ -148,7 +152,7 @@ class HaltRoutine:
             return sent
         deadline = monotonic_secs() + confirm_secs
         while monotonic_secs() < deadline:
-            if await self.open_order_count() == 0:
+            if await self.open_order_count(after_halt=True) == 0:
                 break
             sent += await self._once(reason, [])
         return sent
@@ -185,12 +189,16 @@ class HaltRoutine:
             self._anomaly("ledger_write_failed", str(exc))
         return sent
 
-    async def open_order_count(self) -> int:
+    async def open_order_count(self, *, after_halt: bool = False) -> int:
         """Return how many open orders the venues report, summed over every venue.
 
         A venue that cannot be asked (error, rate budget, ban) counts as
         ``max(1, livegate's working orders there)``, and a venue that answers counts at least
         livegate's working orders there (its list may lag): unconfirmed is never "none open".
+
+        With ``after_halt`` (confirming a halt), a venue that still shows open orders is an
+        unconfirmed attempt and backs off like a failed one. A plain read (status, a flatten's
+        report, before a kill) does not: it must not delay the next kill's cancel-all.
         """
         total = 0
         for name, venue in self._venues.items():
@@ -207,7 +215,8 @@ class HaltRoutine:
             # livegate still holds as working there count until a report settles them
             count = max(count, self._working_at(name))
             if count:
-                self.backoff.failed(name)
+                if after_halt:
+                    self.backoff.failed(name)
             else:
                 self.backoff.succeeded(name)
             total += count
