@@ -255,18 +255,7 @@ def _moved(event: Quote | Trade, offset_ms: int, tally: SourceTally, position: i
 
 
 def shift_event_time(event: Quote | Trade, offset_ms: int) -> Quote | Trade:
-    """Return ``event`` with ``ts_event_ms`` moved by ``offset_ms`` (built directly, for speed)."""
-    if type(event) is Quote:
-        return Quote(
-            event.symbol,
-            event.bid_price,
-            event.bid_size,
-            event.ask_price,
-            event.ask_size,
-            event.ts_event_ms + offset_ms,
-            event.ts_recv_ns,
-            event.venue,
-        )
+    """Return ``event`` with ``ts_event_ms`` moved by ``offset_ms`` (the receive-clock alignment)."""
     return event._replace(ts_event_ms=event.ts_event_ms + offset_ms)
 
 

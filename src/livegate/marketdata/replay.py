@@ -18,7 +18,7 @@ from pathlib import Path
 from livegate.domain.errors import DataError
 from livegate.domain.market import Quote, Trade
 from livegate.marketdata.binance_raw import read_capture
-from livegate.marketdata.normalized import read_quotes_csv, read_trades_csv
+from livegate.marketdata.normalized import read_quotes_csv, read_trades_csv, shift_event_time
 from livegate.marketdata.sources import BadRow, SourceResult
 
 PathInput = Path | Sequence[Path] | None
@@ -248,23 +248,5 @@ def shift_recv_times(result: SourceResult, offset_ms: int) -> list[Quote | Trade
     """Return ``result.events`` with the receive-derived event times moved by ``offset_ms``."""
     events = list(result.events)
     for i in result.time_from_recv:
-        event = events[i]
-        if isinstance(event, Quote):
-            events[i] = _requote(event, offset_ms)
-        else:
-            events[i] = event._replace(ts_event_ms=event.ts_event_ms + offset_ms)
+        events[i] = shift_event_time(events[i], offset_ms)
     return events
-
-
-def _requote(quote: Quote, offset_ms: int) -> Quote:
-    """Return ``quote`` with ``ts_event_ms`` moved by ``offset_ms`` (built directly, for speed)."""
-    return Quote(
-        quote.symbol,
-        quote.bid_price,
-        quote.bid_size,
-        quote.ask_price,
-        quote.ask_size,
-        quote.ts_event_ms + offset_ms,
-        quote.ts_recv_ns,
-        quote.venue,
-    )
