@@ -99,7 +99,7 @@ def export_rows(path: Path, kind: ExportKind) -> tuple[list[str], list[Row]]:
     if kind == "events":
         rows: list[Row] = [
             {"seq": seq, "ts_ms": ts_ms, "kind": k, "payload": payload, "hash": digest}
-            for seq, ts_ms, k, payload, digest in _read(path)
+            for seq, ts_ms, k, payload, digest in iter_payloads(path)
         ]
         return list(EVENT_COLUMNS), rows
     raise ValueError(f"unknown export kind {kind!r}; expected orders, fills or events")
@@ -174,7 +174,17 @@ def write_export(path: Path, kind: ExportKind, fmt: ExportFormat, stream: TextIO
     return write_rows(stream, columns, rows, fmt)
 
 
-def _read(path: Path) -> Iterator[tuple[int, int, str, dict[str, object], str]]:
+def iter_payloads(path: Path) -> Iterator[tuple[int, int, str, dict[str, object], str]]:
+    """Yield ``(seq, ts_ms, kind, payload, hash)`` of a ledger's events in seq order, one at a time.
+
+    The payload is parsed JSON; no :class:`LedgerEvent` is built (readers that fold a whole
+    ledger, e.g. the run report).
+
+    Raises
+    ------
+    DataError
+        If the ledger is missing or unreadable, or a payload is not a JSON object.
+    """
     conn = connect_readonly(path)
     try:
         for seq, ts_ms, kind, payload_text, _prev, digest in conn.execute(SELECT_ROWS):
@@ -198,7 +208,7 @@ def iter_events(path: Path) -> Iterator[LedgerEvent]:
     DataError
         If the ledger is missing or unreadable, or a payload is not a JSON object.
     """
-    for seq, ts_ms, kind, payload, digest in _read(path):
+    for seq, ts_ms, kind, payload, digest in iter_payloads(path):
         yield LedgerEvent(seq=seq, ts_ms=ts_ms, kind=kind, payload=payload, prev_hash="", hash=digest)
 
 

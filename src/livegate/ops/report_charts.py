@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import itemgetter
 from typing import Final
 
 from livegate.ops.report_svg import PALETTE, Bars, Line, Marker, bar_chart, histogram, line_chart, time_label
@@ -43,9 +44,7 @@ def run_charts(facts: RunFacts) -> list[str]:
     """Return the SVG of each chart in :data:`CHART_NAMES` order."""
     symbols = _symbols(facts)
     series = {symbol: equity_series(facts, symbol) for symbol in symbols}
-    merged = sorted(
-        ((p.ts_ms, symbol, p) for symbol, points in series.items() for p in points), key=lambda m: (m[0], m[1])
-    )
+    merged = sorted(((p.ts_ms, symbol, p) for symbol, points in series.items() for p in points), key=itemgetter(0, 1))
     last_equity: dict[str, Decimal] = {}
     last_realized: dict[str, Decimal] = {}
     equity: list[tuple[float, float]] = []

@@ -93,8 +93,12 @@ def equity_series(facts: RunFacts, symbol: str) -> list[EquityPoint]:
 
     Positions are rebuilt from the counted fills in ledger order (average cost, as the
     session's book); the mark is the last mid the ledger recorded at or before each point
-    (the fill price until the first mid).
+    (the fill price until the first mid). Computed once per symbol and kept in
+    ``facts.equity_memo`` (the rollup and the charts both draw on it).
     """
+    memo = facts.equity_memo.get(symbol)
+    if memo is not None:
+        return memo
     fills = [f.fill for f in facts.fills if f.fill.symbol == symbol]
     marks = [(ts, mid) for ts, sym, mid in facts.marks if sym == symbol]
     position = Position(symbol)
@@ -112,6 +116,7 @@ def equity_series(facts: RunFacts, symbol: str) -> list[EquityPoint]:
             j += 1
         equity = position.realized_pnl + position.unrealized_pnl(mark) - position.fees
         series.append(EquityPoint(ts, equity, position.realized_pnl, position.quantity))
+    facts.equity_memo[symbol] = series
     return series
 
 

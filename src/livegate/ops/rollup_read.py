@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from livegate.domain.errors import DataError
 from livegate.domain.orders import Fill
 from livegate.ledger import events as ev
-from livegate.ledger.events import LedgerEvent
-from livegate.ledger.export import fold_table, iter_events
-from livegate.ledger.fold import LedgerFold
+from livegate.ledger.export import fold_table, iter_payloads
+from livegate.ledger.fold import LedgerFold, gc_paused
 from livegate.ledger.payloads import (
     AnomalyRecorded,
     DecisionRecorded,
@@ -117,6 +118,10 @@ class RunFacts:
     kills: list[tuple[int, str, str]] = field(default_factory=list)
     drift: list[dict[str, object]] = field(default_factory=list)
     fold: LedgerFold = field(default_factory=LedgerFold)
+    #: Memo of :meth:`day`: (first ms of the cached day, first ms of the next, its ISO date).
+    _day_span: tuple[int, int, str] = field(default=(0, 0, ""), init=False, repr=False, compare=False)
+    #: Memo of :func:`livegate.ops.rollup.equity_series` per symbol (filled once the facts are complete).
+    equity_memo: dict[str, list[Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
     orders_table: list[dict[str, object]] = field(default_factory=list)
     fills_table: list[dict[str, object]] = field(default_factory=list)
     first_ts_ms: int = 0
@@ -128,8 +133,26 @@ class RunFacts:
         return self.run_dir.name
 
     def day(self, ts_ms: int) -> str:
-        """Return the trading day (ISO date in :attr:`day_zone`) of a time in ms since the epoch."""
-        return dt.datetime.fromtimestamp(ts_ms / 1000, tz=self.day_zone).date().isoformat()
+        """Return the trading day (ISO date in :attr:`day_zone`) of a time in ms since the epoch.
+
+        The last day asked for is kept with its bounds, so a run's many times on one day
+        cost one comparison each.
+        """
+        start, end, day = self._day_span
+        if start <= ts_ms < end:
+            return day
+        local = dt.datetime.fromtimestamp(ts_ms / 1000, tz=self.day_zone)
+        date = local.date()
+        first = dt.datetime.combine(date, dt.time(), tzinfo=self.day_zone)
+        following = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=self.day_zone)
+        day = date.isoformat()
+        span = (round(first.timestamp() * 1000), round(following.timestamp() * 1000), day)
+        if span[0] <= ts_ms < span[1] and self._date_at(span[0]) == date and self._date_at(span[1] - 1) == date:
+            self._day_span = span  # kept only when the bounds check out (a midnight a DST change skips does not)
+        return day
+
+    def _date_at(self, ts_ms: int) -> dt.date:
+        return dt.datetime.fromtimestamp(ts_ms / 1000, tz=self.day_zone).date()
 
     @property
     def ended_unhealthy(self) -> bool:
@@ -155,16 +178,23 @@ def read_run(run_dir: Path) -> RunFacts:
     facts = RunFacts(run_dir=run_dir, day_zone=_day_zone(run_dir))
     intents: dict[str, IntentRecorded] = {}
     venues: dict[str, str] = {}
-    for event in iter_events(run_dir):  # one event at a time: memory follows the facts kept, not the ledger
-        counted = len(facts.fold.fills)
-        try:
-            typed = decode(event.kind, event.payload)
-        except (PayloadError, KeyError, ArithmeticError) as exc:
-            raise DataError(f"{run_dir} ledger seq {event.seq} ({event.kind}): {exc}") from exc
-        facts.fold.apply_decoded(event.seq, event.ts_ms, event.kind, typed, event.hash)  # decoded once
-        new_fill = facts.fold.fills[-1] if len(facts.fold.fills) > counted else None
-        _take(facts, event, typed, intents, venues, new_fill)
     fold = facts.fold
+    fold_fills = fold.fills
+    apply = fold.apply_decoded
+    with gc_paused():  # many small objects, no cycles (as in a resume fold)
+        for seq, ts_ms, kind, payload, digest in iter_payloads(run_dir):  # one at a time: memory follows the facts
+            counted = len(fold_fills)
+            try:
+                typed = decode(kind, payload)
+            except (PayloadError, KeyError, ArithmeticError) as exc:
+                raise DataError(f"{run_dir} ledger seq {seq} ({kind}): {exc}") from exc
+            apply(seq, ts_ms, kind, typed, digest)  # decoded once
+            if kind != ev.SESSION_STARTED:
+                facts.first_ts_ms = ts_ms if facts.first_ts_ms == 0 else min(facts.first_ts_ms, ts_ms)
+                facts.last_ts_ms = max(facts.last_ts_ms, ts_ms)
+            take = _TAKE.get(type(typed))
+            if take is not None:
+                take(facts, ts_ms, typed, intents, venues, fold_fills[-1] if len(fold_fills) > counted else None)
     facts.mode = fold.session.mode if fold.session is not None else ""
     facts.session_id = fold.session.session_id if fold.session is not None else ""
     facts.trading_state, facts.trading_reason = fold.trading_state.value, fold.trading_reason
@@ -176,57 +206,75 @@ def read_run(run_dir: Path) -> RunFacts:
     return facts
 
 
-def _take(
-    facts: RunFacts,
-    event: LedgerEvent,
-    typed: object,
-    intents: dict[str, IntentRecorded],
-    venues: dict[str, str],
-    new_fill: Fill | None,
+def _take_intent(facts: RunFacts, ts: int, typed: Any, intents: dict[str, IntentRecorded], *_: object) -> None:
+    intents[typed.client_order_id] = typed
+
+
+def _take_decision(
+    facts: RunFacts, ts: int, typed: Any, intents: dict[str, IntentRecorded], venues: dict[str, str], _: object
 ) -> None:
-    ts = event.ts_ms
-    if event.kind != ev.SESSION_STARTED:
-        facts.first_ts_ms = ts if facts.first_ts_ms == 0 else min(facts.first_ts_ms, ts)
-        facts.last_ts_ms = max(facts.last_ts_ms, ts)
-    if isinstance(typed, IntentRecorded):
-        intents[typed.client_order_id] = typed
-    elif isinstance(typed, DecisionRecorded):
-        intent = intents.get(typed.client_order_id)
-        venues[typed.client_order_id] = typed.venue
-        arrival = typed.arrival
-        if arrival is not None and intent is not None:
-            facts.marks.append((ts, intent.intent.symbol, arrival.mid))
-        facts.decisions.append(
-            DecisionFact(
-                ts_ms=ts,
-                client_order_id=typed.client_order_id,
-                symbol=intent.intent.symbol if intent is not None else "",
-                side=intent.intent.side.value if intent is not None else "",
-                venue=typed.venue,
-                approved=typed.approved,
-                code=typed.code,
-                bid=None if arrival is None else arrival.bid,
-                ask=None if arrival is None else arrival.ask,
-                mid=None if arrival is None else arrival.mid,
-                age_ms=None if arrival is None else arrival.age_ms,
-            )
+    intent = intents.get(typed.client_order_id)
+    venues[typed.client_order_id] = typed.venue
+    arrival = typed.arrival
+    if arrival is not None and intent is not None:
+        facts.marks.append((ts, intent.intent.symbol, arrival.mid))
+    facts.decisions.append(
+        DecisionFact(
+            ts_ms=ts,
+            client_order_id=typed.client_order_id,
+            symbol=intent.intent.symbol if intent is not None else "",
+            side=intent.intent.side.value if intent is not None else "",
+            venue=typed.venue,
+            approved=typed.approved,
+            code=typed.code,
+            bid=None if arrival is None else arrival.bid,
+            ask=None if arrival is None else arrival.ask,
+            mid=None if arrival is None else arrival.mid,
+            age_ms=None if arrival is None else arrival.age_ms,
         )
-    elif isinstance(typed, FillRecorded):
-        if new_fill is not None:  # counted by the fold just now (a duplicate or refused fill is not)
-            venue = new_fill.venue or venues.get(new_fill.client_order_id, "")
-            facts.fills.append(FillFact(new_fill, venue, typed.arrival_mid, typed.slippage_bps))
-    elif isinstance(typed, MarkoutRecorded):
-        facts.markouts.append(typed)
-        facts.marks.append((ts, typed.symbol, typed.mid_after))
-    elif isinstance(typed, SubmitRequested):
-        facts.submits.setdefault(typed.client_order_id, ts)
-    elif isinstance(typed, OrderReported):
-        if typed.client_order_id in facts.submits:
-            facts.acks.setdefault(typed.client_order_id, ts)
-    elif isinstance(typed, AnomalyRecorded):
-        facts.anomalies.append((ts, typed.kind, typed.detail))
-    elif isinstance(typed, TradingStateChanged) and typed.state.value != "active":
+    )
+
+
+def _take_fill(facts: RunFacts, ts: int, typed: Any, _: object, venues: dict[str, str], new_fill: Fill | None) -> None:
+    if new_fill is not None:  # counted by the fold just now (a duplicate or refused fill is not)
+        venue = new_fill.venue or venues.get(new_fill.client_order_id, "")
+        facts.fills.append(FillFact(new_fill, venue, typed.arrival_mid, typed.slippage_bps))
+
+
+def _take_markout(facts: RunFacts, ts: int, typed: Any, *_: object) -> None:
+    facts.markouts.append(typed)
+    facts.marks.append((ts, typed.symbol, typed.mid_after))
+
+
+def _take_submit(facts: RunFacts, ts: int, typed: Any, *_: object) -> None:
+    facts.submits.setdefault(typed.client_order_id, ts)
+
+
+def _take_report(facts: RunFacts, ts: int, typed: Any, *_: object) -> None:
+    if typed.client_order_id in facts.submits:
+        facts.acks.setdefault(typed.client_order_id, ts)
+
+
+def _take_anomaly(facts: RunFacts, ts: int, typed: Any, *_: object) -> None:
+    facts.anomalies.append((ts, typed.kind, typed.detail))
+
+
+def _take_state(facts: RunFacts, ts: int, typed: Any, *_: object) -> None:
+    if typed.state.value != "active":
         facts.kills.append((ts, typed.state.value, typed.reason))
+
+
+#: What :func:`read_run` keeps of each typed payload, by its type (the fold keeps the rest).
+_TAKE: dict[type, Callable[..., None]] = {
+    IntentRecorded: _take_intent,
+    DecisionRecorded: _take_decision,
+    FillRecorded: _take_fill,
+    MarkoutRecorded: _take_markout,
+    SubmitRequested: _take_submit,
+    OrderReported: _take_report,
+    AnomalyRecorded: _take_anomaly,
+    TradingStateChanged: _take_state,
+}
 
 
 def _day_zone(run_dir: Path) -> ZoneInfo:
