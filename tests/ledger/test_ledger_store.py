@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from livegate.domain.enums import Side
 from livegate.domain.errors import LedgerError
 from livegate.ledger import FILL, GENESIS_HASH, INTENT, LEDGER_FILENAME, Ledger, LedgerEvent, verify_ledger
 from livegate.ledger.events import chain_hash
@@ -220,3 +221,39 @@ def test_transaction_when_append_fails_inside_then_whole_block_rolled_back(ledge
         assert (ledger.last_seq, ledger.head_hash) == (1, kept.hash)
         assert [e.seq for e in ledger.events()] == [1]
     assert verify_ledger(ledger_path).ok
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"client_order_id": "c1", "price": "101.5", "qty": 3, "ok": True, "note": None, "x": 0.25},
+        {"nested": {"a": [1, "two", {"b": None}]}, "empty": {}, "list": []},
+        {"tuple": (1, 2), "enum_like": Side.BUY},
+    ],
+)
+def test_append_when_payload_is_plain_or_not_then_returned_payload_equals_what_events_reads_back(
+    ledger_path: Path, payload: dict[str, object]
+) -> None:
+    with Ledger.open(ledger_path, synchronous="OFF") as ledger:
+        returned = ledger.append("anomaly", 1, payload)
+        (stored,) = list(ledger.events())
+    assert returned.payload == stored.payload
+    assert type(returned.payload) is dict
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"a": [1, {"b": Decimal("1.5")}]}, r"payload\.a\[1\]\.b is a Decimal"),
+        ({"a": {"b": float("nan")}}, r"payload\.a\.b is a non-finite float"),
+        ({"a": {1: "x"}}, r"payload\.a has a non-str key 1"),
+        ({"a": [set()]}, r"payload\.a\[0\] has type set"),
+    ],
+)
+def test_append_when_a_nested_value_is_not_storable_then_the_error_names_its_path_and_nothing_is_stored(
+    ledger_path: Path, payload: dict[str, object], message: str
+) -> None:
+    with Ledger.open(ledger_path, synchronous="OFF") as ledger:
+        with pytest.raises((TypeError, ValueError), match=message):
+            ledger.append("anomaly", 1, payload)
+        assert list(ledger.events()) == []

@@ -150,11 +150,28 @@ def encode_payload(payload: Mapping[str, object]) -> bytes:
     ValueError
         If a float is NaN or infinite, or a string holds a lone surrogate.
     """
+    return encode_payload_plain(payload)[0]
+
+
+def encode_payload_plain(payload: Mapping[str, object]) -> tuple[bytes, bool]:
+    """Return :func:`encode_payload` of ``payload`` and whether it reads back as an equal value.
+
+    The flag is True for a dict of only exact dicts (str keys), lists, str, int, bool, None
+    and finite floats: ``json.loads`` of the text would equal ``payload``, so a caller can
+    hand out ``payload`` itself instead of decoding the text again.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`encode_payload`.
+    """
     if not isinstance(payload, Mapping):
         raise TypeError(f"ledger payload must be a mapping, got {type(payload).__name__}")
-    _check_value(payload, "payload")
+    plain = type(payload) is dict and _plain_json(payload)
+    if not plain:  # anything the quick walk does not vouch for gets the walk that names its path
+        _check_value(payload, "payload")
     try:
-        return canonical_json(payload).encode("utf-8")
+        return canonical_json(payload).encode("utf-8"), plain
     except UnicodeEncodeError as exc:
         raise ValueError(f"ledger payload holds text that is not valid UTF-8: {exc}") from exc
 
@@ -226,6 +243,31 @@ def check_payload(payload: Mapping[str, object]) -> dict[str, object]:
         raise ValueError(f"ledger payload holds text that is not valid UTF-8: {exc}") from exc
     loaded: dict[str, object] = json.loads(text)
     return loaded
+
+
+#: Exact types the quick walk accepts as they are (subclasses such as enums take the full check).
+_PLAIN_SCALARS: Final = frozenset({str, int, bool, type(None)})
+
+
+def _plain_json(value: object) -> bool:
+    """Return True when ``value`` is built only of exact dict (str keys), list, str, int, bool, None, finite float.
+
+    The quick form of :func:`_check_value` (no path strings built): False does not mean
+    invalid, only that the full check must decide and name what is wrong.
+    """
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return True
+    if kind is float:
+        return math.isfinite(value)  # type: ignore[arg-type]
+    if kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str or (type(item) not in _PLAIN_SCALARS and not _plain_json(item)):
+                return False
+        return True
+    if kind is list:  # a tuple takes the full check (it is stored, and read back, as a list)
+        return all(type(item) in _PLAIN_SCALARS or _plain_json(item) for item in value)  # type: ignore[attr-defined]
+    return False
 
 
 def _check_value(value: object, where: str) -> None:

@@ -21,13 +21,18 @@ from types import TracebackType
 
 from livegate.domain.errors import LedgerError
 from livegate.ledger.anchor import AnchorWriter
-from livegate.ledger.db import SELECT_ROWS_AFTER, SYNCHRONOUS_PRAGMAS, resolve_ledger_path
+from livegate.ledger.db import (
+    SELECT_ROWS_AFTER,
+    SELECT_ROWS_AFTER_EXCEPT_KIND,
+    SYNCHRONOUS_PRAGMAS,
+    resolve_ledger_path,
+)
 from livegate.ledger.events import (
     LedgerEvent,
     chain_hash_encoded,
     check_kind,
     check_ts_ms,
-    encode_payload,
+    encode_payload_plain,
 )
 from livegate.ledger.opening import connect_ledger, open_anchor
 
@@ -163,7 +168,9 @@ class Ledger:
         Returns
         -------
         LedgerEvent
-            The stored event with its seq and hashes.
+            The stored event with its seq and hashes. Its payload is the mapping passed in
+            when that is a plain dict that reads back equal from the stored JSON (not a
+            copy: do not change it afterwards), else the stored JSON decoded.
 
         Raises
         ------
@@ -178,7 +185,7 @@ class Ledger:
         """
         check_kind(kind)
         check_ts_ms(ts_ms)
-        encoded = encode_payload(payload)  # the one encoding: stored and hashed
+        encoded, plain = encode_payload_plain(payload)  # the one encoding: stored and hashed
         if self._tx_failed:
             raise LedgerError("ledger transaction already failed; leave the block before appending again")
         seq = self._last_seq + 1
@@ -204,7 +211,8 @@ class Ledger:
                 self._tx_durable = True
             else:
                 self._commit()
-        return LedgerEvent(seq=seq, ts_ms=ts_ms, kind=kind, payload=json.loads(text), prev_hash=prev, hash=digest)
+        stored: dict[str, object] = payload if plain else json.loads(text)  # type: ignore[assignment]  # plain: a dict that reads back equal
+        return LedgerEvent(seq=seq, ts_ms=ts_ms, kind=kind, payload=stored, prev_hash=prev, hash=digest)
 
     def flush(self) -> None:
         """Commit the ``durable=False`` events appended since the last commit (nothing to do: no commit).
@@ -307,8 +315,13 @@ class Ledger:
         except (sqlite3.Error, ValueError) as exc:
             raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
 
-    def rows(self, *, after_seq: int = 0) -> Iterator[tuple[int, int, str, str, str, str]]:
+    def rows(
+        self, *, after_seq: int = 0, except_kind: str | None = None
+    ) -> Iterator[tuple[int, int, str, str, str, str]]:
         """Yield raw rows ``(seq, ts_ms, kind, payload JSON text, prev_hash, hash)`` after ``after_seq``, in seq order.
+
+        ``except_kind`` leaves out the events of that kind (SQLite filters them: they are
+        not read into Python), for readers they change nothing for.
 
         The fast path for folding (:func:`livegate.ledger.fold.fold_rows`): nothing is
         decoded here. Values are as stored; :func:`livegate.ledger.verify.chained_rows`
@@ -320,7 +333,10 @@ class Ledger:
             If SQLite fails.
         """
         try:
-            cursor = self._conn.execute(SELECT_ROWS_AFTER, (after_seq,))
+            if except_kind is None:
+                cursor = self._conn.execute(SELECT_ROWS_AFTER, (after_seq,))
+            else:
+                cursor = self._conn.execute(SELECT_ROWS_AFTER_EXCEPT_KIND, (after_seq, except_kind))
             while rows := cursor.fetchmany(_FETCH_BATCH):
                 yield from rows
         except sqlite3.Error as exc:
