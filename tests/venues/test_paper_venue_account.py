@@ -96,3 +96,20 @@ async def test_paper_venue_when_same_calls_then_same_ids_and_fills() -> None:
     assert first == await run()
     assert first[0] == "paper-o1"
     assert "paper-f2" in first[-1]
+
+
+async def test_paper_venue_when_orders_finish_between_reads_then_open_orders_lists_only_working_in_arrival_order(
+    quotes: list[Quote],
+) -> None:
+    venue, _, _ = make_venue()
+    venue.on_quote(quotes[0])
+    await venue.submit(make_order("r1", Side.BUY, "0.010", "61000.00"))
+    await venue.submit(make_order("ioc", Side.BUY, "0.010", tif=TimeInForce.IOC))  # fills at once
+    await venue.submit(make_order("r2", Side.BUY, "0.010", "60000.00"))
+    assert [s.client_order_id for s in await venue.open_orders()] == ["r1", "r2"]
+    await venue.cancel("r1", "BTCUSDT")
+    await venue.submit(make_order("r3", Side.BUY, "0.010", "59000.00"))
+    assert [s.client_order_id for s in await venue.open_orders()] == ["r2", "r3"]
+    assert [s.client_order_id for s in await venue.open_orders("BTCUSDT")] == ["r2", "r3"]
+    assert [r.client_order_id for r in await venue.cancel_all()] == ["r2", "r3"]
+    assert await venue.open_orders() == []

@@ -150,6 +150,9 @@ class PaperVenue:
         self._sink: ReportSink | None = None
         self._books = {symbol: SymbolBook(inst) for symbol, inst in self._instruments.items()}
         self._orders: dict[str, PaperOrder] = {}
+        #: Orders that may still be working, in arrival order (finished ones are dropped when next read),
+        #: so listing open orders costs what is open, not the session's history.
+        self._maybe_open: dict[str, PaperOrder] = {}
         self._positions: dict[str, Position] = {}
         self._order_seq = 0
         self._fill_seq = 0
@@ -249,6 +252,7 @@ class PaperVenue:
             ts_ms=self._clock.now_ms(),
         )
         self._orders[record.client_order_id] = record
+        self._maybe_open[record.client_order_id] = record
         quote = book.usable_quote()
         marketable = is_marketable(record, quote)
         mode = self._params.fill_mode
@@ -483,6 +487,8 @@ class PaperVenue:
         state = store.load()
         for record in state.orders:
             self._orders[record.client_order_id] = record
+            if record.status.is_working:
+                self._maybe_open[record.client_order_id] = record
             book = self._books.get(record.symbol)
             if book is not None and record.status.is_working:
                 book.add(record)
@@ -491,8 +497,12 @@ class PaperVenue:
         self._fill_seq = state.fill_seq
 
     def _working(self, symbol: str | None) -> list[PaperOrder]:
-        # dicts keep insertion order, which is arrival order.
-        return [r for r in self._orders.values() if r.status.is_working and (symbol is None or r.symbol == symbol)]
+        # dicts keep insertion order, which is arrival order (a restored store's order first).
+        maybe = self._maybe_open
+        finished = [cid for cid, r in maybe.items() if not r.status.is_working]
+        for cid in finished:
+            del maybe[cid]
+        return [r for r in maybe.values() if symbol is None or r.symbol == symbol]
 
     @staticmethod
     def _report(record: PaperOrder) -> OrderReport:

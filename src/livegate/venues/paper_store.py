@@ -59,6 +59,7 @@ _ORDER_COLUMNS = (
     "seq, client_order_id, venue_order_id, symbol, side, order_type, price, quantity, time_in_force, post_only, "
     "ts_ms, filled_quantity, notional_filled, status"
 )
+_UPSERT_META = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
 _UPSERT_ORDER = f"INSERT OR REPLACE INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 14)})"  # noqa: S608
 _UPSERT_POSITION = (
     "INSERT OR REPLACE INTO positions (symbol, quantity, cost_basis, realized_pnl, fees, turnover) "
@@ -155,14 +156,20 @@ class PaperStore:
             If SQLite refuses the write (e.g. a fill id stored twice).
         """
         try:
-            with self._tx():
-                self._conn.executemany(_UPSERT_ORDER, [_order_row(o) for o in orders])
-                self._conn.executemany(_INSERT_FILL, [(seq, *_fill_row(f)) for seq, f in fills])
-                self._conn.executemany(_UPSERT_POSITION, [_position_row(p) for p in positions])
-                if order_seq is not None:
-                    self._set_meta("order_seq", order_seq)
-                if fill_seq is not None:
-                    self._set_meta("fill_seq", fill_seq)
+            order_rows = [_order_row(o) for o in orders]
+            fill_rows = [(seq, *_fill_row(f)) for seq, f in fills]
+            position_rows = [_position_row(p) for p in positions]
+            meta = [(k, str(v)) for k, v in (("order_seq", order_seq), ("fill_seq", fill_seq)) if v is not None]
+            conn = self._conn
+            with self._tx():  # only the statements that have rows (one commit either way)
+                if order_rows:
+                    conn.executemany(_UPSERT_ORDER, order_rows)
+                if fill_rows:
+                    conn.executemany(_INSERT_FILL, fill_rows)
+                if position_rows:
+                    conn.executemany(_UPSERT_POSITION, position_rows)
+                if meta:
+                    conn.executemany(_UPSERT_META, meta)
                 if submitted is not None:
                     self._conn.execute(
                         "INSERT INTO submit_log (client_order_id, ts_ms, outcome) VALUES (?, ?, 'accepted')", submitted
@@ -255,9 +262,6 @@ class PaperStore:
         self.close()
 
     # ------------------------------------------------------------------ internals
-    def _set_meta(self, key: str, value: int) -> None:
-        self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(value)))
-
     def _tx(self) -> _Transaction:
         return _Transaction(self._conn)
 
