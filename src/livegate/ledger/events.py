@@ -111,6 +111,12 @@ class LedgerEvent:
     hash: str
 
 
+_CANONICAL_ENCODE: Final = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+"""``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)``, built once."""
+
+
 def canonical_json(value: object) -> str:
     """Return the canonical JSON text of ``value`` used for hashing and storage.
 
@@ -123,7 +129,7 @@ def canonical_json(value: object) -> str:
     ValueError
         If ``value`` holds a non-finite float.
     """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _CANONICAL_ENCODE(value)
 
 
 def chain_hash(prev_hash: str, seq: int, ts_ms: int, kind: str, payload: Mapping[str, object]) -> str:
