@@ -124,3 +124,21 @@ def test_writer_when_appending_then_t_continues_and_file_still_valid(tmp_path: P
 def test_writer_when_flush_interval_below_one_then_value_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="flush_every_lines"):
         TelemetryWriter(tmp_path / "t.jsonl", flush_every_lines=0)
+
+
+def test_writer_when_a_line_passed_before_then_later_lines_are_still_checked_by_their_own_fields(
+    tmp_path: Path,
+) -> None:
+    with TelemetryWriter(tmp_path / "t.jsonl") as writer:
+        writer.emit("heartbeat", 1, quotes_processed=1, trades_processed=0)
+        writer.emit("heartbeat", 2, trades_processed=0, quotes_processed=2)  # same names, another order: fine
+        with pytest.raises(ValueError, match=r"lacks required fields \['trades_processed'\]"):
+            writer.emit("heartbeat", 3, quotes_processed=3)
+        with pytest.raises(ValueError, match="reserved"):
+            writer.emit("heartbeat", 4, quotes_processed=4, trades_processed=0, t=9)
+        with pytest.raises(ValueError, match="unknown telemetry kind"):
+            writer.emit("heartbeats", 5, quotes_processed=5, trades_processed=0)
+        writer.emit("heartbeat", 6, quotes_processed=6, trades_processed=0)
+        assert writer.last_t == 3
+    lines = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert [line["quotes_processed"] for line in lines] == [1, 2, 6]

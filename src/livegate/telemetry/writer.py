@@ -50,7 +50,7 @@ class TelemetryWriter:
         If the file cannot be opened.
     """
 
-    __slots__ = ("_file", "_flush_every", "_path", "_pending", "_summary", "_t", "error")
+    __slots__ = ("_checked", "_file", "_flush_every", "_path", "_pending", "_summary", "_t", "error")
 
     def __init__(self, path: Path, *, flush_every_lines: int = DEFAULT_FLUSH_EVERY_LINES, append: bool = False) -> None:
         if flush_every_lines < 1:
@@ -58,6 +58,8 @@ class TelemetryWriter:
         self._path = path
         self._flush_every = flush_every_lines
         self._summary: SchemaSummary = summarize_schema(load_schema())
+        #: Per kind, the field names of the last line that passed the schema checks.
+        self._checked: dict[str, frozenset[str]] = {}
         self._t = _last_t(path) if append and path.exists() else 0
         self._pending = 0
         #: The first write error as text, ``""`` while every write succeeded.
@@ -98,17 +100,12 @@ class TelemetryWriter:
         """
         if self._file is None:
             raise ValueError(f"telemetry writer for {self._path} is closed")
-        if kind not in self._summary.kinds:
-            raise ValueError(f"unknown telemetry kind {kind!r}; known: {sorted(self._summary.kinds)}")
-        if not isinstance(ts_ms, int) or isinstance(ts_ms, bool):
+        if type(ts_ms) is not int:
             raise TypeError(f"ts_ms must be an int of ms since the epoch, got {type(ts_ms).__name__}")
-        reserved = RESERVED_FIELDS.intersection(fields)
-        if reserved:
-            hint = "; put an anomaly's own kind in anomaly_kind" if "kind" in reserved else ""
-            raise ValueError(f"telemetry fields {sorted(reserved)} are reserved (set by the writer){hint}")
-        missing = [name for name in self._summary.required.get(kind, ()) if name not in fields]
-        if missing:
-            raise ValueError(f"telemetry {kind} line lacks required fields {missing}")
+        checked = self._checked.get(kind)
+        if checked is None or checked != fields.keys():  # the same field names as last time: checked then
+            self._check_fields(kind, fields)
+            self._checked[kind] = frozenset(fields)
         line: dict[str, object] = {
             "schema_version": TELEMETRY_SCHEMA_VERSION,
             "t": self._t + 1,
@@ -133,6 +130,18 @@ class TelemetryWriter:
         self._pending += 1
         if self._pending >= self._flush_every:
             self.flush()
+
+    def _check_fields(self, kind: str, fields: Mapping[str, object]) -> None:
+        """Raise ValueError when ``kind`` is unknown or ``fields`` name a reserved field or lack a required one."""
+        if kind not in self._summary.kinds:
+            raise ValueError(f"unknown telemetry kind {kind!r}; known: {sorted(self._summary.kinds)}")
+        reserved = RESERVED_FIELDS.intersection(fields)
+        if reserved:
+            hint = "; put an anomaly's own kind in anomaly_kind" if "kind" in reserved else ""
+            raise ValueError(f"telemetry fields {sorted(reserved)} are reserved (set by the writer){hint}")
+        missing = [name for name in self._summary.required.get(kind, ()) if name not in fields]
+        if missing:
+            raise ValueError(f"telemetry {kind} line lacks required fields {missing}")
 
     def flush(self) -> None:
         """Hand buffered lines to the OS (no fsync: telemetry is not the book of record); errors go to :attr:`error`."""
