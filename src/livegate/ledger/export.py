@@ -12,6 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from decimal import Context, Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Final, Literal, TextIO
 
@@ -216,15 +217,19 @@ def _fold(path: Path) -> LedgerFold:
     return fold_events(iter_events(path))
 
 
-def fold_table(fold: LedgerFold, kind: Literal["fills", "orders"]) -> tuple[list[str], list[Row]]:
+def fold_table(
+    fold: LedgerFold, kind: Literal["fills", "orders"], *, limit: int | None = None
+) -> tuple[list[str], list[Row]]:
     """Return the columns and rows of the ``fills`` or ``orders`` table of an existing fold.
 
     The same rows as :func:`export_rows` gives for the ledger ``fold`` was built from, for a
-    caller that folded the ledger already (the run report), so it is not read again.
+    caller that folded the ledger already (the run report), so it is not read again. With
+    ``limit``, only the first ``limit`` rows are built.
     """
     if kind == "fills":
-        return list(FILL_COLUMNS), [_fill_row(fill) for fill in fold.fills]
-    return list(ORDER_COLUMNS), _order_rows(fold)
+        return list(FILL_COLUMNS), [_fill_row(fill) for fill in islice(fold.fills, limit)]
+    entries = islice(fold.entries.values(), limit)
+    return list(ORDER_COLUMNS), [_order_row(entry, fold.order(entry.client_order_id)) for entry in entries]
 
 
 def _fill_row(fill: Fill) -> Row:

@@ -164,13 +164,19 @@ def render_run_report(facts: RunFacts, summary: Mapping[str, Any] | None = None)
         events.sort(key=lambda e: int(str(e["ts_ms"])))
         shown = table_html(["ts_ms", "what", "detail"], events, text=["what", "detail"])
         parts += ["<h2>Anomalies and kills</h2>", shown]
-    parts += _limited("Orders", _ORDER_SHOWN, facts.orders_table, ["client_order_id", "symbol", "side", "status"])
-    parts += _limited("Fills", _FILL_SHOWN, facts.fills_table, ["client_order_id", "symbol", "side", "liquidity"])
+    parts += _limited(
+        "Orders", _ORDER_SHOWN, facts.orders_table, facts.orders_count, ["client_order_id", "symbol", "side", "status"]
+    )
+    parts += _limited(
+        "Fills", _FILL_SHOWN, facts.fills_table, facts.fills_count, ["client_order_id", "symbol", "side", "liquidity"]
+    )
     return page(f"livegate run report: {facts.name}", "".join(parts))
 
 
-def _limited(title: str, columns: Sequence[str], rows: Sequence[Mapping[str, object]], text: list[str]) -> list[str]:
-    note = "" if len(rows) <= TABLE_LIMIT else f" (first {TABLE_LIMIT} of {len(rows)})"
+def _limited(
+    title: str, columns: Sequence[str], rows: Sequence[Mapping[str, object]], total: int, text: list[str]
+) -> list[str]:
+    note = "" if total <= TABLE_LIMIT else f" (first {TABLE_LIMIT} of {total})"
     return [f"<h2>{html.escape(title)}{note}</h2>", table_html(columns, rows[:TABLE_LIMIT], text=text)]
 
 
@@ -188,7 +194,7 @@ def write_run_report(run_dir: Path, summary: Mapping[str, Any]) -> Path:
     """
     path = run_dir / "report.html"
     try:
-        text = render_run_report(read_run(run_dir), summary)
+        text = render_run_report(read_run(run_dir, table_rows=TABLE_LIMIT), summary)
     except (DataError, OSError, sqlite3.Error, ArithmeticError, TypeError, ValueError) as exc:
         problem = str(exc).replace(str(run_dir.resolve()), run_dir.name).replace(str(run_dir), run_dir.name)
         rows = [{"item": k, "value": v} for k, v in summary.items() if not isinstance(v, dict | list)]

@@ -83,7 +83,7 @@ def build_rollup(run_dirs: Iterable[Path], since: dt.date | None = None) -> Roll
     skipped: list[tuple[Path, str]] = []
     for run_dir in run_dirs:
         try:
-            runs.append(read_run(run_dir))
+            runs.append(read_run(run_dir, table_rows=0))  # rollups use no table rows
         except DataError as exc:
             skipped.append((run_dir, str(exc)))
     rows = rollup_rows(runs)

@@ -98,7 +98,9 @@ class RunFacts:
     fold : LedgerFold
         The ledger's fold (orders, positions, counters).
     orders_table, fills_table : list of dict
-        ``livegate ledger export`` rows (orders, fills).
+        ``livegate ledger export`` rows (orders, fills), the first ``table_rows`` of :func:`read_run`.
+    orders_count, fills_count : int
+        How many rows each whole table has.
     """
 
     run_dir: Path
@@ -124,6 +126,8 @@ class RunFacts:
     equity_memo: dict[str, list[Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
     orders_table: list[dict[str, object]] = field(default_factory=list)
     fills_table: list[dict[str, object]] = field(default_factory=list)
+    orders_count: int = 0
+    fills_count: int = 0
     first_ts_ms: int = 0
     last_ts_ms: int = 0
 
@@ -160,13 +164,16 @@ class RunFacts:
         return self.trading_state != "active" or bool(self.anomalies)
 
 
-def read_run(run_dir: Path) -> RunFacts:
+def read_run(run_dir: Path, *, table_rows: int | None = None) -> RunFacts:
     """Read the facts of one run directory.
 
     Parameters
     ----------
     run_dir:
         A run directory holding ``ledger.sqlite``.
+    table_rows:
+        Keep only the first ``table_rows`` rows of :attr:`RunFacts.orders_table` and
+        :attr:`RunFacts.fills_table` (all when None; the counts are always complete).
 
     Raises
     ------
@@ -201,8 +208,9 @@ def read_run(run_dir: Path) -> RunFacts:
     facts.marks.sort(key=lambda m: m[0])
     facts.drift = read_drift(run_dir / DRIFT_FILE)
     facts.end_reason = _summary_end_reason(run_dir)
-    facts.orders_table = fold_table(fold, "orders")[1]  # the fold above: the ledger is read once
-    facts.fills_table = fold_table(fold, "fills")[1]
+    facts.orders_table = fold_table(fold, "orders", limit=table_rows)[1]  # the fold above: the ledger is read once
+    facts.fills_table = fold_table(fold, "fills", limit=table_rows)[1]
+    facts.orders_count, facts.fills_count = len(fold.entries), len(fold.fills)
     return facts
 
 
