@@ -40,6 +40,8 @@ log = logging.getLogger("livegate")
 
 _INSERT = "INSERT INTO events (seq, ts_ms, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)"
 _FETCH_BATCH = 512
+#: ``ts_ms`` must be below this (SQLite's signed 64-bit INTEGER; :func:`check_ts_ms`).
+_TS_LIMIT = 2**63
 
 
 class Ledger:
@@ -58,6 +60,7 @@ class Ledger:
         "_conn",
         "_durable",
         "_head_hash",
+        "_kinds_seen",
         "_last_seq",
         "_path",
         "_tx_depth",
@@ -81,6 +84,8 @@ class Ledger:
         self._tx_start = (last_seq, head_hash)
         self._anchor = anchor
         self._anchor_warned = False
+        #: Event kinds :func:`check_kind` accepted already.
+        self._kinds_seen: set[str] = set()
 
     @classmethod
     def open(cls, path: Path, *, synchronous: str = "FULL", anchor: Path | None = None) -> Ledger:
@@ -183,8 +188,10 @@ class Ledger:
             transaction the whole block is rolled back; outside, the events not yet
             committed are rolled back with it (the head returns to the last commit).
         """
-        check_kind(kind)
-        check_ts_ms(ts_ms)
+        if kind not in self._kinds_seen:  # a kind is checked once per ledger
+            self._kinds_seen.add(check_kind(kind))
+        if type(ts_ms) is not int or not 0 <= ts_ms < _TS_LIMIT:
+            check_ts_ms(ts_ms)  # raises with the reason (an int subclass passes it)
         encoded, plain = encode_payload_plain(payload)  # the one encoding: stored and hashed
         if self._tx_failed:
             raise LedgerError("ledger transaction already failed; leave the block before appending again")

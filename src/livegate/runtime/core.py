@@ -25,7 +25,6 @@ import logging
 import signal
 import sqlite3
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -230,8 +229,9 @@ class SessionCore:
             intents=engine.stats.intents,
             fills=engine.stats.fills,
             open_orders=portfolio.working_count(),
-            pnl_total_usd=equity if equity is not None else Decimal(0),
-            drawdown_usd=metrics.drawdown,
+            # floats here are what the writer makes of Decimals (the same line, without its per-value callback)
+            pnl_total_usd=float(equity) if equity is not None else 0.0,
+            drawdown_usd=float(metrics.drawdown),
         )
 
     # ------------------------------------------------------------------ events
