@@ -11,6 +11,7 @@ import pytest
 from livegate.domain.errors import DataError
 from livegate.domain.market import Quote, Trade
 from livegate.marketdata import load_replay
+from livegate.marketdata.digests import input_identities
 from livegate.marketdata.normalized import BLOCK_EVENTS
 from livegate.marketdata.stream import REORDER_WINDOW_MS, ReplayStream
 
@@ -130,3 +131,26 @@ def test_stream_when_input_grows_tenfold_then_peak_memory_does_not(tmp_path: Pat
 
     small, large = peak_bytes(20_000), peak_bytes(200_000)
     assert large < small * 1.5  # load_replay holds every quote: ~10x
+
+
+def test_stream_when_inputs_hashed_during_the_first_pass_then_digests_equal_hashing_them_after(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    paths = {
+        "quotes": [shared_data / "crypto/normalized/binance_usdm_btcusdt_20240808_quotes.csv.gz"],
+        "trades": [shared_data / "crypto/normalized/binance_usdm_btcusdt_20240808_trades.csv.gz"],
+    }
+    background = ReplayStream(**paths, hash_inputs=True)  # type: ignore[arg-type]
+    after = ReplayStream(**paths)  # type: ignore[arg-type]
+    assert background.content_digests() == after.content_digests() == input_identities(after.inputs)
+    assert len(set(background.content_digests())) == 2
+
+
+def test_stream_when_an_input_vanishes_before_it_is_hashed_then_content_digests_raises_data_error(
+    tmp_path: Path,
+) -> None:
+    path = _quotes_csv(tmp_path / "q.csv", [1_000, 1_001])
+    stream = ReplayStream(quotes=path)
+    path.unlink()
+    with pytest.raises(DataError, match="to hash it"):
+        stream.content_digests()

@@ -22,7 +22,6 @@ from livegate.control.session_risk import refuse_if_locked
 from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
-from livegate.marketdata.digests import input_identities
 from livegate.marketdata.stream import ReplayStream
 from livegate.modes.resolve import ModeResolution, resolve_mode
 from livegate.runtime.artifacts import default_run_dir
@@ -100,7 +99,7 @@ async def run_replay_session(
         quotes, trades, capture = options.quotes, options.trades, options.capture
         if quotes is None and trades is None and capture is None:
             quotes, trades = bundled_sample()
-        stream = ReplayStream(quotes=quotes, trades=trades, capture=capture, venue=cfg.venue.name)
+        stream = ReplayStream(quotes=quotes, trades=trades, capture=capture, venue=cfg.venue.name, hash_inputs=True)
     instruments = resolve_instruments(cfg, list(stream.symbols))
     strategy = load_strategy(resolved)
     run_dir = options.out or default_run_dir(mode.mode.value)
@@ -113,7 +112,7 @@ async def run_replay_session(
     if begin.last_skipped_ts_ms is not None:
         clock.advance_to(begin.last_skipped_ts_ms)
     recovery.open_cursor(begin.start)
-    identities = input_identities(stream.inputs)  # content, not paths (issue 9 item 12)
+    identities = stream.content_digests()  # content, not paths (issue 9 item 12)
     session_id = recovery.session_id(fresh_session_id(resolved, *identities))
     venue = build_venue(mode.mode, cfg, instruments, clock, store=recovery.paper_store(mode.mode))
     core = SessionCore(
