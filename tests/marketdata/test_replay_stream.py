@@ -134,7 +134,7 @@ def test_stream_when_input_grows_tenfold_then_peak_memory_does_not(tmp_path: Pat
 
 
 def test_stream_when_inputs_hashed_during_the_first_pass_then_digests_equal_hashing_them_after(
-    shared_data: Path, tmp_path: Path
+    shared_data: Path,
 ) -> None:
     paths = {
         "quotes": [shared_data / "crypto/normalized/binance_usdm_btcusdt_20240808_quotes.csv.gz"],
