@@ -7,6 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from livegate.domain.enums import Liquidity, Side
@@ -142,3 +144,36 @@ def test_writer_when_a_line_passed_before_then_later_lines_are_still_checked_by_
         assert writer.last_t == 3
     lines = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert [line["quotes_processed"] for line in lines] == [1, 2, 6]
+
+
+_COUNTS = st.integers(min_value=0, max_value=2**53)
+_USD = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ts=_COUNTS, counts=st.tuples(_COUNTS, _COUNTS, _COUNTS, _COUNTS, _COUNTS), pnl=_USD, drawdown=_USD)
+def test_emit_heartbeat_when_any_counts_and_finite_figures_then_the_same_line_as_emit(
+    tmp_path_factory: pytest.TempPathFactory, ts: int, counts: tuple[int, ...], pnl: float, drawdown: float
+) -> None:
+    folder = tmp_path_factory.mktemp("hb")
+    fields = dict(zip(("quotes_processed", "trades_processed", "intents", "fills", "open_orders"), counts, strict=True))
+    with TelemetryWriter(folder / "a.jsonl") as general, TelemetryWriter(folder / "b.jsonl") as direct:
+        general.emit("heartbeat", ts, **fields, pnl_total_usd=pnl, drawdown_usd=drawdown)
+        direct.emit_heartbeat(ts, **fields, pnl_total_usd=pnl, drawdown_usd=drawdown)
+        general.emit("heartbeat", ts + 1, **fields, pnl_total_usd=Decimal(repr(pnl)), drawdown_usd=drawdown)
+        direct.emit_heartbeat(ts + 1, **fields, pnl_total_usd=pnl, drawdown_usd=drawdown)
+    assert (folder / "a.jsonl").read_text() == (folder / "b.jsonl").read_text()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_emit_heartbeat_when_a_figure_is_not_finite_then_value_error_and_nothing_written(
+    tmp_path: Path, bad: float
+) -> None:
+    with TelemetryWriter(tmp_path / "t.jsonl") as writer:
+        with pytest.raises(ValueError, match="not finite"):
+            writer.emit_heartbeat(1, quotes_processed=1, trades_processed=0, intents=0, fills=0, open_orders=0,
+                                  pnl_total_usd=bad, drawdown_usd=0.0)  # fmt: skip
+        with pytest.raises(TypeError):
+            writer.emit_heartbeat(True, quotes_processed=1, trades_processed=0, intents=0, fills=0, open_orders=0,
+                                  pnl_total_usd=0.0, drawdown_usd=0.0)  # fmt: skip
+        assert writer.last_t == 0

@@ -221,16 +221,14 @@ class SessionCore:
         metrics, engine, portfolio = self.metrics, self.engine, self.portfolio
         equity = portfolio.equity_pnl(self.quotes.mid)
         metrics.observe_equity(equity)  # the gauges are set by the session timer's tick and at the end
-        self.telemetry.emit(
-            "heartbeat",
+        self.telemetry.emit_heartbeat(
             ts_ms,
             quotes_processed=metrics.quotes,
             trades_processed=metrics.trades,
             intents=engine.stats.intents,
             fills=engine.stats.fills,
             open_orders=portfolio.working_count(),
-            # floats here are what the writer makes of Decimals (the same line, without its per-value callback)
-            pnl_total_usd=float(equity) if equity is not None else 0.0,
+            pnl_total_usd=float(equity) if equity is not None else 0.0,  # what the writer makes of a Decimal
             drawdown_usd=float(metrics.drawdown),
         )
 

@@ -119,7 +119,64 @@ class TelemetryWriter:
             for name, value in fields.items():
                 line[name] = _jsonable(value, name)
             text = _ENCODE(line) + "\n"
-        if self.error:
+        self._write(text)
+
+    def emit_heartbeat(
+        self,
+        ts_ms: int,
+        *,
+        quotes_processed: int,
+        trades_processed: int,
+        intents: int,
+        fills: int,
+        open_orders: int,
+        pnl_total_usd: float,
+        drawdown_usd: float,
+    ) -> None:
+        """Write one ``heartbeat`` line: the line :meth:`emit` writes for these fields, in this order.
+
+        A session writes one per second of event time (a day's replay: 86,400), so the line
+        is formatted directly rather than through the JSON encoder (about a third of the
+        instructions; the same text: ints as JSON writes them, floats as their ``repr``).
+
+        Raises
+        ------
+        ValueError
+            If the writer is closed or a USD figure is not finite.
+        TypeError
+            If a count or ``ts_ms`` is not an int, or a USD figure not a float.
+        """
+        plain = (
+            type(ts_ms) is int
+            and type(quotes_processed) is int
+            and type(trades_processed) is int
+            and type(intents) is int
+            and type(fills) is int
+            and type(open_orders) is int
+            and type(pnl_total_usd) is float
+            and type(drawdown_usd) is float
+        )
+        if not plain:
+            self.emit(
+                "heartbeat", ts_ms, quotes_processed=quotes_processed, trades_processed=trades_processed,
+                intents=intents, fills=fills, open_orders=open_orders, pnl_total_usd=pnl_total_usd,
+                drawdown_usd=drawdown_usd,
+            )  # fmt: skip  # the general path says what is wrong (or converts what it can)
+            return
+        if self._file is None:
+            raise ValueError(f"telemetry writer for {self._path} is closed")
+        if not (math.isfinite(pnl_total_usd) and math.isfinite(drawdown_usd)):
+            raise ValueError(f"telemetry heartbeat USD figures are not finite ({pnl_total_usd}, {drawdown_usd})")
+        self._write(
+            f'{{"schema_version":{TELEMETRY_SCHEMA_VERSION},"t":{self._t + 1},"kind":"heartbeat","ts_ms":{ts_ms},'
+            f'"quotes_processed":{quotes_processed},"trades_processed":{trades_processed},"intents":{intents},'
+            f'"fills":{fills},"open_orders":{open_orders},"pnl_total_usd":{pnl_total_usd!r},'
+            f'"drawdown_usd":{drawdown_usd!r}}}\n'
+        )
+
+    def _write(self, text: str) -> None:
+        """Write one encoded line (errors go to :attr:`error`, later lines are dropped)."""
+        if self.error or self._file is None:
             return
         try:
             self._file.write(text)
