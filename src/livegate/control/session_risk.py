@@ -249,7 +249,8 @@ class SessionRisk:
         hits = self.monitor.evaluate(self._ctx, now_ms)
         for hit in hits:
             self._trip(hit)
-        problem = self.kill.set_conditions(TriggerMonitor.conditions_of(hits, now_ms, wall_time_ms()))
+        conditions = TriggerMonitor.conditions_of(hits, now_ms, wall_time_ms()) if hits else {}
+        problem = self.kill.set_conditions(conditions)
         if problem:
             self._report("trading_state_persist_failed", problem)
 

@@ -220,9 +220,9 @@ class TriggerMonitor:
         risk, kill = self._risk, self._kill
         portfolio, quotes = ctx.portfolio, ctx.quotes
         self._daily.roll(now_ms, portfolio, quotes)
-        pnl = self._daily.pnl_today(portfolio, quotes)
-        self.last_daily_pnl = pnl
         equity = portfolio.equity_pnl(quotes.mid)
+        pnl = self._daily.pnl_from(equity)  # = pnl_today(portfolio, quotes), the equity computed once
+        self.last_daily_pnl = pnl
         if equity is not None:
             self.last_drawdown = self._peak.drawdown(equity)
         limit = risk.daily_loss_limit_usd
