@@ -9,12 +9,13 @@ a failure, so CI never passes with the extended tests silently left out.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.integration.helpers import base_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORE_DATA = REPO_ROOT / "tests" / "data"
@@ -91,7 +92,8 @@ def bundled_paper_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     first. Its state dir is private and beside it.
     """
     root = tmp_path_factory.mktemp("bundled-paper-run")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = base_env()
+    del env["LIVEGATE_LEDGER__SYNCHRONOUS"]  # the defaults, FULL included (the ledger records the config)
     env["LIVEGATE_STATE_DIR"] = str(root / "state")
     done = subprocess.run(
         [sys.executable, "-m", "livegate", "run", "--no-progress", "--out", str(root / "run")],

@@ -11,7 +11,6 @@ touches the order path, even with a Slack receiver that answers slowly.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.alerts.stubs import StubReceiver, dead_port
+from tests.integration import helpers
 
 LIVEGATE = str(Path(sys.executable).with_name("livegate"))
 SLACK_TOKENS = "TQWERTY12/BASDFGH34/ZXCVBNMPOIUYT5678"
@@ -34,7 +34,7 @@ def cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
 
 
 def base_env(state: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = helpers.base_env()
     state.mkdir(parents=True)
     env["LIVEGATE_STATE_DIR"] = str(state)
     return env

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from livegate.runtime.session import bundled_sample
 from livegate.testing.crash_harness import write_slice
+from tests.integration.helpers import base_env
 from tests.venue_emulator.fixtures import emulator_thread_factory
 
 
@@ -21,7 +21,7 @@ def slice_30s(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture
 def clean_env(tmp_path: Path) -> dict[str, str]:
     """Return this process's environment without LIVEGATE_* and with a private state dir."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = base_env()
     env["LIVEGATE_STATE_DIR"] = str(tmp_path / "state")
     return env
 

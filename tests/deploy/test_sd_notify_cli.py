@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from livegate.runtime.sd_notify import SdNotifier
+from tests.integration.helpers import base_env
 from tests.venue_emulator import Kind
 from tests.venue_emulator.fixtures import EmulatorThread
 
@@ -73,7 +74,7 @@ def test_session_when_notify_socket_is_set_then_ready_watchdog_and_stopping_reac
         profile = tmp_path / "service.toml"
         emu = venue.emulator
         profile.write_text(PROFILE.format(rest_url=emu.rest_url, ws_url=emu.ws_url), encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+        env = base_env()
         env.update(LIVEGATE_STATE_DIR=str(tmp_path / "state"), NOTIFY_SOCKET=path, WATCHDOG_USEC=str(WATCHDOG_USEC))
         proc = subprocess.Popen(
             [sys.executable, "-m", "livegate", "run", "--profile", str(profile), "--mode", "shadow",

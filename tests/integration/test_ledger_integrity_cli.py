@@ -11,7 +11,7 @@ import pytest
 
 from livegate.ledger import LEDGER_FILENAME, Ledger
 from livegate.ledger.anchor import anchor_path
-from tests.integration.helpers import livegate, summary
+from tests.integration.helpers import livegate, livegate_in_process, summary
 from tests.ledger.helpers import rewrite_chain, tamper
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "livegate" / "data"
@@ -24,7 +24,7 @@ def truncated_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     proc = livegate(["run", "--no-progress", "--out", "run"], cwd)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     run_dir = cwd / "run"
-    ok = livegate(["ledger", "verify", "run"], cwd)
+    ok = livegate_in_process(["ledger", "verify", "run"], cwd)
     assert ok.returncode == 0 and "anchored at seq" in ok.stdout, ok.stdout + ok.stderr
     conn = sqlite3.connect(run_dir / LEDGER_FILENAME)
     (last,) = conn.execute("SELECT max(seq) FROM events").fetchone()
@@ -37,7 +37,7 @@ def test_ledger_verify_when_last_events_deleted_then_exit_1_naming_truncation(
     truncated_run: tuple[Path, Path, int],
 ) -> None:
     cwd, _, last = truncated_run
-    proc = livegate(["ledger", "verify", "run"], cwd)
+    proc = livegate_in_process(["ledger", "verify", "run"], cwd)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "truncated" in proc.stdout
     assert f"ends at seq {last - 3}" in proc.stdout and f"records seq {last}" in proc.stdout
@@ -52,7 +52,7 @@ def test_run_resume_when_ledger_truncated_then_refused_and_summary_hash_untouche
     assert proc.returncode != 0
     assert "truncated" in " ".join((proc.stdout + proc.stderr).split())
     assert summary(run_dir)["ledger_hash"] == before
-    again = livegate(["ledger", "verify", "run"], cwd)
+    again = livegate_in_process(["ledger", "verify", "run"], cwd)
     assert again.returncode == 1 and "truncated" in again.stdout
 
 
@@ -64,7 +64,7 @@ def test_ledger_verify_when_chain_rewritten_then_exit_1_naming_rewrite(tmp_path:
         for seq in range(1, 5):
             ledger.append("intent", seq, {"n": seq})
     rewrite_chain(run_dir / LEDGER_FILENAME, 2, '{"n":200}')
-    proc = livegate(["ledger", "verify", str(run_dir)], tmp_path)
+    proc = livegate_in_process(["ledger", "verify", str(run_dir)], tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "rewritten" in proc.stdout and "seq 4" in proc.stdout
 

@@ -6,7 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
-from tests.integration.helpers import livegate, summary
+from tests.integration.helpers import livegate, livegate_in_process, summary
 
 BAD_ROWS = [
     "1723161255088200000,1723161256400,BTCUSDT,NaN,2.5,61800.30,2.5,1",
@@ -47,4 +47,4 @@ def test_run_when_quotes_hold_nan_zero_negative_crossed_rows_then_each_counted(c
         if json.loads(line)["kind"] == "bad_row"
     ]
     assert len(reasons) == len(BAD_ROWS)
-    assert livegate(["check-telemetry", str(out / "telemetry.jsonl")], tmp_path).returncode == 0
+    assert livegate_in_process(["check-telemetry", str(out / "telemetry.jsonl")], tmp_path).returncode == 0

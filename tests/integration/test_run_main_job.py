@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import livegate, summary
+from tests.integration.helpers import LIVEGATE, clean_env, livegate, livegate_in_process, summary
 
 RUN_DIR_FILES = {
     "config_resolved.json",
@@ -24,11 +26,14 @@ RUN_DIR_FILES = {
 def default_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`livegate run` with no arguments, in an empty working directory."""
     cwd = tmp_path_factory.mktemp("noargs")
-    proc = livegate(["run"], cwd)
+    env = clean_env(cwd)
+    del env["LIVEGATE_LEDGER__SYNCHRONOUS"]  # the shipped default (FULL: every commit fsynced), unlike other tests
+    proc = subprocess.run([*LIVEGATE, "run"], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     runs = sorted((cwd / "runs").iterdir())
     assert len(runs) == 1
     assert runs[0].name.endswith("-paper")
+    assert json.loads((runs[0] / "config_resolved.json").read_text())["config"]["ledger"] == {"synchronous": "FULL"}
     return runs[0]
 
 
@@ -63,9 +68,9 @@ def test_run_when_no_arguments_then_paper_session_on_bundled_sample(default_run:
 
 
 def test_ledger_verify_and_check_telemetry_when_default_run_then_both_exit_0(default_run: Path, tmp_path: Path) -> None:
-    verify = livegate(["ledger", "verify", str(default_run)], tmp_path)
+    verify = livegate_in_process(["ledger", "verify", str(default_run)], tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    check = livegate(["check-telemetry", str(default_run / "telemetry.jsonl")], tmp_path)
+    check = livegate_in_process(["check-telemetry", str(default_run / "telemetry.jsonl")], tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
 
 
@@ -83,13 +88,13 @@ def test_ledger_verify_when_any_row_edited_then_exit_1_naming_the_event(default_
         con.execute("UPDATE events SET payload=? WHERE seq=?", (payload.replace('"', "'", 1) + " ", target_seq))
         con.commit()
         con.close()
-        proc = livegate(["ledger", "verify", str(copy)], tmp_path)
+        proc = livegate_in_process(["ledger", "verify", str(copy)], tmp_path)
         assert proc.returncode == 1, proc.stdout
         assert f"seq={target_seq}" in proc.stdout
 
 
 def test_ledger_export_when_fills_then_csv_has_required_columns(default_run: Path, tmp_path: Path) -> None:
-    proc = livegate(["ledger", "export", str(default_run), "--kind", "fills", "--format", "csv"], tmp_path)
+    proc = livegate_in_process(["ledger", "export", str(default_run), "--kind", "fills", "--format", "csv"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     header = proc.stdout.splitlines()[0].split(",")
     for column in ("ts_ms", "client_order_id", "symbol", "side", "price", "quantity", "fee", "liquidity"):

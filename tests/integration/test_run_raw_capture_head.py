@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.helpers import livegate, summary
+from tests.integration.helpers import livegate, livegate_in_process, summary
 
 
 def test_run_when_raw_capture_head_then_every_message_counted_and_ledger_verifies(
@@ -17,5 +17,5 @@ def test_run_when_raw_capture_head_then_every_message_counted_and_ledger_verifie
     s = summary(out)
     assert (s["quotes_processed"], s["trades_processed"], s["bad_rows"]) == (3_117, 569, 0)
     assert s["orders_submitted"] > 0
-    assert livegate(["ledger", "verify", str(out)], tmp_path).returncode == 0
-    assert livegate(["check-telemetry", str(out / "telemetry.jsonl")], tmp_path).returncode == 0
+    assert livegate_in_process(["ledger", "verify", str(out)], tmp_path).returncode == 0
+    assert livegate_in_process(["check-telemetry", str(out / "telemetry.jsonl")], tmp_path).returncode == 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import livegate, summary
+from tests.integration.helpers import livegate, livegate_in_process, summary
 
 
 def test_run_when_raw_capture_then_same_counts_as_normalized(shared_data: Path, tmp_path: Path) -> None:
@@ -18,7 +18,7 @@ def test_run_when_raw_capture_then_same_counts_as_normalized(shared_data: Path, 
     assert s["quotes_processed"] == 66089
     assert s["trades_processed"] == 21313
     assert s["fills"] > 0
-    assert livegate(["ledger", "verify", str(out)], tmp_path).returncode == 0
+    assert livegate_in_process(["ledger", "verify", str(out)], tmp_path).returncode == 0
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_run_when_other_real_files_then_session_completes(
     assert s["symbols"] == ["ETHUSDT"]
     assert s["quotes_processed"] > 30000
     assert s["fills"] > 0
-    assert livegate(["check-telemetry", str(out / "telemetry.jsonl")], tmp_path).returncode == 0
+    assert livegate_in_process(["check-telemetry", str(out / "telemetry.jsonl")], tmp_path).returncode == 0
 
 
 def test_run_when_shadow_mode_then_orders_recorded_and_never_filled(tmp_path: Path) -> None:

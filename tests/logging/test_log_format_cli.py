@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from livegate.runtime.session import bundled_sample
 from livegate.testing.crash_harness import livegate_exe, write_slice
+from tests.integration.helpers import base_env
 
 GATE = "gate mode=paper status=PASS reason=replay source=default"
 
@@ -27,7 +27,7 @@ def _run(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``livegate BEFORE run AFTER`` on ``data`` (BEFORE: global options)."""
     quotes, trades = data
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    clean = base_env()
     clean.update(LIVEGATE_STATE_DIR=str(tmp_path / "state"), **env)
     argv = [*livegate_exe(), *before, "run", *after, "--no-progress", "--quotes", str(quotes)]
     argv += ["--trades", str(trades), "--out", str(tmp_path / "run")]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from livegate.runtime.session import bundled_sample
 from livegate.testing.crash_harness import HARNESS_PROFILE, hooked_exe, write_slice
+from tests.integration.helpers import base_env
 
 #: The harness market maker (fills in parts) with every trading-day cap set, so each budget gauge moves,
 #: and at most one working order, so the open-orders cap denies.
@@ -41,7 +41,7 @@ def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     profile = root / "paper.toml"
     profile.write_text(PAPER_PROFILE, encoding="utf-8")
     run_dir = root / "run"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = base_env()
     env.update(LIVEGATE_STATE_DIR=str(root / "state"), LIVEGATE_TEST_DRIFT="12:BTCUSDT:0.3")
     argv = [*hooked_exe(), "run", "--no-progress", "--profile", str(profile), "--quotes", str(quotes)]
     argv += ["--trades", str(trades), "--out", str(run_dir), "--realtime", "10"]  # paced: the timer ticks

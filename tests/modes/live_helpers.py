@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from livegate.ops.preflight import PreflightInputs, run_preflight, write_artifac
 from livegate.venues.base import VenueAdapter
 from livegate.venues.fake import FakeFaults, FakeVenue, fake_instruments, sample_events
 from livegate.venues.registry import AdapterFactory, VenueRequest
+from tests.integration.helpers import TEST_SESSION_ENV, base_env
 
 BOGUS_KEY = "BOGUSKEY-7f3a9c11d2e4"
 BOGUS_SECRET = "BOGUSSECRET-c0ffee42beef"
@@ -119,6 +119,7 @@ def armed_setup(
         "LIVEGATE_LIVE_CONFIRM_TOKEN": token_file.read_text(encoding="utf-8").strip(),
         "LIVEGATE_FAKE_API_KEY": BOGUS_KEY,
         "LIVEGATE_FAKE_API_SECRET": BOGUS_SECRET,
+        **TEST_SESSION_ENV,  # the CLI processes get it too (subprocess_env): one config hash for both
     }
     setup = LiveSetup(root=root, profile=profile, state_dir=state, env=env, factory=factory or FakeFactory())
     run_preflight_for(setup, mode)
@@ -144,5 +145,5 @@ def run_preflight_for(setup: LiveSetup, mode: Mode, *, clock: Clock | None = Non
 
 def subprocess_env(extra: Mapping[str, str]) -> dict[str, str]:
     """Return a clean environment for the CLI: no inherited LIVEGATE_* variables."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    base = base_env()
     return {**base, **extra}

@@ -15,7 +15,7 @@ import pytest
 
 from livegate.ops.report_charts import CHART_NAMES
 from livegate.ops.report_rollup import ROLLUP_CHART_NAMES
-from tests.ops.rollup_helpers import run_cli
+from tests.integration.helpers import livegate_in_process
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -55,7 +55,7 @@ def test_run_report_when_the_run_ended_reducing_then_chromium_shows_the_banner_a
     ops_runs: Path, tmp_path: Path
 ) -> None:
     run_dir = ops_runs / "runs" / "drifted"
-    done = run_cli(["report", str(run_dir)], ops_runs)
+    done = livegate_in_process(["report", str(run_dir)], ops_runs)
     assert done.returncode == 0, done.stderr
     page = run_dir / "report.html"
     _self_contained(page.read_text(encoding="utf-8"), ops_runs)
@@ -80,7 +80,8 @@ def test_run_report_when_the_run_was_clean_then_a_green_banner(ops_runs: Path, t
 def test_report_over_runs_when_one_ended_reducing_then_one_page_with_banner_charts_and_relative_links(
     ops_runs: Path, tmp_path: Path
 ) -> None:
-    done = run_cli(["report", str(ops_runs / "runs"), "--out", str(tmp_path / "site" / "daily.html")], ops_runs)
+    report_args = ["report", str(ops_runs / "runs"), "--out", str(tmp_path / "site" / "daily.html")]
+    done = livegate_in_process(report_args, ops_runs)
     assert done.returncode == 0, done.stderr
     page = tmp_path / "site" / "daily.html"
     text = page.read_text(encoding="utf-8")

@@ -8,7 +8,6 @@ more than the cap in total across both processes.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import stat
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from livegate.domain.enums import Mode
 from livegate.testing.crash_harness import hooked_exe, livegate_exe
+from tests.integration.helpers import base_env
 from tests.modes.live_helpers import PROFILE, armed_setup, subprocess_env
 from tests.runtime.helpers import ledger_events
 
@@ -61,7 +61,7 @@ def test_budgets_when_replay_killed_and_resumed_then_approved_total_within_cap(
 ) -> None:
     quotes, trades, profile = recovery_data
     run_dir = tmp_path / "run"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = base_env()
     env |= {"LIVEGATE_STATE_DIR": str(tmp_path / "state"), "LIVEGATE_RISK__MAX_ORDERS_PER_DAY": "30"}
     first = [*hooked_exe(), "run", "--no-progress", "--profile", str(profile), "--quotes", str(quotes)]
     first += ["--trades", str(trades), "--out", str(run_dir)]
@@ -82,7 +82,7 @@ def test_budgets_when_two_replays_of_same_data_then_independent_and_deterministi
     recovery_data: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
     quotes, trades, profile = recovery_data
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = base_env()
     env |= {"LIVEGATE_STATE_DIR": str(tmp_path / "state"), "LIVEGATE_RISK__MAX_ORDERS_PER_DAY": "30"}
     hashes = []
     for name in ("a", "b"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import signal
 import subprocess
@@ -28,12 +27,13 @@ from livegate.ledger.checkpoint_job import fold_rows, refresh_checkpoint
 from livegate.ledger.fold import LedgerFold, fold_events
 from livegate.ledger.store import Ledger
 from livegate.testing.crash_harness import hooked_exe, livegate_exe
+from tests.integration.helpers import base_env
 from tests.ledger.helpers import rewrite_chain, tamper
 from tests.recovery.checkpoint_helpers import exact_state
 
 
 def _env(root: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = base_env()
     env["LIVEGATE_STATE_DIR"] = str(root / "state")
     env.update(extra)
     return env

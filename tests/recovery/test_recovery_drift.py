@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -12,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from livegate.testing.crash_harness import hooked_exe, livegate_exe
+from tests.integration.helpers import base_env
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = base_env()
     env["LIVEGATE_STATE_DIR"] = str(tmp_path / "state")
     env.update(extra)
     return env

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -15,10 +14,11 @@ from livegate.domain.orders import Fill
 from livegate.domain.positions import Position
 from livegate.marketdata.replay import load_replay
 from livegate.testing.crash_harness import hooked_exe, livegate_exe
+from tests.integration.helpers import base_env, livegate_in_process
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = base_env()
     env["LIVEGATE_STATE_DIR"] = str(tmp_path / "state")
     env.update(extra)
     return env
@@ -43,10 +43,8 @@ def test_resume_when_sigkilled_between_fills_then_runs_to_end_with_venue_positio
     data = load_replay(quotes=quotes, trades=trades, venue="binanceusdm")
     assert summary["quotes_processed"] + summary["trades_processed"] == len(data.events)  # to the end of the data
 
-    export = subprocess.run(
-        [*livegate_exe(), "ledger", "export", str(run_dir), "--kind", "fills", "--format", "jsonl"],
-        capture_output=True, text=True, check=True, env=_env(tmp_path),
-    )  # fmt: skip
+    export = livegate_in_process(["ledger", "export", str(run_dir), "--kind", "fills", "--format", "jsonl"], tmp_path)
+    export.check_returncode()
     positions: dict[str, Position] = {}
     for row in map(json.loads, export.stdout.splitlines()):
         fill = Fill(
@@ -67,7 +65,7 @@ def test_resume_when_sigkilled_between_fills_then_runs_to_end_with_venue_positio
     assert venue_fills == len(export.stdout.splitlines())
     drift = [json.loads(line) for line in (run_dir / "reconcile_drift.jsonl").read_text().splitlines()]
     assert drift and all(d["resolved"] for d in drift)  # the fill the crash hid was adopted from the venue
-    verify = subprocess.run([*livegate_exe(), "ledger", "verify", str(run_dir)], env=_env(tmp_path), check=False)
+    verify = livegate_in_process(["ledger", "verify", str(run_dir)], tmp_path)
     assert verify.returncode == 0
 
 

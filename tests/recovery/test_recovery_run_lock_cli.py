@@ -13,10 +13,11 @@ from pathlib import Path
 
 from livegate.control.run_lock import LOCK_FILE, RunLock
 from livegate.testing.crash_harness import hooked_exe, livegate_exe
+from tests.integration.helpers import base_env
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = base_env()
     env["LIVEGATE_STATE_DIR"] = str(tmp_path / "state")
     return env
 

@@ -7,7 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.integration.helpers import livegate, summary
+from tests.integration.helpers import livegate, livegate_in_process, summary
 
 TAKER = "livegate.strategy.examples.taker:Taker"
 
@@ -32,7 +32,7 @@ def test_kill_then_run_then_rearm_when_same_state_dir_then_nothing_reaches_venue
 
     rearmed = livegate(["rearm", "--reason", "y", "--run-dir", str(run_dir)], tmp_path)
     assert rearmed.returncode == 0, rearmed.stderr
-    assert livegate(["ledger", "verify", str(run_dir)], tmp_path).returncode == 0
+    assert livegate_in_process(["ledger", "verify", str(run_dir)], tmp_path).returncode == 0
     active_dir = tmp_path / "active"
     run = livegate(["run", "--no-progress", "--strategy", TAKER, "--out", str(active_dir)], tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -121,7 +121,7 @@ def test_stale_gap_spliced_into_real_capture_when_holding_exposure_then_tripwire
     assert events[0]["threshold"] == "5" and float(events[0]["trigger_value"]) > 5
     assert events[0]["positions"] and "pnl" in events[0]
     assert s["trading_state"]["venue_health"] == {"binanceusdm": "healthy"}  # disabled in the gap, healthy after
-    assert livegate(["check-telemetry", str(first / "telemetry.jsonl")], tmp_path).returncode == 0
+    assert livegate_in_process(["check-telemetry", str(first / "telemetry.jsonl")], tmp_path).returncode == 0
 
     second = tmp_path / "second"
     livegate([*args, "--out", str(second)], tmp_path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 from livegate.cli.arm_cmd import create_token_file
 from tests.alpaca_emulator import API_KEY, API_SECRET, AlpacaEmulator
 from tests.arming import preflight_in_process
+from tests.integration.helpers import base_env
 from tests.run_dir_helpers import finish, ledger_events, summary, wait_until  # noqa: F401 (re-exported)
 
 LIVEGATE = [sys.executable, "-m", "livegate"]
@@ -90,7 +90,7 @@ def arm(
         ),
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEGATE_", "APCA_"))}
+    env = {k: v for k, v in base_env().items() if not k.startswith("APCA_")}
     keys = (
         ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY")
         if apca_names

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -13,6 +12,7 @@ from typing import Any
 
 from livegate.cli.arm_cmd import create_token_file
 from tests.arming import preflight_in_process
+from tests.integration.helpers import base_env
 from tests.run_dir_helpers import explain, finish, ledger_events, summary, wait_until  # noqa: F401 (re-exported)
 from tests.venue_emulator import API_KEY, API_SECRET, Emulator
 from tests.venue_emulator.model import Trade
@@ -87,7 +87,7 @@ def arm(
         encoding="utf-8",
     )
     prefix = venue.partition(":")[2].upper()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = base_env()
     env.update(
         {
             "LIVEGATE_STATE_DIR": str(state),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from pathlib import Path
 
 from livegate.cli.arm_cmd import create_token_file
 from tests.arming import preflight_in_process
+from tests.integration.helpers import base_env
 from tests.run_dir_helpers import explain, finish, ledger_events, summary, wait_until  # noqa: F401 (re-exported)
 
 LIVEGATE = [sys.executable, "-m", "livegate"]
@@ -87,7 +87,7 @@ def arm(
         extra=extra,
     )
     profile.write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = base_env()
     env.update({"LIVEGATE_STATE_DIR": str(state), "LIVEGATE_LIVE_ENABLE": "1", "LIVEGATE_LIVE_CONFIRM_TOKEN": token})
     return Armed(root, profile, env, venue)
 

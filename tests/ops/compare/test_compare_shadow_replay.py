@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from typing import Any
 import pytest
 
 from livegate.marketdata.replay import load_replay
+from tests.integration.helpers import base_env, livegate_in_process
 from tests.venue_emulator import Kind
 from tests.venue_emulator.fixtures import EmulatorThread
 
@@ -66,7 +66,7 @@ base_currency = "BTC"
 
 
 def _env(root: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+    env = base_env()
     env["LIVEGATE_STATE_DIR"] = str(root / "state")
     return env
 
@@ -113,7 +113,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, P
 
 
 def _compare(root: Path, a: Path, b: Path) -> tuple[int, dict[str, Any]]:
-    result = _livegate(root, "compare", str(a), str(b), "--json", "--limit", "1000")
+    result = livegate_in_process(["compare", str(a), str(b), "--json", "--limit", "1000"], root)
     assert result.returncode in (0, 3), result.stderr
     return result.returncode, json.loads(result.stdout)
 
@@ -168,6 +168,6 @@ def test_compare_when_the_replay_fills_then_decision_and_fill_differences_are_re
     assert report["execution_differences"] > 0  # aligned intents filled in B only
     assert report["pnl_difference_usd"]["fees_usd"] != "0"
 
-    text = _livegate(tmp_path, "compare", str(shadow), str(replay))
+    text = livegate_in_process(["compare", str(shadow), str(replay)], tmp_path)
     assert text.returncode == 3
     assert f"decision differences: {report['decision_differences']}" in text.stdout

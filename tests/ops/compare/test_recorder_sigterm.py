@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import zlib
 from pathlib import Path
 
 from livegate.marketdata.replay import load_replay
+from tests.integration.helpers import base_env
 from tests.venue_emulator import Kind
 from tests.venue_emulator.fixtures import EmulatorThread
 
@@ -42,7 +42,7 @@ def test_recording_when_the_session_is_stopped_by_sigterm_then_files_are_complet
     try:
         profile = tmp_path / "shadow.toml"
         profile.write_text(PROFILE.format(rest_url=venue.emulator.rest_url, ws_url=venue.emulator.ws_url))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
+        env = base_env()
         env["LIVEGATE_STATE_DIR"] = str(tmp_path / "state")
         proc = subprocess.Popen(
             [sys.executable, "-m", "livegate", "run", "--profile", str(profile), "--mode", "shadow",
