@@ -178,6 +178,8 @@ def main() -> None:
     if not args.startup_only:
         _in_process(target, per_m, args.rounds, args.tail)
     if args.startup:
+        if args.startup_only and not args.child_pythonpath:
+            _write_tail_checkpoint(target, args.tail)  # this tree's checkpoint format, as a session would leave it
         _startup(sample_run, target, work, per_m, args.rounds, args.child_pythonpath)
 
 
@@ -198,7 +200,7 @@ def _in_process(target: Path, per_m: float, rounds: int, tail: int) -> None:
         ckpt = checkpoint_path(target)
         wall, cpu, size = _timed(rounds, lambda: write_checkpoint(ckpt, base))
         _line("checkpoint write (encode + fsync)", wall, cpu, per_m, f", {size} bytes")
-        write_checkpoint(ckpt, fold_rows(LedgerFold(), (row for row in ledger.rows() if row[0] <= covered)))
+        _write_tail_checkpoint(target, tail)
 
         def resume_fold() -> object:
             found = rebuild_from_ledger(ledger)
@@ -207,6 +209,16 @@ def _in_process(target: Path, per_m: float, rounds: int, tail: int) -> None:
 
         wall, cpu, _ = _timed(rounds, resume_fold)
         _line(f"resume fold from a checkpoint + {head - covered:,} events after it", wall, cpu, per_m)
+
+
+def _write_tail_checkpoint(target: Path, tail: int) -> int:
+    """Write ``target``'s fold checkpoint covering all but its last ``tail`` events; return the seq it covers."""
+    with Ledger.open(target, synchronous="OFF") as ledger:
+        covered = max(1, ledger.last_seq - tail)
+        write_checkpoint(
+            checkpoint_path(target), fold_rows(LedgerFold(), (row for row in ledger.rows() if row[0] <= covered))
+        )
+    return covered
 
 
 def _startup(sample_run: Path, target: Path, work: Path, per_m: float, rounds: int, pythonpath: str | None) -> None:

@@ -157,11 +157,13 @@ def refill_gate_counters(pipeline: RiskPipeline, rebuilt: RebuiltSession, now_ms
     zone = ZoneInfo(day_zone)
     today = next_day_boundary_ms(now_ms, zone)
     start = _day_start_ms(today, zone)
-    for intent in rebuilt.approved_intents:
-        ts = intent.ts_ms
-        if start <= ts < today if start is not None else next_day_boundary_ms(ts, zone) == today:
-            for gate in recorders:
-                gate.record_approved(intent, ctx)
+
+    def today_only(ts: int) -> bool:
+        return start <= ts < today if start is not None else next_day_boundary_ms(ts, zone) == today
+
+    for intent in rebuilt.approved_intents_at(today_only):
+        for gate in recorders:
+            gate.record_approved(intent, ctx)
 
 
 def _day_start_ms(boundary_ms: int, zone: ZoneInfo) -> int | None:

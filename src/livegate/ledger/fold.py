@@ -17,10 +17,8 @@ agree by construction.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, MutableSequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -30,6 +28,8 @@ from livegate.domain.enums import OrderStatus, TradingState
 from livegate.domain.errors import DataError, InvalidTransition, InvariantViolation
 from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.positions import Position
+from livegate.ledger.checkpoint_archive import Archive, ArchivedFills, ArchivedList
+from livegate.ledger.checkpoint_archive import gc_paused as gc_paused  # its home before the archive
 from livegate.ledger.events import GENESIS_HASH, LedgerEvent
 from livegate.ledger.payloads import (
     AnomalyRecorded,
@@ -163,8 +163,8 @@ class LedgerFold:
     portfolio: Portfolio = field(default_factory=Portfolio)
     stats: EngineStats = field(default_factory=EngineStats)
     entries: dict[str, OrderEntry] = field(default_factory=dict)
-    fills: list[Fill] = field(default_factory=list)
-    approved_intents: list[OrderIntent] = field(default_factory=list)
+    fills: MutableSequence[Fill] = field(default_factory=list)
+    approved_intents: MutableSequence[OrderIntent] = field(default_factory=list)
     next_seq: int = 0
     trading_state: TradingState = TradingState.ACTIVE
     trading_reason: str = ""
@@ -180,7 +180,18 @@ class LedgerFold:
 
     def fill_ids(self, venue: str | None = None) -> set[str]:
         """Return the venue trade ids of applied fills (of ``venue`` and venue-less ones when given)."""
-        return {f.fill_id for f in self.fills if venue is None or f.venue in (venue, "")}
+        return set(self.fill_ids_since(0, venue))
+
+    def fill_ids_since(self, start: int, venue: str | None = None) -> list[str]:
+        """Return the venue trade ids of the applied fills from position ``start`` of :attr:`fills` on, in order.
+
+        Only those of ``venue`` and venue-less ones when ``venue`` is given. Fills of a
+        checkpoint's archive are not built for it.
+        """
+        fills = self.fills
+        if isinstance(fills, ArchivedFills):
+            return fills.ids(start, venue)
+        return [f.fill_id for f in fills[start:] if venue is None or f.venue in (venue, "")]
 
     def order(self, client_order_id: str) -> Order | None:
         """Return the folded order, or None for a denied or unknown client order id."""
@@ -242,15 +253,19 @@ class LedgerFold:
         and fills are immutable and shared. Costs one object per order and entry, far less
         than folding again.
         """
+        entries: dict[str, OrderEntry]
         with gc_paused():
-            entries = {cid: replace(e) for cid, e in self.entries.items()}
+            if isinstance(self.entries, Archive) and self.entries.archived:
+                entries = self.entries.fork(replace)
+            else:
+                entries = {cid: replace(e) for cid, e in self.entries.items()}
         return LedgerFold(
             session=self.session,
             portfolio=self.copy_portfolio(),
             stats=self.copy_stats(),
             entries=entries,
-            fills=list(self.fills),
-            approved_intents=list(self.approved_intents),
+            fills=copy_sequence(self.fills),
+            approved_intents=copy_sequence(self.approved_intents),
             next_seq=self.next_seq,
             trading_state=self.trading_state,
             trading_reason=self.trading_reason,
@@ -265,14 +280,24 @@ class LedgerFold:
         )
 
     def copy_portfolio(self) -> Portfolio:
-        """Return a copy of the folded book (orders and positions copied, intents shared)."""
-        with gc_paused():
-            orders = [_copy_order(o) for o in self.portfolio.all_orders()]
+        """Return a copy of the folded book (orders and positions copied, intents shared).
+
+        Finished orders a checkpoint's archive has not built yet stay unbuilt in the copy
+        too (:meth:`Archive.fork <livegate.ledger.checkpoint_archive.Archive.fork>`).
+        """
+        book = self.portfolio
         positions = [
             Position.restore(p.symbol, p.quantity, p.cost_basis, p.realized_pnl, p.fees, p.turnover)
-            for p in self.portfolio.positions()
+            for p in book.positions()
         ]
-        return Portfolio.restored(orders, positions, self.portfolio.fill_keys())
+        index = book.orders_by_id()
+        with gc_paused():
+            if isinstance(index, Archive) and index.archived:
+                twin = index.fork(_copy_order)
+                working = [twin[o.client_order_id] for o in book.working_orders()]
+                return Portfolio.restored(working, positions, book.fill_keys(), index=twin)
+            orders = [_copy_order(o) for o in book.all_orders()]
+        return Portfolio.restored(orders, positions, book.fill_keys())
 
     def copy_stats(self) -> EngineStats:
         """Return a copy of the engine counters."""
@@ -382,21 +407,9 @@ def fold_events(events: Iterable[LedgerEvent]) -> LedgerFold:
     return fold
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a fold builds its objects (restored on exit).
-
-    A fold or a checkpoint read creates millions of objects without reference cycles; the
-    collector would otherwise walk the growing heap again and again (about half the time
-    of a large fold). Objects are still freed by reference counting meanwhile.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+def copy_sequence(items: MutableSequence[Any]) -> MutableSequence[Any]:
+    """Return an independent copy of a fold's list of immutable items (a checkpoint's archive stays unbuilt)."""
+    return items.fork() if isinstance(items, ArchivedList) else list(items)
 
 
 def _copy_order(order: Order) -> Order:

@@ -128,9 +128,9 @@ class LedgerFillIndex:
         #: Per venue name, how many of the fold's fills were already handed out by :meth:`new_ids`.
         self._read: dict[str, int] = {}
 
-    def _catch_up(self) -> list[Fill]:
+    def _catch_up(self) -> int:
         fold_rows(self._fold, self._ledger.rows(after_seq=self._fold.last_seq))
-        return self._fold.fills
+        return len(self._fold.fills)
 
     def ids(self, venue: str) -> set[str]:
         """Return the fill ids recorded for ``venue`` (and fills recorded without a venue)."""
@@ -139,7 +139,7 @@ class LedgerFillIndex:
 
     def new_ids(self, venue: str) -> list[str]:
         """Return the ids of fills for ``venue`` (or without a venue) recorded since the last call for ``venue``."""
-        fills = self._catch_up()
+        count = self._catch_up()
         start = self._read.get(venue, 0)
-        self._read[venue] = len(fills)
-        return [f.fill_id for f in fills[start:] if f.venue in (venue, "")]
+        self._read[venue] = count
+        return self._fold.fill_ids_since(start, venue)
