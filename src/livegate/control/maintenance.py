@@ -90,6 +90,7 @@ def build_reconciler(
         on_anomaly=on_anomaly,
         fills_since_ms=fills_since_ms,
         metrics=metrics,
+        fills_matched=None if rebuilt is None else rebuilt.fold.fills_matched.get(venue.name),
     )
 
 
@@ -131,7 +132,11 @@ async def startup(
             )
         if enabled and mode is not Mode.SHADOW:
             extra += await settle_leftover_orders(
-                reconciler, leftovers, now_ms=now_ms, expect_reports=lambda cid: engine.disown(cid)
+                reconciler,
+                leftovers,
+                now_ms=now_ms,
+                expect_reports=lambda cid: engine.disown(cid),
+                history=None if rebuilt is None else rebuilt.fold,
             )
         result = await reconciler.reconcile("startup", extra=extra) if enabled or rebuilt is not None else None
     except ReconcileIncomplete as exc:

@@ -54,7 +54,7 @@ CHECKPOINT_FILE: Final = "ledger.checkpoint"
 #: First field of the header line.
 CHECKPOINT_FORMAT: Final = "livegate-fold-checkpoint"
 #: Layout of the body below; bump it when the body changes.
-CHECKPOINT_VERSION: Final = 1
+CHECKPOINT_VERSION: Final = 2
 
 Json = Any
 HashAt = Callable[[int], str | None]
@@ -164,6 +164,12 @@ def encode_checkpoint(fold: LedgerFold) -> bytes:
         "last_ts_ms": fold.last_ts_ms,
         "resumes": fold.resumes,
         "ended": fold.ended,
+        "reconciles": fold.reconciles,
+        "fills_matched": [
+            [venue, m.ledger_fills, m.venue_cursor, m.venue_newest_ms] for venue, m in fold.fills_matched.items()
+        ],
+        "adopted_positions": [[symbol, str(q)] for symbol, q in fold.adopted_positions.items()],
+        "adopted_fill_ids": sorted(fold.adopted_fill_ids),
     }
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
     header = {

@@ -372,19 +372,18 @@ class ArchivedFills(ArchivedList[Fill]):
         twin._fill_ids, twin._venues = self._fill_ids, self._venues
         return twin
 
-    def ids(self, start: int = 0, venue: str | None = None) -> list[str]:
-        """Return the venue trade ids of the fills from position ``start`` on, in order.
+    def ids(self, start: int = 0, venue: str | None = None, stop: int | None = None) -> list[str]:
+        """Return the venue trade ids of the fills at positions ``start`` to ``stop`` (None: the end), in order.
 
         Only those of ``venue`` and venue-less ones when ``venue`` is given; no fill is built.
         """
         archived = self._count
+        end = len(self) if stop is None else min(stop, len(self))
         out: list[str] = []
         if start < archived:
-            fids, venues = self._fill_ids, self._venues
-            if venue is None:
-                out = fids[start:archived]
-            else:
-                out = [f for f, v in zip(fids[start:archived], venues[start:archived], strict=True) if v in (venue, "")]
-        tail = self._items[max(0, start - archived) :]
+            upto = min(archived, end)
+            fids, venues = self._fill_ids[start:upto], self._venues[start:upto]
+            out = fids if venue is None else [f for f, v in zip(fids, venues, strict=True) if v in (venue, "")]
+        tail = self._items[max(0, start - archived) : max(0, end - archived)]
         out += [f.fill_id for f in tail if venue is None or f.venue in (venue, "")]
         return out

@@ -26,7 +26,7 @@ from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.positions import Position
 from livegate.ledger.checkpoint_archive import Archive, ArchivedFills, ArchivedList
 from livegate.ledger.fold import EngineStats, LedgerFold, OrderEntry
-from livegate.ledger.payloads import ArrivalQuote, DecisionRecorded, SessionStarted
+from livegate.ledger.payloads import ArrivalQuote, DecisionRecorded, FillsMatched, SessionStarted
 from livegate.portfolio import Portfolio
 
 Json = Any
@@ -199,6 +199,13 @@ def decode_checkpoint_body(body: bytes) -> LedgerFold:
         last_ts_ms=check_int(raw["last_ts_ms"]),
         resumes=check_int(raw["resumes"]),
         ended=raw["ended"] is True,
+        reconciles=check_int(raw["reconciles"]),
+        fills_matched={
+            str(venue): FillsMatched(check_int(count), check_int(cursor), None if newest is None else check_int(newest))
+            for venue, count, cursor, newest in raw["fills_matched"]
+        },
+        adopted_positions={str(symbol): dec[q] for symbol, q in raw["adopted_positions"]},
+        adopted_fill_ids={str(fid) for fid in raw["adopted_fill_ids"]},
     )
 
 

@@ -30,12 +30,13 @@ from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.positions import Position
 from livegate.ledger.checkpoint_archive import Archive, ArchivedFills, ArchivedList
 from livegate.ledger.checkpoint_archive import gc_paused as gc_paused  # its home before the archive
-from livegate.ledger.events import GENESIS_HASH, LedgerEvent
+from livegate.ledger.events import GENESIS_HASH, INVENTORY_ADOPTED, LedgerEvent
 from livegate.ledger.payloads import (
     AnomalyRecorded,
     CancelRequested,
     DecisionRecorded,
     FillRecorded,
+    FillsMatched,
     IntentRecorded,
     MarkoutRecorded,
     OrderReported,
@@ -177,21 +178,28 @@ class LedgerFold:
     last_ts_ms: int = 0
     resumes: int = 0
     ended: bool = False
+    #: Number of ``reconciled`` events (0: the run never reconciled: its first start is not over).
+    reconciles: int = 0
+    #: Per venue, where its last reconciliation found the fills equal (absent: not equal, or never compared).
+    fills_matched: dict[str, FillsMatched] = field(default_factory=dict)
+    #: Positions (base units) and venue trade ids of fills adopted as starting inventory (``inventory_adopted``).
+    adopted_positions: dict[str, Decimal] = field(default_factory=dict)
+    adopted_fill_ids: set[str] = field(default_factory=set)
 
     def fill_ids(self, venue: str | None = None) -> set[str]:
         """Return the venue trade ids of applied fills (of ``venue`` and venue-less ones when given)."""
         return set(self.fill_ids_since(0, venue))
 
-    def fill_ids_since(self, start: int, venue: str | None = None) -> list[str]:
-        """Return the venue trade ids of the applied fills from position ``start`` of :attr:`fills` on, in order.
+    def fill_ids_since(self, start: int, venue: str | None = None, stop: int | None = None) -> list[str]:
+        """Return the venue trade ids of the applied fills at positions ``start`` to ``stop`` of :attr:`fills`.
 
-        Only those of ``venue`` and venue-less ones when ``venue`` is given. Fills of a
-        checkpoint's archive are not built for it.
+        Only those of ``venue`` and venue-less ones when ``venue`` is given; ``stop`` None:
+        to the end. Fills of a checkpoint's archive are not built for it.
         """
         fills = self.fills
         if isinstance(fills, ArchivedFills):
-            return fills.ids(start, venue)
-        return [f.fill_id for f in fills[start:] if venue is None or f.venue in (venue, "")]
+            return fills.ids(start, venue, stop)
+        return [f.fill_id for f in fills[start:stop] if venue is None or f.venue in (venue, "")]
 
     def order(self, client_order_id: str) -> Order | None:
         """Return the folded order, or None for a denied or unknown client order id."""
@@ -220,6 +228,8 @@ class LedgerFold:
         """
         try:
             typed = decode(kind, payload)
+            if typed is None and kind == INVENTORY_ADOPTED:
+                self._on_inventory(payload)
         except (PayloadError, KeyError, ArithmeticError) as exc:
             raise DataError(f"ledger seq {seq} ({kind}): {exc}") from exc
         self.apply_decoded(seq, ts_ms, kind, typed, digest)
@@ -277,6 +287,10 @@ class LedgerFold:
             last_ts_ms=self.last_ts_ms,
             resumes=self.resumes,
             ended=self.ended,
+            reconciles=self.reconciles,
+            fills_matched=dict(self.fills_matched),
+            adopted_positions=dict(self.adopted_positions),
+            adopted_fill_ids=set(self.adopted_fill_ids),
         )
 
     def copy_portfolio(self) -> Portfolio:
@@ -370,6 +384,22 @@ class LedgerFold:
     def _on_reconciled(self, typed: Reconciled, ts_ms: int) -> None:
         if self.balance_baseline is None and typed.balance_baseline is not None:
             self.balance_baseline = dict(typed.balance_baseline)
+        self.reconciles += 1
+        if typed.fills_matched is not None:
+            self.fills_matched[typed.venue] = typed.fills_matched
+        else:
+            self.fills_matched.pop(typed.venue, None)
+
+    def _on_inventory(self, payload: Mapping[str, object]) -> None:
+        """Add an ``inventory_adopted`` event's positions and fill ids (:mod:`livegate.reconcile.startup_inventory`)."""
+        raw = payload.get("positions")
+        if isinstance(raw, Mapping):
+            for symbol, quantity in raw.items():
+                held = self.adopted_positions.get(str(symbol), _ZERO)
+                self.adopted_positions[str(symbol)] = held + Decimal(str(quantity))
+        fills = payload.get("fills")
+        if isinstance(fills, list):
+            self.adopted_fill_ids.update(str(f.get("fill_id")) for f in fills if isinstance(f, Mapping))
 
     def _on_resumed(self, typed: SessionResumed, ts_ms: int) -> None:
         self.resumes += 1

@@ -92,6 +92,13 @@ class FillMatcher:
             else:
                 self._unmatched_ledger.add(fid)
 
+    def resume(self, fill_ids: Iterable[str]) -> None:
+        """Start from a point where both sides had shown exactly ``fill_ids`` (a recorded clean fill comparison)."""
+        self._ledger_ids = set(fill_ids)
+        self._venue_ids = set(self._ledger_ids)
+        self._unmatched_venue = {}
+        self._unmatched_ledger = set()
+
     def drift(self, venue: str, trigger: str, ts_ms: int) -> list[DriftRecord]:
         """Return the fills only one side holds: venue-only in the venue's order, then ledger-only ids sorted."""
         records = [
@@ -143,3 +150,19 @@ class LedgerFillIndex:
         start = self._read.get(venue, 0)
         self._read[venue] = count
         return self._fold.fill_ids_since(start, venue)
+
+    def position(self, venue: str) -> int:
+        """Return how many of the fold's fills (all venues, in fold order) :meth:`new_ids` handed out for ``venue``."""
+        return self._read.get(venue, 0)
+
+    def skip_to(self, venue: str, count: int) -> list[str] | None:
+        """Mark the fold's first ``count`` fills as handed out for ``venue``; return their ids for ``venue``.
+
+        For a resumed run whose last reconciliation found the first ``count`` fills equal
+        at the venue (:class:`~livegate.ledger.payloads.FillsMatched`). Returns None (and
+        marks nothing) when the fold holds fewer fills than ``count``.
+        """
+        if count > len(self._fold.fills):
+            return None
+        self._read[venue] = count
+        return self._fold.fill_ids_since(0, venue, count)
