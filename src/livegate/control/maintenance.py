@@ -74,8 +74,11 @@ def build_reconciler(
     """
     index = LedgerFillIndex(ledger) if fill_index is None else fill_index
     # venue fills from before this session (an account's older trades) are not drift
-    first_start = next(iter(ledger.events(ev.SESSION_STARTED)), None)
-    fills_since_ms = first_start.ts_ms if first_start is not None else clock.now_ms()
+    if rebuilt is not None and rebuilt.fold.session is not None:
+        fills_since_ms = rebuilt.fold.started_ms  # the fold read it already: no scan of a long ledger
+    else:
+        first_start = next(iter(ledger.events(ev.SESSION_STARTED)), None)
+        fills_since_ms = first_start.ts_ms if first_start is not None else clock.now_ms()
     return Reconciler(
         venue=venue,
         portfolio=portfolio,
@@ -129,6 +132,7 @@ async def startup(
                 ledger_fill_ids=rebuilt.fill_ids,
                 now_ms=now_ms,
                 venue_keeps_state=mode is not Mode.SHADOW,
+                matched=rebuilt.fold.fills_matched.get(reconciler.venue.name),
             )
         if enabled and mode is not Mode.SHADOW:
             extra += await settle_leftover_orders(

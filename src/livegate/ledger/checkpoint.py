@@ -47,6 +47,7 @@ from livegate.ledger.checkpoint_decode import (
     decode_checkpoint_body,
 )
 from livegate.ledger.fold import EngineStats, LedgerFold
+from livegate.ledger.payloads import DecisionRecorded
 from livegate.portfolio import book as _book_module
 
 #: File name of the checkpoint, next to the ledger file (``ledger.sqlite``) in a run directory.
@@ -123,11 +124,7 @@ def encode_checkpoint(fold: LedgerFold) -> bytes:
          i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten, i.outside_rth)
         for i in intents
     ]  # fmt: skip
-    decision_rows = [
-        (d.client_order_id, d.approved, d.code, d.detail, d.venue,
-         None if d.arrival is None else [str(d.arrival.bid), str(d.arrival.ask), str(d.arrival.mid), d.arrival.age_ms])
-        for d in decisions
-    ]  # fmt: skip
+    decision_rows = [(d.client_order_id, d.approved, d.code, d.detail, d.venue, *_arrival_row(d)) for d in decisions]
     fill_rows = [
         (f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
          f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset))
@@ -164,6 +161,7 @@ def encode_checkpoint(fold: LedgerFold) -> bytes:
         "last_ts_ms": fold.last_ts_ms,
         "resumes": fold.resumes,
         "ended": fold.ended,
+        "started_ms": fold.started_ms,
         "reconciles": fold.reconciles,
         "fills_matched": [
             [venue, m.ledger_fills, m.venue_cursor, m.venue_newest_ms] for venue, m in fold.fills_matched.items()
@@ -182,6 +180,12 @@ def encode_checkpoint(fold: LedgerFold) -> bytes:
         "body_bytes": len(text),
     }
     return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n" + text
+
+
+def _arrival_row(decision: DecisionRecorded) -> tuple[str, str, str, int]:
+    """Return a decision's arrival quote as (bid, ask, mid, age ms), ``("", "", "", 0)`` without one."""
+    a = decision.arrival
+    return ("", "", "", 0) if a is None else (str(a.bid), str(a.ask), str(a.mid), a.age_ms)
 
 
 def _stats_row(stats: EngineStats) -> Json:

@@ -71,7 +71,7 @@ class Archive(dict[str, V]):
     def __init__(self, order: list[str], build: Callable[[int], V]) -> None:
         super().__init__()
         self._order = order
-        self._index: dict[str, int] | None = {cid: i for i, cid in enumerate(order)}
+        self._index: dict[str, int] | None = dict(zip(order, range(len(order)), strict=True))
         if len(self._index) != len(order):
             raise ValueError("checkpoint items repeat a client order id")
         self._build = build

@@ -37,7 +37,7 @@ Json = Any
 INTENT_COLUMNS: Final = "ssdsdsbbsiibb"
 ORDER_COLUMNS: Final = "sissddssi"
 ENTRY_COLUMNS: Final = "siibsssd"
-DECISION_COLUMNS: Final = "sbsssj"
+DECISION_COLUMNS: Final = "sbsssdddi"
 FILL_COLUMNS: Final = "ssssdddsissd"
 SEP: Final = "|"
 
@@ -52,8 +52,30 @@ class Decimals(dict[str, Decimal]):
         return value
 
 
-def decolumns(table: Json, kinds: str, dec: Decimals) -> list[list[Any]]:
+class _LazyText:
+    """A joined text column split into its values when one is first read (most are read only to build an item)."""
+
+    __slots__ = ("_count", "_joined", "_values")
+
+    def __init__(self, joined: str, count: int) -> None:
+        self._joined, self._count = joined, count
+        self._values: list[str] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, i: int) -> str:
+        values = self._values
+        if values is None:
+            values = self._values = self._joined.split(SEP) if self._count else []
+        return values[i]
+
+
+def decolumns(table: Json, kinds: str, dec: Decimals, lazy: frozenset[int] = frozenset()) -> list[Any]:
     """Return the columns of a table written by ``_columns`` (decimals as ``Decimal``, None for ``""``).
+
+    Text columns at the positions in ``lazy`` stay joined until a value is first read
+    (their count is checked now; any text is a valid value).
 
     Raises
     ------
@@ -63,26 +85,36 @@ def decolumns(table: Json, kinds: str, dec: Decimals) -> list[list[Any]]:
     count, *columns = table
     if not isinstance(count, int) or len(columns) != len(kinds):
         raise ValueError(f"table of {len(columns)} columns, expected {len(kinds)}")
-    out: list[list[Any]] = []
-    for kind, column in zip(kinds, columns, strict=True):
+    out: list[Any] = []
+    for position, (kind, column) in enumerate(zip(kinds, columns, strict=True)):
+        if kind == "s" and position in lazy and isinstance(column, str):
+            if (column.count(SEP) + 1 if count else len(column)) != count:
+                raise ValueError(f"text column of another length than its table's {count} rows")
+            out.append(_LazyText(column, count))
+            continue
         if kind in "sd" and isinstance(column, str):
             values: list[Any] = column.split(SEP) if count else []
         elif kind == "b" and isinstance(column, str):
-            values = [c == "1" for c in column]
+            values = list(map(_BITS.__getitem__, column))
         elif isinstance(column, list):
             values = column
-            if kind in "sd" and not all(type(v) is str for v in values):
+            types = set(map(type, values))  # one C pass, then a check of the few distinct types
+            if kind in "sd" and not types <= {str}:
                 raise TypeError("text column holds a non-text value")
-            if kind == "i" and not all(type(v) is int for v in values):
+            if kind == "i" and not types <= {int}:
                 raise TypeError("integer column holds a non-integer value")
         else:
             raise ValueError(f"column of kind {kind!r} is a {type(column).__name__}")
         if len(values) != count:
             raise ValueError(f"column of {len(values)} values in a table of {count} rows")
-        if kind == "d":
-            values = [None if v == "" else dec[v] for v in values]
+        if kind == "d":  # each distinct text converted once, then one C-level lookup per value
+            lookup = {text: None if text == "" else dec[text] for text in set(values)}
+            values = list(map(lookup.__getitem__, values))
         out.append(values)
     return out
+
+
+_BITS: Final = {"1": True, "0": False}
 
 
 def _members(enum: Any) -> dict[str, Any]:
@@ -98,15 +130,15 @@ def _enum_column(values: list[Any], members: dict[str, Any], what: str) -> list[
     unknown = set(values) - members.keys()
     if unknown:
         raise ValueError(f"unknown {what} {sorted(map(str, unknown))[:3]}")
-    return [members[v] for v in values]
+    return list(map(members.__getitem__, values))
 
 
 class _Intents:
     """The checkpoint's intents, each built once, when first asked for (shared by orders, entries, approved)."""
 
-    __slots__ = ("_built", "_rows", "_ts", "count")
+    __slots__ = ("_built", "_columns", "count")
 
-    def __init__(self, columns: list[list[Any]]) -> None:
+    def __init__(self, columns: list[Any]) -> None:
         sym, side, qty, otype, price, tif, post, reduce, strategy, seq, ts, flat, rth = columns
         if any(q is None for q in qty):
             raise ValueError("intent without a quantity")
@@ -114,21 +146,23 @@ class _Intents:
             raise ValueError("a flatten intent must be reduce-only")
         sides, types = _enum_column(side, _SIDES, "side"), _enum_column(otype, _TYPES, "order type")
         tifs = _enum_column(tif, _TIFS, "time in force")
-        # one tuple of constructor arguments per intent, enums resolved: a build is one call
-        resolved = (sym, sides, qty, types, price, tifs, post, reduce, strategy, seq, ts, flat, rth)
-        self._rows = list(zip(*resolved, strict=True))
-        self._ts: list[int] = ts
+        self._columns = (sym, sides, qty, types, price, tifs, post, reduce, strategy, seq, ts, flat, rth)
         self.count = len(sym)
         self._built: list[OrderIntent | None] = [None] * self.count
 
     def ts(self, i: int) -> int:
         """Return the time (ms since the epoch) of intent ``i`` without building it."""
-        return self._ts[i]
+        value: int = self._columns[10][i]
+        return value
 
     def __getitem__(self, i: int) -> OrderIntent:
         intent = self._built[i]
         if intent is None:
-            intent = self._built[i] = OrderIntent(*self._rows[i])
+            c = self._columns
+            intent = self._built[i] = OrderIntent(
+                c[0][i], c[1][i], c[2][i], c[3][i], c[4][i], c[5][i], c[6][i], c[7][i], c[8][i], c[9][i], c[10][i],
+                c[11][i], c[12][i],
+            )  # fmt: skip
         return intent
 
 
@@ -145,8 +179,8 @@ def decode_checkpoint_body(body: bytes) -> LedgerFold:
     """
     raw = json.loads(body)
     dec = Decimals()
-    intents = _Intents(decolumns(raw["intents"], INTENT_COLUMNS, dec))
-    order_columns = decolumns(raw["orders"], ORDER_COLUMNS, dec)
+    intents = _Intents(decolumns(raw["intents"], INTENT_COLUMNS, dec, frozenset({0, 8})))
+    order_columns = decolumns(raw["orders"], ORDER_COLUMNS, dec, frozenset({2, 6, 7}))
     cids, refs, venues, statuses, filled, notional, venue_order_ids, reasons, updated = order_columns
     check_refs(refs, intents.count, allow_none=False)
     status_list = _enum_column(statuses, _STATUSES, "order status")
@@ -185,9 +219,7 @@ def decode_checkpoint_body(body: bytes) -> LedgerFold:
         stats=stats,
         entries=_archived_entries(raw, intents, dec),
         fills=_archived_fills(raw, dec),
-        approved_intents=ArchivedList(
-            len(approved), lambda i: intents[approved[i]], [intents.ts(ref) for ref in approved]
-        ),
+        approved_intents=ArchivedList(len(approved), lambda i: intents[approved[i]], list(map(intents.ts, approved))),
         next_seq=check_int(raw["next_seq"]),
         trading_state=TradingState(raw["trading_state"]),
         trading_reason=str(raw["trading_reason"]),
@@ -199,6 +231,7 @@ def decode_checkpoint_body(body: bytes) -> LedgerFold:
         last_ts_ms=check_int(raw["last_ts_ms"]),
         resumes=check_int(raw["resumes"]),
         ended=raw["ended"] is True,
+        started_ms=check_int(raw["started_ms"]),
         reconciles=check_int(raw["reconciles"]),
         fills_matched={
             str(venue): FillsMatched(check_int(count), check_int(cursor), None if newest is None else check_int(newest))
@@ -211,7 +244,8 @@ def decode_checkpoint_body(body: bytes) -> LedgerFold:
 
 def _archived_fills(raw: Json, dec: Decimals) -> ArchivedFills:
     """Return the checkpoint's applied fills, each built when the list is first read (ids readable at once)."""
-    cid, fid, sym, side, price, qty, fee, liq, ts, venue, fee_asset, fia = decolumns(raw["fills"], FILL_COLUMNS, dec)
+    columns = decolumns(raw["fills"], FILL_COLUMNS, dec, frozenset({0, 2, 10}))
+    cid, fid, sym, side, price, qty, fee, liq, ts, venue, fee_asset, fia = columns
     for column in (price, qty, fee, fia):
         if any(v is None for v in column):
             raise ValueError("fill without a price, quantity or fee")
@@ -232,23 +266,25 @@ def _archived_entries(raw: Json, intents: _Intents, dec: Decimals) -> Archive[Or
     Every column is checked here, before any entry is built.
     """
     cids, first_ts, refs, decided, venues, venue_order_ids, last_statuses, fees = decolumns(
-        raw["entries"], ENTRY_COLUMNS, dec
+        raw["entries"], ENTRY_COLUMNS, dec, frozenset({4, 5, 6})
     )
     check_refs(refs, intents.count, allow_none=True)
-    d_cids, approved, codes, details, d_venues, arrivals = decolumns(raw["decisions"], DECISION_COLUMNS, dec)
+    d_cids, approved, codes, details, d_venues, bids, asks, mids, ages = decolumns(
+        raw["decisions"], DECISION_COLUMNS, dec, frozenset({0, 2, 3, 4})
+    )
     if sum(decided) != len(d_cids):
         raise ValueError(f"{sum(decided)} entries have a decision, {len(d_cids)} decisions stored")
-    for a in arrivals:
-        if a is not None:
-            _arrival(a, dec)  # checked now; built again with its entry
+    for bid, ask, mid in zip(bids, asks, mids, strict=True):
+        if (bid is None) != (ask is None) or (bid is None) != (mid is None):
+            raise ValueError("arrival quote with a bid, ask or mid missing")
     where = list(accumulate(decided, initial=0))  # position in the decision table of entry i's decision
 
     def build(i: int) -> OrderEntry:
         decision = None
         if decided[i]:
             k = where[i]
-            a = arrivals[k]
-            arrival = None if a is None else _arrival(a, dec)
+            bid = bids[k]
+            arrival = None if bid is None else ArrivalQuote(bid, asks[k], mids[k], ages[k])
             decision = DecisionRecorded(d_cids[k], approved[k], codes[k], details[k], d_venues[k], arrival)
         ref = refs[i]
         intent = None if ref == -1 else intents[ref]
@@ -257,11 +293,6 @@ def _archived_entries(raw: Json, intents: _Intents, dec: Decimals) -> Archive[Or
         )
 
     return Archive(cids, build)
-
-
-def _arrival(row: Json, dec: Decimals) -> ArrivalQuote:
-    bid, ask, mid, age_ms = row
-    return ArrivalQuote(dec[bid], dec[ask], dec[mid], check_int(age_ms))
 
 
 def check_refs(refs: list[int], count: int, *, allow_none: bool) -> list[int]:

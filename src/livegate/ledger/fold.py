@@ -178,6 +178,8 @@ class LedgerFold:
     last_ts_ms: int = 0
     resumes: int = 0
     ended: bool = False
+    #: Time of the first ``session_started`` (ms since the epoch; 0 before it).
+    started_ms: int = 0
     #: Number of ``reconciled`` events (0: the run never reconciled: its first start is not over).
     reconciles: int = 0
     #: Per venue, where its last reconciliation found the fills equal (absent: not equal, or never compared).
@@ -287,6 +289,7 @@ class LedgerFold:
             last_ts_ms=self.last_ts_ms,
             resumes=self.resumes,
             ended=self.ended,
+            started_ms=self.started_ms,
             reconciles=self.reconciles,
             fills_matched=dict(self.fills_matched),
             adopted_positions=dict(self.adopted_positions),
@@ -327,6 +330,7 @@ class LedgerFold:
     def _on_session_started(self, typed: SessionStarted, ts_ms: int) -> None:
         if self.session is None:
             self.session = typed
+            self.started_ms = ts_ms
 
     def _on_intent(self, typed: IntentRecorded, ts_ms: int) -> None:
         entry = self._entry(typed.client_order_id, ts_ms)
