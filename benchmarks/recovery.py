@@ -17,11 +17,13 @@
      session's refresh every ``CHECKPOINT_EVERY_EVENTS`` events leaves).
 
 4. With ``--startup``: a real ``python -m livegate run --resume RUN`` on a run directory
-   holding that ledger (config and venue store of the sample run; the replay cursor set
-   near the end of the data), timed from the process start until the session loop
-   processes its first market event (the cursor file moves), then killed; without and
-   with a checkpoint. ``--child-pythonpath`` runs that process on another source tree
-   (e.g. the code before this change) for a before/after.
+   holding that ledger (config of the sample run, a paper venue store holding exactly the
+   ledger's fills and positions as a real session's would, the replay cursor set near the
+   end of the data), timed from the process start until the session loop processes its
+   first market event (the cursor file moves), then killed; without and with a
+   checkpoint covering all but ``--tail`` events (written by the timed tree's own
+   ``python -m livegate.ledger.checkpoint_job``). ``--child-pythonpath`` runs both on
+   another source tree (e.g. the code before this change) for a before/after.
 
 Usage: ``python benchmarks/recovery.py [--events 1000000] [--keep DIR] [--rounds 3] [--tail 50000]
 [--startup [--startup-only] [--child-pythonpath SRC]]``.
@@ -35,6 +37,7 @@ import mmap
 import os
 import shutil
 import signal
+import sqlite3
 import statistics
 import struct
 import subprocess
@@ -52,6 +55,7 @@ from livegate.ledger.fold import LedgerFold
 from livegate.ledger.store import Ledger
 from livegate.ledger.verify import verify_ledger
 from livegate.runtime.session import RunOptions, prepare, run_replay_session
+from livegate.venues.paper_store import PAPER_STORE_FILE, PaperStore
 
 HERE = Path(__file__).resolve().parent
 STRATEGY = f"{HERE / 'bench_strategy.py'}:EveryThousandQuotes"
@@ -75,17 +79,24 @@ def _sample_run(work: Path) -> Path:
 
 
 def build_ledger(sample: Path, target: Path, events: int) -> int:
-    """Append ``events`` events to ``target`` built from the sample ledger's; return how many were written."""
+    """Append ``events`` events to ``target`` built from the sample ledger's; return how many were written.
+
+    The ``reconciled`` events say where their fill comparison found both sides equal
+    (``fills_matched``: the fills applied so far, and the venue's fill journal at the same
+    count), as a session whose venue holds exactly the ledger's fills records them
+    (:func:`build_venue_store` writes that venue).
+    """
     with Ledger.open(sample, synchronous="OFF") as source:
         all_events = list(source.events())
     head = [e for e in all_events if e.kind == ev.SESSION_STARTED][:1]
     body = [e for e in all_events if e.kind in _ORDER_KINDS]
     span = body[-1].ts_ms - body[0].ts_ms + 1
     written = 0
+    fold = LedgerFold()
     with Ledger.open(target, synchronous="OFF") as ledger:
         with ledger.transaction():
             for e in head:
-                ledger.append(e.kind, e.ts_ms, e.payload)
+                fold.apply(ledger.append(e.kind, e.ts_ms, e.payload))
                 written += 1
         k = 0
         while written < events:
@@ -97,10 +108,36 @@ def build_ledger(sample: Path, target: Path, events: int) -> int:
                     for key in _RENAMED:
                         if isinstance(payload.get(key), str) and k:
                             payload[key] = f"{payload[key]}-r{k}"
-                    ledger.append(e.kind, e.ts_ms + k * span, payload)
+                    if e.kind == ev.RECONCILED:
+                        count = len(fold.fills)
+                        payload["fills_matched"] = {
+                            "ledger_fills": count,
+                            "venue_cursor": count,
+                            "venue_newest_ms": None,
+                        }
+                    fold.apply(ledger.append(e.kind, e.ts_ms + k * span, payload))
                     written += 1
             k += 1
     return written
+
+
+def build_venue_store(sample_store: Path, ledger_file: Path, target: Path) -> int:
+    """Write ``target``: the sample run's paper venue store holding exactly the ledger's fills and positions.
+
+    A real session's venue has every fill its ledger has (the paper store journals them
+    in the order the engine applied them); return how many fills it holds.
+    """
+    with Ledger.open(ledger_file, synchronous="OFF") as ledger:
+        fold = fold_rows(LedgerFold(), ledger.rows())
+    target.unlink(missing_ok=True)
+    shutil.copy2(sample_store, target)
+    with sqlite3.connect(target) as conn:
+        conn.execute("DELETE FROM fills")
+        conn.execute("DELETE FROM positions")
+    fills = list(fold.fills)
+    with PaperStore.open(target) as store:
+        store.save(fills=list(enumerate(fills, 1)), positions=fold.portfolio.positions(), fill_seq=len(fills))
+    return len(fills)
 
 
 def _timed(rounds: int, work: Callable[[], object]) -> tuple[float, float, object]:
@@ -122,13 +159,17 @@ def _line(label: str, wall: float, cpu: float, per_m: float, extra: str = "") ->
 
 
 def _resumable_run(sample_run: Path, ledger_file: Path, run_dir: Path, cursor: int) -> None:
-    """Make ``run_dir`` a crashed run: the sample run's config and venue store, ``ledger_file`` as its ledger."""
+    """Make ``run_dir`` a crashed run: the sample run's config, ``ledger_file`` as its ledger and its venue store.
+
+    The venue store is the one :func:`build_venue_store` wrote next to ``ledger_file``.
+    """
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
-    for name in ("config_resolved.json", "run_inputs.json", "build_info.json", "paper_venue.sqlite", "budgets.json"):
+    for name in ("config_resolved.json", "run_inputs.json", "build_info.json", "budgets.json"):
         if (sample_run / name).exists():
             shutil.copy2(sample_run / name, run_dir / name)
+    shutil.copy2(_venue_file(ledger_file), run_dir / PAPER_STORE_FILE)
     shutil.copy2(ledger_file, run_dir / "ledger.sqlite")
     marker = ReplayCursor(run_dir / CURSOR_FILE)
     marker.mark(cursor)
@@ -174,10 +215,15 @@ def main() -> None:
         t0 = time.perf_counter()
         written = build_ledger(sample_run / "ledger.sqlite", target, args.events)
         print(f"built a {written:,}-event ledger in {time.perf_counter() - t0:.1f} s: {target}")
+    if not _venue_file(target).exists():
+        fills = build_venue_store(sample_run / PAPER_STORE_FILE, target, _venue_file(target))
+        print(f"built its paper venue store: {fills:,} fills")
     per_m = 1_000_000 / args.events
     if not args.startup_only:
         _in_process(target, per_m, args.rounds, args.tail)
     if args.startup:
+        covered = _child_checkpoint(target, args.tail, args.child_pythonpath)  # as that tree's session leaves it
+        print(f"fold checkpoint at seq {covered} ({args.tail:,} events after it)")
         _startup(sample_run, target, work, per_m, args.rounds, args.child_pythonpath)
 
 
@@ -198,7 +244,7 @@ def _in_process(target: Path, per_m: float, rounds: int, tail: int) -> None:
         ckpt = checkpoint_path(target)
         wall, cpu, size = _timed(rounds, lambda: write_checkpoint(ckpt, base))
         _line("checkpoint write (encode + fsync)", wall, cpu, per_m, f", {size} bytes")
-        write_checkpoint(ckpt, fold_rows(LedgerFold(), (row for row in ledger.rows() if row[0] <= covered)))
+        _write_tail_checkpoint(target, tail)
 
         def resume_fold() -> object:
             found = rebuild_from_ledger(ledger)
@@ -209,17 +255,50 @@ def _in_process(target: Path, per_m: float, rounds: int, tail: int) -> None:
         _line(f"resume fold from a checkpoint + {head - covered:,} events after it", wall, cpu, per_m)
 
 
-def _startup(sample_run: Path, target: Path, work: Path, per_m: float, rounds: int, pythonpath: str | None) -> None:
-    """Print the real ``livegate run --resume`` startup without and (this tree only) with the checkpoint.
+def _venue_file(ledger_file: Path) -> Path:
+    return ledger_file.with_name(ledger_file.stem + "-venue.sqlite")
 
-    With ``pythonpath`` (another source tree, e.g. before the checkpoint existed) only the
-    run without a checkpoint is timed.
+
+def _child_checkpoint(target: Path, tail: int, pythonpath: str | None) -> int:
+    """Write ``target``'s fold checkpoint covering all but its last ``tail`` events with the code on ``pythonpath``.
+
+    ``python -m livegate.ledger.checkpoint_job`` (the session's own refresh) runs on a
+    copy of the ledger cut after that seq (the copy's append-only triggers dropped), in
+    the same directory, so the checkpoint lands next to ``target`` in that tree's format.
     """
+    cut = target.with_name("cut.sqlite")
+    shutil.copy2(target, cut)
+    with sqlite3.connect(cut) as conn:
+        (head,) = conn.execute("SELECT MAX(seq) FROM events").fetchone()
+        covered = max(1, int(head) - tail)
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute("DELETE FROM events WHERE seq > ?", (covered,))
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    subprocess.run([sys.executable, "-m", "livegate.ledger.checkpoint_job", str(cut)], env=env, check=True)
+    for leftover in cut.parent.glob(cut.name + "*"):
+        leftover.unlink()
+    return covered
+
+
+def _write_tail_checkpoint(target: Path, tail: int) -> int:
+    """Write ``target``'s fold checkpoint covering all but its last ``tail`` events; return the seq it covers."""
+    with Ledger.open(target, synchronous="OFF") as ledger:
+        covered = max(1, ledger.last_seq - tail)
+        write_checkpoint(
+            checkpoint_path(target), fold_rows(LedgerFold(), (row for row in ledger.rows() if row[0] <= covered))
+        )
+    return covered
+
+
+def _startup(sample_run: Path, target: Path, work: Path, per_m: float, rounds: int, pythonpath: str | None) -> None:
+    """Print the real ``livegate run --resume`` startup without and with the checkpoint (on ``pythonpath``'s code)."""
     ckpt = checkpoint_path(target)
     cursor = 60_000  # of the sample's 66,089 quotes: the loop's first event comes right after startup
     run_dir, state_dir = work / "resume-run", work / "resume-state"
-    variants = [("no checkpoint", False)] if pythonpath else [("no checkpoint", False), ("checkpoint", True)]
-    for label, with_checkpoint in variants:
+    for label, with_checkpoint in [("no checkpoint", False), ("checkpoint", True)]:
         walls, cpus = [], []
         for _ in range(rounds):
             _resumable_run(sample_run, target, run_dir, cursor)

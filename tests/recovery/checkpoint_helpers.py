@@ -6,6 +6,7 @@ import dataclasses
 from decimal import Decimal
 from enum import Enum
 
+from livegate.ledger.checkpoint_archive import ArchivedList
 from livegate.portfolio import Portfolio
 
 
@@ -15,7 +16,8 @@ def exact_state(value: object) -> object:
     Objects are walked through their dataclass fields or every ``__slots__`` entry of their
     classes, so a field a checkpoint forgot shows up as a difference. A :class:`Portfolio`
     is pictured by what it holds and answers (orders in creation order, positions, applied
-    fill keys, working orders, aggregates), not by its lazily rebuilt caches.
+    fill keys, working orders, aggregates), not by its lazily rebuilt caches; a checkpoint's
+    archived list (:class:`ArchivedList`) as the list it stands for (reading it builds every item).
     """
     if isinstance(value, Decimal):
         return ("Decimal", str(value))
@@ -36,6 +38,8 @@ def exact_state(value: object) -> object:
         )
     if isinstance(value, dict):
         return ("dict", [(exact_state(k), exact_state(v)) for k, v in value.items()])
+    if isinstance(value, ArchivedList):  # a checkpoint's archive: pictured as the list it stands for
+        return ("list", [exact_state(v) for v in value])
     if isinstance(value, list | tuple):
         return (type(value).__name__, [exact_state(v) for v in value])
     if isinstance(value, set | frozenset):

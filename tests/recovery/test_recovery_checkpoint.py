@@ -171,7 +171,7 @@ def _forge_body(path: Path) -> None:
         ("garbage", "checkpoint header unreadable"),
         ("corrupt_body", "does not match its digest"),
         ("torn", "does not match its digest"),
-        ("other_version", "this build reads 'livegate-fold-checkpoint' version 1"),
+        ("other_version", "this build reads 'livegate-fold-checkpoint' version 2"),
         ("other_fold_code", "other fold rules"),
         ("forged_body", "checkpoint body ends at seq"),
         ("beyond_head", "ledger truncated"),
@@ -200,7 +200,7 @@ def test_rebuild_when_checkpoint_does_not_verify_then_ignored_with_reason_and_fu
     elif damage == "torn":
         path.write_bytes(path.read_bytes()[:-100])
     elif damage == "other_version":
-        _rewrite_header(path, version=2)
+        _rewrite_header(path, version=1)  # the layout before the archived orders and the fill cursors
     elif damage == "other_fold_code":
         _rewrite_header(path, fold_code="0" * 64)
     elif damage == "forged_body":

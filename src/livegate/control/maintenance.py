@@ -74,8 +74,11 @@ def build_reconciler(
     """
     index = LedgerFillIndex(ledger) if fill_index is None else fill_index
     # venue fills from before this session (an account's older trades) are not drift
-    first_start = next(iter(ledger.events(ev.SESSION_STARTED)), None)
-    fills_since_ms = first_start.ts_ms if first_start is not None else clock.now_ms()
+    if rebuilt is not None and rebuilt.fold.session is not None:
+        fills_since_ms = rebuilt.fold.started_ms  # the fold read it already: no scan of a long ledger
+    else:
+        first_start = next(iter(ledger.events(ev.SESSION_STARTED)), None)
+        fills_since_ms = first_start.ts_ms if first_start is not None else clock.now_ms()
     return Reconciler(
         venue=venue,
         portfolio=portfolio,
@@ -90,6 +93,7 @@ def build_reconciler(
         on_anomaly=on_anomaly,
         fills_since_ms=fills_since_ms,
         metrics=metrics,
+        fills_matched=None if rebuilt is None else rebuilt.fold.fills_matched.get(venue.name),
     )
 
 
@@ -128,10 +132,15 @@ async def startup(
                 ledger_fill_ids=rebuilt.fill_ids,
                 now_ms=now_ms,
                 venue_keeps_state=mode is not Mode.SHADOW,
+                matched=rebuilt.fold.fills_matched.get(reconciler.venue.name),
             )
         if enabled and mode is not Mode.SHADOW:
             extra += await settle_leftover_orders(
-                reconciler, leftovers, now_ms=now_ms, expect_reports=lambda cid: engine.disown(cid)
+                reconciler,
+                leftovers,
+                now_ms=now_ms,
+                expect_reports=lambda cid: engine.disown(cid),
+                history=None if rebuilt is None else rebuilt.fold,
             )
         result = await reconciler.reconcile("startup", extra=extra) if enabled or rebuilt is not None else None
     except ReconcileIncomplete as exc:
@@ -157,11 +166,13 @@ def refill_gate_counters(pipeline: RiskPipeline, rebuilt: RebuiltSession, now_ms
     zone = ZoneInfo(day_zone)
     today = next_day_boundary_ms(now_ms, zone)
     start = _day_start_ms(today, zone)
-    for intent in rebuilt.approved_intents:
-        ts = intent.ts_ms
-        if start <= ts < today if start is not None else next_day_boundary_ms(ts, zone) == today:
-            for gate in recorders:
-                gate.record_approved(intent, ctx)
+
+    def today_only(ts: int) -> bool:
+        return start <= ts < today if start is not None else next_day_boundary_ms(ts, zone) == today
+
+    for intent in rebuilt.approved_intents_at(today_only):
+        for gate in recorders:
+            gate.record_approved(intent, ctx)
 
 
 def _day_start_ms(boundary_ms: int, zone: ZoneInfo) -> int | None:

@@ -20,7 +20,7 @@ import os
 import struct
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, MutableSequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -32,8 +32,9 @@ from livegate.domain.enums import TradingState
 from livegate.domain.errors import ConfigError, DataError, LedgerError
 from livegate.domain.orders import OrderIntent
 from livegate.ledger.checkpoint import checkpoint_path
+from livegate.ledger.checkpoint_archive import ArchivedList
 from livegate.ledger.checkpoint_job import CHECKPOINT_EVERY_EVENTS, fold_from_checkpoint
-from livegate.ledger.fold import EngineStats, LedgerFold, gc_paused
+from livegate.ledger.fold import EngineStats, LedgerFold, copy_sequence, gc_paused
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 
@@ -96,7 +97,7 @@ class RebuiltSession:
     portfolio: Portfolio
     next_seq: int = 0
     stats: EngineStats = field(default_factory=EngineStats)
-    approved_intents: list[OrderIntent] = field(default_factory=list)
+    approved_intents: MutableSequence[OrderIntent] = field(default_factory=list)
     fill_ids: set[str] = field(default_factory=set)
     trading_state: TradingState = TradingState.ACTIVE
     trading_reason: str = ""
@@ -108,6 +109,17 @@ class RebuiltSession:
     fold: LedgerFold = field(default_factory=LedgerFold)
     checkpoint_seq: int = 0
     checkpoint_ignored: str = ""
+
+    def approved_intents_at(self, keep: Callable[[int], bool]) -> list[OrderIntent]:
+        """Return, in ledger order, the approved intents whose time (ms since the epoch) passes ``keep``.
+
+        Intents a fold checkpoint archived are built only when they pass (a trading day's
+        intents out of a long ledger's: :func:`livegate.control.maintenance.refill_gate_counters`).
+        """
+        intents = self.approved_intents
+        if isinstance(intents, ArchivedList):
+            return intents.select(keep, _intent_ts)
+        return [intent for intent in intents if keep(intent.ts_ms)]
 
 
 def rebuild_from_ledger(ledger: Ledger, *, use_checkpoint: bool = True) -> RebuiltSession:
@@ -161,7 +173,7 @@ def rebuild_from_ledger(ledger: Ledger, *, use_checkpoint: bool = True) -> Rebui
         portfolio=fold.copy_portfolio(),  # the session's own: ``fold`` goes on folding in the fill index
         next_seq=fold.next_seq,
         stats=fold.copy_stats(),
-        approved_intents=list(fold.approved_intents),
+        approved_intents=copy_sequence(fold.approved_intents),
         fill_ids=fill_ids,
         trading_state=fold.trading_state,
         trading_reason=fold.trading_reason,
@@ -174,6 +186,10 @@ def rebuild_from_ledger(ledger: Ledger, *, use_checkpoint: bool = True) -> Rebui
         checkpoint_seq=start,
         checkpoint_ignored=ignored,
     )
+
+
+def _intent_ts(intent: OrderIntent) -> int:
+    return intent.ts_ms
 
 
 # ---------------------------------------------------------------------- run directory

@@ -17,10 +17,8 @@ agree by construction.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, MutableSequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -30,12 +28,15 @@ from livegate.domain.enums import OrderStatus, TradingState
 from livegate.domain.errors import DataError, InvalidTransition, InvariantViolation
 from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.positions import Position
-from livegate.ledger.events import GENESIS_HASH, LedgerEvent
+from livegate.ledger.checkpoint_archive import Archive, ArchivedFills, ArchivedList
+from livegate.ledger.checkpoint_archive import gc_paused as gc_paused  # its home before the archive
+from livegate.ledger.events import GENESIS_HASH, INVENTORY_ADOPTED, LedgerEvent
 from livegate.ledger.payloads import (
     AnomalyRecorded,
     CancelRequested,
     DecisionRecorded,
     FillRecorded,
+    FillsMatched,
     IntentRecorded,
     MarkoutRecorded,
     OrderReported,
@@ -163,8 +164,8 @@ class LedgerFold:
     portfolio: Portfolio = field(default_factory=Portfolio)
     stats: EngineStats = field(default_factory=EngineStats)
     entries: dict[str, OrderEntry] = field(default_factory=dict)
-    fills: list[Fill] = field(default_factory=list)
-    approved_intents: list[OrderIntent] = field(default_factory=list)
+    fills: MutableSequence[Fill] = field(default_factory=list)
+    approved_intents: MutableSequence[OrderIntent] = field(default_factory=list)
     next_seq: int = 0
     trading_state: TradingState = TradingState.ACTIVE
     trading_reason: str = ""
@@ -177,10 +178,30 @@ class LedgerFold:
     last_ts_ms: int = 0
     resumes: int = 0
     ended: bool = False
+    #: Time of the first ``session_started`` (ms since the epoch; 0 before it).
+    started_ms: int = 0
+    #: Number of ``reconciled`` events (0: the run never reconciled: its first start is not over).
+    reconciles: int = 0
+    #: Per venue, where its last reconciliation found the fills equal (absent: not equal, or never compared).
+    fills_matched: dict[str, FillsMatched] = field(default_factory=dict)
+    #: Positions (base units) and venue trade ids of fills adopted as starting inventory (``inventory_adopted``).
+    adopted_positions: dict[str, Decimal] = field(default_factory=dict)
+    adopted_fill_ids: set[str] = field(default_factory=set)
 
     def fill_ids(self, venue: str | None = None) -> set[str]:
         """Return the venue trade ids of applied fills (of ``venue`` and venue-less ones when given)."""
-        return {f.fill_id for f in self.fills if venue is None or f.venue in (venue, "")}
+        return set(self.fill_ids_since(0, venue))
+
+    def fill_ids_since(self, start: int, venue: str | None = None, stop: int | None = None) -> list[str]:
+        """Return the venue trade ids of the applied fills at positions ``start`` to ``stop`` of :attr:`fills`.
+
+        Only those of ``venue`` and venue-less ones when ``venue`` is given; ``stop`` None:
+        to the end. Fills of a checkpoint's archive are not built for it.
+        """
+        fills = self.fills
+        if isinstance(fills, ArchivedFills):
+            return fills.ids(start, venue, stop)
+        return [f.fill_id for f in fills[start:stop] if venue is None or f.venue in (venue, "")]
 
     def order(self, client_order_id: str) -> Order | None:
         """Return the folded order, or None for a denied or unknown client order id."""
@@ -209,6 +230,8 @@ class LedgerFold:
         """
         try:
             typed = decode(kind, payload)
+            if typed is None and kind == INVENTORY_ADOPTED:
+                self._on_inventory(payload)
         except (PayloadError, KeyError, ArithmeticError) as exc:
             raise DataError(f"ledger seq {seq} ({kind}): {exc}") from exc
         self.apply_decoded(seq, ts_ms, kind, typed, digest)
@@ -242,15 +265,19 @@ class LedgerFold:
         and fills are immutable and shared. Costs one object per order and entry, far less
         than folding again.
         """
+        entries: dict[str, OrderEntry]
         with gc_paused():
-            entries = {cid: replace(e) for cid, e in self.entries.items()}
+            if isinstance(self.entries, Archive) and self.entries.archived:
+                entries = self.entries.fork(replace)
+            else:
+                entries = {cid: replace(e) for cid, e in self.entries.items()}
         return LedgerFold(
             session=self.session,
             portfolio=self.copy_portfolio(),
             stats=self.copy_stats(),
             entries=entries,
-            fills=list(self.fills),
-            approved_intents=list(self.approved_intents),
+            fills=copy_sequence(self.fills),
+            approved_intents=copy_sequence(self.approved_intents),
             next_seq=self.next_seq,
             trading_state=self.trading_state,
             trading_reason=self.trading_reason,
@@ -262,17 +289,32 @@ class LedgerFold:
             last_ts_ms=self.last_ts_ms,
             resumes=self.resumes,
             ended=self.ended,
+            started_ms=self.started_ms,
+            reconciles=self.reconciles,
+            fills_matched=dict(self.fills_matched),
+            adopted_positions=dict(self.adopted_positions),
+            adopted_fill_ids=set(self.adopted_fill_ids),
         )
 
     def copy_portfolio(self) -> Portfolio:
-        """Return a copy of the folded book (orders and positions copied, intents shared)."""
-        with gc_paused():
-            orders = [_copy_order(o) for o in self.portfolio.all_orders()]
+        """Return a copy of the folded book (orders and positions copied, intents shared).
+
+        Finished orders a checkpoint's archive has not built yet stay unbuilt in the copy
+        too (:meth:`Archive.fork <livegate.ledger.checkpoint_archive.Archive.fork>`).
+        """
+        book = self.portfolio
         positions = [
             Position.restore(p.symbol, p.quantity, p.cost_basis, p.realized_pnl, p.fees, p.turnover)
-            for p in self.portfolio.positions()
+            for p in book.positions()
         ]
-        return Portfolio.restored(orders, positions, self.portfolio.fill_keys())
+        index = book.orders_by_id()
+        with gc_paused():
+            if isinstance(index, Archive) and index.archived:
+                twin = index.fork(_copy_order)
+                working = [twin[o.client_order_id] for o in book.working_orders()]
+                return Portfolio.restored(working, positions, book.fill_keys(), index=twin)
+            orders = [_copy_order(o) for o in book.all_orders()]
+        return Portfolio.restored(orders, positions, book.fill_keys())
 
     def copy_stats(self) -> EngineStats:
         """Return a copy of the engine counters."""
@@ -288,6 +330,7 @@ class LedgerFold:
     def _on_session_started(self, typed: SessionStarted, ts_ms: int) -> None:
         if self.session is None:
             self.session = typed
+            self.started_ms = ts_ms
 
     def _on_intent(self, typed: IntentRecorded, ts_ms: int) -> None:
         entry = self._entry(typed.client_order_id, ts_ms)
@@ -345,6 +388,22 @@ class LedgerFold:
     def _on_reconciled(self, typed: Reconciled, ts_ms: int) -> None:
         if self.balance_baseline is None and typed.balance_baseline is not None:
             self.balance_baseline = dict(typed.balance_baseline)
+        self.reconciles += 1
+        if typed.fills_matched is not None:
+            self.fills_matched[typed.venue] = typed.fills_matched
+        else:
+            self.fills_matched.pop(typed.venue, None)
+
+    def _on_inventory(self, payload: Mapping[str, object]) -> None:
+        """Add an ``inventory_adopted`` event's positions and fill ids (:mod:`livegate.reconcile.startup_inventory`)."""
+        raw = payload.get("positions")
+        if isinstance(raw, Mapping):
+            for symbol, quantity in raw.items():
+                held = self.adopted_positions.get(str(symbol), _ZERO)
+                self.adopted_positions[str(symbol)] = held + Decimal(str(quantity))
+        fills = payload.get("fills")
+        if isinstance(fills, list):
+            self.adopted_fill_ids.update(str(f.get("fill_id")) for f in fills if isinstance(f, Mapping))
 
     def _on_resumed(self, typed: SessionResumed, ts_ms: int) -> None:
         self.resumes += 1
@@ -382,21 +441,9 @@ def fold_events(events: Iterable[LedgerEvent]) -> LedgerFold:
     return fold
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a fold builds its objects (restored on exit).
-
-    A fold or a checkpoint read creates millions of objects without reference cycles; the
-    collector would otherwise walk the growing heap again and again (about half the time
-    of a large fold). Objects are still freed by reference counting meanwhile.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+def copy_sequence(items: MutableSequence[Any]) -> MutableSequence[Any]:
+    """Return an independent copy of a fold's list of immutable items (a checkpoint's archive stays unbuilt)."""
+    return items.fork() if isinstance(items, ArchivedList) else list(items)
 
 
 def _copy_order(order: Order) -> Order:

@@ -276,12 +276,52 @@ class AnomalyRecorded:
 
 
 @dataclass(frozen=True, slots=True)
+class FillsMatched:
+    """Where a reconciliation found the venue's fills and the ledger's equal (``reconciled`` field ``fills_matched``).
+
+    ``ledger_fills``: how many of the ledger fold's applied fills (all venues, in fold
+    order) it had compared; ``venue_cursor``: the venue's fill sequence it had read up to
+    (:class:`~livegate.reconcile.fills.FillJournal`, 0 otherwise); ``venue_newest_ms``:
+    the newest venue fill time it had seen (ms since the epoch; None: none).
+    """
+
+    ledger_fills: int
+    venue_cursor: int
+    venue_newest_ms: int | None
+
+    @classmethod
+    def decode(cls, raw: object) -> FillsMatched | None:
+        """Return the typed field, None when absent (raises :class:`PayloadError`)."""
+        if raw is None:
+            return None
+        if not isinstance(raw, Mapping):
+            raise PayloadError(f"field 'fills_matched' must be an object, got {raw!r}")
+        newest = raw.get("venue_newest_ms")
+        if newest is not None:
+            newest = _int(raw, "venue_newest_ms")
+        return cls(_int(raw, "ledger_fills"), _int(raw, "venue_cursor"), newest)
+
+    def to_record(self) -> dict[str, object]:
+        """Return the JSON-ready field."""
+        return {
+            "ledger_fills": self.ledger_fills,
+            "venue_cursor": self.venue_cursor,
+            "venue_newest_ms": self.venue_newest_ms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Reconciled:
-    """``reconciled``: a reconciliation ran; ``balance_baseline`` is set by the first one that learned it."""
+    """``reconciled``: a reconciliation ran; ``balance_baseline`` is set by the first one that learned it.
+
+    ``fills_matched`` is set when its fill comparison found both sides equal (issue 14
+    item 7: a resume compares only the fills after it).
+    """
 
     venue: str
     clean: bool
     balance_baseline: tuple[tuple[str, Decimal], ...] | None
+    fills_matched: FillsMatched | None = None
 
     @classmethod
     def decode(cls, payload: Payload) -> Reconciled:
@@ -290,7 +330,8 @@ class Reconciled:
         baseline = None
         if isinstance(raw, Mapping):
             baseline = tuple((str(c), _decimal(raw, str(c))) for c in raw)
-        return cls(_opt_str(payload, "venue"), payload.get("clean") is True, baseline)
+        matched = FillsMatched.decode(payload.get("fills_matched"))
+        return cls(_opt_str(payload, "venue"), payload.get("clean") is True, baseline, matched)
 
 
 @dataclass(frozen=True, slots=True)

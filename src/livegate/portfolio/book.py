@@ -128,7 +128,12 @@ class Portfolio:
 
     @classmethod
     def restored(
-        cls, orders: Iterable[Order], positions: Iterable[Position], fill_keys: Set[tuple[str, str]]
+        cls,
+        orders: Iterable[Order],
+        positions: Iterable[Position],
+        fill_keys: Set[tuple[str, str]],
+        *,
+        index: dict[str, Order] | None = None,
     ) -> Portfolio:
         """Return a book holding ``orders`` (in creation order), ``positions`` and the applied fill keys.
 
@@ -136,16 +141,27 @@ class Portfolio:
         every aggregate (working orders, exposure, realized PnL, fees, turnover) is derived
         here from the orders and positions, as the book derives them on every change.
 
+        ``index``, when given, is the book's client order id -> order mapping, already
+        holding every order of the book: ``orders`` then lists the ones it holds that are
+        still working, and the finished ones are only in ``index`` (a checkpoint's archive,
+        :class:`livegate.ledger.checkpoint_archive.Archive`, builds each on first lookup).
+
         Raises
         ------
         InvariantViolation
-            If a client order id appears twice.
+            If a client order id appears twice, or an order is not the one ``index`` holds.
         """
         book = cls()
+        if index is not None:
+            book._orders = index
         for order in orders:
-            if order.client_order_id in book._orders:
+            if index is not None:
+                if index.get(order.client_order_id) is not order:
+                    raise InvariantViolation(f"order {order.client_order_id} is not the one the book's index holds")
+            elif order.client_order_id in book._orders:
                 raise InvariantViolation(f"client order id {order.client_order_id} reused")
-            book._orders[order.client_order_id] = order
+            else:
+                book._orders[order.client_order_id] = order
             if not order.status.is_terminal:
                 book._working.setdefault(order.symbol, {})[order.client_order_id] = order
                 book._working_count += 1
@@ -161,6 +177,10 @@ class Portfolio:
         for symbol in {*book._working, *book._positions}:
             book._changed(symbol)
         return book
+
+    def orders_by_id(self) -> Mapping[str, Order]:
+        """Return the live client order id -> order mapping, in creation order (do not mutate)."""
+        return self._orders
 
     def fill_keys(self) -> Set[tuple[str, str]]:
         """Return the live set of applied (client order id, venue trade id) keys (do not mutate)."""

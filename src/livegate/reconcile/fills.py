@@ -93,6 +93,13 @@ class FillMatcher:
             else:
                 self._unmatched_ledger.add(fid)
 
+    def resume(self, fill_ids: Iterable[str]) -> None:
+        """Start from a point where both sides had shown exactly ``fill_ids`` (a recorded clean fill comparison)."""
+        self._ledger_ids = set(fill_ids)
+        self._venue_ids = set(self._ledger_ids)
+        self._unmatched_venue = {}
+        self._unmatched_ledger = set()
+
     def drift(self, venue: str, trigger: str, ts_ms: int) -> list[DriftRecord]:
         """Return the fills only one side holds: venue-only in the venue's order, then ledger-only ids sorted."""
         records = [
@@ -129,13 +136,12 @@ class LedgerFillIndex:
         #: Per venue name, how many of the fold's fills were already handed out by :meth:`new_ids`.
         self._read: dict[str, int] = {}
 
-    def _catch_up(self) -> list[Fill]:
+    def _catch_up(self) -> int:
         # markouts change no order, position or fill of a fold: SQLite leaves them out (a third of a
         # trading session's events); the fold's last seq then stays at the event before them, which
         # only makes the next read start there
-        rows = self._ledger.rows(after_seq=self._fold.last_seq, except_kind=ev.MARKOUT)
-        fold_rows(self._fold, rows)
-        return self._fold.fills
+        fold_rows(self._fold, self._ledger.rows(after_seq=self._fold.last_seq, except_kind=ev.MARKOUT))
+        return len(self._fold.fills)
 
     def ids(self, venue: str) -> set[str]:
         """Return the fill ids recorded for ``venue`` (and fills recorded without a venue)."""
@@ -144,7 +150,23 @@ class LedgerFillIndex:
 
     def new_ids(self, venue: str) -> list[str]:
         """Return the ids of fills for ``venue`` (or without a venue) recorded since the last call for ``venue``."""
-        fills = self._catch_up()
+        count = self._catch_up()
         start = self._read.get(venue, 0)
-        self._read[venue] = len(fills)
-        return [f.fill_id for f in fills[start:] if f.venue in (venue, "")]
+        self._read[venue] = count
+        return self._fold.fill_ids_since(start, venue)
+
+    def position(self, venue: str) -> int:
+        """Return how many of the fold's fills (all venues, in fold order) :meth:`new_ids` handed out for ``venue``."""
+        return self._read.get(venue, 0)
+
+    def skip_to(self, venue: str, count: int) -> list[str] | None:
+        """Mark the fold's first ``count`` fills as handed out for ``venue``; return their ids for ``venue``.
+
+        For a resumed run whose last reconciliation found the first ``count`` fills equal
+        at the venue (:class:`~livegate.ledger.payloads.FillsMatched`). Returns None (and
+        marks nothing) when the fold holds fewer fills than ``count``.
+        """
+        if count > len(self._fold.fills):
+            return None
+        self._read[venue] = count
+        return self._fold.fill_ids_since(0, venue, count)

@@ -40,9 +40,10 @@ from livegate.domain.errors import VenueError
 from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.snapshots import VenueOrderSnapshot
 from livegate.ledger import events as ev
+from livegate.ledger.fold import LedgerFold
 from livegate.reconcile.drift import DriftKind, DriftRecord
 from livegate.reconcile.reconciler import FillHistory, ReconcileIncomplete, Reconciler
-from livegate.reconcile.startup_inventory import InventoryPolicy, settle_unknown_inventory
+from livegate.reconcile.startup_inventory import InventoryPolicy, first_start, settle_unknown_inventory
 
 __all__ = [
     "LeftoverPolicy",
@@ -85,6 +86,7 @@ async def settle_leftover_orders(
     *,
     now_ms: int,
     expect_reports: Callable[[str], None] | None = None,
+    history: LedgerFold | None = None,
 ) -> list[DriftRecord]:
     """Cancel (or refuse to start over) open venue orders of earlier livegate sessions.
 
@@ -100,6 +102,11 @@ async def settle_leftover_orders(
     expect_reports:
         Called with each leftover's client order id before it is cancelled, so the
         venue's cancel report on the private stream is expected (the engine's ``disown``).
+    history:
+        The fold of the reconciler's ledger when the caller has it (a resumed run), for
+        :func:`~livegate.reconcile.startup_inventory.settle_unknown_inventory`. The venue's
+        fills of earlier sessions are read only at the run's first start: later they are
+        not imported as inventory (a difference then is drift).
 
     Returns
     -------
@@ -122,9 +129,11 @@ async def settle_leftover_orders(
         raise ReconcileIncomplete(f"venue {venue.name} did not answer: {exc.message}") from exc
     leftovers = [o for o in open_orders if is_livegate_client_id(o.client_order_id) and o.client_order_id not in owned]
     records = await _settle_orders(reconciler, policy, leftovers, now_ms=now_ms, expect_reports=expect_reports)
-    fills = await earlier_session_fills(reconciler, [o.client_order_id for o in leftovers])
+    fills: list[Fill] = []
+    if first_start(reconciler.ledger, history):
+        fills = await earlier_session_fills(reconciler, [o.client_order_id for o in leftovers])
     inventory = InventoryPolicy(reconciler.config.on_unknown_inventory)
-    records += await settle_unknown_inventory(reconciler, inventory, now_ms=now_ms, fills=fills)
+    records += await settle_unknown_inventory(reconciler, inventory, now_ms=now_ms, fills=fills, history=history)
     return records
 
 

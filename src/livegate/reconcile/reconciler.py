@@ -19,6 +19,7 @@ from livegate.domain.enums import AnomalyKind, OrderStatus, TradingState
 from livegate.domain.errors import LivegateError, VenueError
 from livegate.domain.orders import Fill, Order
 from livegate.ledger import events as ev
+from livegate.ledger.payloads import FillsMatched
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare
@@ -122,6 +123,12 @@ class Reconciler:
     metrics:
         Counts each run by trigger and outcome (``clean``, ``within_tolerance``,
         ``drift``, ``failed``) and the differences beyond tolerance by kind; None counts nothing.
+    fills_matched:
+        Where the run's last reconciliation found the fills equal (a resumed run's
+        ledger, :class:`~livegate.ledger.payloads.FillsMatched`): the fill comparison goes
+        on from there (venue fills after its cursor, ledger fills after its count) instead
+        of from the first fill; None (or a ``ledger_fills`` beyond the ledger's) compares from the first.
+        Each reconciliation whose fills compare equal records its own in its ``reconciled`` event.
     """
 
     def __init__(
@@ -140,6 +147,7 @@ class Reconciler:
         on_anomaly: AnomalyHandler | None = None,
         fills_since_ms: int | None = None,
         metrics: SessionMetrics | None = None,
+        fills_matched: FillsMatched | None = None,
     ) -> None:
         self.venue = venue
         self._metrics = metrics
@@ -174,6 +182,12 @@ class Reconciler:
         self._fees = LedgerFeeIndex(ledger) if ledger is not None else None
         #: Differences beyond tolerance seen by the last periodic or reconnect pass, not yet confirmed.
         self._suspects: set[tuple[str, str, str]] = set()
+        if fills_matched is not None and isinstance(ledger_fills, LedgerFillIndex):
+            matched_ids = ledger_fills.skip_to(venue.name, fills_matched.ledger_fills)
+            if matched_ids is not None:
+                self._fills.resume(matched_ids)
+                self._venue_fill_cursor = fills_matched.venue_cursor
+                self._newest_fill_ms = fills_matched.venue_newest_ms
 
     async def snapshot(self) -> VenueView:
         """Ask the venue for open orders, positions, balances and recent fills.
@@ -312,10 +326,14 @@ class Reconciler:
             self.balance_baseline = {b.currency: b.total for b in view.balances}
             learned = True
         fill_drift: list[DriftRecord] | None = None
+        matched: FillsMatched | None = None
         if view.fills is not None and self._ledger_fills is not None:
             self._fills.add_venue(view.fills)
             self._fills.add_ledger(self._ledger_fills.new_ids(self.venue.name))
             fill_drift = self._fills.drift(self.venue.name, trigger, now)
+            if not fill_drift and isinstance(self._ledger_fills, LedgerFillIndex):
+                position = self._ledger_fills.position(self.venue.name)
+                matched = FillsMatched(position, self._venue_fill_cursor, self._newest_fill_ms)
         found = compare(self.internal_view(), view, self.tolerances, trigger=trigger, ts_ms=now, fill_drift=fill_drift)
         records = [*(extra or []), *self._confirmed(found, trigger)]
         result = ReconcileResult(trigger=trigger, ts_ms=now, records=records)
@@ -330,6 +348,8 @@ class Reconciler:
                 "beyond_tolerance": len(result.beyond_tolerance),
                 "resolved": sum(1 for r in records if r.resolved),
             }
+            if matched is not None:
+                payload["fills_matched"] = matched.to_record()
             if learned and self.balance_baseline is not None:
                 payload["balance_baseline"] = {c: str(v) for c, v in sorted(self.balance_baseline.items())}
             # an observation: committed with the next commit, except a newly learned baseline

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from livegate.domain.enums import OrderStatus
 from livegate.domain.errors import VenueError
-from livegate.domain.orders import Order, OrderReport
+from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.execution.engine import ExecutionEngine
+from livegate.ledger.payloads import FillsMatched
 from livegate.portfolio import Portfolio
 from livegate.reconcile.drift import DriftKind, DriftRecord
+from livegate.reconcile.fills import FILL_READ_OVERLAP_MS, FillJournal
 from livegate.reconcile.reconciler import FillHistory, ReconcileIncomplete
 from livegate.venues.base import VenueAdapter
 
@@ -36,6 +38,7 @@ async def resolve_after_restart(
     now_ms: int,
     trigger: str = "startup",
     venue_keeps_state: bool = True,
+    matched: FillsMatched | None = None,
 ) -> list[DriftRecord]:
     """Import fills the ledger missed and settle unfinished orders from venue truth.
 
@@ -56,6 +59,11 @@ async def resolve_after_restart(
     venue_keeps_state:
         False for the shadow venue, which forgets its orders with the process: orders it
         no longer knows are closed as expired (code ``VENUE_FORGOT``) instead of drifting.
+    matched:
+        Where the run's last reconciliation found the venue's fills and the ledger's
+        equal (:class:`~livegate.ledger.payloads.FillsMatched`): every venue fill before it
+        is in the ledger, so only the venue's fills after it are read (after its journal
+        cursor, or from a minute before its newest fill); None reads every fill.
 
     Returns
     -------
@@ -71,7 +79,7 @@ async def resolve_after_restart(
     name = venue.name
     try:
         if isinstance(venue, FillHistory):
-            for fill in await venue.recent_fills():
+            for fill in await _fills_since(venue, matched):
                 if fill.fill_id in ledger_fill_ids or portfolio.order(fill.client_order_id) is None:
                     continue
                 engine.on_report(fill)
@@ -90,6 +98,15 @@ async def resolve_after_restart(
     except VenueError as exc:
         raise ReconcileIncomplete(f"venue {name} did not answer during startup resolution: {exc.message}") from exc
     return records
+
+
+async def _fills_since(venue: FillHistory, matched: FillsMatched | None) -> list[Fill]:
+    """Return the venue's fills after ``matched`` (every fill when None), oldest first."""
+    if matched is not None and isinstance(venue, FillJournal):
+        fills, _ = await venue.fills_after(matched.venue_cursor)
+        return fills
+    newest = None if matched is None else matched.venue_newest_ms
+    return await venue.recent_fills(since_ms=None if newest is None else newest - FILL_READ_OVERLAP_MS)
 
 
 async def _settle(

@@ -37,12 +37,13 @@ from enum import StrEnum
 from livegate.domain.errors import VenueError
 from livegate.domain.orders import Fill
 from livegate.ledger import events as ev
+from livegate.ledger.fold import LedgerFold
 from livegate.ledger.store import Ledger
 from livegate.reconcile.drift import DriftKind, DriftRecord
 from livegate.reconcile.inventory import base_asset
 from livegate.reconcile.reconciler import ReconcileIncomplete, Reconciler
 
-__all__ = ["InventoryPolicy", "settle_unknown_inventory"]
+__all__ = ["InventoryPolicy", "first_start", "settle_unknown_inventory"]
 
 log = logging.getLogger("livegate.reconcile")
 
@@ -56,8 +57,21 @@ class InventoryPolicy(StrEnum):
     REFUSE = "refuse"
 
 
-def _adopted_before(ledger: Ledger | None) -> tuple[dict[str, Decimal], set[str]]:
+def first_start(ledger: Ledger | None, history: LedgerFold | None) -> bool:
+    """Return True at a run's first start: its ledger holds no ``reconciled`` event yet.
+
+    ``history`` is the ledger's fold when the caller has it (a resumed run): read instead
+    of the ledger.
+    """
+    if history is not None:
+        return history.reconciles == 0
+    return ledger is None or next(iter(ledger.events(ev.RECONCILED)), None) is None
+
+
+def _adopted_before(ledger: Ledger | None, history: LedgerFold | None) -> tuple[dict[str, Decimal], set[str]]:
     """Return the positions and fill ids earlier ``inventory_adopted`` events of this ledger recorded."""
+    if history is not None:
+        return dict(history.adopted_positions), set(history.adopted_fill_ids)
     positions: dict[str, Decimal] = {}
     fill_ids: set[str] = set()
     if ledger is None:
@@ -74,7 +88,12 @@ def _adopted_before(ledger: Ledger | None) -> tuple[dict[str, Decimal], set[str]
 
 
 async def settle_unknown_inventory(
-    reconciler: Reconciler, policy: InventoryPolicy, *, now_ms: int, fills: Sequence[Fill] = ()
+    reconciler: Reconciler,
+    policy: InventoryPolicy,
+    *,
+    now_ms: int,
+    fills: Sequence[Fill] = (),
+    history: LedgerFold | None = None,
 ) -> list[DriftRecord]:
     """Adopt (or refuse to start over) positions and balances livegate did not make.
 
@@ -90,6 +109,9 @@ async def settle_unknown_inventory(
     fills:
         Fills of earlier livegate sessions' orders to import with the inventory (those
         whose venue trade id an earlier ``inventory_adopted`` event holds are skipped).
+    history:
+        The fold of the reconciler's ledger (a resumed run's), read instead of scanning
+        the ledger for ``inventory_adopted`` and ``reconciled`` events; None scans it.
 
     Returns
     -------
@@ -104,10 +126,10 @@ async def settle_unknown_inventory(
     """
     venue = reconciler.venue
     ledger = reconciler.ledger
-    before, imported = _adopted_before(ledger)
+    before, imported = _adopted_before(ledger, history)
     for symbol, quantity in before.items():
         reconciler.position_baseline.setdefault(symbol, quantity)
-    if ledger is not None and next(iter(ledger.events(ev.RECONCILED)), None) is not None:
+    if not first_start(ledger, history):
         return []  # not the run's first start: a difference now is drift (resume), not inventory
     expected = reconciler.internal_view().positions
     positions: dict[str, Decimal] = {}

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from livegate.ledger.checkpoint_entries import ArchivedEntries
+from livegate.ledger.checkpoint_archive import Archive
 from livegate.ledger.fold import OrderEntry
 
 
-def _archive(cids: list[str], built: list[int]) -> ArchivedEntries:
+def _archive(cids: list[str], built: list[int]) -> Archive[OrderEntry]:
     def build(i: int) -> OrderEntry:
         built.append(i)
         return OrderEntry(cids[i], 1000 + i)
 
-    return ArchivedEntries(cids, build)
+    return Archive(cids, build)
 
 
 def test_archived_entries_when_one_looked_up_then_only_that_one_built() -> None:

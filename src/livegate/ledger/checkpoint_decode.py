@@ -1,0 +1,311 @@
+"""Reading a fold checkpoint's body back into a fold, finished orders left archived (issue 14 item 7).
+
+:func:`decode_checkpoint_body` builds only what a resume needs at once: the orders still
+working, the positions, the applied fill keys, the counters and the run facts. The
+finished orders, every order entry, the intents, the approved intents and the applied
+fills stay in the body's columns and are built on first lookup
+(:mod:`livegate.ledger.checkpoint_archive`). Every column is checked here, before
+anything is built (types, lengths, references, enum values, decimal texts, the intent
+rule that a flatten is reduce-only), so building an item later cannot fail.
+
+The body's layout (columnar tables, :data:`SEP`-joined text columns) is written by
+:func:`livegate.ledger.checkpoint.encode_checkpoint`; the digest and the chain are checked
+by :func:`livegate.ledger.checkpoint.read_checkpoint` before this runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from decimal import Decimal
+from itertools import accumulate
+from typing import Any, Final
+
+from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce, TradingState
+from livegate.domain.orders import Fill, Order, OrderIntent
+from livegate.domain.positions import Position
+from livegate.ledger.checkpoint_archive import Archive, ArchivedFills, ArchivedList
+from livegate.ledger.fold import EngineStats, LedgerFold, OrderEntry
+from livegate.ledger.payloads import ArrivalQuote, DecisionRecorded, FillsMatched, SessionStarted
+from livegate.portfolio import Portfolio
+
+Json = Any
+
+#: Column kinds of each table: ``s`` text, ``d`` decimal text (``""``: None), ``i`` integer, ``b`` bool,
+#: ``j`` any JSON value. Text columns are stored joined by :data:`SEP` when no value holds it
+#: (one JSON string to parse instead of one per value), else as a JSON list.
+INTENT_COLUMNS: Final = "ssdsdsbbsiibb"
+ORDER_COLUMNS: Final = "sissddssi"
+ENTRY_COLUMNS: Final = "siibsssd"
+DECISION_COLUMNS: Final = "sbsssdddi"
+FILL_COLUMNS: Final = "ssssdddsissd"
+SEP: Final = "|"
+
+
+class Decimals(dict[str, Decimal]):
+    """Exact decimal strings to shared ``Decimal`` values (immutable, so one object per distinct string)."""
+
+    def __missing__(self, text: str) -> Decimal:
+        if not isinstance(text, str):
+            raise TypeError(f"decimal must be a string, got {text!r}")
+        value = self[text] = Decimal(text)
+        return value
+
+
+class _LazyText:
+    """A joined text column split into its values when one is first read (most are read only to build an item)."""
+
+    __slots__ = ("_count", "_joined", "_values")
+
+    def __init__(self, joined: str, count: int) -> None:
+        self._joined, self._count = joined, count
+        self._values: list[str] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, i: int) -> str:
+        values = self._values
+        if values is None:
+            values = self._values = self._joined.split(SEP) if self._count else []
+        return values[i]
+
+
+def decolumns(table: Json, kinds: str, dec: Decimals, lazy: frozenset[int] = frozenset()) -> list[Any]:
+    """Return the columns of a table written by ``_columns`` (decimals as ``Decimal``, None for ``""``).
+
+    Text columns at the positions in ``lazy`` stay joined until a value is first read
+    (their count is checked now; any text is a valid value).
+
+    Raises
+    ------
+    ValueError, TypeError, decimal.InvalidOperation
+        If a column does not hold the table's row count of values of its kind.
+    """
+    count, *columns = table
+    if not isinstance(count, int) or len(columns) != len(kinds):
+        raise ValueError(f"table of {len(columns)} columns, expected {len(kinds)}")
+    out: list[Any] = []
+    for position, (kind, column) in enumerate(zip(kinds, columns, strict=True)):
+        if kind == "s" and position in lazy and isinstance(column, str):
+            if (column.count(SEP) + 1 if count else len(column)) != count:
+                raise ValueError(f"text column of another length than its table's {count} rows")
+            out.append(_LazyText(column, count))
+            continue
+        if kind in "sd" and isinstance(column, str):
+            values: list[Any] = column.split(SEP) if count else []
+        elif kind == "b" and isinstance(column, str):
+            values = list(map(_BITS.__getitem__, column))
+        elif isinstance(column, list):
+            values = column
+            types = set(map(type, values))  # one C pass, then a check of the few distinct types
+            if kind in "sd" and not types <= {str}:
+                raise TypeError("text column holds a non-text value")
+            if kind == "i" and not types <= {int}:
+                raise TypeError("integer column holds a non-integer value")
+        else:
+            raise ValueError(f"column of kind {kind!r} is a {type(column).__name__}")
+        if len(values) != count:
+            raise ValueError(f"column of {len(values)} values in a table of {count} rows")
+        if kind == "d":  # each distinct text converted once, then one C-level lookup per value
+            lookup = {text: None if text == "" else dec[text] for text in set(values)}
+            values = list(map(lookup.__getitem__, values))
+        out.append(values)
+    return out
+
+
+_BITS: Final = {"1": True, "0": False}
+
+
+def _members(enum: Any) -> dict[str, Any]:
+    return {member.value: member for member in enum}
+
+
+_SIDES, _TYPES, _TIFS = _members(Side), _members(OrderType), _members(TimeInForce)
+_STATUSES, _LIQUIDITY = _members(OrderStatus), _members(Liquidity)
+
+
+def _enum_column(values: list[Any], members: dict[str, Any], what: str) -> list[Any]:
+    """Return the members named by ``values``; every value must name one (checked on the distinct values)."""
+    unknown = set(values) - members.keys()
+    if unknown:
+        raise ValueError(f"unknown {what} {sorted(map(str, unknown))[:3]}")
+    return list(map(members.__getitem__, values))
+
+
+class _Intents:
+    """The checkpoint's intents, each built once, when first asked for (shared by orders, entries, approved)."""
+
+    __slots__ = ("_built", "_columns", "count")
+
+    def __init__(self, columns: list[Any]) -> None:
+        sym, side, qty, otype, price, tif, post, reduce, strategy, seq, ts, flat, rth = columns
+        if any(q is None for q in qty):
+            raise ValueError("intent without a quantity")
+        if any(f and not r for f, r in zip(flat, reduce, strict=True)):
+            raise ValueError("a flatten intent must be reduce-only")
+        sides, types = _enum_column(side, _SIDES, "side"), _enum_column(otype, _TYPES, "order type")
+        tifs = _enum_column(tif, _TIFS, "time in force")
+        self._columns = (sym, sides, qty, types, price, tifs, post, reduce, strategy, seq, ts, flat, rth)
+        self.count = len(sym)
+        self._built: list[OrderIntent | None] = [None] * self.count
+
+    def ts(self, i: int) -> int:
+        """Return the time (ms since the epoch) of intent ``i`` without building it."""
+        value: int = self._columns[10][i]
+        return value
+
+    def __getitem__(self, i: int) -> OrderIntent:
+        intent = self._built[i]
+        if intent is None:
+            c = self._columns
+            intent = self._built[i] = OrderIntent(
+                c[0][i], c[1][i], c[2][i], c[3][i], c[4][i], c[5][i], c[6][i], c[7][i], c[8][i], c[9][i], c[10][i],
+                c[11][i], c[12][i],
+            )  # fmt: skip
+        return intent
+
+
+def decode_checkpoint_body(body: bytes) -> LedgerFold:
+    """Return the fold encoded in a checkpoint body (no digest or chain check: see ``read_checkpoint``).
+
+    Orders still working are built now; finished ones, order entries, intents, approved
+    intents and fills are built on first lookup (:mod:`livegate.ledger.checkpoint_archive`).
+
+    Raises
+    ------
+    ValueError, KeyError, TypeError, IndexError, decimal.InvalidOperation, InvariantViolation
+        If the body is not a checkpoint body of this version.
+    """
+    raw = json.loads(body)
+    dec = Decimals()
+    intents = _Intents(decolumns(raw["intents"], INTENT_COLUMNS, dec, frozenset({0, 8})))
+    order_columns = decolumns(raw["orders"], ORDER_COLUMNS, dec, frozenset({2, 6, 7}))
+    cids, refs, venues, statuses, filled, notional, venue_order_ids, reasons, updated = order_columns
+    check_refs(refs, intents.count, allow_none=False)
+    status_list = _enum_column(statuses, _STATUSES, "order status")
+    new_order = Order.__new__
+
+    def build_order(i: int) -> Order:
+        order = new_order(Order)  # every slot is set below, as Order.__init__ would
+        order.client_order_id, order.intent, order.venue = cids[i], intents[refs[i]], venues[i]
+        order.status, order.filled_quantity, order.notional_filled = status_list[i], filled[i], notional[i]
+        order.venue_order_id, order.reason, order.updated_ms = venue_order_ids[i], reasons[i], updated[i]
+        return order
+
+    index: Archive[Order] = Archive(cids, build_order)
+    working = []
+    for i, status in enumerate(status_list):
+        if not status.is_terminal:
+            order = build_order(i)
+            index.preset(order.client_order_id, order)
+            working.append(order)
+    positions = [
+        Position.restore(sym, dec[q], dec[c], dec[r], dec[f], dec[t]) for sym, q, c, r, f, t in raw["positions"]
+    ]
+    key_cids, key_fids = decolumns(raw["fill_keys"], "ss", dec)
+    portfolio = Portfolio.restored(working, positions, set(zip(key_cids, key_fids, strict=True)), index=index)
+    approved = check_refs(raw["approved"], intents.count, allow_none=False)
+    n_intents, n_approved, denied, submitted, by_venue, rejected, ambiguous, n_fills, cancels, dups = raw["stats"]
+    stats = EngineStats(
+        n_intents, n_approved, Counter(denied), submitted, Counter(by_venue), rejected, ambiguous, n_fills, cancels,
+        dups,
+    )  # fmt: skip
+    session = raw["session"]
+    baseline = raw["balance_baseline"]
+    return LedgerFold(
+        session=None if session is None else SessionStarted(session[0], session[1], session[2], tuple(session[3])),
+        portfolio=portfolio,
+        stats=stats,
+        entries=_archived_entries(raw, intents, dec),
+        fills=_archived_fills(raw, dec),
+        approved_intents=ArchivedList(len(approved), lambda i: intents[approved[i]], list(map(intents.ts, approved))),
+        next_seq=check_int(raw["next_seq"]),
+        trading_state=TradingState(raw["trading_state"]),
+        trading_reason=str(raw["trading_reason"]),
+        balance_baseline=None if baseline is None else {str(c): dec[v] for c, v in baseline},
+        anomalies=check_int(raw["anomalies"]),
+        refused_fills=check_int(raw["refused_fills"]),
+        last_seq=check_int(raw["last_seq"]),
+        last_hash=str(raw["last_hash"]),
+        last_ts_ms=check_int(raw["last_ts_ms"]),
+        resumes=check_int(raw["resumes"]),
+        ended=raw["ended"] is True,
+        started_ms=check_int(raw["started_ms"]),
+        reconciles=check_int(raw["reconciles"]),
+        fills_matched={
+            str(venue): FillsMatched(check_int(count), check_int(cursor), None if newest is None else check_int(newest))
+            for venue, count, cursor, newest in raw["fills_matched"]
+        },
+        adopted_positions={str(symbol): dec[q] for symbol, q in raw["adopted_positions"]},
+        adopted_fill_ids={str(fid) for fid in raw["adopted_fill_ids"]},
+    )
+
+
+def _archived_fills(raw: Json, dec: Decimals) -> ArchivedFills:
+    """Return the checkpoint's applied fills, each built when the list is first read (ids readable at once)."""
+    columns = decolumns(raw["fills"], FILL_COLUMNS, dec, frozenset({0, 2, 10}))
+    cid, fid, sym, side, price, qty, fee, liq, ts, venue, fee_asset, fia = columns
+    for column in (price, qty, fee, fia):
+        if any(v is None for v in column):
+            raise ValueError("fill without a price, quantity or fee")
+    sides, liquidity = _enum_column(side, _SIDES, "fill side"), _enum_column(liq, _LIQUIDITY, "liquidity")
+
+    def build(i: int) -> Fill:
+        return Fill(
+            cid[i], fid[i], sym[i], sides[i], price[i], qty[i], fee[i], liquidity[i], ts[i], venue[i], fee_asset[i],
+            fia[i],
+        )  # fmt: skip
+
+    return ArchivedFills(len(cid), build, fid, venue)
+
+
+def _archived_entries(raw: Json, intents: _Intents, dec: Decimals) -> Archive[OrderEntry]:
+    """Return the checkpoint's order entries, each built (with its decision) when first asked for.
+
+    Every column is checked here, before any entry is built.
+    """
+    cids, first_ts, refs, decided, venues, venue_order_ids, last_statuses, fees = decolumns(
+        raw["entries"], ENTRY_COLUMNS, dec, frozenset({4, 5, 6})
+    )
+    check_refs(refs, intents.count, allow_none=True)
+    d_cids, approved, codes, details, d_venues, bids, asks, mids, ages = decolumns(
+        raw["decisions"], DECISION_COLUMNS, dec, frozenset({0, 2, 3, 4})
+    )
+    if sum(decided) != len(d_cids):
+        raise ValueError(f"{sum(decided)} entries have a decision, {len(d_cids)} decisions stored")
+    for bid, ask, mid in zip(bids, asks, mids, strict=True):
+        if (bid is None) != (ask is None) or (bid is None) != (mid is None):
+            raise ValueError("arrival quote with a bid, ask or mid missing")
+    where = list(accumulate(decided, initial=0))  # position in the decision table of entry i's decision
+
+    def build(i: int) -> OrderEntry:
+        decision = None
+        if decided[i]:
+            k = where[i]
+            bid = bids[k]
+            arrival = None if bid is None else ArrivalQuote(bid, asks[k], mids[k], ages[k])
+            decision = DecisionRecorded(d_cids[k], approved[k], codes[k], details[k], d_venues[k], arrival)
+        ref = refs[i]
+        intent = None if ref == -1 else intents[ref]
+        return OrderEntry(
+            cids[i], first_ts[i], intent, decision, venues[i], venue_order_ids[i], last_statuses[i], fees[i]
+        )
+
+    return Archive(cids, build)
+
+
+def check_refs(refs: list[int], count: int, *, allow_none: bool) -> list[int]:
+    """Return ``refs`` when each is an index into a table of ``count`` intents (or -1, none, if allowed)."""
+    if not all(type(r) is int for r in refs):
+        raise TypeError("intent references must be integers")
+    if refs and (min(refs) < (-1 if allow_none else 0) or max(refs) >= count):
+        raise ValueError(f"intent reference out of range 0..{count - 1}")
+    return refs
+
+
+def check_int(value: object) -> int:
+    """Return ``value`` when it is an integer (not a bool)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
