@@ -24,9 +24,6 @@ from livegate.risk.killswitch import reduces_position
 from livegate.risk.memo import ExposureMemo
 
 _RATE_WINDOW_MS = 1000
-#: Remembered duplicate keys that trigger a sweep of the expired ones; after a sweep the next one
-#: waits for twice what is left, so a sweep costs O(1) per approval amortized, with no long pause.
-_DUPLICATE_PRUNE_AT = 512
 
 # (symbol, side, quantity, price): Decimals hash and compare by value, so 0.010 and 0.01 are one key
 # (hashing a fresh Decimal costs ~320 CPU instructions, its as_integer_ratio() ~2,200)
@@ -131,12 +128,15 @@ class DuplicateIntentGate:
     """Deny an intent equal in symbol, side, quantity and price to one approved within ``duplicate_window_ms``."""
 
     name = "duplicate_intent"
-    __slots__ = ("_key", "_key_for", "_last", "_prune_at", "_window_ms")
+    __slots__ = ("_key", "_key_for", "_last", "_recorded_keys", "_recorded_ms", "_window_ms")
 
     def __init__(self, window_ms: int) -> None:
         self._window_ms = window_ms
         self._last: dict[_DuplicateKey, int] = {}
-        self._prune_at = _DUPLICATE_PRUNE_AT
+        # every approval in record order (time, key): the expired ones are forgotten from the
+        # front, a few per approval, so memory stays bounded without an occasional long sweep
+        self._recorded_ms: deque[int] = deque()
+        self._recorded_keys: deque[_DuplicateKey] = deque()
         self._key_for: object = None  # the intent whose key ``check`` built last (``record_approved`` reuses it)
         self._key: _DuplicateKey | None = None
 
@@ -159,22 +159,29 @@ class DuplicateIntentGate:
         )
 
     def record_approved(self, intent: OrderIntent, ctx: RiskContext) -> None:
-        """Remember the approval; forget entries older than the window once many accumulate."""
+        """Remember the approval; forget the approvals the window has passed."""
         key = self._key if self._key_for is intent else None
         if key is None:  # a flatten passed without ``check`` building its key
             key = duplicate_key(intent)
-        last = self._last
-        if len(last) >= self._prune_at:
-            self.prune(intent.ts_ms)
-        last[key] = intent.ts_ms
+        self.remember(key, intent.ts_ms)
 
-    def prune(self, now_ms: int) -> None:
-        """Forget the approvals at least the window older than ``now_ms`` (they can no longer deny)."""
+    def remember(self, key: _DuplicateKey, ts_ms: int) -> None:
+        """Remember an approval of ``key`` at ``ts_ms``; forget those at least the window older (amortized O(1)).
+
+        A forgotten approval could only deny again if the clock stepped back by more than
+        the window (before, such entries were swept once 4,096 had accumulated; now a few at
+        each approval, so no single approval pays for a long sweep).
+        """
         last = self._last
-        horizon = now_ms - self._window_ms
-        for old in [k for k, ts in last.items() if ts <= horizon]:
-            del last[old]
-        self._prune_at = max(_DUPLICATE_PRUNE_AT, 2 * len(last))
+        last[key] = ts_ms
+        times, keys = self._recorded_ms, self._recorded_keys
+        times.append(ts_ms)
+        keys.append(key)
+        horizon = ts_ms - self._window_ms
+        while times and times[0] <= horizon:
+            ts, old = times.popleft(), keys.popleft()
+            if last.get(old) == ts:  # not approved again since
+                del last[old]
 
 
 class DailyLossGate:

@@ -485,10 +485,7 @@ def _compile(
             key = g_dup._key
             if key is None or g_dup._key_for is not intent:  # a flatten passed without building its key
                 key = counters.duplicate_key(intent)
-            last = g_dup._last
-            if len(last) >= g_dup._prune_at:
-                g_dup.prune(ts)
-            last[key] = ts
+            g_dup.remember(key, ts)
         if rate_times is not None:  # OrderRateGate.record_approved
             rate_times.append(ts)
         if count_daily is not None:  # DailyOrderCountGate.record_approved
