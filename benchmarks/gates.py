@@ -22,7 +22,9 @@ Run: ``python benchmarks/gates.py [--intents 50000] [--pipeline-rounds 5] [--rou
 dispatched <= 5 ms). The pipeline pass runs ``--pipeline-rounds`` times, each with a fresh
 chain, book and clock over the same quotes; each round's percentiles are printed, then
 their medians (one round hit by another process on a shared machine does not decide the
-figure) and the percentiles of all rounds' samples pooled.
+figure), the percentiles of all rounds' samples pooled, and the percentiles of each
+intent's fastest round (the same intent meets the same state in every round, so this
+shows the code's own tail without other processes' interference on a shared machine).
 """
 
 from __future__ import annotations
@@ -350,6 +352,12 @@ def main() -> int:
     print(f"pipeline per intent (median of {len(rounds)} rounds): {shown}")
     p50, p99, p999 = _percentiles(pooled)
     print(f"pipeline per intent (all {len(pooled):,} samples): p50 {p50:.2f} us, p99 {p99:.2f} us, p99.9 {p999:.2f} us")
+    if len(rounds) > 1:  # another process's time slice hits a random intent; a slow path hits the same one every round
+        n = len(quotes)
+        fastest = [min(pooled[k * n + i] for k in range(len(rounds))) for i in range(n)]
+        p50, p99, p999 = _percentiles(fastest)
+        shown = f"p50 {p50:.2f} us, p99 {p99:.2f} us, p99.9 {p999:.2f} us"
+        print(f"pipeline per intent (each intent's fastest of {len(rounds)} rounds): {shown}")
     if args.rounds <= 0:
         return 0
     kills = bench_kill(args.rounds)
