@@ -24,6 +24,9 @@ from livegate.risk.killswitch import reduces_position
 from livegate.risk.memo import ExposureMemo
 
 _RATE_WINDOW_MS = 1000
+#: Remembered duplicate keys that start a sweep of the expired ones; the next sweep waits for twice
+#: what is left, so sweeping costs O(1) per approval amortized and no single approval sweeps long.
+_DUPLICATE_SWEEP_AT = 64
 
 # (symbol, side, quantity, price): Decimals hash and compare by value, so 0.010 and 0.01 are one key
 # (hashing a fresh Decimal costs ~320 CPU instructions, its as_integer_ratio() ~2,200)
@@ -128,15 +131,12 @@ class DuplicateIntentGate:
     """Deny an intent equal in symbol, side, quantity and price to one approved within ``duplicate_window_ms``."""
 
     name = "duplicate_intent"
-    __slots__ = ("_key", "_key_for", "_last", "_recorded_keys", "_recorded_ms", "_window_ms")
+    __slots__ = ("_key", "_key_for", "_last", "_sweep_at", "_window_ms")
 
     def __init__(self, window_ms: int) -> None:
         self._window_ms = window_ms
         self._last: dict[_DuplicateKey, int] = {}
-        # every approval in record order (time, key): the expired ones are forgotten from the
-        # front, a few per approval, so memory stays bounded without an occasional long sweep
-        self._recorded_ms: deque[int] = deque()
-        self._recorded_keys: deque[_DuplicateKey] = deque()
+        self._sweep_at = _DUPLICATE_SWEEP_AT
         self._key_for: object = None  # the intent whose key ``check`` built last (``record_approved`` reuses it)
         self._key: _DuplicateKey | None = None
 
@@ -166,22 +166,19 @@ class DuplicateIntentGate:
         self.remember(key, intent.ts_ms)
 
     def remember(self, key: _DuplicateKey, ts_ms: int) -> None:
-        """Remember an approval of ``key`` at ``ts_ms``; forget those at least the window older (amortized O(1)).
+        """Remember an approval of ``key`` at ``ts_ms``; sweep out the expired ones when many accumulated.
 
-        A forgotten approval could only deny again if the clock stepped back by more than
-        the window (before, such entries were swept once 4,096 had accumulated; now a few at
-        each approval, so no single approval pays for a long sweep).
+        An approval the window has passed can no longer deny (unless the clock steps back
+        by more than the window). Before, the sweep waited for 4,096 entries, one long
+        pause every ~4,096 approvals (and a sweep per approval above 4,096 live ones).
         """
         last = self._last
-        last[key] = ts_ms
-        times, keys = self._recorded_ms, self._recorded_keys
-        times.append(ts_ms)
-        keys.append(key)
-        horizon = ts_ms - self._window_ms
-        while times and times[0] <= horizon:
-            ts, old = times.popleft(), keys.popleft()
-            if last.get(old) == ts:  # not approved again since
+        if len(last) >= self._sweep_at:
+            horizon = ts_ms - self._window_ms
+            for old in [k for k, ts in last.items() if ts <= horizon]:
                 del last[old]
+            self._sweep_at = max(_DUPLICATE_SWEEP_AT, 2 * len(last))
+        last[key] = ts_ms
 
 
 class DailyLossGate:
