@@ -110,6 +110,7 @@ class Portfolio:
         "_turnover",
         "_working",
         "_working_count",
+        "version",
     )
 
     def __init__(self) -> None:
@@ -125,6 +126,9 @@ class Portfolio:
         self._realized = _ZERO
         self._fees = _ZERO
         self._turnover = _ZERO
+        # +1 on every change to an order's or a position's figures: what a reader derives from
+        # the book (the risk gates' exposure figures) stays valid while this is unchanged
+        self.version = 0
 
     @classmethod
     def restored(
@@ -201,6 +205,7 @@ class Portfolio:
         symbol = order.symbol
         self._working.setdefault(symbol, {})[order.client_order_id] = order
         self._working_count += 1
+        self.version += 1
         if symbol not in self._dirty:  # adding is O(1); a removal or fill rebuilds lazily
             totals = self._totals.get(symbol)
             if totals is None:
@@ -393,6 +398,7 @@ class Portfolio:
 
     def _changed(self, symbol: str) -> None:
         """Mark ``symbol``'s totals for a rebuild and update whether it holds exposure (O(1))."""
+        self.version += 1
         self._dirty.add(symbol)
         pos = self._positions.get(symbol)
         if self._working.get(symbol) or (pos is not None and pos.quantity != _ZERO):

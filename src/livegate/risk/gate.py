@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from livegate.domain.clock import Clock
 from livegate.domain.enums import DenialCode
@@ -13,9 +13,12 @@ from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio
 
 
-@dataclass(frozen=True, slots=True)
-class Deny:
-    """A gate's refusal: stable code and a detail with the numbers."""
+class Deny(NamedTuple):
+    """A gate's refusal: stable code and a detail with the numbers.
+
+    Immutable. A named tuple rather than a frozen dataclass: it is built on every denial,
+    and a tuple is built about 5x faster (as :class:`~livegate.domain.market.Quote`).
+    """
 
     code: DenialCode
     detail: str

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from livegate.domain.approval_seal import seal_approval
 from livegate.domain.decisions import Approved, Denied
 from livegate.domain.enums import DenialCode
 from livegate.domain.orders import OrderIntent
-from livegate.risk.gate import Gate, RecordingGate, RiskContext
+from livegate.risk.fast_path import find_fast_path
+from livegate.risk.gate import Deny, Gate, RecordingGate, RiskContext
+
+Check = Callable[[OrderIntent, RiskContext], Deny | None]
 
 
 class RiskPipeline:
@@ -23,16 +26,35 @@ class RiskPipeline:
         Gates in evaluation order (docs/architecture.md §1: mode, kill switch, tripwires, limits).
     context:
         Read-only views shared by every gate.
+    fast_path:
+        Judge the longest run of standard gates with :mod:`livegate.risk.fast_path` (the
+        gates themselves still judge everything it does not prove allowed); False runs
+        every gate's ``check`` (the reference the fast path is tested against).
     """
 
-    def __init__(self, gates: Sequence[Gate], context: RiskContext) -> None:
+    def __init__(self, gates: Sequence[Gate], context: RiskContext, *, fast_path: bool = True) -> None:
         self._gates = tuple(gates)
         self._recorders = tuple(g for g in self._gates if isinstance(g, RecordingGate))
         self._context = context
         # bound methods resolved once: the chain runs on every intent
         self._checks = tuple(g.check for g in self._gates)
         self._records = tuple(g.record_approved for g in self._recorders)
-        self._owners = tuple(zip(self._checks + self._records, self._gates + self._recorders, strict=True))
+        self._owners: tuple[tuple[object, Gate], ...] = tuple(
+            zip(self._checks + self._records, self._gates + self._recorders, strict=True)
+        )
+        fast = find_fast_path(self._gates, context) if fast_path else None
+        self._prove = None if fast is None else fast.prove
+        self._head: tuple[Check, ...] = self._checks
+        self._tails: tuple[tuple[Check, ...], ...] = ()
+        self._record: Callable[[OrderIntent], None] | None = None
+        if fast is not None:
+            self._head = self._checks[: fast.start]
+            # what is left to call once the fast path proved k gates of its run: the rest of the chain
+            self._tails = tuple(self._checks[fast.start + k :] for k in range(fast.end - fast.start + 1))
+            if fast.recorders == self._recorders:  # every recorder is in the run: one call records them all
+                self._record = fast.record
+                raiser = fast.record_raiser or (fast.recorders[-1] if fast.recorders else self._gates[0])
+                self._owners += ((fast.record, raiser),)
 
     @property
     def gates(self) -> tuple[Gate, ...]:
@@ -50,14 +72,29 @@ class RiskPipeline:
         A gate that raises yields ``GATE_ERROR`` naming the gate and the exception.
         """
         ctx = self._context
-        step = None
+        step: object = None
         try:
-            for step in self._checks:
+            for step in self._head:
                 deny = step(intent, ctx)
                 if deny is not None:
                     return Denied(intent, client_order_id, deny.code, deny.detail)
-            for step in self._records:
-                step(intent, ctx)
+            prove = self._prove
+            if prove is not None:
+                try:
+                    proven = prove(intent)
+                except Exception:  # the fast path proves nothing; the gates judge (and name a crash)
+                    proven = 0
+                for step in self._tails[proven]:
+                    deny = step(intent, ctx)
+                    if deny is not None:
+                        return Denied(intent, client_order_id, deny.code, deny.detail)
+            record = self._record
+            if record is not None:
+                step = record
+                record(intent)
+            else:
+                for step in self._records:
+                    step(intent, ctx)
         except Exception as exc:
             return Denied(intent, client_order_id, DenialCode.GATE_ERROR, f"gate {self._name_of(step)} raised {exc!r}")
         return seal_approval(intent, client_order_id, venue)
