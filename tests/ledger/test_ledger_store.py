@@ -257,3 +257,16 @@ def test_append_when_a_nested_value_is_not_storable_then_the_error_names_its_pat
         with pytest.raises((TypeError, ValueError), match=message):
             ledger.append("anomaly", 1, payload)
         assert list(ledger.events()) == []
+
+
+@pytest.mark.parametrize(
+    ("ts_ms", "error"), [(-1, ValueError), (2**63, ValueError), (True, TypeError), (1.5, TypeError), ("5", TypeError)]
+)
+def test_append_when_time_is_not_an_in_range_int_then_refused_and_nothing_is_stored(
+    ledger_path: Path, ts_ms: object, error: type[Exception]
+) -> None:
+    with Ledger.open(ledger_path, synchronous="OFF") as ledger:
+        with pytest.raises(error, match="ts_ms"):
+            ledger.append("anomaly", ts_ms, {"kind": "a", "detail": "x"})  # type: ignore[arg-type]
+        ledger.append("anomaly", 2**63 - 1, {"kind": "a", "detail": "last ms SQLite holds"})
+        assert [e.seq for e in ledger.events()] == [1]

@@ -208,6 +208,10 @@ def check_kind(kind: object) -> str:
     return kind
 
 
+#: ``ts_ms`` must be below this: SQLite's INTEGER is a signed 64-bit number.
+TS_MS_LIMIT: Final = 2**63
+
+
 def check_ts_ms(ts_ms: object) -> int:
     """Return ``ts_ms`` when it is a non-negative int that fits SQLite's 64-bit INTEGER.
 
@@ -220,7 +224,7 @@ def check_ts_ms(ts_ms: object) -> int:
     """
     if not isinstance(ts_ms, int) or isinstance(ts_ms, bool):
         raise TypeError(f"ts_ms must be an int of ms since the epoch, got {type(ts_ms).__name__}")
-    if not 0 <= ts_ms < 2**63:
+    if not 0 <= ts_ms < TS_MS_LIMIT:
         raise ValueError(f"ts_ms out of range: {ts_ms}")
     return ts_ms
 

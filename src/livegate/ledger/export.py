@@ -237,10 +237,6 @@ def _fill_row(fill: Fill) -> Row:
     return {name: record.get(name) for name in FILL_COLUMNS}
 
 
-def _order_rows(fold: LedgerFold) -> list[Row]:
-    return [_order_row(entry, fold.order(entry.client_order_id)) for entry in fold.entries.values()]
-
-
 def _order_row(entry: OrderEntry, order: Order | None) -> Row:
     row: Row = dict.fromkeys(ORDER_COLUMNS)
     row["client_order_id"] = entry.client_order_id

@@ -28,6 +28,7 @@ from livegate.ledger.db import (
     resolve_ledger_path,
 )
 from livegate.ledger.events import (
+    TS_MS_LIMIT,
     LedgerEvent,
     chain_hash_encoded,
     check_kind,
@@ -40,8 +41,6 @@ log = logging.getLogger("livegate")
 
 _INSERT = "INSERT INTO events (seq, ts_ms, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)"
 _FETCH_BATCH = 512
-#: ``ts_ms`` must be below this (SQLite's signed 64-bit INTEGER; :func:`check_ts_ms`).
-_TS_LIMIT = 2**63
 
 
 class Ledger:
@@ -190,7 +189,7 @@ class Ledger:
         """
         if kind not in self._kinds_seen:  # a kind is checked once per ledger
             self._kinds_seen.add(check_kind(kind))
-        if type(ts_ms) is not int or not 0 <= ts_ms < _TS_LIMIT:
+        if type(ts_ms) is not int or not 0 <= ts_ms < TS_MS_LIMIT:
             check_ts_ms(ts_ms)  # raises with the reason (an int subclass passes it)
         encoded, plain = encode_payload_plain(payload)  # the one encoding: stored and hashed
         if self._tx_failed:

@@ -145,8 +145,7 @@ class RunFacts:
         start, end, day = self._day_span
         if start <= ts_ms < end:
             return day
-        local = dt.datetime.fromtimestamp(ts_ms / 1000, tz=self.day_zone)
-        date = local.date()
+        date = self._date_at(ts_ms)
         first = dt.datetime.combine(date, dt.time(), tzinfo=self.day_zone)
         following = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=self.day_zone)
         day = date.isoformat()
