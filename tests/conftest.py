@@ -9,8 +9,10 @@ a failure, so CI never passes with the extended tests silently left out.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,31 @@ SHARED_DATA = (REPO_ROOT.parent / "shared" / "data").resolve()
 LONG_RUNNING_PACKAGES = frozenset(
     {"api", "cli", "integration", "recovery", "venues_alpaca_e2e", "venues_e2e", "venues_ibkr_e2e"}
 )
+
+
+#: xdist workers per core for ``-n auto``: most of a worker's time is spent waiting for a
+#: ``livegate`` subprocess or a paced emulator, so one worker per core leaves the cores half idle.
+WORKERS_PER_CORE = 2
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Return the worker count of ``-n auto``: :data:`WORKERS_PER_CORE` per usable core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores * WORKERS_PER_CORE)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the ``livegate`` subprocesses the tests start reuse compiled bytecode.
+
+    Each session test starts ``python -m livegate`` (a few hundred per run), and every start
+    imports ~170 livegate modules. With ``PYTHONDONTWRITEBYTECODE`` set (some machines set it
+    globally) nothing is cached and every start compiles them all again. The subprocesses
+    write their bytecode under one cache prefix in the temp dir instead (``PYTHONPYCACHEPREFIX``,
+    so the source tree stays clean); inherited by every environment the tests build.
+    """
+    if "PYTHONPYCACHEPREFIX" not in os.environ:
+        os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"livegate-tests-pycache-{os.getuid()}")
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,8 +93,9 @@ def shared_data(request: pytest.FixtureRequest) -> Path:
 def _long_tests_first(items: list[pytest.Item]) -> None:
     """Order ``items``: modules with a ``slow`` test, then the CLI/session packages, then the rest.
 
-    With ``-n 2`` (pytest-xdist) a long test scheduled last runs alone while the other
-    worker idles; started first, the short tests fill in behind it. Modules stay whole and
+    With pytest-xdist a long test scheduled last runs alone while the other workers idle;
+    started first, the short tests fill in behind it (``--dist worksteal``, in pyproject's
+    addopts, moves queued tests from a busy worker to an idle one). Modules stay whole and
     keep their collection order (module-scoped fixtures are set up once); the sort is
     deterministic, so every worker collects the same order.
     """
