@@ -13,7 +13,7 @@ cancel-all) until a run reaches the end of the data, then checks:
 * venue fills equal ledger fills (ids, quantities, prices);
 * positions equal the venue's positions, and summary PnL equals the PnL recomputed from
   ``livegate ledger export --kind fills``;
-* ``livegate ledger verify`` passes.
+* the ledger verifies as ``livegate ledger verify`` checks it (chain and anchor).
 """
 
 from __future__ import annotations
@@ -34,11 +34,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from livegate.config.paths import state_dir
 from livegate.control.faults import CRASH_ENV
 from livegate.domain.enums import Liquidity, Side
 from livegate.domain.orders import Fill
 from livegate.domain.positions import Position
+from livegate.ledger.anchor import anchor_path, read_anchor
 from livegate.ledger.export import export_rows
+from livegate.ledger.verify import verify_ledger
 from livegate.venues.paper_store import PAPER_STORE_FILE
 
 #: The named dangerous points (issue 6) plus ``cancel_all`` during the resume's cleanup.
@@ -176,7 +179,7 @@ def run_trial(
     if code not in (0, 3):
         result.problems.append(f"last run exited {code}")
     else:
-        check_run(run_dir, result)
+        check_run(run_dir, result, base)
     result.wall_secs = time.perf_counter() - started
     return result
 
@@ -202,13 +205,21 @@ def _run(
     return proc.returncode
 
 
-def check_run(run_dir: Path, result: TrialResult) -> None:
-    """Check the invariants of a finished run directory into ``result``."""
-    verify = subprocess.run(  # noqa: S603
-        [*livegate_exe(), "ledger", "verify", str(run_dir)], capture_output=True, text=True, check=False
-    )
-    if verify.returncode != 0:
-        result.problems.append(f"ledger verify failed: {verify.stdout.strip()} {verify.stderr.strip()}")
+def check_run(run_dir: Path, result: TrialResult, env: Mapping[str, str]) -> None:
+    """Check the invariants of a finished run directory into ``result``.
+
+    The ledger is verified as ``livegate ledger verify`` does (hash chain, and the head
+    against its anchor in the state dir of ``env``, the trial's ``LIVEGATE_STATE_DIR``), in
+    this process.
+    """
+    ledger = run_dir / "ledger.sqlite"
+    anchor = read_anchor(anchor_path(state_dir(env), run_dir))
+    if anchor is None:
+        result.problems.append(f"no anchor for {ledger} in the trial's state dir")
+    verified = verify_ledger(ledger, anchor=anchor)
+    if not verified.ok:
+        where = f"seq {verified.first_bad_seq}"
+        result.problems.append(f"ledger verify failed: {verified.verdict} at {where}: {verified.reason}")
     ledger_fills = [_export_row(row) for row in export_rows(run_dir, "fills")[1]]
     ledger_orders = {str(o["client_order_id"]): o for o in export_rows(run_dir, "orders")[1] if o["decision"]}
     with sqlite3.connect(f"file:{run_dir / PAPER_STORE_FILE}?mode=ro", uri=True) as conn:
