@@ -129,7 +129,7 @@ def test_stream_when_input_grows_tenfold_then_peak_memory_does_not(tmp_path: Pat
         finally:
             tracemalloc.stop()
 
-    small, large = peak_bytes(20_000), peak_bytes(200_000)
+    small, large = peak_bytes(12_000), peak_bytes(120_000)
     assert large < small * 1.5  # load_replay holds every quote: ~10x
 
 
