@@ -11,7 +11,7 @@ import datetime as dt
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 
 __all__ = ["Bars", "Line", "Marker", "bar_chart", "histogram", "line_chart", "time_label"]
 
@@ -35,9 +35,11 @@ class Line:
     step: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Marker:
-    """One marker at (x, y): ``shape`` ``up`` (buy), ``down`` (sell) or ``dot``; ``title`` is its tooltip."""
+class Marker(NamedTuple):
+    """One marker at (x, y): ``shape`` ``up`` (buy), ``down`` (sell) or ``dot``; ``title`` is its tooltip.
+
+    A named tuple (immutable, cheap to build: a run report draws one per fill).
+    """
 
     x: float
     y: float

@@ -132,8 +132,8 @@ class LedgerReader(Protocol):
         """Return the fold of the rows taken so far."""
         ...
 
-    def take_rows(self, rows: Iterable[tuple[int, int, str, str, str, str]]) -> None:
-        """Fold raw rows ``(seq, ts_ms, kind, payload JSON text, prev_hash, hash)`` continuing :attr:`fold`."""
+    def take_rows(self, rows: Iterable[tuple[int, int, str, str | dict[str, object], str, str]]) -> None:
+        """Fold raw rows ``(seq, ts_ms, kind, payload JSON text or dict, prev_hash, hash)`` continuing :attr:`fold`."""
         ...
 
 
@@ -169,8 +169,8 @@ class LedgerFillIndex:
         self._read: dict[str, int] = {}
 
     def _catch_up(self) -> int:
-        if self._reader is not None:  # the reader keeps the markouts' facts too
-            self._reader.take_rows(self._ledger.rows(after_seq=self._fold.last_seq))
+        if self._reader is not None:  # the reader keeps the markouts' facts too; the ledger kept the new rows
+            self._reader.take_rows(self._ledger.tail_rows(self._fold.last_seq))
             return len(self._fold.fills)
         # markouts change no order, position or fill of a fold: SQLite leaves them out (a third of a
         # trading session's events); the fold's last seq then stays at the event before them, which
