@@ -41,7 +41,7 @@ from livegate.execution.engine import ExecutionEngine
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
-from livegate.reconcile.fills import LedgerFillIndex
+from livegate.reconcile.fills import LedgerFillIndex, LedgerReader
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
 from livegate.reconcile.leftovers import LeftoverPolicy
 from livegate.reconcile.reconciler import Reconciler, ReconcileResult
@@ -232,12 +232,15 @@ class SessionRecovery:
         daily: DailyBook | None = None,
         session_id: str = "",
         metrics: SessionMetrics | None = None,
+        fill_reader: LedgerReader | None = None,
     ) -> None:
         """Reconcile before trading (settling a resumed run first) and arm the periodic schedule.
 
         With ``daily`` the trading-day book continues the account's budgets
         (:meth:`DailyBook.attach`); a resumed run then recounts its own approved orders of
         today from the ledger. ``metrics`` counts the reconciliations (startup and periodic).
+        ``fill_reader`` (a new run only) is what the reconciler's fill index reads the
+        ledger through (the end-of-run report's reader, so the ledger is folded once).
 
         Raises
         ------
@@ -250,7 +253,10 @@ class SessionRecovery:
         if rebuilt is not None and rebuilt.trading_state is not TradingState.ACTIVE:
             trip(rebuilt.trading_state, f"restored from ledger: {rebuilt.trading_reason}")
         # a resumed run's fill index goes on from the rebuilt fold instead of folding the ledger again
-        fill_index = None if rebuilt is None else LedgerFillIndex(ledger, rebuilt.fold)
+        if rebuilt is not None:
+            fill_index: LedgerFillIndex | None = LedgerFillIndex(ledger, rebuilt.fold)
+        else:
+            fill_index = None if fill_reader is None else LedgerFillIndex(ledger, reader=fill_reader)
         self.reconciler = build_reconciler(
             run_dir=self.run_dir,
             config=config,

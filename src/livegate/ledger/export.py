@@ -19,7 +19,7 @@ from typing import Final, Literal, TextIO
 from livegate.domain.enums import OrderStatus
 from livegate.domain.errors import DataError
 from livegate.domain.orders import Fill, Order
-from livegate.ledger.db import SELECT_ROWS, connect_readonly
+from livegate.ledger.db import SELECT_ROWS, SELECT_ROWS_AFTER, connect_readonly
 from livegate.ledger.events import LedgerEvent, canonical_json
 from livegate.ledger.fold import LedgerFold, OrderEntry, fold_events
 
@@ -197,6 +197,44 @@ def iter_payloads(path: Path) -> Iterator[tuple[int, int, str, dict[str, object]
         raise DataError(f"cannot read ledger {path}: {exc}") from exc
     finally:
         conn.close()
+
+
+def iter_rows(path: Path, *, after_seq: int = 0) -> Iterator[tuple[int, int, str, str, str, str]]:
+    """Yield a ledger's raw rows ``(seq, ts_ms, kind, payload JSON text, prev_hash, hash)`` after ``after_seq``.
+
+    In seq order, one at a time, nothing decoded (readers that fold the rows themselves:
+    :class:`livegate.ops.rollup_read.RunReader`).
+
+    Raises
+    ------
+    DataError
+        If the ledger is missing or unreadable.
+    """
+    conn = connect_readonly(path)
+    try:
+        yield from conn.execute(SELECT_ROWS_AFTER, (after_seq,))
+    except sqlite3.Error as exc:
+        raise DataError(f"cannot read ledger {path}: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def stored_hash(path: Path, seq: int) -> str | None:
+    """Return the chain hash a ledger file holds for ``seq`` (None: no such event).
+
+    Raises
+    ------
+    DataError
+        If the ledger is missing or unreadable.
+    """
+    conn = connect_readonly(path)
+    try:
+        row = conn.execute("SELECT hash FROM events WHERE seq = ?", (seq,)).fetchone()
+    except sqlite3.Error as exc:
+        raise DataError(f"cannot read ledger {path}: {exc}") from exc
+    finally:
+        conn.close()
+    return None if row is None else str(row[0])
 
 
 def iter_events(path: Path) -> Iterator[LedgerEvent]:

@@ -47,6 +47,7 @@ from livegate.ledger.payloads import (
     SessionStarted,
     SubmitRequested,
     TradingStateChanged,
+    TypedPayload,
     decode,
 )
 from livegate.portfolio import Portfolio
@@ -217,11 +218,15 @@ class LedgerFold:
         """
         self.apply_payload(event.seq, event.ts_ms, event.kind, event.payload, event.hash)
 
-    def apply_payload(self, seq: int, ts_ms: int, kind: str, payload: Mapping[str, object], digest: str) -> None:
+    def apply_payload(
+        self, seq: int, ts_ms: int, kind: str, payload: Mapping[str, object], digest: str
+    ) -> TypedPayload | None:
         """Fold one event given as its parts (the decoded JSON payload and its chain hash ``digest``).
 
         The same as :meth:`apply` without building a :class:`LedgerEvent` (resume folds
-        raw rows, :func:`livegate.ledger.checkpoint_job.fold_rows`).
+        raw rows, :func:`livegate.ledger.checkpoint_job.fold_rows`). Returns the typed
+        payload (:func:`livegate.ledger.payloads.decode`; None for a kind the fold does not
+        type), for readers that keep facts of their own (the run report).
 
         Raises
         ------
@@ -235,6 +240,7 @@ class LedgerFold:
         except (PayloadError, KeyError, ArithmeticError) as exc:
             raise DataError(f"ledger seq {seq} ({kind}): {exc}") from exc
         self.apply_decoded(seq, ts_ms, kind, typed, digest)
+        return typed
 
     def apply_decoded(self, seq: int, ts_ms: int, kind: str, typed: object, digest: str) -> None:
         """Fold one event whose payload the caller decoded already (:func:`livegate.ledger.payloads.decode`).

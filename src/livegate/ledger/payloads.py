@@ -53,17 +53,17 @@ _LIQUIDITY = {m.value: m for m in Liquidity}
 
 def _member(members: Mapping[str, _E], payload: Payload, name: str, enum: type[_E]) -> _E:
     """Return the enum member named by a text field (one dict lookup; what ``enum(value)`` returns)."""
-    value = _str(payload, name)
-    member = members.get(value)
+    value = payload.get(name)
+    member = members.get(value) if isinstance(value, str) else None
     if member is None:
-        raise PayloadError(f"{value!r} is not a valid {enum.__name__}")
+        raise PayloadError(f"{_str(payload, name)!r} is not a valid {enum.__name__}")  # _str: not text at all
     return member
 
 
 def _decimal(payload: Payload, name: str) -> Decimal:
     value = payload.get(name)
     try:
-        return Decimal(str(value))
+        return Decimal(value if type(value) is str else str(value))
     except InvalidOperation as exc:
         raise PayloadError(f"field {name!r} must be a decimal string, got {value!r}") from exc
 
@@ -136,8 +136,9 @@ class ArrivalQuote:
             return None
         if not isinstance(payload, Mapping):
             raise PayloadError(f"field 'arrival' must be an object or null, got {payload!r}")
-        bid, ask, mid = (_decimal(payload, name) for name in ("bid", "ask", "mid"))
-        return cls(bid, ask, mid, _int(payload, "age_ms"))
+        return cls(
+            _decimal(payload, "bid"), _decimal(payload, "ask"), _decimal(payload, "mid"), _int(payload, "age_ms")
+        )
 
 
 @dataclass(frozen=True, slots=True)

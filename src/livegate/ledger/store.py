@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from livegate.domain.errors import LedgerError
+from livegate.ledger import events as ev
 from livegate.ledger.anchor import AnchorWriter
 from livegate.ledger.db import (
     SELECT_ROWS_AFTER,
@@ -42,6 +43,17 @@ log = logging.getLogger("livegate")
 _INSERT = "INSERT INTO events (seq, ts_ms, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)"
 _FETCH_BATCH = 512
 
+#: Most events :meth:`Ledger.tail_rows` keeps in memory between two reads; past it they are read from SQLite.
+TAIL_LIMIT = 20_000
+#: Kinds whose appended payload a tail reader gets as the dict itself (their decoders read fields by
+#: name); the others keep their stored text (a decoder that iterates a mapping sees the stored key order).
+_TAIL_AS_DICT = frozenset(
+    {
+        ev.INTENT, ev.DECISION, ev.SUBMIT_REQUESTED, ev.ORDER_REPORT, ev.FILL, ev.MARKOUT,
+        ev.CANCEL_REQUESTED, ev.TRADING_STATE_CHANGED, ev.ANOMALY, ev.SESSION_ENDED,
+    }
+)  # fmt: skip
+
 
 class Ledger:
     """An open ledger file; build it with :meth:`Ledger.open`.
@@ -62,6 +74,7 @@ class Ledger:
         "_kinds_seen",
         "_last_seq",
         "_path",
+        "_tail",
         "_tx_depth",
         "_tx_durable",
         "_tx_failed",
@@ -85,6 +98,8 @@ class Ledger:
         self._anchor_warned = False
         #: Event kinds :func:`check_kind` accepted already.
         self._kinds_seen: set[str] = set()
+        #: Rows appended since the last :meth:`tail_rows` (None until it is first called).
+        self._tail: list[tuple[int, int, str, str | dict[str, object], str, str]] | None = None
 
     @classmethod
     def open(cls, path: Path, *, synchronous: str = "FULL", anchor: Path | None = None) -> Ledger:
@@ -212,12 +227,17 @@ class Ledger:
             raise LedgerError(f"ledger append of {kind} seq {seq} failed: {exc}") from exc
         self._last_seq = seq
         self._head_hash = digest
+        stored: dict[str, object] = payload if plain else json.loads(text)  # type: ignore[assignment]  # plain: a dict that reads back equal
+        tail = self._tail
+        if tail is not None:  # a rollback takes it out again (_trim_tail)
+            if len(tail) >= TAIL_LIMIT:
+                tail.clear()  # the reader reads SQLite instead (tail_rows sees the gap)
+            tail.append((seq, ts_ms, kind, stored if plain and kind in _TAIL_AS_DICT else text, prev, digest))
         if durable:
             if self._tx_depth:
                 self._tx_durable = True
             else:
                 self._commit()
-        stored: dict[str, object] = payload if plain else json.loads(text)  # type: ignore[assignment]  # plain: a dict that reads back equal
         return LedgerEvent(seq=seq, ts_ms=ts_ms, kind=kind, payload=stored, prev_hash=prev, hash=digest)
 
     def flush(self) -> None:
@@ -348,6 +368,28 @@ class Ledger:
         except sqlite3.Error as exc:
             raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
 
+    def tail_rows(self, after_seq: int) -> Iterator[tuple[int, int, str, str | dict[str, object], str, str]]:
+        """Yield the rows after ``after_seq`` as :meth:`rows` does, from memory when this ledger kept them.
+
+        For one reader that follows the ledger (the session's fill index): the first call
+        reads SQLite and starts keeping the rows appended after it (at most
+        :data:`TAIL_LIMIT`); a later call hands those out (and forgets them) when they
+        continue ``after_seq`` without a gap, else reads SQLite again. A kept row of a kind
+        whose decoder reads fields by name carries the appended payload dict (equal to its
+        stored JSON, not a copy: do not change it) in place of the text. Rolled back appends
+        are never handed out.
+
+        Raises
+        ------
+        LedgerError
+            If SQLite fails.
+        """
+        tail = self._tail
+        self._tail = []
+        if tail and tail[0][0] <= after_seq + 1 and tail[-1][0] == self._last_seq:
+            return iter([row for row in tail if row[0] > after_seq])
+        return self.rows(after_seq=after_seq)
+
     def hash_at(self, seq: int) -> str | None:
         """Return the stored chain hash of the event at ``seq``, or None when there is none.
 
@@ -429,14 +471,23 @@ class Ledger:
             return
         if not self._conn.in_transaction:  # SQLite gave the whole transaction up (I/O error, disk full)
             self._last_seq, self._head_hash = self._durable
+            self._trim_tail()
             return
         self._last_seq, self._head_hash = self._tx_start
+        self._trim_tail()
 
     def _abort_pending(self) -> None:
         """Roll back everything not committed; the head returns to the last commit."""
         self._rollback_quietly()
         self._last_seq, self._head_hash = self._durable
         self._tx_start = self._durable
+        self._trim_tail()
+
+    def _trim_tail(self) -> None:
+        """Forget kept rows a rollback took out of the chain (seq above the head)."""
+        tail = self._tail
+        while tail and tail[-1][0] > self._last_seq:
+            tail.pop()
 
     def _rollback_quietly(self) -> None:
         try:

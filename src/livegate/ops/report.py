@@ -18,7 +18,7 @@ from typing import Any, Final
 from livegate.domain.errors import DataError
 from livegate.ops.report_charts import run_charts
 from livegate.ops.rollup import rollup_rows
-from livegate.ops.rollup_read import RunFacts, read_run
+from livegate.ops.rollup_read import RunFacts, RunReader, read_run, read_run_from
 
 __all__ = ["CSS", "banner_html", "page", "render_run_report", "table_html", "write_run_report"]
 
@@ -180,8 +180,11 @@ def _limited(
     return [f"<h2>{html.escape(title)}{note}</h2>", table_html(columns, rows[:TABLE_LIMIT], text=text)]
 
 
-def write_run_report(run_dir: Path, summary: Mapping[str, Any]) -> Path:
+def write_run_report(run_dir: Path, summary: Mapping[str, Any], reader: RunReader | None = None) -> Path:
     """Write ``run_dir/report.html`` from the run's ledger; return its path.
+
+    ``reader`` is the session's ledger reader (:func:`livegate.ops.rollup_read.read_run_from`:
+    only the events after those it read are read; the page is the same).
 
     When the ledger cannot be read (a storage failure deleted it) or the page cannot be
     built, the page says so in a red banner and shows the summary's figures instead, so a
@@ -194,7 +197,11 @@ def write_run_report(run_dir: Path, summary: Mapping[str, Any]) -> Path:
     """
     path = run_dir / "report.html"
     try:
-        text = render_run_report(read_run(run_dir, table_rows=TABLE_LIMIT), summary)
+        if reader is None:
+            facts = read_run(run_dir, table_rows=TABLE_LIMIT)
+        else:
+            facts = read_run_from(reader, table_rows=TABLE_LIMIT)
+        text = render_run_report(facts, summary)
     except (DataError, OSError, sqlite3.Error, ArithmeticError, TypeError, ValueError) as exc:
         problem = str(exc).replace(str(run_dir.resolve()), run_dir.name).replace(str(run_dir), run_dir.name)
         rows = [{"item": k, "value": v} for k, v in summary.items() if not isinstance(v, dict | list)]

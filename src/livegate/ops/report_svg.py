@@ -11,7 +11,7 @@ import datetime as dt
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 
 __all__ = ["Bars", "Line", "Marker", "bar_chart", "histogram", "line_chart", "time_label"]
 
@@ -35,9 +35,11 @@ class Line:
     step: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Marker:
-    """One marker at (x, y): ``shape`` ``up`` (buy), ``down`` (sell) or ``dot``; ``title`` is its tooltip."""
+class Marker(NamedTuple):
+    """One marker at (x, y): ``shape`` ``up`` (buy), ``down`` (sell) or ``dot``; ``title`` is its tooltip.
+
+    A named tuple (immutable, cheap to build: a run report draws one per fill).
+    """
 
     x: float
     y: float
@@ -169,13 +171,18 @@ def _path(line: Line, scale: _Scale) -> str:
     points = list(line.points)
     if not points:
         return ""
-    commands = [f"M{scale.x(points[0][0])},{scale.y(points[0][1])}"]
-    previous_y = points[0][1]
-    for x, y in points[1:]:
-        if line.step:
-            commands.append(f"L{scale.x(x)},{scale.y(previous_y)}")
-        commands.append(f"L{scale.x(x)},{scale.y(y)}")
-        previous_y = y
+    # each point mapped once, by the same arithmetic as _Scale.x and _Scale.y (the same text)
+    x0, dx, width = scale.x0, scale.x1 - scale.x0, _W - _LEFT - _RIGHT
+    y1, dy, height = scale.y1, scale.y1 - scale.y0, _H - _TOP - _BOTTOM
+    xs = [round(_LEFT + (x - x0) / dx * width, 2) for x, _ in points]
+    ys = [round(_TOP + (y1 - y) / dy * height, 2) for _, y in points]
+    commands = [f"M{xs[0]},{ys[0]}"]
+    if line.step:  # the value holds until the next point: across at the previous y, then to the new one
+        for i in range(1, len(points)):
+            x = xs[i]
+            commands.append(f"L{x},{ys[i - 1]} L{x},{ys[i]}")
+    else:
+        commands += [f"L{x},{y}" for x, y in zip(xs[1:], ys[1:], strict=True)]
     if len(points) == 1:  # a single point: a short tick so it shows
         commands.append("l4,0")
     return " ".join(commands)

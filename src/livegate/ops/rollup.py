@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Final
+from typing import Final, NamedTuple
 
 from livegate.domain.positions import Position
 from livegate.ops.rollup_read import RunFacts
@@ -78,9 +78,12 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-@dataclass(frozen=True, slots=True)
-class EquityPoint:
-    """Equity PnL of one symbol's position at a time: realized + unrealized - fees (USD)."""
+class EquityPoint(NamedTuple):
+    """Equity PnL of one symbol's position at a time: realized + unrealized - fees (USD).
+
+    A named tuple (immutable): a long run has several points per order, and a tuple is
+    built in a fraction of a frozen dataclass's time.
+    """
 
     ts_ms: int
     equity: Decimal
@@ -215,15 +218,21 @@ class _RunRows:
     def __init__(self, rows: dict[Key, RollupRow], facts: RunFacts) -> None:
         self.rows, self.facts = rows, facts
         self.run = str(facts.run_dir)
+        #: The rows this run was added to already (a run touches few rows many times).
+        self._mine: dict[Key, RollupRow] = {}
 
     def at(self, ts_ms: int, venue: str, symbol: str) -> RollupRow:
         return self.of((self.facts.day(ts_ms), self.facts.mode, venue, symbol))
 
     def of(self, key: Key) -> RollupRow:
+        found = self._mine.get(key)
+        if found is not None:
+            return found
         found = self.rows.get(key)
         if found is None:
             found = self.rows[key] = RollupRow(key)
         found.runs.add(self.run)
+        self._mine[key] = found
         return found
 
 

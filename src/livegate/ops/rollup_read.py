@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+import json.scanner
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from livegate.domain.errors import DataError
 from livegate.domain.orders import Fill
 from livegate.ledger import events as ev
-from livegate.ledger.export import fold_table, iter_payloads
+from livegate.ledger.export import fold_table, iter_rows, stored_hash
 from livegate.ledger.fold import LedgerFold, gc_paused
 from livegate.ledger.payloads import (
     AnomalyRecorded,
@@ -30,21 +31,24 @@ from livegate.ledger.payloads import (
     IntentRecorded,
     MarkoutRecorded,
     OrderReported,
-    PayloadError,
     SubmitRequested,
     TradingStateChanged,
-    decode,
 )
 from livegate.reconcile.drift import DRIFT_FILE, read_drift
 
-__all__ = ["DecisionFact", "FillFact", "RunFacts", "read_run"]
+__all__ = ["DecisionFact", "FillFact", "RunFacts", "RunReader", "read_run", "read_run_from"]
 
 LEDGER_FILE = "ledger.sqlite"
 
+#: The C JSON scanner ``json.loads`` runs, called directly: ``(value, end index)`` of the text from 0.
+_SCAN_JSON: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
-@dataclass(frozen=True, slots=True)
-class DecisionFact:
-    """One decision: when (ms since the epoch), on what, its outcome and the quote it saw (quote currency)."""
+
+class DecisionFact(NamedTuple):
+    """One decision: when (ms since the epoch), on what, its outcome and the quote it saw (quote currency).
+
+    A named tuple (immutable, built in a fraction of a frozen dataclass's time: one per order).
+    """
 
     ts_ms: int
     client_order_id: str
@@ -59,8 +63,7 @@ class DecisionFact:
     age_ms: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class FillFact:
+class FillFact(NamedTuple):
     """One fill counted by the fold, with its venue and its slippage against the arrival mid (bps; None if unknown)."""
 
     fill: Fill
@@ -163,6 +166,98 @@ class RunFacts:
         return self.trading_state != "active" or bool(self.anomalies)
 
 
+class RunReader:
+    """Reads a run's ledger rows, in seq order and in as many steps as wanted, into its :class:`RunFacts`.
+
+    Each event is parsed, decoded and folded once (:meth:`LedgerFold.apply_payload
+    <livegate.ledger.fold.LedgerFold.apply_payload>`) and its facts kept. :func:`read_run`
+    reads a whole ledger with one. A session hands one to its reconciler's fill index
+    (:class:`livegate.reconcile.fills.LedgerFillIndex`), which reads the ledger as it
+    grows; the end-of-run report then reads only the events after it
+    (:func:`read_run_from`), so the session's ledger is folded once, not twice.
+    """
+
+    __slots__ = ("_intents", "_venues", "broken", "facts")
+
+    def __init__(self, run_dir: Path) -> None:
+        """Start the facts of ``run_dir`` (its trading day's zone read from ``config_resolved.json`` now)."""
+        self.facts = RunFacts(run_dir=run_dir, day_zone=_day_zone(run_dir))
+        self._intents: dict[str, IntentRecorded] = {}
+        self._venues: dict[str, str] = {}
+        #: True once a read stopped part way (an unreadable payload): the facts are not the ledger's.
+        self.broken = False
+
+    @property
+    def fold(self) -> LedgerFold:
+        """Return the fold of the rows read so far (its ``last_seq`` and ``last_hash``: the last one)."""
+        return self.facts.fold
+
+    def take_rows(self, rows: Iterable[tuple[int, int, str, str | dict[str, object], str, str]]) -> None:
+        """Read raw ledger rows ``(seq, ts_ms, kind, payload JSON text, prev_hash, hash)`` continuing the fold.
+
+        A row may carry its payload already parsed, as a dict (:meth:`Ledger.tail_rows
+        <livegate.ledger.store.Ledger.tail_rows>`).
+
+        Raises
+        ------
+        DataError
+            If a payload is not one JSON object or cannot be read (naming the run and the seq);
+            the reader is then :attr:`broken`.
+        """
+        facts, intents, venues = self.facts, self._intents, self._venues
+        fold = facts.fold
+        fold_fills = fold.fills
+        apply = fold.apply_payload
+        scan, take_of, started = _SCAN_JSON, _TAKE.get, ev.SESSION_STARTED
+        self.broken = True  # until the rows are all read
+        for seq, ts_ms, kind, text, _prev, digest in rows:
+            if not isinstance(
+                text, str
+            ):  # the appended payload dict itself (Ledger.tail_rows): its stored JSON's equal
+                payload = text
+            else:
+                try:
+                    payload, end = scan(text, 0)  # stored text is canonical JSON: no whitespace around it
+                except (StopIteration, ValueError, TypeError) as exc:
+                    raise DataError(
+                        f"{facts.run_dir} ledger seq {seq} ({kind}): payload is not JSON ({exc!r})"
+                    ) from exc
+                if end != len(text) or type(payload) is not dict:
+                    raise DataError(f"{facts.run_dir} ledger seq {seq} ({kind}): payload is not one JSON object")
+            counted = len(fold_fills)
+            try:
+                typed = apply(seq, ts_ms, kind, payload, digest)  # decoded once, for the fold and the facts
+            except DataError as exc:
+                raise DataError(f"{facts.run_dir} {exc}") from exc
+            if kind != started:
+                if ts_ms < facts.first_ts_ms or facts.first_ts_ms == 0:
+                    facts.first_ts_ms = ts_ms
+                if ts_ms > facts.last_ts_ms:
+                    facts.last_ts_ms = ts_ms
+            take = take_of(type(typed))
+            if take is not None:
+                take(facts, ts_ms, typed, intents, venues, fold_fills[-1] if len(fold_fills) > counted else None)
+        self.broken = False
+
+    def finish(self, *, table_rows: int | None = None) -> RunFacts:
+        """Return the facts, completed with what the ledger's events alone do not give; call once, last.
+
+        ``table_rows`` as in :func:`read_run`.
+        """
+        facts, fold = self.facts, self.facts.fold
+        run_dir = facts.run_dir
+        facts.mode = fold.session.mode if fold.session is not None else ""
+        facts.session_id = fold.session.session_id if fold.session is not None else ""
+        facts.trading_state, facts.trading_reason = fold.trading_state.value, fold.trading_reason
+        facts.marks.sort(key=lambda m: m[0])
+        facts.drift = read_drift(run_dir / DRIFT_FILE)
+        facts.end_reason = _summary_end_reason(run_dir)
+        facts.orders_table = fold_table(fold, "orders", limit=table_rows)[1]  # the fold above: read once
+        facts.fills_table = fold_table(fold, "fills", limit=table_rows)[1]
+        facts.orders_count, facts.fills_count = len(fold.entries), len(fold.fills)
+        return facts
+
+
 def read_run(run_dir: Path, *, table_rows: int | None = None) -> RunFacts:
     """Read the facts of one run directory.
 
@@ -181,36 +276,35 @@ def read_run(run_dir: Path, *, table_rows: int | None = None) -> RunFacts:
     """
     if not (run_dir / LEDGER_FILE).is_file():
         raise DataError(f"{run_dir}: no {LEDGER_FILE}; not a livegate run directory")
-    facts = RunFacts(run_dir=run_dir, day_zone=_day_zone(run_dir))
-    intents: dict[str, IntentRecorded] = {}
-    venues: dict[str, str] = {}
-    fold = facts.fold
-    fold_fills = fold.fills
-    apply = fold.apply_decoded
+    reader = RunReader(run_dir)
     with gc_paused():  # many small objects, no cycles (as in a resume fold)
-        for seq, ts_ms, kind, payload, digest in iter_payloads(run_dir):  # one at a time: memory follows the facts
-            counted = len(fold_fills)
-            try:
-                typed = decode(kind, payload)
-            except (PayloadError, KeyError, ArithmeticError) as exc:
-                raise DataError(f"{run_dir} ledger seq {seq} ({kind}): {exc}") from exc
-            apply(seq, ts_ms, kind, typed, digest)  # decoded once
-            if kind != ev.SESSION_STARTED:
-                facts.first_ts_ms = ts_ms if facts.first_ts_ms == 0 else min(facts.first_ts_ms, ts_ms)
-                facts.last_ts_ms = max(facts.last_ts_ms, ts_ms)
-            take = _TAKE.get(type(typed))
-            if take is not None:
-                take(facts, ts_ms, typed, intents, venues, fold_fills[-1] if len(fold_fills) > counted else None)
-    facts.mode = fold.session.mode if fold.session is not None else ""
-    facts.session_id = fold.session.session_id if fold.session is not None else ""
-    facts.trading_state, facts.trading_reason = fold.trading_state.value, fold.trading_reason
-    facts.marks.sort(key=lambda m: m[0])
-    facts.drift = read_drift(run_dir / DRIFT_FILE)
-    facts.end_reason = _summary_end_reason(run_dir)
-    facts.orders_table = fold_table(fold, "orders", limit=table_rows)[1]  # the fold above: the ledger is read once
-    facts.fills_table = fold_table(fold, "fills", limit=table_rows)[1]
-    facts.orders_count, facts.fills_count = len(fold.entries), len(fold.fills)
-    return facts
+        reader.take_rows(iter_rows(run_dir))  # one at a time: memory follows the facts
+    return reader.finish(table_rows=table_rows)
+
+
+def read_run_from(reader: RunReader, *, table_rows: int | None = None) -> RunFacts:
+    """Return the facts of ``reader``'s run, reading only the ledger events after those it read.
+
+    The ledger file must hold, at the reader's last seq, the chain hash the reader folded
+    there (the hash covers every event before it): then the reader's events are the
+    file's, and the facts are exactly :func:`read_run`'s. When it does not (an append the
+    reader saw was rolled back, the last commit failed) or the reader is :attr:`~RunReader.broken`,
+    the whole ledger is read again with :func:`read_run`.
+
+    Raises
+    ------
+    DataError
+        As :func:`read_run`.
+    """
+    run_dir = reader.facts.run_dir
+    if not (run_dir / LEDGER_FILE).is_file():
+        raise DataError(f"{run_dir}: no {LEDGER_FILE}; not a livegate run directory")
+    fold = reader.fold
+    if reader.broken or (fold.last_seq and stored_hash(run_dir, fold.last_seq) != fold.last_hash):
+        return read_run(run_dir, table_rows=table_rows)
+    with gc_paused():
+        reader.take_rows(iter_rows(run_dir, after_seq=fold.last_seq))
+    return reader.finish(table_rows=table_rows)
 
 
 def _take_intent(facts: RunFacts, ts: int, typed: Any, intents: dict[str, IntentRecorded], *_: object) -> None:

@@ -120,6 +120,23 @@ class FillMatcher:
         return records
 
 
+class LedgerReader(Protocol):
+    """Something that folds raw ledger rows and keeps facts of its own (the run report's reader).
+
+    :class:`livegate.ops.rollup_read.RunReader` is one: a session's fill index reads the
+    ledger through it, so the end-of-run report does not fold the ledger again.
+    """
+
+    @property
+    def fold(self) -> LedgerFold:
+        """Return the fold of the rows taken so far."""
+        ...
+
+    def take_rows(self, rows: Iterable[tuple[int, int, str, str | dict[str, object], str, str]]) -> None:
+        """Fold raw rows ``(seq, ts_ms, kind, payload JSON text or dict, prev_hash, hash)`` continuing :attr:`fold`."""
+        ...
+
+
 class LedgerFillIndex:
     """The venue fill ids the ledger holds, from the one ledger fold, read incrementally (each event once).
 
@@ -127,16 +144,34 @@ class LedgerFillIndex:
     resume and export (:mod:`livegate.ledger.fold`).
     """
 
-    __slots__ = ("_fold", "_ledger", "_read")
+    __slots__ = ("_fold", "_ledger", "_read", "_reader")
 
-    def __init__(self, ledger: Ledger, fold: LedgerFold | None = None) -> None:
-        """Read ``ledger`` from its first event, or go on from ``fold`` (a fold of its first events, now owned here)."""
+    def __init__(self, ledger: Ledger, fold: LedgerFold | None = None, *, reader: LedgerReader | None = None) -> None:
+        """Read ``ledger`` from its first event, or go on from ``fold`` (a fold of its first events, now owned here).
+
+        With ``reader`` (that has read nothing yet), every event (markouts too) is read
+        through it and its fold is the index's.
+
+        Raises
+        ------
+        ValueError
+            If both ``fold`` and ``reader`` are given, or ``reader`` has read events already.
+        """
+        if reader is not None and (fold is not None or reader.fold.last_seq != 0):
+            raise ValueError("a fill index reads through a reader only from the ledger's first event")
         self._ledger = ledger
-        self._fold = LedgerFold() if fold is None else fold
+        self._reader = reader
+        if reader is not None:
+            self._fold = reader.fold
+        else:
+            self._fold = LedgerFold() if fold is None else fold
         #: Per venue name, how many of the fold's fills were already handed out by :meth:`new_ids`.
         self._read: dict[str, int] = {}
 
     def _catch_up(self) -> int:
+        if self._reader is not None:  # the reader keeps the markouts' facts too; the ledger kept the new rows
+            self._reader.take_rows(self._ledger.tail_rows(self._fold.last_seq))
+            return len(self._fold.fills)
         # markouts change no order, position or fill of a fold: SQLite leaves them out (a third of a
         # trading session's events); the fold's last seq then stays at the event before them, which
         # only makes the next read start there

@@ -10,9 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from livegate.domain.clock import wall_time_ms
+
+if TYPE_CHECKING:
+    from livegate.ops.rollup_read import RunReader
 
 #: Written by setup.py at build time (version, git commit); never committed.
 BUILD_INFO_FILE = "_build_info.json"
@@ -147,10 +150,13 @@ def livegate_version() -> str:
         return "0+unknown"
 
 
-def write_report(path: Path, summary: Mapping[str, Any]) -> None:
-    """Write the run's self-contained ``report.html`` at ``path`` from its ledger (:mod:`livegate.ops.report`)."""
+def write_report(path: Path, summary: Mapping[str, Any], reader: RunReader | None = None) -> None:
+    """Write the run's self-contained ``report.html`` at ``path`` from its ledger (:mod:`livegate.ops.report`).
+
+    ``reader``: the session's ledger reader (the events it read are not read again).
+    """
     from livegate.ops.report import write_run_report  # L4 page builder, imported where it is used
 
-    written = write_run_report(path.parent, summary)
+    written = write_run_report(path.parent, summary, reader)
     if written != path:
         written.replace(path)

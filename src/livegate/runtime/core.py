@@ -43,6 +43,7 @@ from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.modes.resolve import ModeResolution, gate_line
+from livegate.ops.rollup_read import RunReader
 from livegate.reconcile.reconciler import ReconcileIncomplete
 from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
@@ -120,6 +121,8 @@ class SessionCore:
         self.instruments, self.wiring, self.session_id = instruments, wiring, session_id
         self.strategy, strategy_name = strategy
         self.anomalies: list[dict[str, str]] = []
+        #: A new run's ledger reader: the fill index folds through it, the report finishes it.
+        self.run_reader: RunReader | None = None
         self.metrics = SessionMetrics()
         self.prometheus.expect(sorted(wiring.venues), sorted(instruments))
         self._metrics_write_failed = False
@@ -297,6 +300,8 @@ class SessionCore:
             self._close()
             raise
         self.risk.start()
+        if self.recovery.rebuilt is None:
+            self.run_reader = RunReader(self.run_dir)
         try:
             await self.recovery.startup(
                 config=cfg.reconcile,
@@ -315,6 +320,7 @@ class SessionCore:
                 daily=self.risk.parts.daily,
                 session_id=self.session_id,
                 metrics=self.prometheus,
+                fill_reader=self.run_reader,
             )
         except ReconcileIncomplete as exc:
             self.alerts.session_refused(str(exc))
@@ -489,7 +495,7 @@ class SessionCore:
         refresh_gauges(self)
         self.write_metrics()
         write_json(self.run_dir / "summary.json", summary)
-        write_report(self.run_dir / "report.html", summary)
+        write_report(self.run_dir / "report.html", summary, self.run_reader)
         exit_code = self._exit_code()
         await self.views.stop()
         return SessionResult(run_dir=self.run_dir, summary=summary, exit_code=exit_code, anomalies=self.anomalies)
