@@ -196,7 +196,7 @@ def _tune_gc() -> None:
 
 
 def _resumed_session_ready() -> None:
-    """Freeze what a resume rebuilt (orders, fills, intents, counters) out of later collections; collect again.
+    """Freeze what a resume rebuilt (orders, fills, intents, counters) out of later collections; GC back on.
 
     The collector is off while ``--resume`` rebuilds the session (millions of objects
     without reference cycles, alive for the whole session); with it on, the first
