@@ -32,8 +32,9 @@ def _texts(distinct: int, rows: int) -> list[str]:
         (["BTCUSDT"] * 50, "coded"),  # one distinct value: no codes at all
         (_texts(3, 40), "coded"),
         (_texts(62, 62 * 4), "coded"),  # the last one-byte code character
-        (_texts(300, 1200), "coded"),  # two-byte code characters
-        (_texts(len(CODE_CHARS) + 1, (len(CODE_CHARS) + 1) * 4), "joined"),  # more distinct values than codes
+        (_texts(200, 1000), "coded"),  # two-byte code characters
+        (["a"] * 1000 + _texts(len(CODE_CHARS), len(CODE_CHARS) * 4), "joined"),  # more distinct values than codes
+        (_texts(300, 1200), "joined"),  # its first 1,000 values repeat too little
         ([f"id-{i}" for i in range(30)], "joined"),  # values that do not repeat
         ([f"a{SEP}b", "c", "", "c"], "list"),  # a value holds the separator
         ([""] * 8, "coded"),

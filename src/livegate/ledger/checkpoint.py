@@ -200,14 +200,17 @@ def _columns(rows: list[tuple[Any, ...]], kinds: str) -> Json:
     """Return ``rows`` (tuples shaped by ``kinds``) as ``[row count, column, ...]``.
 
     A text column whose values repeat (on average :data:`_CODED_REPEATS` times or more,
-    at most ``len(CODE_CHARS)`` distinct values) is stored as its distinct values and a
+    in its first :data:`_CODED_SAMPLE` rows and in all; at most ``len(CODE_CHARS)``
+    distinct values) is stored as its distinct values and a
     code character per row, read back with one lookup per row instead of a parse per value
     (``checkpoint_decode.decolumns``).
     """
     columns: list[Json] = [len(rows)]
     for index, kind in enumerate(kinds):
         values = [row[index] for row in rows]
-        codes = dict.fromkeys(values) if kind in "sd" else {}
+        sample = values[:_CODED_SAMPLE]  # a column of ids shows it at once: no dict of all its values
+        repeats = kind in "sd" and len(set(sample)) * _CODED_REPEATS <= len(sample)
+        codes = dict.fromkeys(values) if repeats else {}
         if codes and len(codes) * _CODED_REPEATS <= len(values) and len(codes) <= len(CODE_CHARS):
             distinct = list(codes)
             if len(distinct) == 1:
@@ -228,6 +231,8 @@ def _columns(rows: list[tuple[Any, ...]], kinds: str) -> Json:
 
 #: A text column is stored coded (distinct values and a code per row) when its values repeat this often.
 _CODED_REPEATS: Final = 4
+#: How many first rows of a text column are looked at before counting its distinct values.
+_CODED_SAMPLE: Final = 1_000
 
 
 def write_checkpoint(path: Path, fold: LedgerFold) -> int:
