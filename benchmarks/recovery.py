@@ -23,10 +23,12 @@
    first market event (the cursor file moves), then killed; without and with a
    checkpoint covering all but ``--tail`` events (written by the timed tree's own
    ``python -m livegate.ledger.checkpoint_job``). ``--child-pythonpath`` runs both on
-   another source tree (e.g. the code before this change) for a before/after.
+   another source tree (e.g. the code before this change) for a before/after;
+   ``--versus SRC`` times the resume with a checkpoint on this tree and on the tree SRC
+   interleaved round by round (A B A B, each tree reading the checkpoint its own job wrote).
 
 Usage: ``python benchmarks/recovery.py [--events 1000000] [--keep DIR] [--rounds 3] [--tail 50000]
-[--startup [--startup-only] [--child-pythonpath SRC]]``.
+[--startup [--startup-only] [--child-pythonpath SRC] [--versus SRC]]``.
 """
 
 from __future__ import annotations
@@ -206,6 +208,7 @@ def main() -> None:
     parser.add_argument("--startup", action="store_true", help="also time a real livegate run --resume process")
     parser.add_argument("--child-pythonpath", default=None, help="PYTHONPATH of the timed resume process")
     parser.add_argument("--startup-only", action="store_true", help="time only the real resume (with --startup)")
+    parser.add_argument("--versus", default=None, help="with --startup: also time this source tree, interleaved")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="lg-recovery-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -221,7 +224,9 @@ def main() -> None:
     per_m = 1_000_000 / args.events
     if not args.startup_only:
         _in_process(target, per_m, args.rounds, args.tail)
-    if args.startup:
+    if args.startup and args.versus:
+        _startup_versus(sample_run, target, work, per_m, args.rounds, args.tail, [args.child_pythonpath, args.versus])
+    elif args.startup:
         covered = _child_checkpoint(target, args.tail, args.child_pythonpath)  # as that tree's session leaves it
         print(f"fold checkpoint at seq {covered} ({args.tail:,} events after it)")
         _startup(sample_run, target, work, per_m, args.rounds, args.child_pythonpath)
@@ -311,6 +316,30 @@ def _startup(sample_run: Path, target: Path, work: Path, per_m: float, rounds: i
         w, c = statistics.median(walls), statistics.median(cpus)
         note = f" (PYTHONPATH={pythonpath})" if pythonpath else ""
         _line(f"livegate run --resume to its first event, {label}{note}", w, c, per_m)
+
+
+def _startup_versus(
+    sample_run: Path, target: Path, work: Path, per_m: float, rounds: int, tail: int, trees: list[str | None]
+) -> None:
+    """Print the real ``livegate run --resume`` startup with a checkpoint for each tree, interleaved round by round."""
+    ckpts = []
+    for k, tree in enumerate(trees):  # each tree's own checkpoint job (the formats may differ)
+        _child_checkpoint(target, tail, tree)
+        ckpts.append(shutil.copy2(checkpoint_path(target), work / f"checkpoint-{k}"))
+    cursor = 60_000
+    run_dir, state_dir = work / "resume-run", work / "resume-state"
+    times: list[tuple[list[float], list[float]]] = [([], []) for _ in trees]
+    for _ in range(rounds):
+        for tree, ckpt, (walls, cpus) in zip(trees, ckpts, times, strict=True):
+            _resumable_run(sample_run, target, run_dir, cursor)
+            shutil.copy2(ckpt, checkpoint_path(run_dir / "ledger.sqlite"))
+            shutil.rmtree(state_dir, ignore_errors=True)
+            w, c = _startup_secs(run_dir, state_dir, cursor, tree)
+            walls.append(w)
+            cpus.append(c)
+    for tree, (walls, cpus) in zip(trees, times, strict=True):
+        label = f"livegate run --resume to its first event, checkpoint, interleaved (PYTHONPATH={tree or '-'})"
+        _line(label, statistics.median(walls), statistics.median(cpus), per_m)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from livegate.control.resume import CheckpointRefresher, rebuild_from_ledger
+from livegate.control.resume import CURSOR_FILE, CheckpointRefresher, read_cursor, rebuild_from_ledger
 from livegate.domain.errors import DataError
 from livegate.ledger import events as ev
 from livegate.ledger.checkpoint import (
@@ -26,6 +26,7 @@ from livegate.ledger.checkpoint import (
 from livegate.ledger.checkpoint_job import fold_rows, refresh_checkpoint
 from livegate.ledger.fold import LedgerFold, fold_events
 from livegate.ledger.store import Ledger
+from livegate.runtime.restart import resume_run
 from livegate.testing.crash_harness import hooked_exe, livegate_exe
 from tests.integration.helpers import base_env
 from tests.ledger.helpers import rewrite_chain, tamper
@@ -171,7 +172,7 @@ def _forge_body(path: Path) -> None:
         ("garbage", "checkpoint header unreadable"),
         ("corrupt_body", "does not match its digest"),
         ("torn", "does not match its digest"),
-        ("other_version", "this build reads 'livegate-fold-checkpoint' version 2"),
+        ("other_version", "this build reads 'livegate-fold-checkpoint' version 3"),
         ("other_fold_code", "other fold rules"),
         ("forged_body", "checkpoint body ends at seq"),
         ("beyond_head", "ledger truncated"),
@@ -200,7 +201,7 @@ def test_rebuild_when_checkpoint_does_not_verify_then_ignored_with_reason_and_fu
     elif damage == "torn":
         path.write_bytes(path.read_bytes()[:-100])
     elif damage == "other_version":
-        _rewrite_header(path, version=1)  # the layout before the archived orders and the fill cursors
+        _rewrite_header(path, version=2)  # the layout before the coded text columns
     elif damage == "other_fold_code":
         _rewrite_header(path, fold_code="0" * 64)
     elif damage == "forged_body":
@@ -305,3 +306,18 @@ def test_resume_when_run_has_a_checkpoint_then_starts_from_it_and_ends_like_a_fu
         assert summary[key] == reference[key], key
     verify = subprocess.run([*livegate_exe(), "ledger", "verify", str(run_dir)], env=_env(tmp_path), check=False)
     assert verify.returncode == 0
+
+
+def test_resume_run_when_session_rebuilt_then_on_ready_called_once_before_its_first_market_event(
+    crashed_and_resumed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    crashed, resumed_ref = crashed_and_resumed
+    run_dir = tmp_path / "run"
+    shutil.copytree(crashed, run_dir)
+    resume_at = read_cursor(run_dir / CURSOR_FILE)
+    seen: list[int | None] = []
+    result = resume_run(run_dir, _env(tmp_path), on_ready=lambda: seen.append(read_cursor(run_dir / CURSOR_FILE)))
+    assert result.exit_code in (0, 3)
+    assert seen == [resume_at]  # once, with the loop not yet past the crashed run's last event
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["fills"] == json.loads((resumed_ref / "summary.json").read_text())["fills"]

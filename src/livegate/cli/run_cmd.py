@@ -159,7 +159,13 @@ def _start_or_resume(
     given = [name for name in given if getattr(options, name) is not None]
     if given:
         raise ConfigError(f"--resume takes config and data from the run directory; drop --{', --'.join(given)}")
-    return resume_run(resume, os.environ, realtime=options.realtime, progress=progress, live=live)
+    gc.disable()  # until the rebuilt session is ready (_resumed_session_ready), whatever happens
+    try:
+        return resume_run(
+            resume, os.environ, realtime=options.realtime, progress=progress, live=live, on_ready=_resumed_session_ready
+        )
+    finally:
+        gc.enable()
 
 
 def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
@@ -187,3 +193,14 @@ def _tune_gc() -> None:
     """
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, 50, 100)
+
+
+def _resumed_session_ready() -> None:
+    """Freeze what a resume rebuilt (orders, fills, intents, counters) out of later collections; GC back on.
+
+    The collector is off while ``--resume`` rebuilds the session (millions of objects
+    without reference cycles, alive for the whole session); with it on, the first
+    collections after the rebuild walked all of them (issue 14 item 7).
+    """
+    gc.freeze()
+    gc.enable()

@@ -38,6 +38,7 @@ from livegate.ledger import checkpoint_decode as _decode_module
 from livegate.ledger import fold as _fold_module
 from livegate.ledger import payloads as _payloads_module
 from livegate.ledger.checkpoint_decode import (
+    CODE_CHARS,
     DECISION_COLUMNS,
     ENTRY_COLUMNS,
     FILL_COLUMNS,
@@ -55,7 +56,7 @@ CHECKPOINT_FILE: Final = "ledger.checkpoint"
 #: First field of the header line.
 CHECKPOINT_FORMAT: Final = "livegate-fold-checkpoint"
 #: Layout of the body below; bump it when the body changes.
-CHECKPOINT_VERSION: Final = 2
+CHECKPOINT_VERSION: Final = 3
 
 Json = Any
 HashAt = Callable[[int], str | None]
@@ -196,11 +197,28 @@ def _stats_row(stats: EngineStats) -> Json:
 
 
 def _columns(rows: list[tuple[Any, ...]], kinds: str) -> Json:
-    """Return ``rows`` (tuples shaped by ``kinds``) as ``[row count, column, ...]``."""
+    """Return ``rows`` (tuples shaped by ``kinds``) as ``[row count, column, ...]``.
+
+    A text column whose values repeat (on average :data:`_CODED_REPEATS` times or more,
+    in its first :data:`_CODED_SAMPLE` rows and in all; at most ``len(CODE_CHARS)``
+    distinct values) is stored as its distinct values and a
+    code character per row, read back with one lookup per row instead of a parse per value
+    (``checkpoint_decode.decolumns``).
+    """
     columns: list[Json] = [len(rows)]
     for index, kind in enumerate(kinds):
         values = [row[index] for row in rows]
-        if kind in "sd":
+        sample = values[:_CODED_SAMPLE]  # a column of ids shows it at once: no dict of all its values
+        repeats = kind in "sd" and len(set(sample)) * _CODED_REPEATS <= len(sample)
+        codes = dict.fromkeys(values) if repeats else {}
+        if codes and len(codes) * _CODED_REPEATS <= len(values) and len(codes) <= len(CODE_CHARS):
+            distinct = list(codes)
+            if len(distinct) == 1:
+                columns.append({"v": distinct})
+            else:
+                code_of = dict(zip(distinct, CODE_CHARS, strict=False))
+                columns.append({"v": distinct, "k": "".join(map(code_of.__getitem__, values))})
+        elif kind in "sd":
             joined = SEP.join(values)
             packed = rows and joined.count(SEP) == len(values) - 1
             columns.append(joined if packed else values)
@@ -209,6 +227,12 @@ def _columns(rows: list[tuple[Any, ...]], kinds: str) -> Json:
         else:
             columns.append(values)
     return columns
+
+
+#: A text column is stored coded (distinct values and a code per row) when its values repeat this often.
+_CODED_REPEATS: Final = 4
+#: How many first rows of a text column are looked at before counting its distinct values.
+_CODED_SAMPLE: Final = 1_000
 
 
 def write_checkpoint(path: Path, fold: LedgerFold) -> int:
@@ -264,10 +288,12 @@ def read_checkpoint(path: Path, hash_at: HashAt, head_seq: int) -> LedgerFold:
         raise CheckpointError("no checkpoint file") from exc
     except OSError as exc:
         raise CheckpointError(f"checkpoint unreadable ({exc})") from exc
-    line, sep, body = data.partition(b"\n")
+    newline = data.find(b"\n")
+    line = data if newline < 0 else data[:newline]
+    body = memoryview(data)[newline + 1 :]  # no copy of the body
     try:
         header = json.loads(line)
-        if not sep or not isinstance(header, dict):
+        if newline < 0 or not isinstance(header, dict):
             raise ValueError("no header line")
         seq, expected_hash = int(header["seq"]), str(header["hash"])
     except (ValueError, KeyError, TypeError) as exc:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, MutableSequence, ValuesView
 from contextlib import contextmanager
+from itertools import compress
 from typing import Any, TypeVar, overload
 
 from livegate.domain.orders import Fill
@@ -248,14 +249,24 @@ class ArchivedList(MutableSequence[V]):
     keys:
         Per archived item, an integer key (an intent's time, ms since the epoch) that
         :meth:`select` filters on without building the item; None: built to be asked.
+    build_many:
+        Builds the archived items at a list of positions at once, as ``build`` would one
+        by one (:meth:`select` uses it); None: ``build`` per item.
     """
 
-    __slots__ = ("_build", "_count", "_items", "_keys")
+    __slots__ = ("_build", "_build_many", "_count", "_items", "_keys")
 
-    def __init__(self, count: int, build: Callable[[int], V], keys: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        count: int,
+        build: Callable[[int], V],
+        keys: list[int] | None = None,
+        build_many: Callable[[list[int]], list[V]] | None = None,
+    ) -> None:
         self._count = count
         self._build = build
         self._keys = keys
+        self._build_many = build_many
         self._items: list[V] = []
 
     def _all(self) -> list[V]:
@@ -274,6 +285,7 @@ class ArchivedList(MutableSequence[V]):
         """Return an independent copy (items are shared: they are immutable)."""
         twin = type(self).__new__(type(self))
         twin._count, twin._build, twin._keys, twin._items = self._count, self._build, self._keys, list(self._items)
+        twin._build_many = self._build_many
         return twin
 
     def select(self, keep: Callable[[int], bool], key_of: Callable[[V], int]) -> list[V]:
@@ -285,11 +297,11 @@ class ArchivedList(MutableSequence[V]):
         keys, build = self._keys, self._build
         out: list[V] = []
         with gc_paused():
-            for i in range(self._count):
-                if keys is not None:
-                    if keep(keys[i]):
-                        out.append(build(i))
-                else:
+            if keys is not None:
+                kept = list(compress(range(self._count), map(keep, keys[: self._count])))
+                out = list(map(build, kept)) if self._build_many is None else self._build_many(kept)
+            else:
+                for i in range(self._count):
                     item = build(i)
                     if keep(key_of(item)):
                         out.append(item)

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -192,8 +192,12 @@ async def run_live_session(
     adapter: VenueAdapter,
     clock: Clock,
     env: Mapping[str, str],
+    on_ready: Callable[[], None] | None = None,
 ) -> SessionResult:
     """Run the strategy on ``adapter``'s market-data stream until it ends; write the run directory.
+
+    ``on_ready`` is called once the session is rebuilt (a resume) and reconciled, before
+    its first market event.
 
     Raises
     ------
@@ -210,7 +214,7 @@ async def run_live_session(
     try:
         instruments = _select_instruments(adapter, cfg.venue.symbols)
         hours = equity_hours(cfg, adapter, hours, ignore=live.ignore_market_hours)
-        return await _run(options, live, resolved, mode, adapter, adapter, clock, instruments, hours, env)
+        return await _run(options, live, resolved, mode, adapter, adapter, clock, instruments, hours, env, on_ready)
     finally:
         await adapter.close()
 
@@ -226,6 +230,7 @@ async def _run(
     instruments: dict[str, Instrument],
     hours: MarketHours,
     env: Mapping[str, str],
+    on_ready: Callable[[], None] | None,
 ) -> SessionResult:
     strategy = load_strategy(resolved)
     run_dir = options.out or default_run_dir(mode.mode.value)
@@ -256,6 +261,8 @@ async def _run(
     flusher = asyncio.ensure_future(recorder.run_flusher())
     try:
         await core.begin(clock.now_ms())
+        if on_ready is not None:
+            on_ready()
         systemd.ready(f"{mode.mode.value} on {adapter.name}: {', '.join(instruments)}")
         max_secs = None if live.max_minutes is None else live.max_minutes * 60
         source = StreamSource(stream, list(core.instruments), hours, live.max_events, max_secs, record=recorder.record)

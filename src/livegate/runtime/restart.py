@@ -16,7 +16,7 @@ same session id, and its client order ids continue the crashed run's sequence.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from livegate.config.loader import ResolvedConfig
@@ -39,6 +39,7 @@ def resume_run(
     realtime: float | None = None,
     progress: ProgressCallback | None = None,
     live: LiveOptions | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> SessionResult:
     """Resume the session of ``run_dir`` and run it to the end of its data or stream (blocking).
 
@@ -53,6 +54,9 @@ def resume_run(
     live:
         ``--enable-live`` and ``--max-events`` for a testnet, canary or live run (the
         venue and symbols come from the run's config).
+    on_ready:
+        Called once the session is rebuilt and reconciled, before its first market event
+        (``livegate run`` freezes the rebuilt objects out of garbage collection there).
 
     Raises
     ------
@@ -73,7 +77,7 @@ def resume_run(
     refuse_test_variables(env, mode)
     resolution = ModeResolution(mode=mode, source="resume", note="resume")
     if mode.is_real:
-        return _resume_venue_run(run_dir, env, resolved, resolution, live or LiveOptions())
+        return _resume_venue_run(run_dir, env, resolved, resolution, live or LiveOptions(), on_ready)
     if is_real_venue(resolved.config.venue.name):
         raise ConfigError(
             f"cannot resume {run_dir}: a {mode.value} session on a venue stream keeps nothing to continue; "
@@ -89,11 +93,17 @@ def resume_run(
         realtime=realtime,
         resume=True,
     )
-    return asyncio.run(run_replay_session(options, env, resolved=resolved, mode=resolution, progress=progress))
+    session = run_replay_session(options, env, resolved=resolved, mode=resolution, progress=progress, on_ready=on_ready)
+    return asyncio.run(session)
 
 
 def _resume_venue_run(
-    run_dir: Path, env: Mapping[str, str], resolved: ResolvedConfig, resolved_mode: ModeResolution, live: LiveOptions
+    run_dir: Path,
+    env: Mapping[str, str],
+    resolved: ResolvedConfig,
+    resolved_mode: ModeResolution,
+    live: LiveOptions,
+    on_ready: Callable[[], None] | None,
 ) -> SessionResult:
     clock = WallClock()
     gated = LiveOptions(
@@ -108,7 +118,7 @@ def _resume_venue_run(
         raise ConfigError(f"cannot resume {run_dir}: venue {resolved.config.venue.name} has no adapter")
     options = RunOptions(mode=resolved_mode.mode.value, out=run_dir, resume=True)
     session = run_live_session(
-        options, gated, resolved=resolved, mode=plan.mode, adapter=plan.adapter, clock=clock, env=env
+        options, gated, resolved=resolved, mode=plan.mode, adapter=plan.adapter, clock=clock, env=env, on_ready=on_ready
     )
     return asyncio.run(session)
 

@@ -78,11 +78,13 @@ async def run_replay_session(
     mode: ModeResolution,
     progress: ProgressCallback | None = None,
     stream: ReplayStream | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> SessionResult:
     """Run one session over replayed data and write the run directory.
 
     The data is read while it is replayed (:class:`~livegate.marketdata.stream.ReplayStream`):
-    memory does not grow with the input's length.
+    memory does not grow with the input's length. ``on_ready`` is called once the session
+    is rebuilt (a resume) and reconciled, before its first market event.
 
     Raises
     ------
@@ -133,6 +135,8 @@ async def run_replay_session(
         core.quotes.update(quote)
     core.announce(identities, note="replay", resume_index=begin.start)
     await core.begin(begin.first_ts_ms)
+    if on_ready is not None:
+        on_ready()
     source = ReplaySource(
         begin.blocks,
         begin.start,
