@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -102,7 +103,7 @@ def test_quote_blocks_when_special_rows_sit_in_a_later_chunk_then_each_is_read_a
     last_newline=st.booleans(),
 )  # fmt: skip
 def test_quote_blocks_when_any_mix_of_rows_then_the_quotes_and_bad_lines_of_a_row_by_row_reading(
-    tmp_path_factory, rows: int, special: dict[int, str], last_newline: bool
+    tmp_path_factory: pytest.TempPathFactory, rows: int, special: dict[int, str], last_newline: bool
 ) -> None:
     path, expected, bad_lines = _file(tmp_path_factory.mktemp("q"), rows, special, last_newline=last_newline)
     blocks, tally = _read(path)
