@@ -71,6 +71,8 @@ BLOCK_EVENTS = 4096
 """The readers yield events in lists of about this many (one generator step per list, not per event)."""
 
 Block = list[Quote | Trade]
+_CHUNK_LINES = 1024
+"""Lines the quotes reader takes at a time (:func:`~livegate.marketdata.quote_chunks.plain_quotes`)."""
 
 
 def read_quotes_csv(path: Path, *, venue: str = "") -> SourceResult:
@@ -155,7 +157,7 @@ def quote_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset
         block: Block = []
         emitted = 0
         first_line = 2
-        while chunk := list(islice(text, BLOCK_EVENTS)):
+        while chunk := list(islice(text, _CHUNK_LINES)):
             # a chunk of plain rows is parsed column by column in C loops; any other chunk
             # (a bad or unusual row, a lag histogram to keep) row by row below
             quotes = plain_quotes(chunk, columns, pos, symbol_of) if lags is None else None
