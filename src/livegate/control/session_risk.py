@@ -247,6 +247,8 @@ class SessionRisk:
     def evaluate(self, now_ms: int) -> None:
         """Judge the periodic triggers; trip on each hit and store the conditions that hold."""
         hits = self.monitor.evaluate(self._ctx, now_ms)
+        if not hits and not self.kill.conditions:
+            return  # none holds, none stored: nothing to trip or store (most heartbeats)
         for hit in hits:
             self._trip(hit)
         conditions = TriggerMonitor.conditions_of(hits, now_ms, wall_time_ms()) if hits else {}

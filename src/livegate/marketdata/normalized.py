@@ -16,12 +16,14 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator, Sequence
 from decimal import InvalidOperation
+from itertools import islice
 from pathlib import Path
 
 from livegate.domain.enums import Side
 from livegate.domain.errors import DataError
 from livegate.domain.market import Quote, Trade
 from livegate.marketdata.checks import quote_rejection, trade_rejection
+from livegate.marketdata.quote_chunks import QuoteColumns, plain_quotes
 from livegate.marketdata.sources import (
     DecimalCache,
     NotPositive,
@@ -69,6 +71,8 @@ BLOCK_EVENTS = 4096
 """The readers yield events in lists of about this many (one generator step per list, not per event)."""
 
 Block = list[Quote | Trade]
+_CHUNK_LINES = 1024
+"""Lines the quotes reader takes at a time (:func:`~livegate.marketdata.quote_chunks.plain_quotes`)."""
 
 
 def read_quotes_csv(path: Path, *, venue: str = "") -> SourceResult:
@@ -148,47 +152,62 @@ def quote_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset
         i_bp, i_bs, i_ap, i_as = index["bid_price"], index["bid_size"], index["ask_price"], index["ask_size"]
         dec, pos, symbol_of = DecimalCache(), PositiveDecimals(), _SymbolCache()
         slow = _quote_parser(index, dec, venue, symbol_of)
+        columns = QuoteColumns(width, i_recv, i_event, i_sym, i_bp, i_bs, i_ap, i_as, venue)
         lags = tally.lags
         block: Block = []
         emitted = 0
-        for line_no, line in enumerate(text, start=2):
-            # a plain row is split on commas (about twice as fast as the csv module); a row
-            # with a quote character, or a blank one, is read by the csv module
-            fields = line.rstrip("\r\n").split(",") if '"' not in line and line.strip() else _csv_fields(line)
-            if fields is None:
-                tally.bad(line_no, "unparseable CSV row", line.rstrip("\r\n"))
+        first_line = 2
+        while chunk := list(islice(text, _CHUNK_LINES)):
+            # a chunk of plain rows is parsed column by column in C loops; any other chunk
+            # (a bad or unusual row, a lag histogram to keep) row by row below
+            quotes = plain_quotes(chunk, columns, pos, symbol_of) if lags is None else None
+            if quotes is not None:
+                block += quotes
+                first_line += len(chunk)
+                if len(block) >= BLOCK_EVENTS:
+                    emitted += len(block)
+                    yield block
+                    block = []
                 continue
-            if len(fields) == width:
-                try:
-                    bid, ask = pos[fields[i_bp]], pos[fields[i_ap]]
-                    bid_size, ask_size = pos[fields[i_bs]], pos[fields[i_as]]
-                    event_text, symbol = fields[i_event], fields[i_sym]
-                    if bid < ask and event_text and symbol:
-                        recv_ns, event_ms = int(fields[i_recv]), int(event_text)
-                        quote = new_tuple(
-                            Quote, (symbol_of[symbol], bid, bid_size, ask, ask_size, event_ms, recv_ns, venue)
-                        )  # Quote(...) without the named tuple's Python-level __new__
-                        if lags is not None and recv_ns:
-                            lags[event_ms - recv_ns // 1_000_000] += 1
-                        block.append(quote)
-                        if len(block) >= BLOCK_EVENTS:
-                            emitted += len(block)
-                            yield block
-                            block = []
-                        continue
-                except (NotPositive, ValueError):
-                    pass  # the full parser below names the problem
-                event, problem, time_from_recv = slow(fields)
-            else:
-                event, problem, time_from_recv = None, f"expected {width} columns, got {len(fields)}", False
-            if event is None:
-                tally.bad(line_no, problem, ",".join(fields))
-                continue
-            if time_from_recv:
-                event = _moved(event, recv_offset_ms, tally, emitted + len(block))
-            elif lags is not None and event.ts_recv_ns:
-                lags[event.ts_event_ms - event.ts_recv_ns // 1_000_000] += 1
-            block.append(event)
+            for line_no, line in enumerate(chunk, start=first_line):
+                # a plain row is split on commas (about twice as fast as the csv module); a row
+                # with a quote character, or a blank one, is read by the csv module
+                fields = line.rstrip("\r\n").split(",") if '"' not in line and line.strip() else _csv_fields(line)
+                if fields is None:
+                    tally.bad(line_no, "unparseable CSV row", line.rstrip("\r\n"))
+                    continue
+                if len(fields) == width:
+                    try:
+                        bid, ask = pos[fields[i_bp]], pos[fields[i_ap]]
+                        bid_size, ask_size = pos[fields[i_bs]], pos[fields[i_as]]
+                        event_text, symbol = fields[i_event], fields[i_sym]
+                        if bid < ask and event_text and symbol:
+                            recv_ns, event_ms = int(fields[i_recv]), int(event_text)
+                            quote = new_tuple(
+                                Quote, (symbol_of[symbol], bid, bid_size, ask, ask_size, event_ms, recv_ns, venue)
+                            )  # Quote(...) without the named tuple's Python-level __new__
+                            if lags is not None and recv_ns:
+                                lags[event_ms - recv_ns // 1_000_000] += 1
+                            block.append(quote)
+                            if len(block) >= BLOCK_EVENTS:
+                                emitted += len(block)
+                                yield block
+                                block = []
+                            continue
+                    except (NotPositive, ValueError):
+                        pass  # the full parser below names the problem
+                    event, problem, time_from_recv = slow(fields)
+                else:
+                    event, problem, time_from_recv = None, f"expected {width} columns, got {len(fields)}", False
+                if event is None:
+                    tally.bad(line_no, problem, ",".join(fields))
+                    continue
+                if time_from_recv:
+                    event = _moved(event, recv_offset_ms, tally, emitted + len(block))
+                elif lags is not None and event.ts_recv_ns:
+                    lags[event.ts_event_ms - event.ts_recv_ns // 1_000_000] += 1
+                block.append(event)
+            first_line += len(chunk)
         if block:
             yield block
 

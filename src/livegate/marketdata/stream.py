@@ -29,7 +29,8 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, lt
 from pathlib import Path
 
 from livegate.domain.errors import DataError
@@ -237,8 +238,12 @@ def _windowed(
     pending: Block = []
     last_key: tuple[int, int] | None = None
     for block in blocks:
+        times = list(map(_TS, block))
+        rising = bool(times) and (not pending or pending[-1].ts_event_ms < times[0])
+        rising = rising and all(map(lt, times, islice(times, 1, None)))
         pending += block
-        pending.sort(key=_ORDER_KEY)
+        if not rising:  # exchange times strictly rising after the held ones: already in order, no sort
+            pending.sort(key=_ORDER_KEY)
         if last_key is not None and _ORDER_KEY(pending[0]) < last_key:
             pending = _drop_late(pending, last_key, window_ms, tally, late, source)
         horizon = pending[-1].ts_event_ms - window_ms

@@ -175,24 +175,30 @@ class VenueHealthBoard:
         self._set(venue, VenueHealth.DISABLED, reason, ts_ms)
 
     def heartbeat(self, now_ms: int, quotes: QuoteCache, venue_symbols: Mapping[str, Iterable[str]]) -> None:
-        """Run one heartbeat check of every venue's symbols at ``now_ms`` (ms, exchange clock)."""
+        """Run one heartbeat check of every venue's symbols at ``now_ms`` (ms, exchange clock).
+
+        Every heartbeat of a replay runs this (a day: 86,400), so the common case (every
+        quote fresh) reads no more than each symbol's age and the venue's two counters.
+        """
+        age_of, max_age, health = quotes.age_ms, self._max_age_ms, self.health
+        stale_counts, fresh_counts = self._stale, self._fresh
         for venue, symbols in venue_symbols.items():
             worst: tuple[str, int | None] | None = None
             for symbol in symbols:
-                age = quotes.age_ms(symbol, now_ms)
-                if age is None or age > self._max_age_ms:
+                age = age_of(symbol, now_ms)
+                if age is None or age > max_age:
                     worst = (symbol, age)
                     break
             if worst is None:
-                self._stale[venue] = 0
-                fresh = self._fresh.get(venue, 0) + 1
-                self._fresh[venue] = fresh
-                if self.state(venue) is VenueHealth.DISABLED and fresh >= self._stale_checks:
+                stale_counts[venue] = 0
+                fresh = fresh_counts.get(venue, 0) + 1
+                fresh_counts[venue] = fresh
+                if fresh >= self._stale_checks and health.get(venue) is VenueHealth.DISABLED:
                     self._set(venue, VenueHealth.HEALTHY, f"{fresh} consecutive fresh quote checks", now_ms)
                 continue
-            self._fresh[venue] = 0
-            stale = self._stale.get(venue, 0) + 1
-            self._stale[venue] = stale
+            fresh_counts[venue] = 0
+            stale = stale_counts.get(venue, 0) + 1
+            stale_counts[venue] = stale
             if stale >= self._stale_checks and self.state(venue) is VenueHealth.HEALTHY:
                 symbol, age = worst
                 shown = "no quote" if age is None else f"quote {age:,} ms old > max {self._max_age_ms:,} ms"

@@ -60,7 +60,7 @@ from livegate.runtime.wiring import SessionResult, VenueWiring, fresh_session_id
 from livegate.strategy.api import Strategy
 from livegate.telemetry.metrics import METRICS_FILE
 from livegate.telemetry.metrics import SessionMetrics as PrometheusMetrics
-from livegate.telemetry.writer import TelemetryWriter
+from livegate.telemetry.writer import FloatOf, TelemetryWriter
 from livegate.venues.paper_store import PAPER_STORE_FILE
 
 __all__ = ["SessionCore", "SessionResult", "VenueWiring", "fresh_session_id", "load_strategy", "open_session"]
@@ -131,6 +131,7 @@ class SessionCore:
         self._signals: StopSignals | None = None
         self.watchdog = StrategyWatchdog(cfg.strategy.callback_timeout_ms)
         self.telemetry = TelemetryWriter(run_dir / "telemetry.jsonl", append=recovery.resume_requested)
+        self._pnl_float, self._drawdown_float = FloatOf(), FloatOf()
         self.storage = StorageGuard()
         self.storage.watch_file("ledger", run_dir / "ledger.sqlite")
         self.storage.watch_file("telemetry", self.telemetry.path)
@@ -224,15 +225,17 @@ class SessionCore:
         metrics, engine, portfolio = self.metrics, self.engine, self.portfolio
         equity = portfolio.equity_pnl(self.quotes.mid)
         metrics.observe_equity(equity)  # the gauges are set by the session timer's tick and at the end
+        stats = engine.stats
         self.telemetry.emit_heartbeat(
             ts_ms,
             quotes_processed=metrics.quotes,
             trades_processed=metrics.trades,
-            intents=engine.stats.intents,
-            fills=engine.stats.fills,
+            intents=stats.intents,
+            fills=stats.fills,
             open_orders=portfolio.working_count(),
-            pnl_total_usd=float(equity) if equity is not None else 0.0,  # what the writer makes of a Decimal
-            drawdown_usd=float(metrics.drawdown),
+            # what the writer makes of a Decimal, converted once per change (the line's text reused)
+            pnl_total_usd=self._pnl_float(equity) if equity is not None else 0.0,
+            drawdown_usd=self._drawdown_float(metrics.drawdown),
         )
 
     # ------------------------------------------------------------------ events

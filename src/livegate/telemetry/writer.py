@@ -50,7 +50,7 @@ class TelemetryWriter:
         If the file cannot be opened.
     """
 
-    __slots__ = ("_checked", "_file", "_flush_every", "_path", "_pending", "_summary", "_t", "error")
+    __slots__ = ("_checked", "_file", "_flush_every", "_hb_usd", "_path", "_pending", "_summary", "_t", "error")
 
     def __init__(self, path: Path, *, flush_every_lines: int = DEFAULT_FLUSH_EVERY_LINES, append: bool = False) -> None:
         if flush_every_lines < 1:
@@ -62,6 +62,8 @@ class TelemetryWriter:
         self._checked: dict[str, frozenset[str]] = {}
         self._t = _last_t(path) if append and path.exists() else 0
         self._pending = 0
+        #: The last heartbeat's two USD floats and their text: the same float objects again reuse the text.
+        self._hb_usd: tuple[float, float, str] | None = None
         #: The first write error as text, ``""`` while every write succeeded.
         self.error = ""
         self._file: TextIO | None = path.open("a" if append else "w", encoding="utf-8", newline="\n")
@@ -138,6 +140,9 @@ class TelemetryWriter:
         A session writes one per second of event time (a day's replay: 86,400), so the line
         is formatted directly rather than through the JSON encoder (about a third of the
         instructions; the same text: ints as JSON writes them, floats as their ``repr``).
+        The USD figures' text is kept: passed the very same float objects as the last line
+        (:class:`FloatOf` hands back the same object while a figure is unchanged), the line
+        reuses it instead of formatting both again.
 
         Raises
         ------
@@ -165,13 +170,18 @@ class TelemetryWriter:
             return
         if self._file is None:
             raise ValueError(f"telemetry writer for {self._path} is closed")
-        if not (math.isfinite(pnl_total_usd) and math.isfinite(drawdown_usd)):
-            raise ValueError(f"telemetry heartbeat USD figures are not finite ({pnl_total_usd}, {drawdown_usd})")
+        usd = self._hb_usd
+        if usd is not None and usd[0] is pnl_total_usd and usd[1] is drawdown_usd:
+            tail = usd[2]  # the very float objects of the last line (a float never changes): its text
+        else:
+            if not (math.isfinite(pnl_total_usd) and math.isfinite(drawdown_usd)):
+                raise ValueError(f"telemetry heartbeat USD figures are not finite ({pnl_total_usd}, {drawdown_usd})")
+            tail = f'"pnl_total_usd":{pnl_total_usd!r},"drawdown_usd":{drawdown_usd!r}}}\n'
+            self._hb_usd = (pnl_total_usd, drawdown_usd, tail)
         self._write(
             f'{{"schema_version":{TELEMETRY_SCHEMA_VERSION},"t":{self._t + 1},"kind":"heartbeat","ts_ms":{ts_ms},'
             f'"quotes_processed":{quotes_processed},"trades_processed":{trades_processed},"intents":{intents},'
-            f'"fills":{fills},"open_orders":{open_orders},"pnl_total_usd":{pnl_total_usd!r},'
-            f'"drawdown_usd":{drawdown_usd!r}}}\n'
+            f'"fills":{fills},"open_orders":{open_orders},{tail}'
         )
 
     def _write(self, text: str) -> None:
@@ -226,6 +236,31 @@ class TelemetryWriter:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class FloatOf:
+    """``float(value)`` of a Decimal that changes now and then, converted once per change.
+
+    While the value equals the last one (sign of a zero included: ``-0`` and ``0`` give
+    different floats) the same float object is returned, so
+    :meth:`TelemetryWriter.emit_heartbeat` can reuse its text by identity. A heartbeat's
+    PnL and drawdown stay the same between two fills while the session holds no position.
+    """
+
+    __slots__ = ("_number", "_value")
+
+    def __init__(self) -> None:
+        self._value: Decimal | None = None
+        self._number = 0.0
+
+    def __call__(self, value: Decimal) -> float:
+        """Return ``float(value)``: the last float object while ``value`` is unchanged."""
+        last = self._value
+        if last is not None and value == last and (value or value.is_signed() is last.is_signed()):
+            return self._number
+        self._value = value
+        self._number = number = float(value)
+        return number
 
 
 def _decimal_as_float(value: object) -> object:

@@ -1,0 +1,112 @@
+"""The quotes reader's chunk fast path gives exactly what reading row by row gives (quotes, order, bad rows)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from livegate.domain.market import Quote
+from livegate.marketdata.normalized import BLOCK_EVENTS, quote_blocks
+from livegate.marketdata.sources import SourceTally
+
+HEADER = "ts_recv_ns,ts_event_ms,symbol,bid_price,bid_size,ask_price,ask_size\n"
+T0 = 1_723_161_600_000
+
+
+def _plain(i: int) -> str:
+    bid = Decimal("61800.20") + Decimal(i % 7) / 10
+    return f"{(T0 + i) * 1_000_000},{T0 + i},BTCUSDT,{bid},2.5{i % 3},{bid + Decimal('0.10')},1.{i % 9 + 1}\n"
+
+
+def _quote(i: int) -> Quote:
+    bid = Decimal("61800.20") + Decimal(i % 7) / 10
+    return Quote("BTCUSDT", bid, Decimal(f"2.5{i % 3}"), bid + Decimal("0.10"), Decimal(f"1.{i % 9 + 1}"), T0 + i,
+                 (T0 + i) * 1_000_000, "paper")  # fmt: skip
+
+
+#: Rows the chunk fast path does not take, and what the reader makes of each (None: a bad row).
+SPECIAL: dict[str, tuple[str, Quote | None]] = {
+    "crossed": (f"{T0 * 10**6},{T0},BTCUSDT,61800.40,1.0,61800.30,1.0\n", None),
+    "zero size": (f"{T0 * 10**6},{T0},BTCUSDT,61800.20,0,61800.30,1.0\n", None),
+    "short": (f"{T0 * 10**6},{T0},BTCUSDT,61800.20\n", None),
+    "blank": ("\n", None),
+    "spaces": ("   \n", None),
+    "not a number": (f"{T0 * 10**6},{T0},BTCUSDT,61800.2x,1.0,61800.30,1.0\n", None),
+    "empty symbol": (f"{T0 * 10**6},{T0},,61800.20,1.0,61800.30,1.0\n", None),
+    "quoted": (f'{T0 * 10**6},{T0},"BTCUSDT",61800.20,1.0,61800.30,1.0\n',
+               Quote("BTCUSDT", Decimal("61800.20"), Decimal("1.0"), Decimal("61800.30"), Decimal("1.0"), T0,
+                     T0 * 10**6, "paper")),
+    "crlf": (f"{T0 * 10**6},{T0},BTCUSDT,61800.20,1.0,61800.30,1.0\r\n",
+             Quote("BTCUSDT", Decimal("61800.20"), Decimal("1.0"), Decimal("61800.30"), Decimal("1.0"), T0,
+                   T0 * 10**6, "paper")),
+    "locked": (f"{T0 * 10**6},{T0},BTCUSDT,61800.30,1.0,61800.30,1.0\n",
+               Quote("BTCUSDT", Decimal("61800.30"), Decimal("1.0"), Decimal("61800.30"), Decimal("1.0"), T0,
+                     T0 * 10**6, "paper")),
+    "no event time": (f"{T0 * 10**6 + 7_000_000},,BTCUSDT,61800.20,1.0,61800.30,1.0\n",
+                      Quote("BTCUSDT", Decimal("61800.20"), Decimal("1.0"), Decimal("61800.30"), Decimal("1.0"),
+                            T0 + 7, T0 * 10**6 + 7_000_000, "paper")),
+}  # fmt: skip
+
+
+def _read(path: Path) -> tuple[list[list[Quote]], SourceTally]:
+    tally = SourceTally(str(path))
+    blocks = [list(block) for block in quote_blocks(path, tally, venue="paper")]
+    return blocks, tally  # type: ignore[return-value]
+
+
+def _file(tmp_path: Path, rows: int, special: dict[int, str], *, last_newline: bool = True) -> tuple[Path, list, set]:
+    """Write ``rows`` plain rows with ``special`` rows inserted before the given row indexes."""
+    lines, expected, bad_lines = [HEADER], [], set()
+    for i in range(rows):
+        if i in special:
+            text, event = SPECIAL[special[i]]
+            lines.append(text)
+            if event is None:
+                bad_lines.add(len(lines))
+            else:
+                expected.append(event)
+        lines.append(_plain(i))
+        expected.append(_quote(i))
+    if not last_newline:
+        lines[-1] = lines[-1].rstrip("\n")
+    path = tmp_path / "quotes.csv"
+    path.write_text("".join(lines), encoding="utf-8", newline="")
+    return path, expected, bad_lines
+
+
+def test_quote_blocks_when_every_row_is_plain_then_every_quote_in_file_order_in_blocks(tmp_path: Path) -> None:
+    path, expected, _ = _file(tmp_path, 2 * BLOCK_EVENTS + 5, {}, last_newline=False)
+    blocks, tally = _read(path)
+    assert [q for block in blocks for q in block] == expected
+    assert [len(block) for block in blocks] == [BLOCK_EVENTS, BLOCK_EVENTS, 5]
+    assert tally.bad_count == 0
+
+
+def test_quote_blocks_when_special_rows_sit_in_a_later_chunk_then_each_is_read_as_row_by_row(tmp_path: Path) -> None:
+    special = {BLOCK_EVENTS + 3 * k: name for k, name in enumerate(SPECIAL)}
+    path, expected, bad_lines = _file(tmp_path, 3 * BLOCK_EVENTS, special)
+    blocks, tally = _read(path)
+    assert [q for block in blocks for q in block] == expected
+    assert {row.line for row in tally.bad_rows} == bad_lines
+    assert tally.from_recv == 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.integers(min_value=1, max_value=2 * BLOCK_EVENTS + 10),
+    special=st.dictionaries(st.integers(min_value=0, max_value=2 * BLOCK_EVENTS + 10), st.sampled_from(sorted(SPECIAL)),
+                            max_size=6),
+    last_newline=st.booleans(),
+)  # fmt: skip
+def test_quote_blocks_when_any_mix_of_rows_then_the_quotes_and_bad_lines_of_a_row_by_row_reading(
+    tmp_path_factory: pytest.TempPathFactory, rows: int, special: dict[int, str], last_newline: bool
+) -> None:
+    path, expected, bad_lines = _file(tmp_path_factory.mktemp("q"), rows, special, last_newline=last_newline)
+    blocks, tally = _read(path)
+    assert [q for block in blocks for q in block] == expected
+    assert {row.line for row in tally.bad_rows} == bad_lines
+    assert all(block for block in blocks)

@@ -1,0 +1,72 @@
+"""The first pass (``scan_csv``) finds the same symbols, rows and missing exchange times whatever the chunking."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from livegate.marketdata.scan import scan_csv
+
+QUOTES_HEADER = "ts_recv_ns,ts_event_ms,symbol,bid_price,bid_size,ask_price,ask_size\n"
+TRADES_HEADER = "ts_recv_ns,ts_event_ms,ts_trade_ms,symbol,trade_id,price,size,aggressor_side\n"
+QUOTE_ROWS = {
+    "plain": "1723161600000000000,1723161600000,{s},61800.20,2.5,61800.30,1.0\n",
+    "no event time": "1723161600000000000,,{s},61800.20,2.5,61800.30,1.0\n",
+    "quoted": '1723161600000000000,1723161600000,"{s}",61800.20,2.5,61800.30,1.0\n',
+    "crlf": "1723161600000000000,1723161600000,{s},61800.20,2.5,61800.30,1.0\r\n",
+    "short": "1723161600000000000,1723161600000,{s}\n",
+    "empty symbol": "1723161600000000000,1723161600000,,61800.20,2.5,61800.30,1.0\n",
+    "blank": "\n",
+}
+TRADE_ROWS = {
+    "plain": "1723161600000000000,1723161600000,1723161599999,{s},17,61800.20,0.5,buy\n",
+    "trade time only": "1723161600000000000,,1723161599999,{s},17,61800.20,0.5,buy\n",
+    "no time": "1723161600000000000,,,{s},17,61800.20,0.5,sell\n",
+    "long": "1723161600000000000,1723161600000,1723161599999,{s},17,61800.20,0.5,buy,x\n",
+}
+
+
+def _reference(lines: list[str], trades: bool) -> tuple[set[str], int, bool]:
+    """Each line read on its own with the csv module (what the scan promises)."""
+    header = next(csv.reader([lines[0]]))
+    i_sym, i_event = header.index("symbol"), header.index("ts_event_ms")
+    i_trade = header.index("ts_trade_ms") if trades else None
+    symbols, missing = set(), False
+    for line in lines[1:]:
+        fields = next(csv.reader([line.rstrip("\r\n")]), [])
+        if len(fields) != len(header):
+            continue
+        if fields[i_sym]:
+            symbols.add(fields[i_sym])
+        missing = missing or (not fields[i_event] and (i_trade is None or not fields[i_trade]))
+    return symbols, len(lines) - 1, missing
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    trades=st.booleans(),
+    kinds=st.lists(st.tuples(st.integers(0, 6), st.sampled_from(["BTCUSDT", "ETHUSDT", "SOLUSDT"])), max_size=60),
+    chunk_bytes=st.sampled_from([1, 64, 300, 1 << 20]),
+    last_newline=st.booleans(),
+)
+def test_scan_csv_when_any_rows_and_chunk_size_then_what_reading_line_by_line_finds(
+    tmp_path_factory: pytest.TempPathFactory,
+    trades: bool,
+    kinds: list[tuple[int, str]],
+    chunk_bytes: int,
+    last_newline: bool,
+) -> None:
+    rows = TRADE_ROWS if trades else QUOTE_ROWS
+    names = sorted(rows)
+    lines = [TRADES_HEADER if trades else QUOTES_HEADER]
+    lines += [rows[names[k % len(names)]].format(s=symbol) for k, symbol in kinds]
+    if not last_newline and len(lines) > 1:
+        lines[-1] = lines[-1].rstrip("\r\n")
+        if not lines[-1]:
+            lines.pop()  # a blank last line without its newline is no line at all
+    path = tmp_path_factory.mktemp("scan") / "data.csv"
+    path.write_text("".join(lines), encoding="utf-8", newline="")
+    assert scan_csv(path, trades=trades, chunk_bytes=chunk_bytes) == _reference(lines, trades)
