@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from livegate.domain.market import Quote
 from livegate.marketdata.normalized import BLOCK_EVENTS, quote_blocks
-from livegate.marketdata.sources import SourceTally
+from livegate.marketdata.quote_chunks import QuoteColumns, plain_quotes
+from livegate.marketdata.sources import PositiveDecimals, SourceTally
 
 HEADER = "ts_recv_ns,ts_event_ms,symbol,bid_price,bid_size,ask_price,ask_size\n"
 T0 = 1_723_161_600_000
@@ -33,6 +34,11 @@ SPECIAL: dict[str, tuple[str, Quote | None]] = {
     "crossed": (f"{T0 * 10**6},{T0},BTCUSDT,61800.40,1.0,61800.30,1.0\n", None),
     "zero size": (f"{T0 * 10**6},{T0},BTCUSDT,61800.20,0,61800.30,1.0\n", None),
     "short": (f"{T0 * 10**6},{T0},BTCUSDT,61800.20\n", None),
+    "long": (f"{T0 * 10**6},{T0},BTCUSDT,61800.20,1.0,61800.30,1.0,1\n", None),
+    "one column short": (f"{T0 * 10**6},{T0},BTCUSDT,61800.20,1.0,61800.30\n", None),
+    "non-ASCII symbol": (f"{T0 * 10**6 + 5_000_000},{T0 + 5},BTC\u20acUSDT,61800.20,1.0,61800.30,1.0\n",
+                         Quote("BTC\u20acUSDT", Decimal("61800.20"), Decimal("1.0"), Decimal("61800.30"),
+                               Decimal("1.0"), T0 + 5, T0 * 10**6 + 5_000_000, "paper")),
     "blank": ("\n", None),
     "spaces": ("   \n", None),
     "not a number": (f"{T0 * 10**6},{T0},BTCUSDT,61800.2x,1.0,61800.30,1.0\n", None),
@@ -93,6 +99,28 @@ def test_quote_blocks_when_special_rows_sit_in_a_later_chunk_then_each_is_read_a
     assert [q for block in blocks for q in block] == expected
     assert {row.line for row in tally.bad_rows} == bad_lines
     assert tally.from_recv == 1
+
+
+def test_quote_blocks_when_a_short_and_a_long_row_share_a_chunk_then_both_are_bad_rows_and_the_rest_aligned(
+    tmp_path: Path,
+) -> None:
+    # the chunk holds the header's comma count in all: only a row-by-row count sees the two rows
+    path, expected, bad_lines = _file(tmp_path, 40, {3: "one column short", 30: "long"})
+    blocks, tally = _read(path)
+    assert [q for block in blocks for q in block] == expected
+    assert {row.line for row in tally.bad_rows} == bad_lines
+    assert len(bad_lines) == 2
+
+
+@pytest.mark.parametrize("symbol", ["BTCUSDT", "BTC\u20acUSDT"])
+def test_plain_quotes_when_a_row_holds_the_next_rows_first_field_then_not_taken(symbol: str) -> None:
+    # split on commas alone the two rows read as two valid quotes; line by line each has the wrong width
+    first, second = _plain(0).replace("BTCUSDT", symbol), _plain(1).replace("BTCUSDT", symbol)
+    recv, rest = second.split(",", 1)
+    lines = [first.rstrip("\n") + f",{recv}\n", rest]
+    columns = QuoteColumns(7, 0, 1, 2, 3, 4, 5, 6, "paper")
+    assert plain_quotes(lines, columns, PositiveDecimals(), {symbol: symbol}) is None
+    assert plain_quotes([first, second], columns, PositiveDecimals(), {symbol: symbol}) is not None
 
 
 @settings(max_examples=25, deadline=None)

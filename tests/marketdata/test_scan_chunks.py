@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -20,6 +21,8 @@ QUOTE_ROWS = {
     "short": "1723161600000000000,1723161600000,{s}\n",
     "empty symbol": "1723161600000000000,1723161600000,,61800.20,2.5,61800.30,1.0\n",
     "blank": "\n",
+    "long": "1723161600000000000,1723161600000,{s},61800.20,2.5,61800.30,1.0,7\n",
+    "non-ASCII": "1723161600000000000,1723161600000,{s}\u20ac,61800.20,2.5,61800.30,1.0\n",
 }
 TRADE_ROWS = {
     "plain": "1723161600000000000,1723161600000,1723161599999,{s},17,61800.20,0.5,buy\n",
@@ -70,3 +73,15 @@ def test_scan_csv_when_any_rows_and_chunk_size_then_what_reading_line_by_line_fi
     path = tmp_path_factory.mktemp("scan") / "data.csv"
     path.write_text("".join(lines), encoding="utf-8", newline="")
     assert scan_csv(path, trades=trades, chunk_bytes=chunk_bytes) == _reference(lines, trades)
+
+
+def test_scan_csv_when_a_row_holds_the_next_rows_first_field_then_neither_row_counts(tmp_path: Path) -> None:
+    # split on commas alone the two rows read as two plain rows; line by line each has the wrong width
+    plain = QUOTE_ROWS["plain"]
+    long_row = plain.format(s="ETHUSDT").rstrip("\n") + ",1723161600000000000\n"
+    short_row = plain.format(s="SOLUSDT").split(",", 1)[1]
+    lines = [QUOTES_HEADER, plain.format(s="BTCUSDT"), long_row, short_row, plain.format(s="BTCUSDT")]
+    path = tmp_path / "data.csv"
+    path.write_text("".join(lines), encoding="utf-8", newline="")
+    assert scan_csv(path, trades=False) == ({"BTCUSDT"}, 4, False)
+    assert scan_csv(path, trades=False) == _reference(lines, trades=False)

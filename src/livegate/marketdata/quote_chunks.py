@@ -35,6 +35,21 @@ class QuoteColumns(NamedTuple):
     venue: str
 
 
+_NOT_ROW_MARK = bytes(byte for byte in range(128) if byte not in b",\n")
+"""Every ASCII byte but comma and newline: what ``bytes.translate`` drops to leave a chunk's row marks."""
+
+
+def _rows_aligned(data: str, lines: list[str], width: int) -> bool:
+    """Return whether each of ``lines`` (joined in ``data``, newline-ended) holds ``width - 1`` commas.
+
+    An ASCII chunk is checked in two C passes (its commas and newlines, nothing else kept,
+    must be the header's row after row); any other chunk line by line.
+    """
+    if data.isascii():
+        return data.encode("ascii").translate(None, _NOT_ROW_MARK) == (b"," * (width - 1) + b"\n") * len(lines)
+    return set(map(str.count, lines, repeat(",", len(lines)))) == {width - 1}
+
+
 def plain_quotes(
     lines: list[str], columns: QuoteColumns, pos: PositiveDecimals, symbol_of: dict[str, str]
 ) -> list[Quote | Trade] | None:
@@ -52,10 +67,10 @@ def plain_quotes(
     if '"' in data or "\r" in data:
         return None
     width, count = columns.width, len(lines)
-    if set(map(str.count, lines, repeat(",", count))) != {width - 1}:
-        return None  # each line holds the header's column count, so the fields below align by row
     if not data.endswith("\n"):
         data += "\n"  # the file's last line
+    if not _rows_aligned(data, lines, width):
+        return None  # each line holds the header's column count, so the fields below align by row
     fields = data.replace("\n", ",").split(",")  # count * width fields, then the empty text after the last row
 
     def column(index: int) -> list[str]:

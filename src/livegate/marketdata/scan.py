@@ -12,7 +12,6 @@ import csv
 import gzip
 import zlib
 from collections.abc import Iterable
-from itertools import repeat
 from pathlib import Path
 from typing import Protocol
 
@@ -54,6 +53,10 @@ def scan_csv(path: Path, *, trades: bool, chunk_bytes: int = CHUNK_BYTES) -> tup
         raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
 
 
+_NOT_ROW_MARK = bytes(byte for byte in range(256) if byte not in b",\n")
+"""Every byte but comma and newline: what ``bytes.translate`` drops to leave a chunk's row marks."""
+
+
 class _Lines(Protocol):
     def readlines(self, hint: int = -1, /) -> list[bytes]: ...
 
@@ -65,13 +68,15 @@ def _split_rows(
     rows = 0
     no_event_time = False
     commas = width - 1
+    row_marks = b"," * commas + b"\n"
     while lines := raw.readlines(chunk_bytes):
         rows += len(lines)
         data = b"".join(lines)
-        if b'"' not in data and b"\r" not in data and set(map(bytes.count, lines, repeat(b","))) == {commas}:
-            # every line a plain row of the header's width: its fields align by row in one split
-            if not data.endswith(b"\n"):
-                data += b"\n"  # the file's last line
+        if not data.endswith(b"\n"):
+            data += b"\n"  # the file's last line
+        if b'"' not in data and b"\r" not in data and data.translate(None, _NOT_ROW_MARK) == row_marks * len(lines):
+            # every line a plain row of the header's width (its commas and newline, nothing
+            # else kept, are the header's): its fields align by row in one split
             fields = data.replace(b"\n", b",").split(b",")
             end = len(lines) * width
             symbols.update(fields[i_sym:end:width])
