@@ -45,19 +45,30 @@ def _int(payload: Payload, name: str) -> int:
     return value
 
 
-_SIDES = {m.value: m for m in Side}
-_ORDER_TYPES = {m.value: m for m in OrderType}
-_TIFS = {m.value: m for m in TimeInForce}
-_LIQUIDITY = {m.value: m for m in Liquidity}
+_SIDES: dict[object, Side] = {m.value: m for m in Side}  # keyed by object: a fast path looks any value up
+_ORDER_TYPES: dict[object, OrderType] = {m.value: m for m in OrderType}
+_TIFS: dict[object, TimeInForce] = {m.value: m for m in TimeInForce}
+_LIQUIDITY: dict[object, Liquidity] = {m.value: m for m in Liquidity}
 
 
-def _member(members: Mapping[str, _E], payload: Payload, name: str, enum: type[_E]) -> _E:
+def _member(members: Mapping[object, _E], payload: Payload, name: str, enum: type[_E]) -> _E:
     """Return the enum member named by a text field (one dict lookup; what ``enum(value)`` returns)."""
     value = payload.get(name)
     member = members.get(value) if isinstance(value, str) else None
     if member is None:
         raise PayloadError(f"{_str(payload, name)!r} is not a valid {enum.__name__}")  # _str: not text at all
     return member
+
+
+_FAST_MISS = (KeyError, TypeError, ValueError, ArithmeticError)
+"""What a fast decode path meets on a payload it does not take as is: it then decodes field by field."""
+
+
+def _text(value: object) -> str:
+    """Return ``value`` when it is text (``str`` exactly); else raise ``TypeError`` (a fast path then steps aside)."""
+    if type(value) is not str:
+        raise TypeError(value)
+    return value
 
 
 def _decimal(payload: Payload, name: str) -> Decimal:
@@ -94,7 +105,36 @@ class IntentRecorded:
 
     @classmethod
     def decode(cls, payload: Payload) -> IntentRecorded:
-        """Return the typed payload (raises :class:`PayloadError`)."""
+        """Return the typed payload (raises :class:`PayloadError`).
+
+        A payload whose fields all have their plain types (text, ints, decimal text, the
+        enum values) is read in one step; any other is read field by field, which gives
+        the same value or names the bad field.
+        """
+        get = payload.get
+        cid, symbol, quantity, price, strategy_id = (
+            get("client_order_id"), get("symbol"), get("quantity"), get("price"), get("strategy_id")
+        )  # fmt: skip
+        seq, ts_ms = get("seq"), get("ts_ms")
+        if (
+            type(cid) is str and type(symbol) is str and type(quantity) is str and type(seq) is int
+            and type(ts_ms) is int and (price is None or type(price) is str)
+            and (strategy_id is None or type(strategy_id) is str)
+        ):  # fmt: skip
+            try:
+                return cls(cid, OrderIntent(
+                    symbol=symbol, side=_SIDES[get("side")], quantity=Decimal(quantity),
+                    order_type=_ORDER_TYPES[get("order_type")], price=None if price is None else Decimal(price),
+                    time_in_force=_TIFS[get("time_in_force")], post_only=get("post_only") is True,
+                    reduce_only=get("reduce_only") is True, strategy_id="" if strategy_id is None else strategy_id,
+                    seq=seq, ts_ms=ts_ms, outside_rth=get("outside_rth") is True,
+                ))  # fmt: skip
+            except _FAST_MISS:
+                pass
+        return cls._decode_fields(payload)
+
+    @classmethod
+    def _decode_fields(cls, payload: Payload) -> IntentRecorded:
         price = payload.get("price")
         try:
             intent = OrderIntent(
@@ -154,7 +194,34 @@ class DecisionRecorded:
 
     @classmethod
     def decode(cls, payload: Payload) -> DecisionRecorded:
-        """Return the typed payload (raises :class:`PayloadError`)."""
+        """Return the typed payload (raises :class:`PayloadError`); plain fields at once (as ``intent``)."""
+        get = payload.get
+        cid, code, detail, venue, arrival = (
+            get("client_order_id"), get("code"), get("detail"), get("venue"), get("arrival")
+        )  # fmt: skip
+        if (
+            type(cid) is str and (code is None or type(code) is str) and (detail is None or type(detail) is str)
+            and (venue is None or type(venue) is str)
+        ):  # fmt: skip
+            try:
+                if arrival is None:
+                    quote = None
+                elif type(arrival) is not dict:
+                    raise TypeError(arrival)  # any other mapping: read field by field
+                else:
+                    age_ms = arrival["age_ms"]
+                    if type(age_ms) is not int:
+                        raise TypeError(age_ms)
+                    quote = ArrivalQuote(Decimal(_text(arrival["bid"])), Decimal(_text(arrival["ask"])),
+                                         Decimal(_text(arrival["mid"])), age_ms)  # fmt: skip
+                return cls(cid, get("approved") is True, "" if code is None else code,
+                           "" if detail is None else detail, "" if venue is None else venue, quote)  # fmt: skip
+            except _FAST_MISS:
+                pass
+        return cls._decode_fields(payload)
+
+    @classmethod
+    def _decode_fields(cls, payload: Payload) -> DecisionRecorded:
         return cls(
             _str(payload, "client_order_id"),
             payload.get("approved") is True,
@@ -190,7 +257,20 @@ class OrderReported:
 
     @classmethod
     def decode(cls, payload: Payload) -> OrderReported:
-        """Return the typed payload (raises :class:`PayloadError`)."""
+        """Return the typed payload (raises :class:`PayloadError`); plain fields at once (as ``intent``)."""
+        get = payload.get
+        cid, status, venue_order_id, code, reason = (
+            get("client_order_id"), get("status"), get("venue_order_id"), get("code"), get("reason")
+        )  # fmt: skip
+        if (
+            type(cid) is str and type(status) is str and type(venue_order_id) is str and type(code) is str
+            and type(reason) is str
+        ):  # fmt: skip
+            return cls(cid, status, venue_order_id, code, reason)
+        return cls._decode_fields(payload)
+
+    @classmethod
+    def _decode_fields(cls, payload: Payload) -> OrderReported:
         return cls(
             _str(payload, "client_order_id"),
             _str(payload, "status"),
@@ -214,7 +294,36 @@ class FillRecorded:
 
     @classmethod
     def decode(cls, payload: Payload) -> FillRecorded:
-        """Return the typed payload (raises :class:`PayloadError`)."""
+        """Return the typed payload (raises :class:`PayloadError`); plain fields at once (as ``intent``)."""
+        get = payload.get
+        cid, fill_id, symbol, ts_ms, venue = (
+            get("client_order_id"),
+            get("fill_id"),
+            get("symbol"),
+            get("ts_ms"),
+            get("venue"),
+        )
+        arrival_mid, slippage_bps = get("arrival_mid"), get("slippage_bps")
+        if (
+            type(cid) is str and type(fill_id) is str and type(symbol) is str and type(ts_ms) is int
+            and (venue is None or type(venue) is str) and (arrival_mid is None or type(arrival_mid) is str)
+            and (slippage_bps is None or type(slippage_bps) is str)
+        ):  # fmt: skip
+            try:
+                fill = Fill(
+                    client_order_id=cid, fill_id=fill_id, symbol=symbol, side=_SIDES[get("side")],
+                    price=Decimal(_text(get("price"))), quantity=Decimal(_text(get("quantity"))),
+                    fee=Decimal(_text(get("fee"))), liquidity=_LIQUIDITY[get("liquidity")], ts_ms=ts_ms,
+                    venue="" if venue is None else venue,
+                )  # fmt: skip
+                return cls(fill, None if arrival_mid is None else Decimal(arrival_mid),
+                           None if slippage_bps is None else Decimal(slippage_bps))  # fmt: skip
+            except _FAST_MISS:
+                pass
+        return cls._decode_fields(payload)
+
+    @classmethod
+    def _decode_fields(cls, payload: Payload) -> FillRecorded:
         try:
             fill = Fill(
                 client_order_id=_str(payload, "client_order_id"),
@@ -363,7 +472,25 @@ class MarkoutRecorded:
 
     @classmethod
     def decode(cls, payload: Payload) -> MarkoutRecorded:
-        """Return the typed payload (raises :class:`PayloadError`)."""
+        """Return the typed payload (raises :class:`PayloadError`); plain fields at once (as ``intent``)."""
+        get = payload.get
+        cid, fill_id, symbol, horizon_ms, fill_ts_ms = (
+            get("client_order_id"), get("fill_id"), get("symbol"), get("horizon_ms"), get("fill_ts_ms")
+        )  # fmt: skip
+        if (
+            type(cid) is str and type(fill_id) is str and type(symbol) is str and type(horizon_ms) is int
+            and type(fill_ts_ms) is int
+        ):  # fmt: skip
+            try:
+                return cls(cid, fill_id, symbol, _SIDES[get("side")], horizon_ms, fill_ts_ms,
+                           Decimal(_text(get("mid_at_fill"))), Decimal(_text(get("mid_after"))),
+                           Decimal(_text(get("markout_bps"))))  # fmt: skip
+            except _FAST_MISS:
+                pass
+        return cls._decode_fields(payload)
+
+    @classmethod
+    def _decode_fields(cls, payload: Payload) -> MarkoutRecorded:
         try:
             side = Side(_str(payload, "side"))
         except ValueError as exc:
