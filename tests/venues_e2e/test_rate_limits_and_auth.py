@@ -40,8 +40,21 @@ def _armed_taker(tmp_path: Path, venue_thread: EmulatorThread):  # type: ignore[
     return armed
 
 
+def _is_submit(request: tuple[int, str, str]) -> bool:
+    return request[1] == "POST" and request[2].endswith("/order")
+
+
 def _first_submit(log: list[tuple[int, str, str]]) -> int:
-    return next(i for i, (_, method, path) in enumerate(log) if method == "POST" and path.endswith("/order"))
+    return next(i for i, request in enumerate(log) if _is_submit(request))
+
+
+def _submit_params(venue_thread: EmulatorThread) -> list[dict[str, str]]:
+    """Return the parameters of every order submit the venue received, in arrival order."""
+    return venue_thread.call(  # type: ignore[no-any-return]
+        lambda e: [
+            dict(params) for method, path, params in e.rest.requests if method == "POST" and path.endswith("/order")
+        ]
+    )
 
 
 @pytest.mark.slow
@@ -92,8 +105,18 @@ def test_submit_when_418_ban_then_halted_and_no_request_during_the_ban(
     log = requests_log(venue_thread)
     first = _first_submit(log)
     t418 = log[first][0]
-    assert [r for r in log[first + 1 :] if IN_FLIGHT_MS < r[0] - t418 < 2000] == []
-    assert not any(method == "POST" and path.endswith("/order") for _, method, path in log[first + 1 :])
+    later = [r for r in log[first + 1 :] if not _is_submit(r)]
+    assert [r for r in later if IN_FLIGHT_MS < r[0] - t418 < 2000] == []
+    # a submit after the 418 is allowed only if it left before the session had read the 418:
+    # its submit_requested is in the ledger before the venue_fatal anomaly (a starved
+    # machine can deliver such an in-flight request late); none was sent once it was read
+    events = list(enumerate(ledger_events(out)))
+    ban_read = next(i for i, (kind, p) in events if kind == "anomaly" and p["kind"] == "venue_fatal")
+    requested = {p["client_order_id"]: i for i, (kind, p) in events if kind == "submit_requested"}
+    sent_ids = [params.get("newClientOrderId") for params in _submit_params(venue_thread)]
+    assert sent_ids[0] == next(iter(requested))  # the venue saw the client order id the ledger holds
+    late_ids = sent_ids[1:]
+    assert all(cid in requested and requested[cid] < ban_read for cid in late_ids), (late_ids, requested, ban_read)
     assert venue_thread.call(lambda e: list(e.book.orders.values())) == []
     assert venue_thread.call(lambda e: e.open_orders()) == []
 
