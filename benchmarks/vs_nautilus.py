@@ -18,7 +18,8 @@ NautilusTrader comes from its own virtual environment (``--nautilus-python``, de
 && ../nt-venv/bin/pip install nautilus_trader==1.221.0``); without it the benchmark says
 so and exits 0.
 
-Usage: ``python benchmarks/vs_nautilus.py [--rounds 5] [--quotes 1000000] [--order-quotes 100000]``.
+Usage: ``python benchmarks/vs_nautilus.py [--rounds 5] [--quotes 1000000] [--order-quotes 100000]
+[--only 100ms,4ms,orders]`` (``--only`` runs a subset of the workloads; ``orders`` is the cost per order).
 """
 
 from __future__ import annotations
@@ -95,7 +96,11 @@ def main() -> None:
     parser.add_argument("--order-quotes", type=int, default=100_000)
     parser.add_argument("--nautilus-python", type=Path, default=None)
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "livegate-bench-data")
+    parser.add_argument("--only", default="100ms,4ms,orders", help="comma-separated subset of 100ms, 4ms, orders")
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    if not only or not only <= {"100ms", "4ms", "orders"}:
+        parser.error(f"--only takes a comma-separated subset of 100ms, 4ms, orders; got {args.only!r}")
     nt = nautilus_python(args.nautilus_python)
     if nt is None:
         print("skipped: no NautilusTrader (give --nautilus-python, or make ../nt-venv with "
@@ -106,16 +111,15 @@ def main() -> None:
         "4ms": (args.data / f"quotes_{args.quotes}_4ms.csv", args.quotes, 4),
         "orders": (args.data / f"quotes_{args.order_quotes}_4ms.csv", args.order_quotes, 4),
     }
+    files = {name: spec for name, spec in files.items() if name in only}
     for path, count, spacing in files.values():
         if not path.exists():
             write_quotes(path, count, spacing)
     order_every = 10
-    workloads = {
-        "100ms": (files["100ms"][0], 1000),
-        "4ms": (files["4ms"][0], 1000),
-        "orders": (files["orders"][0], order_every),
-        "no orders": (files["orders"][0], NO_ORDERS),
-    }
+    workloads = {name: (files[name][0], 1000) for name in ("100ms", "4ms") if name in files}
+    if "orders" in files:
+        workloads["orders"] = (files["orders"][0], order_every)
+        workloads["no orders"] = (files["orders"][0], NO_ORDERS)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
     work = Path(tempfile.mkdtemp(prefix="lg-vs-nautilus-"))
     env["LIVEGATE_STATE_DIR"] = str(work / "state")
@@ -134,12 +138,12 @@ def main() -> None:
 
     print(f"\nmedians of {args.rounds} interleaved rounds (whole process; ratio = livegate / NautilusTrader)")
     labels = (("100ms", f"{args.quotes:,} quotes 100 ms apart"), ("4ms", f"{args.quotes:,} quotes 4 ms apart"))
-    for name, label in labels:
+    for name, label in (pair for pair in labels if pair[0] in files):
         for what in ("wall", "cpu"):
             lg, ntv = med("livegate", name, what), med("nautilus", name, what)
             print(f"{label}, {what}: livegate {lg:.2f} s, NautilusTrader {ntv:.2f} s, ratio {lg / ntv:.2f}")
     orders = args.order_quotes // order_every
-    for what in ("wall", "cpu"):
+    for what in ("wall", "cpu") if "orders" in files else ():
         lg = (med("livegate", "orders", what) - med("livegate", "no orders", what)) / orders * 1000
         ntv = (med("nautilus", "orders", what) - med("nautilus", "no orders", what)) / orders * 1000
         ratio = f"{lg / ntv:.2f}" if ntv > 0 else "n/a"
