@@ -6,10 +6,20 @@ session runtime, the venue SDKs, pydantic models. ``livegate --help`` and ``live
 one-line helps (:class:`CommandRef`); a command's module is imported when the command is
 parsed or run, or its own ``--help`` is asked for. A test compares each table line with
 the loaded command's own help, so the table cannot drift from the modules.
+
+The ``livegate`` process starts with the cyclic garbage collector off
+(:func:`livegate.cli.main.main`): importing a command's modules allocates a few hundred
+thousand long-lived objects (classes, functions, pydantic schemas) and almost no garbage,
+and CPython's thresholds would walk them in ~140 collections, one of them full. Once
+the command's arguments are parsed, :meth:`LazyCommand.make_context` freezes what
+start-up built out of every later collection (:func:`gc.freeze`) and turns the collector
+on before the command runs. An in-process caller (tests' ``CliRunner``) keeps its
+collector as it was: only a collector found off is turned on.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -79,8 +89,15 @@ class LazyCommand(TyperCommand):
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
     ) -> click.Context:
-        """Parse ``args`` with the real command (its context then runs the real command)."""
-        return self.real().make_context(info_name, args, parent=parent, **extra)
+        """Parse ``args`` with the real command (its context then runs the real command).
+
+        Then, if start-up ran with the collector off, freeze what it built and turn the collector on.
+        """
+        context = self.real().make_context(info_name, args, parent=parent, **extra)
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
+        return context
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the real command."""

@@ -27,6 +27,7 @@ from livegate.control.maintenance import (
 from livegate.control.resume import (
     CURSOR_FILE,
     CheckpointRefresher,
+    CursorSlot,
     RebuiltSession,
     ReplayCursor,
     read_cursor,
@@ -62,7 +63,7 @@ class SessionRecovery:
     """Everything issue 6 adds to one session, behind a few calls from the composition root.
 
     A venue-stream session uses it with ``resume=False`` and never calls the replay-only
-    methods (:meth:`start_index`, :meth:`warm_quotes`, :meth:`cursor_mark`,
+    methods (:meth:`start_index`, :meth:`warm_quotes`, :meth:`cursor_slot`,
     :meth:`paper_store`).
 
     Parameters
@@ -187,9 +188,9 @@ class SessionRecovery:
             self.cursor = ReplayCursor(self.run_dir / CURSOR_FILE)
         self.cursor.mark(start - 1)
 
-    def cursor_mark(self) -> Callable[[int], None] | None:
-        """Return the cursor's ``mark`` for the replay loop."""
-        return None if self.cursor is None else self.cursor.marker()
+    def cursor_slot(self) -> CursorSlot | None:
+        """Return the cursor's slot for the replay loop (``slot[0] = index`` marks event ``index``)."""
+        return None if self.cursor is None else self.cursor.slot()
 
     def paper_store(self, mode: Mode) -> PaperStore | None:
         """Return the paper venue's store (created for a new run, reopened on resume); None for shadow.

@@ -12,7 +12,6 @@ by :func:`livegate.reconcile.resolve.resolve_after_restart`.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import mmap
@@ -24,7 +23,7 @@ from collections.abc import Callable, MutableSequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from livegate.config.loader import ResolvedConfig
 from livegate.config.models import LivegateConfig
@@ -242,6 +241,13 @@ def resolved_from_run_dir(run_dir: Path) -> tuple[ResolvedConfig, str]:
     return resolved, mode
 
 
+class CursorSlot(Protocol):
+    """Where the session loop writes the index of the event it processes: ``slot[0] = index``."""
+
+    def __setitem__(self, position: int, index: int, /) -> None:
+        """Store ``index`` (``position`` is 0)."""
+
+
 class ReplayCursor:
     """The index of the market event being processed, kept in a small memory-mapped file.
 
@@ -251,28 +257,54 @@ class ReplayCursor:
     resume falls back to the ledger's last event time.
     """
 
-    __slots__ = ("_fd", "_map")
+    __slots__ = ("_fd", "_map", "_slot")
 
     def __init__(self, path: Path) -> None:
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         os.ftruncate(self._fd, _CURSOR_SIZE)
         self._map = mmap.mmap(self._fd, _CURSOR_SIZE)
         self._map[0:8] = _CURSOR_MAGIC
+        self._slot: memoryview | None = None
 
     def mark(self, index: int) -> None:
         """Record that event ``index`` (0-based) is being processed."""
         struct.pack_into(_CURSOR_FORMAT, self._map, 8, index)
 
-    def marker(self) -> Callable[[int], None]:
-        """Return :meth:`mark` as one C-level call (``pack_into`` bound to the mapping), for the hot loop."""
-        return functools.partial(struct.Struct(_CURSOR_FORMAT).pack_into, self._map, 8)
+    def slot(self) -> CursorSlot:
+        """Return the cursor as a one-item sequence for the hot loop: ``slot[0] = index`` is :meth:`mark`.
+
+        On a little-endian machine it is a view of the mapping's 8 bytes as one native
+        signed 64-bit integer (``<q`` there): the store is one ``STORE_SUBSCR``, no call.
+        It stays valid until :meth:`close`, which releases it.
+        """
+        if sys.byteorder != "little":
+            return PackedSlot(self._map)
+        if self._slot is None:
+            self._slot = memoryview(self._map)[8:16].cast("q")
+        return self._slot
 
     def close(self) -> None:
         """Flush and release the mapping; harmless twice."""
+        if self._slot is not None:
+            self._slot.release()
+            self._slot = None
         if not self._map.closed:
             self._map.flush()
             self._map.close()
             os.close(self._fd)
+
+
+class PackedSlot:
+    """``slot[0] = index`` packed as ``<q`` into a cursor mapping (the slot of big-endian machines)."""
+
+    __slots__ = ("_map",)
+
+    def __init__(self, mapping: mmap.mmap) -> None:
+        self._map = mapping
+
+    def __setitem__(self, position: int, index: int, /) -> None:
+        """Pack ``index`` into the mapping's cursor field (``position`` is 0)."""
+        struct.pack_into(_CURSOR_FORMAT, self._map, 8 + 8 * position, index)
 
 
 def read_cursor(path: Path) -> int | None:

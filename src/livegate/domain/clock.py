@@ -29,21 +29,28 @@ class ReplayClock:
     ----------
     start_ms:
         Initial time in ms since the epoch.
+
+    Attributes
+    ----------
+    current_ms:
+        The time in ms since the epoch. It only moves forward: :meth:`advance_to`, and the
+        session loop, which applies the same rule inline (``if ts > clock.current_ms:
+        clock.current_ms = ts``) to save a call per market event, are its only writers.
     """
 
-    __slots__ = ("_now_ms",)
+    __slots__ = ("current_ms",)
 
     def __init__(self, start_ms: int = 0) -> None:
-        self._now_ms = start_ms
+        self.current_ms = start_ms
 
     def now_ms(self) -> int:
         """Return the time of the last replayed event in ms."""
-        return self._now_ms
+        return self.current_ms
 
     def advance_to(self, ts_ms: int) -> None:
         """Move the clock to ``ts_ms``; it never moves backwards."""
-        if ts_ms > self._now_ms:
-            self._now_ms = ts_ms
+        if ts_ms > self.current_ms:
+            self.current_ms = ts_ms
 
 
 def monotonic_secs() -> float:

@@ -33,8 +33,13 @@ class Quote(NamedTuple):
 
     @property
     def mid_price(self) -> Decimal:
-        """Return (bid + ask) / 2 in quote currency."""
-        return (self.bid_price + self.ask_price) / _TWO
+        """Return (bid + ask) / 2 in quote currency.
+
+        The prices are read by position (``self[1]``, ``self[3]``: ``bid_price``,
+        ``ask_price``), one specialised tuple index each instead of a field descriptor's
+        lookup; strategies call this on every quote.
+        """
+        return (self[1] + self[3]) / _TWO
 
     @property
     def spread_bps(self) -> Decimal:

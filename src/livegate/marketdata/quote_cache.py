@@ -14,12 +14,24 @@ class QuoteCache:
     reference and checks nothing. Validation happens upstream (the replay loader never
     emits a NaN, zero, negative or crossed quote) and downstream (the market-data
     tripwires also judge locked books and staleness).
+
+    Attributes
+    ----------
+    latest:
+        Symbol -> last quote. The session loop stores into it directly
+        (``latest[quote.symbol] = quote``, what :meth:`update` does, without the call);
+        everything else reads through the methods.
     """
 
     __slots__ = ("_last",)
 
     def __init__(self) -> None:
         self._last: dict[str, Quote] = {}
+
+    @property
+    def latest(self) -> dict[str, Quote]:
+        """Return the symbol -> last quote table itself (for the session loop's inline store)."""
+        return self._last
 
     def update(self, quote: Quote) -> None:
         """Store ``quote`` as the latest of its symbol, replacing the previous one."""

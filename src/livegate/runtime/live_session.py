@@ -39,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -58,6 +57,7 @@ from livegate.runtime.artifacts import default_run_dir
 from livegate.runtime.compose import build_venue
 from livegate.runtime.core import SessionCore, VenueWiring, fresh_session_id, load_strategy, open_session
 from livegate.runtime.equities import equity_gates, equity_hours
+from livegate.runtime.live_options import LiveOptions
 from livegate.runtime.loop import StreamSource
 from livegate.runtime.sd_notify import SdNotifier
 from livegate.runtime.session import RunOptions, SessionResult
@@ -72,37 +72,6 @@ log = logging.getLogger("livegate")
 #: Seconds of clock time between two ``market closed; skipping cycle`` lines.
 _CLOSED_LOG_EVERY_MS = 60_000
 SHADOW_VENUE = "shadow"
-
-
-@dataclass(frozen=True, slots=True)
-class LiveOptions:
-    """The ``livegate run`` options of real-venue sessions and the live gate.
-
-    Parameters
-    ----------
-    enable_live:
-        ``--enable-live``, the CLI arming key.
-    fallback_shadow:
-        ``--fallback-shadow``: run shadow instead of refusing when the gate refuses.
-    ignore_market_hours:
-        ``--ignore-market-hours``: trade through a closed calendar.
-    venue:
-        ``--venue``: overrides ``[venue] name`` (e.g. ``fake:demo``).
-    symbols:
-        ``--symbol`` (repeatable): overrides ``[venue] symbols``.
-    max_events:
-        Stop after this many market-data events (None: until the stream ends).
-    max_minutes:
-        ``--minutes``: stop after this many minutes of wall time (None: no bound).
-    """
-
-    enable_live: bool = False
-    fallback_shadow: bool = False
-    ignore_market_hours: bool = False
-    venue: str | None = None
-    symbols: tuple[str, ...] = ()
-    max_events: int | None = None
-    max_minutes: float | None = None
 
 
 def _shadow(

@@ -22,7 +22,7 @@ import itertools
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from livegate.domain.clock import ReplayClock, monotonic_secs
 from livegate.domain.market import Quote, Trade
@@ -30,6 +30,7 @@ from livegate.modes.market_hours import AlwaysOpen, MarketHours
 from livegate.venues.base import MarketDataEvent, MarketDataStream, StreamInterrupted
 
 if TYPE_CHECKING:
+    from livegate.control.resume import CursorSlot
     from livegate.runtime.core import SessionCore
 
 __all__ = ["Batch", "LoopControl", "ReplaySource", "StreamSource", "run_loop"]
@@ -116,6 +117,9 @@ class ReplaySource:
         Exchange time of the replay's first event (the heartbeat schedule starts there).
     skipped_quotes, skipped_trades:
         Quotes and trades before ``start`` (processed by the run this one resumes).
+    cursor:
+        The replay cursor's slot (:meth:`livegate.control.resume.ReplayCursor.slot`): the
+        loop stores each event's index in ``cursor[0]`` before processing it; None: no cursor.
     """
 
     blocks: Iterator[list[Quote | Trade]]
@@ -127,7 +131,7 @@ class ReplaySource:
     skipped_trades: int = 0
     realtime: float | None = None
     progress: ProgressCallback | None = None
-    mark: Callable[[int], None] | None = None
+    cursor: CursorSlot | None = None
 
     wall_clock = False
 
@@ -273,16 +277,24 @@ def _fan_out(handlers: Sequence[Callable[[object], None]]) -> Callable[[object],
     return feed
 
 
-def _no_advance(_ts_ms: int) -> None:
-    return None
+#: Event-tuple positions the loop reads by index (one specialised ``BINARY_SUBSCR`` instead of a
+#: descriptor lookup): ``symbol`` of a Quote, ``ts_event_ms`` of a Quote and of a Trade.
+#: (tests/runtime/test_loop_inline.py checks that both tuples keep ``ts_event_ms`` at this position.)
+_SYMBOL: Final = 0
+_TS_EVENT_MS: Final = 5
 
 
 async def run_loop(core: SessionCore, source: ReplaySource | StreamSource, control: LoopControl) -> None:
     """Run every event of ``source`` through the session until it ends or ``control`` asks to stop.
 
-    The hot path avoids method calls where an attribute test says "nothing to do": risk
-    checks run only when an event-time heartbeat is due, the service step only after
-    something that can need it (a dispatch, delivered fills or a heartbeat).
+    The hot path avoids calls where an attribute test says "nothing to do": risk checks run
+    only when an event-time heartbeat is due, the service step only after something that
+    can need it (a dispatch, delivered fills or a heartbeat), maintenance and heartbeats
+    behind one comparison with the earlier of their due times. Three per-event steps are
+    inlined rather than called, with the semantics of the methods they stand for: the
+    replay cursor's store (:meth:`~livegate.control.resume.ReplayCursor.slot`), the replay
+    clock's forward-only move (:meth:`~livegate.domain.clock.ReplayClock.advance_to`) and
+    the quote cache's store (:meth:`~livegate.marketdata.quote_cache.QuoteCache.update`).
     """
     strategy, ctx, engine, risk, metrics = core.strategy, core.ctx, core.engine, core.risk, core.metrics
     watch = core.watchdog
@@ -290,25 +302,29 @@ async def run_loop(core: SessionCore, source: ReplaySource | StreamSource, contr
     fed = core.wiring.fed_venues
     feed_quote = _fan_out([v.on_quote for v in fed])  # type: ignore[misc]
     feed_trade = _fan_out([v.on_trade for v in fed])  # type: ignore[misc]
-    cache_update = core.quotes.update
+    latest_quotes = core.quotes.latest
     markouts = engine.quality.markouts  # fills' markouts come due on quotes (livegate.execution.quality)
     deliver_fills = core.deliver_fills
     now_ms = core.clock.now_ms
     lock = control.lock
     heartbeat_ms = core.resolved.config.telemetry.heartbeat_interval_ms
+    cursor: CursorSlot
     if isinstance(source, ReplaySource):
-        advance: Callable[[int], None] = source.clock.advance_to
-        mark, progress, total = source.mark, source.progress, source.total
+        clock = source.clock
+        cursor = source.cursor if source.cursor is not None else _scratch_slot()
+        progress, total = source.progress, source.total
         market_open: Callable[[int], bool] | None = None
         quotes, trades = source.skipped_quotes, source.skipped_trades
         next_heartbeat = source.first_ts_ms + heartbeat_ms
     else:
-        advance, mark, progress, total = _no_advance, None, None, 0
+        clock = ReplayClock(NEVER_MS)  # never read: the session runs on wall time (no event moves it)
+        cursor, progress, total = _scratch_slot(), None, 0
         market_open = None if isinstance(source.hours, AlwaysOpen) else source.hours.is_open
         quotes = trades = 0
         next_heartbeat = NEVER_MS  # heartbeats and lookups run on the wall-clock timer (maintenance there too)
     maintenance = core.recovery.maintenance
     next_maintenance = maintenance.next_due_ms if maintenance is not None else NEVER_MS
+    next_due = min(next_heartbeat, next_maintenance)
     closed_logged_ms: int | None = None
     async for batch in control.batches(source):
         async with lock:
@@ -321,17 +337,16 @@ async def run_loop(core: SessionCore, source: ReplaySource | StreamSource, contr
             if skip:
                 closed_logged_ms = _log_closed(now_ms(), closed_logged_ms)
             for index, event in enumerate(chunk, first):
-                ts = event.ts_event_ms
-                if mark is not None:
-                    mark(index)
-                touched = False
-                if ts >= risk.next_check_ms:
+                ts = event[_TS_EVENT_MS]
+                cursor[0] = index
+                touched = ts >= risk.next_check_ms
+                if touched:
                     risk.before_event(ts)
-                    touched = True
-                advance(ts)
+                if ts > clock.current_ms:
+                    clock.current_ms = ts
                 if type(event) is Quote:
                     quotes += 1
-                    cache_update(event)
+                    latest_quotes[event[_SYMBOL]] = event
                     if ts >= markouts.next_due_ms:
                         markouts.on_quote(event)
                     feed_quote(event)
@@ -358,21 +373,28 @@ async def run_loop(core: SessionCore, source: ReplaySource | StreamSource, contr
                     touched = True
                 if touched and risk.needs_service(engine):
                     await risk.service(engine)
-                if ts >= next_maintenance and maintenance is not None:
-                    await maintenance.run(ts)
-                    next_maintenance = maintenance.next_due_ms
-                    if risk.needs_service(engine):  # drift may have tripped the kill switch
-                        await risk.service(engine)
-                if ts >= next_heartbeat:
-                    metrics.quotes, metrics.trades = quotes, trades
-                    core.heartbeat(ts)
-                    next_heartbeat = ts + heartbeat_ms
+                if ts >= next_due:
+                    if ts >= next_maintenance and maintenance is not None:
+                        await maintenance.run(ts)
+                        next_maintenance = maintenance.next_due_ms
+                        if risk.needs_service(engine):  # drift may have tripped the kill switch
+                            await risk.service(engine)
+                    if ts >= next_heartbeat:
+                        metrics.quotes, metrics.trades = quotes, trades
+                        core.heartbeat(ts)
+                        next_heartbeat = ts + heartbeat_ms
+                    next_due = min(next_heartbeat, next_maintenance)
                 if progress is not None and index % _PROGRESS_EVERY == 0:
                     progress(index, total)
             metrics.quotes, metrics.trades = quotes, trades
     metrics.quotes, metrics.trades = quotes, trades
     if progress is not None:
         progress(total, total)
+
+
+def _scratch_slot() -> CursorSlot:
+    """Return a slot the loop may store event indexes into that nobody reads (no replay cursor)."""
+    return memoryview(bytearray(8)).cast("q")
 
 
 async def _on_interrupted(core: SessionCore, event: StreamInterrupted) -> None:

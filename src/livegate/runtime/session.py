@@ -147,7 +147,7 @@ async def run_replay_session(
         skipped_trades=begin.trades,
         realtime=options.realtime,
         progress=progress,
-        mark=core.recovery.cursor_mark(),
+        cursor=core.recovery.cursor_slot(),
     )
     end_reason = await core.run(source, error_kind="strategy_error", end_reason="end of data")
     for bad in stream.bad_rows[:_BAD_ROW_TELEMETRY_LIMIT]:

@@ -29,7 +29,7 @@ from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
 from livegate.modes.live_gate import ArmingResult, evaluate_arming, is_real_venue_name
 from livegate.modes.resolve import ModeResolution, gate_line, resolve_mode
-from livegate.runtime.live_session import LiveOptions, run_live_session
+from livegate.runtime.live_options import LiveOptions
 from livegate.runtime.session import ProgressCallback, RunOptions, SessionResult, run_replay_session
 from livegate.venues.base import VenueAdapter
 from livegate.venues.registry import AdapterFactory, VenueRequest, build_adapter
@@ -177,6 +177,8 @@ def start(
     resolved, resolution = prepare_start(options, live, env)
     plan = plan_start(resolved, resolution, live, env, clock=wall, factories=factories)
     if plan.adapter is not None:
+        from livegate.runtime.live_session import run_live_session  # a replay never needs it
+
         session = run_live_session(
             options, live, resolved=resolved, mode=plan.mode, adapter=plan.adapter, clock=wall, env=env
         )

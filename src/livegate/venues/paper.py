@@ -188,7 +188,7 @@ class PaperVenue:
     # ----------------------------------------------------------------- market data (hot path)
     def on_quote(self, quote: Quote) -> None:
         """Store ``quote`` as the last quote of its symbol and match working orders against it."""
-        book = self._books.get(quote.symbol)
+        book = self._books.get(quote[0])  # quote.symbol, by position (the session loop's per-quote call)
         if book is None:
             return
         book.quote = quote
