@@ -16,23 +16,13 @@ Two formats (``--log-format``):
 
 Nothing here configures structlog globally (``structlog.configure``); only the root
 logger's handler is process-wide, as the standard library makes it.
-
-The console format of a standard-library record is rendered by :class:`ConsoleFormatter`
-without importing structlog: the same text as the processor chain (message, level,
-logger name dropped, ISO-8601 UTC time, traceback as ``format_exc_info`` prints it), but
-``import structlog`` also imports rich's pretty-printer and traceback modules, ~9 % of a
-short ``livegate run``'s start-up (issue 14). structlog renders JSON, and any record a
-structlog logger made.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import sys
-import traceback
 from enum import StrEnum
-from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:  # structlog is imported when logging is configured, not by ``livegate --help``
@@ -82,57 +72,6 @@ def render_console(logger: WrappedLogger, method_name: str, event_dict: EventDic
     return f"{line}\n{exception}" if exception else line
 
 
-class ConsoleFormatter(logging.Formatter):
-    """The console format of :func:`render_console` for standard-library records, without structlog.
-
-    What structlog's ``ProcessorFormatter`` makes of a foreign (standard-library) record
-    with the console chain: ``<message>  level=<level> ts=<time>``, then
-    `` stack_info=<stack>`` when the record has one, then the traceback on the next
-    lines. The time is the record's creation time (``record.created``) in ISO 8601 UTC
-    with a ``Z`` (structlog's ``TimeStamper(fmt="iso", utc=True)`` took the time of
-    formatting). A record made by a structlog logger (``_logger`` set by
-    ``wrap_for_formatter``) goes to structlog's own formatter.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._structlog: logging.Formatter | None = None
-
-    def format(self, record: logging.LogRecord) -> str:
-        """Return ``record`` as one console line (plus its traceback lines)."""
-        if hasattr(record, "_logger") and hasattr(record, "_name"):
-            if self._structlog is None:
-                self._structlog = _formatter(LogFormat.CONSOLE)
-            return self._structlog.format(record)
-        level = record.levelname.lower()
-        level = {"warn": "warning", "exception": "error"}.get(level, level)  # structlog's map_method_name
-        stamp = dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat().replace("+00:00", "Z")
-        line = f"{record.getMessage()}  level={level} ts={stamp}"
-        if record.stack_info:
-            line = f"{line} stack_info={record.stack_info}"
-        exception = _exception_text(record.exc_info)
-        return f"{line}\n{exception}" if exception else line
-
-
-def _exception_text(exc_info: object) -> str | None:
-    """Return the traceback text structlog's ``format_exc_info`` gives ``record.exc_info``, or None."""
-    if not exc_info:
-        return None
-    if isinstance(exc_info, tuple) and len(exc_info) == 3:
-        kind, value, trace = exc_info
-        valid = isinstance(kind, type) and issubclass(kind, BaseException) and isinstance(value, BaseException)
-        if not (valid and (trace is None or isinstance(trace, TracebackType))):
-            kind, value, trace = sys.exc_info()
-            if kind is None:
-                return None
-    else:
-        kind, value, trace = sys.exc_info()
-        if kind is None:
-            return None
-    text = "".join(traceback.format_exception(kind, value, trace))
-    return text[:-1] if text.endswith("\n") else text
-
-
 def _drop_meta(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
     del logger, method_name
     for key in _META:
@@ -173,7 +112,7 @@ def configure_logging(fmt: LogFormat | str = LogFormat.CONSOLE, *, level: int = 
         raise ValueError(f"--log-format {fmt!r}: expected console or json") from None
     handler = _StderrHandler()
     handler.set_name(HANDLER_NAME)
-    handler.setFormatter(ConsoleFormatter() if chosen is LogFormat.CONSOLE else _formatter(chosen))
+    handler.setFormatter(_formatter(chosen))
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(old)
