@@ -202,6 +202,32 @@ class Ledger:
             transaction the whole block is rolled back; outside, the events not yet
             committed are rolled back with it (the head returns to the last commit).
         """
+        prev = self._head_hash
+        text = self._write(kind, ts_ms, payload, durable)
+        stored: dict[str, object] = payload if text is None else json.loads(text)  # type: ignore[assignment]  # None: a plain dict that reads back equal
+        return LedgerEvent(
+            seq=self._last_seq, ts_ms=ts_ms, kind=kind, payload=stored, prev_hash=prev, hash=self._head_hash
+        )
+
+    def record(self, kind: str, ts_ms: int, payload: Mapping[str, object], *, durable: bool = True) -> None:
+        """Append one event as :meth:`append` does, without building its :class:`LedgerEvent`.
+
+        The session's hot path (intents, decisions, venue answers, markouts) never reads
+        the appended event back; the same checks, bytes, hash, commit and errors as
+        :meth:`append`.
+
+        Raises
+        ------
+        TypeError, ValueError, LedgerError
+            As :meth:`append`.
+        """
+        self._write(kind, ts_ms, payload, durable)
+
+    def _write(self, kind: str, ts_ms: int, payload: Mapping[str, object], durable: bool) -> str | None:
+        """Append (and commit when ``durable``) one event; return its stored text, None when ``payload`` is plain.
+
+        Plain: a dict that reads back equal from the stored JSON (``encode_payload_plain``).
+        """
         if kind not in self._kinds_seen:  # a kind is checked once per ledger
             self._kinds_seen.add(check_kind(kind))
         if type(ts_ms) is not int or not 0 <= ts_ms < TS_MS_LIMIT:
@@ -227,18 +253,17 @@ class Ledger:
             raise LedgerError(f"ledger append of {kind} seq {seq} failed: {exc}") from exc
         self._last_seq = seq
         self._head_hash = digest
-        stored: dict[str, object] = payload if plain else json.loads(text)  # type: ignore[assignment]  # plain: a dict that reads back equal
         tail = self._tail
         if tail is not None:  # a rollback takes it out again (_trim_tail)
             if len(tail) >= TAIL_LIMIT:
                 tail.clear()  # the reader reads SQLite instead (tail_rows sees the gap)
-            tail.append((seq, ts_ms, kind, stored if plain and kind in _TAIL_AS_DICT else text, prev, digest))
+            tail.append((seq, ts_ms, kind, payload if plain and kind in _TAIL_AS_DICT else text, prev, digest))  # type: ignore[arg-type]  # plain: a dict that reads back equal
         if durable:
             if self._tx_depth:
                 self._tx_durable = True
             else:
                 self._commit()
-        return LedgerEvent(seq=seq, ts_ms=ts_ms, kind=kind, payload=stored, prev_hash=prev, hash=digest)
+        return text if not plain else None
 
     def flush(self) -> None:
         """Commit the ``durable=False`` events appended since the last commit (nothing to do: no commit).
