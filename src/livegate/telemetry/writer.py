@@ -283,8 +283,9 @@ class _LineEncoder:
 
     :meth:`json.JSONEncoder.encode` makes a new C encoder (``json.encoder.c_make_encoder``)
     per call; this one is made once, with the same settings and its own circular-reference
-    ``markers``. A failed encoding may leave entries in ``markers``, so the encoder is made
-    again after any error. Without the C accelerator every line takes ``_ENCODE``.
+    ``markers``. A failed pass leaves the containers it was in held by ``markers``, so the
+    encoder is made again after any error (they are freed). Without the C accelerator
+    every line takes ``_ENCODE``.
     """
 
     __slots__ = ("_encode",)
