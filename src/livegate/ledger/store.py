@@ -415,6 +415,26 @@ class Ledger:
             return iter([row for row in tail if row[0] > after_seq])
         return self.rows(after_seq=after_seq)
 
+    def kept_rows(self, after_seq: int) -> list[tuple[int, int, str, str | dict[str, object], str, str]] | None:
+        """Return the rows after ``after_seq`` from memory, as :meth:`tail_rows` hands them out; None when not kept.
+
+        For the follower of :meth:`tail_rows` once more at the end of a session, also after
+        :meth:`close` (the rows the last commit wrote are kept too): never reads SQLite.
+        None when the kept rows do not continue ``after_seq`` up to the head (none kept, more
+        than :data:`TAIL_LIMIT` since the last read, or ``after_seq`` past the head); the
+        caller then reads the file.
+        The rows handed out are forgotten, as by :meth:`tail_rows`.
+        """
+        tail = self._tail
+        if tail is None or after_seq > self._last_seq:
+            return None
+        if tail and not (tail[0][0] <= after_seq + 1 and tail[-1][0] == self._last_seq):
+            return None
+        if not tail and after_seq != self._last_seq:
+            return None
+        self._tail = []
+        return [row for row in tail if row[0] > after_seq]
+
     def hash_at(self, seq: int) -> str | None:
         """Return the stored chain hash of the event at ``seq``, or None when there is none.
 
