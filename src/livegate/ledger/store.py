@@ -79,12 +79,15 @@ class Ledger:
         "_tx_durable",
         "_tx_failed",
         "_tx_start",
+        "_write_cursor",
     )
 
     def __init__(
         self, conn: sqlite3.Connection, path: Path, last_seq: int, head_hash: str, anchor: AnchorWriter | None = None
     ) -> None:
         self._conn = conn
+        #: One cursor for every write statement (``conn.execute`` makes a new cursor per call); reads use their own.
+        self._write_cursor = conn.cursor()
         self._path = path
         self._last_seq = last_seq
         self._head_hash = head_hash
@@ -239,11 +242,10 @@ class Ledger:
         prev = self._head_hash
         digest = chain_hash_encoded(prev, seq, ts_ms, kind, encoded)
         text = encoded.decode("utf-8")
-        conn = self._conn
         try:
-            if not conn.in_transaction:
-                conn.execute("BEGIN IMMEDIATE")
-            conn.execute(_INSERT, (seq, ts_ms, kind, text, prev, digest))
+            if not self._conn.in_transaction:
+                self._write_cursor.execute("BEGIN IMMEDIATE")
+            self._write_cursor.execute(_INSERT, (seq, ts_ms, kind, text, prev, digest))
         except sqlite3.Error as exc:
             if self._tx_depth:
                 self._tx_failed = True
@@ -303,8 +305,8 @@ class Ledger:
             return
         try:
             if not self._conn.in_transaction:
-                self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.execute("SAVEPOINT ledger_block")
+                self._write_cursor.execute("BEGIN IMMEDIATE")
+            self._write_cursor.execute("SAVEPOINT ledger_block")
         except sqlite3.Error as exc:
             self._abort_pending()
             raise LedgerError(f"cannot begin ledger transaction: {exc}") from exc
@@ -324,7 +326,7 @@ class Ledger:
             self._tx_failed = False
             raise LedgerError("ledger transaction failed and was rolled back")
         try:
-            self._conn.execute("RELEASE ledger_block")
+            self._write_cursor.execute("RELEASE ledger_block")
         except sqlite3.Error as exc:
             self._abort_pending()
             raise LedgerError(f"ledger commit failed: {exc}") from exc
@@ -479,7 +481,7 @@ class Ledger:
     def _commit(self) -> None:
         """Commit the open SQLite transaction; the committed head is the chain head, then anchor it."""
         try:
-            self._conn.execute("COMMIT")
+            self._write_cursor.execute("COMMIT")
         except sqlite3.Error as exc:
             self._abort_pending()
             raise LedgerError(f"ledger commit failed: {exc}") from exc
@@ -509,8 +511,8 @@ class Ledger:
     def _abort_block(self) -> None:
         """Roll back the open block's appends; the events appended before it stay pending."""
         try:
-            self._conn.execute("ROLLBACK TO ledger_block")
-            self._conn.execute("RELEASE ledger_block")
+            self._write_cursor.execute("ROLLBACK TO ledger_block")
+            self._write_cursor.execute("RELEASE ledger_block")
         except sqlite3.Error:
             self._abort_pending()
             return
@@ -537,7 +539,7 @@ class Ledger:
     def _rollback_quietly(self) -> None:
         try:
             if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+                self._write_cursor.execute("ROLLBACK")
         except sqlite3.Error:
             # The original failure is what the caller needs; SQLite discards a transaction
             # that could not be rolled back when the connection closes.

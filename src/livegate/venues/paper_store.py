@@ -102,11 +102,13 @@ class PaperStore:
     Each ``save_*`` call is one committed transaction. One instance per file and thread.
     """
 
-    __slots__ = ("_conn", "_path")
+    __slots__ = ("_conn", "_path", "_write_cursor")
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self._path = path
+        #: One cursor for the write statements (``conn.execute`` makes a new cursor per call); reads use their own.
+        self._write_cursor = conn.cursor()
 
     @classmethod
     def open(cls, path: Path, *, fresh: bool = False) -> PaperStore:
@@ -187,16 +189,16 @@ class PaperStore:
             order_rows = [_order_row(o) for o in orders]
             fill_rows = [(seq, *_fill_row(f)) for seq, f in fills]
             position_rows = [_position_row(p) for p in positions]
-            conn = self._conn
+            cursor = self._write_cursor
             with self._tx():  # only the statements that have rows (one commit either way)
                 if order_rows:
-                    conn.executemany(_UPSERT_ORDER, order_rows)
+                    cursor.executemany(_UPSERT_ORDER, order_rows)
                 if fill_rows:
-                    conn.executemany(_INSERT_FILL, fill_rows)
+                    cursor.executemany(_INSERT_FILL, fill_rows)
                 if position_rows:
-                    conn.executemany(_UPSERT_POSITION, position_rows)
+                    cursor.executemany(_UPSERT_POSITION, position_rows)
                 if submitted is not None:
-                    conn.execute(_LOG_ACCEPTED, submitted)
+                    cursor.execute(_LOG_ACCEPTED, submitted)
         except sqlite3.Error as exc:
             raise DataError(f"paper store {self._path}: write failed: {exc}") from exc
 
@@ -288,27 +290,28 @@ class PaperStore:
 
     # ------------------------------------------------------------------ internals
     def _tx(self) -> _Transaction:
-        return _Transaction(self._conn)
+        return _Transaction(self._conn, self._write_cursor)
 
 
 class _Transaction:
     """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back when the block raises."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_cursor")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, cursor: sqlite3.Cursor) -> None:
         self._conn = conn
+        self._cursor = cursor
 
     def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
+        self._cursor.execute("BEGIN IMMEDIATE")
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if exc_type is None:
-            self._conn.execute("COMMIT")
+            self._cursor.execute("COMMIT")
         elif self._conn.in_transaction:
-            self._conn.execute("ROLLBACK")
+            self._cursor.execute("ROLLBACK")
 
 
 def _order_row(order: PaperOrder) -> tuple[object, ...]:
