@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from operator import itemgetter
 from typing import Final
@@ -46,22 +47,34 @@ def run_charts(facts: RunFacts) -> list[str]:
     """Return the SVG of each chart in :data:`CHART_NAMES` order."""
     symbols = _symbols(facts)
     series = {symbol: equity_series(facts, symbol) for symbol in symbols}
-    merged = sorted(((p.ts_ms, symbol, p) for symbol, points in series.items() for p in points), key=itemgetter(0, 1))
-    last_equity: dict[str, Decimal] = {}
-    last_realized: dict[str, Decimal] = {}
     equity: list[tuple[float, float]] = []
     realized: list[tuple[float, float]] = []
     drawdown: list[tuple[float, float]] = []
-    peak = Decimal(0)
-    zero = _ZERO
-    for ts, symbol, point in merged:
-        last_equity[symbol], last_realized[symbol] = point.equity, point.realized
-        total = sum(last_equity.values(), zero)
-        if total > peak:  # max(peak, total): the peak stays when they are equal
-            peak = total
-        equity.append((ts, float(total)))
-        realized.append((ts, float(sum(last_realized.values(), zero))))
-        drawdown.append((ts, float(peak - total)))
+    peak = zero = _ZERO
+    only = next(iter(series.values())) if len(series) == 1 else None
+    if only is not None and all(a.ts_ms <= b.ts_ms for a, b in itertools.pairwise(only)):
+        # one symbol, its points in time order: the merge below gives them in this order and sums one value
+        for point in only:
+            ts, total = point.ts_ms, zero + point.equity  # sum([equity], 0): the same Decimal
+            if total > peak:  # max(peak, total): the peak stays when they are equal
+                peak = total
+            equity.append((ts, float(total)))
+            realized.append((ts, float(zero + point.realized)))
+            drawdown.append((ts, float(peak - total)))
+    else:
+        merged = sorted(
+            ((p.ts_ms, symbol, p) for symbol, points in series.items() for p in points), key=itemgetter(0, 1)
+        )
+        last_equity: dict[str, Decimal] = {}
+        last_realized: dict[str, Decimal] = {}
+        for ts, symbol, point in merged:
+            last_equity[symbol], last_realized[symbol] = point.equity, point.realized
+            total = sum(last_equity.values(), zero)
+            if total > peak:
+                peak = total
+            equity.append((ts, float(total)))
+            realized.append((ts, float(sum(last_realized.values(), zero))))
+            drawdown.append((ts, float(peak - total)))
     charts = [
         line_chart(
             "equity",
