@@ -21,6 +21,7 @@ from livegate.ledger import Ledger
 from livegate.ledger import events as ev
 from livegate.ledger.export import fold_table, iter_rows
 from livegate.ledger.fold import LedgerFold, fold_events
+from livegate.ledger.store import TAIL_LIMIT
 from livegate.ops.report import TABLE_LIMIT, render_run_report, write_run_report
 from livegate.ops.rollup_read import RunFacts, RunReader, read_run, read_run_from
 from livegate.reconcile.fills import LedgerFillIndex
@@ -161,3 +162,59 @@ def test_ledger_fill_index_when_given_a_reader_that_read_events_or_a_fold_too_th
             LedgerFillIndex(ledger, reader=used)
         with pytest.raises(ValueError, match="first event"):
             LedgerFillIndex(ledger, LedgerFold(), reader=RunReader(tmp_path))
+
+
+def test_read_run_from_when_the_session_ledger_closed_with_rows_kept_then_takes_them_from_memory(
+    bundled_paper_run: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(bundled_paper_run / "config_resolved.json", run / "config_resolved.json")
+    with Ledger.open(bundled_paper_run / "ledger.sqlite", synchronous="OFF") as recorded:
+        events = list(recorded.events())
+    reader = RunReader(run)
+    ledger = Ledger.open(run, synchronous="OFF")
+    index = LedgerFillIndex(ledger, reader=reader)
+    for n, event in enumerate(events, 1):
+        ledger.append(event.kind, event.ts_ms, event.payload, durable=n % 3 == 0)
+        if n == len(events) // 2:
+            index.new_ids("paper")
+    ledger.close()  # the session ends: its last commit, then the report
+    assert reader.fold.last_seq == len(events) // 2
+    facts = read_run_from(reader, table_rows=TABLE_LIMIT)
+    assert ledger.kept_rows(reader.fold.last_seq) == []  # the report took the kept rows (handed out once)
+    assert reader.fold.last_seq == len(events)
+    _same_facts(facts, read_run(run, table_rows=TABLE_LIMIT))
+
+
+def test_ledger_kept_rows_when_never_followed_or_past_a_gap_then_none_else_the_rows_after(tmp_path: Path) -> None:
+    ledger = Ledger.open(tmp_path, synchronous="OFF")
+    _anomaly(ledger, 1_000, "one")
+    assert ledger.kept_rows(0) is None  # nobody follows the ledger: nothing kept
+    assert [row[0] for row in ledger.tail_rows(0)] == [1]  # the follower's first read starts the keeping
+    _anomaly(ledger, 2_000, "two")
+    _anomaly(ledger, 3_000, "three", durable=False)
+    ledger.close()  # commits the pending event; the rows stay kept
+    assert ledger.kept_rows(5) is None  # not a continuation of what the caller read
+    rows = ledger.kept_rows(1)
+    assert rows is not None
+    assert [(seq, payload) for seq, _, _, payload, _, _ in rows] == [
+        (2, {"kind": "test", "detail": "two"}), (3, {"kind": "test", "detail": "three"})
+    ]  # fmt: skip
+    assert ledger.kept_rows(3) == []
+
+
+def test_read_run_from_when_more_rows_than_kept_then_reads_the_file(tmp_path: Path) -> None:
+    reader = RunReader(tmp_path)
+    ledger = Ledger.open(tmp_path, synchronous="OFF")
+    index = LedgerFillIndex(ledger, reader=reader)
+    _anomaly(ledger, 1, "first")
+    index.new_ids("paper")
+    with ledger.transaction(durable=False):
+        for n in range(TAIL_LIMIT + 5):  # more than the ledger keeps between two reads
+            _anomaly(ledger, 2 + n, str(n), durable=False)
+    ledger.close()
+    assert ledger.kept_rows(reader.fold.last_seq) is None
+    facts = read_run_from(reader)
+    assert len(facts.anomalies) == TAIL_LIMIT + 6
+    _same_facts(facts, read_run(tmp_path))

@@ -208,10 +208,10 @@ class ExecutionEngine:
         self.metrics.intent(venue, intent.symbol)
         try:
             with self._ledger.transaction():
-                self._ledger.append(ev.INTENT, intent.ts_ms, {"client_order_id": cid, **intent.to_record()})
-                self._ledger.append(ev.DECISION, intent.ts_ms, decision_record(decision, venue, arrival))
+                self._ledger.record(ev.INTENT, intent.ts_ms, {"client_order_id": cid, **intent.to_record()})
+                self._ledger.record(ev.DECISION, intent.ts_ms, decision_record(decision, venue, arrival))
                 if isinstance(decision, Approved):
-                    self._ledger.append(ev.SUBMIT_REQUESTED, intent.ts_ms, {"client_order_id": cid, "venue": venue})
+                    self._ledger.record(ev.SUBMIT_REQUESTED, intent.ts_ms, {"client_order_id": cid, "venue": venue})
         except LedgerError as exc:
             self._anomaly("ledger_write_failed", str(exc))
             decision = Denied(intent, cid, DenialCode.GATE_ERROR, f"ledger write failed: {exc}")
@@ -223,7 +223,7 @@ class ExecutionEngine:
             intent.ts_ms,
             client_order_id=cid,
             symbol=intent.symbol,
-            side=intent.side.value,
+            side=intent.side,  # a StrEnum: the line holds its value
             approved=decision.approved,
             code=decision.code.value if isinstance(decision, Denied) else None,
             detail=decision.detail if isinstance(decision, Denied) else "",
@@ -253,7 +253,7 @@ class ExecutionEngine:
         if decision.venue not in self._venues:
             raise InvariantViolation(f"approved order routed to unknown venue {decision.venue!r}")
         if not recorded:
-            self._ledger.append(
+            self._ledger.record(
                 ev.SUBMIT_REQUESTED,
                 self._clock.now_ms(),
                 {"client_order_id": decision.client_order_id, "venue": decision.venue},
@@ -272,7 +272,7 @@ class ExecutionEngine:
         if order in self._pending_cancels:
             return False
         self._pending_cancels.append(order)
-        self._ledger.append(
+        self._ledger.record(
             ev.CANCEL_REQUESTED, self._clock.now_ms(), {"client_order_id": client_order_id, "reason": reason}
         )
         self.stats.cancels_requested += 1
@@ -514,7 +514,7 @@ class ExecutionEngine:
         order: it joins the next commit (docs/recovery.md, "Durability").
         """
         try:
-            self._ledger.append(ev.MARKOUT, ts_ms, payload, durable=False)
+            self._ledger.record(ev.MARKOUT, ts_ms, payload, durable=False)
         except LedgerError as exc:
             self._anomaly("ledger_write_failed", str(exc))
 

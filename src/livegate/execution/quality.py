@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
 
+from livegate.domain.enums import Side
 from livegate.domain.market import Quote
 from livegate.domain.orders import Fill
 from livegate.marketdata.quote_cache import QuoteCache
@@ -46,6 +46,9 @@ _BPS: Final = Decimal(10_000)
 _TWO: Final = Decimal(2)
 #: Resolution of the recorded bps figures.
 _BPS_QUANTUM: Final = Decimal("0.0001")
+#: ``Side.BUY.value`` and ``Side.SELL.value`` as plain text (a payload the ledger encodes fast holds exact str).
+_BUY: Final = str(Side.BUY.value)
+_SELL: Final = str(Side.SELL.value)
 
 
 def signed_bps(sign: int, price: Decimal, reference: Decimal) -> Decimal:
@@ -103,12 +106,8 @@ class ArrivalBook:
         return {"arrival_mid": str(mid), "slippage_bps": str(signed_bps(fill.side.sign, fill.price, mid))}
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    due_ms: int
-    horizon_ms: int
-    fill: Fill
-    mid_at_fill: Decimal
+#: A pending markout in a symbol's heap: (due ms, order of arrival, horizon ms, fill, mid at the fill).
+_Pending = tuple[int, int, int, Fill, Decimal]
 
 
 class MarkoutTracker:
@@ -134,7 +133,7 @@ class MarkoutTracker:
 
     def __init__(self, record: Callable[[int, dict[str, object]], None]) -> None:
         self._record = record
-        self._pending: dict[str, list[tuple[int, int, _Pending]]] = {}
+        self._pending: dict[str, list[_Pending]] = {}
         self._added = 0
         self.next_due_ms = NEVER_MS
 
@@ -143,11 +142,12 @@ class MarkoutTracker:
         if mid_at_fill is None or mid_at_fill <= 0:
             return
         heap = self._pending.setdefault(fill.symbol, [])
+        ts_ms, added = fill.ts_ms, self._added
         for horizon in MARKOUT_HORIZONS_MS:
-            due = fill.ts_ms + horizon
-            self._added += 1
-            heapq.heappush(heap, (due, self._added, _Pending(due, horizon, fill, mid_at_fill)))
-        self.next_due_ms = min(self.next_due_ms, fill.ts_ms + MARKOUT_HORIZONS_MS[0])
+            added += 1
+            heapq.heappush(heap, (ts_ms + horizon, added, horizon, fill, mid_at_fill))
+        self._added = added
+        self.next_due_ms = min(self.next_due_ms, ts_ms + MARKOUT_HORIZONS_MS[0])
 
     def on_quote(self, quote: Quote) -> None:
         """Record every markout of ``quote``'s symbol that is due at or before the quote's event time."""
@@ -155,21 +155,22 @@ class MarkoutTracker:
         ts = quote.ts_event_ms
         if heap:
             mid = (quote.bid_price + quote.ask_price) / _TWO
+            mid_text = str(mid)
             while heap and heap[0][0] <= ts:
-                item = heapq.heappop(heap)[2]
-                fill = item.fill
+                _, _, horizon, fill, mid_at_fill = heapq.heappop(heap)
+                buy = fill.side is Side.BUY
                 self._record(
                     ts,
                     {
                         "client_order_id": fill.client_order_id,
                         "fill_id": fill.fill_id,
                         "symbol": fill.symbol,
-                        "side": fill.side.value,
-                        "horizon_ms": item.horizon_ms,
+                        "side": _BUY if buy else _SELL,
+                        "horizon_ms": horizon,
                         "fill_ts_ms": fill.ts_ms,
-                        "mid_at_fill": str(item.mid_at_fill),
-                        "mid_after": str(mid),
-                        "markout_bps": str(signed_bps(fill.side.sign, mid, item.mid_at_fill)),
+                        "mid_at_fill": str(mid_at_fill),
+                        "mid_after": mid_text,
+                        "markout_bps": str(signed_bps(1 if buy else -1, mid, mid_at_fill)),
                     },
                 )
         self.next_due_ms = min((h[0][0] for h in self._pending.values() if h), default=NEVER_MS)

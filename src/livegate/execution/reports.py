@@ -109,7 +109,7 @@ class ReportApplier:
             "filled_quantity": str(order.filled_quantity),
         }
         try:
-            self._ledger.append(ev.ORDER_REPORT, ts_ms, record)
+            self._ledger.record(ev.ORDER_REPORT, ts_ms, record)
         except LedgerError as exc:
             self._anomaly(AnomalyKind.LEDGER_WRITE_FAILED, str(exc))
 
@@ -133,7 +133,7 @@ class ReportApplier:
         if quality is not None:
             record.update(quality.fill_facts(fill))
         try:
-            self._ledger.append(ev.FILL, fill.ts_ms, record, durable=False)  # the venue's answer: §3.5
+            self._ledger.record(ev.FILL, fill.ts_ms, record, durable=False)  # the venue's answer: §3.5
         except LedgerError as exc:
             self._anomaly(AnomalyKind.LEDGER_WRITE_FAILED, str(exc))
         outcome, problem = apply_fill(portfolio, fill)
@@ -152,16 +152,16 @@ class ReportApplier:
             fill.ts_ms,
             client_order_id=fill.client_order_id,
             symbol=fill.symbol,
-            side=fill.side.value,
+            side=fill.side,  # a StrEnum: the line holds its value, as for every enum field
             price=fill.price,
             quantity=fill.quantity,
             fee=fill.fee,
-            liquidity=fill.liquidity.value,
+            liquidity=fill.liquidity,
         )
 
     def _on_order_report(self, report: OrderReport) -> None:
         try:
-            self._ledger.append(
+            self._ledger.record(
                 ev.ORDER_REPORT,
                 report.ts_ms,
                 {
@@ -197,7 +197,7 @@ class ReportApplier:
             "order_report",
             report.ts_ms,
             client_order_id=report.client_order_id,
-            status=status.value,
+            status=status,
             code=report.code,
             reason=report.reason,
         )

@@ -79,12 +79,15 @@ class Ledger:
         "_tx_durable",
         "_tx_failed",
         "_tx_start",
+        "_write_cursor",
     )
 
     def __init__(
         self, conn: sqlite3.Connection, path: Path, last_seq: int, head_hash: str, anchor: AnchorWriter | None = None
     ) -> None:
         self._conn = conn
+        #: One cursor for every write statement (``conn.execute`` makes a new cursor per call); reads use their own.
+        self._write_cursor = conn.cursor()
         self._path = path
         self._last_seq = last_seq
         self._head_hash = head_hash
@@ -202,6 +205,32 @@ class Ledger:
             transaction the whole block is rolled back; outside, the events not yet
             committed are rolled back with it (the head returns to the last commit).
         """
+        prev = self._head_hash
+        text = self._write(kind, ts_ms, payload, durable)
+        stored: dict[str, object] = payload if text is None else json.loads(text)  # type: ignore[assignment]  # None: a plain dict that reads back equal
+        return LedgerEvent(
+            seq=self._last_seq, ts_ms=ts_ms, kind=kind, payload=stored, prev_hash=prev, hash=self._head_hash
+        )
+
+    def record(self, kind: str, ts_ms: int, payload: Mapping[str, object], *, durable: bool = True) -> None:
+        """Append one event as :meth:`append` does, without building its :class:`LedgerEvent`.
+
+        The session's hot path (intents, decisions, venue answers, markouts) never reads
+        the appended event back; the same checks, bytes, hash, commit and errors as
+        :meth:`append`.
+
+        Raises
+        ------
+        TypeError, ValueError, LedgerError
+            As :meth:`append`.
+        """
+        self._write(kind, ts_ms, payload, durable)
+
+    def _write(self, kind: str, ts_ms: int, payload: Mapping[str, object], durable: bool) -> str | None:
+        """Append (and commit when ``durable``) one event; return its stored text, None when ``payload`` is plain.
+
+        Plain: a dict that reads back equal from the stored JSON (``encode_payload_plain``).
+        """
         if kind not in self._kinds_seen:  # a kind is checked once per ledger
             self._kinds_seen.add(check_kind(kind))
         if type(ts_ms) is not int or not 0 <= ts_ms < TS_MS_LIMIT:
@@ -213,11 +242,10 @@ class Ledger:
         prev = self._head_hash
         digest = chain_hash_encoded(prev, seq, ts_ms, kind, encoded)
         text = encoded.decode("utf-8")
-        conn = self._conn
         try:
-            if not conn.in_transaction:
-                conn.execute("BEGIN IMMEDIATE")
-            conn.execute(_INSERT, (seq, ts_ms, kind, text, prev, digest))
+            if not self._conn.in_transaction:
+                self._write_cursor.execute("BEGIN IMMEDIATE")
+            self._write_cursor.execute(_INSERT, (seq, ts_ms, kind, text, prev, digest))
         except sqlite3.Error as exc:
             if self._tx_depth:
                 self._tx_failed = True
@@ -227,18 +255,17 @@ class Ledger:
             raise LedgerError(f"ledger append of {kind} seq {seq} failed: {exc}") from exc
         self._last_seq = seq
         self._head_hash = digest
-        stored: dict[str, object] = payload if plain else json.loads(text)  # type: ignore[assignment]  # plain: a dict that reads back equal
         tail = self._tail
         if tail is not None:  # a rollback takes it out again (_trim_tail)
             if len(tail) >= TAIL_LIMIT:
                 tail.clear()  # the reader reads SQLite instead (tail_rows sees the gap)
-            tail.append((seq, ts_ms, kind, stored if plain and kind in _TAIL_AS_DICT else text, prev, digest))
+            tail.append((seq, ts_ms, kind, payload if plain and kind in _TAIL_AS_DICT else text, prev, digest))  # type: ignore[arg-type]  # plain: a dict that reads back equal
         if durable:
             if self._tx_depth:
                 self._tx_durable = True
             else:
                 self._commit()
-        return LedgerEvent(seq=seq, ts_ms=ts_ms, kind=kind, payload=stored, prev_hash=prev, hash=digest)
+        return text if not plain else None
 
     def flush(self) -> None:
         """Commit the ``durable=False`` events appended since the last commit (nothing to do: no commit).
@@ -278,8 +305,8 @@ class Ledger:
             return
         try:
             if not self._conn.in_transaction:
-                self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.execute("SAVEPOINT ledger_block")
+                self._write_cursor.execute("BEGIN IMMEDIATE")
+            self._write_cursor.execute("SAVEPOINT ledger_block")
         except sqlite3.Error as exc:
             self._abort_pending()
             raise LedgerError(f"cannot begin ledger transaction: {exc}") from exc
@@ -299,7 +326,7 @@ class Ledger:
             self._tx_failed = False
             raise LedgerError("ledger transaction failed and was rolled back")
         try:
-            self._conn.execute("RELEASE ledger_block")
+            self._write_cursor.execute("RELEASE ledger_block")
         except sqlite3.Error as exc:
             self._abort_pending()
             raise LedgerError(f"ledger commit failed: {exc}") from exc
@@ -390,6 +417,26 @@ class Ledger:
             return iter([row for row in tail if row[0] > after_seq])
         return self.rows(after_seq=after_seq)
 
+    def kept_rows(self, after_seq: int) -> list[tuple[int, int, str, str | dict[str, object], str, str]] | None:
+        """Return the rows after ``after_seq`` from memory, as :meth:`tail_rows` hands them out; None when not kept.
+
+        For the follower of :meth:`tail_rows` once more at the end of a session, also after
+        :meth:`close` (the rows the last commit wrote are kept too): never reads SQLite.
+        None when the kept rows do not continue ``after_seq`` up to the head (none kept, more
+        than :data:`TAIL_LIMIT` since the last read, or ``after_seq`` past the head); the
+        caller then reads the file.
+        The rows handed out are forgotten, as by :meth:`tail_rows`.
+        """
+        tail = self._tail
+        if tail is None or after_seq > self._last_seq:
+            return None
+        if tail and not (tail[0][0] <= after_seq + 1 and tail[-1][0] == self._last_seq):
+            return None
+        if not tail and after_seq != self._last_seq:
+            return None
+        self._tail = []
+        return [row for row in tail if row[0] > after_seq]
+
     def hash_at(self, seq: int) -> str | None:
         """Return the stored chain hash of the event at ``seq``, or None when there is none.
 
@@ -434,7 +481,7 @@ class Ledger:
     def _commit(self) -> None:
         """Commit the open SQLite transaction; the committed head is the chain head, then anchor it."""
         try:
-            self._conn.execute("COMMIT")
+            self._write_cursor.execute("COMMIT")
         except sqlite3.Error as exc:
             self._abort_pending()
             raise LedgerError(f"ledger commit failed: {exc}") from exc
@@ -464,8 +511,8 @@ class Ledger:
     def _abort_block(self) -> None:
         """Roll back the open block's appends; the events appended before it stay pending."""
         try:
-            self._conn.execute("ROLLBACK TO ledger_block")
-            self._conn.execute("RELEASE ledger_block")
+            self._write_cursor.execute("ROLLBACK TO ledger_block")
+            self._write_cursor.execute("RELEASE ledger_block")
         except sqlite3.Error:
             self._abort_pending()
             return
@@ -492,7 +539,7 @@ class Ledger:
     def _rollback_quietly(self) -> None:
         try:
             if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+                self._write_cursor.execute("ROLLBACK")
         except sqlite3.Error:
             # The original failure is what the caller needs; SQLite discards a transaction
             # that could not be rolled back when the connection closes.

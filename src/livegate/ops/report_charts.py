@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from operator import itemgetter
 from typing import Final
 
+from livegate.domain.enums import Side
 from livegate.ops.report_svg import PALETTE, Bars, Line, Marker, bar_chart, histogram, line_chart, time_label
 from livegate.ops.rollup import equity_series
 from livegate.ops.rollup_read import RunFacts
@@ -23,6 +25,7 @@ __all__ = ["CHART_NAMES", "run_charts"]
 CHART_NAMES: Final = ("equity", "position", "drawdown", "fills", "slippage", "denials")
 #: Time buckets of the denials chart.
 _DENIAL_BUCKETS: Final = 24
+_ZERO: Final = Decimal(0)
 #: Most points drawn per line (longer series are thinned evenly, keeping the last point).
 _MAX_POINTS: Final = 2000
 
@@ -44,20 +47,34 @@ def run_charts(facts: RunFacts) -> list[str]:
     """Return the SVG of each chart in :data:`CHART_NAMES` order."""
     symbols = _symbols(facts)
     series = {symbol: equity_series(facts, symbol) for symbol in symbols}
-    merged = sorted(((p.ts_ms, symbol, p) for symbol, points in series.items() for p in points), key=itemgetter(0, 1))
-    last_equity: dict[str, Decimal] = {}
-    last_realized: dict[str, Decimal] = {}
     equity: list[tuple[float, float]] = []
     realized: list[tuple[float, float]] = []
     drawdown: list[tuple[float, float]] = []
-    peak = Decimal(0)
-    for ts, symbol, point in merged:
-        last_equity[symbol], last_realized[symbol] = point.equity, point.realized
-        total = sum(last_equity.values(), Decimal(0))
-        peak = max(peak, total)
-        equity.append((ts, float(total)))
-        realized.append((ts, float(sum(last_realized.values(), Decimal(0)))))
-        drawdown.append((ts, float(peak - total)))
+    peak = zero = _ZERO
+    only = next(iter(series.values())) if len(series) == 1 else None
+    if only is not None and all(a.ts_ms <= b.ts_ms for a, b in itertools.pairwise(only)):
+        # one symbol, its points in time order: the merge below gives them in this order and sums one value
+        for point in only:
+            ts, total = point.ts_ms, zero + point.equity  # sum([equity], 0): the same Decimal
+            if total > peak:  # max(peak, total): the peak stays when they are equal
+                peak = total
+            equity.append((ts, float(total)))
+            realized.append((ts, float(zero + point.realized)))
+            drawdown.append((ts, float(peak - total)))
+    else:
+        merged = sorted(
+            ((p.ts_ms, symbol, p) for symbol, points in series.items() for p in points), key=itemgetter(0, 1)
+        )
+        last_equity: dict[str, Decimal] = {}
+        last_realized: dict[str, Decimal] = {}
+        for ts, symbol, point in merged:
+            last_equity[symbol], last_realized[symbol] = point.equity, point.realized
+            total = sum(last_equity.values(), zero)
+            if total > peak:
+                peak = total
+            equity.append((ts, float(total)))
+            realized.append((ts, float(sum(last_realized.values(), zero))))
+            drawdown.append((ts, float(peak - total)))
     charts = [
         line_chart(
             "equity",
@@ -102,17 +119,22 @@ def _fills_chart(facts: RunFacts, symbols: list[str]) -> str:
     quotes = [d for d in facts.decisions if d.symbol == symbol and d.bid is not None and d.ask is not None]
     bids = [(float(d.ts_ms), float(d.bid)) for d in quotes if d.bid is not None]
     asks = [(float(d.ts_ms), float(d.ask)) for d in quotes if d.ask is not None]
-    markers = [
-        Marker(
-            float(f.fill.ts_ms),
-            float(f.fill.price),
-            "up" if f.fill.side.value == "buy" else "down",
-            PALETTE[2] if f.fill.side.value == "buy" else PALETTE[1],
-            f"{f.fill.side.value} {f.fill.quantity} @ {f.fill.price} ({f.fill.liquidity.value})",
+    markers = []
+    for fact in facts.fills:
+        fill = fact.fill
+        if fill.symbol != symbol:
+            continue
+        buy = fill.side is Side.BUY
+        markers.append(
+            Marker(
+                float(fill.ts_ms),
+                float(fill.price),
+                "up" if buy else "down",
+                PALETTE[2] if buy else PALETTE[1],
+                # a StrEnum formats as its value: the text of ``side.value`` and ``liquidity.value``
+                f"{fill.side} {fill.quantity} @ {fill.price} ({fill.liquidity})",
+            )
         )
-        for f in facts.fills
-        if f.fill.symbol == symbol
-    ]
     return line_chart(
         "fills",
         f"Fills over bid/ask at decisions: {symbol}" if symbol else "Fills over bid/ask",

@@ -174,8 +174,8 @@ def _path(line: Line, scale: _Scale) -> str:
     # each point mapped once, by the same arithmetic as _Scale.x and _Scale.y (the same text)
     x0, dx, width = scale.x0, scale.x1 - scale.x0, _W - _LEFT - _RIGHT
     y1, dy, height = scale.y1, scale.y1 - scale.y0, _H - _TOP - _BOTTOM
-    xs = [round(_LEFT + (x - x0) / dx * width, 2) for x, _ in points]
-    ys = [round(_TOP + (y1 - y) / dy * height, 2) for _, y in points]
+    xs = [_coord(_LEFT + (x - x0) / dx * width) for x, _ in points]  # each number's text made once
+    ys = [_coord(_TOP + (y1 - y) / dy * height) for _, y in points]
     commands = [f"M{xs[0]},{ys[0]}"]
     if line.step:  # the value holds until the next point: across at the previous y, then to the new one
         for i in range(1, len(points)):
@@ -186,6 +186,20 @@ def _path(line: Line, scale: _Scale) -> str:
     if len(points) == 1:  # a single point: a short tick so it shows
         commands.append("l4,0")
     return " ".join(commands)
+
+
+def _coord(value: float) -> str:
+    """Return ``str(round(value, 2))``: a coordinate's text, from one fixed-point formatting.
+
+    Below 1e9 in magnitude a number of at most two decimals has at most 11 significant
+    digits, so the shortest text that reads back as ``round(value, 2)`` (what ``str``
+    writes) is its two-decimal text without trailing zeros (one kept after the point); both
+    round ``value`` correctly to two decimals. Anything else takes ``round`` itself.
+    """
+    if -1e9 < value < 1e9:
+        text = f"{value:.2f}".rstrip("0")
+        return text + "0" if text[-1] == "." else text
+    return str(round(value, 2))
 
 
 def _marker(marker: Marker, scale: _Scale) -> str:

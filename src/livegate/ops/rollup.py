@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final, NamedTuple
 
+from livegate.domain.enums import Liquidity
 from livegate.domain.positions import Position
 from livegate.ops.rollup_read import RunFacts
 
@@ -264,7 +265,7 @@ def _add_run(rows: dict[Key, RollupRow], facts: RunFacts) -> None:
         r.orders.add(fill.client_order_id)
         r.turnover += fill.notional
         r.fees += fill.fee
-        if fill.liquidity.value == "maker":
+        if fill.liquidity is Liquidity.MAKER:
             r.maker_notional += fill.notional
         if f.slippage_bps is not None:
             r.slippage.append(float(f.slippage_bps))

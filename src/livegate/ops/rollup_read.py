@@ -9,6 +9,7 @@ not hold (the end reason).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import json.scanner
@@ -177,7 +178,7 @@ class RunReader:
     (:func:`read_run_from`), so the session's ledger is folded once, not twice.
     """
 
-    __slots__ = ("_intents", "_venues", "broken", "facts")
+    __slots__ = ("_follow", "_intents", "_venues", "broken", "facts")
 
     def __init__(self, run_dir: Path) -> None:
         """Start the facts of ``run_dir`` (its trading day's zone read from ``config_resolved.json`` now)."""
@@ -186,6 +187,21 @@ class RunReader:
         self._venues: dict[str, str] = {}
         #: True once a read stopped part way (an unreadable payload): the facts are not the ledger's.
         self.broken = False
+        #: The session ledger's rows kept in memory after a seq (:meth:`follow`), or None.
+        self._follow: Callable[[int], list[tuple[int, int, str, str | dict[str, object], str, str]] | None] | None = (
+            None
+        )
+
+    def follow(
+        self, kept_rows: Callable[[int], list[tuple[int, int, str, str | dict[str, object], str, str]] | None]
+    ) -> None:
+        """Read the events appended after the last ones taken from ``kept_rows`` when the run ends.
+
+        ``kept_rows`` is the session ledger's :meth:`~livegate.ledger.store.Ledger.kept_rows`:
+        :func:`read_run_from` takes the rows it still holds in memory (parsed payloads, no
+        SQLite read) before it checks the file, and reads the file only for what it lacks.
+        """
+        self._follow = kept_rows
 
     @property
     def fold(self) -> LedgerFold:
@@ -300,6 +316,12 @@ def read_run_from(reader: RunReader, *, table_rows: int | None = None) -> RunFac
     if not (run_dir / LEDGER_FILE).is_file():
         raise DataError(f"{run_dir}: no {LEDGER_FILE}; not a livegate run directory")
     fold = reader.fold
+    follow = reader._follow
+    if follow is not None and not reader.broken:
+        kept = follow(fold.last_seq)  # the session's last rows, still in memory: what the file's check covers
+        if kept:
+            with gc_paused(), contextlib.suppress(DataError):  # an unreadable payload: broken, read again below
+                reader.take_rows(kept)
     if reader.broken or (fold.last_seq and stored_hash(run_dir, fold.last_seq) != fold.last_hash):
         return read_run(run_dir, table_rows=table_rows)
     with gc_paused():

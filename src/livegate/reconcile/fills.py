@@ -14,7 +14,7 @@ is ``missing_venue``, both beyond tolerance (a fill is never within tolerance).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
 from livegate.domain.orders import Fill
@@ -136,6 +136,12 @@ class LedgerReader(Protocol):
         """Fold raw rows ``(seq, ts_ms, kind, payload JSON text or dict, prev_hash, hash)`` continuing :attr:`fold`."""
         ...
 
+    def follow(
+        self, kept_rows: Callable[[int], list[tuple[int, int, str, str | dict[str, object], str, str]] | None]
+    ) -> None:
+        """Take the rows the ledger still keeps in memory (``Ledger.kept_rows``) when the run ends."""
+        ...
+
 
 class LedgerFillIndex:
     """The venue fill ids the ledger holds, from the one ledger fold, read incrementally (each event once).
@@ -163,6 +169,7 @@ class LedgerFillIndex:
         self._reader = reader
         if reader is not None:
             self._fold = reader.fold
+            reader.follow(ledger.kept_rows)  # the end-of-run report takes the last rows from memory too
         else:
             self._fold = LedgerFold() if fold is None else fold
         #: Per venue name, how many of the fold's fills were already handed out by :meth:`new_ids`.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -50,7 +50,9 @@ class TelemetryWriter:
         If the file cannot be opened.
     """
 
-    __slots__ = ("_checked", "_file", "_flush_every", "_hb_usd", "_path", "_pending", "_summary", "_t", "error")
+    __slots__ = (
+        "_checked", "_encode", "_file", "_flush_every", "_hb_usd", "_path", "_pending", "_summary", "_t", "error",
+    )  # fmt: skip
 
     def __init__(self, path: Path, *, flush_every_lines: int = DEFAULT_FLUSH_EVERY_LINES, append: bool = False) -> None:
         if flush_every_lines < 1:
@@ -64,6 +66,7 @@ class TelemetryWriter:
         self._pending = 0
         #: The last heartbeat's two USD floats and their text: the same float objects again reuse the text.
         self._hb_usd: tuple[float, float, str] | None = None
+        self._encode = _LineEncoder()
         #: The first write error as text, ``""`` while every write succeeded.
         self.error = ""
         self._file: TextIO | None = path.open("a" if append else "w", encoding="utf-8", newline="\n")
@@ -116,7 +119,7 @@ class TelemetryWriter:
         }
         line.update(fields)
         try:  # one encoding pass; Decimals become floats on the way
-            text = _ENCODE(line) + "\n"
+            text = self._encode(line) + "\n"
         except (TypeError, ValueError):  # name the field at fault (or convert what the fast pass could not)
             for name, value in fields.items():
                 line[name] = _jsonable(value, name)
@@ -270,8 +273,48 @@ def _decimal_as_float(value: object) -> object:
     raise TypeError(type(value).__name__)
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_decimal_as_float).encode
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_decimal_as_float)
+_ENCODE = _ENCODER.encode
 """Encode a line once: NaN or infinity, or a type JSON cannot carry, raises and the slow pass names the field."""
+
+
+class _LineEncoder:
+    """``_ENCODE`` without building the C encoder again for every line (the same text).
+
+    :meth:`json.JSONEncoder.encode` makes a new C encoder (``json.encoder.c_make_encoder``)
+    per call; this one is made once, with the same settings and its own circular-reference
+    ``markers``. A failed pass leaves the containers it was in held by ``markers``, so the
+    encoder is made again after any error (they are freed). Without the C accelerator
+    every line takes ``_ENCODE``.
+    """
+
+    __slots__ = ("_encode",)
+
+    def __init__(self) -> None:
+        self._encode = self._make()
+
+    @staticmethod
+    def _make() -> Callable[[object, int], Sequence[str]] | None:
+        make = getattr(json.encoder, "c_make_encoder", None)  # the C accelerator is optional in CPython
+        if make is None:
+            return None
+        e = _ENCODER
+        encode: Callable[[object, int], Sequence[str]] = make(
+            {}, e.default, json.encoder.encode_basestring, e.indent, e.key_separator, e.item_separator,
+            e.sort_keys, e.skipkeys, e.allow_nan,
+        )  # fmt: skip
+        return encode
+
+    def __call__(self, line: dict[str, object]) -> str:
+        """Return the JSON text of ``line``; raises as ``_ENCODE`` does."""
+        encode = self._encode
+        if encode is None:
+            return _ENCODE(line)
+        try:
+            return "".join(encode(line, 0))
+        except BaseException:
+            self._encode = self._make()  # drop markers a failed pass may have left
+            raise
 
 
 def _jsonable(value: object, where: str) -> object:

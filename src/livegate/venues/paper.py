@@ -473,8 +473,6 @@ class PaperVenue:
                 orders=orders.values(),
                 fills=[(first + i, f) for i, f in enumerate(fills)],
                 positions=[self._positions[s] for s in sorted(symbols)],
-                order_seq=self._order_seq,
-                fill_seq=self._fill_seq,
                 submitted=submitted,
             )
         sink = self._sink

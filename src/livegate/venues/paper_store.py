@@ -11,10 +11,20 @@ process crash (SIGKILL), which is the failure this file exists for; only an OS c
 power loss may lose the last commits. Every submit attempt is also kept in
 ``submit_log`` (accepted or refused), so a test can prove that no client order id was
 ever sent twice.
+
+Layout 2 (stores made by this build) writes as few SQLite pages per commit as the tables
+allow: no secondary index (client order ids and fill ids are unique by construction: the
+venue refuses a reused client order id, and a fill id is the venue's name and the fill's
+``seq``), ``positions`` keyed by symbol without a rowid, no AUTOINCREMENT counter page, no
+counters rewritten per commit (the id counters are the highest stored ``seq``), and
+1,024-byte pages. An order that fills at once changes one page of each of ``orders``,
+``fills``, ``positions`` and ``submit_log`` (layout 1: about ten 4,096-byte pages).
+Layout 1 stores are still opened, read and written; the tables and columns are the same.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,33 +43,38 @@ __all__ = ["PAPER_STORE_FILE", "PaperState", "PaperStore"]
 #: File name of the paper venue store inside a run directory.
 PAPER_STORE_FILE = "paper_venue.sqlite"
 
-_LAYOUT_VERSION = 1
+#: ``PRAGMA user_version`` of stores this build creates; :data:`_READS` lists the layouts it opens.
+_LAYOUT_VERSION = 2
+_READS = (1, 2)
+#: Page size of new stores: an order's rows are a few hundred bytes, and each page a commit
+#: changes is written whole to the WAL (and checksummed), so small pages mean fewer bytes per order.
+_PAGE_SIZE = 1024
+_TABLES = ("meta", "orders", "fills", "positions", "submit_log", "adjustments")
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS orders (
-        seq INTEGER PRIMARY KEY, client_order_id TEXT NOT NULL UNIQUE, venue_order_id TEXT NOT NULL,
+        seq INTEGER PRIMARY KEY, client_order_id TEXT NOT NULL, venue_order_id TEXT NOT NULL,
         symbol TEXT NOT NULL, side TEXT NOT NULL, order_type TEXT NOT NULL, price TEXT, quantity TEXT NOT NULL,
         time_in_force TEXT NOT NULL, post_only INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
         filled_quantity TEXT NOT NULL, notional_filled TEXT NOT NULL, status TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS fills (
-        seq INTEGER PRIMARY KEY, fill_id TEXT NOT NULL UNIQUE, client_order_id TEXT NOT NULL, symbol TEXT NOT NULL,
+        seq INTEGER PRIMARY KEY, fill_id TEXT NOT NULL, client_order_id TEXT NOT NULL, symbol TEXT NOT NULL,
         side TEXT NOT NULL, price TEXT NOT NULL, quantity TEXT NOT NULL, fee TEXT NOT NULL, liquidity TEXT NOT NULL,
         ts_ms INTEGER NOT NULL, venue TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS positions (
         symbol TEXT PRIMARY KEY, quantity TEXT NOT NULL, cost_basis TEXT NOT NULL, realized_pnl TEXT NOT NULL,
-        fees TEXT NOT NULL, turnover TEXT NOT NULL)""",
+        fees TEXT NOT NULL, turnover TEXT NOT NULL) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS submit_log (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, client_order_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,
-        outcome TEXT NOT NULL)""",
+        id INTEGER PRIMARY KEY, client_order_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, outcome TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS adjustments (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, symbol TEXT NOT NULL, quantity_delta TEXT NOT NULL,
+        id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, quantity_delta TEXT NOT NULL,
         ts_ms INTEGER NOT NULL, reason TEXT NOT NULL)""",
 )
 _ORDER_COLUMNS = (
     "seq, client_order_id, venue_order_id, symbol, side, order_type, price, quantity, time_in_force, post_only, "
     "ts_ms, filled_quantity, notional_filled, status"
 )
-_UPSERT_META = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
+_LOG_ACCEPTED = "INSERT INTO submit_log (client_order_id, ts_ms, outcome) VALUES (?, ?, 'accepted')"
 _UPSERT_ORDER = f"INSERT OR REPLACE INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 14)})"  # noqa: S608
 _UPSERT_POSITION = (
     "INSERT OR REPLACE INTO positions (symbol, quantity, cost_basis, realized_pnl, fees, turnover) "
@@ -87,11 +102,13 @@ class PaperStore:
     Each ``save_*`` call is one committed transaction. One instance per file and thread.
     """
 
-    __slots__ = ("_conn", "_path")
+    __slots__ = ("_conn", "_path", "_write_cursor")
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self._path = path
+        #: One cursor for the write statements (``conn.execute`` makes a new cursor per call); reads use their own.
+        self._write_cursor = conn.cursor()
 
     @classmethod
     def open(cls, path: Path, *, fresh: bool = False) -> PaperStore:
@@ -102,31 +119,44 @@ class PaperStore:
         path:
             The store file (normally ``<run dir>/paper_venue.sqlite``).
         fresh:
-            Start empty: an existing file's content is deleted (a new session, not a resume).
+            Start empty: an existing file's tables are dropped and made again in this build's
+            layout (a new session, not a resume).
 
         Raises
         ------
         DataError
-            If the file cannot be opened or is not a paper venue store of this layout.
+            If the file cannot be opened, is not SQLite, or holds a store of a layout this
+            build does not read (the message names the version).
         """
         try:
             conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
+        except sqlite3.Error as exc:
+            raise DataError(f"cannot open paper store {path}: {exc}") from exc
+        try:
+            conn.execute(f"PRAGMA page_size={_PAGE_SIZE:d}")  # taken only by a new, empty file
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("BEGIN IMMEDIATE")
             (version,) = conn.execute("PRAGMA user_version").fetchone()
-            if version not in (0, _LAYOUT_VERSION):
-                conn.execute("ROLLBACK")
-                conn.close()
-                raise DataError(f"paper store {path}: layout version {version}, this build reads {_LAYOUT_VERSION}")
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            if fresh:
-                for table in ("meta", "orders", "fills", "positions", "submit_log", "adjustments"):
-                    conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-            conn.execute(f"PRAGMA user_version={_LAYOUT_VERSION:d}")
+            if version not in (0, *_READS):
+                raise DataError(
+                    f"paper store {path}: layout version {version}, this build reads layouts "
+                    f"{', '.join(map(str, _READS))}; open it with the livegate version that wrote it"
+                )
+            if fresh and version:
+                for table in _TABLES:
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")  # fixed table names
+                version = 0
+            if version == 0:
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={_LAYOUT_VERSION:d}")
             conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, DataError) as exc:
+            with contextlib.suppress(sqlite3.Error):  # the first error is the one to report
+                conn.close()  # closing rolls back an open transaction
+            if isinstance(exc, DataError):
+                raise
             raise DataError(f"cannot open paper store {path}: {exc}") from exc
         return cls(conn, path)
 
@@ -142,38 +172,33 @@ class PaperStore:
         orders: Iterable[PaperOrder] = (),
         fills: Iterable[tuple[int, Fill]] = (),
         positions: Iterable[Position] = (),
-        order_seq: int | None = None,
-        fill_seq: int | None = None,
         submitted: tuple[str, int] | None = None,
     ) -> None:
-        """Store changed orders, new ``(venue fill seq, fill)`` pairs, changed positions and counters in one commit.
+        """Store changed orders, new ``(venue fill seq, fill)`` pairs and changed positions in one commit.
 
         ``submitted`` is ``(client order id, ts_ms)`` of an accepted submit to log with them.
+        The venue's id counters are not written: they are the highest stored order and
+        fill ``seq`` (:meth:`load`).
 
         Raises
         ------
         DataError
-            If SQLite refuses the write (e.g. a fill id stored twice).
+            If SQLite refuses the write (e.g. a fill ``seq`` stored twice).
         """
         try:
             order_rows = [_order_row(o) for o in orders]
             fill_rows = [(seq, *_fill_row(f)) for seq, f in fills]
             position_rows = [_position_row(p) for p in positions]
-            meta = [(k, str(v)) for k, v in (("order_seq", order_seq), ("fill_seq", fill_seq)) if v is not None]
-            conn = self._conn
+            cursor = self._write_cursor
             with self._tx():  # only the statements that have rows (one commit either way)
                 if order_rows:
-                    conn.executemany(_UPSERT_ORDER, order_rows)
+                    cursor.executemany(_UPSERT_ORDER, order_rows)
                 if fill_rows:
-                    conn.executemany(_INSERT_FILL, fill_rows)
+                    cursor.executemany(_INSERT_FILL, fill_rows)
                 if position_rows:
-                    conn.executemany(_UPSERT_POSITION, position_rows)
-                if meta:
-                    conn.executemany(_UPSERT_META, meta)
+                    cursor.executemany(_UPSERT_POSITION, position_rows)
                 if submitted is not None:
-                    self._conn.execute(
-                        "INSERT INTO submit_log (client_order_id, ts_ms, outcome) VALUES (?, ?, 'accepted')", submitted
-                    )
+                    cursor.execute(_LOG_ACCEPTED, submitted)
         except sqlite3.Error as exc:
             raise DataError(f"paper store {self._path}: write failed: {exc}") from exc
 
@@ -216,9 +241,11 @@ class PaperStore:
                     str(symbol), Decimal(qty), Decimal(cost), Decimal(realized), Decimal(fees), Decimal(turnover)
                 )
                 state.positions[position.symbol] = position
+            # layout 1 also kept the counters in meta (written with the rows): the larger value holds either way
             meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
-            state.order_seq = int(meta.get("order_seq", 0))
-            state.fill_seq = int(meta.get("fill_seq", 0))
+            (max_fill,) = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM fills").fetchone()
+            state.order_seq = max(int(meta.get("order_seq", 0)), state.orders[-1].seq if state.orders else 0)
+            state.fill_seq = max(int(meta.get("fill_seq", 0)), int(max_fill))
         except (sqlite3.Error, ArithmeticError, ValueError) as exc:
             raise DataError(f"cannot read paper store {self._path}: {exc}") from exc
         return state
@@ -263,27 +290,28 @@ class PaperStore:
 
     # ------------------------------------------------------------------ internals
     def _tx(self) -> _Transaction:
-        return _Transaction(self._conn)
+        return _Transaction(self._conn, self._write_cursor)
 
 
 class _Transaction:
     """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back when the block raises."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_cursor")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, cursor: sqlite3.Cursor) -> None:
         self._conn = conn
+        self._cursor = cursor
 
     def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
+        self._cursor.execute("BEGIN IMMEDIATE")
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if exc_type is None:
-            self._conn.execute("COMMIT")
+            self._cursor.execute("COMMIT")
         elif self._conn.in_transaction:
-            self._conn.execute("ROLLBACK")
+            self._cursor.execute("ROLLBACK")
 
 
 def _order_row(order: PaperOrder) -> tuple[object, ...]:
