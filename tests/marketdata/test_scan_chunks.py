@@ -103,6 +103,11 @@ ONE_SYMBOL_ROWS = {
     "symbol in the price": "1723161600000000000,1723161600000,ETHUSDT,BTCUSDT,2.5,61800.30,1.0\n",
     "empty symbol": "1723161600000000000,1723161600000,,61800.20,2.5,61800.30,1.0\n",
     "digits only symbol": "1723161600000000000,1723161600000,1000,61800.20,2.5,61800.30,1.0\n",
+    "long": "1723161600000000000,1723161600000,BTCUSDT,61800.20,2.5,61800.30,1.0,7\n",
+    "short": "1723161600000000000,1723161600000,BTCUSDT,61800.20\n",
+    "short, no event time": "1723161600000000000,,ETHUSDT,61800.20\n",
+    "crlf": "1723161600000000000,1723161600000,BTCUSDT,61800.20,2.5,61800.30,1.0\r\n",
+    "quoted": '1723161600000000000,1723161600000,"ETHUSDT",61800.20,2.5,61800.30,1.0\n',
 }
 
 
@@ -119,6 +124,8 @@ ONE_SYMBOL_ROWS = {
 )  # a symbol whose digits are all 0 is written as it is in the shape
 @example(first="same", kinds=["symbol in the price"], same=3, chunk_bytes=1 << 16, last_newline=True)
 @example(first="same", kinds=["no event time"], same=3, chunk_bytes=1 << 16, last_newline=False)
+@example(first="long", kinds=["same"], same=0, chunk_bytes=1 << 16, last_newline=True)  # the first row's width
+@example(first="short", kinds=["same"], same=0, chunk_bytes=1 << 16, last_newline=True)
 def test_scan_csv_when_chunks_of_one_symbol_but_for_some_rows_then_what_reading_line_by_line_finds(
     tmp_path_factory: pytest.TempPathFactory,
     first: str,

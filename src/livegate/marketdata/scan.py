@@ -73,20 +73,20 @@ def _split_rows(
     row_marks = b"," * (width - 1) + b"\n"
     for chunk in line_chunks(raw, size=chunk_bytes):
         data = chunk if chunk.endswith(b"\n") else chunk + b"\n"  # the file's last line
-        marks = data.translate(None, _NOT_ROW_MARK)
-        count = marks.count(b"\n")
+        count = data.count(b"\n")
         rows += count
-        if b'"' in data or b"\r" in data or marks != row_marks * count:
+        plain = b'"' not in data and b"\r" not in data
+        symbol = _one_symbol(data, count, width, i_sym, i_event) if plain else None
+        if symbol is not None:
+            symbols.add(symbol)
+            continue
+        if not plain or data.translate(None, _NOT_ROW_MARK) != row_marks * count:
             no_event_time = (
                 _split_lines(BytesIO(chunk).readlines(), width, i_sym, i_event, i_trade, symbols) or no_event_time
             )
             continue
         # every line a plain row of the header's width (its commas and newline, nothing else kept,
-        # are the header's): its fields align by row in one split, or need none (_one_symbol)
-        symbol = _one_symbol(data, count, i_sym, i_event)
-        if symbol is not None:
-            symbols.add(symbol)
-            continue
+        # are the header's): its fields align by row in one split
         fields = data.replace(b"\n", b",").split(b",")
         end = count * width
         symbols.update(fields[i_sym:end:width])
@@ -101,22 +101,26 @@ def _split_rows(
     return {s.decode("utf-8", "replace") for s in symbols}, rows, no_event_time
 
 
-def _one_symbol(data: bytes, count: int, i_sym: int, i_event: int) -> bytes | None:
-    """Return the symbol of every row of ``data`` when all rows provably share it and have exchange time; else None.
+def _one_symbol(data: bytes, count: int, width: int, i_sym: int, i_event: int) -> bytes | None:
+    """Return the symbol of the rows of ``data`` when they provably share it and have exchange time; else None.
 
-    ``data``: ``count`` plain rows of the header's width, each ending with a newline. Shown
-    without splitting a field: the symbol is the first row's (without a digit), its
-    exchange time is present, and every later row has the first row's shape up to and
-    including the symbol (the same bytes once every digit is written ``0``: the same
-    field lengths, so the same non-empty exchange time, then exactly that symbol between
-    the same commas). A count of one pattern in the shape of ``data`` checks it: the
-    pattern starts with the only newline it holds, so its occurrences are line starts
-    and do not overlap. Any other chunk (several symbols, timestamps of changing
-    lengths, the exchange time after the symbol) returns None and is split.
+    ``data``: ``count`` rows without quote character or carriage return, each ending with a
+    newline. Shown without splitting a field: the first row has the header's width, its
+    symbol holds no digit and its exchange time is present, and every later row has the
+    first row's shape up to and including the symbol (the same bytes once every digit is
+    written ``0``: the same field lengths, so a non-empty exchange time, then exactly that
+    symbol between the same commas). So every row of the header's width (the rows the
+    scan counts) has that symbol and exchange time, and a row of another width has that
+    symbol too: the chunk adds that symbol and no missing exchange time. One count of
+    the pattern in the shape of ``data`` checks it: the pattern starts with the only
+    newline it holds, so its occurrences are line starts and do not overlap. Any other
+    chunk (several symbols, timestamps of changing lengths, the exchange time after the
+    symbol) returns None.
     """
-    if i_event > i_sym:
+    line_end = data.index(b"\n")
+    if i_event > i_sym or data.count(b",", 0, line_end) != width - 1:
         return None
-    first = data[: data.index(b"\n")].split(b",", i_sym + 1)
+    first = data[:line_end].split(b",", i_sym + 1)
     symbol = first[i_sym]
     if not symbol or not first[i_event] or symbol.translate(None, _DIGITS) != symbol:
         return None
