@@ -25,7 +25,7 @@ READ_BYTES = 1 << 16
 """Bytes read at a time: about 900 quote rows, whose fields (about 6,300 objects) stay in the CPU caches.
 
 Measured on the 1M-quote benchmark file (split, Decimal look-ups): 64 KiB pieces took
-0.56 s, 1 MiB pieces 0.97 s (stop 21).
+0.52-0.59 s, 1 MiB pieces 0.99-1.03 s (stop 21, PERF_NOTES.md).
 """
 
 

@@ -149,7 +149,8 @@ def quote_blocks(
     Raises
     ------
     DataError
-        The file is missing, unreadable, a corrupt gzip, or its header lacks a column.
+        The file is missing, unreadable, a corrupt gzip, not UTF-8, or its header lacks a
+        column.
     """
     require_suffix(path, CSV_SUFFIXES)
     with open_bytes(path) as raw:
