@@ -241,3 +241,33 @@ def test_quote_blocks_when_a_row_is_not_utf8_then_data_error_names_the_file(tmp_
     with pytest.raises(DataError, match=r"cannot read \(UnicodeDecodeError") as error:
         _read_in(path, 64)
     assert str(path) in str(error.value)
+
+
+def test_quote_blocks_when_rows_lack_exchange_time_then_receive_time_moved_by_the_offset_and_positions_recorded(
+    tmp_path: Path,
+) -> None:
+    # a row without exchange time (Binance spot) takes its receive time (ms) moved by recv_offset_ms; its
+    # position among the file's events is recorded; a crossed one is still a bad row, a locked one emitted
+    lines, expected, recv_positions, bad_lines = [HEADER], [], [], []
+    for i in range(3000):
+        recv_ns = (T0 + i) * 1_000_000 + 999_999
+        bid, ask = ("61800.40", "61800.30") if i % 101 == 0 else ("61800.30", "61800.30") if i % 103 == 0 else (
+            "61800.20", "61800.30")  # fmt: skip
+        event_text = "" if i % 3 else str(T0 + i)
+        lines.append(f"{recv_ns},{event_text},BTCUSDT,{bid},1.5,{ask},2.5\n")
+        if bid > ask:
+            bad_lines.append(len(lines))
+            continue
+        if not event_text:
+            recv_positions.append(len(expected))
+        event_ms = T0 + i if event_text else recv_ns // 1_000_000 + 7
+        expected.append(Quote("BTCUSDT", Decimal(bid), Decimal("1.5"), Decimal(ask), Decimal("2.5"), event_ms, recv_ns,
+                              "paper"))  # fmt: skip
+    path = tmp_path / "quotes.csv"
+    path.write_text("".join(lines), encoding="utf-8", newline="")
+    tally = SourceTally(str(path), recv_rows=True)
+    events = [q for block in quote_blocks(path, tally, venue="paper", recv_offset_ms=7, read_bytes=500) for q in block]
+    assert events == expected
+    assert tally.recv_rows == recv_positions
+    assert tally.from_recv == len(recv_positions)
+    assert [row.line for row in tally.bad_rows] == bad_lines

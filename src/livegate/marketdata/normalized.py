@@ -213,6 +213,16 @@ def quote_blocks(
                                 yield block
                                 block = []
                             continue
+                        if bid < ask and symbol:  # no exchange time (Binance spot): as the full parser and _moved
+                            recv_ns = int(fields[i_recv])
+                            event_ms = recv_ns // 1_000_000 + recv_offset_ms
+                            tally.from_recv += 1
+                            if tally.recv_rows is not None:
+                                tally.recv_rows.append(emitted + len(block))
+                            block.append(new_tuple(
+                                Quote, (symbol_of[symbol], bid, bid_size, ask, ask_size, event_ms, recv_ns, venue)
+                            ))  # fmt: skip
+                            continue  # the list's length is not checked here, as after the full parser
                     except (NotPositive, ValueError):
                         pass  # the full parser below names the problem
                     event, problem, time_from_recv = slow(fields)
