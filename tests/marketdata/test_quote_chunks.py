@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from livegate.domain.errors import DataError
 from livegate.domain.market import Quote
 from livegate.marketdata.normalized import BLOCK_EVENTS, quote_blocks
 from livegate.marketdata.quote_chunks import QuoteColumns, plain_quotes
@@ -138,3 +140,134 @@ def test_quote_blocks_when_any_mix_of_rows_then_the_quotes_and_bad_lines_of_a_ro
     assert [q for block in blocks for q in block] == expected
     assert {row.line for row in tally.bad_rows} == bad_lines
     assert all(block for block in blocks)
+
+
+ONE_PIECE = 1 << 30
+"""A read size larger than any test file: the whole file in one piece, as 1024-line text chunks were read."""
+
+
+def _read_in(path: Path, read_bytes: int) -> tuple[list[list[Quote]], SourceTally]:
+    tally = SourceTally(str(path))
+    blocks = [list(block) for block in quote_blocks(path, tally, venue="paper", read_bytes=read_bytes)]
+    return blocks, tally  # type: ignore[return-value]
+
+
+def _gzipped(path: Path) -> Path:
+    target = path.with_name(path.name + ".gz")
+    target.write_bytes(gzip.compress(path.read_bytes()))
+    return target
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.integers(min_value=0, max_value=2 * BLOCK_EVENTS + 10),
+    special=st.dictionaries(st.integers(min_value=0, max_value=2 * BLOCK_EVENTS + 10), st.sampled_from(sorted(SPECIAL)),
+                            max_size=6),
+    last_newline=st.booleans(),
+    read_bytes=st.sampled_from([1, 7, 70, 71, 300, 4096, 1 << 16]),
+    compressed=st.booleans(),
+)  # fmt: skip
+def test_quote_blocks_when_read_in_pieces_of_any_size_then_the_blocks_and_bad_lines_of_reading_it_whole(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: int,
+    special: dict[int, str],
+    last_newline: bool,
+    read_bytes: int,
+    compressed: bool,
+) -> None:
+    # rows cut across pieces, a last line without newline, bad rows at any piece boundary, gzip
+    path, expected, bad_lines = _file(tmp_path_factory.mktemp("q"), rows, special, last_newline=last_newline)
+    whole, whole_tally = _read_in(path, ONE_PIECE)
+    blocks, tally = _read_in(_gzipped(path) if compressed else path, read_bytes)
+    assert blocks == whole
+    assert [q for block in blocks for q in block] == expected
+    assert [(row.line, row.reason, row.raw) for row in tally.bad_rows] == [
+        (row.line, row.reason, row.raw) for row in whole_tally.bad_rows
+    ]
+    assert {row.line for row in tally.bad_rows} == bad_lines
+    assert tally.from_recv == whole_tally.from_recv
+
+
+@pytest.mark.parametrize("shift", [-1, 0, 1, 30])
+def test_quote_blocks_when_a_bad_row_starts_near_a_piece_boundary_then_it_is_named_at_its_line(
+    tmp_path: Path, shift: int
+) -> None:
+    lines = [HEADER, *(_plain(i) for i in range(40))]
+    lines.insert(21, SPECIAL["crossed"][0])  # line 22
+    path = tmp_path / "quotes.csv"
+    path.write_text("".join(lines), encoding="utf-8", newline="")
+    boundary = len("".join(lines[1:21]).encode()) + shift  # bytes after the header before the bad row, +shift
+    blocks, tally = _read_in(path, boundary)
+    assert [row.line for row in tally.bad_rows] == [22]
+    assert [q for block in blocks for q in block] == [_quote(i) for i in range(40)]
+
+
+def test_quote_blocks_when_a_row_holds_a_lone_carriage_return_then_lines_are_numbered_as_text_mode_did(
+    tmp_path: Path,
+) -> None:
+    # text-mode reading (newline="") ends a line at a lone "\r": the row is two bad lines, and the rows after
+    # it are numbered one further
+    lines = [HEADER, *(_plain(i) for i in range(5))]
+    lines.insert(3, _plain(99).replace("BTCUSDT", "BTC\rUSDT"))  # line 4, read as lines 4 and 5
+    lines.insert(6, SPECIAL["crossed"][0])  # file line 7: line 8 to a text-mode reader
+    path = tmp_path / "quotes.csv"
+    path.write_text("".join(lines), encoding="utf-8", newline="")
+    with path.open(encoding="utf-8", newline="") as text:
+        text_mode = list(text)
+    blocks, tally = _read_in(path, 16)
+    assert [row.line for row in tally.bad_rows] == [4, 5, 8]
+    assert [row.raw for row in tally.bad_rows] == [text_mode[3].rstrip("\r\n"), text_mode[4].rstrip("\r\n"),
+                                                   text_mode[7].rstrip("\n")]  # fmt: skip
+    assert [q for block in blocks for q in block] == [_quote(i) for i in range(5)]
+
+
+def test_quote_blocks_when_the_header_ends_with_a_lone_carriage_return_then_rows_start_at_line_2(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "quotes.csv"
+    path.write_text(HEADER.replace("\n", "\r") + _plain(0) + SPECIAL["crossed"][0] + _plain(1), encoding="utf-8",
+                    newline="")  # fmt: skip
+    blocks, tally = _read_in(path, 8)
+    assert [row.line for row in tally.bad_rows] == [3]
+    assert [q for block in blocks for q in block] == [_quote(0), _quote(1)]
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_quote_blocks_when_a_row_is_not_utf8_then_data_error_names_the_file(tmp_path: Path, compressed: bool) -> None:
+    path = tmp_path / "quotes.csv"
+    path.write_bytes((HEADER + "".join(_plain(i) for i in range(50))).encode() + b"1,2,BTC\xffUSDT,1,1,2,1\n")
+    if compressed:
+        path = _gzipped(path)
+    with pytest.raises(DataError, match=r"cannot read \(UnicodeDecodeError") as error:
+        _read_in(path, 64)
+    assert str(path) in str(error.value)
+
+
+def test_quote_blocks_when_rows_lack_exchange_time_then_receive_time_moved_by_the_offset_and_positions_recorded(
+    tmp_path: Path,
+) -> None:
+    # a row without exchange time (Binance spot) takes its receive time (ms) moved by recv_offset_ms; its
+    # position among the file's events is recorded; a crossed one is still a bad row, a locked one emitted
+    lines, expected, recv_positions, bad_lines = [HEADER], [], [], []
+    for i in range(3000):
+        recv_ns = (T0 + i) * 1_000_000 + 999_999
+        bid, ask = ("61800.40", "61800.30") if i % 101 == 0 else ("61800.30", "61800.30") if i % 103 == 0 else (
+            "61800.20", "61800.30")  # fmt: skip
+        event_text = "" if i % 3 else str(T0 + i)
+        lines.append(f"{recv_ns},{event_text},BTCUSDT,{bid},1.5,{ask},2.5\n")
+        if bid > ask:
+            bad_lines.append(len(lines))
+            continue
+        if not event_text:
+            recv_positions.append(len(expected))
+        event_ms = T0 + i if event_text else recv_ns // 1_000_000 + 7
+        expected.append(Quote("BTCUSDT", Decimal(bid), Decimal("1.5"), Decimal(ask), Decimal("2.5"), event_ms, recv_ns,
+                              "paper"))  # fmt: skip
+    path = tmp_path / "quotes.csv"
+    path.write_text("".join(lines), encoding="utf-8", newline="")
+    tally = SourceTally(str(path), recv_rows=True)
+    events = [q for block in quote_blocks(path, tally, venue="paper", recv_offset_ms=7, read_bytes=500) for q in block]
+    assert events == expected
+    assert tally.recv_rows == recv_positions
+    assert tally.from_recv == len(recv_positions)
+    assert [row.line for row in tally.bad_rows] == bad_lines

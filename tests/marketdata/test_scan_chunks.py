@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from livegate.marketdata.scan import scan_csv
@@ -85,3 +85,62 @@ def test_scan_csv_when_a_row_holds_the_next_rows_first_field_then_neither_row_co
     path.write_text("".join(lines), encoding="utf-8", newline="")
     assert scan_csv(path, trades=False) == ({"BTCUSDT"}, 4, False)
     assert scan_csv(path, trades=False) == _reference(lines, trades=False)
+
+
+#: Rows of one symbol mostly, and the ways a row may differ from the first row of its chunk.
+ONE_SYMBOL_ROWS = {
+    "same": "1723161600000000000,1723161600000,BTCUSDT,61800.20,2.5,61800.30,1.0\n",
+    "other digits": "1723161699999999999,1723161699999,BTCUSDT,61800.2,2.507,61800.3,1\n",
+    "symbol with a digit": "1723161600000000000,1723161600000,BTC1USDT,61800.20,2.5,61800.30,1.0\n",
+    "symbol with another digit": "1723161600000000000,1723161600000,BTC2USDT,61800.20,2.5,61800.30,1.0\n",
+    "symbol with a zero": "1723161600000000000,1723161600000,BTC0USDT,61800.20,2.5,61800.30,1.0\n",
+    "digit after symbol": "1723161600000000000,1723161600000,BTCUSDT1,61800.20,2.5,61800.30,1.0\n",
+    "digit before symbol": "1723161600000000000,1723161600000,1BTCUSDT,61800.20,2.5,61800.30,1.0\n",
+    "shorter symbol": "1723161600000000000,1723161600000,BTCUSD,61800.20,2.5,61800.30,1.0\n",
+    "longer recv time": "17231616000000000000,1723161600000,ETHUSDT,61800.20,2.5,61800.30,1.0\n",
+    "shorter event time": "1723161600000000000,172316160000,ETHUSDT,61800.20,2.5,61800.30,1.0\n",
+    "no event time": "1723161600000000000,,BTCUSDT,61800.20,2.5,61800.30,1.0\n",
+    "symbol in the price": "1723161600000000000,1723161600000,ETHUSDT,BTCUSDT,2.5,61800.30,1.0\n",
+    "empty symbol": "1723161600000000000,1723161600000,,61800.20,2.5,61800.30,1.0\n",
+    "digits only symbol": "1723161600000000000,1723161600000,1000,61800.20,2.5,61800.30,1.0\n",
+    "long": "1723161600000000000,1723161600000,BTCUSDT,61800.20,2.5,61800.30,1.0,7\n",
+    "short": "1723161600000000000,1723161600000,BTCUSDT,61800.20\n",
+    "short, no event time": "1723161600000000000,,ETHUSDT,61800.20\n",
+    "crlf": "1723161600000000000,1723161600000,BTCUSDT,61800.20,2.5,61800.30,1.0\r\n",
+    "quoted": '1723161600000000000,1723161600000,"ETHUSDT",61800.20,2.5,61800.30,1.0\n',
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    first=st.sampled_from(sorted(ONE_SYMBOL_ROWS)),
+    kinds=st.lists(st.sampled_from(sorted(ONE_SYMBOL_ROWS)), max_size=4),
+    same=st.integers(0, 40),
+    chunk_bytes=st.sampled_from([70, 300, 1 << 16]),
+    last_newline=st.booleans(),
+)
+@example(
+    first="symbol with a zero", kinds=["symbol with another digit"], same=0, chunk_bytes=1 << 16, last_newline=True
+)  # a symbol whose digits are all 0 is written as it is in the shape
+@example(first="same", kinds=["symbol in the price"], same=3, chunk_bytes=1 << 16, last_newline=True)
+@example(first="same", kinds=["no event time"], same=3, chunk_bytes=1 << 16, last_newline=False)
+@example(first="long", kinds=["same"], same=0, chunk_bytes=1 << 16, last_newline=True)  # the first row's width
+@example(first="short", kinds=["same"], same=0, chunk_bytes=1 << 16, last_newline=True)
+def test_scan_csv_when_chunks_of_one_symbol_but_for_some_rows_then_what_reading_line_by_line_finds(
+    tmp_path_factory: pytest.TempPathFactory,
+    first: str,
+    kinds: list[str],
+    same: int,
+    chunk_bytes: int,
+    last_newline: bool,
+) -> None:
+    # chunks that hold one symbol skip the split (scan._one_symbol): any row that differs must be seen
+    rows = [ONE_SYMBOL_ROWS[first]] + [ONE_SYMBOL_ROWS["same"]] * same
+    for position, kind in enumerate(kinds):
+        rows.insert(1 + (position * 7919) % len(rows), ONE_SYMBOL_ROWS[kind])  # after the first row
+    lines = [QUOTES_HEADER, *rows]
+    if not last_newline:
+        lines[-1] = lines[-1].rstrip("\n")
+    path = tmp_path_factory.mktemp("scan") / "data.csv"
+    path.write_text("".join(lines), encoding="utf-8", newline="")
+    assert scan_csv(path, trades=False, chunk_bytes=chunk_bytes) == _reference(lines, trades=False)

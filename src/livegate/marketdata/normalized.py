@@ -16,20 +16,21 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator, Sequence
 from decimal import InvalidOperation
-from itertools import islice
 from pathlib import Path
 
 from livegate.domain.enums import Side
 from livegate.domain.errors import DataError
 from livegate.domain.market import Quote, Trade
 from livegate.marketdata.checks import quote_rejection, trade_rejection
-from livegate.marketdata.quote_chunks import QuoteColumns, plain_quotes
+from livegate.marketdata.line_chunks import READ_BYTES, groups_of_lines, split_header
+from livegate.marketdata.quote_chunks import QuoteColumns, plain_part, quote_parts
 from livegate.marketdata.sources import (
     DecimalCache,
     NotPositive,
     PositiveDecimals,
     SourceResult,
     SourceTally,
+    open_bytes,
     open_text,
     require_suffix,
 )
@@ -72,7 +73,7 @@ BLOCK_EVENTS = 4096
 
 Block = list[Quote | Trade]
 _CHUNK_LINES = 1024
-"""Lines the quotes reader takes at a time (:func:`~livegate.marketdata.quote_chunks.plain_quotes`)."""
+"""Lines the quotes reader takes at a time: a group of plain rows is added to the list at once, any other row by row."""
 
 
 def read_quotes_csv(path: Path, *, venue: str = "") -> SourceResult:
@@ -131,7 +132,9 @@ def read_trades_csv(path: Path, *, venue: str = "") -> SourceResult:
     return tally.result([event for block in trade_blocks(path, tally, venue=venue) for event in block])
 
 
-def quote_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset_ms: int = 0) -> Iterator[Block]:
+def quote_blocks(
+    path: Path, tally: SourceTally, *, venue: str = "", recv_offset_ms: int = 0, read_bytes: int = READ_BYTES
+) -> Iterator[Block]:
     """Yield the valid quotes of a normalized quotes CSV(.gz) in file order, in lists.
 
     The common row (exchange time present, every price and size finite and positive,
@@ -139,14 +142,19 @@ def quote_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset
     emits it (a locked book, a receive-clock time moved by ``recv_offset_ms``) or records
     why not in ``tally``. Holds one list at a time, whatever the file's length.
 
+    The file is read ``read_bytes`` at a time (:func:`~livegate.marketdata.line_chunks.line_chunks`)
+    and its lines taken in groups of :data:`_CHUNK_LINES` whatever that size: the lists
+    yielded, the line numbers and the bad rows do not depend on it.
+
     Raises
     ------
     DataError
-        The file is missing, unreadable, a corrupt gzip, or its header lacks a column.
+        The file is missing, unreadable, a corrupt gzip, not UTF-8, or its header lacks a
+        column.
     """
     require_suffix(path, CSV_SUFFIXES)
-    with open_text(path) as text:
-        header = text.readline()
+    with open_bytes(path) as raw:
+        header, rest = split_header(raw)
         index, width = read_header(csv.reader([header] if header else []), path, QUOTE_COLUMNS)
         i_recv, i_event, i_sym = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"]
         i_bp, i_bs, i_ap, i_as = index["bid_price"], index["bid_size"], index["ask_price"], index["ask_size"]
@@ -157,19 +165,30 @@ def quote_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset
         block: Block = []
         emitted = 0
         first_line = 2
-        while chunk := list(islice(text, _CHUNK_LINES)):
-            # a chunk of plain rows is parsed column by column in C loops; any other chunk
-            # (a bad or unusual row, a lag histogram to keep) row by row below
-            quotes = plain_quotes(chunk, columns, pos, symbol_of) if lags is None else None
-            if quotes is not None:
-                block += quotes
-                first_line += len(chunk)
+        for group in groups_of_lines(quote_parts(raw, rest, read_bytes, columns, pos, symbol_of, lags), _CHUNK_LINES):
+            # a group of plain rows is parsed column by column in C loops (with its piece, or here when
+            # the piece's bad row lies in another group); any other group (a bad or unusual row, a lag
+            # histogram to keep) is read row by row below
+            if lags is None and not all(part.events for part in group):
+                group = [part if part.events else plain_part(part, columns, pos, symbol_of) for part in group]
+            if all(part.events for part in group):
+                for part in group:
+                    block += part.events
+                    first_line += len(part.events)
                 if len(block) >= BLOCK_EVENTS:
                     emitted += len(block)
                     yield block
                     block = []
                 continue
+            chunk: list[Quote | Trade | str] = [item for part in group for item in (part.events or part.lines)]
             for line_no, line in enumerate(chunk, start=first_line):
+                if not isinstance(line, str):  # a plain row parsed with its piece: what the branch below gives it
+                    block.append(line)
+                    if len(block) >= BLOCK_EVENTS:
+                        emitted += len(block)
+                        yield block
+                        block = []
+                    continue
                 # a plain row is split on commas (about twice as fast as the csv module); a row
                 # with a quote character, or a blank one, is read by the csv module
                 fields = line.rstrip("\r\n").split(",") if '"' not in line and line.strip() else _csv_fields(line)
@@ -194,6 +213,16 @@ def quote_blocks(path: Path, tally: SourceTally, *, venue: str = "", recv_offset
                                 yield block
                                 block = []
                             continue
+                        if bid < ask and symbol:  # no exchange time (Binance spot): as the full parser and _moved
+                            recv_ns = int(fields[i_recv])
+                            event_ms = recv_ns // 1_000_000 + recv_offset_ms
+                            tally.from_recv += 1
+                            if tally.recv_rows is not None:
+                                tally.recv_rows.append(emitted + len(block))
+                            block.append(new_tuple(
+                                Quote, (symbol_of[symbol], bid, bid_size, ask, ask_size, event_ms, recv_ns, venue)
+                            ))  # fmt: skip
+                            continue  # the list's length is not checked here, as after the full parser
                     except (NotPositive, ValueError):
                         pass  # the full parser below names the problem
                     event, problem, time_from_recv = slow(fields)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from io import BufferedIOBase
 from pathlib import Path
 from typing import TextIO
 
@@ -206,5 +207,30 @@ def open_text(path: Path) -> Iterator[TextIO]:
         else:
             with path.open(encoding="utf-8", newline="") as text:
                 yield text
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
+
+
+@contextmanager
+def open_bytes(path: Path) -> Iterator[BufferedIOBase]:
+    """Open ``path`` for reading bytes, decompressing ``.gz`` files on the fly.
+
+    Errors are translated as :func:`open_text` translates them, including those raised
+    while the caller reads inside the ``with`` block (a gzip stream corrupt or truncated
+    mid-file) and a :class:`UnicodeDecodeError` of the caller's own decoding.
+
+    Raises
+    ------
+    DataError
+        The file is missing or unreadable, the gzip stream is corrupt or truncated, or
+        the text is not UTF-8. The message contains the path.
+    """
+    try:
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rb") as gz_bytes:
+                yield gz_bytes
+        else:
+            with path.open("rb") as raw:
+                yield raw
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
