@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import statistics
 import sys
 import tempfile
@@ -84,6 +85,29 @@ def _percentiles(samples: list[int]) -> tuple[float, float, float]:
     return samples[n // 2] / 1000, samples[int(n * 0.99)] / 1000, samples[int(n * 0.999)] / 1000
 
 
+def _tick_line(samples: list[int], starts: list[int], tick_ms: float, slowest: int = 40) -> str:
+    """Say whether the ``slowest`` evaluations are the ones the kernel's periodic timer tick lands in.
+
+    A tick (every ``tick_ms``; 4 ms with Linux ``CONFIG_HZ=250``) interrupts whatever runs;
+    on a virtual machine it costs tens of microseconds. The evaluations it lands in start
+    a whole number of ticks apart; a slow path in the code would not. Also printed: how
+    many ticks the round spans and how many land inside an evaluation (the round's time
+    inside ``evaluate`` over its length), which decides whether the p99.9 sample (the
+    round's 30th slowest of 30,000) is one of them.
+    """
+    span = starts[-1] - starts[0]
+    ticks = span / (tick_ms * 1e6)
+    inside = sum(samples) / span if span else 0.0
+    slow = sorted(sorted(range(len(samples)), key=samples.__getitem__)[-slowest:])
+    gaps = [(starts[b] - starts[a]) / (tick_ms * 1e6) for a, b in itertools.pairwise(slow)]
+    whole = sum(1 for g in gaps if abs(g - round(g)) < 0.15)
+    return (
+        f"{ticks:.0f} timer ticks in the round, ~{ticks * inside:.0f} inside an evaluation; "
+        f"the {slowest} slowest start a whole number of ticks apart (+-0.15) in {whole} of {len(gaps)} gaps "
+        f"(30 % by chance)"
+    )
+
+
 def bench_pipeline(n: int = 50_000) -> tuple[float, float, float, int]:
     """Return p50, p99 and p99.9 in microseconds and the number of approvals (one round)."""
     samples, approved = pipeline_samples(_bench_quotes(n))
@@ -96,8 +120,12 @@ def _bench_quotes(n: int) -> list[Quote]:
     return [e for e in load_replay(quotes=quotes_path, venue="binanceusdm").events if isinstance(e, Quote)][:n]
 
 
-def pipeline_samples(quotes: list[Quote], show_gates: bool = True, markers: bool = False) -> tuple[list[int], int]:
+def pipeline_samples(
+    quotes: list[Quote], show_gates: bool = True, markers: bool = False, starts: list[int] | None = None
+) -> tuple[list[int], int]:
     """Run one intent per quote through a fresh chain; return each evaluation's time (ns) and the approvals.
+
+    With ``starts`` (a list), each evaluation's start (``perf_counter_ns``) is appended to it.
 
     With ``markers`` the intent loop is framed by two ``time.sleep(0)`` calls, so
     ``valgrind --tool=callgrind --dump-before=time_sleep`` counts its instructions alone
@@ -158,6 +186,8 @@ def pipeline_samples(quotes: list[Quote], show_gates: bool = True, markers: bool
             t0 = perf()
             decision = pipeline.evaluate(intent, "cid", "paper")
             samples.append(perf() - t0)
+            if starts is not None:
+                starts.append(t0)
             approved += decision.approved
         if markers:
             time.sleep(0)
@@ -330,6 +360,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=30, help="kill rounds (0: none)")
     parser.add_argument("--callgrind-markers", action="store_true", help="frame each pipeline pass by sleep(0)")
     parser.add_argument("--gc-default", action="store_true", help="keep CPython's GC settings (not livegate run's)")
+    parser.add_argument("--tick-ms", type=float, default=4.0, help="the kernel's timer tick (ms; CONFIG_HZ=250: 4)")
     args = parser.parse_args()
     if not args.gc_default:  # what `livegate run` does at session start (livegate.cli.run_cmd._tune_gc)
         gc.freeze()
@@ -339,13 +370,14 @@ def main() -> int:
     pooled: list[int] = []
     rounds: list[tuple[float, float, float]] = []
     for k in range(args.pipeline_rounds):
-        samples, approved = pipeline_samples(quotes, show_gates=k == 0, markers=args.callgrind_markers)
+        starts: list[int] = []
+        samples, approved = pipeline_samples(quotes, show_gates=k == 0, markers=args.callgrind_markers, starts=starts)
         pooled += samples
         rounds.append(_percentiles(samples))
         p50, p99, p999 = rounds[-1]
         print(
             f"round {k + 1}: p50 {p50:.2f} us, p99 {p99:.2f} us, p99.9 {p999:.2f} us "
-            f"({approved:,} of {len(quotes):,} approved)"
+            f"({approved:,} of {len(quotes):,} approved); {_tick_line(samples, starts, args.tick_ms)}"
         )
     p50, p99, p999 = (statistics.median(r[i] for r in rounds) for i in range(3))
     shown = f"p50 {p50:.2f} us, p99 {p99:.2f} us, p99.9 {p999:.2f} us"
