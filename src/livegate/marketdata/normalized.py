@@ -222,7 +222,11 @@ def quote_blocks(
                             block.append(new_tuple(
                                 Quote, (symbol_of[symbol], bid, bid_size, ask, ask_size, event_ms, recv_ns, venue)
                             ))  # fmt: skip
-                            continue  # the list's length is not checked here, as after the full parser
+                            if len(block) >= BLOCK_EVENTS:
+                                emitted += len(block)
+                                yield block
+                                block = []
+                            continue
                     except (NotPositive, ValueError):
                         pass  # the full parser below names the problem
                     event, problem, time_from_recv = slow(fields)
@@ -236,6 +240,10 @@ def quote_blocks(
                 elif lags is not None and event.ts_recv_ns:
                     lags[event.ts_event_ms - event.ts_recv_ns // 1_000_000] += 1
                 block.append(event)
+                if len(block) >= BLOCK_EVENTS:  # a file of rows without exchange time is held a list at a time too
+                    emitted += len(block)
+                    yield block
+                    block = []
             first_line += len(chunk)
         if block:
             yield block
