@@ -23,6 +23,11 @@ DEFERRED = {
     "livegate.api.auth": "[http] bind (api.views.prepare)",
     "livegate.api.redact": "GET /config (api.views.config)",
     "livegate.config.secret_files": "the HTTP token file (api.auth)",
+    "livegate.venues.shadow": "shadow replays (runtime.compose.build_venue)",
+    "livegate.ledger.verify": "livegate ledger verify; an existing ledger's anchor check (ledger.opening)",
+    "livegate.ledger.checkpoint": "a resume's or the refresh job's fold checkpoint (it hashes the fold's sources)",
+    "livegate.ledger.checkpoint_decode": "reading a fold checkpoint",
+    "livegate.reconcile.resolve": "a restarted session's startup reconciliation (control.maintenance)",
 }
 
 
