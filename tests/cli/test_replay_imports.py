@@ -28,6 +28,8 @@ DEFERRED = {
     "livegate.ledger.checkpoint": "a resume's or the refresh job's fold checkpoint (it hashes the fold's sources)",
     "livegate.ledger.checkpoint_decode": "reading a fold checkpoint",
     "livegate.reconcile.resolve": "a restarted session's startup reconciliation (control.maintenance)",
+    "livegate.alerts.destinations": "[alerts] with URLs (alerts.dispatcher, runtime.wiring)",
+    "statistics": "loading a whole replay with receive-clock alignment (marketdata.replay)",
 }
 
 
