@@ -18,14 +18,16 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from livegate.alerts.destinations import Destination, build_destinations
 from livegate.alerts.model import Alert, AlertSeverity
 from livegate.alerts.policy import AlertPolicy, Verdict
 from livegate.config.alerts_models import AlertsConfig
 from livegate.domain.alerts import AlertHealth
 from livegate.domain.clock import Clock
+
+if TYPE_CHECKING:  # destinations load when [alerts] names URLs
+    from livegate.alerts.destinations import Destination
 
 __all__ = ["AlertDispatcher", "AlertStats", "DeliveryCallback", "DestinationHealth", "Outcome"]
 
@@ -152,7 +154,11 @@ class AlertDispatcher:
         ConfigError
             If apprise is missing or a URL is not one apprise understands.
         """
-        routes = build_destinations(config) if config.configured else {}
+        routes: Mapping[AlertSeverity, Sequence[Destination]] = {}
+        if config.configured:
+            from livegate.alerts.destinations import build_destinations
+
+            routes = build_destinations(config)
         return cls(
             routes,
             clock,

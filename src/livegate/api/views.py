@@ -27,9 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
-from livegate.api.actions import ActionOutcome, SessionActions
-from livegate.api.auth import load_http_token
-from livegate.api.redact import redact
 from livegate.api.snapshot import LoopFacts, build_status, ready_reasons
 from livegate.config.paths import state_dir
 from livegate.domain.alerts import AlertHealth
@@ -37,6 +34,7 @@ from livegate.domain.clock import monotonic_secs, wall_time_ms
 from livegate.domain.errors import ConfigError
 
 if TYPE_CHECKING:
+    from livegate.api.actions import ActionOutcome, SessionActions
     from livegate.api.server import ApiServer
     from livegate.runtime.core import SessionCore
 
@@ -75,7 +73,7 @@ class OperatorViews:
         self._http = core.resolved.config.http
         self._alert_health = alert_health
         self.registry = registry
-        self._actions = SessionActions(core)
+        self._session_actions: SessionActions | None = None
         self.status_path = core.run_dir / STATUS_FILE
         self._server: ApiServer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -108,6 +106,8 @@ class OperatorViews:
             raise ConfigError(
                 f"[http] bind needs the http extra ({exc.name} is missing): pip install 'livegate[http]'"
             ) from exc
+        from livegate.api.auth import load_http_token
+
         token = load_http_token(state_dir(self._core.risk.env))
         app = create_app(
             self,
@@ -181,6 +181,8 @@ class OperatorViews:
 
     def config(self) -> dict[str, Any]:
         """Return the run's ``config_resolved.json`` and ``build_info.json``, secrets redacted."""
+        from livegate.api.redact import redact
+
         run_dir = self._core.run_dir
         return {
             "config_resolved": redact(_read_json(run_dir / "config_resolved.json")),
@@ -188,6 +190,15 @@ class OperatorViews:
         }
 
     # ------------------------------------------------------------------ actions (OperatorBackend)
+    @property
+    def _actions(self) -> SessionActions:
+        # built on the first action (the HTTP API's): a session without it never loads the module
+        if self._session_actions is None:
+            from livegate.api.actions import SessionActions
+
+            self._session_actions = SessionActions(self._core)
+        return self._session_actions
+
     async def kill(self, reason: str, actor: str, *, reducing: bool) -> ActionOutcome:
         """Latch HALTED (or REDUCING): :meth:`livegate.api.actions.SessionActions.kill`."""
         return await self._actions.kill(reason, actor, reducing=reducing)

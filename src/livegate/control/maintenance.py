@@ -35,7 +35,6 @@ from livegate.reconcile.reconciler import (
     ReconcileResult,
     ReconcileSchedule,
 )
-from livegate.reconcile.resolve import resolve_after_restart
 from livegate.risk.daily import next_day_boundary_ms
 from livegate.risk.gate import RecordingGate, RiskContext
 from livegate.risk.pipeline import RiskPipeline
@@ -125,6 +124,8 @@ async def startup(
     try:
         extra = []
         if rebuilt is not None:
+            from livegate.reconcile.resolve import resolve_after_restart  # a restarted session only
+
             extra = await resolve_after_restart(
                 engine=engine,
                 venue=reconciler.venue,

@@ -30,7 +30,6 @@ from livegate.config.models import LivegateConfig
 from livegate.domain.enums import TradingState
 from livegate.domain.errors import ConfigError, DataError, LedgerError
 from livegate.domain.orders import OrderIntent
-from livegate.ledger.checkpoint import checkpoint_path
 from livegate.ledger.checkpoint_archive import ArchivedList
 from livegate.ledger.checkpoint_job import CHECKPOINT_EVERY_EVENTS, fold_from_checkpoint
 from livegate.ledger.fold import EngineStats, LedgerFold, copy_sequence, gc_paused
@@ -143,6 +142,8 @@ def rebuild_from_ledger(ledger: Ledger, *, use_checkpoint: bool = True) -> Rebui
         If the ledger has no ``session_started`` event, an event cannot be read back, or
         the chain is broken among the events folded.
     """
+    from livegate.ledger.checkpoint import checkpoint_path  # a resume only: it hashes the fold's sources on import
+
     path = checkpoint_path(ledger.path) if use_checkpoint else None
     try:
         fold, start, ignored = fold_from_checkpoint(

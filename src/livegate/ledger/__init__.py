@@ -2,7 +2,15 @@
 
 Layer L2: imports :mod:`livegate.domain`, :mod:`livegate.config`, :mod:`livegate.portfolio` (the
 fold replays reports into a portfolio) and the stdlib.
+
+Export and verification (:func:`export_rows`, :func:`verify_ledger`...) are imported on
+first use: a session writes its ledger without them.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from livegate.ledger.db import LEDGER_FILENAME
 from livegate.ledger.events import (
@@ -20,9 +28,11 @@ from livegate.ledger.events import (
     TRADING_STATE_CHANGED,
     LedgerEvent,
 )
-from livegate.ledger.export import export_rows, write_export, write_rows
 from livegate.ledger.store import Ledger
-from livegate.ledger.verify import VerifyResult, verify_ledger
+
+if TYPE_CHECKING:
+    from livegate.ledger.export import export_rows, write_export, write_rows
+    from livegate.ledger.verify import VerifyResult, verify_ledger
 
 __all__ = [
     "ANOMALY",
@@ -46,3 +56,18 @@ __all__ = [
     "write_export",
     "write_rows",
 ]
+
+_HOMES = {
+    "export_rows": "livegate.ledger.export",
+    "write_export": "livegate.ledger.export",
+    "write_rows": "livegate.ledger.export",
+    "VerifyResult": "livegate.ledger.verify",
+    "verify_ledger": "livegate.ledger.verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'livegate.ledger' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

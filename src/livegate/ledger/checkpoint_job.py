@@ -16,13 +16,14 @@ import json.scanner
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from livegate.domain.errors import DataError
-from livegate.ledger.checkpoint import CheckpointError, HashAt, checkpoint_path, read_checkpoint, write_checkpoint
 from livegate.ledger.db import SELECT_ROWS_AFTER, connect_readonly
 from livegate.ledger.fold import LedgerFold, gc_paused
-from livegate.ledger.verify import chained_rows
+
+if TYPE_CHECKING:  # the checkpoint module (it hashes the fold's sources) loads when a checkpoint is read or written
+    from livegate.ledger.checkpoint import HashAt
 
 #: A session refreshes its checkpoint when the ledger grew by this many events (or by a
 #: quarter of the events the checkpoint covers, if more) since the last refresh it started
@@ -93,9 +94,13 @@ def fold_from_checkpoint(
     DataError
         If an event after the starting point breaks the chain or cannot be read.
     """
+    from livegate.ledger.verify import chained_rows
+
     fold, why = None, ""
     with gc_paused():
         if path is not None:
+            from livegate.ledger.checkpoint import CheckpointError, read_checkpoint
+
             try:
                 fold = read_checkpoint(path, hash_at, head_seq)
             except CheckpointError as exc:
@@ -126,6 +131,8 @@ def refresh_checkpoint(ledger_file: Path) -> tuple[int, int, str]:
     OSError
         If the checkpoint cannot be written.
     """
+    from livegate.ledger.checkpoint import checkpoint_path, write_checkpoint
+
     target = checkpoint_path(ledger_file)
     conn = connect_readonly(ledger_file)
     try:

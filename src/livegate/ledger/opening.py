@@ -9,7 +9,6 @@ from livegate.domain.errors import LedgerError
 from livegate.ledger.anchor import AnchorWriter, read_anchor
 from livegate.ledger.db import CREATE_TABLE, CREATE_TRIGGERS, LAYOUT_VERSION
 from livegate.ledger.events import GENESIS_HASH
-from livegate.ledger.verify import anchor_problem
 
 
 def connect_ledger(file: Path, pragma: str) -> tuple[sqlite3.Connection, int, str]:
@@ -70,6 +69,8 @@ def open_anchor(
     except ValueError as exc:
         raise LedgerError(str(exc)) from exc
     if check and stored is not None:
+        from livegate.ledger.verify import anchor_problem  # an existing ledger only (a resume, a restart)
+
         at = conn.execute("SELECT hash FROM events WHERE seq = ?", (stored.seq,)).fetchone()
         hash_at = GENESIS_HASH if stored.seq == 0 else (None if at is None else str(at[0]))
         problem = anchor_problem(last_seq, hash_at, stored)

@@ -9,7 +9,6 @@ stable, so the same inputs always give the same list (docs/architecture.md §3.9
 from __future__ import annotations
 
 import os
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -241,6 +240,8 @@ def recv_clock_offset_ms(results: list[SourceResult]) -> int:
             for i, event in enumerate(result.events)
             if event.ts_recv_ns and i not in derived
         ]
+    import statistics  # loading a whole replay only (a streamed run measures its own lag)
+
     return int(statistics.median_low(lags)) if lags else 0
 
 

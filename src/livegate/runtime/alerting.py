@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from livegate.alerts import catalog
-from livegate.alerts.destinations import Destination
 from livegate.alerts.dispatcher import AlertDispatcher, AlertStats, DeliveryCallback
 from livegate.alerts.health_file import write_health
 from livegate.alerts.model import Alert, AlertSeverity
@@ -26,6 +26,9 @@ from livegate.reconcile.drift import DriftRecord
 from livegate.reconcile.leftovers import leftover_records
 from livegate.risk.killswitch import TradingStateChanged
 from livegate.risk.triggers import AnomalyResponse, anomaly_response
+
+if TYPE_CHECKING:  # destinations load when [alerts] names URLs
+    from livegate.alerts.destinations import Destination
 
 __all__ = ["ANOMALY_SEVERITY", "SessionAlerts"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from livegate.config.models import LivegateConfig
 from livegate.config.paths import state_dir
@@ -15,7 +16,9 @@ from livegate.risk.budget_store import RUN_BUDGET_FILE, BudgetStore
 from livegate.venues.paper import PaperParams, PaperVenue
 from livegate.venues.paper_store import PaperStore
 from livegate.venues.registry import is_real_venue
-from livegate.venues.shadow import ShadowVenue
+
+if TYPE_CHECKING:
+    from livegate.venues.shadow import ShadowVenue
 
 
 def budget_account(mode: Mode, venue: str) -> str | None:
@@ -75,5 +78,7 @@ def build_venue(
         )
         return PaperVenue(instruments, params, clock, name="paper", store=store)
     if mode is Mode.SHADOW:
+        from livegate.venues.shadow import ShadowVenue  # shadow replays only
+
         return ShadowVenue(instruments, clock, name="shadow")
     raise ConfigError(f"mode {mode.value} needs a real venue adapter")

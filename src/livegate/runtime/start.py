@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from livegate.config.credentials import load_market_data_key
 from livegate.config.live_models import run_overrides
 from livegate.config.loader import ResolvedConfig, load_config
 from livegate.config.paths import state_dir
@@ -27,12 +27,14 @@ from livegate.control.faults import installed_hooks, refuse_test_variables
 from livegate.domain.clock import Clock, WallClock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
-from livegate.modes.live_gate import ArmingResult, evaluate_arming, is_real_venue_name
 from livegate.modes.resolve import ModeResolution, gate_line, resolve_mode
 from livegate.runtime.live_options import LiveOptions
 from livegate.runtime.session import ProgressCallback, RunOptions, SessionResult, run_replay_session
 from livegate.venues.base import VenueAdapter
-from livegate.venues.registry import AdapterFactory, VenueRequest, build_adapter
+from livegate.venues.registry import AdapterFactory, VenueRequest, build_adapter, is_real_venue
+
+if TYPE_CHECKING:
+    from livegate.modes.live_gate import ArmingResult
 
 __all__ = ["GateRefused", "StartPlan", "plan_start", "prepare_start", "start"]
 
@@ -77,7 +79,7 @@ def prepare_start(
     cli = run_overrides(seed=options.seed, strategy=options.strategy, venue=live.venue, symbols=list(live.symbols))
     cli["http.bind"] = options.http  # --http: the operator API (not part of the config hash)
     resolved = load_config(options.profile, env, cli)
-    real = is_real_venue_name(resolved.config.venue.name)
+    real = is_real_venue(resolved.config.venue.name)
     return resolved, resolve_mode(options.mode, env, resolved.config.mode, real_venue_configured=real)
 
 
@@ -108,6 +110,9 @@ def plan_start(
     adapter: VenueAdapter | None = None
     arming: ArmingResult | None = None
     if resolution.mode.is_real:
+        # the live gate and credentials load only for a real mode or venue (a replay never needs them)
+        from livegate.modes.live_gate import ArmingResult, evaluate_arming
+
         arming = evaluate_arming(
             mode=resolution.mode,
             enable_live_flag=live.enable_live,
@@ -141,7 +146,9 @@ def plan_start(
             resolution = ModeResolution(Mode.SHADOW, resolution.source, note)
         else:
             resolution = ModeResolution(resolution.mode, resolution.source, arming.reason())
-    if adapter is None and is_real_venue_name(venue):
+    if adapter is None and is_real_venue(venue):
+        from livegate.config.credentials import load_market_data_key
+
         request = VenueRequest(
             venue=venue,
             clock=clock,

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from livegate.alerts.destinations import build_destinations
 from livegate.config.loader import ResolvedConfig
 from livegate.config.paths import state_dir
 from livegate.control.recovery import SessionRecovery
@@ -116,6 +115,8 @@ def open_session(
         If the ledger cannot be opened.
     """
     if resolved.config.alerts.configured:  # a bad alert URL refuses the start before the run dir exists
+        from livegate.alerts.destinations import build_destinations
+
         build_destinations(resolved.config.alerts)
     if not resume:
         refuse_existing_run(run_dir)

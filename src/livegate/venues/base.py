@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote, Trade
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
-from livegate.modes.market_hours import MarketHours
-from livegate.modes.preflight_artifact import CheckResult
-from livegate.risk.pdt import PdtAccount
+
+if TYPE_CHECKING:  # types of optional capabilities; a paper replay never loads these modules
+    from livegate.modes.market_hours import MarketHours
+    from livegate.modes.preflight_artifact import CheckResult
+    from livegate.risk.pdt import PdtAccount
 
 Report = OrderReport | Fill
 ReportSink = Callable[[Report], None]

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from livegate.config.credentials import Credentials
 from livegate.config.models import VenueConfig
 from livegate.domain.clock import Clock
 from livegate.domain.errors import ConfigError
 from livegate.venues.base import VenueAdapter
-from livegate.venues.fake import FakeFaults, FakeVenue, fake_instruments, sample_events
+
+if TYPE_CHECKING:  # a paper replay asks for no credentials: config.credentials loads with a real venue
+    from livegate.config.credentials import Credentials
 
 __all__ = [
     "BUILTIN_FACTORIES",
@@ -81,6 +83,8 @@ def is_real_venue(venue: str) -> bool:
 
 
 def _fake_factory(request: VenueRequest) -> VenueAdapter:
+    from livegate.venues.fake import FakeFaults, FakeVenue, fake_instruments, sample_events  # only a fake: venue
+
     return FakeVenue(
         request.venue,
         fake_instruments(request.venue),
