@@ -23,7 +23,11 @@ from websockets.asyncio.server import ServerConnection, serve
 
 @dataclass(slots=True)
 class Reply:
-    """One HTTP answer: status, JSON body (or raw text), extra headers, and an optional delay before it."""
+    """One HTTP answer: status, JSON body (or raw text), extra headers, and an optional delay before it.
+
+    ``body`` may be a function of no arguments: it is called when the request arrives (a
+    venue clock read at answer time).
+    """
 
     body: Any = None
     status: int = 200
@@ -130,7 +134,8 @@ class LoopbackHttp:
                 # the delay, cut short when the test stops the server (so a hang costs no teardown time)
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), reply.delay_secs)
-            text = reply.raw if reply.raw is not None else json.dumps(reply.body)
+            body = reply.body() if callable(reply.body) else reply.body
+            text = reply.raw if reply.raw is not None else json.dumps(body)
             return web.Response(status=reply.status, text=text, content_type="application/json", headers=reply.headers)
         return web.Response(status=404, text=json.dumps({"loopback": "no route", "path": request.path}))
 

@@ -52,7 +52,8 @@ async def _preflight(tmp_path: Path, lb: Loopback, *, recv_window_ms: int | None
 
 
 def _serve_time(lb: Loopback, offset_ms: int) -> None:
-    lb.http.route("GET", "/api/v3/time", Reply({"serverTime": WallClock().now_ms() + offset_ms}))
+    # the venue's clock is read when the request arrives: a slow start-up must not shrink the offset
+    lb.http.route("GET", "/api/v3/time", Reply(lambda: {"serverTime": WallClock().now_ms() + offset_ms}))
 
 
 async def test_preflight_when_binance_keys_and_clock_good_then_auth_and_clock_pass(tmp_path: Path) -> None:
