@@ -143,25 +143,11 @@ def livegate_version() -> str:
 
 
 def installed_version(name: str) -> str | None:
-    """Return distribution ``name``'s version, as :func:`importlib.metadata.version` does; None when not installed.
-
-    The version is read from the ``Version`` line of the metadata file's header block
-    (core metadata: ``METADATA``, or ``PKG-INFO`` for an egg-info), without parsing the
-    whole file as an e-mail message the way ``importlib.metadata`` does (a package's
-    long description can be most of the file; 13 dependencies took ~10 ms at every
-    start). A header block without a ``Version:`` line falls back to ``importlib.metadata``.
-    """
+    """Return distribution ``name``'s version (:func:`importlib.metadata.version`); None when not installed."""
     try:
-        dist = metadata.distribution(name)
+        return metadata.version(name)
     except metadata.PackageNotFoundError:
         return None
-    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
-    for line in text.splitlines():
-        if not line:
-            break  # the end of the header block
-        if line.startswith("Version:"):
-            return line[len("Version:") :].lstrip(" \t")
-    return dist.version
 
 
 def write_report(path: Path, summary: Mapping[str, Any], reader: RunReader | None = None) -> None:
