@@ -411,11 +411,9 @@ class Ledger:
         LedgerError
             If SQLite fails.
         """
-        tail = self._tail
-        self._tail = []
-        if tail and tail[0][0] <= after_seq + 1 and tail[-1][0] == self._last_seq:
-            return iter([row for row in tail if row[0] > after_seq])
-        return self.rows(after_seq=after_seq)
+        kept = self.kept_rows(after_seq)
+        self._tail = []  # keep what is appended from now on (the first call starts keeping)
+        return iter(kept) if kept is not None else self.rows(after_seq=after_seq)
 
     def kept_rows(self, after_seq: int) -> list[tuple[int, int, str, str | dict[str, object], str, str]] | None:
         """Return the rows after ``after_seq`` from memory, as :meth:`tail_rows` hands them out; None when not kept.
