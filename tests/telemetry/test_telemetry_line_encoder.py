@@ -67,3 +67,26 @@ def test_writer_when_a_line_fails_to_encode_then_the_next_lines_are_still_right(
             line = {"schema_version": 1, "t": ts_ms, "kind": "order_report", "ts_ms": ts_ms, "client_order_id": "c1"}
             expected.append(_expected({**line, "status": "accepted", "detail": nested, "price": Decimal("1.5")}))
     assert path.read_text(encoding="utf-8") == "".join(expected)
+
+
+def test_writer_when_the_json_module_takes_other_encoder_arguments_then_lines_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = json.encoder.c_make_encoder
+    calls: list[int] = []
+
+    def other_signature(*args: object) -> object:
+        # the writer's own call (made when it opens) is refused, as by a Python whose internal
+        # encoder maker takes other arguments; the json module's own calls still work
+        calls.append(len(args))
+        if len(calls) == 1:
+            raise TypeError(f"takes other arguments than {len(args)}")
+        return real(*args)  # type: ignore[misc]
+
+    monkeypatch.setattr(json.encoder, "c_make_encoder", other_signature)
+    path = tmp_path / "t.jsonl"
+    with TelemetryWriter(path) as writer:
+        writer.emit("order_report", 7, client_order_id="c1", status="accepted", price=Decimal("2.25"))
+    line = {"schema_version": 1, "t": 1, "kind": "order_report", "ts_ms": 7, "client_order_id": "c1"}
+    assert path.read_text(encoding="utf-8") == _expected({**line, "status": "accepted", "price": Decimal("2.25")})
+    assert len(calls) >= 2  # the line went through the json module's encoder

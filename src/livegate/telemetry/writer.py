@@ -299,10 +299,13 @@ class _LineEncoder:
         if make is None:
             return None
         e = _ENCODER
-        encode: Callable[[object, int], Sequence[str]] = make(
-            {}, e.default, json.encoder.encode_basestring, e.indent, e.key_separator, e.item_separator,
-            e.sort_keys, e.skipkeys, e.allow_nan,
-        )  # fmt: skip
+        try:  # an internal of the json module: another Python may take other arguments
+            encode: Callable[[object, int], Sequence[str]] = make(
+                {}, e.default, json.encoder.encode_basestring, e.indent, e.key_separator, e.item_separator,
+                e.sort_keys, e.skipkeys, e.allow_nan,
+            )  # fmt: skip
+        except TypeError:
+            return None  # every line takes _ENCODE
         return encode
 
     def __call__(self, line: dict[str, object]) -> str:
