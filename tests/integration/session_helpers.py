@@ -133,3 +133,32 @@ def summary(run_dir: Path) -> dict[str, Any]:
     """Return ``summary.json``."""
     data: dict[str, Any] = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     return data
+
+
+def reader_children(pid: int) -> list[int]:
+    """Return the running replay reader processes (``livegate.marketdata.read_worker``) whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] not in "ZX" and b"livegate.marketdata.read_worker" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def process_gone(pid: int, within_secs: float = 0.0) -> bool:
+    """Return True once ``pid`` has exited (reaped, or a zombie not reaped yet), waiting up to ``within_secs``."""
+    deadline = time.monotonic() + within_secs
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state in {"Z", "X"}:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)

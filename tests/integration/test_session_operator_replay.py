@@ -23,7 +23,9 @@ from tests.integration.session_helpers import (
     kill_events,
     kill_now,
     paper_open_orders,
+    process_gone,
     read_ledger,
+    reader_children,
     start_run,
     stop,
     summary,
@@ -61,11 +63,12 @@ def _kill_seen(run_dir: Path, source: str) -> bool:
     return (run_dir / "kill_events.jsonl").exists() and any(e["source"] == source for e in kill_events(run_dir))
 
 
+@pytest.mark.parametrize("reader", ["off", "always"])
 def test_run_when_operator_kills_during_realtime_replay_then_halted_within_a_second_and_no_order_open(
-    tmp_path: Path,
+    tmp_path: Path, reader: str
 ) -> None:
     env, run_dir = clean_env(tmp_path), tmp_path / "run"
-    process = start_run(["--realtime", "1", "--out", str(run_dir)], env, tmp_path)
+    process = start_run(["--realtime", "1", "--reader-process", reader, "--out", str(run_dir)], env, tmp_path)
     try:
         wait_for(lambda: len(approved(read_ledger(run_dir))) >= 2, 60, "approved orders")
         kill_ms = kill_now(env, tmp_path)
@@ -89,20 +92,24 @@ def test_run_when_operator_kills_during_realtime_replay_then_halted_within_a_sec
     assert result["end_reason"] == "signal SIGTERM"
 
 
+@pytest.mark.parametrize("reader", ["off", "always"])
 def test_run_when_sigterm_during_realtime_replay_then_orders_cancelled_summary_written_exit_143(
-    tmp_path: Path,
+    tmp_path: Path, reader: str
 ) -> None:
     env, run_dir = clean_env(tmp_path), tmp_path / "run"
     telemetry = run_dir / "telemetry.jsonl"
-    process = start_run(["--realtime", "1", "--out", str(run_dir)], env, tmp_path)
+    process = start_run(["--realtime", "1", "--reader-process", reader, "--out", str(run_dir)], env, tmp_path)
     try:
         wait_for(lambda: has_resting_order(run_dir), 60, "a resting order at the paper venue")
         wait_for(lambda: telemetry.exists() and '"kind":"heartbeat"' in telemetry.read_text(), 5,
                  "a heartbeat on disk while the session runs")  # fmt: skip
+        readers = reader_children(process.pid)
         code, err = stop(process)
     finally:
         process.kill()
     assert code == 143, err[-3000:]
+    assert len(readers) == (2 if reader == "always" else 0)  # the bundled sample: a quotes and a trades file
+    assert all(process_gone(pid, within_secs=2) for pid in readers)
     assert paper_open_orders(run_dir) == 0
     result = summary(run_dir)
     assert result["end_reason"] == "signal SIGTERM"

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from livegate.domain.market import Quote, Trade
+from livegate.marketdata.reorder import ORDER_KEY as _ORDER_KEY
+from livegate.marketdata.reorder import windowed as _windowed
 from livegate.marketdata.sources import SourceTally
-from livegate.marketdata.stream import _ORDER_KEY, _windowed
 
 WINDOW_MS = 100
 T0 = 1_723_161_600_000

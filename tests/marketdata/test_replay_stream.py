@@ -13,9 +13,15 @@ from livegate.domain.market import Quote, Trade
 from livegate.marketdata import load_replay
 from livegate.marketdata.digests import input_identities
 from livegate.marketdata.normalized import BLOCK_EVENTS
-from livegate.marketdata.stream import REORDER_WINDOW_MS, ReplayStream
+from livegate.marketdata.stream import REORDER_WINDOW_MS, ReaderProcess, ReplayStream
 
 HEADER = "ts_recv_ns,ts_event_ms,symbol,bid_price,bid_size,ask_price,ask_size\n"
+
+
+@pytest.fixture(params=[ReaderProcess.OFF, ReaderProcess.ALWAYS], ids=["read-here", "reader-process"])
+def reader(request: pytest.FixtureRequest) -> ReaderProcess:
+    """Each stream test runs with the inputs read here and read by a reader process: same outcome."""
+    return ReaderProcess(request.param)
 
 
 def _events(stream: ReplayStream) -> list[Quote | Trade]:
@@ -43,11 +49,11 @@ def _quotes_csv(path: Path, times_ms: list[int], symbol: str = "BTCUSDT") -> Pat
     ids=["usdm-csv", "spot-csv-recv-clock", "spot-capture", "csv-and-two-captures"],
 )  # fmt: skip
 def test_stream_when_real_recordings_then_same_events_and_facts_as_load_replay(
-    shared_data: Path, inputs: dict[str, list[str]]
+    shared_data: Path, inputs: dict[str, list[str]], reader: ReaderProcess
 ) -> None:
     paths = {kind: [shared_data / "crypto" / name for name in names] for kind, names in inputs.items()}
     loaded = load_replay(**paths)  # type: ignore[arg-type]
-    stream = ReplayStream(**paths)  # type: ignore[arg-type]
+    stream = ReplayStream(**paths, reader_process=reader)  # type: ignore[arg-type]
     assert stream.symbols == loaded.symbols
     assert stream.recv_clock_offset_ms == loaded.recv_clock_offset_ms
     assert _events(stream) == loaded.events
@@ -58,22 +64,24 @@ def test_stream_when_real_recordings_then_same_events_and_facts_as_load_replay(
     assert stream.late == [0] * len(stream.inputs)
 
 
-def test_stream_when_rows_out_of_order_within_the_window_then_sorted_like_load_replay(tmp_path: Path) -> None:
+def test_stream_when_rows_out_of_order_within_the_window_then_sorted_like_load_replay(
+    tmp_path: Path, reader: ReaderProcess
+) -> None:
     times = [1000, 1010, 1005, 1030, 1020, 1020, 1100, 1060, 1200]
     path = _quotes_csv(tmp_path / "q.csv", times)
-    assert _events(ReplayStream(quotes=path)) == load_replay(quotes=path).events
-    assert [e.ts_event_ms for e in _events(ReplayStream(quotes=path))] == sorted(times)
+    assert _events(ReplayStream(quotes=path, reader_process=reader)) == load_replay(quotes=path).events
+    assert [e.ts_event_ms for e in _events(ReplayStream(quotes=path, reader_process=reader))] == sorted(times)
 
 
 def test_stream_when_an_event_is_later_than_the_window_then_it_is_a_bad_row_and_the_rest_stay_in_order(
-    tmp_path: Path,
+    tmp_path: Path, reader: ReaderProcess
 ) -> None:
     # the late event is read in the second block, after events newer than it were released
     late_ms = 1_005
     times = [i * 10 for i in range(BLOCK_EVENTS + 50)]
     times[BLOCK_EVENTS + 10] = late_ms
     path = _quotes_csv(tmp_path / "q.csv", times)
-    stream = ReplayStream(quotes=path, window_ms=REORDER_WINDOW_MS)
+    stream = ReplayStream(quotes=path, window_ms=REORDER_WINDOW_MS, reader_process=reader)
     replayed = [e.ts_event_ms for e in _events(stream)]
     assert late_ms not in replayed
     assert replayed == sorted(replayed)
@@ -83,7 +91,9 @@ def test_stream_when_an_event_is_later_than_the_window_then_it_is_a_bad_row_and_
     assert "more than the reorder window (100 ms)" in stream.bad_rows[0].reason
 
 
-def test_stream_when_bad_rows_then_they_are_counted_and_listed_like_load_replay(tmp_path: Path) -> None:
+def test_stream_when_bad_rows_then_they_are_counted_and_listed_like_load_replay(
+    tmp_path: Path, reader: ReaderProcess
+) -> None:
     path = tmp_path / "q.csv"
     path.write_text(
         HEADER
@@ -94,7 +104,7 @@ def test_stream_when_bad_rows_then_they_are_counted_and_listed_like_load_replay(
         + "1004000000,1004,BTCUSDT,100,-1,101,1\n"
         + "1005000000,1005,BTCUSDT,100,1\n"
     )
-    stream = ReplayStream(quotes=path)
+    stream = ReplayStream(quotes=path, reader_process=reader)
     loaded = load_replay(quotes=path)
     assert _events(stream) == loaded.events  # the locked quote (1003) is replayed
     assert [e.ts_event_ms for e in loaded.events] == [1000, 1003]
@@ -102,11 +112,13 @@ def test_stream_when_bad_rows_then_they_are_counted_and_listed_like_load_replay(
     assert stream.bad_row_count == 4
 
 
-def test_stream_when_header_lacks_a_column_then_data_error_names_the_file_before_any_event(tmp_path: Path) -> None:
+def test_stream_when_header_lacks_a_column_then_data_error_names_the_file_before_any_event(
+    tmp_path: Path, reader: ReaderProcess
+) -> None:
     path = tmp_path / "q.csv"
     path.write_text("ts_recv_ns,ts_event_ms,symbol,bid_price\n1,1,BTCUSDT,1\n")
     with pytest.raises(DataError, match=r"q\.csv: header lacks required columns"):
-        ReplayStream(quotes=path)
+        ReplayStream(quotes=path, reader_process=reader)
 
 
 def _without_exchange_time(row: str) -> str:
@@ -114,8 +126,8 @@ def _without_exchange_time(row: str) -> str:
     return f"{recv},,{rest}"
 
 
-def test_stream_when_read_twice_then_data_error(tmp_path: Path) -> None:
-    stream = ReplayStream(quotes=_quotes_csv(tmp_path / "q.csv", [1, 2, 3]))
+def test_stream_when_read_twice_then_data_error(tmp_path: Path, reader: ReaderProcess) -> None:
+    stream = ReplayStream(quotes=_quotes_csv(tmp_path / "q.csv", [1, 2, 3]), reader_process=reader)
     assert len(_events(stream)) == 3
     with pytest.raises(DataError, match="read once"):
         _events(stream)

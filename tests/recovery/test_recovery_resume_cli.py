@@ -9,6 +9,8 @@ import subprocess
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from livegate.domain.enums import Liquidity, Side
 from livegate.domain.orders import Fill
 from livegate.domain.positions import Position
@@ -24,19 +26,22 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.parametrize("reader", ["off", "always"])
 def test_resume_when_sigkilled_between_fills_then_runs_to_end_with_venue_positions_and_exported_fill_pnl(
-    recovery_data: tuple[Path, Path, Path], tmp_path: Path
+    recovery_data: tuple[Path, Path, Path], tmp_path: Path, reader: str
 ) -> None:
     quotes, trades, profile = recovery_data
     run_dir = tmp_path / "run"
-    first = [*hooked_exe(), "run", "--no-progress", "--profile", str(profile)]
+    first = [*hooked_exe(), "run", "--no-progress", "--reader-process", reader, "--profile", str(profile)]
     first += ["--quotes", str(quotes), "--trades", str(trades), "--out", str(run_dir)]
     crashed = subprocess.run(first, env=_env(tmp_path, LIVEGATE_CRASH_AT="between_fills:4"), check=False)
     assert crashed.returncode == -signal.SIGKILL
     assert not (run_dir / "summary.json").exists()
 
     resumed = subprocess.run(
-        [*livegate_exe(), "run", "--no-progress", "--resume", str(run_dir)], env=_env(tmp_path), check=False
+        [*livegate_exe(), "run", "--no-progress", "--reader-process", reader, "--resume", str(run_dir)],
+        env=_env(tmp_path),
+        check=False,
     )
     assert resumed.returncode in (0, 3)
     summary = json.loads((run_dir / "summary.json").read_text())

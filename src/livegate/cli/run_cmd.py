@@ -13,6 +13,7 @@ from rich.table import Table
 
 from livegate.cli.exits import fail
 from livegate.domain.errors import ConfigError, DataError, LedgerError
+from livegate.marketdata.stream import ReaderProcess
 from livegate.reconcile.reconciler import ReconcileIncomplete
 from livegate.runtime.live_options import LiveOptions
 from livegate.runtime.session import ProgressCallback, RunOptions, SessionResult
@@ -60,6 +61,13 @@ def run_command(
     out: Annotated[Path | None, typer.Option(help="Run directory (default ./runs/<UTC time>-<mode>)")] = None,
     realtime: Annotated[float | None, typer.Option(help="Pace the replay at SPEED x real time (e.g. 1.0)")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Do not draw the progress bar")] = False,
+    reader_process: Annotated[
+        ReaderProcess,
+        typer.Option(
+            "--reader-process",
+            help="Read replay inputs in a second process: auto (files of 4 MiB or more, 2+ CPUs), off, always",
+        ),
+    ] = ReaderProcess.AUTO,
     enable_live: Annotated[
         bool, typer.Option("--enable-live", help="Arming key for testnet/canary/live (one of several)")
     ] = False,
@@ -111,6 +119,7 @@ def run_command(
         out=out,
         realtime=realtime,
         http=http,
+        reader_process=reader_process,
     )
     live = LiveOptions(
         enable_live=enable_live,
@@ -164,7 +173,13 @@ def _start_or_resume(
     gc.disable()  # until the rebuilt session is ready (_resumed_session_ready), whatever happens
     try:
         return resume_run(
-            resume, os.environ, realtime=options.realtime, progress=progress, live=live, on_ready=_resumed_session_ready
+            resume,
+            os.environ,
+            realtime=options.realtime,
+            progress=progress,
+            live=live,
+            on_ready=_resumed_session_ready,
+            reader_process=options.reader_process,
         )
     finally:
         gc.enable()

@@ -133,7 +133,13 @@ def read_trades_csv(path: Path, *, venue: str = "") -> SourceResult:
 
 
 def quote_blocks(
-    path: Path, tally: SourceTally, *, venue: str = "", recv_offset_ms: int = 0, read_bytes: int = READ_BYTES
+    path: Path,
+    tally: SourceTally,
+    *,
+    venue: str = "",
+    recv_offset_ms: int = 0,
+    read_bytes: int = READ_BYTES,
+    decimals: PositiveDecimals | None = None,
 ) -> Iterator[Block]:
     """Yield the valid quotes of a normalized quotes CSV(.gz) in file order, in lists.
 
@@ -145,6 +151,9 @@ def quote_blocks(
     The file is read ``read_bytes`` at a time (:func:`~livegate.marketdata.line_chunks.line_chunks`)
     and its lines taken in groups of :data:`_CHUNK_LINES` whatever that size: the lists
     yielded, the line numbers and the bad rows do not depend on it.
+
+    ``decimals`` is the (empty) cache the prices and sizes of plain rows come from; a
+    reader process passes one that also indexes each new value for its encoder.
 
     Raises
     ------
@@ -158,7 +167,7 @@ def quote_blocks(
         index, width = read_header(csv.reader([header] if header else []), path, QUOTE_COLUMNS)
         i_recv, i_event, i_sym = index["ts_recv_ns"], index["ts_event_ms"], index["symbol"]
         i_bp, i_bs, i_ap, i_as = index["bid_price"], index["bid_size"], index["ask_price"], index["ask_size"]
-        dec, pos, symbol_of = DecimalCache(), PositiveDecimals(), _SymbolCache()
+        dec, pos, symbol_of = DecimalCache(), PositiveDecimals() if decimals is None else decimals, _SymbolCache()
         slow = _quote_parser(index, dec, venue, symbol_of)
         columns = QuoteColumns(width, i_recv, i_event, i_sym, i_bp, i_bs, i_ap, i_as, venue)
         lags = tally.lags

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from io import BufferedIOBase
 from pathlib import Path
-from typing import TextIO
+from typing import ClassVar, TextIO
 
 from livegate.domain.errors import DataError
 from livegate.domain.market import Quote, Trade
@@ -103,10 +103,12 @@ class PositiveDecimals(dict[str, Decimal]):
     """
 
     __slots__ = ()
+    decimal: ClassVar[type[Decimal]] = Decimal
+    """The type each value is built as (a subclass may build a ``Decimal`` subclass)."""
 
     def __missing__(self, text: str) -> Decimal:
         try:
-            value = Decimal(text)
+            value = self.decimal(text)
         except InvalidOperation:
             raise NotPositive(text) from None
         if not value.is_finite() or value <= 0:

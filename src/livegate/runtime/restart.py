@@ -25,6 +25,7 @@ from livegate.control.resume import read_run_inputs, resolved_from_run_dir
 from livegate.domain.clock import WallClock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
+from livegate.marketdata.stream import ReaderProcess
 from livegate.modes.resolve import ModeResolution
 from livegate.runtime.live_session import LiveOptions, run_live_session
 from livegate.runtime.session import ProgressCallback, RunOptions, SessionResult, run_replay_session
@@ -40,6 +41,7 @@ def resume_run(
     progress: ProgressCallback | None = None,
     live: LiveOptions | None = None,
     on_ready: Callable[[], None] | None = None,
+    reader_process: ReaderProcess = ReaderProcess.AUTO,
 ) -> SessionResult:
     """Resume the session of ``run_dir`` and run it to the end of its data or stream (blocking).
 
@@ -57,6 +59,8 @@ def resume_run(
     on_ready:
         Called once the session is rebuilt and reconciled, before its first market event
         (``livegate run`` freezes the rebuilt objects out of garbage collection there).
+    reader_process:
+        Which replay inputs a second process reads (``--reader-process``).
 
     Raises
     ------
@@ -92,6 +96,7 @@ def resume_run(
         out=run_dir,
         realtime=realtime,
         resume=True,
+        reader_process=reader_process,
     )
     session = run_replay_session(options, env, resolved=resolved, mode=resolution, progress=progress, on_ready=on_ready)
     return asyncio.run(session)

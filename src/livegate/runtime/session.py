@@ -22,7 +22,7 @@ from livegate.control.session_risk import refuse_if_locked
 from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import Mode
 from livegate.domain.errors import ConfigError
-from livegate.marketdata.stream import ReplayStream
+from livegate.marketdata.stream import ReaderProcess, ReplayStream
 from livegate.modes.resolve import ModeResolution, resolve_mode
 from livegate.runtime.artifacts import default_run_dir
 from livegate.runtime.compose import build_venue
@@ -52,6 +52,7 @@ class RunOptions:
     realtime: float | None = None
     resume: bool = False
     http: str | None = None
+    reader_process: ReaderProcess = ReaderProcess.AUTO
 
 
 def bundled_sample() -> tuple[Path, Path]:
@@ -101,59 +102,69 @@ async def run_replay_session(
         quotes, trades, capture = options.quotes, options.trades, options.capture
         if quotes is None and trades is None and capture is None:
             quotes, trades = bundled_sample()
-        stream = ReplayStream(quotes=quotes, trades=trades, capture=capture, venue=cfg.venue.name, hash_inputs=True)
-    instruments = resolve_instruments(cfg, list(stream.symbols))
-    strategy = load_strategy(resolved)
-    run_dir = options.out or default_run_dir(mode.mode.value)
-    ledger, recovery = open_session(run_dir, resolved, mode, env, resume=options.resume)
-    if not options.resume:
-        write_run_inputs(run_dir, _run_inputs(options))
-    cursor, last_ts_ms = recovery.resume_point()
-    begin = skip_processed(stream.blocks(), cursor, last_ts_ms)
-    clock = ReplayClock(begin.first_ts_ms)
-    if begin.last_skipped_ts_ms is not None:
-        clock.advance_to(begin.last_skipped_ts_ms)
-    recovery.open_cursor(begin.start)
-    identities = stream.content_digests()  # content, not paths (issue 9 item 12)
-    session_id = recovery.session_id(fresh_session_id(resolved, *identities))
-    venue = build_venue(mode.mode, cfg, instruments, clock, store=recovery.paper_store(mode.mode))
-    core = SessionCore(
-        resolved=resolved,
-        mode=mode,
-        env=env,
-        run_dir=run_dir,
-        ledger=ledger,
-        recovery=recovery,
-        clock=clock,
-        advance=clock.advance_to,
-        instruments=instruments,
-        wiring=VenueWiring.single(venue),
-        session_id=session_id,
-        strategy=strategy,
-    )
-    for quote in begin.last_quotes.values():  # marks for a resumed run
-        core.quotes.update(quote)
-    core.announce(identities, note="replay", resume_index=begin.start)
-    await core.begin(begin.first_ts_ms)
-    if on_ready is not None:
-        on_ready()
-    source = ReplaySource(
-        begin.blocks,
-        begin.start,
-        clock,
-        total=stream.rows,
-        first_ts_ms=begin.first_ts_ms,
-        skipped_quotes=begin.quotes,
-        skipped_trades=begin.trades,
-        realtime=options.realtime,
-        progress=progress,
-        cursor=core.recovery.cursor_slot(),
-    )
-    end_reason = await core.run(source, error_kind="strategy_error", end_reason="end of data")
-    for bad in stream.bad_rows[:_BAD_ROW_TELEMETRY_LIMIT]:
-        core.telemetry.emit("bad_row", clock.now_ms(), file=bad.file, line=bad.line, reason=bad.reason)
-    facts = InputFacts(list(stream.inputs), list(stream.symbols), stream.bad_row_count, stream.data_span_secs)
-    return await core.finish(end_reason, facts)
+        stream = ReplayStream(
+            quotes=quotes,
+            trades=trades,
+            capture=capture,
+            venue=cfg.venue.name,
+            hash_inputs=True,
+            reader_process=options.reader_process,
+        )
+    try:
+        instruments = resolve_instruments(cfg, list(stream.symbols))
+        strategy = load_strategy(resolved)
+        run_dir = options.out or default_run_dir(mode.mode.value)
+        ledger, recovery = open_session(run_dir, resolved, mode, env, resume=options.resume)
+        if not options.resume:
+            write_run_inputs(run_dir, _run_inputs(options))
+        cursor, last_ts_ms = recovery.resume_point()
+        begin = skip_processed(stream.blocks(), cursor, last_ts_ms)
+        clock = ReplayClock(begin.first_ts_ms)
+        if begin.last_skipped_ts_ms is not None:
+            clock.advance_to(begin.last_skipped_ts_ms)
+        recovery.open_cursor(begin.start)
+        identities = stream.content_digests()  # content, not paths (issue 9 item 12)
+        session_id = recovery.session_id(fresh_session_id(resolved, *identities))
+        venue = build_venue(mode.mode, cfg, instruments, clock, store=recovery.paper_store(mode.mode))
+        core = SessionCore(
+            resolved=resolved,
+            mode=mode,
+            env=env,
+            run_dir=run_dir,
+            ledger=ledger,
+            recovery=recovery,
+            clock=clock,
+            advance=clock.advance_to,
+            instruments=instruments,
+            wiring=VenueWiring.single(venue),
+            session_id=session_id,
+            strategy=strategy,
+        )
+        for quote in begin.last_quotes.values():  # marks for a resumed run
+            core.quotes.update(quote)
+        core.announce(identities, note="replay", resume_index=begin.start)
+        await core.begin(begin.first_ts_ms)
+        if on_ready is not None:
+            on_ready()
+        source = ReplaySource(
+            begin.blocks,
+            begin.start,
+            clock,
+            total=stream.rows,
+            first_ts_ms=begin.first_ts_ms,
+            skipped_quotes=begin.quotes,
+            skipped_trades=begin.trades,
+            realtime=options.realtime,
+            progress=progress,
+            cursor=core.recovery.cursor_slot(),
+        )
+        end_reason = await core.run(source, error_kind="strategy_error", end_reason="end of data")
+        for bad in stream.bad_rows[:_BAD_ROW_TELEMETRY_LIMIT]:
+            core.telemetry.emit("bad_row", clock.now_ms(), file=bad.file, line=bad.line, reason=bad.reason)
+        facts = InputFacts(list(stream.inputs), list(stream.symbols), stream.bad_row_count, stream.data_span_secs)
+        return await core.finish(end_reason, facts)
+    finally:
+        stream.close()  # the reader processes of inputs not read to the end (a stop, a kill, an error)
 
 
 def _run_inputs(options: RunOptions) -> dict[str, Any]:
