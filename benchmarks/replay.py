@@ -5,8 +5,10 @@ sample (quote ``i`` is sample quote ``i mod 66,089`` re-timed ``--spacing-ms`` a
 by ``python -m livegate run`` in its own process with the benchmark strategy
 (``bench_strategy.py``: sees every quote, an IOC order every 1,000th), paper mode, every
 gate on, ledger ``synchronous = FULL``. Printed per size: the session loop's time and
-quotes/s (``summary.json``), the whole process's wall time, and its peak resident memory
-(``wait4`` rusage of that process alone).
+quotes/s (``summary.json``), the whole process's wall time, and peak resident memory: the
+largest single process (``wait4`` rusage, which covers the reader process the session
+waited for) and the peak of the session's and its reader processes' resident memory
+summed, sampled from ``/proc`` every 20 ms.
 
 Usage: ``python benchmarks/replay.py [--sizes 100000,1000000,5000000] [--spacing-ms 4] [--data DIR]``.
 """
@@ -20,6 +22,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,8 +42,12 @@ def run_one(quotes: Path, out: Path) -> dict[str, float]:
     env["LIVEGATE_STATE_DIR"] = str(out.parent / "state")
     started = time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sampled = [0]
+    sampler = threading.Thread(target=_sample_tree_rss, args=(child.pid, sampled), daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
+    sampler.join()
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode not in (0, 3):
         raise SystemExit(f"livegate run failed ({child.returncode}): {child.stderr.read().decode()[-2000:]}")
@@ -50,8 +57,34 @@ def run_one(quotes: Path, out: Path) -> dict[str, float]:
         "qps": float(summary["quotes_per_sec"]),
         "wall": wall,
         "rss_mb": usage.ru_maxrss / 1024,
+        "tree_mb": sampled[0] / 1024,
         "quotes": float(summary["quotes_processed"]),
     }
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Return the resident memory (kB) of ``pid`` plus its children's (0 once it is gone)."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            pids += [int(p) for p in task.read_text().split()]
+        except OSError:
+            continue
+    total = 0
+    for each in pids:
+        try:
+            status = Path(f"/proc/{each}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total
+
+
+def _sample_tree_rss(pid: int, peak: list[int]) -> None:
+    """Keep ``peak[0]`` at the largest :func:`_tree_rss_kb` seen until ``pid`` is gone."""
+    while Path(f"/proc/{pid}").exists():
+        peak[0] = max(peak[0], _tree_rss_kb(pid))
+        time.sleep(0.02)
 
 
 def main() -> None:
@@ -70,7 +103,8 @@ def main() -> None:
         out = Path(tempfile.mkdtemp(prefix="lg-replay-")) / "run"
         r = results[size] = run_one(path, out)
         print(f"{size:>9,} quotes ({args.spacing_ms} ms apart): loop {r['loop']:.2f} s ({r['qps']:,.0f} quotes/s), "
-              f"process {r['wall']:.2f} s, peak RSS {r['rss_mb']:.0f} MB")  # fmt: skip
+              f"process {r['wall']:.2f} s, peak RSS {r['rss_mb']:.0f} MB (largest process), "
+              f"{r['tree_mb']:.0f} MB (session + reader processes, sampled)")  # fmt: skip
     for small, big in itertools.pairwise(sizes):
         print(f"{big:,} / {small:,} quotes: process time x{results[big]['wall'] / results[small]['wall']:.1f}, "
               f"loop time x{results[big]['loop'] / results[small]['loop']:.1f} (sizes x{big / small:.0f})")  # fmt: skip

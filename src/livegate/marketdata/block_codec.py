@@ -168,7 +168,7 @@ class BlockDecoder:
         fields = [
             repeat(get(column), rows) if type(column) is int
             else column.tolist() if column.typecode == "q"
-            else list(map(get, column))
+            else map(get, column)
             for column in columns
         ]  # fmt: skip
         return list(map(_new_tuple, repeat(_KINDS[code], rows), zip(*fields, strict=False)))  # repeat() is endless
