@@ -8,13 +8,16 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from livegate.domain.errors import DataError
 from livegate.domain.market import Quote, Trade
+from livegate.marketdata.normalized import Block, quote_blocks
 from livegate.marketdata.read_worker import InputReader
+from livegate.marketdata.reorder import windowed
 from livegate.marketdata.sources import SourceTally
 from livegate.marketdata.stream import ReaderProcess, ReplayStream
 from tests.integration.session_helpers import process_gone, reader_children
@@ -28,6 +31,10 @@ def _quotes_csv(path: Path, rows: int = ROWS) -> Path:
              for t in range(1_000, 1_000 + rows)]  # fmt: skip
     path.write_text(HEADER + "".join(lines))
     return path
+
+
+def _not_here() -> Iterator[Block]:
+    raise AssertionError("the reader process started: the file is not read here")
 
 
 def _read_until_error(stream: ReplayStream) -> tuple[list[Quote | Trade], str | None]:
@@ -57,7 +64,7 @@ def test_reader_process_when_the_file_is_not_utf8_midway_then_same_events_and_sa
 def test_reader_process_when_stream_closed_early_then_the_child_is_stopped(tmp_path: Path) -> None:
     reader = InputReader("quotes", _quotes_csv(tmp_path / "q.csv"), venue="binance", window_ms=100)
     reader.start(0)
-    blocks = reader.blocks(SourceTally("q.csv"), [0], 0)
+    blocks = reader.blocks(SourceTally("q.csv"), [0], 0, _not_here)
     assert len(next(blocks)) > 0
     assert not process_gone(reader.pid)  # waiting on the full pipe
     blocks.close()
@@ -76,7 +83,7 @@ def test_reader_process_when_the_child_is_killed_then_data_error_names_its_exit(
     path = _quotes_csv(tmp_path / "q.csv")
     reader = InputReader("quotes", path, venue="binance", window_ms=100)
     reader.start(0)
-    blocks = reader.blocks(SourceTally(str(path)), [0], 0)
+    blocks = reader.blocks(SourceTally(str(path)), [0], 0, _not_here)
     next(blocks)
     os.kill(reader.pid, signal.SIGKILL)
     with pytest.raises(DataError, match=r"q\.csv: the reader process ended \(exit -9\) before the end of the file"):
@@ -89,7 +96,7 @@ def test_reader_process_when_ctrl_c_or_service_stop_reach_the_child_then_it_read
     path = _quotes_csv(tmp_path / "q.csv")
     reader = InputReader("quotes", path, venue="binance", window_ms=100)
     reader.start(0)
-    blocks = reader.blocks(SourceTally(str(path)), [0], 0)
+    blocks = reader.blocks(SourceTally(str(path)), [0], 0, _not_here)
     count = len(next(blocks))
     os.kill(reader.pid, signal.SIGINT)
     os.kill(reader.pid, signal.SIGTERM)
@@ -107,10 +114,27 @@ def test_reader_process_when_its_parent_dies_then_it_exits(tmp_path: Path) -> No
         "from livegate.marketdata.sources import SourceTally\n"
         f"reader = InputReader('quotes', Path({str(path)!r}), venue='binance', window_ms=100)\n"
         "reader.start(0)\n"
-        "next(reader.blocks(SourceTally('q'), [0], 0))\n"
+        "next(reader.blocks(SourceTally('q'), [0], 0, lambda: iter(())))\n"
         "print(reader.pid, flush=True)\n"
         "os._exit(0)\n"  # no clean-up: as if the session were killed
     )
     parent = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert parent.returncode == 0, parent.stderr
     assert process_gone(int(parent.stdout.strip()), within_secs=10)
+
+
+def test_reader_process_when_the_child_cannot_start_then_the_file_is_read_here_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _quotes_csv(tmp_path / "q.csv", 9_000)
+    reader = InputReader("quotes", path, venue="binance", window_ms=100, python="/bin/false")  # exits 1 at once
+    reader.start(0)
+    tally, late = SourceTally(str(path)), [0]
+
+    def here() -> Iterator[Block]:
+        return windowed(quote_blocks(path, tally, venue="binance"), 100, tally, late, 0)
+
+    with caplog.at_level("WARNING", logger="livegate"):
+        events = [event for block in reader.blocks(tally, late, 0, here) for event in block]
+    assert events == [event for block in ReplayStream(quotes=path, venue="binance").blocks() for event in block]
+    assert "q.csv: the reader process did not start (exit 1); reading the file here" in caplog.text

@@ -11,6 +11,7 @@ reader and reorder window as the session would
 * each block, encoded by :class:`~livegate.marketdata.block_codec.BlockEncoder`;
 * before a block, what the file's :class:`~livegate.marketdata.sources.SourceTally` and
   late count gained since the last one (bad rows, counts);
+* first, a ready mark (a child that cannot start leaves the file to the session);
 * at the end: an end mark, or the :class:`~livegate.domain.errors.DataError` the reader
   raised (its message), or the traceback of anything else.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import pickle
 import signal
@@ -49,6 +51,8 @@ from livegate.marketdata.sources import PositiveDecimals, SourceTally
 
 __all__ = ["READERS", "InputReader", "main"]
 
+log = logging.getLogger("livegate")
+
 READERS: dict[str, Callable[..., Iterator[Block]]] = {
     "quotes": quote_blocks,
     "trades": trade_blocks,
@@ -57,7 +61,7 @@ READERS: dict[str, Callable[..., Iterator[Block]]] = {
 """The reader of each kind of input, by the name the child is given."""
 
 _HEADER = struct.Struct("<BQ")
-_BLOCK, _TALLY, _END, _DATA_ERROR, _CRASH = range(1, 6)
+_READY, _BLOCK, _TALLY, _END, _DATA_ERROR, _CRASH = range(1, 7)
 _PIPE_BYTES = 1 << 20
 """Pipe capacity asked for (Linux ``F_SETPIPE_SZ``; 1 MiB is the default ``pipe-max-size``): about 7 blocks ahead."""
 
@@ -75,6 +79,8 @@ class InputReader:
         Copied into every event's ``venue``.
     window_ms:
         The reorder window (ms of exchange time).
+    python:
+        The interpreter the child runs on (this one).
 
     Raises
     ------
@@ -82,7 +88,7 @@ class InputReader:
         The child could not be started (the caller reads the file itself instead).
     """
 
-    def __init__(self, kind: str, path: Path, *, venue: str, window_ms: int) -> None:
+    def __init__(self, kind: str, path: Path, *, venue: str, window_ms: int, python: str = sys.executable) -> None:
         if kind not in READERS:
             raise ValueError(f"unknown input kind {kind!r}; expected one of {', '.join(READERS)}")
         self.path = path
@@ -91,7 +97,7 @@ class InputReader:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self._child = subprocess.Popen(  # noqa: S603 (our own interpreter and module, arguments as a list)
-            [sys.executable, "-m", __name__, kind, str(path), venue, str(window_ms)],
+            [python, "-m", __name__, kind, str(path), venue, str(window_ms)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errors,
@@ -117,8 +123,14 @@ class InputReader:
             stdin.close()
         self._child.stdin = None
 
-    def blocks(self, tally: SourceTally, late: list[int], source: int) -> Iterator[Block]:
+    def blocks(
+        self, tally: SourceTally, late: list[int], source: int, here: Callable[[], Iterator[Block]]
+    ) -> Iterator[Block]:
         """Yield the child's blocks; fill ``tally`` and ``late[source]`` as it read them.
+
+        A child that ends before it is ready (it could not start Python or import
+        livegate) leaves the file to ``here``, which reads it in this process (logged as a
+        warning): nothing of the file was handed out yet, so the replay is the same.
 
         Raises
         ------
@@ -128,8 +140,16 @@ class InputReader:
         """
         decoder = BlockDecoder()
         try:
-            while True:
-                kind, payload = self._frame()
+            frame = self._frame()
+            if frame is None or frame[0] != _READY:
+                log.warning(
+                    "%s: the reader process did not start (%s); reading the file here", self.path, self._ended()
+                )
+                self.close()
+                yield from here()
+                return
+            while frame := self._frame():
+                kind, payload = frame
                 if kind == _BLOCK:
                     yield decoder.decode(payload)
                 elif kind == _TALLY:
@@ -140,6 +160,7 @@ class InputReader:
                     raise DataError(payload.decode())
                 else:
                     raise DataError(f"{self.path}: the reader process failed:\n{payload.decode(errors='replace')}")
+            raise DataError(f"{self.path}: the reader process ended ({self._ended()}) before the end of the file")
         finally:
             self.close()
 
@@ -155,17 +176,22 @@ class InputReader:
         self._out.close()
         self._errors.close()
 
-    def _frame(self) -> tuple[int, bytes]:
+    def _frame(self) -> tuple[int, bytes] | None:
+        """Return the next frame, or None when the pipe ended first."""
         head = self._out.read(_HEADER.size)
         if len(head) == _HEADER.size:
             kind, size = _HEADER.unpack(head)
             payload = self._out.read(size)
             if len(payload) == size:
                 return kind, payload
+        return None
+
+    def _ended(self) -> str:
+        """Return the child's exit code and the end of what it wrote to stderr."""
         code = self._child.wait()
         self._errors.seek(0)
         said = self._errors.read()[-2000:].decode(errors="replace").strip()
-        raise DataError(f"{self.path}: the reader process ended (exit {code}) before the end of the file: {said}")
+        return f"exit {code}" + (f": {said}" if said else "")
 
 
 class _Registered(PositiveDecimals):
@@ -224,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     tally, late, sent = SourceTally(path), [0], [0, 0, 0, 0, 0]
     encoder = BlockEncoder()
     try:
+        _send(out, _READY, b"")
         try:
             cache = {"decimals": _Registered(encoder.register)} if kind == "quotes" else {}
             reader = READERS[kind](Path(path), tally, venue=venue, recv_offset_ms=int(line), **cache)

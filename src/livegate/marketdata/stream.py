@@ -170,7 +170,7 @@ class ReplayStream:
         """
         if choice is ReaderProcess.OFF:
             return {}
-        if choice is ReaderProcess.AUTO and len(os.sched_getaffinity(0)) < 2:
+        if choice is ReaderProcess.AUTO and _usable_cpus() < 2:
             return {}
         min_bytes = PROCESS_MIN_BYTES if choice is ReaderProcess.AUTO else 0
         processes: dict[int, InputReader] = {}
@@ -249,11 +249,10 @@ class ReplayStream:
             raise DataError("a replay stream is read once; build a new one to read again")
         self._started = True
         ordered = [
-            self._processes[i].blocks(tally, self.late, i) if i in self._processes else
-            windowed(reader(path, tally, venue=self._venue, recv_offset_ms=self.recv_clock_offset_ms),
-                     self._window_ms, tally, self.late, i)
-            for i, ((path, reader), tally) in enumerate(zip(self._sources, self.tallies, strict=True))
-        ]  # fmt: skip
+            self._processes[i].blocks(tally, self.late, i, here) if i in self._processes else here()
+            for i, here in enumerate(map(self._read_here, range(len(self._sources))))
+            for tally in [self.tallies[i]]
+        ]
         merged = ordered[0] if len(ordered) == 1 else _merge(ordered)
         first = True
         try:
@@ -265,6 +264,16 @@ class ReplayStream:
                 yield block
         finally:
             self.close()
+
+    def _read_here(self, i: int) -> Callable[[], Iterator[Block]]:
+        """Return what reads input ``i`` in this process, through its reorder window."""
+        (path, reader), tally = self._sources[i], self.tallies[i]
+
+        def blocks() -> Iterator[Block]:
+            events = reader(path, tally, venue=self._venue, recv_offset_ms=self.recv_clock_offset_ms)
+            return windowed(events, self._window_ms, tally, self.late, i)
+
+        return blocks
 
     def _median_lag(self) -> int:
         """Return the median (exchange ms - receive ms) over the events that carry both (0 if none)."""
@@ -286,6 +295,13 @@ class ReplayStream:
             if seen > wanted:
                 return lag
         raise AssertionError("unreachable: the histogram holds total values")
+
+
+def _usable_cpus() -> int:
+    """Return how many CPUs this process may run on (its affinity where the OS has one, else the count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _merge(ordered: list[Iterator[Block]]) -> Iterator[Block]:
