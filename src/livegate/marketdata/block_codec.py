@@ -34,7 +34,9 @@ TABLE_LIMIT = 1 << 17
 
 _KINDS: tuple[type[Quote] | type[Trade], ...] = (Quote, Trade)
 _AS_PICKLED = -1
-"""Kind code of a block sent as itself (events of several types in one block: a raw capture)."""
+"""Kind code of a block sent as itself (an event type the codec does not know)."""
+_MIXED = -2
+"""Kind code of a block of quotes and trades together (a raw capture)."""
 
 _JUST_INT = {int}
 _new_tuple = tuple.__new__
@@ -88,21 +90,38 @@ class BlockEncoder:
         return place
 
     def encode(self, block: Block) -> bytes:
-        """Return the bytes of ``block`` (non-empty) for :meth:`BlockDecoder.decode`."""
+        """Return the bytes of ``block`` (non-empty) for :meth:`BlockDecoder.decode`.
+
+        Events of one type go as one set of columns; quotes and trades mixed in one block
+        (a raw capture) go as a set of columns per type and the type of each event in
+        order; any other type goes pickled as it is.
+        """
         kind = type(block[0])
+        codes = None
         if kind not in _KINDS or any(type(event) is not kind for event in block):
-            plain = [_new_tuple(type(event), map(_plain, event)) for event in block]
-            return pickle.dumps((_AS_PICKLED, len(block), False, [], plain), protocol=pickle.HIGHEST_PROTOCOL)
+            if not all(type(event) in _KINDS for event in block):
+                plain = [_new_tuple(type(event), map(_plain, event)) for event in block]
+                return pickle.dumps((_AS_PICKLED, len(block), False, [], plain), protocol=pickle.HIGHEST_PROTOCOL)
+            codes = bytes(_KINDS.index(type(event)) for event in block)
         reset = self._next - self._floor >= self._limit
         if reset:
             self._floor = self._next
             self._by_id.clear()
             self._held.clear()
             self._new.clear()
-        columns = [self._column(column) for column in zip(*block, strict=True)]
+        if codes is None:
+            body: object = self._columns(block)
+            code = _KINDS.index(kind)
+        else:
+            each = [[event for event in block if type(event) is each_kind] for each_kind in _KINDS]
+            body = (codes, [self._columns(events) if events else [] for events in each])
+            code = _MIXED
         new, self._new = self._new, []
-        code = _KINDS.index(kind)
-        return pickle.dumps((code, len(block), reset, new, columns), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps((code, len(block), reset, new, body), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _columns(self, events: Block) -> list[array[int] | int]:
+        """Return the columns of ``events`` (all of one type), each as :meth:`_column` gives it."""
+        return [self._column(column) for column in zip(*events, strict=True)]
 
     def _column(self, values: Sequence[object]) -> array[int] | int:
         """Return a column as ints (``'q'``), one table place (every row the same object) or places (``'Q'``).
@@ -157,18 +176,28 @@ class BlockDecoder:
 
     def decode(self, data: bytes) -> Block:
         """Return the block that :meth:`BlockEncoder.encode` turned into ``data``."""
-        code, rows, reset, new, columns = pickle.loads(data)  # noqa: S301 (our own reader process's output)
+        code, rows, reset, new, body = pickle.loads(data)  # noqa: S301 (our own reader process's output)
         if code == _AS_PICKLED:
-            return list(columns)
+            return list(body)
         table = self._table
         if reset:
             table.clear()
         table += new
-        get = table.__getitem__
+        if code != _MIXED:
+            return self._events(_KINDS[code], rows, body)
+        codes, columns = body
+        each = [iter(self._events(kind, codes.count(i), columns[i])) for i, kind in enumerate(_KINDS)]
+        return [next(each[i]) for i in codes]
+
+    def _events(self, kind: type[Quote] | type[Trade], rows: int, columns: list[array[int] | int]) -> Block:
+        """Return ``rows`` events of ``kind`` from their columns (one place, ints or places)."""
+        if not rows:
+            return []
+        get = self._table.__getitem__
         fields = [
-            repeat(get(column), rows) if type(column) is int
+            repeat(get(column), rows) if isinstance(column, int)
             else column.tolist() if column.typecode == "q"
             else map(get, column)
             for column in columns
         ]  # fmt: skip
-        return list(map(_new_tuple, repeat(_KINDS[code], rows), zip(*fields, strict=False)))  # repeat() is endless
+        return list(map(_new_tuple, repeat(kind, rows), zip(*fields, strict=False)))  # repeat() is endless
