@@ -138,3 +138,12 @@ def test_reader_process_when_the_child_cannot_start_then_the_file_is_read_here_w
         events = [event for block in reader.blocks(tally, late, 0, here) for event in block]
     assert events == [event for block in ReplayStream(quotes=path, venue="binance").blocks() for event in block]
     assert "q.csv: the reader process did not start (exit 1); reading the file here" in caplog.text
+
+
+def test_reader_process_when_the_interpreter_is_missing_then_oserror_and_no_file_left_open(tmp_path: Path) -> None:
+    path = _quotes_csv(tmp_path / "q.csv", 5_000)
+    # ReplayStream catches the OSError and reads that input in its own process
+    before = len(list(Path("/proc/self/fd").iterdir()))
+    with pytest.raises(OSError):
+        InputReader("quotes", path, venue="binance", window_ms=100, python=str(tmp_path / "no-such-python"))
+    assert len(list(Path("/proc/self/fd").iterdir())) == before

@@ -96,13 +96,17 @@ class InputReader:
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self._child = subprocess.Popen(  # noqa: S603 (our own interpreter and module, arguments as a list)
-            [python, "-m", __name__, kind, str(path), venue, str(window_ms)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._errors,
-            env=env,
-        )
+        try:
+            self._child = subprocess.Popen(  # noqa: S603 (our own interpreter and module, arguments as a list)
+                [python, "-m", __name__, kind, str(path), venue, str(window_ms)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._errors,
+                env=env,
+            )
+        except OSError:
+            self._errors.close()
+            raise
         assert self._child.stdout is not None
         self._out: IO[bytes] = self._child.stdout
         with contextlib.suppress(OSError):
