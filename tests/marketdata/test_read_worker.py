@@ -144,6 +144,7 @@ def test_reader_process_when_the_interpreter_is_missing_then_oserror_and_no_file
     path = _quotes_csv(tmp_path / "q.csv", 5_000)
     # ReplayStream catches the OSError and reads that input in its own process
     before = len(list(Path("/proc/self/fd").iterdir()))
-    with pytest.raises(OSError):
+    with pytest.raises(OSError) as raised:
         InputReader("quotes", path, venue="binance", window_ms=100, python=str(tmp_path / "no-such-python"))
-    assert len(list(Path("/proc/self/fd").iterdir())) == before
+    assert len(list(Path("/proc/self/fd").iterdir())) == before  # while the traceback still holds the half-built reader
+    assert raised.value.filename is not None
