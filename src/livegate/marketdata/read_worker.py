@@ -122,10 +122,14 @@ class InputReader:
         stdin = self._child.stdin
         if stdin is None:
             return
-        with contextlib.suppress(BrokenPipeError):
+        try:
             stdin.write(f"{recv_offset_ms}\n".encode())
-            stdin.close()
-        self._child.stdin = None
+        except BrokenPipeError:
+            pass  # the child is gone: blocks() reports it (or reads the file here)
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+            self._child.stdin = None
 
     def blocks(
         self, tally: SourceTally, late: list[int], source: int, here: Callable[[], Iterator[Block]]
