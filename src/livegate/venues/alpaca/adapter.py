@@ -1,21 +1,14 @@
 """The Alpaca adapter: alpaca-py's ``TradingClient`` and ``TradingStream`` behind :class:`VenueAdapter`.
 
 alpaca-py's REST client is synchronous (``requests``); every call runs in a worker thread
-(:func:`asyncio.to_thread`) under a per-request timeout and the shared per-key budget of
-:mod:`livegate.venues.rate_budget`. Clients are built with ``raw_data=True`` so decimals
-stay strings until :mod:`livegate.venues.alpaca.mapping` reads them exactly.
+under a per-request timeout and the shared per-key budget, with no SDK retries
+(:mod:`livegate.venues.alpaca.calls`). Clients are built with ``raw_data=True`` so decimals
+stay strings until :mod:`livegate.venues.alpaca.mapping` reads them exactly. Orders:
+:mod:`livegate.venues.alpaca.orders`; instruments: :mod:`livegate.venues.alpaca.instruments`;
+the trade-updates stream: :mod:`livegate.venues.alpaca.trade_updates`.
 
 Quirks decided on purpose (docs/venues_equities.md):
 
-* alpaca-py retries 429 and 504 inside ``_request`` by default, three times with a 3 s
-  sleep, for every method including ``POST /v2/orders``. A retried submit under the same
-  client order id turns an accepted order into a "client_order_id must be unique" 422, so
-  the adapter sets the client's retry count to 0; idempotent reads are retried here with
-  tenacity instead, and submits never are (docs/architecture.md §3.6).
-* ``requests`` has no default timeout; a mounted transport adapter gives every request
-  ``request_timeout_secs``.
-* Orders are posted with decimal strings (``"qty": "129.7"``) through the client's
-  ``post``: alpaca-py's request models hold quantities as ``float``.
 * ``TradingStream.run()`` owns its own event loop; the adapter awaits the stream's
   coroutine (``_run_forever``) on the running loop instead, which keeps alpaca-py's
   reconnect-with-backoff (1 s doubling to 30 s).
@@ -32,22 +25,15 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-import requests
-from alpaca.common.enums import Sort
 from alpaca.data.enums import DataFeed
 from alpaca.data.live.crypto import CryptoDataStream
 from alpaca.data.live.stock import StockDataStream
-from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import AssetClass, QueryOrderStatus
-from alpaca.trading.requests import GetAssetsRequest, GetOrdersRequest
 from alpaca.trading.stream import TradingStream
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from livegate.domain.clock import Clock, WallClock
-from livegate.domain.enums import OrderStatus, OrderType
-from livegate.domain.errors import Ambiguous, ConfigError, Fatal, InvariantViolation, Rejected, Retryable
+from livegate.domain.errors import Ambiguous, ConfigError, Fatal, Retryable
 from livegate.domain.instruments import Instrument
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
@@ -60,19 +46,16 @@ from livegate.venues.alpaca.account import (
     pdt_account,
     position_cost,
 )
-from livegate.venues.alpaca.errors import AlpacaOp, translate_error
+from livegate.venues.alpaca.calls import AlpacaCalls, trading_client
+from livegate.venues.alpaca.errors import AlpacaOp
 from livegate.venues.alpaca.fills import fill_from_activity
-from livegate.venues.alpaca.mapping import (
-    balance_from_account,
-    instrument_from_asset,
-    order_report,
-    order_snapshot,
-    position_from_json,
-    trade_update_report,
-)
+from livegate.venues.alpaca.instruments import data_only_instrument, load_instruments
+from livegate.venues.alpaca.mapping import balance_from_account, position_from_json
 from livegate.venues.alpaca.market_data import AlpacaMarketData
+from livegate.venues.alpaca.orders import AlpacaOrders
+from livegate.venues.alpaca.trade_updates import TradeUpdates
 from livegate.venues.base import MarketDataEvent, ReportSink, VenueCapabilities
-from livegate.venues.rate_budget import key_fingerprint, shared_limiter
+from livegate.venues.rate_budget import key_fingerprint
 
 __all__ = ["NYSE_CALENDAR", "AlpacaAdapter"]
 
@@ -80,21 +63,6 @@ log = logging.getLogger("livegate.venues.alpaca")
 
 #: exchange_calendars name of the NYSE session calendar used for Alpaca equities.
 NYSE_CALENDAR = "XNYS"
-
-T = TypeVar("T")
-
-
-class _TimeoutTransport(requests.adapters.HTTPAdapter):
-    """A ``requests`` transport that applies a default timeout and never retries."""
-
-    def __init__(self, timeout_secs: float) -> None:
-        super().__init__(max_retries=0)
-        self._timeout_secs = timeout_secs
-
-    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self._timeout_secs
-        return super().send(request, **kwargs)
 
 
 class AlpacaAdapter:
@@ -171,23 +139,19 @@ class AlpacaAdapter:
         self._fractional = fractional
         self._fractionable: set[str] = set()
         self._hours: VenueClockHours | None = None
-        self._seen_fills: set[str] = set()
-        self._gap_since_ms: int | None = None
         self.calendar_name = NYSE_CALENDAR
         self._symbols = list(symbols)
         self._clock: Clock = clock or WallClock()
-        self._timeout_secs = request_timeout_secs
-        self._read_attempts = max(1, read_retry_attempts)
-        self._read_wait_secs = read_retry_wait_secs
-        self._cancel_attempts = cancel_confirm_attempts
-        self._cancel_wait_secs = cancel_confirm_wait_secs
-        self._key_id = key_fingerprint(api_key)
-        self._rate_limit_per_min = rate_limit_per_min
-        self._client = TradingClient(api_key, secret_key, paper=paper, raw_data=True, url_override=url_override)
-        self._client._retry = 0  # no SDK retries: see the module docstring
-        transport = _TimeoutTransport(request_timeout_secs)
-        self._client._session.mount("https://", transport)
-        self._client._session.mount("http://", transport)
+        self._calls = AlpacaCalls(
+            key_fingerprint(api_key),
+            rate_limit_per_min,
+            request_timeout_secs,
+            max(1, read_retry_attempts),
+            read_retry_wait_secs,
+        )
+        self._client = trading_client(
+            api_key, secret_key, paper=paper, url_override=url_override, request_timeout_secs=request_timeout_secs
+        )
         self._trade_stream = TradingStream(
             api_key,
             secret_key,
@@ -202,17 +166,28 @@ class AlpacaAdapter:
                 api_key, secret_key, raw_data=True, feed=DataFeed(feed), url_override=stock_data_url_override
             )
         )
-        self._market = AlpacaMarketData(self.name, self._clock, self._stream_factory, self._import_gap_fills)
+        self._order_ids: dict[str, str] = {}
+        self._updates = TradeUpdates(
+            self.name, trading=trading, order_ids=self._order_ids, recent_fills=self.recent_fills
+        )
+        self._market = AlpacaMarketData(self.name, self._clock, self._stream_factory, self._updates.import_gap_fills)
         self._market.watch(self._trade_stream, "trade_updates stream reconnected")
         self._stream_task: asyncio.Task[None] | None = None
-        self._sink: ReportSink | None = None
         self._instruments: dict[str, Instrument] = {}
-        self._order_ids: dict[str, str] = {}
+        self._orders = AlpacaOrders(
+            self._client,
+            self._calls,
+            self._clock,
+            self._order_ids,
+            trading=trading,
+            cancel_confirm_attempts=cancel_confirm_attempts,
+            cancel_confirm_wait_secs=cancel_confirm_wait_secs,
+        )
 
     # ----------------------------------------------------------------- lifecycle
     def bind(self, sink: ReportSink) -> None:
         """Register the callable that receives order reports and fills from the stream."""
-        self._sink = sink
+        self._updates.sink = sink
 
     async def connect(self) -> None:
         """Check the key on ``GET /v2/account``, load instruments and start the trade-updates stream.
@@ -227,21 +202,28 @@ class AlpacaAdapter:
             Alpaca is unreachable or rate limiting.
         """
         if not self._trading:
-            self._instruments = {s: _data_only_instrument(s, self.name) for s in self._symbols}
+            self._instruments = {s: data_only_instrument(s, self.name) for s in self._symbols}
             return
-        account = await self._read(self._client.get_account)
+        account = await self._calls.read(self._client.get_account)
         problems = account_problems(account)
         if problems:
             raise Fatal(f"alpaca: the account cannot trade: {'; '.join(problems)}", "account_blocked")
         try:
-            self._hours = clock_hours(await self._read(self._client.get_clock))
+            self._hours = clock_hours(await self._calls.read(self._client.get_clock))
         except (KeyError, ValueError, Ambiguous, Retryable) as exc:
             log.warning("alpaca clock unreadable (%s): the exchange calendar decides market hours", exc)
             self._hours = None
-        self._instruments = await self._load_instruments()
-        self._gap_since_ms = self._clock.now_ms() - 60_000
+        self._instruments = await load_instruments(
+            self._client,
+            self._calls,
+            self._symbols,
+            self.name,
+            fractional=self._fractional,
+            fractionable=self._fractionable,
+        )
+        self._updates.gap_since_ms = self._clock.now_ms() - 60_000
         if self._stream_task is None:
-            self._trade_stream.subscribe_trade_updates(self._on_trade_update)
+            self._trade_stream.subscribe_trade_updates(self._updates.on_trade_update)
             run = self._trade_stream._run_forever()  # type: ignore[no-untyped-call]
             self._stream_task = asyncio.create_task(run, name="alpaca-trade-updates")
 
@@ -265,117 +247,29 @@ class AlpacaAdapter:
 
     # ----------------------------------------------------------------- orders
     async def submit(self, order: Order) -> OrderReport:
-        """Post ``order`` to ``/v2/orders`` under its client order id; never retried.
-
-        Raises
-        ------
-        Rejected
-            Alpaca refused it (4xx with a code), or it asks for what Alpaca lacks (post-only).
-        Ambiguous
-            Timeout, disconnect, 5xx, unparseable answer, or a duplicate client order id.
-        Retryable
-            HTTP 429: nothing was placed.
-        Fatal
-            Authentication or permission.
-        """
-        intent = order.intent
-        if not self._trading:
-            raise Fatal("alpaca: market-data-only adapter (shadow/paper) cannot send orders", "DATA_ONLY")
-        if intent.post_only:
-            raise Rejected("alpaca has no post-only orders", "UNSUPPORTED")
-        payload: dict[str, str | bool] = {
-            "symbol": intent.symbol,
-            "qty": _plain(intent.quantity),
-            "side": intent.side.value,
-            "type": intent.order_type.value,
-            "time_in_force": intent.time_in_force.value,
-            "client_order_id": order.client_order_id,
-        }
-        if intent.order_type is OrderType.LIMIT:
-            if intent.price is None:
-                raise Rejected("limit order without a price", "INVALID_PRICE")
-            payload["limit_price"] = _plain(intent.price)
-        fractional = intent.quantity != intent.quantity.to_integral_value()
-        if intent.outside_rth or fractional:
-            # Alpaca takes extended-hours and fractional orders only as DAY orders
-            payload["time_in_force"] = "day"
-        if intent.outside_rth:
-            payload["extended_hours"] = True
-        raw = await self._call(AlpacaOp.SUBMIT, self._client.post, "/orders", payload)
-        report = self._parse(AlpacaOp.SUBMIT, order_report, raw)
-        if report.venue_order_id:
-            self._order_ids[order.client_order_id] = report.venue_order_id
-        return report
+        """Post ``order`` under its client order id; never retried (see :meth:`AlpacaOrders.submit`)."""
+        return await self._orders.submit(order)
 
     async def cancel(self, client_order_id: str, symbol: str) -> OrderReport:
-        """Cancel by client order id (``DELETE /v2/orders/{id}``), then read the order back.
-
-        Alpaca answers 204 when it accepts the cancel; the order is re-read (up to
-        ``cancel_confirm_attempts`` times while ``pending_cancel``) to report its state.
-
-        Raises
-        ------
-        Rejected
-            Unknown order (404) or no longer cancelable (422).
-        """
-        order_id = self._order_ids.get(client_order_id)
-        if order_id is None:
-            snapshot = await self.fetch_order(client_order_id, symbol)
-            if snapshot is None:
-                raise Rejected(f"alpaca: no order {client_order_id!r}", "UNKNOWN_ORDER")
-            order_id = snapshot.venue_order_id
-        return await self._cancel_by_id(order_id, client_order_id)
+        """Cancel by client order id and read the order back (see :meth:`AlpacaOrders.cancel`)."""
+        return await self._orders.cancel(client_order_id, symbol)
 
     async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
-        """Cancel every open order: native ``DELETE /v2/orders`` without a symbol, else one by one.
-
-        The native answer lists each order with an HTTP status; 200 means Alpaca accepted
-        the cancel and is reported CANCELLED (the stream's ``canceled`` event confirms it).
-        """
-        if symbol is not None:
-            open_now = await self.open_orders(symbol)
-            return [await self._cancel_by_id(o.venue_order_id, o.client_order_id) for o in open_now]
-        rows = await self._call(AlpacaOp.CANCEL, self._client.cancel_orders)
-        reports: list[OrderReport] = []
-        for row in rows or []:
-            body = row.get("body") or {}
-            if int(row.get("status", 0)) != 200:
-                log.warning("alpaca cancel-all: order %s answered %s", row.get("id"), row.get("status"))
-                continue
-            reports.append(
-                OrderReport(
-                    client_order_id=str(body.get("client_order_id", "")),
-                    status=OrderStatus.CANCELLED,
-                    ts_ms=self._clock.now_ms(),
-                    venue_order_id=str(row.get("id", "")),
-                )
-            )
-        return reports
+        """Cancel every open order, of ``symbol`` when given (see :meth:`AlpacaOrders.cancel_all`)."""
+        return await self._orders.cancel_all(symbol)
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
-        """Return the order by client order id (``GET /v2/orders:by_client_order_id``); None on 404."""
-        try:
-            raw = await self._read(self._client.get_order_by_client_id, client_order_id)
-        except Rejected as exc:
-            if exc.code.startswith("404"):
-                return None
-            raise
-        snapshot = self._parse(AlpacaOp.READ, order_snapshot, raw)
-        self._order_ids[client_order_id] = snapshot.venue_order_id
-        return snapshot
+        """Return the order by client order id; None when Alpaca has none (see :meth:`AlpacaOrders.fetch_order`)."""
+        return await self._orders.fetch_order(client_order_id, symbol)
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
-        """Return open orders (of ``symbol`` when given), oldest first (at most 500)."""
-        request = GetOrdersRequest(
-            status=QueryOrderStatus.OPEN, limit=500, direction=Sort.ASC, symbols=[symbol] if symbol else None
-        )
-        rows = await self._read(self._client.get_orders, request)
-        return [self._parse(AlpacaOp.READ, order_snapshot, row) for row in rows or []]
+        """Return open orders (of ``symbol`` when given), oldest first (see :meth:`AlpacaOrders.open_orders`)."""
+        return await self._orders.open_orders(symbol)
 
     async def positions(self) -> list[PositionSnapshot]:
         """Return open positions (``GET /v2/positions``), shorts negative."""
-        rows = await self._read(self._client.get_all_positions)
-        return [self._parse(AlpacaOp.READ, position_from_json, row) for row in rows or []]
+        rows = await self._calls.read(self._client.get_all_positions)
+        return [self._calls.parse(AlpacaOp.READ, position_from_json, row) for row in rows or []]
 
     async def balances(self) -> list[BalanceSnapshot]:
         """Return the account's cash at cost (``GET /v2/account`` and ``GET /v2/positions``).
@@ -385,10 +279,10 @@ class AlpacaAdapter:
         cash at cost changes only by realized PnL and fees, which is what reconciliation
         expects of a venue with positions. ``free`` stays ``non_marginable_buying_power``.
         """
-        account = await self._read(self._client.get_account)
-        cash = self._parse(AlpacaOp.READ, balance_from_account, account)
-        rows = await self._read(self._client.get_all_positions)
-        cost = sum((self._parse(AlpacaOp.READ, position_cost, row) for row in rows or []), Decimal(0))
+        account = await self._calls.read(self._client.get_account)
+        cash = self._calls.parse(AlpacaOp.READ, balance_from_account, account)
+        rows = await self._calls.read(self._client.get_all_positions)
+        cost = sum((self._calls.parse(AlpacaOp.READ, position_cost, row) for row in rows or []), Decimal(0))
         return [replace(cash, total=cash.total + cost)]
 
     # ----------------------------------------------------------------- market data
@@ -405,14 +299,14 @@ class AlpacaAdapter:
     async def ping(self) -> float:
         """Return the round-trip time of ``GET /v2/clock`` in seconds (:class:`VenueProbe`)."""
         started = asyncio.get_running_loop().time()
-        await self._read(self._client.get_clock)
+        await self._calls.read(self._client.get_clock)
         return asyncio.get_running_loop().time() - started
 
     async def server_time_ms(self) -> int | None:
         """Return Alpaca's clock (``GET /v2/clock`` ``timestamp``) in ms; None in data-only mode."""
         if not self._trading:
             return None
-        hours = self._parse(AlpacaOp.READ, clock_hours, await self._read(self._client.get_clock))
+        hours = self._calls.parse(AlpacaOp.READ, clock_hours, await self._calls.read(self._client.get_clock))
         return hours.read_ms
 
     def market_hours(self) -> VenueClockHours | None:
@@ -426,12 +320,12 @@ class AlpacaAdapter:
         """
         if not self._trading:
             return []
-        account = await self._read(self._client.get_account)
+        account = await self._calls.read(self._client.get_account)
         problems = account_problems(account)
         status = str(account.get("status", ""))
         detail = "; ".join(problems) or f"status {status}, trading not blocked"
         checks = [CheckResult("venue account", "FAIL" if problems else "PASS", f"{self.name}: {detail}")]
-        hours = self._parse(AlpacaOp.READ, clock_hours, await self._read(self._client.get_clock))
+        hours = self._calls.parse(AlpacaOp.READ, clock_hours, await self._calls.read(self._client.get_clock))
         shown = "open" if hours.is_open(hours.read_ms) else "closed"
         checks.append(
             CheckResult("venue market clock", "PASS", f"{self.name}: alpaca clock says the market is {shown}")
@@ -440,8 +334,8 @@ class AlpacaAdapter:
 
     async def pdt_account(self) -> PdtAccount:
         """Return the account's pattern-day-trader facts (``GET /v2/account``)."""
-        account = await self._read(self._client.get_account)
-        return self._parse(AlpacaOp.READ, pdt_account, account)
+        account = await self._calls.read(self._client.get_account)
+        return self._calls.parse(AlpacaOp.READ, pdt_account, account)
 
     def fractionable_symbols(self) -> frozenset[str]:
         """Return the equities Alpaca marks ``fractionable`` (after :meth:`connect`)."""
@@ -452,143 +346,17 @@ class AlpacaAdapter:
         params: dict[str, str] = {"direction": "asc", "page_size": "100"}
         if since_ms is not None:
             params["after"] = _iso(since_ms - 1)
-        rows = await self._read(self._client.get, "/account/activities/FILL", params)
+        rows = await self._calls.read(self._client.get, "/account/activities/FILL", params)
         by_order = {order_id: cid for cid, order_id in self._order_ids.items()}
         for row in rows or []:
             order_id = str(row.get("order_id", ""))
             if order_id and order_id not in by_order:
-                order = await self._read(self._client.get_order_by_id, order_id)
+                order = await self._calls.read(self._client.get_order_by_id, order_id)
                 by_order[order_id] = str(order.get("client_order_id", ""))
                 self._order_ids[by_order[order_id]] = order_id
-        return [self._parse(AlpacaOp.READ, fill_from_activity, row, self.name, by_order) for row in rows or []]
-
-    async def _import_gap_fills(self) -> None:
-        """Push the fills the trade-updates stream may have missed while down (account activities).
-
-        Fills since the first one this adapter saw (or since connect) that the stream never
-        reported go to the sink, oldest first; the engine counts each fill id once. A failed
-        read is logged: the reconciliation that follows the reconnect still compares fills.
-        """
-        if not self._trading or self._sink is None:
-            return
-        try:
-            fills = await self.recent_fills(since_ms=self._gap_since_ms)
-        except (Ambiguous, Retryable, Rejected, Fatal) as exc:
-            log.warning("alpaca: fills of the stream gap not read: %s", exc.message)
-            return
-        for fill in fills:
-            if fill.client_order_id and fill.fill_id not in self._seen_fills:
-                log.warning("alpaca: fill %s of %s missed by the stream, imported", fill.fill_id, fill.client_order_id)
-                self._seen_fills.add(fill.fill_id)
-                self._sink(fill)
-
-    # ----------------------------------------------------------------- internals
-    async def _on_trade_update(self, message: Any) -> None:
-        data = message.get("data") if isinstance(message, dict) else None
-        if not isinstance(data, dict):
-            return
-        try:
-            report = trade_update_report(data, self.name)
-        except (ValueError, KeyError) as exc:
-            log.error("alpaca trade update could not be parsed: %s", exc)
-            return
-        if report is None:
-            return
-        if not isinstance(report, OrderReport) or report.venue_order_id:
-            order = data.get("order") or {}
-            if order.get("client_order_id") and order.get("id"):
-                self._order_ids[str(order["client_order_id"])] = str(order["id"])
-        if isinstance(report, Fill):
-            self._seen_fills.add(report.fill_id)
-        if self._sink is not None:
-            self._sink(report)
-
-    async def _cancel_by_id(self, order_id: str, client_order_id: str) -> OrderReport:
-        await self._call(AlpacaOp.CANCEL, self._client.cancel_order_by_id, order_id)
-        report = OrderReport(client_order_id, OrderStatus.CANCEL_PENDING, self._clock.now_ms(), venue_order_id=order_id)
-        for attempt in range(max(1, self._cancel_attempts)):
-            try:
-                raw = await self._read(self._client.get_order_by_id, order_id)
-            except (Ambiguous, Retryable, Rejected) as exc:
-                log.warning("alpaca cancel %s: read-back failed: %s", client_order_id, exc.message)
-                break
-            report = self._parse(AlpacaOp.READ, order_report, raw)
-            if report.status is not OrderStatus.CANCEL_PENDING:
-                break
-            if attempt + 1 < self._cancel_attempts:
-                await asyncio.sleep(self._cancel_wait_secs)
-        return report
-
-    async def _load_instruments(self) -> dict[str, Instrument]:
-        found: dict[str, Instrument] = {}
-        crypto = {s for s in self._symbols if "/" in s}
-        if crypto:
-            request = GetAssetsRequest(asset_class=AssetClass.CRYPTO)
-            for row in await self._read(self._client.get_all_assets, request) or []:
-                if row.get("symbol") in crypto and row.get("tradable", True):
-                    inst = self._parse(AlpacaOp.READ, instrument_from_asset, row, self.name)
-                    found[inst.symbol] = inst
-        for symbol in self._symbols:
-            if symbol in crypto:
-                continue
-            try:
-                row = await self._read(self._client.get_asset, symbol)
-            except Rejected as exc:
-                raise ConfigError(f"alpaca: unknown asset {symbol!r}: {exc.message}") from exc
-            inst = self._parse(AlpacaOp.READ, instrument_from_asset, row, self.name)
-            if row.get("fractionable"):
-                self._fractionable.add(symbol)
-                if self._fractional:
-                    inst = replace(inst, lot_size=FRACTIONAL_LOT, min_quantity=FRACTIONAL_LOT)
-            found[symbol] = inst
-        missing = sorted(set(self._symbols) - set(found))
-        if missing:
-            raise ConfigError(f"alpaca: not tradable or unknown: {', '.join(missing)}")
-        return found
-
-    async def _call(self, op: AlpacaOp, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run one sync alpaca-py call in a thread, under the budget and a timeout, translating errors."""
-        async with shared_limiter("alpaca", self._key_id, self._rate_limit_per_min, 60.0):
-            try:
-                return await asyncio.wait_for(asyncio.to_thread(fn, *args), self._timeout_secs + 1.0)
-            except Exception as exc:
-                raise translate_error(exc, op) from exc
-
-    async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run an idempotent read, retrying rate limits and transient failures with backoff."""
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type((Retryable, Ambiguous)),
-            stop=stop_after_attempt(self._read_attempts),
-            wait=wait_exponential(multiplier=self._read_wait_secs, max=10.0),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                return await self._call(AlpacaOp.READ, fn, *args)
-        raise InvariantViolation("tenacity ended without a result")  # pragma: no cover
-
-    @staticmethod
-    def _parse(op: AlpacaOp, parse: Callable[..., T], *args: Any) -> T:
-        try:
-            return parse(*args)
-        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
-            raise translate_error(ValueError(f"{type(exc).__name__}: {exc}"), op) from exc
-
-
-#: Alpaca fractional equity orders take up to 9 decimal places (Alpaca "Fractional Trading").
-FRACTIONAL_LOT = Decimal("0.000000001")
-
-
-def _data_only_instrument(symbol: str, venue: str) -> Instrument:
-    """Return an equity's instrument without asking the trading API (cent tick, one-share lot)."""
-    return instrument_from_asset({"symbol": symbol, "class": "us_equity"}, venue)
+        return [self._calls.parse(AlpacaOp.READ, fill_from_activity, row, self.name, by_order) for row in rows or []]
 
 
 def _iso(ts_ms: int) -> str:
     """Return ``ts_ms`` as RFC 3339 UTC with milliseconds, e.g. ``2026-12-02T15:00:00.000Z``."""
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _plain(value: Decimal) -> str:
-    """Return ``value`` as a plain decimal string (no exponent), e.g. ``1E-9`` → ``0.000000001``."""
-    return format(value, "f")

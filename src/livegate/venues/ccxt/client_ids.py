@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["CANCEL_BY_CLIENT_ID", "FETCH_BY_CLIENT_ID", "submit_params", "venue_client_id"]
+__all__ = ["CANCEL_BY_CLIENT_ID", "FETCH_BY_CLIENT_ID", "submit_params", "venue_cid_of", "venue_client_id"]
 
 #: Exchanges whose ccxt ``fetchOrder`` takes ``params.clientOrderId`` (else scan orders).
 #: Kraken's fetchOrder turns clientOrderId into the integer ``userref``, so it is scanned.
@@ -26,6 +28,9 @@ FETCH_BY_CLIENT_ID = frozenset({"binance", "binanceusdm", "binancecoinm", "hyper
 #: Exchanges whose ccxt ``cancelOrder`` takes ``params.clientOrderId`` (else look the id up first).
 CANCEL_BY_CLIENT_ID = frozenset({"binance", "binanceusdm", "binancecoinm", "kraken", "hyperliquid", "paradex"})
 
+
+#: Keys of a venue's raw order or trade (ccxt ``info``) that carry the client id, by exchange naming.
+_CLIENT_ID_KEYS = ("clientOrderId", "c", "cl_ord_id", "client_order_id", "cloid", "client_id", "newClientOrderId")
 
 #: Exchanges whose ccxt ``createOrder`` ignores the unified ``clientOrderId``: their own name.
 _SUBMIT_PARAM = {"coinbase": "client_order_id"}
@@ -51,3 +56,16 @@ def venue_client_id(exchange_id: str, client_order_id: str) -> str:
     if exchange_id == "kraken":
         return str(uuid.UUID(bytes=digest[:16]))
     return client_order_id
+
+
+def venue_cid_of(item: Mapping[str, Any]) -> str:
+    """Return the client id a unified order or trade carries (ccxt's, else the venue's raw field); ``""`` if none."""
+    value = item.get("clientOrderId")
+    if not value:
+        info = item.get("info")
+        if isinstance(info, Mapping):
+            for key in _CLIENT_ID_KEYS:
+                if info.get(key):
+                    value = info[key]
+                    break
+    return "" if value is None else str(value)

@@ -22,6 +22,7 @@ __all__ = [
     "TICK_SIZE",
     "dec",
     "map_status",
+    "market_contract_size",
     "to_balances",
     "to_fill",
     "to_instrument",
@@ -272,3 +273,11 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def market_contract_size(market: Mapping[str, Any] | None) -> Decimal:
+    """Return the base units in one contract of ``market`` (ccxt ``contractSize``); 1 for spot or unknown."""
+    if market is None or not market.get("contract"):
+        return Decimal(1)
+    size = market.get("contractSize")
+    return Decimal(str(size)) if size else Decimal(1)

@@ -1,6 +1,6 @@
 """Every HTTP request ccxt sends on livegate's behalf obeys the venue's weight budget.
 
-The adapter's own calls (:meth:`CcxtAdapter._call`) take their weight before they go.
+The adapter's own calls (:meth:`~livegate.venues.ccxt.calls.CcxtCalls.call`) take their weight before they go.
 ccxt also sends requests of its own: ccxt.pro asks for a listen key (Binance USD-M
 ``POST /fapi/v1/listenKey``) on every (re)connect of the private stream and keeps it
 alive with ``PUT``. Sent inside a ``Retry-After`` window, such a request earns the IP a

@@ -30,6 +30,7 @@ __all__ = [
     "FATAL_CODES",
     "RETRYABLE_CODES",
     "WARNING_CODES",
+    "TwsError",
     "is_warning",
     "translate_code",
 ]
@@ -40,6 +41,15 @@ AMBIGUOUS_CODES = frozenset({504, CONNECTIVITY_LOST, 1300, 2110})
 FATAL_CODES = frozenset({203, 326, 502, 503})
 #: Codes ib_async (wrapper.error) treats as warnings; the order stays live.
 WARNING_CODES = frozenset({105, 165, 321, 329, 399, 404, 434, 492, 1101, 1102, 10167})
+
+
+class TwsError(Exception):
+    """A TWS error message about one request (the cause of a translated error)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
 
 
 def is_warning(code: int) -> bool:
