@@ -22,7 +22,7 @@ from livegate.ledger.checkpoint import CHECKPOINT_FILE, checkpoint_path, read_ch
 from livegate.ledger.checkpoint_archive import Archive, ArchivedFills, ArchivedList
 from livegate.ledger.checkpoint_job import fold_rows
 from livegate.ledger.fold import LedgerFold, fold_events
-from livegate.ledger.payloads import FillsMatched
+from livegate.ledger.payload_session import FillsMatched
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.reconcile.drift import DriftRecord

@@ -32,7 +32,8 @@ from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.positions import Position
 from livegate.ledger.checkpoint_archive import Archive, ArchivedFills, ArchivedList
 from livegate.ledger.fold import EngineStats, LedgerFold, OrderEntry
-from livegate.ledger.payloads import ArrivalQuote, DecisionRecorded, FillsMatched, SessionStarted
+from livegate.ledger.payload_orders import ArrivalQuote, DecisionRecorded
+from livegate.ledger.payload_session import FillsMatched, SessionStarted
 from livegate.portfolio import Portfolio
 
 Json = Any

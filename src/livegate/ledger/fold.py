@@ -31,25 +31,26 @@ from livegate.domain.positions import Position
 from livegate.ledger.checkpoint_archive import Archive, ArchivedFills, ArchivedList
 from livegate.ledger.checkpoint_archive import gc_paused as gc_paused  # its home before the archive
 from livegate.ledger.events import GENESIS_HASH, INVENTORY_ADOPTED, LedgerEvent
-from livegate.ledger.payloads import (
-    AnomalyRecorded,
+from livegate.ledger.payload_fields import PayloadError
+from livegate.ledger.payload_orders import (
     CancelRequested,
     DecisionRecorded,
     FillRecorded,
-    FillsMatched,
     IntentRecorded,
     MarkoutRecorded,
     OrderReported,
-    PayloadError,
+    SubmitRequested,
+)
+from livegate.ledger.payload_session import (
+    AnomalyRecorded,
+    FillsMatched,
     Reconciled,
     SessionEnded,
     SessionResumed,
     SessionStarted,
-    SubmitRequested,
     TradingStateChanged,
-    TypedPayload,
-    decode,
 )
+from livegate.ledger.payloads import TypedPayload, decode
 from livegate.portfolio import Portfolio
 
 _ZERO = Decimal(0)
