@@ -36,6 +36,7 @@ from livegate.domain.orders import OrderIntent
 from livegate.ledger import checkpoint_archive as _archive_module
 from livegate.ledger import checkpoint_decode as _decode_module
 from livegate.ledger import fold as _fold_module
+from livegate.ledger import fold_rules as _fold_rules_module
 from livegate.ledger import payload_fields as _payload_fields_module
 from livegate.ledger import payload_orders as _payload_orders_module
 from livegate.ledger import payload_session as _payload_session_module
@@ -50,7 +51,8 @@ from livegate.ledger.checkpoint_decode import (
     SEP,
     decode_checkpoint_body,
 )
-from livegate.ledger.fold import EngineStats, LedgerFold
+from livegate.ledger.fold import LedgerFold
+from livegate.ledger.fold_rules import EngineStats
 from livegate.ledger.payload_orders import DecisionRecorded
 from livegate.portfolio import book as _book_module
 
@@ -69,8 +71,8 @@ def _fold_code_digest() -> str:
     """Return the sha256 of the source of every module whose rules shape the fold."""
     digest = hashlib.sha256()
     modules = (
-        _fold_module, _payloads_module, _payload_fields_module, _payload_orders_module, _payload_session_module,
-        _orders_module, _positions_module, _book_module, _archive_module,
+        _fold_module, _fold_rules_module, _payloads_module, _payload_fields_module, _payload_orders_module,
+        _payload_session_module, _orders_module, _positions_module, _book_module, _archive_module,
         _decode_module, sys.modules[__name__],
     )  # fmt: skip
     for module in modules:

@@ -31,7 +31,8 @@ from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeI
 from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.positions import Position
 from livegate.ledger.checkpoint_archive import Archive, ArchivedFills, ArchivedList
-from livegate.ledger.fold import EngineStats, LedgerFold, OrderEntry
+from livegate.ledger.fold import LedgerFold, OrderEntry
+from livegate.ledger.fold_rules import EngineStats
 from livegate.ledger.payload_orders import ArrivalQuote, DecisionRecorded
 from livegate.ledger.payload_session import FillsMatched, SessionStarted
 from livegate.portfolio import Portfolio
