@@ -36,6 +36,7 @@ from livegate.domain.orders import OrderIntent
 from livegate.ledger import checkpoint_archive as _archive_module
 from livegate.ledger import checkpoint_columns as _columns_module
 from livegate.ledger import checkpoint_decode as _decode_module
+from livegate.ledger import checkpoint_lists as _lists_module
 from livegate.ledger import fold as _fold_module
 from livegate.ledger import fold_rules as _fold_rules_module
 from livegate.ledger import payload_fields as _payload_fields_module
@@ -74,7 +75,7 @@ def _fold_code_digest() -> str:
     modules = (
         _fold_module, _fold_rules_module, _payloads_module, _payload_fields_module, _payload_orders_module,
         _payload_session_module, _orders_module, _positions_module, _book_module, _archive_module,
-        _columns_module, _decode_module, sys.modules[__name__],
+        _lists_module, _columns_module, _decode_module, sys.modules[__name__],
     )  # fmt: skip
     for module in modules:
         digest.update(Path(str(module.__file__)).read_bytes())

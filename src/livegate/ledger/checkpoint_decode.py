@@ -30,7 +30,7 @@ import msgspec
 from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce, TradingState
 from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.positions import Position
-from livegate.ledger.checkpoint_archive import Archive, ArchivedFills, ArchivedList
+from livegate.ledger.checkpoint_archive import Archive
 from livegate.ledger.checkpoint_columns import (
     DECISION_COLUMNS,
     ENTRY_COLUMNS,
@@ -41,6 +41,7 @@ from livegate.ledger.checkpoint_columns import (
     Json,
     decolumns,
 )
+from livegate.ledger.checkpoint_lists import ArchivedFills, ArchivedList
 from livegate.ledger.fold import LedgerFold, OrderEntry
 from livegate.ledger.fold_rules import EngineStats
 from livegate.ledger.payload_orders import ArrivalQuote, DecisionRecorded

@@ -19,8 +19,9 @@ from livegate.domain.enums import OrderStatus, TradingState
 from livegate.domain.errors import DataError
 from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.positions import Position
-from livegate.ledger.checkpoint_archive import Archive, ArchivedFills, ArchivedList
+from livegate.ledger.checkpoint_archive import Archive
 from livegate.ledger.checkpoint_archive import gc_paused as gc_paused  # its home before the archive
+from livegate.ledger.checkpoint_lists import ArchivedFills, ArchivedList
 from livegate.ledger.events import GENESIS_HASH, INVENTORY_ADOPTED, LedgerEvent
 from livegate.ledger.fold_rules import EngineStats, FillOutcome, StatusOutcome, apply_fill, apply_status
 from livegate.ledger.payload_fields import PayloadError
