@@ -138,7 +138,7 @@ def build_venue_store(sample_store: Path, ledger_file: Path, target: Path) -> in
         conn.execute("DELETE FROM positions")
     fills = list(fold.fills)
     with PaperStore.open(target) as store:
-        store.save(fills=list(enumerate(fills, 1)), positions=fold.portfolio.positions(), fill_seq=len(fills))
+        store.save(fills=list(enumerate(fills, 1)), positions=fold.portfolio.positions())
     return len(fills)
 
 

@@ -27,6 +27,7 @@ DEFERRED = {
     "livegate.ledger.verify": "livegate ledger verify; an existing ledger's anchor check (ledger.opening)",
     "livegate.ledger.checkpoint": "a resume's or the refresh job's fold checkpoint (it hashes the fold's sources)",
     "livegate.ledger.checkpoint_decode": "reading a fold checkpoint",
+    "livegate.ledger.checkpoint_columns": "a fold checkpoint's column layout (ledger.checkpoint)",
     "livegate.reconcile.resolve": "a restarted session's startup reconciliation (control.maintenance)",
     "livegate.alerts.destinations": "[alerts] with URLs (alerts.dispatcher, runtime.wiring)",
     "statistics": "loading a whole replay with receive-clock alignment (marketdata.replay)",

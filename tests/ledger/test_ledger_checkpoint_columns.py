@@ -11,7 +11,7 @@ import pytest
 
 from livegate.domain.enums import Side
 from livegate.ledger.checkpoint import _columns
-from livegate.ledger.checkpoint_decode import CODE_CHARS, SEP, Decimals, decolumns
+from livegate.ledger.checkpoint_columns import CODE_CHARS, SEP, Decimals, decolumns
 
 
 def _written_and_read(values: list[Any], kind: str, **options: Any) -> tuple[Any, list[Any]]:
@@ -109,7 +109,8 @@ def test_body_parser_when_given_checkpoint_json_then_same_values_and_types_as_js
 def test_intents_when_built_in_bulk_then_equal_one_by_one_builds_and_shared_with_them() -> None:
     from livegate.domain.enums import OrderType, TimeInForce
     from livegate.domain.orders import OrderIntent
-    from livegate.ledger.checkpoint_decode import INTENT_COLUMNS, _Intents
+    from livegate.ledger.checkpoint_columns import INTENT_COLUMNS
+    from livegate.ledger.checkpoint_decode import _Intents
 
     made = [
         OrderIntent("BTCUSDT", Side.BUY, Decimal("0.010"), OrderType.LIMIT, Decimal("64000.5"), TimeInForce.GTC,

@@ -24,7 +24,8 @@ from livegate.ledger import (
     Ledger,
     export_rows,
 )
-from livegate.ledger.fold import FillOutcome, apply_fill, fold_events
+from livegate.ledger.fold import fold_events
+from livegate.ledger.fold_rules import FillOutcome, apply_fill
 from livegate.portfolio import Portfolio
 from livegate.reconcile.reconciler import LedgerFillIndex
 from livegate.risk.triggers import ANOMALY_RESPONSES, AnomalyResponse, anomaly_response

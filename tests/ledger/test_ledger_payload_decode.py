@@ -11,6 +11,14 @@ from hypothesis import strategies as st
 from livegate.domain.enums import Liquidity, Side
 from livegate.ledger import events as ev
 from livegate.ledger import payloads as pl
+from livegate.ledger.payload_fields import Payload
+from livegate.ledger.payload_orders import (
+    DecisionRecorded,
+    FillRecorded,
+    IntentRecorded,
+    MarkoutRecorded,
+    OrderReported,
+)
 
 # payloads as the session writes them (taken from a paper run's ledger)
 _WRITTEN: dict[str, dict[str, object]] = {
@@ -39,12 +47,12 @@ _WRITTEN: dict[str, dict[str, object]] = {
     },
 }  # fmt: skip
 
-_FIELD_BY_FIELD: dict[str, Callable[[pl.Payload], object]] = {
-    ev.INTENT: pl.IntentRecorded._decode_fields,
-    ev.DECISION: pl.DecisionRecorded._decode_fields,
-    ev.FILL: pl.FillRecorded._decode_fields,
-    ev.MARKOUT: pl.MarkoutRecorded._decode_fields,
-    ev.ORDER_REPORT: pl.OrderReported._decode_fields,
+_FIELD_BY_FIELD: dict[str, Callable[[Payload], object]] = {
+    ev.INTENT: IntentRecorded._decode_fields,
+    ev.DECISION: DecisionRecorded._decode_fields,
+    ev.FILL: FillRecorded._decode_fields,
+    ev.MARKOUT: MarkoutRecorded._decode_fields,
+    ev.ORDER_REPORT: OrderReported._decode_fields,
 }
 
 _MISSING = object()
@@ -57,7 +65,7 @@ _ODD_VALUES: list[object] = [
 ]  # fmt: skip
 
 
-def _outcome(read: Callable[[pl.Payload], object], payload: pl.Payload) -> tuple[str, str]:
+def _outcome(read: Callable[[Payload], object], payload: Payload) -> tuple[str, str]:
     try:
         value = read(payload)
     except Exception as exc:  # the error itself is the outcome compared
@@ -93,7 +101,7 @@ def test_decode_when_fields_are_missing_or_of_other_types_then_same_value_or_sam
 
 def test_decode_when_intent_says_flatten_without_reduce_only_then_payload_error() -> None:
     payload = {**_WRITTEN[ev.INTENT], "flatten": True}
-    assert pl.decode(ev.INTENT, payload) == pl.IntentRecorded._decode_fields(payload)  # flatten is not read back
+    assert pl.decode(ev.INTENT, payload) == IntentRecorded._decode_fields(payload)  # flatten is not read back
     bad_side = {**_WRITTEN[ev.INTENT], "side": "long"}
     assert _outcome(lambda p: pl.decode(ev.INTENT, p), bad_side) == (
         "PayloadError",

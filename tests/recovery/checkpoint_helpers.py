@@ -6,7 +6,7 @@ import dataclasses
 from decimal import Decimal
 from enum import Enum
 
-from livegate.ledger.checkpoint_archive import ArchivedList
+from livegate.ledger.checkpoint_lists import ArchivedList
 from livegate.portfolio import Portfolio
 
 

@@ -19,10 +19,11 @@ from livegate.domain.orders import Fill
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
 from livegate.ledger import events as ev
 from livegate.ledger.checkpoint import CHECKPOINT_FILE, checkpoint_path, read_checkpoint, write_checkpoint
-from livegate.ledger.checkpoint_archive import Archive, ArchivedFills, ArchivedList
+from livegate.ledger.checkpoint_archive import Archive
 from livegate.ledger.checkpoint_job import fold_rows
+from livegate.ledger.checkpoint_lists import ArchivedFills, ArchivedList
 from livegate.ledger.fold import LedgerFold, fold_events
-from livegate.ledger.payloads import FillsMatched
+from livegate.ledger.payload_session import FillsMatched
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.reconcile.drift import DriftRecord

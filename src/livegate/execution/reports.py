@@ -4,7 +4,7 @@ The execution engine binds every venue to :meth:`ReportApplier.apply`; reports t
 makes up itself (a definite refusal, a submit dropped by a halt, a refused cancel) go the
 same way, so one place writes ``order_report`` and ``fill`` events (docs/architecture.md §3.5).
 What a report does to the book is decided by the ledger fold's rules
-(:func:`livegate.ledger.fold.apply_fill`, :func:`livegate.ledger.fold.apply_status`), the
+(:func:`livegate.ledger.fold_rules.apply_fill`, :func:`livegate.ledger.fold_rules.apply_status`), the
 same ones resume, export and reconciliation replay, so the live book and every fold of
 its ledger agree.
 """
@@ -19,7 +19,7 @@ from livegate.domain.errors import LedgerError
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.execution.quality import ExecutionQuality
 from livegate.ledger import events as ev
-from livegate.ledger.fold import EngineStats, FillOutcome, StatusOutcome, apply_fill, apply_status
+from livegate.ledger.fold_rules import EngineStats, FillOutcome, StatusOutcome, apply_fill, apply_status
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.telemetry.metrics import SessionMetrics

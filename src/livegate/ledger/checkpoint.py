@@ -34,10 +34,16 @@ from livegate.domain import positions as _positions_module
 from livegate.domain.errors import InvariantViolation
 from livegate.domain.orders import OrderIntent
 from livegate.ledger import checkpoint_archive as _archive_module
+from livegate.ledger import checkpoint_columns as _columns_module
 from livegate.ledger import checkpoint_decode as _decode_module
+from livegate.ledger import checkpoint_lists as _lists_module
 from livegate.ledger import fold as _fold_module
+from livegate.ledger import fold_rules as _fold_rules_module
+from livegate.ledger import payload_fields as _payload_fields_module
+from livegate.ledger import payload_orders as _payload_orders_module
+from livegate.ledger import payload_session as _payload_session_module
 from livegate.ledger import payloads as _payloads_module
-from livegate.ledger.checkpoint_decode import (
+from livegate.ledger.checkpoint_columns import (
     CODE_CHARS,
     DECISION_COLUMNS,
     ENTRY_COLUMNS,
@@ -45,10 +51,11 @@ from livegate.ledger.checkpoint_decode import (
     INTENT_COLUMNS,
     ORDER_COLUMNS,
     SEP,
-    decode_checkpoint_body,
 )
-from livegate.ledger.fold import EngineStats, LedgerFold
-from livegate.ledger.payloads import DecisionRecorded
+from livegate.ledger.checkpoint_decode import decode_checkpoint_body
+from livegate.ledger.fold import LedgerFold
+from livegate.ledger.fold_rules import EngineStats
+from livegate.ledger.payload_orders import DecisionRecorded
 from livegate.portfolio import book as _book_module
 
 #: File name of the checkpoint, next to the ledger file (``ledger.sqlite``) in a run directory.
@@ -66,8 +73,9 @@ def _fold_code_digest() -> str:
     """Return the sha256 of the source of every module whose rules shape the fold."""
     digest = hashlib.sha256()
     modules = (
-        _fold_module, _payloads_module, _orders_module, _positions_module, _book_module, _archive_module,
-        _decode_module, sys.modules[__name__],
+        _fold_module, _fold_rules_module, _payloads_module, _payload_fields_module, _payload_orders_module,
+        _payload_session_module, _orders_module, _positions_module, _book_module, _archive_module,
+        _lists_module, _columns_module, _decode_module, sys.modules[__name__],
     )  # fmt: skip
     for module in modules:
         digest.update(Path(str(module.__file__)).read_bytes())
@@ -203,7 +211,7 @@ def _columns(rows: list[tuple[Any, ...]], kinds: str) -> Json:
     in its first :data:`_CODED_SAMPLE` rows and in all; at most ``len(CODE_CHARS)``
     distinct values) is stored as its distinct values and a
     code character per row, read back with one lookup per row instead of a parse per value
-    (``checkpoint_decode.decolumns``).
+    (``checkpoint_columns.decolumns``).
     """
     columns: list[Json] = [len(rows)]
     for index, kind in enumerate(kinds):

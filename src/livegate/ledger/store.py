@@ -22,12 +22,7 @@ from types import TracebackType
 from livegate.domain.errors import LedgerError
 from livegate.ledger import events as ev
 from livegate.ledger.anchor import AnchorWriter
-from livegate.ledger.db import (
-    SELECT_ROWS_AFTER,
-    SELECT_ROWS_AFTER_EXCEPT_KIND,
-    SYNCHRONOUS_PRAGMAS,
-    resolve_ledger_path,
-)
+from livegate.ledger.db import SYNCHRONOUS_PRAGMAS, resolve_ledger_path
 from livegate.ledger.events import (
     TS_MS_LIMIT,
     LedgerEvent,
@@ -37,11 +32,11 @@ from livegate.ledger.events import (
     encode_payload_plain,
 )
 from livegate.ledger.opening import connect_ledger, open_anchor
+from livegate.ledger.store_reads import LedgerReads
 
 log = logging.getLogger("livegate")
 
 _INSERT = "INSERT INTO events (seq, ts_ms, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)"
-_FETCH_BATCH = 512
 
 #: Most events :meth:`Ledger.tail_rows` keeps in memory between two reads; past it they are read from SQLite.
 TAIL_LIMIT = 20_000
@@ -55,7 +50,7 @@ _TAIL_AS_DICT = frozenset(
 )  # fmt: skip
 
 
-class Ledger:
+class Ledger(LedgerReads):
     """An open ledger file; build it with :meth:`Ledger.open`.
 
     Every :meth:`append` outside :meth:`transaction` is committed (and, with
@@ -65,22 +60,7 @@ class Ledger:
     events it holds. One instance per file and per thread (sqlite3's default).
     """
 
-    __slots__ = (
-        "_anchor",
-        "_anchor_warned",
-        "_conn",
-        "_durable",
-        "_head_hash",
-        "_kinds_seen",
-        "_last_seq",
-        "_path",
-        "_tail",
-        "_tx_depth",
-        "_tx_durable",
-        "_tx_failed",
-        "_tx_start",
-        "_write_cursor",
-    )
+    __slots__ = ()  # the attributes are slots of LedgerReads
 
     def __init__(
         self, conn: sqlite3.Connection, path: Path, last_seq: int, head_hash: str, anchor: AnchorWriter | None = None
@@ -147,26 +127,6 @@ class Ledger:
                 conn.close()
                 raise
         return cls(conn, file, last_seq, head_hash, writer)
-
-    @property
-    def path(self) -> Path:
-        """Return the ledger file path."""
-        return self._path
-
-    @property
-    def head_hash(self) -> str:
-        """Return the hash of the last appended event (the run's ``ledger_hash``), or the genesis hash."""
-        return self._head_hash
-
-    @property
-    def last_seq(self) -> int:
-        """Return the seq of the last appended event, 0 for an empty ledger."""
-        return self._last_seq
-
-    @property
-    def pending(self) -> int:
-        """Return how many appended events are not yet committed (``durable=False`` ones awaiting a commit)."""
-        return self._last_seq - self._durable[0]
 
     def append(self, kind: str, ts_ms: int, payload: Mapping[str, object], *, durable: bool = True) -> LedgerEvent:
         """Append one event; unless ``durable`` is False, commit it (and all before it) before returning.
@@ -332,127 +292,6 @@ class Ledger:
             raise LedgerError(f"ledger commit failed: {exc}") from exc
         if self._tx_durable:
             self._commit()
-
-    def events(self, kind: str | None = None, *, after_seq: int = 0) -> Iterator[LedgerEvent]:
-        """Yield stored events in seq order.
-
-        Parameters
-        ----------
-        kind:
-            Only events of this kind; all kinds when None.
-        after_seq:
-            Only events with ``seq > after_seq``.
-
-        Raises
-        ------
-        LedgerError
-            If SQLite fails or a stored payload is not JSON.
-        """
-        sql = "SELECT seq, ts_ms, kind, payload, prev_hash, hash FROM events WHERE seq > ?"
-        params: tuple[object, ...] = (after_seq,)
-        if kind is not None:
-            sql += " AND kind = ?"
-            params = (after_seq, kind)
-        try:
-            cursor = self._conn.execute(sql + " ORDER BY seq", params)
-            while rows := cursor.fetchmany(_FETCH_BATCH):
-                for seq, ts_ms, row_kind, payload, prev_hash, digest in rows:
-                    yield LedgerEvent(
-                        seq=int(seq),
-                        ts_ms=int(ts_ms),
-                        kind=str(row_kind),
-                        payload=json.loads(payload),
-                        prev_hash=str(prev_hash),
-                        hash=str(digest),
-                    )
-        except (sqlite3.Error, ValueError) as exc:
-            raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
-
-    def rows(
-        self, *, after_seq: int = 0, except_kind: str | None = None
-    ) -> Iterator[tuple[int, int, str, str, str, str]]:
-        """Yield raw rows ``(seq, ts_ms, kind, payload JSON text, prev_hash, hash)`` after ``after_seq``, in seq order.
-
-        ``except_kind`` leaves out the events of that kind (SQLite filters them: they are
-        not read into Python), for readers they change nothing for.
-
-        The fast path for folding (:func:`livegate.ledger.fold.fold_rows`): nothing is
-        decoded here. Values are as stored; :func:`livegate.ledger.verify.chained_rows`
-        checks them against the chain.
-
-        Raises
-        ------
-        LedgerError
-            If SQLite fails.
-        """
-        try:
-            if except_kind is None:
-                cursor = self._conn.execute(SELECT_ROWS_AFTER, (after_seq,))
-            else:
-                cursor = self._conn.execute(SELECT_ROWS_AFTER_EXCEPT_KIND, (after_seq, except_kind))
-            while rows := cursor.fetchmany(_FETCH_BATCH):
-                yield from rows
-        except sqlite3.Error as exc:
-            raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
-
-    def tail_rows(self, after_seq: int) -> Iterator[tuple[int, int, str, str | dict[str, object], str, str]]:
-        """Yield the rows after ``after_seq`` as :meth:`rows` does, from memory when this ledger kept them.
-
-        For one reader that follows the ledger (the session's fill index): the first call
-        reads SQLite and starts keeping the rows appended after it (at most
-        :data:`TAIL_LIMIT`); a later call hands those out (and forgets them) when they
-        continue ``after_seq`` without a gap, else reads SQLite again. A kept row of a kind
-        whose decoder reads fields by name carries the appended payload dict (equal to its
-        stored JSON, not a copy: do not change it) in place of the text. Rolled back appends
-        are never handed out.
-
-        Raises
-        ------
-        LedgerError
-            If SQLite fails.
-        """
-        kept = self.kept_rows(after_seq)
-        self._tail = []  # keep what is appended from now on (the first call starts keeping)
-        return iter(kept) if kept is not None else self.rows(after_seq=after_seq)
-
-    def kept_rows(self, after_seq: int) -> list[tuple[int, int, str, str | dict[str, object], str, str]] | None:
-        """Return the rows after ``after_seq`` from memory, as :meth:`tail_rows` hands them out; None when not kept.
-
-        For the follower of :meth:`tail_rows` once more at the end of a session, also after
-        :meth:`close` (the rows the last commit wrote are kept too): never reads SQLite.
-        None when the kept rows do not continue ``after_seq`` up to the head (none kept, more
-        than :data:`TAIL_LIMIT` since the last read, or ``after_seq`` past the head); the
-        caller then reads the file.
-        The rows handed out are forgotten, as by :meth:`tail_rows`.
-        """
-        tail = self._tail
-        if tail is None or after_seq > self._last_seq:
-            return None
-        if tail and not (tail[0][0] <= after_seq + 1 and tail[-1][0] == self._last_seq):
-            return None
-        if not tail and after_seq != self._last_seq:
-            return None
-        self._tail = []
-        return [row for row in tail if row[0] > after_seq]
-
-    def hash_at(self, seq: int) -> str | None:
-        """Return the stored chain hash of the event at ``seq``, or None when there is none.
-
-        Raises
-        ------
-        LedgerError
-            If SQLite fails.
-        """
-        try:
-            row = self._conn.execute("SELECT hash FROM events WHERE seq = ?", (seq,)).fetchone()
-        except sqlite3.Error as exc:
-            raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
-        return None if row is None else str(row[0])
-
-    @property
-    def anchor_path(self) -> Path | None:
-        """Return the anchor file in the state dir, or None when the ledger is not anchored."""
-        return None if self._anchor is None else self._anchor.path
 
     def close(self) -> None:
         """Commit what is pending, close the file and write the anchor a last time.

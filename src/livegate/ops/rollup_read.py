@@ -25,16 +25,15 @@ from livegate.domain.orders import Fill
 from livegate.ledger import events as ev
 from livegate.ledger.export import fold_table, iter_rows, stored_hash
 from livegate.ledger.fold import LedgerFold, gc_paused
-from livegate.ledger.payloads import (
-    AnomalyRecorded,
+from livegate.ledger.payload_orders import (
     DecisionRecorded,
     FillRecorded,
     IntentRecorded,
     MarkoutRecorded,
     OrderReported,
     SubmitRequested,
-    TradingStateChanged,
 )
+from livegate.ledger.payload_session import AnomalyRecorded, TradingStateChanged
 from livegate.reconcile.drift import DRIFT_FILE, read_drift
 
 __all__ = ["DecisionFact", "FillFact", "RunFacts", "RunReader", "read_run", "read_run_from"]

@@ -205,7 +205,7 @@ class LedgerFillIndex:
         """Mark the fold's first ``count`` fills as handed out for ``venue``; return their ids for ``venue``.
 
         For a resumed run whose last reconciliation found the first ``count`` fills equal
-        at the venue (:class:`~livegate.ledger.payloads.FillsMatched`). Returns None (and
+        at the venue (:class:`~livegate.ledger.payload_session.FillsMatched`). Returns None (and
         marks nothing) when the fold holds fewer fills than ``count``.
         """
         if count > len(self._fold.fills):

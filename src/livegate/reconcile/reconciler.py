@@ -19,7 +19,7 @@ from livegate.domain.enums import AnomalyKind, OrderStatus, TradingState
 from livegate.domain.errors import LivegateError, VenueError
 from livegate.domain.orders import Fill, Order
 from livegate.ledger import events as ev
-from livegate.ledger.payloads import FillsMatched
+from livegate.ledger.payload_session import FillsMatched
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare
@@ -125,7 +125,7 @@ class Reconciler:
         ``drift``, ``failed``) and the differences beyond tolerance by kind; None counts nothing.
     fills_matched:
         Where the run's last reconciliation found the fills equal (a resumed run's
-        ledger, :class:`~livegate.ledger.payloads.FillsMatched`): the fill comparison goes
+        ledger, :class:`~livegate.ledger.payload_session.FillsMatched`): the fill comparison goes
         on from there (venue fills after its cursor, ledger fills after its count) instead
         of from the first fill; None (or a ``ledger_fills`` beyond the ledger's) compares from the first.
         Each reconciliation whose fills compare equal records its own in its ``reconciled`` event.

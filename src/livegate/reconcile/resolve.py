@@ -14,7 +14,7 @@ from livegate.domain.enums import OrderStatus
 from livegate.domain.errors import VenueError
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.execution.engine import ExecutionEngine
-from livegate.ledger.payloads import FillsMatched
+from livegate.ledger.payload_session import FillsMatched
 from livegate.portfolio import Portfolio
 from livegate.reconcile.drift import DriftKind, DriftRecord
 from livegate.reconcile.fills import FILL_READ_OVERLAP_MS, FillJournal
@@ -61,7 +61,7 @@ async def resolve_after_restart(
         no longer knows are closed as expired (code ``VENUE_FORGOT``) instead of drifting.
     matched:
         Where the run's last reconciliation found the venue's fills and the ledger's
-        equal (:class:`~livegate.ledger.payloads.FillsMatched`): every venue fill before it
+        equal (:class:`~livegate.ledger.payload_session.FillsMatched`): every venue fill before it
         is in the ledger, so only the venue's fills after it are read (after its journal
         cursor, or from a minute before its newest fill); None reads every fill.
 
