@@ -47,10 +47,11 @@ from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
 from livegate.runtime.alerting import SessionAlerts
 from livegate.runtime.artifacts import livegate_version
-from livegate.runtime.loop import LoopControl, ReplaySource, StreamSource, run_loop
+from livegate.runtime.loop import LoopControl, run_loop
 from livegate.runtime.session_begin import SessionBegin
 from livegate.runtime.session_end import STORAGE_ERRORS, SessionEnd
 from livegate.runtime.signals import StopSignals
+from livegate.runtime.sources import ReplaySource, StreamSource
 from livegate.runtime.storage import StorageGuard
 from livegate.runtime.summary import SessionMetrics
 from livegate.runtime.timer import SessionTimer
