@@ -9,62 +9,25 @@ reconciles with the venue (issue 6) before any trading.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from pathlib import Path
 
-from livegate.api.views import OperatorViews
-from livegate.config.loader import ResolvedConfig
-from livegate.control.recovery import SessionRecovery
-from livegate.control.session_risk import SessionRisk
-from livegate.domain.clock import Clock
 from livegate.domain.errors import ConfigError
-from livegate.domain.instruments import Instrument
-from livegate.execution.engine import ExecutionEngine
 from livegate.ledger import events as ev
-from livegate.ledger.store import Ledger
-from livegate.modes.resolve import ModeResolution, gate_line
+from livegate.modes.resolve import gate_line
 from livegate.ops.rollup_read import RunReader
-from livegate.portfolio import Portfolio
 from livegate.reconcile.reconciler import ReconcileIncomplete
-from livegate.risk.pipeline import RiskPipeline
-from livegate.runtime.alerting import SessionAlerts
 from livegate.runtime.artifacts import livegate_version
-from livegate.runtime.wiring import VenueWiring
-from livegate.telemetry.metrics import SessionMetrics as PrometheusMetrics
-from livegate.telemetry.writer import TelemetryWriter
+from livegate.runtime.session_parts import SessionParts
 
 __all__ = ["SessionBegin"]
 
 log = logging.getLogger("livegate")
 
 
-class SessionBegin:
+class SessionBegin(SessionParts):
     """Announce and begin a session (a base of :class:`~livegate.runtime.core.SessionCore`).
 
-    The attributes below are set by :class:`~livegate.runtime.core.SessionCore`;
-    ``_close`` comes from :class:`~livegate.runtime.session_end.SessionEnd`.
+    Reads the session's parts (:class:`~livegate.runtime.session_parts.SessionParts`).
     """
-
-    resolved: ResolvedConfig
-    mode: ModeResolution
-    run_dir: Path
-    ledger: Ledger
-    recovery: SessionRecovery
-    clock: Clock
-    instruments: dict[str, Instrument]
-    wiring: VenueWiring
-    session_id: str
-    run_reader: RunReader | None
-    prometheus: PrometheusMetrics
-    alerts: SessionAlerts
-    telemetry: TelemetryWriter
-    portfolio: Portfolio
-    risk: SessionRisk
-    pipeline: RiskPipeline
-    engine: ExecutionEngine
-    views: OperatorViews
-    on_anomaly: Callable[[str, str], None]
-    _close: Callable[[], None]
 
     def announce(self, inputs: list[str], *, note: str, resume_index: int = 0, **started: object) -> None:
         """Log the gate line; record ``session_started`` (or ``session_resumed``) and its telemetry.

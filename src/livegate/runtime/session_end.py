@@ -12,33 +12,18 @@ import logging
 import signal
 import sqlite3
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from livegate.api.views import OperatorViews
-from livegate.config.loader import ResolvedConfig
-from livegate.control.recovery import SessionRecovery
-from livegate.control.session_risk import SessionRisk
-from livegate.domain.clock import Clock, monotonic_secs
+from livegate.domain.clock import monotonic_secs
 from livegate.domain.enums import TradingState
 from livegate.domain.errors import DataError, LedgerError
-from livegate.execution.engine import ExecutionEngine
 from livegate.ledger import events as ev
-from livegate.ledger.store import Ledger
-from livegate.marketdata.quote_cache import QuoteCache
-from livegate.modes.resolve import ModeResolution
-from livegate.ops.rollup_read import RunReader
-from livegate.portfolio import Portfolio
-from livegate.runtime.alerting import SessionAlerts
 from livegate.runtime.artifacts import write_json, write_report
 from livegate.runtime.session_gauges import refresh_gauges
-from livegate.runtime.signals import StopSignals
-from livegate.runtime.storage import StorageGuard
-from livegate.runtime.summary import InputFacts, SessionMetrics, build_summary
+from livegate.runtime.session_parts import SessionParts
+from livegate.runtime.summary import InputFacts, build_summary
 from livegate.runtime.wiring import SessionResult
 from livegate.telemetry.metrics import METRICS_FILE
-from livegate.telemetry.metrics import SessionMetrics as PrometheusMetrics
-from livegate.telemetry.writer import TelemetryWriter
 
 if TYPE_CHECKING:
     from livegate.runtime.core import SessionCore
@@ -50,38 +35,11 @@ log = logging.getLogger("livegate")
 STORAGE_ERRORS = (LedgerError, DataError, OSError, sqlite3.Error)
 
 
-class SessionEnd:
+class SessionEnd(SessionParts):
     """Cancel at the end, write the end records and artifacts (a base of :class:`~livegate.runtime.core.SessionCore`).
 
-    The attributes below are set by :class:`~livegate.runtime.core.SessionCore`.
+    Reads the session's parts (:class:`~livegate.runtime.session_parts.SessionParts`).
     """
-
-    resolved: ResolvedConfig
-    mode: ModeResolution
-    run_dir: Path
-    ledger: Ledger
-    recovery: SessionRecovery
-    clock: Clock
-    session_id: str
-    anomalies: list[dict[str, str]]
-    run_reader: RunReader | None
-    metrics: SessionMetrics
-    prometheus: PrometheusMetrics
-    alerts: SessionAlerts
-    telemetry: TelemetryWriter
-    storage: StorageGuard
-    portfolio: Portfolio
-    quotes: QuoteCache
-    risk: SessionRisk
-    engine: ExecutionEngine
-    views: OperatorViews
-    stop_signal: int | None
-    _signals: StopSignals | None
-    _started_secs: float
-    _failed: bool
-    _metrics_write_failed: bool
-    on_anomaly: Callable[[str, str], None]
-    fail_closed: Callable[[str, str], None]
 
     async def _stop_cancels(self) -> None:
         """On a stop signal, cancel working orders and wait (bounded) for the venues to confirm."""
