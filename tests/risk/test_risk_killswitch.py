@@ -10,7 +10,8 @@ import pytest
 
 from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import DenialCode, TradingState
-from livegate.risk.killswitch import KillSwitch, RearmRefused, TradingStateGate, manual_kill, rearm
+from livegate.risk.killswitch import KillSwitch, TradingStateGate
+from livegate.risk.manual_state import RearmRefused, manual_kill, rearm
 from livegate.risk.state_store import KILL_FILE, STATE_FILE, TradingStateStore
 from tests.risk.helpers import add_position, add_working, context, intent, quote
 

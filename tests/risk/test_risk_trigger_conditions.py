@@ -12,7 +12,7 @@ from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.portfolio import Portfolio
 from livegate.risk.gate import RiskContext
-from livegate.risk.killswitch import blocking_conditions
+from livegate.risk.manual_state import blocking_conditions
 from livegate.risk.state_store import TradingStateStore
 from livegate.telemetry.writer import TelemetryWriter
 from tests.risk.helpers import T0, add_working, instruments, quote

@@ -14,15 +14,8 @@ from livegate.control.session_risk import VENUE_STALE_FEED_SECS, _kill_config
 from livegate.domain.clock import ReplayClock
 from livegate.domain.enums import TradingState
 from livegate.domain.errors import ConfigError
-from livegate.risk.killswitch import (
-    KillSwitch,
-    RearmRefused,
-    TradingStateChanged,
-    blocking_conditions,
-    kill_switch_env_on,
-    manual_kill,
-    rearm,
-)
+from livegate.risk.killswitch import KillSwitch, TradingStateChanged, kill_switch_env_on
+from livegate.risk.manual_state import RearmRefused, blocking_conditions, manual_kill, rearm
 from livegate.risk.state_store import TradingStateStore
 from livegate.runtime.storage import StorageGuard
 from livegate.runtime.watchdog import CallbackTimeout, NamedCallback, StrategyWatchdog

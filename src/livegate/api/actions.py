@@ -2,11 +2,11 @@
 
 Each action takes the code path of its CLI command (docs/operations.md):
 
-* kill: :func:`~livegate.risk.killswitch.manual_kill` on the state dir (``livegate kill``),
+* kill: :func:`~livegate.risk.manual_state.manual_kill` on the state dir (``livegate kill``),
   then the session adopts it at once — the timer's own step (state store sync, then the
   kill switch's service step: cancel everything and confirm) runs right away under the
   loop's lock instead of at the next tick;
-* rearm: :func:`~livegate.risk.killswitch.rearm` (``livegate rearm``, refused while a
+* rearm: :func:`~livegate.risk.manual_state.rearm` (``livegate rearm``, refused while a
   trigger's condition holds), adopted the same way;
 * cancel-all: :func:`~livegate.control.flatten.cancel_working` through the session's
   engine (``livegate cancel-all RUN_DIR``): every cancel is in the ledger;
@@ -27,7 +27,7 @@ from livegate.control.flatten import cancel_working
 from livegate.domain.enums import TradingState
 from livegate.domain.errors import LedgerError
 from livegate.ledger import events as ev
-from livegate.risk.killswitch import RearmRefused, manual_kill, rearm
+from livegate.risk.manual_state import RearmRefused, manual_kill, rearm
 
 if TYPE_CHECKING:
     from livegate.runtime.core import SessionCore

@@ -24,7 +24,7 @@ from livegate.domain.errors import LedgerError
 from livegate.ledger import events as ev
 from livegate.ledger.anchor import anchor_path
 from livegate.ledger.store import Ledger
-from livegate.risk.killswitch import RearmRefused, blocking_conditions, manual_kill, rearm
+from livegate.risk.manual_state import RearmRefused, blocking_conditions, manual_kill, rearm
 from livegate.risk.state_store import TradingStateRecord, TradingStateStore
 
 

@@ -12,9 +12,10 @@ execution engine:
   anomalies: judge the automatic triggers and the venue quote heartbeat;
 * on HALTED: cancel every open order on every venue through the engine and poll the
   venues' open orders until none remain (timeout → anomaly), then optionally flatten
-  with reduce-only orders through the pipeline (``[kill] flatten_on_halt``);
+  with reduce-only orders through the pipeline (``[kill] flatten_on_halt``)
+  (:mod:`livegate.control.halt_actions`);
 * record each trip in ``kill_events.jsonl``, the ledger (``trading_state_changed``) and
-  telemetry (``trading_state`` and ``kill``).
+  telemetry (``trading_state`` and ``kill``) (:mod:`livegate.control.kill_records`).
 
 Kill ordering (docs/risk.md): the state file is durable before anything else happens; a
 move to HALTED then dispatches the cancels first and writes the state log line, the
@@ -25,7 +26,6 @@ time), so a halt does not wait on three more fsyncs before the first cancel goes
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -34,12 +34,12 @@ from typing import Any
 from livegate.config.models import LivegateConfig
 from livegate.config.paths import state_dir
 from livegate.config.risk_models import KillConfig
-from livegate.control.confirm import confirm_none_open
-from livegate.control.flatten import FlattenResult, plan_for, start_flatten
+from livegate.control.flatten import FlattenResult
+from livegate.control.halt_actions import HaltActions
+from livegate.control.kill_records import KillRecords
 from livegate.domain.clock import Clock, monotonic_secs, wall_time_ms
-from livegate.domain.decisions import Denied
 from livegate.domain.enums import Mode, TradingState
-from livegate.domain.errors import ConfigError, LedgerError
+from livegate.domain.errors import ConfigError
 from livegate.domain.instruments import Instrument
 from livegate.execution.engine import ExecutionEngine
 from livegate.ledger import events as ev
@@ -59,8 +59,6 @@ _MAX_CATCH_UP_TICKS = 100
 #: Wall seconds between two looks for the KILL file from event-time heartbeats (a fast replay
 #: runs thousands of heartbeats a second); the session timer also looks at every tick.
 _KILL_LOOK_EVERY_SECS = 0.01
-#: Wall seconds between cancel-all retries of an unconfirmed halt during the session.
-_HALT_RETRY_SECS = 0.5
 _NEVER_MS = 2**62
 #: ``[kill] stale_feed_secs`` of a venue-stream session whose profile does not set it (s).
 VENUE_STALE_FEED_SECS = Decimal(10)
@@ -91,7 +89,7 @@ def refuse_if_locked(env: Mapping[str, str]) -> None:
         )
 
 
-class SessionRisk:
+class SessionRisk(HaltActions, KillRecords):
     """One session's kill switch, triggers and halt routine.
 
     Parameters
@@ -284,117 +282,11 @@ class SessionRisk:
         if self.halt_unconfirmed and monotonic_secs() >= self._halt_retry_due:
             await self.retry_halt(engine)
 
-    async def retry_halt(self, engine: ExecutionEngine, timeout_ms: int = 0) -> int:
-        """Send cancel-all again for a halt the venues have not confirmed; return orders left.
-
-        One attempt (paced by the engine's halt backoff and the rate budget) when
-        ``timeout_ms`` is 0, else retried until none remain or ``timeout_ms`` passes (the
-        session's end). Issue 10 §3f: the halt routine keeps retrying until the venue
-        confirms none open.
-        """
-        reason = f"kill: {self.kill.record.reason} (retry)"
-        if timeout_ms:
-            remaining = await self._confirm(
-                engine, reason, monotonic_secs(), timeout_ms, report=False, wait_for_venue=True
-            )
-        else:
-            await engine.halt_all_venues(reason)
-            remaining = await engine.venue_open_order_count(after_halt=True)
-        self._set_unconfirmed(remaining)
-        return remaining
-
-    def _set_unconfirmed(self, remaining: int) -> None:
-        self.halt_unconfirmed = remaining > 0
-        self._halt_retry_due = monotonic_secs() + _HALT_RETRY_SECS
-
-    async def halt(self, engine: ExecutionEngine) -> int:
-        """Cancel every open order on every venue and confirm none remain; return orders left.
-
-        Polls the venues' open orders every 5 ms until none remain or
-        ``[kill] cancel_confirm_timeout_ms`` passes (wall time), which is an anomaly.
-        """
-        started = monotonic_secs()
-        reason = f"kill: {self.kill.record.reason}"
-        try:
-            await engine.halt_all_venues(reason)
-        finally:
-            self.cancel_latency_secs.append(monotonic_secs() - started)
-            self.flush_records()  # the state file is already durable; now the log, ledger and kill event
-        remaining = await self._confirm(engine, reason, started, self._cfg.kill.cancel_confirm_timeout_ms)
-        self._set_unconfirmed(remaining)
-        if self._cfg.kill.flatten_on_halt:
-            await self.flatten(engine)
-        return remaining
-
-    async def cancel_and_confirm(self, engine: ExecutionEngine, reason: str, timeout_ms: int) -> int:
-        """Cancel every working order (graceful stop) and wait at most ``timeout_ms`` for none to remain.
-
-        The trading state does not change. Orders still open after the wait are an anomaly
-        ``cancel_all_unconfirmed``; returns how many remain.
-        """
-        started = monotonic_secs()
-        await engine.halt_all_venues(reason)
-        return await self._confirm(engine, reason, started, timeout_ms, wait_for_venue=True)
-
-    async def _confirm(
-        self,
-        engine: ExecutionEngine,
-        reason: str,
-        started: float,
-        timeout_ms: int,
-        *,
-        report: bool = True,
-        wait_for_venue: bool = False,
-    ) -> int:
-        remaining = await confirm_none_open(
-            engine,
-            reason,
-            started,
-            timeout_ms,
-            clock=self._clock,
-            ban_wait_max_ms=self._cfg.shutdown.ban_wait_max_ms if wait_for_venue else None,
-        )
-        if remaining and report:
-            self._report("cancel_all_unconfirmed", f"{remaining} open orders remain {timeout_ms} ms after cancel-all")
-        return remaining
-
-    async def flatten(self, engine: ExecutionEngine) -> None:
-        """Start the flatten rounds beside the session loop (docs/recovery.md); a running one is not restarted.
-
-        Rounds (cancel, reduce-only pieces at ``[risk] max_order_notional_usd``, wait
-        ``[kill] flatten_retry_ms``) repeat until flat or ``[kill] flatten_timeout_ms``;
-        each denied piece is an anomaly ``flatten_denied``. :meth:`settle_flatten` awaits them.
-        """
-        if self._flatten_task is not None and not self._flatten_task.done():
-            return
-        kill = self._cfg.kill
-        plan = plan_for(self._cfg, timeout_secs=kill.flatten_timeout_ms / 1000, retry_secs=kill.flatten_retry_ms / 1000)
-        self._flatten_task = start_flatten(
-            engine, self.kill, self._ctx, self._clock.now_ms, plan, on_denied=self._flatten_denied
-        )
-
-    async def settle_flatten(self) -> FlattenResult | None:
-        """Wait for flatten rounds still running (bounded by ``[kill] flatten_timeout_ms``); return their result."""
-        task, self._flatten_task = self._flatten_task, None
-        return None if task is None else await task
-
-    def _flatten_denied(self, decision: Denied) -> None:
-        self._report("flatten_denied", f"{decision.intent.symbol}: {decision.code.value}: {decision.detail}")
-
     # ------------------------------------------------------------------ results
     @property
     def not_clean(self) -> bool:
         """Return True when a kill tripped or the session ran in a state other than ACTIVE (exit 3)."""
         return bool(self.trips) or self.kill.state is not TradingState.ACTIVE
-
-    def flush_records(self) -> None:
-        """Write what a HALT deferred until its cancels went out: state log line, ledger, telemetry, kill event."""
-        problem = self.kill.flush_log()
-        if problem:
-            self._report("trading_state_persist_failed", problem)
-        while self._unrecorded:
-            change, event = self._unrecorded.pop(0)
-            self._record(change, event)
 
     def summary(self) -> dict[str, Any]:
         """Return the ``trading_state`` block of ``summary.json`` (after writing any deferred records)."""
@@ -430,30 +322,6 @@ class SessionRisk:
             return
         self._record(change, event)
 
-    def _record(self, change: TradingStateChanged, event: dict[str, Any] | None) -> None:
-        self._ledger_append(ev.TRADING_STATE_CHANGED, change.ts_ms, change.to_record())
-        self._telemetry.emit(
-            "trading_state",
-            change.ts_ms,
-            state=change.state.value,
-            reason=change.reason,
-            previous=change.previous.value,
-            source=change.source,
-        )
-        self._telemetry.emit(
-            "kill",
-            change.ts_ms,
-            state=change.state.value,
-            reason=change.reason,
-            source=change.source,
-            trigger_value=change.trigger_value,
-            threshold=change.threshold,
-        )
-        if event is None:
-            return
-        with self._kill_events.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(event, sort_keys=True, default=_json_default) + "\n")
-
     def _on_health(self, change: VenueHealthChanged) -> None:
         self._telemetry.emit(
             "anomaly",
@@ -461,42 +329,3 @@ class SessionRisk:
             anomaly_kind=f"venue_{change.health.value}",
             detail=f"{change.venue}: {change.reason}",
         )
-
-    def _kill_event(self, change: TradingStateChanged) -> dict[str, Any]:
-        portfolio, quotes = self._portfolio, self._quotes
-        unrealized = portfolio.unrealized_pnl(quotes.mid)
-        realized, fees = portfolio.realized_pnl(), portfolio.fees()
-        daily = self.monitor.last_daily_pnl
-        event = {
-            "ts_ms": change.ts_ms,
-            "wall_ms": wall_time_ms(),
-            "state": change.state.value,
-            "previous": change.previous.value,
-            "reason": change.reason,
-            "source": change.source,
-            "trigger_value": change.trigger_value,
-            "threshold": change.threshold,
-            "positions": [p.to_record(quotes.mid(p.symbol)) for p in portfolio.positions() if p.quantity != 0],
-            "open_orders": portfolio.working_count(),
-            "pnl": {
-                "realized_usd": str(realized),
-                "unrealized_usd": None if unrealized is None else str(unrealized),
-                "fees_usd": str(fees),
-                "total_usd": None if unrealized is None else str(realized + unrealized - fees),
-                "daily_usd": None if daily is None else str(daily),
-                "drawdown_usd": str(self.monitor.last_drawdown),
-            },
-        }
-        return event
-
-    def _ledger_append(self, kind: str, ts_ms: int, payload: dict[str, object]) -> None:
-        try:
-            self._ledger.append(kind, ts_ms, payload)
-        except LedgerError as exc:
-            self._report("ledger_write_failed", str(exc))
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")

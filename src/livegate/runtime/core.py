@@ -11,11 +11,12 @@ their loop. Everything else is built here, once, in the same order for both:
 2. telemetry, portfolio, quote cache, the kill switch's side (:class:`SessionRisk`), the
    risk pipeline (with the ``RECONCILING`` gate), the execution engine and the strategy
    context (:class:`SessionCore`);
-3. the start records, startup reconciliation, the strategy's run — the one session loop
-   (:mod:`livegate.runtime.loop`) with the wall-clock timer (:mod:`livegate.runtime.timer`),
-   the strategy watchdog (:mod:`livegate.runtime.watchdog`), the stop signals
-   (:mod:`livegate.runtime.signals`) and the storage checks (:mod:`livegate.runtime.storage`)
-   — with its error handling, and the end: the graceful stop's cancels, ``session_ended``,
+3. the start records and startup reconciliation (:mod:`livegate.runtime.session_begin`), the
+   strategy's run — the one session loop (:mod:`livegate.runtime.loop`) with the wall-clock
+   timer (:mod:`livegate.runtime.timer`), the strategy watchdog
+   (:mod:`livegate.runtime.watchdog`), the stop signals (:mod:`livegate.runtime.signals`) and
+   the storage checks (:mod:`livegate.runtime.storage`) — with its error handling, and the
+   end (:mod:`livegate.runtime.session_end`): the graceful stop's cancels, ``session_ended``,
    ``summary.json`` and ``report.html``.
 """
 
@@ -23,10 +24,8 @@ from __future__ import annotations
 
 import logging
 import signal
-import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from livegate.alerts.model import AlertSeverity
 from livegate.api.views import OperatorViews
@@ -35,30 +34,30 @@ from livegate.control.recovery import SessionRecovery
 from livegate.control.session_risk import SessionRisk
 from livegate.domain.clock import Clock, monotonic_secs
 from livegate.domain.enums import TradingState
-from livegate.domain.errors import ConfigError, DataError, LedgerError
+from livegate.domain.errors import ConfigError, LedgerError
 from livegate.domain.instruments import Instrument
 from livegate.execution.context import EngineContext
 from livegate.execution.engine import ExecutionEngine
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
-from livegate.modes.resolve import ModeResolution, gate_line
+from livegate.modes.resolve import ModeResolution
 from livegate.ops.rollup_read import RunReader
-from livegate.reconcile.reconciler import ReconcileIncomplete
 from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
 from livegate.runtime.alerting import SessionAlerts
-from livegate.runtime.artifacts import livegate_version, write_json, write_report
-from livegate.runtime.loop import LoopControl, ReplaySource, StreamSource, run_loop
-from livegate.runtime.session_gauges import refresh_gauges
+from livegate.runtime.artifacts import livegate_version
+from livegate.runtime.loop import LoopControl, run_loop
+from livegate.runtime.session_begin import SessionBegin
+from livegate.runtime.session_end import STORAGE_ERRORS, SessionEnd
 from livegate.runtime.signals import StopSignals
+from livegate.runtime.sources import ReplaySource, StreamSource
 from livegate.runtime.storage import StorageGuard
-from livegate.runtime.summary import InputFacts, SessionMetrics, build_summary
+from livegate.runtime.summary import SessionMetrics
 from livegate.runtime.timer import SessionTimer
 from livegate.runtime.watchdog import CallbackTimeout, NamedCallback, StrategyWatchdog
 from livegate.runtime.wiring import SessionResult, VenueWiring, fresh_session_id, load_strategy, open_session
 from livegate.strategy.api import Strategy
-from livegate.telemetry.metrics import METRICS_FILE
 from livegate.telemetry.metrics import SessionMetrics as PrometheusMetrics
 from livegate.telemetry.writer import FloatOf, TelemetryWriter
 from livegate.venues.paper_store import PAPER_STORE_FILE
@@ -66,11 +65,9 @@ from livegate.venues.paper_store import PAPER_STORE_FILE
 __all__ = ["SessionCore", "SessionResult", "VenueWiring", "fresh_session_id", "load_strategy", "open_session"]
 
 log = logging.getLogger("livegate")
-#: Errors of the session's own storage (ledger, paper venue store, telemetry, run directory): fail closed.
-_STORAGE_ERRORS = (LedgerError, DataError, OSError, sqlite3.Error)
 
 
-class SessionCore:
+class SessionCore(SessionBegin, SessionEnd):
     """One session's parts, built in one place for every event source.
 
     Parameters
@@ -252,87 +249,6 @@ class SessionCore:
         self.alerts.on_anomaly(kind, detail)
         self.risk.on_anomaly(kind, detail)
 
-    # ------------------------------------------------------------------ start
-    def announce(self, inputs: list[str], *, note: str, resume_index: int = 0, **started: object) -> None:
-        """Log the gate line; record ``session_started`` (or ``session_resumed``) and its telemetry.
-
-        ``started`` adds fields after the standard ``session_started`` payload.
-        """
-        mode = self.mode
-        now = self.clock.now_ms()
-        log.info(gate_line(mode.mode, "PASS", mode.note or note, mode.source))
-        if not self.recovery.record_start(self.ledger, now, resume_index):
-            cfg = self.resolved.config
-            payload: dict[str, object] = {
-                "session_id": self.session_id,
-                "mode": mode.mode.value,
-                "seed": cfg.seed,
-                "config_hash": self.resolved.config_hash,
-                "inputs": list(inputs),
-                "strategy": cfg.strategy.spec,
-                "livegate_version": livegate_version(),
-                **started,
-            }
-            self.ledger.append(ev.SESSION_STARTED, now, payload)
-        self.telemetry.emit(
-            "session_started", now, mode=mode.mode.value, session_id=self.session_id, inputs=list(inputs)
-        )
-        cfg = self.resolved.config
-        self.alerts.session_started(
-            session_id=self.session_id,
-            mode=mode.mode.value,
-            real_money=mode.mode.is_real,
-            venue=cfg.venue.name,
-            strategy=cfg.strategy.spec,
-            state=self.risk.kill.state,
-        )
-
-    async def begin(self, first_event_ms: int) -> None:
-        """Apply the latched trading state, then reconcile with the venue before any trading.
-
-        Raises
-        ------
-        ReconcileIncomplete
-            If the venue cannot be asked (exit 2; shadow goes on); telemetry and the
-            ledger are closed first.
-        """
-        cfg = self.resolved.config
-        try:
-            self.views.prepare()  # bind the API before trading: a busy port refuses the start
-        except ConfigError:
-            self._close()
-            raise
-        self.risk.start()
-        if self.recovery.rebuilt is None:
-            self.run_reader = RunReader(self.run_dir)
-        try:
-            await self.recovery.startup(
-                config=cfg.reconcile,
-                mode=self.mode.mode,
-                venue=self.wiring.reconcile_venue,
-                engine=self.engine,
-                portfolio=self.portfolio,
-                pipeline=self.pipeline,
-                ledger=self.ledger,
-                clock=self.clock,
-                instruments=self.instruments,
-                first_event_ms=first_event_ms,
-                day_zone=cfg.risk.day_boundary_tz,
-                trip=lambda state, reason: self.risk.kill.trip(state, reason, "reconcile"),
-                on_anomaly=self.on_anomaly,
-                daily=self.risk.parts.daily,
-                session_id=self.session_id,
-                metrics=self.prometheus,
-                fill_reader=self.run_reader,
-            )
-        except ReconcileIncomplete as exc:
-            self.alerts.session_refused(str(exc))
-            await self.views.stop()
-            self._close()
-            raise
-        if self.recovery.startup_result is not None:
-            self.alerts.startup_reconciled(self.recovery.startup_result.records, cfg.reconcile.on_leftover_orders)
-
     # ------------------------------------------------------------------ run
     async def run(self, source: ReplaySource | StreamSource, *, error_kind: str, end_reason: str) -> str:
         """Run the strategy's ``on_start``, the session loop over ``source`` and ``on_stop``; return the end reason.
@@ -375,7 +291,7 @@ class SessionCore:
             end_reason = f"strategy watchdog: {exc}"
             log.error("%s; halting", exc)
             self.fail_closed("strategy_timeout", str(exc))
-        except _STORAGE_ERRORS as exc:
+        except STORAGE_ERRORS as exc:
             end_reason = f"storage failure: {exc}"
             log.error("storage failure: %s; halting", exc)
             self.fail_closed("storage_failed", str(exc))
@@ -391,139 +307,3 @@ class SessionCore:
             end_reason = control.stop_reason
         self.stop_signal = control.stop_signal
         return end_reason
-
-    async def _stop_cancels(self) -> None:
-        """On a stop signal, cancel working orders and wait (bounded) for the venues to confirm."""
-        shutdown = self.resolved.config.shutdown
-        if self.stop_signal is None or not shutdown.cancel_open_orders:
-            return
-        if self.risk.kill.state is TradingState.HALTED:
-            return  # the halt already cancelled and confirmed
-        await self.risk.cancel_and_confirm(
-            self.engine, f"shutdown: {signal.Signals(self.stop_signal).name}", shutdown.cancel_timeout_ms
-        )
-
-    async def end_cancels(self, reason: str) -> None:
-        """At the end of a venue session, cancel what is still working and confirm at the venue.
-
-        With ``[shutdown] cancel_open_orders`` (default) every venue is asked to cancel all
-        and polled until it reports none open (bounded by ``cancel_timeout_ms``; orders left
-        are the anomaly ``cancel_all_unconfirmed``), so no order of the session is left
-        working, whatever its state in livegate's book (e.g. a cancel that failed).
-        Without it, only the orders livegate knows as working get a cancel request.
-        """
-        shutdown = self.resolved.config.shutdown
-        if self.stop_signal is not None:
-            return  # the stop path already cancelled and confirmed (_stop_cancels)
-        if shutdown.cancel_open_orders:
-            await self.risk.cancel_and_confirm(self.engine, reason, shutdown.cancel_timeout_ms)
-            return
-        for order in self.portfolio.working_orders():
-            self.engine.request_cancel(order.client_order_id, reason)
-
-    async def finish(
-        self,
-        end_reason: str,
-        facts: InputFacts,
-        *,
-        extra: Callable[[], Mapping[str, Any]] | None = None,
-    ) -> SessionResult:
-        """Send what is queued, judge the kill triggers once more, write the end records and artifacts.
-
-        ``extra`` adds keys to ``summary.json`` after ``trading_state``.
-        """
-        engine, risk, clock = self.engine, self.risk, self.clock
-        try:
-            if engine.has_pending:
-                await engine.dispatch()
-            await engine.settle()  # background venue calls answer (each bounded) before the end records
-            if risk.needs_service(engine):
-                await risk.service(engine)
-            if risk.halt_unconfirmed:  # a halt's cancels still unconfirmed: retry, bounded, before ending
-                await risk.retry_halt(engine, self.resolved.config.kill.cancel_confirm_timeout_ms)
-            await self._stop_cancels()
-            await risk.settle_flatten()  # [kill] flatten_on_halt rounds still running
-        except _STORAGE_ERRORS as exc:
-            self.fail_closed("storage_failed", str(exc))
-            await risk.service(engine)
-        problem = self.storage.check()
-        if problem:  # never end clean without the files the session opened (each failure reported once)
-            self.fail_closed("storage_failed", problem)
-            if risk.needs_service(engine):
-                await risk.service(engine)
-        wall_secs = monotonic_secs() - self._started_secs
-        self.metrics.observe_equity(self.portfolio.equity_pnl(self.quotes.mid))
-        try:
-            self.ledger.append(ev.SESSION_ENDED, clock.now_ms(), {"reason": end_reason})
-        except LedgerError as exc:
-            self.on_anomaly("ledger_write_failed", str(exc))
-        cfg = self.resolved.config
-        summary = build_summary(
-            mode=self.mode.mode.value,
-            data=facts,
-            engine=engine,
-            portfolio=self.portfolio,
-            quotes=self.quotes,
-            metrics=self.metrics,
-            ledger_hash=self.ledger.head_hash,
-            wall_secs=wall_secs,
-            session_id=self.session_id,
-            seed=cfg.seed,
-            strategy=cfg.strategy.spec,
-            anomalies=len(self.anomalies) + self.recovery.prior_anomalies,
-        )
-        self.telemetry.emit(
-            "session_ended",
-            clock.now_ms(),
-            quotes_processed=self.metrics.quotes,
-            trades_processed=self.metrics.trades,
-            bad_rows=facts.bad_rows,
-            fills=engine.stats.fills,
-        )
-        summary["trading_state"] = risk.summary()
-        if extra is not None:
-            summary.update(extra())
-        self.alerts.session_stopped(
-            session_id=self.session_id,
-            reason=end_reason,
-            state=risk.kill.state,
-            anomalies=len(self.anomalies) + self.recovery.prior_anomalies,
-        )
-        self._close()
-        if self.telemetry.error and not any(a["kind"] == "storage_failed" for a in self.anomalies):
-            self.anomalies.append({"kind": "storage_failed", "detail": self.telemetry.error})
-        if self._signals is not None:
-            self._signals.uninstall()
-        summary["end_reason"] = end_reason
-        refresh_gauges(self)
-        self.write_metrics()
-        write_json(self.run_dir / "summary.json", summary)
-        write_report(self.run_dir / "report.html", summary, self.run_reader)
-        exit_code = self._exit_code()
-        await self.views.stop()
-        return SessionResult(run_dir=self.run_dir, summary=summary, exit_code=exit_code, anomalies=self.anomalies)
-
-    def _exit_code(self) -> int:
-        """Return 1 (failed), 3 (anomalies, a kill, storage), 128 + signal (stopped by a signal) or 0."""
-        if self._failed:
-            return 1
-        if self.anomalies or self.risk.not_clean:
-            return 3
-        if self.stop_signal is not None:
-            return 128 + self.stop_signal
-        return 0
-
-    def write_metrics(self) -> None:
-        """Write ``metrics.prom`` (wall-clock heartbeats and the end); a failure is logged, not an anomaly."""
-        try:
-            self.prometheus.write(self.run_dir)
-        except OSError as exc:
-            if not self._metrics_write_failed:  # once: a heartbeat rewrites it every second
-                log.error("could not write %s: %s", self.run_dir / METRICS_FILE, exc)
-            self._metrics_write_failed = True
-
-    def _close(self) -> None:
-        self.alerts.close()
-        self.telemetry.close()
-        self.ledger.close()
-        self.recovery.close()

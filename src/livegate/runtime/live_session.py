@@ -18,7 +18,7 @@ live      the adapter                             the adapter
 ========  =====================================  ==========================
 
 Events run through the one session loop (:mod:`livegate.runtime.loop`,
-:class:`~livegate.runtime.loop.StreamSource`); heartbeats, kill checks and triggers
+:class:`~livegate.runtime.sources.StreamSource`); heartbeats, kill checks and triggers
 (``stale_feed``, on by default here), venue health, reconciliation and ambiguous-order
 lookups run on the wall-clock timer (:mod:`livegate.runtime.timer`), so a feed that stays
 connected but silent is noticed. The trading venue is reconciled before the first event,
@@ -58,9 +58,9 @@ from livegate.runtime.compose import build_venue
 from livegate.runtime.core import SessionCore, VenueWiring, fresh_session_id, load_strategy, open_session
 from livegate.runtime.equities import equity_gates, equity_hours
 from livegate.runtime.live_options import LiveOptions
-from livegate.runtime.loop import StreamSource
 from livegate.runtime.sd_notify import SdNotifier
 from livegate.runtime.session import RunOptions, SessionResult
+from livegate.runtime.sources import StreamSource
 from livegate.runtime.summary import InputFacts
 from livegate.venues.base import MarketDataStream, VenueAdapter
 from livegate.venues.shadow import ShadowVenue

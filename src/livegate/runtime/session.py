@@ -2,7 +2,7 @@
 
 Everything else is composed by :mod:`livegate.runtime.core`, the same path the
 venue-stream session takes, and the events run through the one session loop
-(:mod:`livegate.runtime.loop`, :class:`~livegate.runtime.loop.ReplaySource`). The mode
+(:mod:`livegate.runtime.loop`, :class:`~livegate.runtime.sources.ReplaySource`). The mode
 picks the venue adapter here, once (STYLE.md: no ``if mode`` in hot paths): paper or shadow.
 """
 
@@ -27,8 +27,8 @@ from livegate.modes.resolve import ModeResolution, resolve_mode
 from livegate.runtime.artifacts import default_run_dir
 from livegate.runtime.compose import build_venue
 from livegate.runtime.core import SessionCore, SessionResult, VenueWiring, fresh_session_id, load_strategy, open_session
-from livegate.runtime.loop import ReplaySource
 from livegate.runtime.replay_start import skip_processed
+from livegate.runtime.sources import ReplaySource
 from livegate.runtime.summary import InputFacts
 
 __all__ = ["ProgressCallback", "RunOptions", "SessionResult", "bundled_sample", "prepare", "run", "run_replay_session"]
