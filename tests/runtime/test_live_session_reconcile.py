@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from livegate.domain.enums import Mode
-from livegate.reconcile.reconciler import ReconcileIncomplete
+from livegate.reconcile.result import ReconcileIncomplete
 from livegate.runtime.live_session import LiveOptions
 from livegate.runtime.session import RunOptions, SessionResult
 from livegate.runtime.start import start

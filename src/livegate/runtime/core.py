@@ -44,7 +44,7 @@ from livegate.ledger.store import Ledger
 from livegate.marketdata.quote_cache import QuoteCache
 from livegate.modes.resolve import ModeResolution, gate_line
 from livegate.ops.rollup_read import RunReader
-from livegate.reconcile.reconciler import ReconcileIncomplete
+from livegate.reconcile.result import ReconcileIncomplete
 from livegate.risk.gate import RiskContext
 from livegate.risk.pipeline import RiskPipeline
 from livegate.runtime.alerting import SessionAlerts

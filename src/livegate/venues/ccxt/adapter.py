@@ -8,7 +8,7 @@ retried here: an ambiguous outcome is resolved by the execution engine with
 retried with tenacity on Retryable/Ambiguous, and every call takes a token from a rate
 budget shared per venue and API key.
 
-The adapter is a :class:`~livegate.reconcile.reconciler.FillHistory` (``recent_fills``,
+The adapter is a :class:`~livegate.reconcile.fills.FillHistory` (``recent_fills``,
 from ccxt ``fetchMyTrades``). On an exchange whose ccxt class lacks ``fetchMyTrades``
 (none of the six tested ones; e.g. dydx, upbit) ``recent_fills`` refuses (Rejected
 ``NotSupported``) rather than report an empty history, so reconciliation stops there.
