@@ -46,9 +46,7 @@ def validate_order(order: Order, books: Mapping[str, SymbolBook], orders: Contai
     Raises
     ------
     Rejected
-        With a :class:`PaperRejectCode` when the order breaks an instrument filter,
-        would cross as post-only, is a market order without a usable quote, or reuses
-        a client order id.
+        With the :class:`PaperRejectCode` of the first rule the order breaks.
     """
     intent = order.intent
     book = books.get(intent.symbol)
