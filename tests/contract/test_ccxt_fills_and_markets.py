@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from livegate.domain.errors import Rejected
-from livegate.reconcile.reconciler import FillHistory
+from livegate.reconcile.fills import FillHistory
 from livegate.venues.ccxt import CcxtAdapter, CcxtConfig, CcxtCredentials
 from tests.contract.ccxt_harness import (
     BINANCE_CREDS,

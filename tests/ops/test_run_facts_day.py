@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livegate.ops.rollup_read import RunFacts
+from livegate.ops.run_facts import RunFacts
 
 # 2024-01-01 .. 2025-12-31 UTC, covering two DST changes a year in each zone below
 _START_MS = 1_704_067_200_000

@@ -23,7 +23,8 @@ from livegate.ledger.export import fold_table, iter_rows
 from livegate.ledger.fold import LedgerFold, fold_events
 from livegate.ledger.store import TAIL_LIMIT
 from livegate.ops.report import TABLE_LIMIT, render_run_report, write_run_report
-from livegate.ops.rollup_read import RunFacts, RunReader, read_run, read_run_from
+from livegate.ops.rollup_read import RunReader, read_run, read_run_from
+from livegate.ops.run_facts import RunFacts
 from livegate.reconcile.fills import LedgerFillIndex
 
 

@@ -23,7 +23,9 @@ from livegate.portfolio import Portfolio
 from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare
 from livegate.reconcile.drift import DriftKind
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
-from livegate.reconcile.reconciler import ReconcileIncomplete, Reconciler, ReconcileSchedule
+from livegate.reconcile.reconciler import Reconciler
+from livegate.reconcile.result import ReconcileIncomplete
+from livegate.reconcile.schedule import ReconcileSchedule
 from livegate.venues.paper import PaperParams, PaperVenue
 from livegate.venues.paper_store import PaperStore
 

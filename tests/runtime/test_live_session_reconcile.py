@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from livegate.domain.enums import Mode
-from livegate.reconcile.reconciler import ReconcileIncomplete
+from livegate.reconcile.result import ReconcileIncomplete
 from livegate.runtime.live_session import LiveOptions
 from livegate.runtime.session import RunOptions, SessionResult
 from livegate.runtime.start import start
-from livegate.venues.fake import FakeFaults
+from livegate.venues.fake_faults import FakeFaults
 from tests.modes.live_helpers import PROFILE, FakeFactory, armed_setup
 from tests.runtime.helpers import SteppingClock, UnreachableReadsVenue, ledger_events
 

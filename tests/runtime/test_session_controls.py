@@ -20,7 +20,7 @@ from livegate.risk.state_store import TradingStateStore
 from livegate.runtime.storage import StorageGuard
 from livegate.runtime.watchdog import CallbackTimeout, NamedCallback, StrategyWatchdog
 from livegate.telemetry.writer import TelemetryWriter
-from livegate.venues.fake import FakeFaults
+from livegate.venues.fake_faults import FakeFaults
 
 
 def _switch(state_dir: Path) -> tuple[KillSwitch, list[TradingStateChanged]]:

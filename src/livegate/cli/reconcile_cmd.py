@@ -14,7 +14,7 @@ from rich.table import Table
 
 from livegate.cli.exits import fail
 from livegate.domain.errors import ConfigError, DataError, LedgerError
-from livegate.reconcile.reconciler import ReconcileIncomplete, ReconcileResult
+from livegate.reconcile.result import ReconcileIncomplete, ReconcileResult
 from livegate.runtime.offline import open_run, reconcile_run
 
 

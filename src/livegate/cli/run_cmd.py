@@ -14,7 +14,7 @@ from rich.table import Table
 from livegate.cli.exits import fail
 from livegate.domain.errors import ConfigError, DataError, LedgerError
 from livegate.marketdata.stream import ReaderProcess
-from livegate.reconcile.reconciler import ReconcileIncomplete
+from livegate.reconcile.result import ReconcileIncomplete
 from livegate.runtime.live_options import LiveOptions
 from livegate.runtime.session import ProgressCallback, RunOptions, SessionResult
 from livegate.runtime.start import GateRefused, start

@@ -42,7 +42,7 @@ log = logging.getLogger("livegate")
 CRASH_ENV = "LIVEGATE_CRASH_AT"
 #: ``<offset_secs>:<symbol>:<quantity_delta>``: move the paper venue's position behind livegate's back.
 DRIFT_ENV = "LIVEGATE_TEST_DRIFT"
-#: Faults the fake venue simulates (:meth:`livegate.venues.fake.FakeFaults.parse`).
+#: Faults the fake venue simulates (:meth:`livegate.venues.fake_faults.FakeFaults.parse`).
 VENUE_FAULT_ENV = "LIVEGATE_TEST_VENUE_FAULT"
 #: Every test-only variable.
 TEST_VARIABLES = (CRASH_ENV, DRIFT_ENV, VENUE_FAULT_ENV)

@@ -28,13 +28,9 @@ from livegate.portfolio import Portfolio
 from livegate.reconcile.drift import DRIFT_FILE, DriftLog
 from livegate.reconcile.gate import ReconcileStatus
 from livegate.reconcile.leftovers import LeftoverPolicy, settle_leftover_orders
-from livegate.reconcile.reconciler import (
-    LedgerFillIndex,
-    ReconcileIncomplete,
-    Reconciler,
-    ReconcileResult,
-    ReconcileSchedule,
-)
+from livegate.reconcile.reconciler import LedgerFillIndex, Reconciler
+from livegate.reconcile.result import ReconcileIncomplete, ReconcileResult
+from livegate.reconcile.schedule import ReconcileSchedule
 from livegate.risk.daily import next_day_boundary_ms
 from livegate.risk.gate import RecordingGate, RiskContext
 from livegate.risk.pipeline import RiskPipeline

@@ -45,7 +45,8 @@ from livegate.portfolio import Portfolio
 from livegate.reconcile.fills import LedgerFillIndex, LedgerReader
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
 from livegate.reconcile.leftovers import LeftoverPolicy
-from livegate.reconcile.reconciler import Reconciler, ReconcileResult
+from livegate.reconcile.reconciler import Reconciler
+from livegate.reconcile.result import ReconcileResult
 from livegate.risk.budget_store import BudgetStore
 from livegate.risk.daily import DailyBook
 from livegate.risk.gate import Gate

@@ -24,7 +24,7 @@ from livegate.config.alerts_models import AlertsConfig
 from livegate.ops.daily_steps import CommandOutcome, housekeep, send_summary
 from livegate.ops.report_rollup import write_rollup_report
 from livegate.ops.rollup_output import Rollup, build_rollup, write_rollup
-from livegate.ops.rollup_read import RunFacts
+from livegate.ops.run_facts import RunFacts
 
 __all__ = ["DailyOptions", "DailyOutcome", "StepResult", "StepStatus", "run_daily"]
 

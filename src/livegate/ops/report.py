@@ -18,7 +18,8 @@ from typing import Any, Final
 from livegate.domain.errors import DataError
 from livegate.ops.report_charts import run_charts
 from livegate.ops.rollup import rollup_rows
-from livegate.ops.rollup_read import RunFacts, RunReader, read_run, read_run_from
+from livegate.ops.rollup_read import RunReader, read_run, read_run_from
+from livegate.ops.run_facts import RunFacts
 
 __all__ = ["CSS", "banner_html", "page", "render_run_report", "table_html", "write_run_report"]
 

@@ -18,7 +18,7 @@ from typing import Final
 from livegate.domain.enums import Side
 from livegate.ops.report_svg import PALETTE, Bars, Line, Marker, bar_chart, histogram, line_chart, time_label
 from livegate.ops.rollup import equity_series
-from livegate.ops.rollup_read import RunFacts
+from livegate.ops.run_facts import RunFacts
 
 __all__ = ["CHART_NAMES", "run_charts"]
 

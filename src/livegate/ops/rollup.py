@@ -18,7 +18,7 @@ from typing import Final, NamedTuple
 
 from livegate.domain.enums import Liquidity
 from livegate.domain.positions import Position
-from livegate.ops.rollup_read import RunFacts
+from livegate.ops.run_facts import RunFacts
 
 __all__ = ["ROLLUP_COLUMNS", "RollupRow", "equity_series", "percentile", "rollup_rows"]
 

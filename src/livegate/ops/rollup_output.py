@@ -18,7 +18,8 @@ from typing import Final
 
 from livegate.domain.errors import ConfigError, DataError
 from livegate.ops.rollup import ROLLUP_COLUMNS, rollup_rows
-from livegate.ops.rollup_read import LEDGER_FILE, RunFacts, read_run
+from livegate.ops.rollup_read import LEDGER_FILE, read_run
+from livegate.ops.run_facts import RunFacts
 
 __all__ = ["ROLLUP_SCHEMA", "Rollup", "build_rollup", "find_runs", "write_rollup"]
 

@@ -43,8 +43,17 @@ class FillJournal(Protocol):
         ...
 
 
+@runtime_checkable
+class FillHistory(Protocol):
+    """A venue that can list its recent fills (paper: its stored fills; ccxt: ``fetch_my_trades``)."""
+
+    async def recent_fills(self, since_ms: int | None = None) -> list[Fill]:
+        """Return the venue's fills at or after ``since_ms`` (all when None), oldest first."""
+        ...
+
+
 class LedgerFills(Protocol):
-    """The ledger's fills, handed out once each (:class:`~livegate.reconcile.reconciler.LedgerFillIndex`)."""
+    """The ledger's fills, handed out once each (:class:`LedgerFillIndex`)."""
 
     def new_ids(self, venue: str) -> list[str]:
         """Return venue trade ids of fills for ``venue`` (or without a venue) recorded since the last call."""

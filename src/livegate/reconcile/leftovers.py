@@ -42,7 +42,9 @@ from livegate.domain.snapshots import VenueOrderSnapshot
 from livegate.ledger import events as ev
 from livegate.ledger.fold import LedgerFold
 from livegate.reconcile.drift import DriftKind, DriftRecord
-from livegate.reconcile.reconciler import FillHistory, ReconcileIncomplete, Reconciler
+from livegate.reconcile.fills import FillHistory
+from livegate.reconcile.reconciler import Reconciler
+from livegate.reconcile.result import ReconcileIncomplete
 from livegate.reconcile.startup_inventory import InventoryPolicy, first_start, settle_unknown_inventory
 
 __all__ = [

@@ -3,20 +3,19 @@
 docs/architecture.md §3.8 (reconcile or stop). The reconciler only *reads* the venue (open orders,
 positions, balances, recent fills); every change it causes goes through the execution
 engine (see :mod:`livegate.reconcile.resolve`) or through the ``on_drift`` callback that
-moves the trading state (kill switch) to REDUCING or HALTED.
+moves the trading state (kill switch) to REDUCING or HALTED. What a run returns is in
+:mod:`livegate.reconcile.result`, when runs are due in :mod:`livegate.reconcile.schedule`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
 
 from livegate.config.reconcile_models import ReconcileConfig
 from livegate.domain.clock import Clock
 from livegate.domain.enums import AnomalyKind, OrderStatus, TradingState
-from livegate.domain.errors import LivegateError, VenueError
+from livegate.domain.errors import VenueError
 from livegate.domain.orders import Fill, Order
 from livegate.ledger import events as ev
 from livegate.ledger.payload_session import FillsMatched
@@ -24,10 +23,10 @@ from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare
 from livegate.reconcile.drift import DriftKind, DriftLog, DriftRecord
-from livegate.reconcile.fills import FILL_READ_OVERLAP_MS, FillJournal, FillMatcher, LedgerFills
+from livegate.reconcile.fills import FILL_READ_OVERLAP_MS, FillHistory, FillJournal, FillMatcher, LedgerFills
 from livegate.reconcile.fills import LedgerFillIndex as LedgerFillIndex  # its home before issue 14
-from livegate.reconcile.gate import ReconcileStatus
 from livegate.reconcile.inventory import LedgerFeeIndex, expected_spot_balances, usd_prices
+from livegate.reconcile.result import ReconcileIncomplete, ReconcileResult, count_run
 from livegate.telemetry.metrics import SessionMetrics
 from livegate.venues.base import VenueAdapter
 
@@ -39,19 +38,6 @@ AnomalyHandler = Callable[[str, str], None]
 _ZERO = Decimal(0)
 
 
-class ReconcileIncomplete(LivegateError):
-    """The venue could not be asked (unreachable, refused); trading must not start (exit 2)."""
-
-
-@runtime_checkable
-class FillHistory(Protocol):
-    """A venue that can list its recent fills (paper: its stored fills; ccxt: ``fetch_my_trades``)."""
-
-    async def recent_fills(self, since_ms: int | None = None) -> list[Fill]:
-        """Return the venue's fills at or after ``since_ms`` (all when None), oldest first."""
-        ...
-
-
 #: Reconciliation triggers whose order and balance differences must be seen twice in a row to count.
 _CONFIRM_TRIGGERS = frozenset({"periodic", "reconnect"})
 _TRANSIENT_KINDS = frozenset(
@@ -61,25 +47,6 @@ _TRANSIENT_KINDS = frozenset(
 
 def _drift_key(record: DriftRecord) -> tuple[str, str, str]:
     return (record.kind.value, record.symbol, record.client_order_id)
-
-
-@dataclass(slots=True)
-class ReconcileResult:
-    """One reconciliation: why it ran, what it found, and the drift records."""
-
-    trigger: str
-    ts_ms: int
-    records: list[DriftRecord] = field(default_factory=list)
-
-    @property
-    def clean(self) -> bool:
-        """Return True when nothing unresolved differs."""
-        return not any(not r.resolved for r in self.records)
-
-    @property
-    def beyond_tolerance(self) -> list[DriftRecord]:
-        """Return the unresolved records beyond their tolerance."""
-        return [r for r in self.records if r.beyond_tolerance and not r.resolved]
 
 
 class Reconciler:
@@ -356,7 +323,7 @@ class Reconciler:
             self._ledger.append(ev.RECONCILED, now, payload, durable=learned)
         beyond = result.beyond_tolerance
         if self._metrics is not None:
-            _count_run(self._metrics, self.venue.name, result, beyond)
+            count_run(self._metrics, self.venue.name, result, beyond)
         if beyond:
             first = beyond[0]
             reason = (
@@ -405,59 +372,3 @@ class Reconciler:
 
     def _book_is_empty(self) -> bool:
         return all(p.quantity == 0 and p.realized_pnl == 0 and p.fees == 0 for p in self._portfolio.positions())
-
-
-def _count_run(metrics: SessionMetrics, venue: str, result: ReconcileResult, beyond: list[DriftRecord]) -> None:
-    outcome = "drift" if beyond else ("clean" if result.clean else "within_tolerance")
-    kinds: dict[str, int] = {}
-    for record in beyond:
-        kinds[record.kind.value] = kinds.get(record.kind.value, 0) + 1
-    metrics.reconcile_run(venue, result.trigger, outcome, kinds)
-
-
-class ReconcileSchedule:
-    """When to reconcile: every ``interval_secs`` of session time and right after stream trouble.
-
-    Parameters
-    ----------
-    interval_ms:
-        Period in ms of session time.
-    status:
-        Flag shared with :class:`~livegate.reconcile.gate.ReconcileGate`; set while a
-        post-reconnect reconciliation is pending or running.
-    start_ms:
-        Session time of the first scheduled run is ``start_ms + interval_ms``.
-    """
-
-    __slots__ = ("_interval_ms", "_trigger", "next_due_ms", "status")
-
-    def __init__(self, interval_ms: int, status: ReconcileStatus, start_ms: int) -> None:
-        self._interval_ms = interval_ms
-        self.status = status
-        self.next_due_ms = start_ms + interval_ms
-        self._trigger = "periodic"
-
-    def stream_interrupted(self, reason: str) -> None:
-        """Note a reconnect or sequence gap: deny new orders and reconcile at the next chance."""
-        self.status.begin(f"after {reason}")
-        self._trigger = "reconnect"
-        self.next_due_ms = 0
-
-    async def run(self, reconciler: Reconciler, now_ms: int) -> ReconcileResult | None:
-        """Reconcile now; return None when the venue could not be asked (the gate stays closed after a reconnect).
-
-        Raises
-        ------
-        ReconcileIncomplete
-            Never; a failed run is reported through the reconciler's anomaly callback.
-        """
-        trigger = self._trigger
-        self.next_due_ms = now_ms + self._interval_ms
-        try:
-            result = await reconciler.reconcile(trigger)
-        except ReconcileIncomplete as exc:
-            reconciler.anomaly(AnomalyKind.RECONCILE_INCOMPLETE, f"{trigger}: {exc}")
-            return None
-        self._trigger = "periodic"
-        self.status.end()
-        return result

@@ -17,8 +17,8 @@ from livegate.execution.engine import ExecutionEngine
 from livegate.ledger.payload_session import FillsMatched
 from livegate.portfolio import Portfolio
 from livegate.reconcile.drift import DriftKind, DriftRecord
-from livegate.reconcile.fills import FILL_READ_OVERLAP_MS, FillJournal
-from livegate.reconcile.reconciler import FillHistory, ReconcileIncomplete
+from livegate.reconcile.fills import FILL_READ_OVERLAP_MS, FillHistory, FillJournal
+from livegate.reconcile.result import ReconcileIncomplete
 from livegate.venues.base import VenueAdapter
 
 #: Reject code recorded for approved orders that were never sent before the crash.

@@ -41,7 +41,8 @@ from livegate.ledger.fold import LedgerFold
 from livegate.ledger.store import Ledger
 from livegate.reconcile.drift import DriftKind, DriftRecord
 from livegate.reconcile.inventory import base_asset
-from livegate.reconcile.reconciler import ReconcileIncomplete, Reconciler
+from livegate.reconcile.reconciler import Reconciler
+from livegate.reconcile.result import ReconcileIncomplete
 
 __all__ = ["InventoryPolicy", "first_start", "settle_unknown_inventory"]
 

@@ -16,7 +16,7 @@ from collections.abc import Set
 from decimal import Decimal
 
 from livegate.portfolio import Portfolio
-from livegate.portfolio.book import WorkingSide
+from livegate.portfolio.working import WorkingSide
 
 _ZERO = Decimal(0)
 

@@ -13,7 +13,7 @@ Rules (issue 3, docs/architecture.md §3.4):
   order or of the intent, so valuing longs and shorts errs on the high side.
 
 Working quantities and limit-price ranges come from the portfolio's incremental
-aggregates (:class:`~livegate.portfolio.book.WorkingTotals`), so each function here is
+aggregates (:class:`~livegate.portfolio.working.WorkingTotals`), so each function here is
 O(symbols with exposure) per intent, not O(orders); the per-intent results are computed
 once and shared by the limit gates through :class:`~livegate.risk.memo.ExposureMemo` (the
 same arithmetic written out inline for the hot path; these functions are the reference).
@@ -27,7 +27,7 @@ from decimal import Decimal
 from livegate.domain.enums import Side
 from livegate.domain.orders import OrderIntent
 from livegate.portfolio import Portfolio
-from livegate.portfolio.book import WorkingSide
+from livegate.portfolio.working import WorkingSide
 from livegate.risk.gate import RiskContext
 
 _ZERO = Decimal(0)

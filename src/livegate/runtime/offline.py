@@ -36,7 +36,8 @@ from livegate.ledger.anchor import anchor_path
 from livegate.ledger.store import Ledger
 from livegate.marketdata.stream import ReplayStream
 from livegate.reconcile.drift import DRIFT_FILE, DriftLog
-from livegate.reconcile.reconciler import LedgerFillIndex, Reconciler, ReconcileResult
+from livegate.reconcile.reconciler import LedgerFillIndex, Reconciler
+from livegate.reconcile.result import ReconcileResult
 from livegate.runtime.compose import build_venue
 from livegate.venues.base import MarketDataStream, VenueAdapter
 from livegate.venues.paper import PaperVenue

@@ -14,7 +14,7 @@ from livegate.domain.errors import ConfigError
 from livegate.ledger import events as ev
 from livegate.modes.resolve import gate_line
 from livegate.ops.rollup_read import RunReader
-from livegate.reconcile.reconciler import ReconcileIncomplete
+from livegate.reconcile.result import ReconcileIncomplete
 from livegate.runtime.artifacts import livegate_version
 from livegate.runtime.session_parts import SessionParts
 

@@ -7,7 +7,7 @@
     ``offset_secs`` seconds of session time after the first event, move the paper venue's
     position in ``symbol`` by ``quantity_delta`` base units behind livegate's back.
 ``LIVEGATE_TEST_VENUE_FAULT=<faults>``
-    Faults the fake venue simulates (:meth:`livegate.venues.fake.FakeFaults.parse`).
+    Faults the fake venue simulates (:meth:`livegate.venues.fake_faults.FakeFaults.parse`).
 """
 
 from __future__ import annotations

@@ -2,19 +2,19 @@
 
 Implements :class:`~livegate.venues.base.VenueAdapter` and
 :class:`~livegate.venues.base.SimulatedVenue` with the fill model of docs/architecture.md §5. The
-matching rules live in :mod:`livegate.venues.paper_matching`; this module validates,
-keeps the venue's orders, positions and cash, and reports.
+matching rules live in :mod:`livegate.venues.paper_matching`, the submit checks in
+:mod:`livegate.venues.paper_validation`, the fill model parameters in
+:mod:`livegate.venues.paper_params`; this module keeps the venue's orders, positions and
+cash, and reports.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 
 from livegate.domain.clock import Clock
-from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce
+from livegate.domain.enums import Liquidity, OrderStatus, Side, TimeInForce
 from livegate.domain.errors import InvariantViolation, Rejected
 from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote, Trade
@@ -22,85 +22,14 @@ from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.positions import Position
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
 from livegate.venues.base import ReportSink, VenueCapabilities
-from livegate.venues.paper_matching import (
-    FillMode,
-    PaperMatcher,
-    PaperOrder,
-    SymbolBook,
-    fee_for,
-    is_marketable,
-)
+from livegate.venues.paper_matching import PaperMatcher, PaperOrder, SymbolBook, fee_for, is_marketable
+from livegate.venues.paper_params import PaperParams
 from livegate.venues.paper_store import PaperStore
+from livegate.venues.paper_validation import PaperRejectCode, validate_order
 
 __all__ = ["PaperParams", "PaperRejectCode", "PaperVenue"]
 
 _ZERO = Decimal(0)
-_FILL_MODES = ("none", "marketable", "mid", "always")
-
-
-class PaperRejectCode(StrEnum):
-    """Codes carried by :class:`~livegate.domain.errors.Rejected` from the paper venue.
-
-    The structural ones match :class:`~livegate.domain.enums.DenialCode` values.
-    """
-
-    UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
-    INVALID_ORDER = "INVALID_ORDER"
-    INVALID_PRICE = "INVALID_PRICE"
-    INVALID_QUANTITY = "INVALID_QUANTITY"
-    TICK_SIZE = "TICK_SIZE"
-    LOT_SIZE = "LOT_SIZE"
-    MIN_NOTIONAL = "MIN_NOTIONAL"
-    NO_MARKET = "NO_MARKET"
-    POST_ONLY_WOULD_CROSS = "POST_ONLY_WOULD_CROSS"
-    DUPLICATE_CLIENT_ORDER_ID = "DUPLICATE_CLIENT_ORDER_ID"
-    UNKNOWN_ORDER = "UNKNOWN_ORDER"
-
-
-@dataclass(frozen=True, slots=True)
-class PaperParams:
-    """Parameters of the paper fill model (docs/architecture.md §5).
-
-    Parameters
-    ----------
-    fill_mode:
-        ``none`` accepts and never fills; ``marketable`` (default) fills takers at the far
-        side up to displayed size and rests the rest; ``mid`` is ``marketable`` with taker
-        fills at the mid price; ``always`` fills every order fully at once at its limit
-        price (market orders at the far side).
-    maker_fee_bps, taker_fee_bps:
-        Fee rates in bps of notional. Defaults are Binance USD-M futures VIP0 regular
-        rates, 0.0200% maker / 0.0500% taker (binance.com/en/fee/futureFee, 2024; the
-        ccxt market fixture still carries the older 0.04% taker).
-    slippage_bps:
-        Taker price penalty in bps, applied against the taker before tick rounding.
-    touch_fill_probability:
-        Chance in [0, 1] that a resting order fills when a trade prints exactly at its
-        limit on the side that would hit it (queue position is unknown).
-    seed:
-        Seed of the venue's ``random.Random`` (touch fills only).
-    starting_balance:
-        Initial cash per quote currency, USDT-margined perpetual style.
-    """
-
-    fill_mode: FillMode = "marketable"
-    maker_fee_bps: Decimal = Decimal("2")
-    taker_fee_bps: Decimal = Decimal("5")
-    slippage_bps: Decimal = Decimal(0)
-    touch_fill_probability: Decimal = Decimal("0.5")
-    seed: int = 0
-    starting_balance: Decimal = Decimal("100000")
-
-    def __post_init__(self) -> None:
-        if self.fill_mode not in _FILL_MODES:
-            raise ValueError(f"fill_mode must be one of {_FILL_MODES}, got {self.fill_mode!r}")
-        for name in ("maker_fee_bps", "taker_fee_bps", "starting_balance"):
-            if not getattr(self, name).is_finite():
-                raise ValueError(f"{name} must be finite, got {getattr(self, name)}")
-        if not self.slippage_bps.is_finite() or self.slippage_bps < 0:
-            raise ValueError(f"slippage_bps must be >= 0, got {self.slippage_bps}")
-        if not (0 <= self.touch_fill_probability <= 1):
-            raise ValueError(f"touch_fill_probability must be in [0, 1], got {self.touch_fill_probability}")
 
 
 class PaperVenue:
@@ -231,7 +160,7 @@ class PaperVenue:
         if self._sink is None:
             raise InvariantViolation(f"venue {self.name}: bind() a report sink before submit()")
         try:
-            book = self._validate(order)
+            book = validate_order(order, self._books, self._orders)
         except Rejected as exc:
             if self._store is not None:
                 self._store.log_submit(order.client_order_id, self._clock.now_ms(), exc.code or "rejected")
@@ -268,7 +197,7 @@ class PaperVenue:
                 book.add(record)
         self._dirty_orders[record.client_order_id] = record
         self._settle(submitted=(record.client_order_id, record.ts_ms))
-        return self._report(record)
+        return record.report()
 
     async def cancel(self, client_order_id: str, symbol: str) -> OrderReport:
         """Cancel one working order.
@@ -362,54 +291,6 @@ class PaperVenue:
             )
 
     # ----------------------------------------------------------------- internals
-    def _validate(self, order: Order) -> SymbolBook:
-        """Return the order's book, or raise Rejected with the first broken rule."""
-        intent = order.intent
-        book = self._books.get(intent.symbol)
-        if book is None:
-            raise Rejected(f"unknown symbol {intent.symbol!r}", PaperRejectCode.UNKNOWN_SYMBOL)
-        if order.client_order_id in self._orders:
-            raise Rejected(
-                f"duplicate client order id {order.client_order_id!r} (cf. Binance -4015)",
-                PaperRejectCode.DUPLICATE_CLIENT_ORDER_ID,
-            )
-        inst = book.instrument
-        qty = intent.quantity
-        if not qty.is_finite() or qty <= 0:
-            raise Rejected(f"quantity must be positive, got {qty}", PaperRejectCode.INVALID_QUANTITY)
-        if not inst.quantity_on_lot(qty) or qty < inst.min_quantity:
-            raise Rejected(
-                f"quantity {qty} is not a multiple of lot {inst.lot_size} >= min {inst.min_quantity}",
-                PaperRejectCode.LOT_SIZE,
-            )
-        quote = book.usable_quote()
-        if intent.order_type is OrderType.MARKET:
-            if intent.price is not None or intent.post_only:
-                raise Rejected("market orders take no price and cannot be post-only", PaperRejectCode.INVALID_ORDER)
-            if quote is None:
-                raise Rejected(f"no usable quote for {intent.symbol}", PaperRejectCode.NO_MARKET)
-            reference = quote.ask_price if intent.side is Side.BUY else quote.bid_price
-        else:
-            price = intent.price
-            if price is None or not price.is_finite() or price <= 0:
-                raise Rejected(f"limit price must be positive, got {price}", PaperRejectCode.INVALID_PRICE)
-            if not inst.price_on_tick(price):
-                raise Rejected(f"price {price} is not a multiple of tick {inst.tick_size}", PaperRejectCode.TICK_SIZE)
-            reference = price
-        notional = reference * qty
-        if notional < inst.min_notional:
-            raise Rejected(
-                f"notional {notional} {inst.quote_currency} < min {inst.min_notional}", PaperRejectCode.MIN_NOTIONAL
-            )
-        if intent.post_only and quote is not None and intent.price is not None:
-            crosses = intent.price >= quote.ask_price if intent.side is Side.BUY else intent.price <= quote.bid_price
-            if crosses:
-                raise Rejected(
-                    f"post-only {intent.side.value} at {intent.price} would cross {quote.bid_price}/{quote.ask_price}",
-                    PaperRejectCode.POST_ONLY_WOULD_CROSS,
-                )
-        return book
-
     def _fill_at_once(self, record: PaperOrder, quote: Quote | None, marketable: bool) -> None:
         """Fill mode ``always``: the whole quantity at the limit (market: far side) now."""
         if record.price is not None:
@@ -459,7 +340,7 @@ class PaperVenue:
         record.ts_ms = self._clock.now_ms()
         self._dirty_orders[record.client_order_id] = record
         self._settle()
-        return self._report(record)
+        return record.report()
 
     def _settle(self, submitted: tuple[str, int] | None = None) -> None:
         """Store changed orders, new fills and positions in one commit, then push the fills."""
@@ -501,13 +382,3 @@ class PaperVenue:
         for cid in finished:
             del maybe[cid]
         return [r for r in maybe.values() if symbol is None or r.symbol == symbol]
-
-    @staticmethod
-    def _report(record: PaperOrder) -> OrderReport:
-        return OrderReport(
-            client_order_id=record.client_order_id,
-            status=record.status,
-            ts_ms=record.ts_ms,
-            venue_order_id=record.venue_order_id,
-            filled_quantity=record.filled_quantity,
-        )

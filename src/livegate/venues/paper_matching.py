@@ -17,6 +17,7 @@ from typing import Literal
 from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce
 from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote, Trade, quote_problem
+from livegate.domain.orders import OrderReport
 from livegate.domain.snapshots import VenueOrderSnapshot
 
 FillMode = Literal["none", "marketable", "mid", "always"]
@@ -102,6 +103,16 @@ class PaperOrder:
             status=self.status,
             ts_ms=self.ts_ms,
             average_fill_price=avg,
+        )
+
+    def report(self) -> OrderReport:
+        """Return the venue's answer to a submit or cancel of this order."""
+        return OrderReport(
+            client_order_id=self.client_order_id,
+            status=self.status,
+            ts_ms=self.ts_ms,
+            venue_order_id=self.venue_order_id,
+            filled_quantity=self.filled_quantity,
         )
 
 

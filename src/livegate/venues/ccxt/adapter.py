@@ -10,7 +10,7 @@ Retryable/Ambiguous, and every call takes a token from a rate budget shared per 
 API key (:mod:`livegate.venues.ccxt.calls`). Streams: :mod:`livegate.venues.ccxt.market_data`
 (quotes, trades) and :mod:`livegate.venues.ccxt.order_stream` (orders, fills).
 
-The adapter is a :class:`~livegate.reconcile.reconciler.FillHistory` (``recent_fills``,
+The adapter is a :class:`~livegate.reconcile.fills.FillHistory` (``recent_fills``,
 from ccxt ``fetchMyTrades``). On an exchange whose ccxt class lacks ``fetchMyTrades``
 (none of the six tested ones; e.g. dydx, upbit) ``recent_fills`` refuses (Rejected
 ``NotSupported``) rather than report an empty history, so reconciliation stops there.
