@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,3 +93,9 @@ def test_codec_when_a_value_is_int_subclass_then_it_keeps_its_type() -> None:
     decoded = decoder.decode(encoder.encode(block))
     assert [type(q.ts_event_ms) for q in decoded] == [bool, int]
     assert decoded == block
+
+
+def test_codec_when_an_event_is_neither_quote_nor_trade_then_value_error() -> None:
+    block = [Quote("BTCUSDT", Decimal(1), Decimal(1), Decimal(2), Decimal(1), 1, 1, "binance"), ("not", "an event")]
+    with pytest.raises(ValueError, match="not in tuple"):
+        BlockEncoder().encode(block)  # type: ignore[arg-type]

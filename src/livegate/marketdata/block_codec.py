@@ -33,8 +33,6 @@ TABLE_LIMIT = 1 << 17
 """Values (131,072) the decoder's table holds before the encoder starts it afresh (bounds both processes' memory)."""
 
 _KINDS: tuple[type[Quote] | type[Trade], ...] = (Quote, Trade)
-_AS_PICKLED = -1
-"""Kind code of a block sent as itself (an event type the codec does not know)."""
 _MIXED = -2
 """Kind code of a block of quotes and trades together (a raw capture)."""
 
@@ -94,14 +92,17 @@ class BlockEncoder:
 
         Events of one type go as one set of columns; quotes and trades mixed in one block
         (a raw capture) go as a set of columns per type and the type of each event in
-        order; any other type goes pickled as it is.
+        order.
+
+        Raises
+        ------
+        ValueError
+            An event is neither a :class:`Quote` nor a :class:`Trade` (the reader process
+            then fails the stream).
         """
         kind = type(block[0])
         codes = None
         if kind not in _KINDS or any(type(event) is not kind for event in block):
-            if not all(type(event) in _KINDS for event in block):
-                plain = [_new_tuple(type(event), map(_plain, event)) for event in block]
-                return pickle.dumps((_AS_PICKLED, len(block), False, [], plain), protocol=pickle.HIGHEST_PROTOCOL)
             codes = bytes(_KINDS.index(type(event)) for event in block)
         reset = self._next - self._floor >= self._limit
         if reset:
@@ -161,11 +162,6 @@ class BlockEncoder:
         return place if place >= 0 else self.register(value)
 
 
-def _plain(value: object) -> object:
-    """Return ``value``, a :class:`SerialDecimal` as a plain ``Decimal`` (same digits and exponent)."""
-    return Decimal(value) if type(value) is SerialDecimal else value
-
-
 class BlockDecoder:
     """Rebuild the blocks of one :class:`BlockEncoder`, fed in the order they were encoded."""
 
@@ -177,8 +173,6 @@ class BlockDecoder:
     def decode(self, data: bytes) -> Block:
         """Return the block that :meth:`BlockEncoder.encode` turned into ``data``."""
         code, rows, reset, new, body = pickle.loads(data)  # noqa: S301 (our own reader process's output)
-        if code == _AS_PICKLED:
-            return list(body)
         table = self._table
         if reset:
             table.clear()

@@ -62,6 +62,8 @@ READERS: dict[str, Callable[..., Iterator[Block]]] = {
 
 _HEADER = struct.Struct("<BQ")
 _READY, _BLOCK, _TALLY, _END, _DATA_ERROR, _CRASH = range(1, 7)
+_ENDING_SECS = 5.0
+"""How long a child that closed its pipe may take to exit before it is killed (s)."""
 _PIPE_BYTES = 1 << 20
 """Pipe capacity asked for (Linux ``F_SETPIPE_SZ``; 1 MiB is the default ``pipe-max-size``): about 7 blocks ahead."""
 
@@ -195,8 +197,12 @@ class InputReader:
         return None
 
     def _ended(self) -> str:
-        """Return the child's exit code and the end of what it wrote to stderr."""
-        code = self._child.wait()
+        """Return the child's exit code and the end of what it wrote to stderr (stopping it if it still runs)."""
+        try:
+            code = self._child.wait(timeout=_ENDING_SECS)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            code = self._child.wait()
         self._errors.seek(0)
         said = self._errors.read()[-2000:].decode(errors="replace").strip()
         return f"exit {code}" + (f": {said}" if said else "")
