@@ -8,6 +8,8 @@ from decimal import Decimal
 from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce
 from livegate.domain.errors import InvalidTransition
 
+_ZERO = Decimal(0)
+
 S = OrderStatus
 
 #: Allowed transitions of the order state machine. A venue may skip ``accepted`` and
@@ -136,8 +138,8 @@ class Order:
         self.intent = intent
         self.venue = venue
         self.status = OrderStatus.NEW
-        self.filled_quantity = Decimal(0)
-        self.notional_filled = Decimal(0)
+        self.filled_quantity = _ZERO  # one shared zero: a Decimal is immutable, and a run keeps every order
+        self.notional_filled = _ZERO
         self.venue_order_id = ""
         self.reason = ""
         self.updated_ms = intent.ts_ms

@@ -83,6 +83,7 @@ class AmbiguousOrders:
     __slots__ = (
         "_anomaly",
         "_apply",
+        "_calling",
         "_clock",
         "_ledger",
         "_resent",
@@ -110,7 +111,10 @@ class AmbiguousOrders:
         self._anomaly = anomaly
         self._timeout_ms = int(timeout_secs * 1000)
         self._resent: set[str] = set()
+        #: Client order ids a report showed while their submit call was in the air (:meth:`add` skips them).
         self._shown: set[str] = set()
+        #: Client order ids whose submit call is in the air.
+        self._calling: set[str] = set()
         self.orders: dict[str, Order] = {}
         self.flight: dict[str, InFlight] = {}
 
@@ -126,9 +130,23 @@ class AmbiguousOrders:
         self.orders[order.client_order_id] = order
         self.flight.setdefault(order.client_order_id, InFlight(since_ms=now, next_lookup_ms=now))
 
+    def calling(self, client_order_id: str) -> None:
+        """Note that the submit call of this order is in the air (until :meth:`call_done`)."""
+        self._calling.add(client_order_id)
+
+    def call_done(self, client_order_id: str) -> None:
+        """Note that the submit call of this order returned (after :meth:`add`, when it was ambiguous).
+
+        What a report showed meanwhile is forgotten: only :meth:`add`, right after the call,
+        asks for it, so the ids kept stay those of calls in the air, not every order of the run.
+        """
+        self._calling.discard(client_order_id)
+        self._shown.discard(client_order_id)
+
     def shown(self, client_order_id: str) -> None:
         """Note that a venue report showed this order: it is settled by that report and never resent."""
-        self._shown.add(client_order_id)
+        if client_order_id in self._calling:
+            self._shown.add(client_order_id)
         self.orders.pop(client_order_id, None)
         self.flight.pop(client_order_id, None)
 

@@ -91,16 +91,18 @@ class ArrivalBook:
     __slots__ = ("_mids",)
 
     def __init__(self) -> None:
-        self._mids: dict[str, Decimal] = {}
+        #: The decision payload's ``mid`` text (the same object: a run keeps one per order; read at a fill).
+        self._mids: dict[str, str] = {}
 
     def remember(self, client_order_id: str, arrival: dict[str, object] | None) -> None:
         """Keep the arrival mid of an approved order (nothing when it had no quote)."""
         if arrival is not None:
-            self._mids[client_order_id] = Decimal(str(arrival["mid"]))
+            self._mids[client_order_id] = str(arrival["mid"])
 
     def fill_facts(self, fill: Fill) -> dict[str, object]:
         """Return ``arrival_mid`` and ``slippage_bps`` (exact strings, or None) for a fill's ledger payload."""
-        mid = self._mids.get(fill.client_order_id)
+        text = self._mids.get(fill.client_order_id)
+        mid = None if text is None else Decimal(text)
         if mid is None or mid <= 0:
             return {"arrival_mid": None, "slippage_bps": None}
         return {"arrival_mid": str(mid), "slippage_bps": str(signed_bps(fill.side.sign, fill.price, mid))}

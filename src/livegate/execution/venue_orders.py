@@ -100,6 +100,7 @@ class VenueOrders:
         """
         self._crash("before_submit")
         metrics, started = self.metrics, monotonic_secs()
+        self._ambiguous.calling(order.client_order_id)
         try:
             report = await self._calls.bounded(venue.submit(order), f"{order.venue}: submit {order.client_order_id}")
         except Rejected as exc:
@@ -126,6 +127,8 @@ class VenueOrders:
             report = OrderReport(
                 order.client_order_id, OrderStatus.REJECTED, now, code=exc.code or "VENUE_FATAL", reason=exc.message
             )
+        finally:
+            self._ambiguous.call_done(order.client_order_id)
         metrics.submit_answered(order.venue, monotonic_secs() - started)  # a definite answer (not ambiguous)
         self._crash("after_submit")
         self.on_report(report)

@@ -261,7 +261,7 @@ class LedgerFold:
         if not typed.approved:
             self.stats.denied[typed.code] += 1
         elif entry.intent is not None and self.portfolio.order(typed.client_order_id) is None:
-            self.portfolio.add_order(Order(typed.client_order_id, entry.intent, typed.venue))
+            self.portfolio.add_order(Order(entry.client_order_id, entry.intent, typed.venue))
             self.approved_intents.append(entry.intent)
             self.stats.approved += 1
 

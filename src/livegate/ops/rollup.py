@@ -18,7 +18,8 @@ from typing import Final, NamedTuple
 
 from livegate.domain.enums import Liquidity
 from livegate.domain.positions import Position
-from livegate.ops.run_facts import RunFacts
+from livegate.ledger.fold import OrderEntry
+from livegate.ops.run_facts import REAL_MODES, RunFacts
 
 __all__ = ["ROLLUP_COLUMNS", "RollupRow", "equity_series", "percentile", "rollup_rows"]
 
@@ -54,8 +55,6 @@ ROLLUP_COLUMNS: Final = (
     "kills",
     "drift_records",
 )
-#: Modes whose submits go to a real venue: only they have a meaningful submit -> ack latency.
-_REAL_MODES: Final = frozenset({"testnet", "canary", "live"})
 _ZERO = Decimal(0)
 
 Key = tuple[str, str, str, str]
@@ -155,7 +154,7 @@ class RollupRow:
         orders = len(self.orders)
         turnover = self.turnover
         maker = None if not turnover else float(self.maker_notional / turnover)
-        real = mode in _REAL_MODES
+        real = mode in REAL_MODES
         return {
             "day": day,
             "mode": mode,
@@ -239,17 +238,16 @@ class _RunRows:
 
 def _add_run(rows: dict[Key, RollupRow], facts: RunFacts) -> None:
     run = _RunRows(rows, facts)
-    symbol_of: dict[str, tuple[str, str]] = {}
     for d in facts.decisions:
-        symbol_of[d.client_order_id] = (d.venue, d.symbol)
         r = run.at(d.ts_ms, d.venue, d.symbol)
         r.intents += 1
         if d.approved:
             r.approvals += 1
         else:
             r.denials[d.code] += 1
+    entries = facts.fold.entries
     for cid, ts in facts.submits.items():
-        venue, symbol = symbol_of.get(cid, ("", ""))
+        venue, symbol = _venue_symbol(entries.get(cid))
         r = run.at(ts, venue, symbol)
         r.orders.add(cid)
         ack = facts.acks.get(cid)
@@ -269,14 +267,23 @@ def _add_run(rows: dict[Key, RollupRow], facts: RunFacts) -> None:
             r.maker_notional += fill.notional
         if f.slippage_bps is not None:
             r.slippage.append(float(f.slippage_bps))
-    for venue, symbol in symbol_of.values():
-        venues.setdefault(symbol, venue)
+    for entry in entries.values():
+        if entry.decision is not None:
+            venue, symbol = _venue_symbol(entry)
+            venues.setdefault(symbol, venue)
     for m in facts.markouts:
         run.at(m.fill_ts_ms, venues.get(m.symbol, ""), m.symbol).markouts[m.horizon_ms].append(float(m.markout_bps))
     for symbol, venue in venues.items():
         if symbol:
             _add_pnl(run, symbol, venue)
     _add_run_counts(run)
+
+
+def _venue_symbol(entry: OrderEntry | None) -> tuple[str, str]:
+    """Return the (venue, symbol) a client order id's decision routed it to; empty for an undecided one."""
+    if entry is None or entry.decision is None:
+        return "", ""
+    return entry.decision.venue, "" if entry.intent is None else entry.intent.symbol
 
 
 def _add_pnl(run: _RunRows, symbol: str, venue: str) -> None:

@@ -13,6 +13,7 @@ import contextlib
 import json
 import json.scanner
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,13 +26,12 @@ from livegate.ledger.fold import LedgerFold, gc_paused
 from livegate.ledger.payload_orders import (
     DecisionRecorded,
     FillRecorded,
-    IntentRecorded,
     MarkoutRecorded,
     OrderReported,
     SubmitRequested,
 )
 from livegate.ledger.payload_session import AnomalyRecorded, TradingStateChanged
-from livegate.ops.run_facts import DecisionFact, FillFact, RunFacts
+from livegate.ops.run_facts import REAL_MODES, DecisionFact, FillFact, RunFacts
 from livegate.reconcile.drift import DRIFT_FILE, read_drift
 
 __all__ = ["DecisionFact", "FillFact", "RunFacts", "RunReader", "read_run", "read_run_from"]
@@ -53,13 +53,11 @@ class RunReader:
     (:func:`read_run_from`), so the session's ledger is folded once, not twice.
     """
 
-    __slots__ = ("_follow", "_intents", "_venues", "broken", "facts")
+    __slots__ = ("_follow", "broken", "facts")
 
     def __init__(self, run_dir: Path) -> None:
         """Start the facts of ``run_dir`` (its trading day's zone read from ``config_resolved.json`` now)."""
         self.facts = RunFacts(run_dir=run_dir, day_zone=_day_zone(run_dir))
-        self._intents: dict[str, IntentRecorded] = {}
-        self._venues: dict[str, str] = {}
         #: True once a read stopped part way (an unreadable payload): the facts are not the ledger's.
         self.broken = False
         #: The session ledger's rows kept in memory after a seq (:meth:`follow`), or None.
@@ -95,7 +93,7 @@ class RunReader:
             If a payload is not one JSON object or cannot be read (naming the run and the seq);
             the reader is then :attr:`broken`.
         """
-        facts, intents, venues = self.facts, self._intents, self._venues
+        facts = self.facts
         fold = facts.fold
         fold_fills = fold.fills
         apply = fold.apply_payload
@@ -127,7 +125,7 @@ class RunReader:
                     facts.last_ts_ms = ts_ms
             take = take_of(type(typed))
             if take is not None:
-                take(facts, ts_ms, typed, intents, venues, fold_fills[-1] if len(fold_fills) > counted else None)
+                take(facts, ts_ms, typed, fold_fills[-1] if len(fold_fills) > counted else None)
         self.broken = False
 
     def finish(self, *, table_rows: int | None = None) -> RunFacts:
@@ -140,7 +138,7 @@ class RunReader:
         facts.mode = fold.session.mode if fold.session is not None else ""
         facts.session_id = fold.session.session_id if fold.session is not None else ""
         facts.trading_state, facts.trading_reason = fold.trading_state.value, fold.trading_reason
-        facts.marks.sort(key=lambda m: m[0])
+        facts.marks.sort()
         facts.drift = read_drift(run_dir / DRIFT_FILE)
         facts.end_reason = _summary_end_reason(run_dir)
         facts.orders_table = fold_table(fold, "orders", limit=table_rows)[1]  # the fold above: read once
@@ -204,67 +202,59 @@ def read_run_from(reader: RunReader, *, table_rows: int | None = None) -> RunFac
     return reader.finish(table_rows=table_rows)
 
 
-def _take_intent(facts: RunFacts, ts: int, typed: Any, intents: dict[str, IntentRecorded], *_: object) -> None:
-    intents[typed.client_order_id] = typed
-
-
-def _take_decision(
-    facts: RunFacts, ts: int, typed: Any, intents: dict[str, IntentRecorded], venues: dict[str, str], _: object
-) -> None:
-    intent = intents.get(typed.client_order_id)
-    venues[typed.client_order_id] = typed.venue
+def _take_decision(facts: RunFacts, ts: int, typed: DecisionRecorded, _: object) -> None:
+    entry = facts.fold.entries.get(typed.client_order_id)  # the fold took the decision just now
+    intent = None if entry is None else entry.intent
+    symbol = "" if intent is None else intent.symbol
     arrival = typed.arrival
-    if arrival is not None and intent is not None:
-        facts.marks.append((ts, intent.intent.symbol, arrival.mid))
-    facts.decisions.append(
-        DecisionFact(
-            ts_ms=ts,
-            client_order_id=typed.client_order_id,
-            symbol=intent.intent.symbol if intent is not None else "",
-            side=intent.intent.side.value if intent is not None else "",
-            venue=typed.venue,
-            approved=typed.approved,
-            code=typed.code,
-            bid=None if arrival is None else arrival.bid,
-            ask=None if arrival is None else arrival.ask,
-            mid=None if arrival is None else arrival.mid,
-            age_ms=None if arrival is None else arrival.age_ms,
-        )
-    )
+    if arrival is None:
+        facts.decisions.append(ts, typed.venue, symbol, typed.approved, typed.code, None, None)
+        return
+    if intent is not None:
+        facts.marks.append(ts, symbol, arrival.mid)
+    facts.decisions.append(ts, typed.venue, symbol, typed.approved, typed.code, arrival.bid, arrival.ask)
+    if entry is not None and entry.decision is typed:
+        # the facts hold what the report draws of the arrival quote: the fold's entry keeps
+        # the decision without it (the orders table reads its outcome and venue only)
+        entry.decision = replace(typed, client_order_id=entry.client_order_id, arrival=None)
 
 
-def _take_fill(facts: RunFacts, ts: int, typed: Any, _: object, venues: dict[str, str], new_fill: Fill | None) -> None:
+def _take_fill(facts: RunFacts, ts: int, typed: Any, new_fill: Fill | None) -> None:
     if new_fill is not None:  # counted by the fold just now (a duplicate or refused fill is not)
-        venue = new_fill.venue or venues.get(new_fill.client_order_id, "")
+        venue = new_fill.venue
+        if not venue:
+            entry = facts.fold.entries.get(new_fill.client_order_id)
+            decision = None if entry is None else entry.decision
+            venue = "" if decision is None else decision.venue
         facts.fills.append(FillFact(new_fill, venue, typed.arrival_mid, typed.slippage_bps))
 
 
-def _take_markout(facts: RunFacts, ts: int, typed: Any, *_: object) -> None:
+def _take_markout(facts: RunFacts, ts: int, typed: Any, _: object) -> None:
     facts.markouts.append(typed)
-    facts.marks.append((ts, typed.symbol, typed.mid_after))
+    facts.marks.append(ts, typed.symbol, typed.mid_after)
 
 
-def _take_submit(facts: RunFacts, ts: int, typed: Any, *_: object) -> None:
+def _take_submit(facts: RunFacts, ts: int, typed: Any, _: object) -> None:
     facts.submits.setdefault(typed.client_order_id, ts)
 
 
-def _take_report(facts: RunFacts, ts: int, typed: Any, *_: object) -> None:
-    if typed.client_order_id in facts.submits:
+def _take_report(facts: RunFacts, ts: int, typed: Any, _: object) -> None:
+    session = facts.fold.session
+    if session is not None and session.mode in REAL_MODES and typed.client_order_id in facts.submits:
         facts.acks.setdefault(typed.client_order_id, ts)
 
 
-def _take_anomaly(facts: RunFacts, ts: int, typed: Any, *_: object) -> None:
+def _take_anomaly(facts: RunFacts, ts: int, typed: Any, _: object) -> None:
     facts.anomalies.append((ts, typed.kind, typed.detail))
 
 
-def _take_state(facts: RunFacts, ts: int, typed: Any, *_: object) -> None:
+def _take_state(facts: RunFacts, ts: int, typed: Any, _: object) -> None:
     if typed.state.value != "active":
         facts.kills.append((ts, typed.state.value, typed.reason))
 
 
 #: What :func:`read_run` keeps of each typed payload, by its type (the fold keeps the rest).
 _TAKE: dict[type, Callable[..., None]] = {
-    IntentRecorded: _take_intent,
     DecisionRecorded: _take_decision,
     FillRecorded: _take_fill,
     MarkoutRecorded: _take_markout,

@@ -7,36 +7,130 @@ daily reports and charts read it.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 from livegate.domain.orders import Fill
 from livegate.ledger.fold import LedgerFold
 from livegate.ledger.payload_orders import MarkoutRecorded
 
-__all__ = ["DecisionFact", "FillFact", "RunFacts"]
+__all__ = ["REAL_MODES", "DecisionFact", "DecisionLog", "FillFact", "MarkLog", "RunFacts"]
+
+_NAN: Final = float("nan")
+
+
+#: Modes whose submits go to a real venue: only they have a meaningful submit -> ack latency.
+REAL_MODES: Final = frozenset({"testnet", "canary", "live"})
 
 
 class DecisionFact(NamedTuple):
-    """One decision: when (ms since the epoch), on what, its outcome and the quote it saw (quote currency).
-
-    A named tuple (immutable, built in a fraction of a frozen dataclass's time: one per order).
-    """
+    """One decision: when (ms since the epoch), on what, its outcome, the quote it saw (quote currency, floats)."""
 
     ts_ms: int
-    client_order_id: str
-    symbol: str
-    side: str
     venue: str
+    symbol: str
     approved: bool
     code: str
-    bid: Decimal | None
-    ask: Decimal | None
-    mid: Decimal | None
-    age_ms: int | None
+    bid: float | None
+    ask: float | None
+
+
+class DecisionLog:
+    """Every decision of a run in ledger order, kept as columns: about 30 bytes each, not a tuple of objects.
+
+    A run keeps one per order (a market maker sends tens of thousands an hour), so its
+    memory must not be a tuple, its decimals and its strings per order. The (venue,
+    symbol, approved, code) of a decision is a number into a table of the few distinct
+    ones; the arrival bid and ask are floats (NaN: no quote), which is all the charts draw.
+    Iterating gives :class:`DecisionFact` rows.
+    """
+
+    __slots__ = ("_asks", "_bids", "_index", "_keys", "_table", "_ts")
+
+    def __init__(self) -> None:
+        self._ts = array("q")
+        self._keys = array("I")
+        self._bids = array("d")
+        self._asks = array("d")
+        self._table: list[tuple[str, str, bool, str]] = []
+        self._index: dict[tuple[str, str, bool, str], int] = {}
+
+    def append(
+        self, ts_ms: int, venue: str, symbol: str, approved: bool, code: str, bid: Decimal | None, ask: Decimal | None
+    ) -> None:
+        """Add one decision (``bid`` and ``ask`` None when it saw no quote)."""
+        key = (venue, symbol, approved, code)
+        number = self._index.get(key)
+        if number is None:
+            number = self._index[key] = len(self._table)
+            self._table.append(key)
+        self._ts.append(ts_ms)
+        self._keys.append(number)
+        self._bids.append(_NAN if bid is None else float(bid))
+        self._asks.append(_NAN if ask is None else float(ask))
+
+    def __len__(self) -> int:
+        return len(self._ts)
+
+    def __iter__(self) -> Iterator[DecisionFact]:
+        table = self._table
+        for ts, number, bid, ask in zip(self._ts, self._keys, self._bids, self._asks, strict=True):
+            venue, symbol, approved, code = table[number]
+            quoted = bid == bid  # NaN (no quote) is the only value unequal to itself
+            yield DecisionFact(ts, venue, symbol, approved, code, bid if quoted else None, ask if quoted else None)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DecisionLog) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class MarkLog:
+    """Every mid the ledger knows, as columns: time (ms since the epoch), symbol, mid (exact, quote currency).
+
+    :meth:`sort` puts them in time order (stable: ledger order among equal times), once,
+    when the facts are complete; iterating gives ``(ts_ms, symbol, mid)``.
+    """
+
+    __slots__ = ("_mids", "_symbols", "_ts")
+
+    def __init__(self) -> None:
+        self._ts = array("q")
+        self._symbols: list[str] = []
+        self._mids: list[Decimal] = []
+
+    def append(self, ts_ms: int, symbol: str, mid: Decimal) -> None:
+        """Add one mid."""
+        self._ts.append(ts_ms)
+        self._symbols.append(symbol)
+        self._mids.append(mid)
+
+    def sort(self) -> None:
+        """Order the marks by time, keeping ledger order among equal times."""
+        ts = self._ts
+        if all(a <= b for a, b in itertools.pairwise(ts)):
+            return
+        order = sorted(range(len(ts)), key=ts.__getitem__)
+        self._ts = array("q", [ts[i] for i in order])
+        self._symbols = [self._symbols[i] for i in order]
+        self._mids = [self._mids[i] for i in order]
+
+    def __len__(self) -> int:
+        return len(self._ts)
+
+    def __iter__(self) -> Iterator[tuple[int, str, Decimal]]:
+        return zip(self._ts, self._symbols, self._mids, strict=True)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MarkLog) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class FillFact(NamedTuple):
@@ -63,12 +157,18 @@ class RunFacts:
         ``summary.json``'s end reason (empty when absent).
     day_zone : ZoneInfo
         ``[risk] day_boundary_tz`` of the run (UTC when unknown).
-    decisions, fills, markouts :
-        Every decision, every fill the fold counted, every markout.
-    marks : list of (ts_ms, symbol, mid)
+    decisions : DecisionLog
+        Every decision.
+    fills, markouts :
+        Every fill the fold counted, every markout.
+    marks : MarkLog
         Every mid the ledger knows, in time order: arrival quotes and markouts (quote currency).
-    submits, acks : dict[str, int]
-        Client order id -> ``submit_requested`` time, and -> the first venue report after it (ms).
+    submits : dict[str, int]
+        Client order id -> ``submit_requested`` time (ms).
+    acks : dict[str, int]
+        Client order id -> the first venue report after its submit (ms); kept only in the
+        modes whose submits reach a real venue (:data:`REAL_MODES`), the only ones whose
+        latency the rollup shows.
     anomalies : list of (ts_ms, kind, detail)
     kills : list of (ts_ms, state, reason)
         Trading-state changes to ``reducing`` or ``halted``.
@@ -89,10 +189,10 @@ class RunFacts:
     trading_reason: str = ""
     end_reason: str = ""
     day_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
-    decisions: list[DecisionFact] = field(default_factory=list)
+    decisions: DecisionLog = field(default_factory=DecisionLog)
     fills: list[FillFact] = field(default_factory=list)
     markouts: list[MarkoutRecorded] = field(default_factory=list)
-    marks: list[tuple[int, str, Decimal]] = field(default_factory=list)
+    marks: MarkLog = field(default_factory=MarkLog)
     submits: dict[str, int] = field(default_factory=dict)
     acks: dict[str, int] = field(default_factory=dict)
     anomalies: list[tuple[int, str, str]] = field(default_factory=list)
