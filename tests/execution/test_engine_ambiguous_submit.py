@@ -304,3 +304,19 @@ async def test_resolve_when_opted_in_but_a_report_showed_the_order_then_never_re
         await engine.resolve_ambiguous()
     assert venue.submits == [decision.client_order_id]
     assert venue.lookups == [], "settled by the stream's reports: nothing to look up"
+
+
+@pytest.mark.asyncio
+async def test_submit_when_many_orders_reported_then_none_kept_as_shown_after_their_calls(tmp_path: Path) -> None:
+    # what a report showed matters only while that order's submit call is in the air: a run of
+    # many orders must not keep every client order id (issue 14 item 2)
+    venue = ScriptedVenue("stream_then_503")
+    engine, portfolio, _ = _engine(tmp_path, venue)
+    decisions = []
+    for _ in range(3):
+        decisions.append(engine.submit_intent(_intent(engine)))
+        await engine.dispatch()
+    await engine.resolve_ambiguous()
+    assert engine.ambiguous_orders == {}
+    assert all(portfolio.order(d.client_order_id).status is OrderStatus.FILLED for d in decisions)  # type: ignore[union-attr]
+    assert engine._ambiguous._shown == set() and engine._ambiguous._calling == set()

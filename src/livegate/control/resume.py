@@ -32,7 +32,8 @@ from livegate.domain.errors import ConfigError, DataError, LedgerError
 from livegate.domain.orders import OrderIntent
 from livegate.ledger.checkpoint_job import CHECKPOINT_EVERY_EVENTS, fold_from_checkpoint
 from livegate.ledger.checkpoint_lists import ArchivedList
-from livegate.ledger.fold import LedgerFold, copy_sequence, gc_paused
+from livegate.ledger.fold import LedgerFold, gc_paused
+from livegate.ledger.fold_copy import copy_sequence
 from livegate.ledger.fold_rules import EngineStats
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio

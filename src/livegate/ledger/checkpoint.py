@@ -38,6 +38,7 @@ from livegate.ledger import checkpoint_columns as _columns_module
 from livegate.ledger import checkpoint_decode as _decode_module
 from livegate.ledger import checkpoint_lists as _lists_module
 from livegate.ledger import fold as _fold_module
+from livegate.ledger import fold_copy as _fold_copy_module
 from livegate.ledger import fold_rules as _fold_rules_module
 from livegate.ledger import payload_fields as _payload_fields_module
 from livegate.ledger import payload_orders as _payload_orders_module
@@ -73,9 +74,9 @@ def _fold_code_digest() -> str:
     """Return the sha256 of the source of every module whose rules shape the fold."""
     digest = hashlib.sha256()
     modules = (
-        _fold_module, _fold_rules_module, _payloads_module, _payload_fields_module, _payload_orders_module,
-        _payload_session_module, _orders_module, _positions_module, _book_module, _archive_module,
-        _lists_module, _columns_module, _decode_module, sys.modules[__name__],
+        _fold_module, _fold_copy_module, _fold_rules_module, _payloads_module, _payload_fields_module,
+        _payload_orders_module, _payload_session_module, _orders_module, _positions_module, _book_module,
+        _archive_module, _lists_module, _columns_module, _decode_module, sys.modules[__name__],
     )  # fmt: skip
     for module in modules:
         digest.update(Path(str(module.__file__)).read_bytes())

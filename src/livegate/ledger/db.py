@@ -43,6 +43,10 @@ SYNCHRONOUS_PRAGMAS: Final = {
 SELECT_ROWS: Final = "SELECT seq, ts_ms, kind, payload, prev_hash, hash FROM events ORDER BY seq"
 #: The rows after a seq (one parameter), in seq order.
 SELECT_ROWS_AFTER: Final = "SELECT seq, ts_ms, kind, payload, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq"
+#: The rows from a first to a last seq (both included), in seq order.
+SELECT_ROWS_BETWEEN: Final = (
+    "SELECT seq, ts_ms, kind, payload, prev_hash, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq"
+)
 #: The rows after a seq (first parameter) whose kind is not the second parameter, in seq order.
 SELECT_ROWS_AFTER_EXCEPT_KIND: Final = (
     "SELECT seq, ts_ms, kind, payload, prev_hash, hash FROM events WHERE seq > ? AND kind != ? ORDER BY seq"

@@ -19,7 +19,7 @@ from typing import Final, Literal, TextIO
 from livegate.domain.enums import OrderStatus
 from livegate.domain.errors import DataError
 from livegate.domain.orders import Fill, Order
-from livegate.ledger.db import SELECT_ROWS, SELECT_ROWS_AFTER, connect_readonly
+from livegate.ledger.db import SELECT_ROWS, SELECT_ROWS_AFTER, SELECT_ROWS_BETWEEN, connect_readonly
 from livegate.ledger.events import LedgerEvent, canonical_json
 from livegate.ledger.fold import LedgerFold, OrderEntry, fold_events
 
@@ -213,6 +213,23 @@ def iter_rows(path: Path, *, after_seq: int = 0) -> Iterator[tuple[int, int, str
     conn = connect_readonly(path)
     try:
         yield from conn.execute(SELECT_ROWS_AFTER, (after_seq,))
+    except sqlite3.Error as exc:
+        raise DataError(f"cannot read ledger {path}: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def rows_between(path: Path, first_seq: int, last_seq: int) -> list[tuple[int, int, str, str, str, str]]:
+    """Return a ledger's raw rows from ``first_seq`` to ``last_seq`` (both included), in seq order.
+
+    Raises
+    ------
+    DataError
+        If the ledger is missing or unreadable.
+    """
+    conn = connect_readonly(path)
+    try:
+        return conn.execute(SELECT_ROWS_BETWEEN, (first_seq, last_seq)).fetchall()
     except sqlite3.Error as exc:
         raise DataError(f"cannot read ledger {path}: {exc}") from exc
     finally:

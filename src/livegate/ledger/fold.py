@@ -21,8 +21,10 @@ from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.positions import Position
 from livegate.ledger.checkpoint_archive import Archive
 from livegate.ledger.checkpoint_archive import gc_paused as gc_paused  # its home before the archive
-from livegate.ledger.checkpoint_lists import ArchivedFills, ArchivedList
+from livegate.ledger.checkpoint_lists import ArchivedFills
 from livegate.ledger.events import GENESIS_HASH, INVENTORY_ADOPTED, LedgerEvent
+from livegate.ledger.fold_copy import copy_order, copy_sequence
+from livegate.ledger.fold_retire import Retirement
 from livegate.ledger.fold_rules import EngineStats, FillOutcome, StatusOutcome, apply_fill, apply_status
 from livegate.ledger.payload_fields import PayloadError
 from livegate.ledger.payload_orders import (
@@ -97,6 +99,23 @@ class LedgerFold:
     #: Positions (base units) and venue trade ids of fills adopted as starting inventory (``inventory_adopted``).
     adopted_positions: dict[str, Decimal] = field(default_factory=dict)
     adopted_fill_ids: set[str] = field(default_factory=set)
+    #: Finished orders let go and brought back when the ledger says more (None: every order kept).
+    retirement: Retirement | None = None
+
+    @property
+    def entry_count(self) -> int:
+        """Return how many client order ids the fold met: its entries and the retired ones."""
+        return len(self.entries) + (0 if self.retirement is None else len(self.retirement))
+
+    def routed(self, client_order_id: str) -> tuple[str, str]:
+        """Return the (venue, symbol) the decision of a client order id routed it to; empty strings when undecided."""
+        entry = self.entries.get(client_order_id)
+        if entry is None:
+            retired = None if self.retirement is None else self.retirement.routed(client_order_id)
+            return ("", "") if retired is None else retired
+        if entry.decision is None:
+            return "", ""
+        return entry.decision.venue, "" if entry.intent is None else entry.intent.symbol
 
     def fill_ids(self, venue: str | None = None) -> set[str]:
         """Return the venue trade ids of applied fills (of ``venue`` and venue-less ones when given)."""
@@ -162,9 +181,14 @@ class LedgerFold:
         DataError
             If the payload's values cannot be applied (naming the seq).
         """
+        retirement = self.retirement
         try:
             if typed is not None:
+                if retirement is not None:
+                    retirement.before(self, seq, typed)
                 _HANDLERS[type(typed)](self, typed, ts_ms)
+                if retirement is not None:
+                    retirement.after(self, seq, typed)
         except (PayloadError, KeyError, ArithmeticError) as exc:
             raise DataError(f"ledger seq {seq} ({kind}): {exc}") from exc
         self.last_seq = seq
@@ -225,10 +249,10 @@ class LedgerFold:
         index = book.orders_by_id()
         with gc_paused():
             if isinstance(index, Archive) and index.archived:
-                twin = index.fork(_copy_order)
+                twin = index.fork(copy_order)
                 working = [twin[o.client_order_id] for o in book.working_orders()]
                 return Portfolio.restored(working, positions, book.fill_keys(), index=twin)
-            orders = [_copy_order(o) for o in book.all_orders()]
+            orders = [copy_order(o) for o in book.all_orders()]
         return Portfolio.restored(orders, positions, book.fill_keys())
 
     def copy_stats(self) -> EngineStats:
@@ -354,19 +378,6 @@ def fold_events(events: Iterable[LedgerEvent]) -> LedgerFold:
     for event in events:
         fold.apply(event)
     return fold
-
-
-def copy_sequence(items: MutableSequence[Any]) -> MutableSequence[Any]:
-    """Return an independent copy of a fold's list of immutable items (a checkpoint's archive stays unbuilt)."""
-    return items.fork() if isinstance(items, ArchivedList) else list(items)
-
-
-def _copy_order(order: Order) -> Order:
-    """Return a copy of ``order`` sharing its (immutable) intent."""
-    copy = Order(order.client_order_id, order.intent, order.venue)
-    copy.status, copy.filled_quantity, copy.notional_filled = order.status, order.filled_quantity, order.notional_filled
-    copy.venue_order_id, copy.reason, copy.updated_ms = order.venue_order_id, order.reason, order.updated_ms
-    return copy
 
 
 _Handler = Callable[[LedgerFold, Any, int], None]

@@ -12,9 +12,9 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from livegate.domain.errors import LedgerError
+from livegate.domain.errors import DataError, LedgerError
 from livegate.ledger.anchor import AnchorWriter
-from livegate.ledger.db import SELECT_ROWS_AFTER, SELECT_ROWS_AFTER_EXCEPT_KIND
+from livegate.ledger.db import SELECT_ROWS_AFTER, SELECT_ROWS_AFTER_EXCEPT_KIND, SELECT_ROWS_BETWEEN, connect_readonly
 from livegate.ledger.events import LedgerEvent
 
 _FETCH_BATCH = 512
@@ -129,6 +129,29 @@ class LedgerReads:
             while rows := cursor.fetchmany(_FETCH_BATCH):
                 yield from rows
         except sqlite3.Error as exc:
+            raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
+
+    def rows_between(self, first_seq: int, last_seq: int) -> list[tuple[int, int, str, str, str, str]]:
+        """Return the raw rows from ``first_seq`` to ``last_seq`` (both included), in seq order.
+
+        Read through this ledger's connection, which sees its own appends not committed
+        yet; once the ledger is closed, from the file (everything is committed then).
+
+        Raises
+        ------
+        LedgerError
+            If SQLite fails.
+        """
+        try:
+            try:
+                return self._conn.execute(SELECT_ROWS_BETWEEN, (first_seq, last_seq)).fetchall()
+            except sqlite3.ProgrammingError:  # closed
+                conn = connect_readonly(self._path)
+                try:
+                    return conn.execute(SELECT_ROWS_BETWEEN, (first_seq, last_seq)).fetchall()
+                finally:
+                    conn.close()
+        except (sqlite3.Error, DataError) as exc:
             raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
 
     def tail_rows(self, after_seq: int) -> Iterator[tuple[int, int, str, str | dict[str, object], str, str]]:

@@ -18,13 +18,13 @@ from typing import Any, Final
 from livegate.domain.errors import DataError
 from livegate.ops.report_charts import run_charts
 from livegate.ops.rollup import rollup_rows
-from livegate.ops.rollup_read import RunReader, read_run, read_run_from
+from livegate.ops.rollup_read import REPORT_TABLE_ROWS, RunReader, read_run, read_run_from
 from livegate.ops.run_facts import RunFacts
 
 __all__ = ["CSS", "banner_html", "page", "render_run_report", "table_html", "write_run_report"]
 
 #: Rows shown per table (the ledger export has them all: ``livegate ledger export``).
-TABLE_LIMIT: Final = 500
+TABLE_LIMIT: Final = REPORT_TABLE_ROWS
 
 CSS: Final = (
     "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1200px}"

@@ -18,7 +18,6 @@ from typing import Final, NamedTuple
 
 from livegate.domain.enums import Liquidity
 from livegate.domain.positions import Position
-from livegate.ledger.fold import OrderEntry
 from livegate.ops.run_facts import REAL_MODES, RunFacts
 
 __all__ = ["ROLLUP_COLUMNS", "RollupRow", "equity_series", "percentile", "rollup_rows"]
@@ -245,9 +244,9 @@ def _add_run(rows: dict[Key, RollupRow], facts: RunFacts) -> None:
             r.approvals += 1
         else:
             r.denials[d.code] += 1
-    entries = facts.fold.entries
+    routed = facts.fold.routed
     for cid, ts in facts.submits.items():
-        venue, symbol = _venue_symbol(entries.get(cid))
+        venue, symbol = routed(cid)
         r = run.at(ts, venue, symbol)
         r.orders.add(cid)
         ack = facts.acks.get(cid)
@@ -267,23 +266,14 @@ def _add_run(rows: dict[Key, RollupRow], facts: RunFacts) -> None:
             r.maker_notional += fill.notional
         if f.slippage_bps is not None:
             r.slippage.append(float(f.slippage_bps))
-    for entry in entries.values():
-        if entry.decision is not None:
-            venue, symbol = _venue_symbol(entry)
-            venues.setdefault(symbol, venue)
+    for d in facts.decisions:  # a symbol without fills: the venue of its first decision
+        venues.setdefault(d.symbol, d.venue)
     for m in facts.markouts:
         run.at(m.fill_ts_ms, venues.get(m.symbol, ""), m.symbol).markouts[m.horizon_ms].append(float(m.markout_bps))
     for symbol, venue in venues.items():
         if symbol:
             _add_pnl(run, symbol, venue)
     _add_run_counts(run)
-
-
-def _venue_symbol(entry: OrderEntry | None) -> tuple[str, str]:
-    """Return the (venue, symbol) a client order id's decision routed it to; empty for an undecided one."""
-    if entry is None or entry.decision is None:
-        return "", ""
-    return entry.decision.venue, "" if entry.intent is None else entry.intent.symbol
 
 
 def _add_pnl(run: _RunRows, symbol: str, venue: str) -> None:

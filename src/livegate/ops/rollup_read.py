@@ -15,14 +15,15 @@ import json.scanner
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from livegate.domain.errors import DataError
 from livegate.domain.orders import Fill
 from livegate.ledger import events as ev
-from livegate.ledger.export import fold_table, iter_rows, stored_hash
+from livegate.ledger.export import fold_table, iter_rows, rows_between, stored_hash
 from livegate.ledger.fold import LedgerFold, gc_paused
+from livegate.ledger.fold_retire import NotKept, Retirement
 from livegate.ledger.payload_orders import (
     DecisionRecorded,
     FillRecorded,
@@ -37,6 +38,8 @@ from livegate.reconcile.drift import DRIFT_FILE, read_drift
 __all__ = ["DecisionFact", "FillFact", "RunFacts", "RunReader", "read_run", "read_run_from"]
 
 LEDGER_FILE = "ledger.sqlite"
+#: Orders and fills a run report's tables show (the ledger export has them all).
+REPORT_TABLE_ROWS: Final = 500
 
 #: The C JSON scanner ``json.loads`` runs, called directly: ``(value, end index)`` of the text from 0.
 _SCAN_JSON: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
@@ -53,11 +56,23 @@ class RunReader:
     (:func:`read_run_from`), so the session's ledger is folded once, not twice.
     """
 
-    __slots__ = ("_follow", "broken", "facts")
+    __slots__ = ("_follow", "_history", "broken", "facts", "keep_first")
 
-    def __init__(self, run_dir: Path) -> None:
-        """Start the facts of ``run_dir`` (its trading day's zone read from ``config_resolved.json`` now)."""
+    def __init__(self, run_dir: Path, keep_first: int | None = REPORT_TABLE_ROWS) -> None:
+        """Start the facts of ``run_dir`` (its trading day's zone read from ``config_resolved.json`` now).
+
+        ``keep_first``: finished orders leave the fold, except the first ``keep_first``
+        (the rows the orders table can show); a late event about one reads its events
+        back (:mod:`livegate.ledger.fold_retire`). None: every order is kept.
+        """
         self.facts = RunFacts(run_dir=run_dir, day_zone=_day_zone(run_dir))
+        #: How many of the first orders the fold keeps whole (None: all).
+        self.keep_first = keep_first
+        if keep_first is not None:
+            retirement = Retirement(self._rows_between, keep_first)
+            self.facts.fold = LedgerFold(approved_intents=NotKept(), retirement=retirement)
+        #: Where a retired order's events are read back: the session's ledger once followed, else the file.
+        self._history: Callable[[int, int], list[tuple[int, int, str, str, str, str]]] | None = None
         #: True once a read stopped part way (an unreadable payload): the facts are not the ledger's.
         self.broken = False
         #: The session ledger's rows kept in memory after a seq (:meth:`follow`), or None.
@@ -66,15 +81,25 @@ class RunReader:
         )
 
     def follow(
-        self, kept_rows: Callable[[int], list[tuple[int, int, str, str | dict[str, object], str, str]] | None]
+        self,
+        kept_rows: Callable[[int], list[tuple[int, int, str, str | dict[str, object], str, str]] | None],
+        rows_between: Callable[[int, int], list[tuple[int, int, str, str, str, str]]] | None = None,
     ) -> None:
         """Read the events appended after the last ones taken from ``kept_rows`` when the run ends.
 
         ``kept_rows`` is the session ledger's :meth:`~livegate.ledger.store.Ledger.kept_rows`:
         :func:`read_run_from` takes the rows it still holds in memory (parsed payloads, no
         SQLite read) before it checks the file, and reads the file only for what it lacks.
+        ``rows_between`` (:meth:`Ledger.rows_between <livegate.ledger.store.Ledger.rows_between>`)
+        reads back a retired order's events, its own appends not committed yet included.
         """
         self._follow = kept_rows
+        self._history = rows_between
+
+    def _rows_between(self, first_seq: int, last_seq: int) -> list[tuple[int, int, str, str, str, str]]:
+        if self._history is not None:
+            return self._history(first_seq, last_seq)
+        return rows_between(self.facts.run_dir / LEDGER_FILE, first_seq, last_seq)
 
     @property
     def fold(self) -> LedgerFold:
@@ -143,7 +168,7 @@ class RunReader:
         facts.end_reason = _summary_end_reason(run_dir)
         facts.orders_table = fold_table(fold, "orders", limit=table_rows)[1]  # the fold above: read once
         facts.fills_table = fold_table(fold, "fills", limit=table_rows)[1]
-        facts.orders_count, facts.fills_count = len(fold.entries), len(fold.fills)
+        facts.orders_count, facts.fills_count = fold.entry_count, len(fold.fills)
         return facts
 
 
@@ -165,7 +190,7 @@ def read_run(run_dir: Path, *, table_rows: int | None = None) -> RunFacts:
     """
     if not (run_dir / LEDGER_FILE).is_file():
         raise DataError(f"{run_dir}: no {LEDGER_FILE}; not a livegate run directory")
-    reader = RunReader(run_dir)
+    reader = RunReader(run_dir, keep_first=table_rows)
     with gc_paused():  # many small objects, no cycles (as in a resume fold)
         reader.take_rows(iter_rows(run_dir))  # one at a time: memory follows the facts
     return reader.finish(table_rows=table_rows)
@@ -190,6 +215,8 @@ def read_run_from(reader: RunReader, *, table_rows: int | None = None) -> RunFac
         raise DataError(f"{run_dir}: no {LEDGER_FILE}; not a livegate run directory")
     fold = reader.fold
     follow = reader._follow
+    if reader.keep_first is not None and (table_rows is None or table_rows > reader.keep_first):
+        return read_run(run_dir, table_rows=table_rows)  # the reader let go of orders the tables show
     if follow is not None and not reader.broken:
         kept = follow(fold.last_seq)  # the session's last rows, still in memory: what the file's check covers
         if kept:
@@ -203,16 +230,16 @@ def read_run_from(reader: RunReader, *, table_rows: int | None = None) -> RunFac
 
 
 def _take_decision(facts: RunFacts, ts: int, typed: DecisionRecorded, _: object) -> None:
-    entry = facts.fold.entries.get(typed.client_order_id)  # the fold took the decision just now
-    intent = None if entry is None else entry.intent
-    symbol = "" if intent is None else intent.symbol
+    fold = facts.fold
+    symbol = fold.routed(typed.client_order_id)[1]  # the fold took the decision just now (a denial: retired)
     arrival = typed.arrival
     if arrival is None:
         facts.decisions.append(ts, typed.venue, symbol, typed.approved, typed.code, None, None)
         return
-    if intent is not None:
+    if symbol:
         facts.marks.append(ts, symbol, arrival.mid)
     facts.decisions.append(ts, typed.venue, symbol, typed.approved, typed.code, arrival.bid, arrival.ask)
+    entry = fold.entries.get(typed.client_order_id)
     if entry is not None and entry.decision is typed:
         # the facts hold what the report draws of the arrival quote: the fold's entry keeps
         # the decision without it (the orders table reads its outcome and venue only)
@@ -221,11 +248,7 @@ def _take_decision(facts: RunFacts, ts: int, typed: DecisionRecorded, _: object)
 
 def _take_fill(facts: RunFacts, ts: int, typed: Any, new_fill: Fill | None) -> None:
     if new_fill is not None:  # counted by the fold just now (a duplicate or refused fill is not)
-        venue = new_fill.venue
-        if not venue:
-            entry = facts.fold.entries.get(new_fill.client_order_id)
-            decision = None if entry is None else entry.decision
-            venue = "" if decision is None else decision.venue
+        venue = new_fill.venue or facts.fold.routed(new_fill.client_order_id)[0]
         facts.fills.append(FillFact(new_fill, venue, typed.arrival_mid, typed.slippage_bps))
 
 
@@ -235,7 +258,9 @@ def _take_markout(facts: RunFacts, ts: int, typed: Any, _: object) -> None:
 
 
 def _take_submit(facts: RunFacts, ts: int, typed: Any, _: object) -> None:
-    facts.submits.setdefault(typed.client_order_id, ts)
+    entry = facts.fold.entries.get(typed.client_order_id)
+    # keyed by the entry's own string: one client order id object per order, not one per event
+    facts.submits.setdefault(typed.client_order_id if entry is None else entry.client_order_id, ts)
 
 
 def _take_report(facts: RunFacts, ts: int, typed: Any, _: object) -> None:

@@ -159,6 +159,34 @@ class Portfolio:
             totals.add(order)
         self._exposed.add(symbol)
 
+    def retire(self, client_order_id: str) -> None:
+        """Let a finished order go from the book (its fill keys stay; :meth:`readmit` brings it back).
+
+        For a fold that keeps only the orders still able to change
+        (:mod:`livegate.ledger.fold_retire`).
+
+        Raises
+        ------
+        InvariantViolation
+            If the order is unknown or still working.
+        """
+        order = self._orders.get(client_order_id)
+        if order is None or not order.status.is_terminal:
+            raise InvariantViolation(f"order {client_order_id} is not a finished order of this book")
+        del self._orders[client_order_id]
+
+    def readmit(self, order: Order) -> None:
+        """Take a retired finished order back, as it was (:meth:`retire`).
+
+        Raises
+        ------
+        InvariantViolation
+            If its client order id is held already or the order is not finished.
+        """
+        if order.client_order_id in self._orders or not order.status.is_terminal:
+            raise InvariantViolation(f"order {order.client_order_id} cannot be readmitted")
+        self._orders[order.client_order_id] = order
+
     def order(self, client_order_id: str) -> Order | None:
         """Return the order with this client order id, or None."""
         return self._orders.get(client_order_id)

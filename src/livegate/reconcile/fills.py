@@ -146,9 +146,15 @@ class LedgerReader(Protocol):
         ...
 
     def follow(
-        self, kept_rows: Callable[[int], list[tuple[int, int, str, str | dict[str, object], str, str]] | None]
+        self,
+        kept_rows: Callable[[int], list[tuple[int, int, str, str | dict[str, object], str, str]] | None],
+        rows_between: Callable[[int, int], list[tuple[int, int, str, str, str, str]]] | None = None,
     ) -> None:
-        """Take the rows the ledger still keeps in memory (``Ledger.kept_rows``) when the run ends."""
+        """Take the rows the ledger still keeps in memory (``Ledger.kept_rows``) when the run ends.
+
+        ``rows_between`` (``Ledger.rows_between``) reads back the events of an order the
+        reader let go (:mod:`livegate.ledger.fold_retire`).
+        """
         ...
 
 
@@ -178,7 +184,7 @@ class LedgerFillIndex:
         self._reader = reader
         if reader is not None:
             self._fold = reader.fold
-            reader.follow(ledger.kept_rows)  # the end-of-run report takes the last rows from memory too
+            reader.follow(ledger.kept_rows, ledger.rows_between)  # the report takes the last rows from memory too
         else:
             self._fold = LedgerFold() if fold is None else fold
         #: Per venue name, how many of the fold's fills were already handed out by :meth:`new_ids`.

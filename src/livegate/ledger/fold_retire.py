@@ -1,0 +1,196 @@
+"""Finished orders leave a fold's memory; an event about one later brings it back from the ledger (issue 14 item 2).
+
+A session's report reader folds the session's ledger as it grows
+(:class:`livegate.ops.rollup_read.RunReader`). Kept whole, its orders, order entries,
+intents and decisions grow with every order the run sends: a market maker that cancels
+and replaces its quotes sends tens of thousands an hour. Yet a finished order (filled,
+cancelled, rejected, expired, or a denied intent) changes only when the ledger says more
+about it: a fill that raced the cancel, a repeated report. Its events are all in the
+ledger, so the fold can let it go and rebuild it when that happens:
+
+* :meth:`Retirement.after` retires an order the event just finished: its order and entry
+  leave the fold; kept is the client order id with the seqs of its first and last events
+  and its (venue, symbol) as a number into a small table (about 200 bytes, not about 1 KB).
+* :meth:`Retirement.before` sees an event about a retired order first: it reads the
+  ledger rows between those seqs (``history``), folds the order's own events into a
+  scratch fold and puts its order and entry back, so the event then applies exactly as in
+  a fold that never let it go. An order's state depends on its own events only (the
+  rules of :mod:`livegate.ledger.fold_rules`), which is why the scratch fold rebuilds it.
+
+The first ``keep_first`` order entries are never retired: they are the rows a report's
+orders table shows, in fold order. Positions, counters, applied fills and their keys are
+never retired. Only a fold given a :class:`Retirement` retires: resume, export and
+verify fold without one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, MutableSequence
+from typing import TYPE_CHECKING, Any, overload
+
+from livegate.domain.orders import OrderIntent
+from livegate.ledger.payload_orders import (
+    DecisionRecorded,
+    FillRecorded,
+    IntentRecorded,
+    OrderReported,
+    SubmitRequested,
+)
+
+if TYPE_CHECKING:
+    from livegate.ledger.fold import LedgerFold
+
+__all__ = ["HistoryRows", "NotKept", "Retirement"]
+
+#: Ledger rows ``(seq, ts_ms, kind, payload JSON text or dict, prev_hash, hash)`` from a first to a last seq.
+HistoryRows = Callable[[int, int], Iterable[tuple[int, int, str, Any, str, str]]]
+#: The typed payloads that change an order or its entry, and how to read its client order id (a
+#: ``cancel_requested`` only counts, so it brings nothing back).
+_CID_OF: dict[type, Callable[[Any], str]] = {
+    IntentRecorded: lambda t: t.client_order_id,
+    DecisionRecorded: lambda t: t.client_order_id,
+    SubmitRequested: lambda t: t.client_order_id,
+    OrderReported: lambda t: t.client_order_id,
+    FillRecorded: lambda t: t.fill.client_order_id,
+}
+
+
+class Retirement:
+    """The finished orders a fold let go, and how to bring one back.
+
+    Parameters
+    ----------
+    history:
+        Returns the ledger's rows from a first to a last seq (both included), in seq order:
+        what the fold read, from the session's ledger connection (which sees its own
+        uncommitted rows) or the file.
+    keep_first:
+        Order entries never retired: the first ones the fold made (the report's orders table).
+
+    Attributes
+    ----------
+    revived : int
+        How many times an order was brought back (a late event about a finished order).
+    """
+
+    __slots__ = ("_firsts", "_history", "_index", "_keep_first", "_made", "_records", "_table", "revived")
+
+    def __init__(self, history: HistoryRows, keep_first: int = 500) -> None:
+        self._history = history
+        self._keep_first = keep_first
+        self._made = 0
+        #: Client order id -> seq of its first event, for the orders the fold holds (not kept ones).
+        self._firsts: dict[str, int] = {}
+        #: Retired client order id -> (seq of its first event, seq of its last, number of its (venue, symbol)).
+        self._records: dict[str, tuple[int, int, int]] = {}
+        self._table: list[tuple[str, str]] = []
+        self._index: dict[tuple[str, str], int] = {}
+        self.revived = 0
+
+    def __len__(self) -> int:
+        """Return how many orders are retired now."""
+        return len(self._records)
+
+    def routed(self, client_order_id: str) -> tuple[str, str] | None:
+        """Return the (venue, symbol) of a retired order's decision, or None when it is not retired."""
+        record = self._records.get(client_order_id)
+        return None if record is None else self._table[record[2]]
+
+    def before(self, fold: LedgerFold, seq: int, typed: object) -> None:
+        """Note the first event of a new order; bring a retired order back before an event about it.
+
+        Raises
+        ------
+        DataError
+            If the ledger's history of the retired order cannot be read.
+        """
+        cid_of = _CID_OF.get(type(typed))
+        if cid_of is None:
+            return
+        cid = cid_of(typed)
+        if cid in fold.entries:
+            return
+        record = self._records.pop(cid, None)
+        if record is None:
+            self._made += 1
+            if self._made > self._keep_first:
+                self._firsts[cid] = seq
+            return
+        first, last, _ = record
+        self._revive(fold, cid, first, last)
+        self._firsts[cid] = first
+        self.revived += 1
+
+    def after(self, fold: LedgerFold, seq: int, typed: object) -> None:
+        """Retire the order this event finished (not one of the first ``keep_first``)."""
+        cid_of = _CID_OF.get(type(typed))
+        if cid_of is None:
+            return
+        cid = cid_of(typed)
+        first = self._firsts.get(cid)
+        if first is None:
+            return  # kept, or never an entry
+        entry = fold.entries.get(cid)
+        if entry is None or entry.decision is None:
+            return  # an order the fold knows from reports only (not decided here): kept
+        order = fold.portfolio.order(cid)
+        if order is None:
+            if entry.decision.approved:
+                return  # approved without an intent: kept as the fold found it
+        elif not order.status.is_terminal:
+            return
+        venue, symbol = entry.decision.venue, "" if entry.intent is None else entry.intent.symbol
+        number = self._index.get((venue, symbol))
+        if number is None:
+            number = self._index[(venue, symbol)] = len(self._table)
+            self._table.append((venue, symbol))
+        del fold.entries[cid], self._firsts[cid]
+        if order is not None:
+            fold.portfolio.retire(cid)
+        self._records[entry.client_order_id] = (first, seq, number)
+
+    def _revive(self, fold: LedgerFold, cid: str, first: int, last: int) -> None:
+        from livegate.ledger.fold import LedgerFold  # the fold imports this module
+
+        scratch = LedgerFold(approved_intents=NotKept())
+        for seq, ts_ms, kind, text, _prev, digest in self._history(first, last):
+            payload = json.loads(text) if isinstance(text, str) else text
+            named = payload.get("client_order_id") if isinstance(payload, dict) else None
+            if named == cid:
+                scratch.apply_payload(seq, ts_ms, kind, payload, digest)
+        entry = scratch.entries[cid]
+        fold.entries[cid] = entry
+        order = scratch.portfolio.order(cid)
+        if order is not None:
+            fold.portfolio.readmit(order)
+
+
+class NotKept(MutableSequence[OrderIntent]):
+    """A fold's approved intents, not kept: for a fold whose readers never ask for them (the report's)."""
+
+    __slots__ = ()
+
+    def __len__(self) -> int:
+        return 0
+
+    @overload
+    def __getitem__(self, index: int) -> OrderIntent: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> MutableSequence[OrderIntent]: ...
+
+    def __getitem__(self, index: int | slice) -> OrderIntent | MutableSequence[OrderIntent]:
+        raise IndexError("approved intents are not kept by this fold")
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise IndexError("approved intents are not kept by this fold")
+
+    def __delitem__(self, index: Any) -> None:
+        raise IndexError("approved intents are not kept by this fold")
+
+    def insert(self, index: int, value: OrderIntent) -> None:
+        """Keep nothing."""
+
+    def __iter__(self) -> Iterator[OrderIntent]:
+        return iter(())

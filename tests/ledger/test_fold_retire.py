@@ -1,0 +1,123 @@
+"""A fold that lets finished orders go gives what a fold keeping them gives (issue 14 item 2).
+
+The retiring fold (the session report's, :mod:`livegate.ledger.fold_retire`) must agree
+with the whole fold on positions, applied fills and their keys, counters and every
+order's state, also when the ledger says more about a finished order later: a fill that
+raced the cancel, a repeated report, a fill repeated.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from livegate.domain.errors import InvariantViolation
+from livegate.domain.positions import Position
+from livegate.ledger import Ledger
+from livegate.ledger import events as ev
+from livegate.ledger.events import LedgerEvent
+from livegate.ledger.export import fold_table, iter_rows, rows_between
+from livegate.ledger.fold import LedgerFold, fold_events
+from livegate.ledger.fold_retire import NotKept, Retirement
+from livegate.portfolio import Portfolio
+
+
+def _events(run: Path) -> list[LedgerEvent]:
+    with Ledger.open(run / "ledger.sqlite", synchronous="OFF") as recorded:
+        return list(recorded.events())
+
+
+def _retiring(ledger_path: Path, keep_first: int = 0) -> LedgerFold:
+    retirement = Retirement(lambda first, last: rows_between(ledger_path, first, last), keep_first)
+    fold = LedgerFold(approved_intents=NotKept(), retirement=retirement)
+    for seq, ts_ms, kind, text, _prev, digest in iter_rows(ledger_path):
+        fold.apply_payload(seq, ts_ms, kind, json.loads(text), digest)
+    return fold
+
+
+def _position(position: Position) -> tuple[object, ...]:
+    return tuple(getattr(position, name) for name in Position.__slots__)
+
+
+def _agree(retiring: LedgerFold, whole: LedgerFold) -> None:
+    assert [_position(p) for p in retiring.portfolio.positions()] == [
+        _position(p) for p in whole.portfolio.positions()
+    ]
+    assert retiring.portfolio.fill_keys() == whole.portfolio.fill_keys()
+    assert list(retiring.fills) == list(whole.fills)
+    assert retiring.stats == whole.stats
+    assert (retiring.anomalies, retiring.refused_fills) == (whole.anomalies, whole.refused_fills)
+    assert retiring.entry_count == len(whole.entries)
+    assert [retiring.routed(cid) for cid in whole.entries] == [whole.routed(cid) for cid in whole.entries]
+    kept = {row["client_order_id"]: row for row in fold_table(retiring, "orders")[1]}
+    full = {row["client_order_id"]: row for row in fold_table(whole, "orders")[1]}
+    assert kept and all(full[cid] == row for cid, row in kept.items())  # what it holds is the whole fold's
+
+
+def _late(events: list[LedgerEvent], status: str) -> tuple[str, dict[str, object]]:
+    """Return the client order id of an order that ended ``status`` with nothing filled, and its intent payload."""
+    ended = {e.payload["client_order_id"]: e for e in events if e.kind == ev.ORDER_REPORT}
+    filled = {e.payload["client_order_id"] for e in events if e.kind == ev.FILL}
+    intents = {e.payload["client_order_id"]: e.payload for e in events if e.kind == ev.INTENT}
+    for cid, report in ended.items():
+        if report.payload["status"] == status and cid not in filled and cid in intents:
+            return str(cid), intents[cid]
+    raise AssertionError(f"no order ended {status} unfilled")
+
+
+def test_fold_when_finished_orders_retired_then_positions_fills_counters_and_kept_orders_agree(
+    bundled_paper_run: Path,
+) -> None:
+    whole = fold_events(_events(bundled_paper_run))
+    retiring = _retiring(bundled_paper_run / "ledger.sqlite", keep_first=3)
+    _agree(retiring, whole)
+    assert retiring.retirement is not None and len(retiring.retirement) > 100  # most orders let go
+    assert len(retiring.entries) < len(whole.entries) / 10
+    assert retiring.retirement.revived == 0  # nothing said more about a finished order in this run
+    assert [r["client_order_id"] for r in fold_table(retiring, "orders", limit=3)[1]] == [
+        r["client_order_id"] for r in fold_table(whole, "orders", limit=3)[1]
+    ]
+
+
+def test_fold_when_a_fill_raced_the_cancel_of_a_retired_order_then_brought_back_and_applied_late(
+    bundled_paper_run: Path, tmp_path: Path
+) -> None:
+    events = _events(bundled_paper_run)
+    cid, intent = _late(events, "cancelled")
+    fill = {
+        "client_order_id": cid,
+        "fill_id": "late-1",
+        "symbol": intent["symbol"],
+        "side": intent["side"],
+        "price": intent["price"],
+        "quantity": intent["quantity"],
+        "fee": "0.01",
+        "liquidity": "maker",
+        "ts_ms": events[-1].ts_ms,
+        "venue": "paper",
+    }
+    echo = {"client_order_id": cid, "status": "cancelled", "venue_order_id": "", "code": "", "reason": ""}
+    with Ledger.open(tmp_path, synchronous="OFF") as ledger:
+        for e in events:
+            ledger.append(e.kind, e.ts_ms, e.payload, durable=False)
+        ledger.append(ev.ORDER_REPORT, events[-1].ts_ms, echo, durable=False)  # a repeated report
+        ledger.append(ev.FILL, events[-1].ts_ms, fill, durable=False)  # the fill that raced the cancel
+        ledger.append(ev.FILL, events[-1].ts_ms, fill, durable=False)  # and its repeat
+        appended = list(ledger.events())
+    whole = fold_events(appended)
+    retiring = _retiring(tmp_path / "ledger.sqlite")
+    _agree(retiring, whole)
+    assert retiring.retirement is not None and retiring.retirement.revived >= 2
+    assert whole.stats.duplicate_fills == retiring.stats.duplicate_fills >= 1
+    late = whole.order(cid)
+    assert late is not None and late.filled_quantity == Decimal(str(intent["quantity"]))
+    assert retiring.routed(cid) == whole.routed(cid) == ("paper", intent["symbol"])
+
+
+def test_portfolio_retire_when_order_still_working_then_refused() -> None:
+    book = Portfolio()
+    with pytest.raises(InvariantViolation, match="not a finished order"):
+        book.retire("nobody")
