@@ -10,14 +10,11 @@
 
 from __future__ import annotations
 
-import itertools
-from decimal import Decimal
-from operator import itemgetter
 from typing import Final
 
 from livegate.domain.enums import Side
+from livegate.ops.equity import Thinned, equity_digest, symbols_of
 from livegate.ops.report_svg import PALETTE, Bars, Line, Marker, bar_chart, histogram, line_chart, time_label
-from livegate.ops.rollup import equity_series
 from livegate.ops.run_facts import RunFacts
 
 __all__ = ["CHART_NAMES", "run_charts"]
@@ -25,79 +22,32 @@ __all__ = ["CHART_NAMES", "run_charts"]
 CHART_NAMES: Final = ("equity", "position", "drawdown", "fills", "slippage", "denials")
 #: Time buckets of the denials chart.
 _DENIAL_BUCKETS: Final = 24
-_ZERO: Final = Decimal(0)
-#: Most points drawn per line (longer series are thinned evenly, keeping the last point).
-_MAX_POINTS: Final = 2000
-
-
-def _thin(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    if len(points) <= _MAX_POINTS:
-        return points
-    step = len(points) / _MAX_POINTS
-    kept = [points[int(i * step)] for i in range(_MAX_POINTS)]
-    return [*kept, points[-1]]
-
-
-def _symbols(facts: RunFacts) -> list[str]:
-    seen = {f.fill.symbol for f in facts.fills} | {d.symbol for d in facts.decisions if d.symbol}
-    return sorted(seen)
 
 
 def run_charts(facts: RunFacts) -> list[str]:
     """Return the SVG of each chart in :data:`CHART_NAMES` order."""
-    symbols = _symbols(facts)
-    series = {symbol: equity_series(facts, symbol) for symbol in symbols}
-    equity: list[tuple[float, float]] = []
-    realized: list[tuple[float, float]] = []
-    drawdown: list[tuple[float, float]] = []
-    peak = zero = _ZERO
-    only = next(iter(series.values())) if len(series) == 1 else None
-    if only is not None and all(a.ts_ms <= b.ts_ms for a, b in itertools.pairwise(only)):
-        # one symbol, its points in time order: the merge below gives them in this order and sums one value
-        for point in only:
-            ts, total = point.ts_ms, zero + point.equity  # sum([equity], 0): the same Decimal
-            if total > peak:  # max(peak, total): the peak stays when they are equal
-                peak = total
-            equity.append((ts, float(total)))
-            realized.append((ts, float(zero + point.realized)))
-            drawdown.append((ts, float(peak - total)))
-    else:
-        merged = sorted(
-            ((p.ts_ms, symbol, p) for symbol, points in series.items() for p in points), key=itemgetter(0, 1)
-        )
-        last_equity: dict[str, Decimal] = {}
-        last_realized: dict[str, Decimal] = {}
-        for ts, symbol, point in merged:
-            last_equity[symbol], last_realized[symbol] = point.equity, point.realized
-            total = sum(last_equity.values(), zero)
-            if total > peak:
-                peak = total
-            equity.append((ts, float(total)))
-            realized.append((ts, float(sum(last_realized.values(), zero))))
-            drawdown.append((ts, float(peak - total)))
+    symbols = symbols_of(facts)
+    digest = equity_digest(facts)
     charts = [
         line_chart(
             "equity",
             "Equity and PnL (USD)",
             [
-                Line("total PnL", _thin(equity), PALETTE[0], step=True),
-                Line("realized PnL", _thin(realized), PALETTE[1], step=True),
+                Line("total PnL", digest.equity, PALETTE[0], step=True),
+                Line("realized PnL", digest.realized, PALETTE[1], step=True),
             ],
             y_label="USD",
         ),
         line_chart(
             "position",
             "Position (base units)",
-            [
-                Line(symbol, _thin([(p.ts_ms, float(p.quantity)) for p in points]), PALETTE[i % 7], step=True)
-                for i, (symbol, points) in enumerate(series.items())
-            ],
+            [Line(symbol, digest.positions[symbol], PALETTE[i % 7], step=True) for i, symbol in enumerate(symbols)],
             y_label="base units",
         ),
         line_chart(
             "drawdown",
             "Drawdown from peak (USD)",
-            [Line("drawdown", _thin(drawdown), PALETTE[1], step=True)],
+            [Line("drawdown", digest.drawdown, PALETTE[1], step=True)],
             y_label="USD",
         ),
         _fills_chart(facts, symbols),
@@ -116,9 +66,12 @@ def _fills_chart(facts: RunFacts, symbols: list[str]) -> str:
     """Draw the fills of the most-filled symbol over its bid and ask."""
     counts = {s: sum(1 for f in facts.fills if f.fill.symbol == s) for s in symbols}
     symbol = max(symbols, key=lambda s: (counts[s], s)) if symbols else ""
-    quotes = [d for d in facts.decisions if d.symbol == symbol and d.bid is not None and d.ask is not None]
-    bids = [(float(d.ts_ms), float(d.bid)) for d in quotes if d.bid is not None]
-    asks = [(float(d.ts_ms), float(d.ask)) for d in quotes if d.ask is not None]
+    quoted = sum(1 for d in facts.decisions if d.symbol == symbol and d.bid is not None)
+    bids, asks = Thinned(quoted), Thinned(quoted)  # one decision per order: thinned as they come
+    for d in facts.decisions:
+        if d.symbol == symbol and d.bid is not None and d.ask is not None:
+            bids.add((float(d.ts_ms), d.bid))
+            asks.add((float(d.ts_ms), d.ask))
     markers = []
     for fact in facts.fills:
         fill = fact.fill
@@ -138,7 +91,7 @@ def _fills_chart(facts: RunFacts, symbols: list[str]) -> str:
     return line_chart(
         "fills",
         f"Fills over bid/ask at decisions: {symbol}" if symbol else "Fills over bid/ask",
-        [Line("bid", _thin(bids), PALETTE[5], step=True), Line("ask", _thin(asks), PALETTE[4], step=True)],
+        [Line("bid", bids.points(), PALETTE[5], step=True), Line("ask", asks.points(), PALETTE[4], step=True)],
         y_label="price",
         markers=markers,
     )
@@ -146,15 +99,17 @@ def _fills_chart(facts: RunFacts, symbols: list[str]) -> str:
 
 def _denials_chart(facts: RunFacts) -> str:
     """Count denied intents per time bucket over the run (the codes in the title)."""
-    denied = [d for d in facts.decisions if not d.approved]
-    if not denied:
-        return bar_chart("denials", "Denials over time", Bars(), y_label="denials")
     start, end = facts.first_ts_ms, max(facts.last_ts_ms, facts.first_ts_ms + 1)
     width = (end - start) / _DENIAL_BUCKETS
     counts = [0.0] * _DENIAL_BUCKETS
-    for d in denied:
-        counts[min(int((d.ts_ms - start) / width), _DENIAL_BUCKETS - 1)] += 1
+    seen: set[str] = set()
+    for d in facts.decisions:
+        if not d.approved:
+            counts[min(int((d.ts_ms - start) / width), _DENIAL_BUCKETS - 1)] += 1
+            seen.add(d.code)
+    if not seen:
+        return bar_chart("denials", "Denials over time", Bars(), y_label="denials")
     labels = [time_label(start + width * i) for i in range(_DENIAL_BUCKETS)]
-    codes = sorted({d.code for d in denied})
+    codes = sorted(seen)
     title = f"Denials over time ({', '.join(codes)})"
     return bar_chart("denials", title, Bars(labels, counts, PALETTE[1]), y_label="denials")

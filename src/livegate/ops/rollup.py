@@ -14,13 +14,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Final, NamedTuple
+from typing import Final
 
 from livegate.domain.enums import Liquidity
-from livegate.domain.positions import Position
+from livegate.ops.equity import equity_digest
 from livegate.ops.run_facts import REAL_MODES, RunFacts
 
-__all__ = ["ROLLUP_COLUMNS", "RollupRow", "equity_series", "percentile", "rollup_rows"]
+__all__ = ["ROLLUP_COLUMNS", "RollupRow", "percentile", "rollup_rows"]
 
 ROLLUP_COLUMNS: Final = (
     "day",
@@ -75,51 +75,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
-
-
-class EquityPoint(NamedTuple):
-    """Equity PnL of one symbol's position at a time: realized + unrealized - fees (USD).
-
-    A named tuple (immutable): a long run has several points per order, and a tuple is
-    built in a fraction of a frozen dataclass's time.
-    """
-
-    ts_ms: int
-    equity: Decimal
-    realized: Decimal
-    quantity: Decimal
-
-
-def equity_series(facts: RunFacts, symbol: str) -> list[EquityPoint]:
-    """Return the equity PnL of ``symbol`` at each fill and each mid the ledger knows (arrival quotes, markouts).
-
-    Positions are rebuilt from the counted fills in ledger order (average cost, as the
-    session's book); the mark is the last mid the ledger recorded at or before each point
-    (the fill price until the first mid). Computed once per symbol and kept in
-    ``facts.equity_memo`` (the rollup and the charts both draw on it).
-    """
-    memo = facts.equity_memo.get(symbol)
-    if memo is not None:
-        return memo
-    fills = [f.fill for f in facts.fills if f.fill.symbol == symbol]
-    marks = [(ts, mid) for ts, sym, mid in facts.marks if sym == symbol]
-    position = Position(symbol)
-    mark: Decimal | None = None
-    series: list[EquityPoint] = []
-    i = j = 0
-    while i < len(fills) or j < len(marks):
-        if i < len(fills) and (j >= len(marks) or fills[i].ts_ms <= marks[j][0]):
-            fill = fills[i]
-            i += 1
-            position.apply_fill(fill)
-            ts, mark = fill.ts_ms, mark if mark is not None else fill.price
-        else:
-            ts, mark = marks[j]
-            j += 1
-        equity = position.realized_pnl + position.unrealized_pnl(mark) - position.fees
-        series.append(EquityPoint(ts, equity, position.realized_pnl, position.quantity))
-    facts.equity_memo[symbol] = series
-    return series
 
 
 @dataclass(slots=True)
@@ -277,25 +232,14 @@ def _add_run(rows: dict[Key, RollupRow], facts: RunFacts) -> None:
 
 
 def _add_pnl(run: _RunRows, symbol: str, venue: str) -> None:
-    """Add the day's realized PnL, total PnL and max drawdown of ``symbol`` from its equity series.
+    """Add the day's realized PnL, total PnL and max drawdown of ``symbol`` (:func:`livegate.ops.equity.equity_digest`).
 
     A day's PnL is the equity (or realized PnL) at its last point minus that at the end of
     the previous day of the run (0 at the start); its drawdown is the deepest fall from the
     running peak, the peak starting at the day's opening equity.
     """
     facts = run.facts
-    per_day: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
-    prev_equity = prev_realized = start_equity = start_realized = peak = _ZERO
-    current = ""
-    for point in equity_series(facts, symbol):
-        day = facts.day(point.ts_ms)
-        if day != current:
-            current, start_equity, start_realized, peak = day, prev_equity, prev_realized, prev_equity
-        peak = max(peak, point.equity)
-        drawdown = max(per_day.get(day, (_ZERO, _ZERO, _ZERO))[2], peak - point.equity)
-        per_day[day] = (point.realized - start_realized, point.equity - start_equity, drawdown)
-        prev_equity, prev_realized = point.equity, point.realized
-    for day, (realized, total, drawdown) in per_day.items():
+    for day, (realized, total, drawdown) in equity_digest(facts).days.get(symbol, {}).items():
         r = run.of((day, facts.mode, venue, symbol))
         r.realized += realized
         r.total += total

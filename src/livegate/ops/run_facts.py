@@ -201,8 +201,8 @@ class RunFacts:
     fold: LedgerFold = field(default_factory=LedgerFold)
     #: Memo of :meth:`day`: (first ms of the cached day, first ms of the next, its ISO date).
     _day_span: tuple[int, int, str] = field(default=(0, 0, ""), init=False, repr=False, compare=False)
-    #: Memo of :func:`livegate.ops.rollup.equity_series` per symbol (filled once the facts are complete).
-    equity_memo: dict[str, list[Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: Memo of :func:`livegate.ops.equity.equity_digest` (made once the facts are complete).
+    equity_memo: Any = field(default=None, init=False, repr=False, compare=False)
     orders_table: list[dict[str, object]] = field(default_factory=list)
     fills_table: list[dict[str, object]] = field(default_factory=list)
     orders_count: int = 0
