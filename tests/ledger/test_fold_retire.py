@@ -43,9 +43,7 @@ def _position(position: Position) -> tuple[object, ...]:
 
 
 def _agree(retiring: LedgerFold, whole: LedgerFold) -> None:
-    assert [_position(p) for p in retiring.portfolio.positions()] == [
-        _position(p) for p in whole.portfolio.positions()
-    ]
+    assert [_position(p) for p in retiring.portfolio.positions()] == [_position(p) for p in whole.portfolio.positions()]
     assert retiring.portfolio.fill_keys() == whole.portfolio.fill_keys()
     assert list(retiring.fills) == list(whole.fills)
     assert retiring.stats == whole.stats
