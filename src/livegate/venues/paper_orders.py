@@ -9,8 +9,11 @@ its client order id in a set (the string is the engine's own object), which keep
 of a reused client order id exact.
 
 Without a store nothing else could answer for a finished order, so every order is kept in
-memory: that venue is the in-memory one of unit tests and of short live paper sessions, and
-its memory grows ~300 bytes per order.
+memory (~300 bytes each): that venue is the one of unit tests, of the fake venue and of
+paper trading on a live market-data stream. Keeping only the newest ones would be wrong,
+not just lossy: :meth:`~livegate.venues.paper.PaperVenue.fetch_order` would answer "never
+seen" for an older finished order, which the engine's resolution of in-flight orders reads
+as an order that never reached the venue.
 """
 
 from __future__ import annotations
