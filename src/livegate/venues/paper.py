@@ -23,6 +23,7 @@ from livegate.domain.positions import Position
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
 from livegate.venues.base import ReportSink, VenueCapabilities
 from livegate.venues.paper_matching import PaperMatcher, PaperOrder, SymbolBook, fee_for, is_marketable
+from livegate.venues.paper_orders import PaperOrders
 from livegate.venues.paper_params import PaperParams
 from livegate.venues.paper_store import PaperStore
 from livegate.venues.paper_validation import PaperRejectCode, validate_order
@@ -59,6 +60,10 @@ class PaperVenue:
     from the fills, and submit/cancel answers are returned, not pushed. Like a real
     exchange, the venue settles (and stores) a whole submit or market event before it
     pushes that event's fills, so a crash of the client never leaves it half-matched.
+
+    Memory follows the open orders, not the session's history: with a store, an order
+    leaves memory once its final state is committed, and :meth:`fetch_order` reads it back
+    (:mod:`livegate.venues.paper_orders`); without one, every order is kept.
     """
 
     def __init__(
@@ -78,10 +83,7 @@ class PaperVenue:
         self._clock = clock
         self._sink: ReportSink | None = None
         self._books = {symbol: SymbolBook(inst) for symbol, inst in self._instruments.items()}
-        self._orders: dict[str, PaperOrder] = {}
-        #: Orders that may still be working, in arrival order (finished ones are dropped when next read),
-        #: so listing open orders costs what is open, not the session's history.
-        self._maybe_open: dict[str, PaperOrder] = {}
+        self._orders = PaperOrders(store)
         self._positions: dict[str, Position] = {}
         self._order_seq = 0
         self._fill_seq = 0
@@ -180,8 +182,7 @@ class PaperVenue:
             post_only=intent.post_only,
             ts_ms=self._clock.now_ms(),
         )
-        self._orders[record.client_order_id] = record
-        self._maybe_open[record.client_order_id] = record
+        self._orders.add(record)
         quote = book.usable_quote()
         marketable = is_marketable(record, quote)
         mode = self._params.fill_mode
@@ -207,25 +208,41 @@ class PaperVenue:
         Rejected
             ``UNKNOWN_ORDER`` when no working order has this id on ``symbol``.
         """
-        record = self._orders.get(client_order_id)
+        record = self._orders.held(client_order_id)
         if record is None or record.symbol != symbol or not record.status.is_working:
             raise Rejected(f"no open order {client_order_id!r} on {symbol}", PaperRejectCode.UNKNOWN_ORDER)
         return self._cancel(record)
 
     async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
         """Cancel every working order (of ``symbol`` when given), oldest first."""
-        return [self._cancel(record) for record in self._working(symbol)]
+        return [self._cancel(record) for record in self._orders.working(symbol)]
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
-        """Return an accepted order (open or finished) by client order id; None when never seen."""
-        record = self._orders.get(client_order_id)
+        """Return an accepted order (open or finished) by client order id; None when never seen.
+
+        A finished order no longer held in memory is read back from the store.
+
+        Raises
+        ------
+        DataError
+            If the store cannot be read.
+        """
+        record = self._orders.find(client_order_id)
         if record is None or record.symbol != symbol:
             return None
         return record.snapshot()
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
         """Return working orders (of ``symbol`` when given), oldest first."""
-        return [record.snapshot() for record in self._working(symbol)]
+        return [record.snapshot() for record in self._orders.working(symbol)]
+
+    def held_order_ids(self) -> list[str]:
+        """Return the client order ids of the orders held in memory, oldest first (a diagnostic).
+
+        With a store: the unfinished orders (a finished one leaves once its final state is
+        stored); without one, every accepted order.
+        """
+        return self._orders.held_ids()
 
     async def positions(self) -> list[PositionSnapshot]:
         """Return the venue's non-flat positions, built from its own fills, by symbol."""
@@ -356,29 +373,20 @@ class PaperVenue:
                 positions=[self._positions[s] for s in sorted(symbols)],
                 submitted=submitted,
             )
+            self._orders.stored(orders.values())
         sink = self._sink
         if sink is not None:
             for fill in fills:
                 sink(fill)
 
     def _restore(self, store: PaperStore) -> None:
-        """Load orders, positions and id counters from ``store``; rest working orders again."""
-        state = store.load()
+        """Load unfinished orders, all client order ids, positions and id counters from ``store``; rest working ones."""
+        state = store.load(finished=False)
+        self._orders.restore(state)
         for record in state.orders:
-            self._orders[record.client_order_id] = record
-            if record.status.is_working:
-                self._maybe_open[record.client_order_id] = record
             book = self._books.get(record.symbol)
             if book is not None and record.status.is_working:
                 book.add(record)
         self._positions.update(state.positions)
         self._order_seq = state.order_seq
         self._fill_seq = state.fill_seq
-
-    def _working(self, symbol: str | None) -> list[PaperOrder]:
-        # dicts keep insertion order, which is arrival order (a restored store's order first).
-        maybe = self._maybe_open
-        finished = [cid for cid, r in maybe.items() if not r.status.is_working]
-        for cid in finished:
-            del maybe[cid]
-        return [r for r in maybe.values() if symbol is None or r.symbol == symbol]

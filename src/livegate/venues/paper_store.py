@@ -32,11 +32,12 @@ from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 
-from livegate.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce
+from livegate.domain.enums import OrderStatus
 from livegate.domain.errors import DataError
 from livegate.domain.orders import Fill
 from livegate.domain.positions import Position
 from livegate.venues.paper_matching import PaperOrder
+from livegate.venues.paper_rows import fill_from_row, fill_row, order_from_row, order_row, position_row
 
 __all__ = ["PAPER_STORE_FILE", "PaperState", "PaperStore"]
 
@@ -88,9 +89,14 @@ _INSERT_FILL = (
 
 @dataclass(slots=True)
 class PaperState:
-    """What a reopened store holds: orders in arrival order, positions, and the id counters."""
+    """What a reopened store holds: orders in arrival order, positions, and the id counters.
+
+    ``orders`` are every stored order, or only the unfinished ones when :meth:`PaperStore.load`
+    was asked for those; ``client_order_ids`` are the ids of every stored order either way.
+    """
 
     orders: list[PaperOrder] = field(default_factory=list)
+    client_order_ids: set[str] = field(default_factory=set)
     positions: dict[str, Position] = field(default_factory=dict)
     order_seq: int = 0
     fill_seq: int = 0
@@ -186,9 +192,9 @@ class PaperStore:
             If SQLite refuses the write (e.g. a fill ``seq`` stored twice).
         """
         try:
-            order_rows = [_order_row(o) for o in orders]
-            fill_rows = [(seq, *_fill_row(f)) for seq, f in fills]
-            position_rows = [_position_row(p) for p in positions]
+            order_rows = [order_row(o) for o in orders]
+            fill_rows = [(seq, *fill_row(f)) for seq, f in fills]
+            position_rows = [position_row(p) for p in positions]
             cursor = self._write_cursor
             with self._tx():  # only the statements that have rows (one commit either way)
                 if order_rows:
@@ -215,15 +221,22 @@ class PaperStore:
     ) -> None:
         """Store a position changed outside trading (an exchange-side adjustment) and log why."""
         with self._tx():
-            self._conn.execute(_UPSERT_POSITION, _position_row(position))
+            self._conn.execute(_UPSERT_POSITION, position_row(position))
             self._conn.execute(
                 "INSERT INTO adjustments (symbol, quantity_delta, ts_ms, reason) VALUES (?, ?, ?, ?)",
                 (symbol, str(quantity_delta), ts_ms, reason),
             )
 
     # ------------------------------------------------------------------ reads
-    def load(self) -> PaperState:
+    def load(self, *, finished: bool = True) -> PaperState:
         """Return everything the store holds (orders oldest first).
+
+        Parameters
+        ----------
+        finished:
+            Also build the finished orders (status terminal); when False, ``orders`` holds
+            only unfinished ones, so a restart costs memory per open order, not per order
+            the session ever sent (issue 14 item 2).
 
         Raises
         ------
@@ -232,8 +245,15 @@ class PaperStore:
         """
         try:
             state = PaperState()
+            order_seq = 0
             for row in self._conn.execute(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY seq"):  # noqa: S608
-                state.orders.append(_order_from_row(row))
+                order_seq = row[0]
+                if finished or not OrderStatus(row[13]).is_terminal:
+                    order = order_from_row(row)
+                    state.orders.append(order)
+                    state.client_order_ids.add(order.client_order_id)
+                else:
+                    state.client_order_ids.add(str(row[1]))
             for symbol, qty, cost, realized, fees, turnover in self._conn.execute(
                 "SELECT symbol, quantity, cost_basis, realized_pnl, fees, turnover FROM positions"
             ):
@@ -244,11 +264,32 @@ class PaperStore:
             # layout 1 also kept the counters in meta (written with the rows): the larger value holds either way
             meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
             (max_fill,) = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM fills").fetchone()
-            state.order_seq = max(int(meta.get("order_seq", 0)), state.orders[-1].seq if state.orders else 0)
+            state.order_seq = max(int(meta.get("order_seq", 0)), int(order_seq))
             state.fill_seq = max(int(meta.get("fill_seq", 0)), int(max_fill))
         except (sqlite3.Error, ArithmeticError, ValueError) as exc:
             raise DataError(f"cannot read paper store {self._path}: {exc}") from exc
         return state
+
+    def load_order(self, client_order_id: str) -> PaperOrder | None:
+        """Return the stored order with ``client_order_id``; None when the store has none.
+
+        A scan of ``orders``: there is no index on ``client_order_id`` because every order
+        written would pay for one (a page more per commit, issue 14 item 6), while this
+        lookup serves only status queries of finished orders the venue no longer keeps.
+
+        Raises
+        ------
+        DataError
+            If the row cannot be read back.
+        """
+        try:
+            row = self._conn.execute(
+                f"SELECT {_ORDER_COLUMNS} FROM orders WHERE client_order_id = ? LIMIT 1",  # noqa: S608
+                (client_order_id,),
+            ).fetchone()
+            return None if row is None else order_from_row(row)
+        except (sqlite3.Error, ArithmeticError, ValueError) as exc:
+            raise DataError(f"cannot read order {client_order_id!r} from paper store {self._path}: {exc}") from exc
 
     def fills(self, *, after_seq: int = 0) -> list[Fill]:
         """Return stored fills with venue fill sequence above ``after_seq``, oldest first."""
@@ -257,7 +298,7 @@ class PaperStore:
             "FROM fills WHERE seq > ? ORDER BY seq",
             (after_seq,),
         ).fetchall()
-        return [_fill_from_row(row) for row in rows]
+        return [fill_from_row(row) for row in rows]
 
     def fills_after(self, after_seq: int) -> tuple[list[Fill], int]:
         """Return stored fills with venue fill sequence above ``after_seq`` and the last one's sequence.
@@ -269,7 +310,7 @@ class PaperStore:
             "FROM fills WHERE seq > ? ORDER BY seq",
             (after_seq,),
         ).fetchall()
-        return [_fill_from_row(row[:10]) for row in rows], (int(rows[-1][10]) if rows else after_seq)
+        return [fill_from_row(row[:10]) for row in rows], (int(rows[-1][10]) if rows else after_seq)
 
     def submit_counts(self) -> dict[str, int]:
         """Return how many submit attempts each client order id saw (accepted or not)."""
@@ -312,85 +353,3 @@ class _Transaction:
             self._cursor.execute("COMMIT")
         elif self._conn.in_transaction:
             self._cursor.execute("ROLLBACK")
-
-
-def _order_row(order: PaperOrder) -> tuple[object, ...]:
-    return (
-        order.seq,
-        order.client_order_id,
-        order.venue_order_id,
-        order.symbol,
-        order.side.value,
-        order.order_type.value,
-        None if order.price is None else str(order.price),
-        str(order.quantity),
-        order.time_in_force.value,
-        int(order.post_only),
-        order.ts_ms,
-        str(order.filled_quantity),
-        str(order.notional_filled),
-        order.status.value,
-    )
-
-
-def _order_from_row(row: Iterable[object]) -> PaperOrder:
-    (seq, cid, void, symbol, side, otype, price, qty, tif, post_only, ts_ms, filled, notional, status) = tuple(row)
-    order = PaperOrder(
-        seq=int(str(seq)),
-        client_order_id=str(cid),
-        venue_order_id=str(void),
-        symbol=str(symbol),
-        side=Side(str(side)),
-        order_type=OrderType(str(otype)),
-        price=None if price is None else Decimal(str(price)),
-        quantity=Decimal(str(qty)),
-        time_in_force=TimeInForce(str(tif)),
-        post_only=bool(post_only),
-        ts_ms=int(str(ts_ms)),
-    )
-    order.filled_quantity = Decimal(str(filled))
-    order.notional_filled = Decimal(str(notional))
-    order.status = OrderStatus(str(status))
-    return order
-
-
-def _fill_row(fill: Fill) -> tuple[object, ...]:
-    return (
-        fill.fill_id,
-        fill.client_order_id,
-        fill.symbol,
-        fill.side.value,
-        str(fill.price),
-        str(fill.quantity),
-        str(fill.fee),
-        fill.liquidity.value,
-        fill.ts_ms,
-        fill.venue,
-    )
-
-
-def _fill_from_row(row: Iterable[object]) -> Fill:
-    fill_id, cid, symbol, side, price, qty, fee, liquidity, ts_ms, venue = tuple(row)
-    return Fill(
-        client_order_id=str(cid),
-        fill_id=str(fill_id),
-        symbol=str(symbol),
-        side=Side(str(side)),
-        price=Decimal(str(price)),
-        quantity=Decimal(str(qty)),
-        fee=Decimal(str(fee)),
-        liquidity=Liquidity(str(liquidity)),
-        ts_ms=int(str(ts_ms)),
-        venue=str(venue),
-    )
-
-
-def _position_row(position: Position) -> tuple[object, ...]:
-    return (
-        position.symbol,
-        str(position.quantity),
-        str(position.cost_basis),
-        str(position.realized_pnl),
-        str(position.fees),
-        str(position.turnover),
-    )
