@@ -96,7 +96,8 @@ class RollupRow:
     total: Decimal = _ZERO
     max_drawdown: Decimal = _ZERO
     slippage: list[float] = field(default_factory=list)
-    markouts: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+    #: Horizon (ms) -> (sum of markouts, bps; count).
+    markouts: dict[int, tuple[float, int]] = field(default_factory=dict)
     ack_ms: list[float] = field(default_factory=list)
     anomalies: int = 0
     kills: int = 0
@@ -148,8 +149,8 @@ def _money(amount: Decimal) -> str:
     return "0" if amount == 0 else str(amount)
 
 
-def _mean(values: list[float] | None) -> float | None:
-    return _round(sum(values) / len(values)) if values else None
+def _mean(summed: tuple[float, int] | None) -> float | None:
+    return _round(summed[0] / summed[1]) if summed else None
 
 
 def rollup_rows(runs: Iterable[RunFacts]) -> list[dict[str, object]]:
@@ -223,8 +224,10 @@ def _add_run(rows: dict[Key, RollupRow], facts: RunFacts) -> None:
             r.slippage.append(float(f.slippage_bps))
     for d in facts.decisions:  # a symbol without fills: the venue of its first decision
         venues.setdefault(d.symbol, d.venue)
-    for m in facts.markouts:
-        run.at(m.fill_ts_ms, venues.get(m.symbol, ""), m.symbol).markouts[m.horizon_ms].append(float(m.markout_bps))
+    for (day, symbol, horizon), (total, count) in facts.markouts.items():
+        r = run.of((day, facts.mode, venues.get(symbol, ""), symbol))
+        summed, counted = r.markouts.get(horizon, (0.0, 0))
+        r.markouts[horizon] = (summed + total, counted + count)
     for symbol, venue in venues.items():
         if symbol:
             _add_pnl(run, symbol, venue)

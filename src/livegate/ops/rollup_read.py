@@ -253,7 +253,9 @@ def _take_fill(facts: RunFacts, ts: int, typed: Any, new_fill: Fill | None) -> N
 
 
 def _take_markout(facts: RunFacts, ts: int, typed: Any, _: object) -> None:
-    facts.markouts.append(typed)
+    key = (facts.day(typed.fill_ts_ms), typed.symbol, typed.horizon_ms)
+    total, count = facts.markouts.get(key, (0.0, 0))
+    facts.markouts[key] = (total + float(typed.markout_bps), count + 1)
     facts.marks.append(ts, typed.symbol, typed.mid_after)
 
 

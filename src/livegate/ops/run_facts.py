@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 from livegate.domain.orders import Fill
 from livegate.ledger.fold import LedgerFold
-from livegate.ledger.payload_orders import MarkoutRecorded
 
 __all__ = ["REAL_MODES", "DecisionFact", "DecisionLog", "FillFact", "MarkLog", "RunFacts"]
 
 _NAN: Final = float("nan")
+#: Distinct mids a :class:`MarkLog` remembers to share (forgotten all at once past this).
+_MIDS_SHARED: Final = 4096
 
 
 #: Modes whose submits go to a real venue: only they have a meaningful submit -> ack latency.
@@ -98,18 +99,27 @@ class MarkLog:
     when the facts are complete; iterating gives ``(ts_ms, symbol, mid)``.
     """
 
-    __slots__ = ("_mids", "_symbols", "_ts")
+    __slots__ = ("_mids", "_seen", "_symbols", "_ts")
 
     def __init__(self) -> None:
         self._ts = array("q")
         self._symbols: list[str] = []
         self._mids: list[Decimal] = []
+        #: Recent mids by (value, exponent): a mid repeats at many decisions and markouts, one object serves.
+        self._seen: dict[tuple[Decimal, int | str], Decimal] = {}
 
     def append(self, ts_ms: int, symbol: str, mid: Decimal) -> None:
-        """Add one mid."""
+        """Add one mid (an equal one with the same exponent added before is kept once)."""
+        key = (mid, mid.as_tuple().exponent)
+        seen = self._seen
+        kept = seen.get(key)
+        if kept is None:
+            if len(seen) >= _MIDS_SHARED:
+                seen.clear()
+            kept = seen[key] = mid
         self._ts.append(ts_ms)
         self._symbols.append(symbol)
-        self._mids.append(mid)
+        self._mids.append(kept)
 
     def sort(self) -> None:
         """Order the marks by time, keeping ledger order among equal times."""
@@ -159,8 +169,11 @@ class RunFacts:
         ``[risk] day_boundary_tz`` of the run (UTC when unknown).
     decisions : DecisionLog
         Every decision.
-    fills, markouts :
-        Every fill the fold counted, every markout.
+    fills : list of FillFact
+        Every fill the fold counted.
+    markouts : dict[(day, symbol, horizon_ms), (sum of bps, count)]
+        Markouts summed as they come, by the trading day of their fill (bps as floats, in
+        ledger order: the rollup's mean is this sum over this count).
     marks : MarkLog
         Every mid the ledger knows, in time order: arrival quotes and markouts (quote currency).
     submits : dict[str, int]
@@ -191,7 +204,7 @@ class RunFacts:
     day_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     decisions: DecisionLog = field(default_factory=DecisionLog)
     fills: list[FillFact] = field(default_factory=list)
-    markouts: list[MarkoutRecorded] = field(default_factory=list)
+    markouts: dict[tuple[str, str, int], tuple[float, int]] = field(default_factory=dict)
     marks: MarkLog = field(default_factory=MarkLog)
     submits: dict[str, int] = field(default_factory=dict)
     acks: dict[str, int] = field(default_factory=dict)
