@@ -8,9 +8,14 @@ gate on, ledger ``synchronous = FULL``. Printed per size: the session loop's tim
 quotes/s (``summary.json``), the whole process's wall time, and peak resident memory: the
 largest single process (``wait4`` rusage, which covers the reader process the session
 waited for) and the peak of the session's and its reader processes' resident memory
-summed, sampled from ``/proc`` every 20 ms.
+summed, sampled from ``/proc`` every 20 ms, with the orders the session sent.
 
-Usage: ``python benchmarks/replay.py [--sizes 100000,1000000,5000000] [--spacing-ms 4] [--data DIR]``.
+``--strategy default`` replays with the packaged default strategy instead (the market
+maker ``livegate run`` uses without ``--strategy``: about 12,700 orders per 1M quotes,
+most of them cancelled), whose memory is the one that grows with orders.
+
+Usage: ``python benchmarks/replay.py [--sizes 100000,1000000,5000000] [--spacing-ms 4] [--data DIR]
+[--strategy bench|default]``.
 """
 
 from __future__ import annotations
@@ -34,9 +39,13 @@ from datasets import write_quotes  # noqa: E402
 STRATEGY = f"{HERE / 'bench_strategy.py'}:EveryThousandQuotes"
 
 
-def run_one(quotes: Path, out: Path) -> dict[str, float]:
-    """Replay ``quotes`` in a child process; return its loop seconds, quotes/s, wall seconds and peak RSS (MB)."""
-    command = [sys.executable, "-m", "livegate", "run", "--quotes", str(quotes), "--strategy", STRATEGY,
+def run_one(quotes: Path, out: Path, *, strategy: str = "bench") -> dict[str, float]:
+    """Replay ``quotes`` in a child process; return its loop seconds, quotes/s, wall seconds, peak RSS (MB), orders.
+
+    ``strategy``: ``bench`` (the benchmark strategy) or ``default`` (the packaged one).
+    """
+    chosen = ["--strategy", STRATEGY] if strategy == "bench" else []
+    command = [sys.executable, "-m", "livegate", "run", "--quotes", str(quotes), *chosen,
                "--no-progress", "--out", str(out)]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGATE_")}
     env["LIVEGATE_STATE_DIR"] = str(out.parent / "state")
@@ -58,6 +67,7 @@ def run_one(quotes: Path, out: Path) -> dict[str, float]:
         "wall": wall,
         "rss_mb": usage.ru_maxrss / 1024,
         "tree_mb": sampled[0] / 1024,
+        "orders": float(summary["orders_submitted"]),
         "quotes": float(summary["quotes_processed"]),
     }
 
@@ -92,6 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000,1000000,5000000")
     parser.add_argument("--spacing-ms", type=int, default=4)
+    parser.add_argument("--strategy", choices=("bench", "default"), default="bench")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "livegate-bench-data")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -101,10 +112,10 @@ def main() -> None:
         if not path.exists():
             write_quotes(path, size, args.spacing_ms)
         out = Path(tempfile.mkdtemp(prefix="lg-replay-")) / "run"
-        r = results[size] = run_one(path, out)
+        r = results[size] = run_one(path, out, strategy=args.strategy)
         print(f"{size:>9,} quotes ({args.spacing_ms} ms apart): loop {r['loop']:.2f} s ({r['qps']:,.0f} quotes/s), "
               f"process {r['wall']:.2f} s, peak RSS {r['rss_mb']:.0f} MB (largest process), "
-              f"{r['tree_mb']:.0f} MB (session + reader processes, sampled)")  # fmt: skip
+              f"{r['tree_mb']:.0f} MB (session + reader processes, sampled), {r['orders']:,.0f} orders")  # fmt: skip
     for small, big in itertools.pairwise(sizes):
         print(f"{big:,} / {small:,} quotes: process time x{results[big]['wall'] / results[small]['wall']:.1f}, "
               f"loop time x{results[big]['loop'] / results[small]['loop']:.1f} (sizes x{big / small:.0f})")  # fmt: skip
