@@ -27,6 +27,7 @@ verify fold without one.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, Final, overload
 
@@ -42,8 +43,11 @@ from livegate.ledger.payload_orders import (
 if TYPE_CHECKING:
     from livegate.ledger.fold import LedgerFold
 
-__all__ = ["HistoryRows", "NotKept", "Retirement"]
+__all__ = ["RETIRE_AFTER_EVENTS", "HistoryRows", "NotKept", "Retirement"]
 
+#: Events a finished order stays whole before it is retired (what follows a finishing event
+#: at once, such as a fill's status report, then needs no rebuild).
+RETIRE_AFTER_EVENTS: Final = 1024
 #: Bits of a seq in a retired order's record (a ledger of a trillion events fits).
 _SEQ_BITS: Final = 40
 _SEQ_MASK: Final = (1 << _SEQ_BITS) - 1
@@ -80,7 +84,17 @@ class Retirement:
         How many times an order was brought back (a late event about a finished order).
     """
 
-    __slots__ = ("_firsts", "_history", "_index", "_keep_first", "_made", "_records", "_table", "revived")
+    __slots__ = (
+        "_finished",
+        "_firsts",
+        "_history",
+        "_index",
+        "_keep_first",
+        "_made",
+        "_records",
+        "_table",
+        "revived",
+    )
 
     def __init__(self, history: HistoryRows, keep_first: int = 500) -> None:
         self._history = history
@@ -88,6 +102,8 @@ class Retirement:
         self._made = 0
         #: Client order id -> seq of its first event, for the orders the fold holds (not kept ones).
         self._firsts: dict[str, int] = {}
+        #: Finished orders waiting to be retired, with the seq that finished them, oldest first.
+        self._finished: deque[tuple[str, int]] = deque()
         #: Retired client order id -> seq of its first event, seq of its last and the number of its
         #: (venue, symbol), packed in one int (:func:`_pack`): one object per retired order.
         self._records: dict[str, int] = {}
@@ -130,23 +146,39 @@ class Retirement:
         self.revived += 1
 
     def after(self, fold: LedgerFold, seq: int, typed: object) -> None:
-        """Retire the order this event finished (not one of the first ``keep_first``)."""
+        """Queue the order this event finished; retire those finished :data:`RETIRE_AFTER_EVENTS` events ago.
+
+        The wait spares a rebuild for what usually follows a finishing event at once (a
+        fill's status report, the answer to a cancel that raced a fill).
+        """
+        finished = self._finished
+        while finished and seq - finished[0][1] >= RETIRE_AFTER_EVENTS:
+            self._retire(fold, finished.popleft()[0], seq)
         cid_of = _CID_OF.get(type(typed))
         if cid_of is None:
             return
         cid = cid_of(typed)
-        first = self._firsts.get(cid)
-        if first is None:
-            return  # kept, or never an entry
+        if cid in self._firsts and self._finished_order(fold, cid):
+            finished.append((cid, seq))
+
+    def _finished_order(self, fold: LedgerFold, cid: str) -> bool:
+        """Return True when ``cid``'s entry holds a decision and its order (if any) can change no more."""
         entry = fold.entries.get(cid)
         if entry is None or entry.decision is None:
-            return  # an order the fold knows from reports only (not decided here): kept
+            return False  # an order the fold knows from reports only (not decided here): kept
         order = fold.portfolio.order(cid)
         if order is None:
-            if entry.decision.approved:
-                return  # approved without an intent: kept as the fold found it
-        elif not order.status.is_terminal:
+            return not entry.decision.approved  # approved without an intent: kept as the fold found it
+        return order.status.is_terminal
+
+    def _retire(self, fold: LedgerFold, cid: str, seq: int) -> None:
+        """Let ``cid`` go (its events lie between its first and ``seq``) unless it was let go or changed since."""
+        first = self._firsts.get(cid)
+        if first is None or not self._finished_order(fold, cid):
             return
+        entry = fold.entries[cid]
+        assert entry.decision is not None  # _finished_order
+        order = fold.portfolio.order(cid)
         venue, symbol = entry.decision.venue, "" if entry.intent is None else entry.intent.symbol
         number = self._index.get((venue, symbol))
         if number is None:

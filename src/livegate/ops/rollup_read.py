@@ -13,7 +13,6 @@ import contextlib
 import json
 import json.scanner
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -243,7 +242,8 @@ def _take_decision(facts: RunFacts, ts: int, typed: DecisionRecorded, _: object)
     if entry is not None and entry.decision is typed:
         # the facts hold what the report draws of the arrival quote: the fold's entry keeps
         # the decision without it (the orders table reads its outcome and venue only)
-        entry.decision = replace(typed, client_order_id=entry.client_order_id, arrival=None)
+        cid = entry.client_order_id
+        entry.decision = DecisionRecorded(cid, typed.approved, typed.code, typed.detail, typed.venue, None)
 
 
 def _take_fill(facts: RunFacts, ts: int, typed: Any, new_fill: Fill | None) -> None:
