@@ -210,13 +210,7 @@ def iter_rows(path: Path, *, after_seq: int = 0) -> Iterator[tuple[int, int, str
     DataError
         If the ledger is missing or unreadable.
     """
-    conn = connect_readonly(path)
-    try:
-        yield from conn.execute(SELECT_ROWS_AFTER, (after_seq,))
-    except sqlite3.Error as exc:
-        raise DataError(f"cannot read ledger {path}: {exc}") from exc
-    finally:
-        conn.close()
+    return _select(path, SELECT_ROWS_AFTER, (after_seq,))
 
 
 def rows_between(path: Path, first_seq: int, last_seq: int) -> list[tuple[int, int, str, str, str, str]]:
@@ -227,9 +221,13 @@ def rows_between(path: Path, first_seq: int, last_seq: int) -> list[tuple[int, i
     DataError
         If the ledger is missing or unreadable.
     """
+    return list(_select(path, SELECT_ROWS_BETWEEN, (first_seq, last_seq)))
+
+
+def _select(path: Path, sql: str, params: tuple[int, ...]) -> Iterator[tuple[int, int, str, str, str, str]]:
     conn = connect_readonly(path)
     try:
-        return conn.execute(SELECT_ROWS_BETWEEN, (first_seq, last_seq)).fetchall()
+        yield from conn.execute(sql, params)
     except sqlite3.Error as exc:
         raise DataError(f"cannot read ledger {path}: {exc}") from exc
     finally:

@@ -105,7 +105,7 @@ class Retirement:
         #: Finished orders waiting to be retired, with the seq that finished them, oldest first.
         self._finished: deque[tuple[str, int]] = deque()
         #: Retired client order id -> seq of its first event, seq of its last and the number of its
-        #: (venue, symbol), packed in one int (:func:`_pack`): one object per retired order.
+        #: (venue, symbol), packed in one int (bits 0-39, 40-79, 80 up): one object per retired order.
         self._records: dict[str, int] = {}
         self._table: list[tuple[str, str]] = []
         self._index: dict[tuple[str, str], int] = {}
