@@ -101,6 +101,18 @@ def encode_checkpoint(fold: LedgerFold) -> bytes:
     ValueError
         If the fold is empty (nothing to checkpoint).
     """
+    header, body = _encode_parts(fold)
+    return header + body
+
+
+def _encode_parts(fold: LedgerFold) -> tuple[bytes, bytes]:
+    """Return the header line (with its newline) and the body of ``fold``'s checkpoint.
+
+    Raises
+    ------
+    ValueError
+        If the fold is empty (nothing to checkpoint).
+    """
     if fold.last_seq <= 0:
         raise ValueError("an empty fold has nothing to checkpoint")
     intent_index: dict[int, int] = {}
@@ -115,81 +127,107 @@ def encode_checkpoint(fold: LedgerFold) -> bytes:
             intents.append(intent)
         return ref
 
+    # one table at a time, its rows dropped once they are columns: the peak is the fold and one
+    # table's rows, not every table's (the checkpoint job folds a whole session)
     portfolio = fold.portfolio
-    orders = [
-        (o.client_order_id, intent_ref(o.intent), o.venue, o.status.value, str(o.filled_quantity),
-         str(o.notional_filled), o.venue_order_id, o.reason, o.updated_ms)
-        for o in portfolio.all_orders()
-    ]  # fmt: skip
-    entries = list(fold.entries.values())
-    decisions = [e.decision for e in entries if e.decision is not None]
-    entry_rows = [
-        (e.client_order_id, e.first_ts_ms, intent_ref(e.intent), e.decision is not None, e.venue, e.venue_order_id,
-         e.last_status, str(e.fees))
-        for e in entries
-    ]  # fmt: skip
-    approved = [intent_ref(i) for i in fold.approved_intents]
-    intent_rows = [
-        (i.symbol, i.side.value, str(i.quantity), i.order_type.value, "" if i.price is None else str(i.price),
-         i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten, i.outside_rth)
-        for i in intents
-    ]  # fmt: skip
-    decision_rows = [(d.client_order_id, d.approved, d.code, d.detail, d.venue, *_arrival_row(d)) for d in decisions]
-    fill_rows = [
-        (f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
-         f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset))
-        for f in fold.fills
-    ]  # fmt: skip
     stats = fold.stats
     session = fold.session
-    body = {
+    body: dict[str, Json] = {
         "session": None
         if session is None
         else [session.session_id, session.mode, session.config_hash, list(session.inputs)],
-        "intents": _columns(intent_rows, INTENT_COLUMNS),
-        "orders": _columns(orders, ORDER_COLUMNS),
-        "positions": [
-            [p.symbol, str(p.quantity), str(p.cost_basis), str(p.realized_pnl), str(p.fees), str(p.turnover)]
-            for p in portfolio.positions()
-        ],
-        "fill_keys": _columns(sorted(portfolio.fill_keys()), "ss"),
-        "entries": _columns(entry_rows, ENTRY_COLUMNS),
-        "decisions": _columns(decision_rows, DECISION_COLUMNS),
-        "fills": _columns(fill_rows, FILL_COLUMNS),
-        "approved": approved,
-        "stats": _stats_row(stats),
-        "next_seq": fold.next_seq,
-        "trading_state": fold.trading_state.value,
-        "trading_reason": fold.trading_reason,
-        "balance_baseline": None
-        if fold.balance_baseline is None
-        else [[c, str(v)] for c, v in fold.balance_baseline.items()],
-        "anomalies": fold.anomalies,
-        "refused_fills": fold.refused_fills,
-        "last_seq": fold.last_seq,
-        "last_hash": fold.last_hash,
-        "last_ts_ms": fold.last_ts_ms,
-        "resumes": fold.resumes,
-        "ended": fold.ended,
-        "started_ms": fold.started_ms,
-        "reconciles": fold.reconciles,
-        "fills_matched": [
-            [venue, m.ledger_fills, m.venue_cursor, m.venue_newest_ms] for venue, m in fold.fills_matched.items()
-        ],
-        "adopted_positions": [[symbol, str(q)] for symbol, q in fold.adopted_positions.items()],
-        "adopted_fill_ids": sorted(fold.adopted_fill_ids),
+        "intents": None,  # filled last: every table before it numbers the intents it names
     }
-    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    body["orders"] = _columns(
+        [
+            (o.client_order_id, intent_ref(o.intent), o.venue, o.status.value, str(o.filled_quantity),
+             str(o.notional_filled), o.venue_order_id, o.reason, o.updated_ms)
+            for o in portfolio.all_orders()
+        ],
+        ORDER_COLUMNS,
+    )  # fmt: skip
+    body["positions"] = [
+        [p.symbol, str(p.quantity), str(p.cost_basis), str(p.realized_pnl), str(p.fees), str(p.turnover)]
+        for p in portfolio.positions()
+    ]
+    body["fill_keys"] = _columns(sorted(portfolio.fill_keys()), "ss")
+    entries = list(fold.entries.values())
+    body["entries"] = _columns(
+        [
+            (e.client_order_id, e.first_ts_ms, intent_ref(e.intent), e.decision is not None, e.venue,
+             e.venue_order_id, e.last_status, str(e.fees))
+            for e in entries
+        ],
+        ENTRY_COLUMNS,
+    )  # fmt: skip
+    body["decisions"] = _columns(
+        [
+            (d.client_order_id, d.approved, d.code, d.detail, d.venue, *_arrival_row(d))
+            for d in (e.decision for e in entries)
+            if d is not None
+        ],
+        DECISION_COLUMNS,
+    )
+    del entries
+    body["fills"] = _columns(
+        [
+            (f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
+             f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset))
+            for f in fold.fills
+        ],
+        FILL_COLUMNS,
+    )  # fmt: skip
+    body["approved"] = [intent_ref(i) for i in fold.approved_intents]
+    body["intents"] = _columns(
+        [
+            (i.symbol, i.side.value, str(i.quantity), i.order_type.value, "" if i.price is None else str(i.price),
+             i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten,
+             i.outside_rth)
+            for i in intents
+        ],
+        INTENT_COLUMNS,
+    )  # fmt: skip
+    intents.clear()
+    intent_index.clear()
+    body.update(
+        {
+            "stats": _stats_row(stats),
+            "next_seq": fold.next_seq,
+            "trading_state": fold.trading_state.value,
+            "trading_reason": fold.trading_reason,
+            "balance_baseline": None
+            if fold.balance_baseline is None
+            else [[c, str(v)] for c, v in fold.balance_baseline.items()],
+            "anomalies": fold.anomalies,
+            "refused_fills": fold.refused_fills,
+            "last_seq": fold.last_seq,
+            "last_hash": fold.last_hash,
+            "last_ts_ms": fold.last_ts_ms,
+            "resumes": fold.resumes,
+            "ended": fold.ended,
+            "started_ms": fold.started_ms,
+            "reconciles": fold.reconciles,
+            "fills_matched": [
+                [venue, m.ledger_fills, m.venue_cursor, m.venue_newest_ms] for venue, m in fold.fills_matched.items()
+            ],
+            "adopted_positions": [[symbol, str(q)] for symbol, q in fold.adopted_positions.items()],
+            "adopted_fill_ids": sorted(fold.adopted_fill_ids),
+        }
+    )
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    body.clear()  # the columns are in the text now
+    data = text.encode("utf-8")
+    del text
     header = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
         "fold_code": _FOLD_CODE,
         "seq": fold.last_seq,
         "hash": fold.last_hash,
-        "body_sha256": hashlib.sha256(text).hexdigest(),
-        "body_bytes": len(text),
+        "body_sha256": hashlib.sha256(data).hexdigest(),
+        "body_bytes": len(data),
     }
-    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n" + text
+    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n", data
 
 
 def _arrival_row(decision: DecisionRecorded) -> tuple[str, str, str, int]:
@@ -257,17 +295,18 @@ def write_checkpoint(path: Path, fold: LedgerFold) -> int:
     ValueError
         If the fold is empty.
     """
-    data = encode_checkpoint(fold)
+    header, body = _encode_parts(fold)  # written in two parts: no third copy of the body
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as handle:
-            handle.write(data)
+            handle.write(header)
+            handle.write(body)
             handle.flush()
             os.fsync(handle.fileno())
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
-    return len(data)
+    return len(header) + len(body)
 
 
 # ---------------------------------------------------------------------- read and verify
