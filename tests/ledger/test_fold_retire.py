@@ -18,8 +18,9 @@ from livegate.domain.errors import InvariantViolation
 from livegate.domain.positions import Position
 from livegate.ledger import Ledger
 from livegate.ledger import events as ev
+from livegate.ledger.db import rows_between
 from livegate.ledger.events import LedgerEvent
-from livegate.ledger.export import fold_table, iter_rows, rows_between
+from livegate.ledger.export import fold_table, iter_rows
 from livegate.ledger.fold import LedgerFold, fold_events
 from livegate.ledger.fold_retire import RETIRE_AFTER_EVENTS, NotKept, Retirement
 from livegate.portfolio import Portfolio
@@ -122,3 +123,16 @@ def test_portfolio_retire_when_order_still_working_then_refused() -> None:
     book = Portfolio()
     with pytest.raises(InvariantViolation, match="not a finished order"):
         book.retire("nobody")
+
+
+def test_ledger_rows_between_when_appends_not_committed_then_seen_and_after_close_read_from_file(
+    tmp_path: Path,
+) -> None:
+    # a retired order is rebuilt from rows the session may not have committed yet
+    ledger = Ledger.open(tmp_path, synchronous="OFF")
+    for n in range(5):
+        ledger.append(ev.ANOMALY, 1_000 + n, {"kind": "test", "detail": f"a{n}"}, durable=False)
+    assert [row[0] for row in rows_between(tmp_path / "ledger.sqlite", 2, 4)] == []  # nothing committed yet
+    assert [row[0] for row in ledger.rows_between(2, 4)] == [2, 3, 4]
+    ledger.close()
+    assert [row[0] for row in ledger.rows_between(2, 4)] == [2, 3, 4]  # closed: from the file

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
@@ -87,3 +88,31 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
         conn.close()
         raise DataError(f"{file} is not a livegate ledger (no events table)")
     return conn
+
+
+def select_rows(path: Path, sql: str, params: tuple[int, ...]) -> Iterator[tuple[int, int, str, str, str, str]]:
+    """Yield the raw rows a select of ``events`` gives on a ledger opened read-only (closed when done).
+
+    Raises
+    ------
+    DataError
+        If the ledger is missing or unreadable.
+    """
+    conn = connect_readonly(path)
+    try:
+        yield from conn.execute(sql, params)
+    except sqlite3.Error as exc:
+        raise DataError(f"cannot read ledger {path}: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def rows_between(path: Path, first_seq: int, last_seq: int) -> list[tuple[int, int, str, str, str, str]]:
+    """Return a ledger file's raw rows from ``first_seq`` to ``last_seq`` (both included), in seq order.
+
+    Raises
+    ------
+    DataError
+        If the ledger is missing or unreadable.
+    """
+    return list(select_rows(path, SELECT_ROWS_BETWEEN, (first_seq, last_seq)))

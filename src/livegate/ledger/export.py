@@ -19,7 +19,7 @@ from typing import Final, Literal, TextIO
 from livegate.domain.enums import OrderStatus
 from livegate.domain.errors import DataError
 from livegate.domain.orders import Fill, Order
-from livegate.ledger.db import SELECT_ROWS, SELECT_ROWS_AFTER, SELECT_ROWS_BETWEEN, connect_readonly
+from livegate.ledger.db import SELECT_ROWS, SELECT_ROWS_AFTER, connect_readonly, select_rows
 from livegate.ledger.events import LedgerEvent, canonical_json
 from livegate.ledger.fold import LedgerFold, OrderEntry, fold_events
 
@@ -210,28 +210,7 @@ def iter_rows(path: Path, *, after_seq: int = 0) -> Iterator[tuple[int, int, str
     DataError
         If the ledger is missing or unreadable.
     """
-    return _select(path, SELECT_ROWS_AFTER, (after_seq,))
-
-
-def rows_between(path: Path, first_seq: int, last_seq: int) -> list[tuple[int, int, str, str, str, str]]:
-    """Return a ledger's raw rows from ``first_seq`` to ``last_seq`` (both included), in seq order.
-
-    Raises
-    ------
-    DataError
-        If the ledger is missing or unreadable.
-    """
-    return list(_select(path, SELECT_ROWS_BETWEEN, (first_seq, last_seq)))
-
-
-def _select(path: Path, sql: str, params: tuple[int, ...]) -> Iterator[tuple[int, int, str, str, str, str]]:
-    conn = connect_readonly(path)
-    try:
-        yield from conn.execute(sql, params)
-    except sqlite3.Error as exc:
-        raise DataError(f"cannot read ledger {path}: {exc}") from exc
-    finally:
-        conn.close()
+    return select_rows(path, SELECT_ROWS_AFTER, (after_seq,))
 
 
 def stored_hash(path: Path, seq: int) -> str | None:

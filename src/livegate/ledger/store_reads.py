@@ -14,7 +14,7 @@ from pathlib import Path
 
 from livegate.domain.errors import DataError, LedgerError
 from livegate.ledger.anchor import AnchorWriter
-from livegate.ledger.db import SELECT_ROWS_AFTER, SELECT_ROWS_AFTER_EXCEPT_KIND, SELECT_ROWS_BETWEEN, connect_readonly
+from livegate.ledger.db import SELECT_ROWS_AFTER, SELECT_ROWS_AFTER_EXCEPT_KIND, SELECT_ROWS_BETWEEN, rows_between
 from livegate.ledger.events import LedgerEvent
 
 _FETCH_BATCH = 512
@@ -146,11 +146,7 @@ class LedgerReads:
             try:
                 return self._conn.execute(SELECT_ROWS_BETWEEN, (first_seq, last_seq)).fetchall()
             except sqlite3.ProgrammingError:  # closed
-                conn = connect_readonly(self._path)
-                try:
-                    return conn.execute(SELECT_ROWS_BETWEEN, (first_seq, last_seq)).fetchall()
-                finally:
-                    conn.close()
+                return rows_between(self._path, first_seq, last_seq)
         except (sqlite3.Error, DataError) as exc:
             raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
 

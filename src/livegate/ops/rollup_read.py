@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from livegate.domain.errors import DataError
 from livegate.domain.orders import Fill
 from livegate.ledger import events as ev
-from livegate.ledger.export import fold_table, iter_rows, rows_between, stored_hash
+from livegate.ledger.db import rows_between
+from livegate.ledger.export import fold_table, iter_rows, stored_hash
 from livegate.ledger.fold import LedgerFold, gc_paused
 from livegate.ledger.fold_retire import NotKept, Retirement
 from livegate.ledger.payload_orders import (
@@ -230,7 +231,7 @@ def read_run_from(reader: RunReader, *, table_rows: int | None = None) -> RunFac
 
 def _take_decision(facts: RunFacts, ts: int, typed: DecisionRecorded, _: object) -> None:
     fold = facts.fold
-    symbol = fold.routed(typed.client_order_id)[1]  # the fold took the decision just now (a denial: retired)
+    symbol = fold.routed(typed.client_order_id)[1]  # the fold took the decision just now
     arrival = typed.arrival
     if arrival is None:
         facts.decisions.append(ts, typed.venue, symbol, typed.approved, typed.code, None, None)
