@@ -24,8 +24,9 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import InvalidOperation
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Final
 
@@ -37,6 +38,7 @@ from livegate.ledger import checkpoint_archive as _archive_module
 from livegate.ledger import checkpoint_columns as _columns_module
 from livegate.ledger import checkpoint_decode as _decode_module
 from livegate.ledger import checkpoint_lists as _lists_module
+from livegate.ledger import checkpoint_rows as _rows_module
 from livegate.ledger import fold as _fold_module
 from livegate.ledger import fold_copy as _fold_copy_module
 from livegate.ledger import fold_rules as _fold_rules_module
@@ -44,6 +46,7 @@ from livegate.ledger import payload_fields as _payload_fields_module
 from livegate.ledger import payload_orders as _payload_orders_module
 from livegate.ledger import payload_session as _payload_session_module
 from livegate.ledger import payloads as _payloads_module
+from livegate.ledger.checkpoint_archive import Archive
 from livegate.ledger.checkpoint_columns import (
     CODE_CHARS,
     DECISION_COLUMNS,
@@ -54,6 +57,8 @@ from livegate.ledger.checkpoint_columns import (
     SEP,
 )
 from livegate.ledger.checkpoint_decode import decode_checkpoint_body
+from livegate.ledger.checkpoint_lists import ArchivedList
+from livegate.ledger.checkpoint_rows import StoredRows
 from livegate.ledger.fold import LedgerFold
 from livegate.ledger.fold_rules import EngineStats
 from livegate.ledger.payload_orders import DecisionRecorded
@@ -76,7 +81,7 @@ def _fold_code_digest() -> str:
     modules = (
         _fold_module, _fold_copy_module, _fold_rules_module, _payloads_module, _payload_fields_module,
         _payload_orders_module, _payload_session_module, _orders_module, _positions_module, _book_module,
-        _archive_module, _lists_module, _columns_module, _decode_module, sys.modules[__name__],
+        _archive_module, _lists_module, _columns_module, _decode_module, _rows_module, sys.modules[__name__],
     )  # fmt: skip
     for module in modules:
         digest.update(Path(str(module.__file__)).read_bytes())
@@ -115,23 +120,30 @@ def _encode_parts(fold: LedgerFold) -> tuple[bytes, bytes]:
     """
     if fold.last_seq <= 0:
         raise ValueError("an empty fold has nothing to checkpoint")
+    # Intents are numbered in order of first mention, one number per object. An intent still
+    # unbuilt in a read checkpoint's columns is named by its position there (an int) and
+    # keyed by ~position, which no object id can equal (checkpoint_rows says why the body is
+    # the same as when every item is built).
     intent_index: dict[int, int] = {}
-    intents: list[OrderIntent] = []
+    intents: list[OrderIntent | int] = []
 
-    def intent_ref(intent: OrderIntent | None) -> int:
+    def intent_ref(intent: OrderIntent | int | None) -> int:
         if intent is None:
             return -1
-        ref = intent_index.get(id(intent))
+        key = ~intent if isinstance(intent, int) else id(intent)
+        ref = intent_index.get(key)
         if ref is None:
-            ref = intent_index[id(intent)] = len(intents)
+            ref = intent_index[key] = len(intents)
             intents.append(intent)
         return ref
 
     # one table at a time, its rows dropped once they are columns: the peak is the fold and one
-    # table's rows, not every table's (the checkpoint job folds a whole session)
+    # table's rows, not every table's (the checkpoint job folds a whole session); the items a
+    # read checkpoint left unbuilt are written from its columns, never built
     portfolio = fold.portfolio
     stats = fold.stats
     session = fold.session
+    stored: list[StoredRows] = []  # the read checkpoint's rows, if any
     body: dict[str, Json] = {
         "session": None
         if session is None
@@ -142,7 +154,9 @@ def _encode_parts(fold: LedgerFold) -> tuple[bytes, bytes]:
         [
             (o.client_order_id, intent_ref(o.intent), o.venue, o.status.value, str(o.filled_quantity),
              str(o.notional_filled), o.venue_order_id, o.reason, o.updated_ms)
-            for o in portfolio.all_orders()
+            if o is not None
+            else stored[0].order_row(i, intent_ref)
+            for o, i in _walk(portfolio.orders_by_id(), stored)
         ],
         ORDER_COLUMNS,
     )  # fmt: skip
@@ -151,38 +165,45 @@ def _encode_parts(fold: LedgerFold) -> tuple[bytes, bytes]:
         for p in portfolio.positions()
     ]
     body["fill_keys"] = _columns(sorted(portfolio.fill_keys()), "ss")
-    entries = list(fold.entries.values())
-    body["entries"] = _columns(
-        [
+    entry_rows: list[tuple[Any, ...]] = []
+    decision_rows: list[tuple[Any, ...] | None] = []
+    for e, i in _walk(fold.entries, stored):
+        if e is None:
+            entry_rows.append(stored[0].entry_row(i, intent_ref))
+            decision_rows.append(stored[0].decision_row(i))
+            continue
+        entry_rows.append(
             (e.client_order_id, e.first_ts_ms, intent_ref(e.intent), e.decision is not None, e.venue,
              e.venue_order_id, e.last_status, str(e.fees))
-            for e in entries
-        ],
-        ENTRY_COLUMNS,
-    )  # fmt: skip
-    body["decisions"] = _columns(
-        [
-            (d.client_order_id, d.approved, d.code, d.detail, d.venue, *_arrival_row(d))
-            for d in (e.decision for e in entries)
-            if d is not None
-        ],
-        DECISION_COLUMNS,
-    )
-    del entries
+        )  # fmt: skip
+        d = e.decision
+        if d is not None:
+            decision_rows.append((d.client_order_id, d.approved, d.code, d.detail, d.venue, *_arrival_row(d)))
+    body["entries"] = _columns(entry_rows, ENTRY_COLUMNS)
+    del entry_rows
+    body["decisions"] = _columns([d for d in decision_rows if d is not None], DECISION_COLUMNS)
+    del decision_rows
     body["fills"] = _columns(
         [
             (f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
              f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset))
-            for f in fold.fills
+            if f is not None
+            else stored[0].fill_row(i)
+            for f, i in _walk(fold.fills, stored)
         ],
         FILL_COLUMNS,
     )  # fmt: skip
-    body["approved"] = [intent_ref(i) for i in fold.approved_intents]
+    body["approved"] = [
+        intent_ref(i if i is not None else stored[0].approved_intent(k))
+        for i, k in _walk(fold.approved_intents, stored)
+    ]
     body["intents"] = _columns(
         [
             (i.symbol, i.side.value, str(i.quantity), i.order_type.value, "" if i.price is None else str(i.price),
              i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten,
              i.outside_rth)
+            if not isinstance(i, int)
+            else stored[0].intent_row(i)
             for i in intents
         ],
         INTENT_COLUMNS,
@@ -228,6 +249,27 @@ def _encode_parts(fold: LedgerFold) -> tuple[bytes, bytes]:
         "body_bytes": len(data),
     }
     return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n", data
+
+
+def _walk(items: Any, stored: list[StoredRows]) -> Iterator[tuple[Any, int]]:
+    """Return ``items``' values in order as ``(item, -1)``, an unbuilt archived one as ``(None, position)``.
+
+    ``items`` is a mapping or sequence of the fold; when it is a read checkpoint's archive
+    (:mod:`livegate.ledger.checkpoint_archive`), its :class:`StoredRows` is put in ``stored``
+    (one per fold: every archive of a checkpoint shares it).
+
+    Raises
+    ------
+    InvariantViolation
+        If the fold's archives come from two checkpoints.
+    """
+    if isinstance(items, (Archive, ArchivedList)) and items.stored is not None:
+        if not stored:
+            stored.append(items.stored)
+        elif stored[0] is not items.stored:
+            raise InvariantViolation("a fold whose archives come from two checkpoints")
+        return items.walk()
+    return zip(items.values() if isinstance(items, dict) else items, repeat(-1))
 
 
 def _arrival_row(decision: DecisionRecorded) -> tuple[str, str, str, int]:

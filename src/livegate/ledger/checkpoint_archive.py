@@ -25,7 +25,11 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, ItemsView, Iterator, KeysView, ValuesView
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from itertools import repeat
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from livegate.ledger.checkpoint_rows import StoredRows
 
 V = TypeVar("V")
 _MISSING: Any = object()
@@ -71,6 +75,8 @@ class Archive(dict[str, V]):
         if len(self._index) != len(order):
             raise ValueError("checkpoint items repeat a client order id")
         self._build = build
+        #: The checkpoint's items as rows for a new checkpoint (set by the decoder; None: none).
+        self.stored: StoredRows | None = None
 
     @property
     def archived(self) -> bool:
@@ -97,9 +103,28 @@ class Archive(dict[str, V]):
         """
         twin: Archive[V] = Archive.__new__(Archive)
         twin._order, twin._index, twin._build = self._order, self._index, self._build
+        twin.stored = self.stored
         for cid, item in super().items():
             dict.__setitem__(twin, cid, copy(item))
         return twin
+
+    def walk(self) -> Iterator[tuple[V | None, int]]:
+        """Yield ``(item, -1)`` per built item and ``(None, position)`` per unbuilt one, in fold order.
+
+        Builds nothing: the order :meth:`values` gives, for a reader that can use an
+        unbuilt item's columns (:class:`livegate.ledger.checkpoint_rows.StoredRows`).
+        """
+        index = self._index
+        if index is None:
+            yield from zip(super().values(), repeat(-1))
+            return
+        get = super().get
+        for position, cid in enumerate(self._order):
+            item = get(cid, _MISSING)
+            yield (None, position) if item is _MISSING else (item, -1)
+        for cid, item in super().items():
+            if cid not in index:
+                yield item, -1
 
     def _one(self, cid: str) -> V | None:
         """Return the item of ``cid`` (built now if archived and not built yet), or None."""

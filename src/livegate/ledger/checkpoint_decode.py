@@ -42,6 +42,7 @@ from livegate.ledger.checkpoint_columns import (
     decolumns,
 )
 from livegate.ledger.checkpoint_lists import ArchivedFills, ArchivedList
+from livegate.ledger.checkpoint_rows import StoredRows
 from livegate.ledger.fold import LedgerFold, OrderEntry
 from livegate.ledger.fold_rules import EngineStats
 from livegate.ledger.payload_orders import ArrivalQuote, DecisionRecorded
@@ -60,7 +61,7 @@ _STATUSES, _LIQUIDITY = _members(OrderStatus), _members(Liquidity)
 class _Intents:
     """The checkpoint's intents, each built once, when first asked for (shared by orders, entries, approved)."""
 
-    __slots__ = ("_built", "_columns", "count", "times")
+    __slots__ = ("built", "columns", "count", "times")
 
     def __init__(self, table: Json, dec: Decimals) -> None:
         enums = {1: (_SIDES, "side"), 3: (_TYPES, "order type"), 5: (_TIFS, "time in force")}
@@ -68,10 +69,10 @@ class _Intents:
         sym, sides, qty, types, price, tifs, post, reduce, strategy, seq, ts, flat, rth = columns
         if any(map(operator.gt, flat, reduce)):  # True > False: a flatten that is not reduce-only
             raise ValueError("a flatten intent must be reduce-only")
-        self._columns = (sym, sides, qty, types, price, tifs, post, reduce, strategy, seq, ts, flat, rth)
+        self.columns = (sym, sides, qty, types, price, tifs, post, reduce, strategy, seq, ts, flat, rth)
         self.count = len(sym)
         self.times: list[int] = ts  # of each intent, ms since the epoch (read without building the intent)
-        self._built: list[OrderIntent | None] = [None] * self.count
+        self.built: list[OrderIntent | None] = [None] * self.count  # by position, once built
 
     def many(self, refs: list[int]) -> list[OrderIntent]:
         """Return the intents at ``refs`` (each built once, as ``self[ref]`` would), the unbuilt ones built in bulk.
@@ -80,20 +81,20 @@ class _Intents:
         ``OrderIntent.__init__`` (its one rule, a flatten is reduce-only, was checked on
         the columns): a trading day's intents out of a long ledger's, for the gates.
         """
-        built = self._built
+        built = self.built
         todo = [ref for ref in dict.fromkeys(refs) if built[ref] is None]
         if todo:
             fresh = list(map(_new_intent, repeat(OrderIntent, len(todo))))
-            for set_field, column in zip(_INTENT_FIELD_SETTERS, self._columns, strict=True):
+            for set_field, column in zip(_INTENT_FIELD_SETTERS, self.columns, strict=True):
                 deque(map(set_field, fresh, map(column.__getitem__, todo)), maxlen=0)
             deque(map(built.__setitem__, todo, fresh), maxlen=0)
         return list(map(built.__getitem__, refs))  # type: ignore[arg-type]
 
     def __getitem__(self, i: int) -> OrderIntent:
-        intent = self._built[i]
+        intent = self.built[i]
         if intent is None:
-            c = self._columns
-            intent = self._built[i] = OrderIntent(
+            c = self.columns
+            intent = self.built[i] = OrderIntent(
                 c[0][i], c[1][i], c[2][i], c[3][i], c[4][i], c[5][i], c[6][i], c[7][i], c[8][i], c[9][i], c[10][i],
                 c[11][i], c[12][i],
             )  # fmt: skip
@@ -158,18 +159,25 @@ def decode_checkpoint_body(body: bytes | memoryview) -> LedgerFold:
     )  # fmt: skip
     session = raw["session"]
     baseline = raw["balance_baseline"]
+    entries, entry_columns, decision_columns, decision_at = _archived_entries(raw, intents, dec)
+    fills, fill_columns = _archived_fills(raw, dec)
+    approved_intents = ArchivedList(
+        len(approved),
+        lambda i: intents[approved[i]],
+        list(map(intents.times.__getitem__, approved)),
+        lambda positions: intents.many(list(map(approved.__getitem__, positions))),
+    )
+    index.stored = entries.stored = fills.stored = approved_intents.stored = StoredRows(
+        intents.columns, intents.built, order_columns, entry_columns, decision_columns, decision_at, fill_columns,
+        approved,
+    )  # fmt: skip
     return LedgerFold(
         session=None if session is None else SessionStarted(session[0], session[1], session[2], tuple(session[3])),
         portfolio=portfolio,
         stats=stats,
-        entries=_archived_entries(raw, intents, dec),
-        fills=_archived_fills(raw, dec),
-        approved_intents=ArchivedList(
-            len(approved),
-            lambda i: intents[approved[i]],
-            list(map(intents.times.__getitem__, approved)),
-            lambda positions: intents.many(list(map(approved.__getitem__, positions))),
-        ),
+        entries=entries,
+        fills=fills,
+        approved_intents=approved_intents,
         next_seq=check_int(raw["next_seq"]),
         trading_state=TradingState(raw["trading_state"]),
         trading_reason=str(raw["trading_reason"]),
@@ -192,8 +200,8 @@ def decode_checkpoint_body(body: bytes | memoryview) -> LedgerFold:
     )
 
 
-def _archived_fills(raw: Json, dec: Decimals) -> ArchivedFills:
-    """Return the checkpoint's applied fills, each built when the list is first read (ids readable at once)."""
+def _archived_fills(raw: Json, dec: Decimals) -> tuple[ArchivedFills, list[Any]]:
+    """Return the checkpoint's applied fills (each built when the list is first read) and their columns."""
     enums = {3: (_SIDES, "fill side"), 7: (_LIQUIDITY, "liquidity")}
     columns = decolumns(
         raw["fills"], FILL_COLUMNS, dec, frozenset({0, 2, 10}), enums=enums, required=frozenset({4, 5, 6, 11})
@@ -206,21 +214,22 @@ def _archived_fills(raw: Json, dec: Decimals) -> ArchivedFills:
             fia[i],
         )  # fmt: skip
 
-    return ArchivedFills(len(cid), build, fid, venue)
+    return ArchivedFills(len(cid), build, fid, venue), columns
 
 
-def _archived_entries(raw: Json, intents: _Intents, dec: Decimals) -> Archive[OrderEntry]:
+def _archived_entries(
+    raw: Json, intents: _Intents, dec: Decimals
+) -> tuple[Archive[OrderEntry], list[Any], list[Any], list[int]]:
     """Return the checkpoint's order entries, each built (with its decision) when first asked for.
 
-    Every column is checked here, before any entry is built.
+    Also returns the entry and decision columns, and the position in the decision table
+    of each entry's decision. Every column is checked here, before any entry is built.
     """
-    cids, first_ts, refs, decided, venues, venue_order_ids, last_statuses, fees = decolumns(
-        raw["entries"], ENTRY_COLUMNS, dec, frozenset({4, 5, 6})
-    )
+    entry_columns = decolumns(raw["entries"], ENTRY_COLUMNS, dec, frozenset({4, 5, 6}))
+    cids, first_ts, refs, decided, venues, venue_order_ids, last_statuses, fees = entry_columns
     check_refs(refs, intents.count, allow_none=True)
-    d_cids, approved, codes, details, d_venues, bids, asks, mids, ages = decolumns(
-        raw["decisions"], DECISION_COLUMNS, dec, frozenset({0, 2, 3, 4})
-    )
+    decision_columns = decolumns(raw["decisions"], DECISION_COLUMNS, dec, frozenset({0, 2, 3, 4}))
+    d_cids, approved, codes, details, d_venues, bids, asks, mids, ages = decision_columns
     if sum(decided) != len(d_cids):
         raise ValueError(f"{sum(decided)} entries have a decision, {len(d_cids)} decisions stored")
     for bid, ask, mid in zip(bids, asks, mids, strict=True):
@@ -241,7 +250,7 @@ def _archived_entries(raw: Json, intents: _Intents, dec: Decimals) -> Archive[Or
             cids[i], first_ts[i], intent, decision, venues[i], venue_order_ids[i], last_statuses[i], fees[i]
         )
 
-    return Archive(cids, build)
+    return Archive(cids, build), entry_columns, decision_columns, where
 
 
 def check_refs(refs: list[int], count: int, *, allow_none: bool) -> list[int]:

@@ -13,11 +13,14 @@ Why they are built late, and why building late gives what a full fold gives:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, MutableSequence
-from itertools import compress
-from typing import Any, TypeVar, overload
+from itertools import compress, repeat
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from livegate.domain.orders import Fill
 from livegate.ledger.checkpoint_archive import gc_paused
+
+if TYPE_CHECKING:
+    from livegate.ledger.checkpoint_rows import StoredRows
 
 V = TypeVar("V")
 
@@ -43,7 +46,7 @@ class ArchivedList(MutableSequence[V]):
         by one (:meth:`select` uses it); None: ``build`` per item.
     """
 
-    __slots__ = ("_build", "_build_many", "_count", "_items", "_keys")
+    __slots__ = ("_build", "_build_many", "_count", "_items", "_keys", "stored")
 
     def __init__(
         self,
@@ -57,6 +60,8 @@ class ArchivedList(MutableSequence[V]):
         self._keys = keys
         self._build_many = build_many
         self._items: list[V] = []
+        #: The checkpoint's items as rows for a new checkpoint (set by the decoder; None: none).
+        self.stored: StoredRows | None = None
 
     def _all(self) -> list[V]:
         if self._count:
@@ -74,8 +79,16 @@ class ArchivedList(MutableSequence[V]):
         """Return an independent copy (items are shared: they are immutable)."""
         twin = type(self).__new__(type(self))
         twin._count, twin._build, twin._keys, twin._items = self._count, self._build, self._keys, list(self._items)
-        twin._build_many = self._build_many
+        twin._build_many, twin.stored = self._build_many, self.stored
         return twin
+
+    def walk(self) -> Iterator[tuple[V | None, int]]:
+        """Yield ``(None, position)`` per unbuilt archived item, then ``(item, -1)`` per other item, in order.
+
+        Builds nothing (see :meth:`livegate.ledger.checkpoint_archive.Archive.walk`).
+        """
+        yield from zip(repeat(None), range(self._count))
+        yield from zip(self._items, repeat(-1))
 
     def select(self, keep: Callable[[int], bool], key_of: Callable[[V], int]) -> list[V]:
         """Return, in order, the items whose key passes ``keep``, building only those.
