@@ -106,12 +106,12 @@ def encode_checkpoint(fold: LedgerFold) -> bytes:
     ValueError
         If the fold is empty (nothing to checkpoint).
     """
-    header, body = _encode_parts(fold)
-    return header + body
+    header, pieces = _encode_parts(fold)
+    return header + b"".join(pieces)
 
 
-def _encode_parts(fold: LedgerFold) -> tuple[bytes, bytes]:
-    """Return the header line (with its newline) and the body of ``fold``'s checkpoint.
+def _encode_parts(fold: LedgerFold) -> tuple[bytes, list[bytes]]:
+    """Return the header line (with its newline) and the body of ``fold``'s checkpoint, in pieces to write in order.
 
     Raises
     ------
@@ -144,13 +144,15 @@ def _encode_parts(fold: LedgerFold) -> tuple[bytes, bytes]:
     stats = fold.stats
     session = fold.session
     stored: list[StoredRows] = []  # the read checkpoint's rows, if any
-    body: dict[str, Json] = {
-        "session": None
-        if session is None
-        else [session.session_id, session.mode, session.config_hash, list(session.inputs)],
-        "intents": None,  # filled last: every table before it numbers the intents it names
+    # each value is JSON text (UTF-8) as soon as it is made, its columns freed: the body is
+    # never held as objects and as text at once
+    body: dict[str, bytes] = {
+        "session": _json(
+            None if session is None else [session.session_id, session.mode, session.config_hash, list(session.inputs)]
+        ),
+        "intents": b"",  # filled last: every table before it numbers the intents it names
     }
-    body["orders"] = _columns(
+    body["orders"] = _table(
         [
             (o.client_order_id, intent_ref(o.intent), o.venue, o.status.value, str(o.filled_quantity),
              str(o.notional_filled), o.venue_order_id, o.reason, o.updated_ms)
@@ -160,11 +162,13 @@ def _encode_parts(fold: LedgerFold) -> tuple[bytes, bytes]:
         ],
         ORDER_COLUMNS,
     )  # fmt: skip
-    body["positions"] = [
-        [p.symbol, str(p.quantity), str(p.cost_basis), str(p.realized_pnl), str(p.fees), str(p.turnover)]
-        for p in portfolio.positions()
-    ]
-    body["fill_keys"] = _columns(sorted(portfolio.fill_keys()), "ss")
+    body["positions"] = _json(
+        [
+            [p.symbol, str(p.quantity), str(p.cost_basis), str(p.realized_pnl), str(p.fees), str(p.turnover)]
+            for p in portfolio.positions()
+        ]
+    )
+    body["fill_keys"] = _table(sorted(portfolio.fill_keys()), "ss")
     entry_rows: list[tuple[Any, ...]] = []
     decision_rows: list[tuple[Any, ...] | None] = []
     for e, i in _walk(fold.entries, stored):
@@ -179,11 +183,11 @@ def _encode_parts(fold: LedgerFold) -> tuple[bytes, bytes]:
         d = e.decision
         if d is not None:
             decision_rows.append((d.client_order_id, d.approved, d.code, d.detail, d.venue, *_arrival_row(d)))
-    body["entries"] = _columns(entry_rows, ENTRY_COLUMNS)
+    body["entries"] = _table(entry_rows, ENTRY_COLUMNS)
     del entry_rows
-    body["decisions"] = _columns([d for d in decision_rows if d is not None], DECISION_COLUMNS)
+    body["decisions"] = _table([d for d in decision_rows if d is not None], DECISION_COLUMNS)
     del decision_rows
-    body["fills"] = _columns(
+    body["fills"] = _table(
         [
             (f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
              f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset))
@@ -193,11 +197,13 @@ def _encode_parts(fold: LedgerFold) -> tuple[bytes, bytes]:
         ],
         FILL_COLUMNS,
     )  # fmt: skip
-    body["approved"] = [
-        intent_ref(i if i is not None else stored[0].approved_intent(k))
-        for i, k in _walk(fold.approved_intents, stored)
-    ]
-    body["intents"] = _columns(
+    body["approved"] = _json(
+        [
+            intent_ref(i if i is not None else stored[0].approved_intent(k))
+            for i, k in _walk(fold.approved_intents, stored)
+        ]
+    )
+    body["intents"] = _table(
         [
             (i.symbol, i.side.value, str(i.quantity), i.order_type.value, "" if i.price is None else str(i.price),
              i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten,
@@ -210,45 +216,48 @@ def _encode_parts(fold: LedgerFold) -> tuple[bytes, bytes]:
     )  # fmt: skip
     intents.clear()
     intent_index.clear()
-    body.update(
-        {
-            "stats": _stats_row(stats),
-            "next_seq": fold.next_seq,
-            "trading_state": fold.trading_state.value,
-            "trading_reason": fold.trading_reason,
-            "balance_baseline": None
-            if fold.balance_baseline is None
-            else [[c, str(v)] for c, v in fold.balance_baseline.items()],
-            "anomalies": fold.anomalies,
-            "refused_fills": fold.refused_fills,
-            "last_seq": fold.last_seq,
-            "last_hash": fold.last_hash,
-            "last_ts_ms": fold.last_ts_ms,
-            "resumes": fold.resumes,
-            "ended": fold.ended,
-            "started_ms": fold.started_ms,
-            "reconciles": fold.reconciles,
-            "fills_matched": [
-                [venue, m.ledger_fills, m.venue_cursor, m.venue_newest_ms] for venue, m in fold.fills_matched.items()
-            ],
-            "adopted_positions": [[symbol, str(q)] for symbol, q in fold.adopted_positions.items()],
-            "adopted_fill_ids": sorted(fold.adopted_fill_ids),
-        }
-    )
-    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    body.clear()  # the columns are in the text now
-    data = text.encode("utf-8")
-    del text
+    facts: dict[str, Json] = {
+        "stats": _stats_row(stats),
+        "next_seq": fold.next_seq,
+        "trading_state": fold.trading_state.value,
+        "trading_reason": fold.trading_reason,
+        "balance_baseline": None
+        if fold.balance_baseline is None
+        else [[c, str(v)] for c, v in fold.balance_baseline.items()],
+        "anomalies": fold.anomalies,
+        "refused_fills": fold.refused_fills,
+        "last_seq": fold.last_seq,
+        "last_hash": fold.last_hash,
+        "last_ts_ms": fold.last_ts_ms,
+        "resumes": fold.resumes,
+        "ended": fold.ended,
+        "started_ms": fold.started_ms,
+        "reconciles": fold.reconciles,
+        "fills_matched": [
+            [venue, m.ledger_fills, m.venue_cursor, m.venue_newest_ms] for venue, m in fold.fills_matched.items()
+        ],
+        "adopted_positions": [[symbol, str(q)] for symbol, q in fold.adopted_positions.items()],
+        "adopted_fill_ids": sorted(fold.adopted_fill_ids),
+    }
+    body.update((key, _json(value)) for key, value in facts.items())
+    pieces = [b"{"]
+    for position, (key, value) in enumerate(body.items()):
+        pieces += [b"," if position else b"", _json(key), b":", value]
+    pieces.append(b"}")
+    body.clear()
+    digest = hashlib.sha256()
+    for piece in pieces:
+        digest.update(piece)
     header = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
         "fold_code": _FOLD_CODE,
         "seq": fold.last_seq,
         "hash": fold.last_hash,
-        "body_sha256": hashlib.sha256(data).hexdigest(),
-        "body_bytes": len(data),
+        "body_sha256": digest.hexdigest(),
+        "body_bytes": sum(map(len, pieces)),
     }
-    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n", data
+    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n", pieces
 
 
 def _walk(items: Any, stored: list[StoredRows]) -> Iterator[tuple[Any, int]]:
@@ -283,6 +292,18 @@ def _stats_row(stats: EngineStats) -> Json:
         stats.intents, stats.approved, dict(stats.denied), stats.orders_submitted, dict(stats.orders_by_venue),
         stats.rejected, stats.ambiguous, stats.fills, stats.cancels_requested, stats.duplicate_fills,
     ]  # fmt: skip
+
+
+def _json(value: Json) -> bytes:
+    """Return ``value`` as the body's JSON text (compact, non-ASCII kept, no NaN), UTF-8."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def _table(rows: list[tuple[Any, ...]], kinds: str) -> bytes:
+    """Return the JSON text of :func:`_columns` of ``rows``; empties ``rows`` first (freed before the text is made)."""
+    columns = _columns(rows, kinds)
+    rows.clear()
+    return _json(columns)
 
 
 def _columns(rows: list[tuple[Any, ...]], kinds: str) -> Json:
@@ -337,18 +358,18 @@ def write_checkpoint(path: Path, fold: LedgerFold) -> int:
     ValueError
         If the fold is empty.
     """
-    header, body = _encode_parts(fold)  # written in two parts: no third copy of the body
+    header, pieces = _encode_parts(fold)  # written piece by piece: the body is never joined in memory
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as handle:
             handle.write(header)
-            handle.write(body)
+            handle.writelines(pieces)
             handle.flush()
             os.fsync(handle.fileno())
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
-    return len(header) + len(body)
+    return len(header) + sum(map(len, pieces))
 
 
 # ---------------------------------------------------------------------- read and verify
