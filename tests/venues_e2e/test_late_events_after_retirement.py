@@ -10,9 +10,12 @@ the execution report of the trade is never sent again); the strategy cancels the
 and the cancel's REST answer finishes it, with no fill known. Over a thousand ledger
 events later the stream drops, the adapter reconnects and imports the account's trades
 of the gap (``GET /api/v3/myTrades``, :mod:`livegate.venues.ccxt.gap`): the fill is
-recorded against the retired, cancelled order. The venue's truth (its order, trade and
-balances through the emulator) must then agree with ``summary.json``, ``report.html``
-(the session reader's fold) and a whole fold of the ledger.
+recorded against the retired, cancelled order. A later blip of the market streams makes
+the session reconcile again, so the reader (also the reconciler's ledger fill index)
+reads the fill while the session runs, its ledger open. The venue's truth (its order,
+trade and balances through the emulator) must then agree with ``summary.json``,
+``report.html`` (the session reader's fold), that reconciliation and a whole fold of the
+ledger; the session's log says the reader brought one order back.
 """
 
 from __future__ import annotations
