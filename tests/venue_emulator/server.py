@@ -120,6 +120,7 @@ class Emulator:
         self._runner: web.AppRunner | None = None
         self._pacer: asyncio.Task[None] | None = None
         self.base_port = 0
+        self._printed_trades = 0
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -223,6 +224,31 @@ class Emulator:
     def reorder_private(self, n: int = 1) -> None:
         """Hold each of the next ``n`` private events back until after the one that follows it."""
         self.faults.private.reorder += n
+
+    def print_trade(self, price: Decimal, quantity: Decimal, symbol: str = "BTCUSDT") -> None:
+        """Print one public trade now, as :meth:`step` replays a captured one: publish it, then match it.
+
+        The print is a seller taking ``quantity`` at ``price`` (Binance ``"m": true``, the
+        buyer is the maker): resting buys at or above ``price`` fill up to ``quantity``, as
+        maker, at their own price (:meth:`Book.on_trade`).
+        """
+        self._printed_trades += 1
+        now = self.now_ms()
+        self.streams.publish(
+            f"{symbol.lower()}@trade",
+            {
+                "e": "trade",
+                "E": now,
+                "s": symbol,
+                "t": 9_000_000_000 + self._printed_trades,
+                "p": f"{price:f}",
+                "q": f"{quantity:f}",
+                "T": now,
+                "m": True,
+                "M": True,
+            },
+        )
+        self.book.on_trade(symbol, price, quantity)
 
     async def drop_private_stream(self) -> int:
         """Close the private stream connections (the client must reconnect); return how many."""

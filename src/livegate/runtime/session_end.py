@@ -148,9 +148,19 @@ class SessionEnd(SessionParts):
         self.write_metrics()
         write_json(self.run_dir / "summary.json", summary)
         write_report(self.run_dir / "report.html", summary, self.run_reader)
+        self._log_brought_back()
         exit_code = self._exit_code()
         await self.views.stop()
         return SessionResult(run_dir=self.run_dir, summary=summary, exit_code=exit_code, anomalies=self.anomalies)
+
+    def _log_brought_back(self) -> None:
+        """Log how many finished orders the session's ledger reader read back for a later event (none: no line)."""
+        retirement = None if self.run_reader is None else self.run_reader.fold.retirement
+        if retirement is not None and retirement.revived:
+            log.info(
+                "ledger reader: brought back %d finished order(s) from the ledger for later events about them",
+                retirement.revived,
+            )
 
     def _exit_code(self) -> int:
         """Return 1 (failed), 3 (anomalies, a kill, storage), 128 + signal (stopped by a signal) or 0."""

@@ -79,6 +79,8 @@ class CcxtOrderStream:
         self.sink: ReportSink | None = None
         self._stream_tasks: list[asyncio.Task[None]] = []
         self._gap = FillGap(config.exchange_id)
+        #: The private loops down now (dropped, their gap not imported yet): one outage, one reconciliation.
+        self._down: set[str] = set()
 
     def start(self) -> None:
         """Start watching orders (and the account's trades where ccxt can) in background tasks."""
@@ -92,9 +94,9 @@ class CcxtOrderStream:
             for item in await ex.watch_my_trades() or []:
                 self._emit(self._map.to_fill(item))
 
-        self._stream_tasks.append(asyncio.create_task(self._private_loop(orders_once)))
+        self._stream_tasks.append(asyncio.create_task(self._private_loop(orders_once, "orders")))
         if ex.has.get("watchMyTrades"):
-            self._stream_tasks.append(asyncio.create_task(self._private_loop(trades_once)))
+            self._stream_tasks.append(asyncio.create_task(self._private_loop(trades_once, "trades")))
 
     async def close(self) -> None:
         """Cancel the stream tasks and wait for them to end."""
@@ -103,8 +105,16 @@ class CcxtOrderStream:
         await asyncio.gather(*self._stream_tasks, return_exceptions=True)
         self._stream_tasks.clear()
 
-    async def _private_loop(self, once: Callable[[], Awaitable[None]]) -> None:
-        """Watch the private stream; after a drop, tell the session to reconcile and import the gap's fills."""
+    async def _private_loop(self, once: Callable[[], Awaitable[None]], name: str) -> None:
+        """Watch the private stream; after a drop, tell the session to reconcile and import the gap's fills.
+
+        The loops (``name``: ``orders``, ``trades``) share one connection, so a drop ends
+        them all at once: only the first to fall asks the session to reconcile. A second
+        request at once would run a second reconciliation before the gap's fills are
+        imported, and a difference seen by two passes in a row counts as drift
+        (:meth:`livegate.reconcile.reconciler.Reconciler.reconcile`): the fills of the gap
+        would trip the kill switch before the import brings them.
+        """
         backoff = self._config.read_backoff_secs
         dropped = False
         while True:
@@ -112,6 +122,7 @@ class CcxtOrderStream:
                 if dropped:
                     await self._import_gap()
                     dropped = False
+                    self._down.discard(name)
                 await once()
                 backoff = self._config.read_backoff_secs
             except _CcxtError as exc:
@@ -124,7 +135,9 @@ class CcxtOrderStream:
                     "venue %s: private stream dropped, reconnecting in %.1fs: %s", self.name, backoff, err.message
                 )
                 dropped = True
-                self._interrupt(f"private stream reconnect: {err.message}")
+                if not self._down:
+                    self._interrupt(f"private stream reconnect: {err.message}")
+                self._down.add(name)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
             except VenueError as err:  # the gap import failed: reconciliation (already asked for) covers it
