@@ -22,6 +22,7 @@ from livegate.ledger.db import rows_between
 from livegate.ledger.events import LedgerEvent
 from livegate.ledger.export import fold_table, iter_rows
 from livegate.ledger.fold import LedgerFold, fold_events
+from livegate.ledger.fold_copy import copy_order
 from livegate.ledger.fold_retire import RETIRE_AFTER_EVENTS, NotKept, Retirement
 from livegate.portfolio import Portfolio
 
@@ -117,6 +118,46 @@ def test_fold_when_a_fill_raced_the_cancel_of_a_retired_order_then_brought_back_
     late = whole.order(cid)
     assert late is not None and late.filled_quantity == Decimal(str(intent["quantity"]))
     assert retiring.routed(cid) == whole.routed(cid) == ("paper", intent["symbol"])
+
+
+def test_order_copy_when_orders_retired_then_each_equals_the_whole_folds_and_the_book_brings_it_back(
+    bundled_paper_run: Path,
+) -> None:
+    whole = fold_events(_events(bundled_paper_run))
+    retiring = _retiring(bundled_paper_run / "ledger.sqlite")
+    retirement = retiring.retirement
+    assert retirement is not None
+    gone = retirement.take_retired()
+    assert len(gone) > 100 and retirement.take_retired() == []  # each handed out once
+    fields = ("client_order_id", "intent", "venue", "status", "filled_quantity", "notional_filled",
+              "venue_order_id", "reason", "updated_ms")  # fmt: skip
+
+    def state(order: object) -> tuple[object, ...]:
+        return tuple(getattr(order, name) for name in fields)
+
+    for cid in gone:
+        copy = retirement.order_copy(retiring, cid)
+        assert copy is not None and state(copy) == state(whole.order(cid)), cid
+        assert copy is not retirement.order_copy(retiring, cid)  # a new copy each time
+    held = next(iter(retiring.entries))
+    assert retiring.order(held) is not None and retirement.order_copy(retiring, held) is not retiring.order(held)
+    assert retirement.order_copy(retiring, "lg-never-sent") is None
+
+    # a book that let those orders go sees each as before: looked up, and its id refused again
+    book = Portfolio()
+    for cid in gone[:20]:
+        order = whole.order(cid)
+        assert order is not None
+        added = copy_order(order)
+        book.add_order(added)
+        book.refresh(added)  # finished: off the working set
+        assert book.retire_finished(cid) and not book.retire_finished(cid)
+    book.revive_with(lambda cid: retirement.order_copy(retiring, cid))
+    first = whole.order(gone[0])
+    assert first is not None and state(book.order(gone[0])) == state(first)
+    assert book.order("lg-never-sent") is None
+    with pytest.raises(InvariantViolation, match="reused"):
+        book.add_order(copy_order(whole.order(gone[1])))  # type: ignore[arg-type]
 
 
 def test_portfolio_retire_when_order_still_working_then_refused() -> None:

@@ -168,6 +168,8 @@ def test_report_reader_when_a_fill_arrives_after_its_cancelled_order_was_retired
 
     # the session's reader brought the order back (stderr); a reader of the file does the same, same page
     assert "brought back 1 finished order" in result.stderr, result.stderr[-3000:]
+    # and so did the engine's book, which had let it go with the reader at the reconciliation before the fill
+    assert "execution engine: brought back 1 finished order" in result.stderr, result.stderr[-3000:]
     reader = RunReader(out)
     reader.take_rows(iter_rows(out))
     assert reader.fold.retirement is not None and reader.fold.retirement.revived == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 from livegate.config.reconcile_models import ReconcileConfig
@@ -259,6 +260,10 @@ class SessionRecovery:
             fill_index: LedgerFillIndex | None = LedgerFillIndex(ledger, rebuilt.fold)
         else:
             fill_index = None if fill_reader is None else LedgerFillIndex(ledger, reader=fill_reader)
+            if fill_index is not None and fill_reader is not None and fill_reader.fold.retirement is not None:
+                # the engine's book lets go the finished orders the reader did, and reads one back alike
+                portfolio.revive_with(partial(fill_reader.fold.retirement.order_copy, fill_reader.fold))
+                fill_index.on_retired = engine.retire_finished
         self.reconciler = build_reconciler(
             run_dir=self.run_dir,
             config=config,

@@ -8,7 +8,7 @@ ledger, then ``submit_requested``, then the venue is called, then its answer is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from livegate.domain.clock import Clock
 from livegate.domain.decisions import Approved, Denied
@@ -257,6 +257,20 @@ class ExecutionEngine(VenueOrders):
         self._pending_submits.append(order)
         self.stats.approved += 1
         return order
+
+    def retire_finished(self, client_order_ids: Iterable[str]) -> int:
+        """Let these finished orders go from the book; return how many went.
+
+        For the session's report reader's retired orders, given right after it caught up
+        with the ledger (:meth:`livegate.ledger.fold_retire.Retirement.take_retired`); the
+        book brings one back from the ledger when it is named again
+        (:meth:`livegate.portfolio.book.Portfolio.revive_with`). An order the engine still
+        holds (ambiguous, or queued for a venue call) or that is not finished stays.
+        """
+        held = {o.client_order_id for o in (*self._pending_submits, *self._pending_cancels, *self._deferred_cancels)}
+        held.update(self.ambiguous_orders)
+        retire = self._portfolio.retire_finished
+        return sum(1 for cid in client_order_ids if cid not in held and retire(cid))
 
     def request_cancel(self, client_order_id: str, reason: str = "strategy") -> bool:
         """Queue a cancel; return False when the order is unknown or finished."""

@@ -31,7 +31,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, Final, overload
 
-from livegate.domain.orders import OrderIntent
+from livegate.domain.orders import Order, OrderIntent
+from livegate.ledger.fold_copy import copy_order
 from livegate.ledger.payload_orders import (
     DecisionRecorded,
     FillRecorded,
@@ -82,17 +83,21 @@ class Retirement:
     ----------
     revived : int
         How many times an order was brought back (a late event about a finished order).
+    copied : int
+        How many retired orders :meth:`order_copy` rebuilt for another book (the engine's).
     """
 
     __slots__ = (
         "_finished",
         "_firsts",
+        "_gone",
         "_history",
         "_index",
         "_keep_first",
         "_made",
         "_records",
         "_table",
+        "copied",
         "revived",
     )
 
@@ -109,7 +114,10 @@ class Retirement:
         self._records: dict[str, int] = {}
         self._table: list[tuple[str, str]] = []
         self._index: dict[tuple[str, str], int] = {}
+        #: Client order ids retired since the last :meth:`take_retired`, in order.
+        self._gone: list[str] = []
         self.revived = 0
+        self.copied = 0
 
     def __len__(self) -> int:
         """Return how many orders are retired now."""
@@ -188,8 +196,44 @@ class Retirement:
         if order is not None:
             fold.portfolio.retire(cid)
         self._records[entry.client_order_id] = first | seq << _SEQ_BITS | number << _KEY_SHIFT
+        if order is not None:
+            self._gone.append(cid)
 
-    def _revive(self, fold: LedgerFold, cid: str, first: int, last: int) -> None:
+    def take_retired(self) -> list[str]:
+        """Return the client order ids of the orders retired since the last call and retired still, in order.
+
+        The session's execution engine lets the same orders go from its book
+        (:meth:`livegate.execution.engine.ExecutionEngine.retire_finished`) right after
+        the reader caught up with the ledger: each is then, in the engine, what its events
+        make it, which is what :meth:`order_copy` rebuilds.
+        """
+        gone, self._gone = self._gone, []
+        records = self._records
+        return [cid for cid in gone if cid in records]
+
+    def order_copy(self, fold: LedgerFold, cid: str) -> Order | None:
+        """Return a new copy of the order ``cid`` as ``fold`` (this retirement's) knows it, or None if it knows none.
+
+        A retired order is rebuilt from its events in the ledger and is not put back in
+        ``fold``; one the fold holds is copied. For a book that let the order go on
+        :meth:`take_retired` (:meth:`livegate.portfolio.book.Portfolio.revive_with`).
+
+        Raises
+        ------
+        DataError
+            If the ledger's history of the retired order cannot be read.
+        """
+        record = self._records.get(cid)
+        if record is None:
+            held = fold.portfolio.order(cid)
+            return None if held is None else copy_order(held)
+        order = self._rebuilt(cid, record & _SEQ_MASK, (record >> _SEQ_BITS) & _SEQ_MASK).portfolio.order(cid)
+        if order is not None:
+            self.copied += 1
+        return order
+
+    def _rebuilt(self, cid: str, first: int, last: int) -> LedgerFold:
+        """Return a scratch fold of ``cid``'s own events between seqs ``first`` and ``last``."""
         from livegate.ledger.fold import LedgerFold  # the fold imports this module
 
         scratch = LedgerFold(approved_intents=NotKept())
@@ -198,6 +242,10 @@ class Retirement:
             named = payload.get("client_order_id") if isinstance(payload, dict) else None
             if named == cid:
                 scratch.apply_payload(seq, ts_ms, kind, payload, digest)
+        return scratch
+
+    def _revive(self, fold: LedgerFold, cid: str, first: int, last: int) -> None:
+        scratch = self._rebuilt(cid, first, last)
         entry = scratch.entries[cid]
         fold.entries[cid] = entry
         order = scratch.portfolio.order(cid)

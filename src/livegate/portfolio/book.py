@@ -52,6 +52,7 @@ class Portfolio:
         "_orders",
         "_positions",
         "_realized",
+        "_revive",
         "_totals",
         "_turnover",
         "_working",
@@ -72,6 +73,7 @@ class Portfolio:
         self._realized = _ZERO
         self._fees = _ZERO
         self._turnover = _ZERO
+        self._revive: Callable[[str], Order | None] | None = None  # a let-go order back by id (revive_with)
         # +1 on every change to an order's or a position's figures: what a reader derives from
         # the book (the risk gates' exposure figures) stays valid while this is unchanged
         self.version = 0
@@ -145,7 +147,9 @@ class Portfolio:
         InvariantViolation
             If the client order id was used before (ids are never reused).
         """
-        if order.client_order_id in self._orders:
+        if order.client_order_id in self._orders or (
+            self._revive is not None and self._revive(order.client_order_id) is not None
+        ):
             raise InvariantViolation(f"client order id {order.client_order_id} reused")
         self._orders[order.client_order_id] = order
         symbol = order.symbol
@@ -175,6 +179,14 @@ class Portfolio:
             raise InvariantViolation(f"order {client_order_id} is not a finished order of this book")
         del self._orders[client_order_id]
 
+    def retire_finished(self, client_order_id: str) -> bool:
+        """Let the order go if this book holds it finished (:meth:`retire`); return True if it did."""
+        order = self._orders.get(client_order_id)
+        if order is None or not order.status.is_terminal:
+            return False
+        del self._orders[client_order_id]
+        return True
+
     def readmit(self, order: Order) -> None:
         """Take a retired finished order back, as it was (:meth:`retire`).
 
@@ -187,9 +199,24 @@ class Portfolio:
             raise InvariantViolation(f"order {order.client_order_id} cannot be readmitted")
         self._orders[order.client_order_id] = order
 
+    def revive_with(self, revive: Callable[[str], Order | None]) -> None:
+        """Let finished orders go (:meth:`retire`) knowing ``revive`` brings one back by client order id.
+
+        ``revive`` returns a new copy of the order as its events in the ledger make it,
+        or None for an id the ledger does not know
+        (:meth:`livegate.ledger.fold_retire.Retirement.order_copy`). :meth:`order`, a fill
+        and :meth:`add_order`'s reuse check then see a retired order as if it was never let go.
+        """
+        self._revive = revive
+
     def order(self, client_order_id: str) -> Order | None:
-        """Return the order with this client order id, or None."""
-        return self._orders.get(client_order_id)
+        """Return the order with this client order id, or None (a retired one is brought back first)."""
+        order = self._orders.get(client_order_id)
+        if order is None and self._revive is not None:
+            order = self._revive(client_order_id)
+            if order is not None:
+                self.readmit(order)
+        return order
 
     def refresh(self, order: Order) -> None:
         """Drop ``order`` from the working set once it reached a terminal status."""
@@ -290,7 +317,7 @@ class Portfolio:
         key = (fill.client_order_id, fill.fill_id)
         if key in self._fill_keys:
             raise InvariantViolation(f"fill {fill.fill_id} of {fill.client_order_id} applied twice")
-        order = self._orders.get(fill.client_order_id)
+        order = self.order(fill.client_order_id)
         if order is None:
             raise InvariantViolation(f"fill {fill.fill_id} for unknown order {fill.client_order_id}")
         order.apply_fill(fill)

@@ -165,7 +165,7 @@ class LedgerFillIndex:
     resume and export (:mod:`livegate.ledger.fold`).
     """
 
-    __slots__ = ("_fold", "_ledger", "_read", "_reader")
+    __slots__ = ("_fold", "_ledger", "_read", "_reader", "on_retired")
 
     def __init__(self, ledger: Ledger, fold: LedgerFold | None = None, *, reader: LedgerReader | None = None) -> None:
         """Read ``ledger`` from its first event, or go on from ``fold`` (a fold of its first events, now owned here).
@@ -189,10 +189,16 @@ class LedgerFillIndex:
             self._fold = LedgerFold() if fold is None else fold
         #: Per venue name, how many of the fold's fills were already handed out by :meth:`new_ids`.
         self._read: dict[str, int] = {}
+        #: Told the orders the reader's fold let go each time it caught up with the ledger
+        #: (:meth:`livegate.ledger.fold_retire.Retirement.take_retired`), or None.
+        self.on_retired: Callable[[list[str]], object] | None = None
 
     def _catch_up(self) -> int:
         if self._reader is not None:  # the reader keeps the markouts' facts too; the ledger kept the new rows
             self._reader.take_rows(self._ledger.tail_rows(self._fold.last_seq))
+            retirement = self._fold.retirement
+            if retirement is not None and self.on_retired is not None:
+                self.on_retired(retirement.take_retired())  # at the ledger's head: nothing about them is unread
             return len(self._fold.fills)
         # markouts change no order, position or fill of a fold: SQLite leaves them out (a third of a
         # trading session's events); the fold's last seq then stays at the event before them, which

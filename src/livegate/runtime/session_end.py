@@ -154,13 +154,18 @@ class SessionEnd(SessionParts):
         return SessionResult(run_dir=self.run_dir, summary=summary, exit_code=exit_code, anomalies=self.anomalies)
 
     def _log_brought_back(self) -> None:
-        """Log how many finished orders the session's ledger reader read back for a later event (none: no line)."""
+        """Log how many finished orders the ledger reader and the engine's book read back for a later event.
+
+        No line for none.
+        """
         retirement = None if self.run_reader is None else self.run_reader.fold.retirement
         if retirement is not None and retirement.revived:
             log.info(
                 "ledger reader: brought back %d finished order(s) from the ledger for later events about them",
                 retirement.revived,
             )
+        if retirement is not None and retirement.copied:
+            log.info("execution engine: brought back %d finished order(s) from the ledger", retirement.copied)
 
     def _exit_code(self) -> int:
         """Return 1 (failed), 3 (anomalies, a kill, storage), 128 + signal (stopped by a signal) or 0."""
