@@ -139,8 +139,8 @@ def test_order_copy_when_orders_retired_then_each_equals_the_whole_folds_and_the
         copy = retirement.order_copy(retiring, cid)
         assert copy is not None and state(copy) == state(whole.order(cid)), cid
     assert retirement.order_copy(retiring, gone[0]) is not retirement.order_copy(retiring, gone[0])  # new each time
-    held = next(iter(retiring.entries))
-    assert retiring.order(held) is not None and retirement.order_copy(retiring, held) is not retiring.order(held)
+    held = next(iter(retiring.entries))  # kept whole, never handed out: not the retirement's to give
+    assert retiring.order(held) is not None and retirement.order_copy(retiring, held) is None
     assert retirement.order_copy(retiring, "lg-never-sent") is None
 
     # a book that let those orders go sees each as before: looked up, and its id refused again
@@ -158,6 +158,40 @@ def test_order_copy_when_orders_retired_then_each_equals_the_whole_folds_and_the
     assert book.order("lg-never-sent") is None
     with pytest.raises(InvariantViolation, match="reused"):
         book.add_order(copy_order(whole.order(gone[1])))  # type: ignore[arg-type]
+
+
+def test_order_copy_when_a_handed_out_order_is_brought_back_by_a_late_fill_then_copied_with_the_fill(
+    bundled_paper_run: Path, tmp_path: Path
+) -> None:
+    events = _events(bundled_paper_run)
+    cid, intent = _late(events, "cancelled")
+    fill = {"client_order_id": cid, "fill_id": "late-1", "symbol": intent["symbol"], "side": intent["side"],
+            "price": intent["price"], "quantity": intent["quantity"], "fee": "0.01", "liquidity": "maker",
+            "ts_ms": events[-1].ts_ms, "venue": "paper"}  # fmt: skip
+    with Ledger.open(tmp_path, synchronous="OFF") as ledger:
+        for e in events:
+            ledger.append(e.kind, e.ts_ms, e.payload, durable=False)
+        for n in range(RETIRE_AFTER_EVENTS + 1):
+            ledger.append(ev.ANOMALY, events[-1].ts_ms, {"kind": "test", "detail": f"filler {n}"}, durable=False)
+        before_fill = ledger.last_seq
+        ledger.append(ev.FILL, events[-1].ts_ms, fill, durable=False)
+        appended = list(ledger.events())
+    path = tmp_path / "ledger.sqlite"
+    retirement = Retirement(lambda first, last: rows_between(path, first, last), 0)
+    fold = LedgerFold(approved_intents=NotKept(), retirement=retirement)
+    rows = list(iter_rows(path))
+    for seq, ts_ms, kind, text, _prev, digest in rows[:before_fill]:
+        fold.apply_payload(seq, ts_ms, kind, json.loads(text), digest)
+    assert cid in retirement.take_retired()  # handed to the engine's book, which lets it go
+    seq, ts_ms, kind, text, _prev, digest = rows[before_fill]
+    fold.apply_payload(seq, ts_ms, kind, json.loads(text), digest)  # the late fill brings it back here
+    assert retirement.revived == 1
+    copy, whole = retirement.order_copy(fold, cid), fold_events(appended).order(cid)
+    assert copy is not None and whole is not None and copy is not fold.order(cid)
+    assert (copy.status, copy.filled_quantity, copy.updated_ms) == (
+        whole.status, whole.filled_quantity, whole.updated_ms
+    )  # fmt: skip
+    assert copy.filled_quantity == Decimal(str(intent["quantity"]))
 
 
 def test_portfolio_retire_when_order_still_working_then_refused() -> None:

@@ -52,7 +52,9 @@ RETIRE_AFTER_EVENTS: Final = 1024
 #: Bits of a seq in a retired order's record (a ledger of a trillion events fits).
 _SEQ_BITS: Final = 40
 _SEQ_MASK: Final = (1 << _SEQ_BITS) - 1
-_KEY_SHIFT: Final = 2 * _SEQ_BITS
+#: Set in a record once :meth:`Retirement.take_retired` handed the order to another book.
+_LENT_BIT: Final = 1 << (2 * _SEQ_BITS)
+_KEY_SHIFT: Final = 2 * _SEQ_BITS + 1
 
 #: Ledger rows ``(seq, ts_ms, kind, payload JSON text or dict, prev_hash, hash)`` from a first to a last seq.
 HistoryRows = Callable[[int, int], Iterable[tuple[int, int, str, Any, str, str]]]
@@ -94,6 +96,7 @@ class Retirement:
         "_history",
         "_index",
         "_keep_first",
+        "_lent",
         "_made",
         "_records",
         "_table",
@@ -116,6 +119,8 @@ class Retirement:
         self._index: dict[tuple[str, str], int] = {}
         #: Client order ids retired since the last :meth:`take_retired`, in order.
         self._gone: list[str] = []
+        #: Handed out by take_retired, then brought back into this fold by a later event (rare).
+        self._lent: set[str] = set()
         self.revived = 0
         self.copied = 0
 
@@ -149,6 +154,8 @@ class Retirement:
                 self._firsts[cid] = seq
             return
         first, last = record & _SEQ_MASK, (record >> _SEQ_BITS) & _SEQ_MASK
+        if record & _LENT_BIT:
+            self._lent.add(cid)
         self._revive(fold, cid, first, last)
         self._firsts[cid] = first
         self.revived += 1
@@ -198,6 +205,7 @@ class Retirement:
         self._records[entry.client_order_id] = first | seq << _SEQ_BITS | number << _KEY_SHIFT
         if order is not None:
             self._gone.append(cid)
+            self._lent.discard(cid)
 
     def take_retired(self) -> list[str]:
         """Return the client order ids of the orders retired since the last call and retired still, in order.
@@ -209,14 +217,19 @@ class Retirement:
         """
         gone, self._gone = self._gone, []
         records = self._records
-        return [cid for cid in gone if cid in records]
+        handed = [cid for cid in gone if cid in records]
+        for cid in handed:
+            records[cid] |= _LENT_BIT
+        return handed
 
     def order_copy(self, fold: LedgerFold, cid: str) -> Order | None:
-        """Return a new copy of the order ``cid`` as ``fold`` (this retirement's) knows it, or None if it knows none.
+        """Return a new copy of an order :meth:`take_retired` handed out, as ``fold`` (this retirement's) knows it.
 
         A retired order is rebuilt from its events in the ledger and is not put back in
-        ``fold``; one the fold holds is copied. For a book that let the order go on
-        :meth:`take_retired` (:meth:`livegate.portfolio.book.Portfolio.revive_with`).
+        ``fold``; one a later event brought back into ``fold`` is copied. None for any
+        other client order id: one never handed out (an order of another book, or not
+        ours) is not this retirement's to give. For a book that let go what
+        :meth:`take_retired` handed out (:meth:`livegate.portfolio.book.Portfolio.revive_with`).
 
         Raises
         ------
@@ -225,8 +238,10 @@ class Retirement:
         """
         record = self._records.get(cid)
         if record is None:
-            held = fold.portfolio.order(cid)
+            held = fold.portfolio.order(cid) if cid in self._lent else None
             return None if held is None else copy_order(held)
+        if not record & _LENT_BIT:
+            return None
         order = self._rebuilt(cid, record & _SEQ_MASK, (record >> _SEQ_BITS) & _SEQ_MASK).portfolio.order(cid)
         if order is not None:
             self.copied += 1
