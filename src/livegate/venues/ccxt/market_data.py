@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -81,6 +82,7 @@ class CcxtMarketData:
         self._md_queues.append(queue)
         ex = self.exchange
         tasks: list[asyncio.Task[None]] = []
+        marked = [-math.inf]  # event-loop time of this stream's last interruption marker
 
         async def quotes_all() -> None:
             async def once() -> None:
@@ -88,7 +90,7 @@ class CcxtMarketData:
                 for ticker in (tickers or {}).values():
                     self._put_quote(queue, ticker)
 
-            await self._watch_loop(once, queue)
+            await self._watch_loop(once, queue, marked)
 
         def quotes_one(symbol: str) -> Callable[[], Awaitable[None]]:
             async def once() -> None:
@@ -108,9 +110,9 @@ class CcxtMarketData:
         if ex.has.get("watchBidsAsks"):
             tasks.append(asyncio.create_task(quotes_all()))
         else:
-            tasks.extend(asyncio.create_task(self._watch_loop(quotes_one(s), queue)) for s in symbols)
+            tasks.extend(asyncio.create_task(self._watch_loop(quotes_one(s), queue, marked)) for s in symbols)
         if ex.has.get("watchTrades"):
-            tasks.extend(asyncio.create_task(self._watch_loop(trades_one(s), queue)) for s in symbols)
+            tasks.extend(asyncio.create_task(self._watch_loop(trades_one(s), queue, marked)) for s in symbols)
         try:
             while True:
                 item = await queue.get()
@@ -132,8 +134,19 @@ class CcxtMarketData:
     async def _watch_loop(
         self,
         once: Callable[[], Awaitable[None]],
-        errors: asyncio.Queue[MarketDataEvent | VenueError] | None,
+        errors: asyncio.Queue[MarketDataEvent | VenueError],
+        marked: list[float],
     ) -> None:
+        """Run ``once`` until cancelled; reconnect after a transient error, putting a marker into ``errors``.
+
+        The loops of one stream (quotes, and trades per symbol) share one connection, so a
+        drop ends them all within moments: only the first to fall puts a
+        :class:`StreamInterrupted` marker in, and a loop puts another only when no loop of
+        the stream did in the last ``read_backoff_secs`` (``marked`` holds the event-loop
+        time of the last one). One drop, one reconciliation: two passes back to back would
+        confirm as drift a difference that is only a report in flight
+        (:meth:`livegate.reconcile.reconciler.Reconciler._confirmed` wants them an interval apart).
+        """
         backoff = self._config.read_backoff_secs
         while True:
             try:
@@ -143,12 +156,12 @@ class CcxtMarketData:
                 err = self._translate(exc)
                 if isinstance(err, Fatal):
                     log.error("venue %s: stream stopped: %s", self.name, err.message)
-                    if errors is not None:
-                        errors.put_nowait(err)
+                    errors.put_nowait(err)
                     return
                 log.warning("venue %s: stream error, retrying in %.1fs: %s", self.name, backoff, err.message)
-                if errors is not None:
-                    # events may be lost until the reconnect: the session reconciles first
+                now = asyncio.get_running_loop().time()
+                if now - marked[0] >= self._config.read_backoff_secs:
+                    marked[0] = now  # events may be lost until the reconnect: the session reconciles first
                     errors.put_nowait(StreamInterrupted(f"reconnect: {err.message}", self._clock.now_ms()))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
