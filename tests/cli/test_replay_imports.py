@@ -28,6 +28,8 @@ DEFERRED = {
     "livegate.ledger.checkpoint": "a resume's or the refresh job's fold checkpoint (it hashes the fold's sources)",
     "livegate.ledger.checkpoint_decode": "reading a fold checkpoint",
     "livegate.ledger.checkpoint_columns": "a fold checkpoint's column layout (ledger.checkpoint)",
+    "livegate.ledger.checkpoint_encode": "writing a fold checkpoint (ledger.checkpoint)",
+    "livegate.ledger.checkpoint_rows": "writing a checkpoint from a read one (ledger.checkpoint_encode)",
     "livegate.reconcile.resolve": "a restarted session's startup reconciliation (control.maintenance)",
     "livegate.alerts.destinations": "[alerts] with URLs (alerts.dispatcher, runtime.wiring)",
     "statistics": "loading a whole replay with receive-clock alignment (marketdata.replay)",

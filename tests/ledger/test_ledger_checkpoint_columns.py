@@ -10,8 +10,8 @@ import msgspec
 import pytest
 
 from livegate.domain.enums import Side
-from livegate.ledger.checkpoint import _columns
 from livegate.ledger.checkpoint_columns import CODE_CHARS, SEP, Decimals, decolumns
+from livegate.ledger.checkpoint_encode import _columns
 
 
 def _written_and_read(values: list[Any], kind: str, **options: Any) -> tuple[Any, list[Any]]:

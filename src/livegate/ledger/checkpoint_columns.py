@@ -4,7 +4,7 @@ A table is a row count then one column per field; :func:`decolumns` returns its 
 as lists of values (decimals as shared ``Decimal`` values, enum values as members), after
 checking every value's kind and the column's length, so building an item from them later
 cannot fail. :mod:`livegate.ledger.checkpoint_decode` builds the fold from them;
-:func:`livegate.ledger.checkpoint.encode_checkpoint` writes them.
+:func:`livegate.ledger.checkpoint_encode.encode_body` writes them.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ rule that a flatten is reduce-only), so building an item later cannot fail.
 
 The body's layout (columnar tables, :mod:`livegate.ledger.checkpoint_columns`; text columns
 with few distinct values stored once per value plus an integer code per row, the others
-joined) is written by :func:`livegate.ledger.checkpoint.encode_checkpoint`; the digest and
+joined) is written by :func:`livegate.ledger.checkpoint_encode.encode_body`; the digest and
 the chain are checked by :func:`livegate.ledger.checkpoint.read_checkpoint` before this
 runs. The body is parsed with ``msgspec.json.decode`` (the same values as ``json.loads``:
 integers, strings, lists, objects; a checkpoint holds no floats), about twice as fast on a

@@ -6,7 +6,7 @@ orders, entries, intents and fills it read and never looked at: still unbuilt in
 archives (:mod:`livegate.ledger.checkpoint_archive`). Building each one only to write it
 back took more memory than the rest of the job (about 1 KB per order kept until the
 file was written). :class:`StoredRows` gives, for an item at a position of the
-checkpoint's tables, the row :func:`livegate.ledger.checkpoint.encode_checkpoint` would
+checkpoint's tables, the row :func:`livegate.ledger.checkpoint_encode.encode_body` would
 write for the item built from it, read straight from the decoded columns.
 
 Why the rows are the same: an item is built by setting its fields to the column values at

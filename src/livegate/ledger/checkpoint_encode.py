@@ -1,0 +1,257 @@
+"""Encoding a fold checkpoint's body: the fold as columnar tables of JSON, in pieces (issue 14 item 7).
+
+:func:`encode_body` writes what :func:`livegate.ledger.checkpoint_decode.decode_checkpoint_body`
+reads back; :mod:`livegate.ledger.checkpoint` adds the header (format, version, fold-code
+digest, seq, chain hash, the body's sha256 and length) and writes the file. The layout of
+the tables is in :mod:`livegate.ledger.checkpoint_columns`.
+
+The body is made one table at a time: a table's rows are dropped once they are columns,
+and its columns once they are JSON text, so the peak is the fold and one table, not every
+table twice. The finished orders, entries, intents and fills a read checkpoint left
+unbuilt are written from their columns (:mod:`livegate.ledger.checkpoint_rows`), never built.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from itertools import repeat
+from typing import Any, Final
+
+from livegate.domain.errors import InvariantViolation
+from livegate.domain.orders import OrderIntent
+from livegate.ledger.checkpoint_archive import Archive
+from livegate.ledger.checkpoint_columns import (
+    CODE_CHARS,
+    DECISION_COLUMNS,
+    ENTRY_COLUMNS,
+    FILL_COLUMNS,
+    INTENT_COLUMNS,
+    ORDER_COLUMNS,
+    SEP,
+)
+from livegate.ledger.checkpoint_lists import ArchivedList
+from livegate.ledger.checkpoint_rows import StoredRows
+from livegate.ledger.fold import LedgerFold
+from livegate.ledger.fold_rules import EngineStats
+from livegate.ledger.payload_orders import DecisionRecorded
+
+Json = Any
+
+
+def encode_body(fold: LedgerFold) -> list[bytes]:
+    """Return the checkpoint body of ``fold`` as UTF-8 JSON pieces, to be hashed and written in order.
+
+    Joined, the pieces are one JSON object (compact, non-ASCII kept, no NaN).
+    """
+    # Intents are numbered in order of first mention, one number per object. An intent still
+    # unbuilt in a read checkpoint's columns is named by its position there (an int) and
+    # keyed by ~position, which no object id can equal (checkpoint_rows says why the body is
+    # the same as when every item is built).
+    intent_index: dict[int, int] = {}
+    intents: list[OrderIntent | int] = []
+
+    def intent_ref(intent: OrderIntent | int | None) -> int:
+        if intent is None:
+            return -1
+        key = ~intent if isinstance(intent, int) else id(intent)
+        ref = intent_index.get(key)
+        if ref is None:
+            ref = intent_index[key] = len(intents)
+            intents.append(intent)
+        return ref
+
+    # one table at a time, its rows dropped once they are columns: the peak is the fold and one
+    # table's rows, not every table's (the checkpoint job folds a whole session); the items a
+    # read checkpoint left unbuilt are written from its columns, never built
+    portfolio = fold.portfolio
+    stats = fold.stats
+    session = fold.session
+    stored: list[StoredRows] = []  # the read checkpoint's rows, if any
+    # each value is JSON text (UTF-8) as soon as it is made, its columns freed: the body is
+    # never held as objects and as text at once
+    body: dict[str, bytes] = {
+        "session": _json(
+            None if session is None else [session.session_id, session.mode, session.config_hash, list(session.inputs)]
+        ),
+        "intents": b"",  # filled last: every table before it numbers the intents it names
+    }
+    body["orders"] = _table(
+        [
+            (o.client_order_id, intent_ref(o.intent), o.venue, o.status.value, str(o.filled_quantity),
+             str(o.notional_filled), o.venue_order_id, o.reason, o.updated_ms)
+            if o is not None
+            else stored[0].order_row(i, intent_ref)
+            for o, i in _walk(portfolio.orders_by_id(), stored)
+        ],
+        ORDER_COLUMNS,
+    )  # fmt: skip
+    body["positions"] = _json(
+        [
+            [p.symbol, str(p.quantity), str(p.cost_basis), str(p.realized_pnl), str(p.fees), str(p.turnover)]
+            for p in portfolio.positions()
+        ]
+    )
+    body["fill_keys"] = _table(sorted(portfolio.fill_keys()), "ss")
+    entry_rows: list[tuple[Any, ...]] = []
+    decision_rows: list[tuple[Any, ...] | None] = []
+    for e, i in _walk(fold.entries, stored):
+        if e is None:
+            entry_rows.append(stored[0].entry_row(i, intent_ref))
+            decision_rows.append(stored[0].decision_row(i))
+            continue
+        entry_rows.append(
+            (e.client_order_id, e.first_ts_ms, intent_ref(e.intent), e.decision is not None, e.venue,
+             e.venue_order_id, e.last_status, str(e.fees))
+        )  # fmt: skip
+        d = e.decision
+        if d is not None:
+            decision_rows.append((d.client_order_id, d.approved, d.code, d.detail, d.venue, *_arrival_row(d)))
+    body["entries"] = _table(entry_rows, ENTRY_COLUMNS)
+    del entry_rows
+    body["decisions"] = _table([d for d in decision_rows if d is not None], DECISION_COLUMNS)
+    del decision_rows
+    body["fills"] = _table(
+        [
+            (f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
+             f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset))
+            if f is not None
+            else stored[0].fill_row(i)
+            for f, i in _walk(fold.fills, stored)
+        ],
+        FILL_COLUMNS,
+    )  # fmt: skip
+    body["approved"] = _json(
+        [
+            intent_ref(i if i is not None else stored[0].approved_intent(k))
+            for i, k in _walk(fold.approved_intents, stored)
+        ]
+    )
+    body["intents"] = _table(
+        [
+            (i.symbol, i.side.value, str(i.quantity), i.order_type.value, "" if i.price is None else str(i.price),
+             i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten,
+             i.outside_rth)
+            if not isinstance(i, int)
+            else stored[0].intent_row(i)
+            for i in intents
+        ],
+        INTENT_COLUMNS,
+    )  # fmt: skip
+    intents.clear()
+    intent_index.clear()
+    facts: dict[str, Json] = {
+        "stats": _stats_row(stats),
+        "next_seq": fold.next_seq,
+        "trading_state": fold.trading_state.value,
+        "trading_reason": fold.trading_reason,
+        "balance_baseline": None
+        if fold.balance_baseline is None
+        else [[c, str(v)] for c, v in fold.balance_baseline.items()],
+        "anomalies": fold.anomalies,
+        "refused_fills": fold.refused_fills,
+        "last_seq": fold.last_seq,
+        "last_hash": fold.last_hash,
+        "last_ts_ms": fold.last_ts_ms,
+        "resumes": fold.resumes,
+        "ended": fold.ended,
+        "started_ms": fold.started_ms,
+        "reconciles": fold.reconciles,
+        "fills_matched": [
+            [venue, m.ledger_fills, m.venue_cursor, m.venue_newest_ms] for venue, m in fold.fills_matched.items()
+        ],
+        "adopted_positions": [[symbol, str(q)] for symbol, q in fold.adopted_positions.items()],
+        "adopted_fill_ids": sorted(fold.adopted_fill_ids),
+    }
+    body.update((key, _json(value)) for key, value in facts.items())
+    pieces = [b"{"]
+    for position, (key, value) in enumerate(body.items()):
+        pieces += [b"," if position else b"", _json(key), b":", value]
+    pieces.append(b"}")
+    body.clear()
+    return pieces
+
+
+def _walk(items: Any, stored: list[StoredRows]) -> Iterator[tuple[Any, int]]:
+    """Return ``items``' values in order as ``(item, -1)``, an unbuilt archived one as ``(None, position)``.
+
+    ``items`` is a mapping or sequence of the fold; when it is a read checkpoint's archive
+    (:mod:`livegate.ledger.checkpoint_archive`), its :class:`StoredRows` is put in ``stored``
+    (one per fold: every archive of a checkpoint shares it).
+
+    Raises
+    ------
+    InvariantViolation
+        If the fold's archives come from two checkpoints.
+    """
+    if isinstance(items, (Archive, ArchivedList)) and items.stored is not None:
+        if not stored:
+            stored.append(items.stored)
+        elif stored[0] is not items.stored:
+            raise InvariantViolation("a fold whose archives come from two checkpoints")
+        return items.walk()
+    return zip(items.values() if isinstance(items, dict) else items, repeat(-1))
+
+
+def _arrival_row(decision: DecisionRecorded) -> tuple[str, str, str, int]:
+    """Return a decision's arrival quote as (bid, ask, mid, age ms), ``("", "", "", 0)`` without one."""
+    a = decision.arrival
+    return ("", "", "", 0) if a is None else (str(a.bid), str(a.ask), str(a.mid), a.age_ms)
+
+
+def _stats_row(stats: EngineStats) -> Json:
+    return [
+        stats.intents, stats.approved, dict(stats.denied), stats.orders_submitted, dict(stats.orders_by_venue),
+        stats.rejected, stats.ambiguous, stats.fills, stats.cancels_requested, stats.duplicate_fills,
+    ]  # fmt: skip
+
+
+def _json(value: Json) -> bytes:
+    """Return ``value`` as the body's JSON text (compact, non-ASCII kept, no NaN), UTF-8."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def _table(rows: list[tuple[Any, ...]], kinds: str) -> bytes:
+    """Return the JSON text of :func:`_columns` of ``rows``; empties ``rows`` first (freed before the text is made)."""
+    columns = _columns(rows, kinds)
+    rows.clear()
+    return _json(columns)
+
+
+def _columns(rows: list[tuple[Any, ...]], kinds: str) -> Json:
+    """Return ``rows`` (tuples shaped by ``kinds``) as ``[row count, column, ...]``.
+
+    A text column whose values repeat (on average :data:`_CODED_REPEATS` times or more,
+    in its first :data:`_CODED_SAMPLE` rows and in all; at most ``len(CODE_CHARS)``
+    distinct values) is stored as its distinct values and a
+    code character per row, read back with one lookup per row instead of a parse per value
+    (``checkpoint_columns.decolumns``).
+    """
+    columns: list[Json] = [len(rows)]
+    for index, kind in enumerate(kinds):
+        values = [row[index] for row in rows]
+        sample = values[:_CODED_SAMPLE]  # a column of ids shows it at once: no dict of all its values
+        repeats = kind in "sd" and len(set(sample)) * _CODED_REPEATS <= len(sample)
+        codes = dict.fromkeys(values) if repeats else {}
+        if codes and len(codes) * _CODED_REPEATS <= len(values) and len(codes) <= len(CODE_CHARS):
+            distinct = list(codes)
+            if len(distinct) == 1:
+                columns.append({"v": distinct})
+            else:
+                code_of = dict(zip(distinct, CODE_CHARS, strict=False))
+                columns.append({"v": distinct, "k": "".join(map(code_of.__getitem__, values))})
+        elif kind in "sd":
+            joined = SEP.join(values)
+            packed = rows and joined.count(SEP) == len(values) - 1
+            columns.append(joined if packed else values)
+        elif kind == "b":
+            columns.append("".join("1" if v else "0" for v in values))
+        else:
+            columns.append(values)
+    return columns
+
+
+#: A text column is stored coded (distinct values and a code per row) when its values repeat this often.
+_CODED_REPEATS: Final = 4
+#: How many first rows of a text column are looked at before counting its distinct values.
+_CODED_SAMPLE: Final = 1_000
