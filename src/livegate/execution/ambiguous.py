@@ -134,6 +134,10 @@ class AmbiguousOrders:
         """Note that the submit call of this order is in the air (until :meth:`call_done`)."""
         self._calling.add(client_order_id)
 
+    def in_the_air(self) -> set[str]:
+        """Return the client order ids whose submit call is in the air now (do not mutate)."""
+        return self._calling
+
     def call_done(self, client_order_id: str) -> None:
         """Note that the submit call of this order returned (after :meth:`add`, when it was ambiguous).
 

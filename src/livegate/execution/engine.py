@@ -158,6 +158,7 @@ class ExecutionEngine(VenueOrders):
         self._background = background_venue_calls
         self._calls = VenueCalls(venue_call_timeout_secs, self._anomaly, self._requeue_cancels)
         self._deferred_cancels: list[Order] = []
+        self._cancelling: set[str] = set()  # client order ids whose cancel call is in the air
         self.ambiguous_orders: dict[str, Order] = self._ambiguous.orders
         for venue in self._venues.values():
             venue.bind(self.on_report)
@@ -265,10 +266,11 @@ class ExecutionEngine(VenueOrders):
         with the ledger (:meth:`livegate.ledger.fold_retire.Retirement.take_retired`); the
         book brings one back from the ledger when it is named again
         (:meth:`livegate.portfolio.book.Portfolio.revive_with`). An order the engine still
-        holds (ambiguous, or queued for a venue call) or that is not finished stays.
+        holds (ambiguous, queued for a venue call, or with a submit or cancel call in the
+        air, whose answer applies to the object it holds) or that is not finished stays.
         """
         held = {o.client_order_id for o in (*self._pending_submits, *self._pending_cancels, *self._deferred_cancels)}
-        held.update(self.ambiguous_orders)
+        held.update(self.ambiguous_orders, self._cancelling, self._ambiguous.in_the_air())
         retire = self._portfolio.retire_finished
         return sum(1 for cid in client_order_ids if cid not in held and retire(cid))
 

@@ -48,6 +48,7 @@ class VenueOrders:
     stats: EngineStats
     metrics: SessionMetrics
     ambiguous_orders: dict[str, Order]
+    _cancelling: set[str]
     request_cancel: Callable[[str, str], bool]
 
     async def _submit(self, order: Order) -> None:
@@ -160,6 +161,7 @@ class VenueOrders:
         if not in_flight:
             order.transition(OrderStatus.CANCEL_PENDING, now)
         venue = self._venues[order.venue]
+        self._cancelling.add(order.client_order_id)  # the book keeps it while the call is in the air
         try:
             report = await self._calls.bounded(
                 venue.cancel(order.client_order_id, order.symbol), f"{order.venue}: cancel {order.client_order_id}"
@@ -182,6 +184,8 @@ class VenueOrders:
                 order.transition(working, now, f"cancel not confirmed: {exc.message}")
                 self._reports.record(order, "cancel_rejected", now, code=exc.code, reason=exc.message)
             return
+        finally:
+            self._cancelling.discard(order.client_order_id)
         self._crash(self._cancel_point)
         self.on_report(report)
 
