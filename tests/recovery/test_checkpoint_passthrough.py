@@ -8,11 +8,15 @@ late event, by a reader) and whichever were not: the unbuilt ones are never buil
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from pathlib import Path
 
+from livegate.domain.enums import OrderStatus
+from livegate.domain.orders import OrderIntent
 from livegate.ledger.checkpoint import encode_checkpoint
 from livegate.ledger.checkpoint_archive import Archive
 from livegate.ledger.checkpoint_lists import ArchivedList
+from livegate.ledger.checkpoint_rows import StoredRows
 from livegate.ledger.fold import LedgerFold, fold_events
 from tests.recovery.test_recovery_archive import _events, _loaded
 from tests.recovery.test_recovery_checkpoint import _split_points
@@ -62,3 +66,13 @@ def test_checkpoint_when_every_item_built_then_bytes_equal_the_unbuilt_write(
     list(loaded.approved_intents)
     assert not loaded.portfolio.orders_by_id().archived  # type: ignore[attr-defined]
     assert unbuilt == _body(loaded) == _body(fold_events(events))
+
+
+def test_stored_rows_when_equal_decimals_differ_in_exponent_then_each_keeps_its_own_text() -> None:
+    one, one_00 = Decimal("1.0"), Decimal("1.00")  # equal values, hash alike: texts must not be shared
+    intents: list[list[object]] = [[] for _ in range(13)]
+    orders = [["a", "b"], [0, 0], ["v", "v"], [OrderStatus.FILLED] * 2, [one, one_00], [one_00, one], ["", ""],
+              ["", ""], [1, 2]]  # fmt: skip
+    rows = StoredRows(intents, [OrderIntent.__new__(OrderIntent)], orders, [], [], [], [], [])
+    first, second = rows.order_row(0, lambda _i: 0), rows.order_row(1, lambda _i: 0)
+    assert (first[4], first[5], second[4], second[5]) == ("1.0", "1.00", "1.00", "1.0")

@@ -14,7 +14,7 @@ unbuilt are written from their columns (:mod:`livegate.ledger.checkpoint_rows`),
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import repeat
 from typing import Any, Final
 
@@ -76,15 +76,16 @@ def encode_body(fold: LedgerFold) -> list[bytes]:
         ),
         "intents": b"",  # filled last: every table before it numbers the intents it names
     }
-    body["orders"] = _table(
-        [
+    body["orders"] = (
+        _Table(ORDER_COLUMNS)
+        .extend(
             (o.client_order_id, intent_ref(o.intent), o.venue, o.status.value, str(o.filled_quantity),
              str(o.notional_filled), o.venue_order_id, o.reason, o.updated_ms)
             if o is not None
             else stored[0].order_row(i, intent_ref)
             for o, i in _walk(portfolio.orders_by_id(), stored)
-        ],
-        ORDER_COLUMNS,
+        )
+        .text()
     )  # fmt: skip
     body["positions"] = _json(
         [
@@ -92,34 +93,34 @@ def encode_body(fold: LedgerFold) -> list[bytes]:
             for p in portfolio.positions()
         ]
     )
-    body["fill_keys"] = _table(sorted(portfolio.fill_keys()), "ss")
-    entry_rows: list[tuple[Any, ...]] = []
-    decision_rows: list[tuple[Any, ...] | None] = []
+    body["fill_keys"] = _Table("ss").extend(sorted(portfolio.fill_keys())).text()
+    entry_table, decision_table = _Table(ENTRY_COLUMNS), _Table(DECISION_COLUMNS)
     for e, i in _walk(fold.entries, stored):
         if e is None:
-            entry_rows.append(stored[0].entry_row(i, intent_ref))
-            decision_rows.append(stored[0].decision_row(i))
+            entry_table.add(stored[0].entry_row(i, intent_ref))
+            decided = stored[0].decision_row(i)
+            if decided is not None:
+                decision_table.add(decided)
             continue
-        entry_rows.append(
+        entry_table.add(
             (e.client_order_id, e.first_ts_ms, intent_ref(e.intent), e.decision is not None, e.venue,
              e.venue_order_id, e.last_status, str(e.fees))
         )  # fmt: skip
         d = e.decision
         if d is not None:
-            decision_rows.append((d.client_order_id, d.approved, d.code, d.detail, d.venue, *_arrival_row(d)))
-    body["entries"] = _table(entry_rows, ENTRY_COLUMNS)
-    del entry_rows
-    body["decisions"] = _table([d for d in decision_rows if d is not None], DECISION_COLUMNS)
-    del decision_rows
-    body["fills"] = _table(
-        [
+            decision_table.add((d.client_order_id, d.approved, d.code, d.detail, d.venue, *_arrival_row(d)))
+    body["entries"] = entry_table.text()
+    body["decisions"] = decision_table.text()
+    body["fills"] = (
+        _Table(FILL_COLUMNS)
+        .extend(
             (f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
              f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset))
             if f is not None
             else stored[0].fill_row(i)
             for f, i in _walk(fold.fills, stored)
-        ],
-        FILL_COLUMNS,
+        )
+        .text()
     )  # fmt: skip
     body["approved"] = _json(
         [
@@ -127,16 +128,17 @@ def encode_body(fold: LedgerFold) -> list[bytes]:
             for i, k in _walk(fold.approved_intents, stored)
         ]
     )
-    body["intents"] = _table(
-        [
+    body["intents"] = (
+        _Table(INTENT_COLUMNS)
+        .extend(
             (i.symbol, i.side.value, str(i.quantity), i.order_type.value, "" if i.price is None else str(i.price),
              i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten,
              i.outside_rth)
             if not isinstance(i, int)
             else stored[0].intent_row(i)
             for i in intents
-        ],
-        INTENT_COLUMNS,
+        )
+        .text()
     )  # fmt: skip
     intents.clear()
     intent_index.clear()
@@ -211,44 +213,77 @@ def _json(value: Json) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
-def _table(rows: list[tuple[Any, ...]], kinds: str) -> bytes:
-    """Return the JSON text of :func:`_columns` of ``rows``; empties ``rows`` first (freed before the text is made)."""
-    columns = _columns(rows, kinds)
-    rows.clear()
-    return _json(columns)
+class _Table:
+    """A table's columns filled row by row: a row is dropped once its values are in the columns.
+
+    Parameters
+    ----------
+    kinds:
+        The table's column kinds (``checkpoint_columns``: ``s`` text, ``d`` decimal text, ``i``, ``b``, ``j``).
+    """
+
+    __slots__ = ("_adds", "_columns", "_kinds")
+
+    def __init__(self, kinds: str) -> None:
+        self._kinds = kinds
+        self._columns: list[list[Any]] = [[] for _ in kinds]
+        self._adds = [column.append for column in self._columns]
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        """Append one row (its values in ``kinds`` order)."""
+        for add, value in zip(self._adds, row, strict=True):
+            add(value)
+
+    def extend(self, rows: Iterable[tuple[Any, ...]]) -> _Table:
+        """Append ``rows``; return this table."""
+        add = self.add
+        for row in rows:
+            add(row)
+        return self
+
+    def text(self) -> bytes:
+        """Return the table's JSON text (:func:`_encoded`); the columns are let go."""
+        columns, self._columns, self._adds = self._columns, [], []
+        return _json(_encoded(columns, self._kinds))
 
 
 def _columns(rows: list[tuple[Any, ...]], kinds: str) -> Json:
-    """Return ``rows`` (tuples shaped by ``kinds``) as ``[row count, column, ...]``.
+    """Return ``rows`` (tuples shaped by ``kinds``) as ``[row count, column, ...]`` (see :func:`_encoded`)."""
+    return _encoded([list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in kinds], kinds)
+
+
+def _encoded(columns: list[list[Any]], kinds: str) -> Json:
+    """Return a table's ``columns`` (equal lengths, shaped by ``kinds``) as ``[row count, column, ...]``.
 
     A text column whose values repeat (on average :data:`_CODED_REPEATS` times or more,
     in its first :data:`_CODED_SAMPLE` rows and in all; at most ``len(CODE_CHARS)``
     distinct values) is stored as its distinct values and a
     code character per row, read back with one lookup per row instead of a parse per value
-    (``checkpoint_columns.decolumns``).
+    (``checkpoint_columns.decolumns``). Each column list is emptied once stored.
     """
-    columns: list[Json] = [len(rows)]
-    for index, kind in enumerate(kinds):
-        values = [row[index] for row in rows]
+    count = len(columns[0]) if columns else 0
+    out: list[Json] = [count]
+    for values, kind in zip(columns, kinds, strict=True):
         sample = values[:_CODED_SAMPLE]  # a column of ids shows it at once: no dict of all its values
         repeats = kind in "sd" and len(set(sample)) * _CODED_REPEATS <= len(sample)
         codes = dict.fromkeys(values) if repeats else {}
         if codes and len(codes) * _CODED_REPEATS <= len(values) and len(codes) <= len(CODE_CHARS):
             distinct = list(codes)
             if len(distinct) == 1:
-                columns.append({"v": distinct})
+                out.append({"v": distinct})
             else:
                 code_of = dict(zip(distinct, CODE_CHARS, strict=False))
-                columns.append({"v": distinct, "k": "".join(map(code_of.__getitem__, values))})
+                out.append({"v": distinct, "k": "".join(map(code_of.__getitem__, values))})
         elif kind in "sd":
             joined = SEP.join(values)
-            packed = rows and joined.count(SEP) == len(values) - 1
-            columns.append(joined if packed else values)
+            packed = count and joined.count(SEP) == len(values) - 1
+            out.append(joined if packed else list(values))
         elif kind == "b":
-            columns.append("".join("1" if v else "0" for v in values))
+            out.append("".join("1" if v else "0" for v in values))
         else:
-            columns.append(values)
-    return columns
+            out.append(list(values))
+        values.clear()
+    return out
 
 
 #: A text column is stored coded (distinct values and a code per row) when its values repeat this often.

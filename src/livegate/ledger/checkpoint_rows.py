@@ -21,6 +21,7 @@ built. ``tests/recovery/test_checkpoint_passthrough.py`` compares the bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from livegate.domain.orders import OrderIntent
@@ -44,7 +45,9 @@ class StoredRows:
         The approved intents, as positions in the intent table.
     """
 
-    __slots__ = ("_approved", "_built", "_decision_at", "_decisions", "_entries", "_fills", "_intents", "_orders")
+    __slots__ = (
+        "_approved", "_built", "_decision_at", "_decisions", "_entries", "_fills", "_intents", "_orders", "_texts",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -60,6 +63,16 @@ class StoredRows:
         self._intents, self._built = intent_columns, built
         self._orders, self._entries, self._decisions = order_columns, entry_columns, decision_columns
         self._decision_at, self._fills, self._approved = decision_at, fill_columns, approved
+        #: The text of each decimal read, by the object's id: the columns share one ``Decimal`` per
+        #: distinct text (``checkpoint_columns.Decimals``), so rows share one text per value too.
+        self._texts: dict[int, str] = {}
+
+    def _text(self, value: Decimal) -> str:
+        """Return ``str(value)``, one string object per decimal object of the columns."""
+        text = self._texts.get(id(value))
+        if text is None:
+            text = self._texts[id(value)] = str(value)
+        return text
 
     def intent(self, ref: int) -> OrderIntent | int:
         """Return the intent at ``ref`` if it was built (the object the fold shares), else ``ref``."""
@@ -69,20 +82,21 @@ class StoredRows:
     def intent_row(self, ref: int) -> Row:
         """Return the intent table's row of the unbuilt intent at ``ref``."""
         sym, side, qty, otype, price, tif, post, reduce, strategy, seq, ts, flat, rth = (c[ref] for c in self._intents)
-        return (sym, side.value, str(qty), otype.value, "" if price is None else str(price), tif.value, post, reduce,
+        return (sym, side.value, self._text(qty), otype.value, "" if price is None else self._text(price), tif.value,
+                post, reduce,
                 strategy, seq, ts, flat, rth)  # fmt: skip
 
     def order_row(self, i: int, intent_ref: Callable[[OrderIntent | int], int]) -> Row:
         """Return the order table's row of the unbuilt order at ``i`` (``intent_ref`` numbers its intent)."""
         cid, ref, venue, status, filled, notional, venue_order_id, reason, updated = (c[i] for c in self._orders)
-        return (cid, intent_ref(self.intent(ref)), venue, status.value, str(filled), str(notional), venue_order_id,
-                reason, updated)  # fmt: skip
+        return (cid, intent_ref(self.intent(ref)), venue, status.value, self._text(filled), self._text(notional),
+                venue_order_id, reason, updated)  # fmt: skip
 
     def entry_row(self, i: int, intent_ref: Callable[[OrderIntent | int], int]) -> Row:
         """Return the entry table's row of the unbuilt entry at ``i`` (its intent numbered by ``intent_ref``)."""
         cid, first_ts, ref, decided, venue, venue_order_id, last_status, fees = (c[i] for c in self._entries)
         return (cid, first_ts, -1 if ref == -1 else intent_ref(self.intent(ref)), decided, venue, venue_order_id,
-                last_status, str(fees))  # fmt: skip
+                last_status, self._text(fees))  # fmt: skip
 
     def decision_row(self, i: int) -> Row | None:
         """Return the decision table's row of the unbuilt entry at ``i``'s decision (None: it has none)."""
@@ -92,13 +106,15 @@ class StoredRows:
         cid, approved, code, detail, venue, bid, ask, mid, age = (c[k] for c in self._decisions)
         if bid is None:
             return (cid, approved, code, detail, venue, "", "", "", 0)
-        return (cid, approved, code, detail, venue, str(bid), str(ask), str(mid), age)
+        text = self._text
+        return (cid, approved, code, detail, venue, text(bid), text(ask), text(mid), age)
 
     def fill_row(self, i: int) -> Row:
         """Return the fill table's row of the unbuilt fill at ``i``."""
         cid, fid, sym, side, price, qty, fee, liquidity, ts, venue, asset, in_asset = (c[i] for c in self._fills)
-        return (cid, fid, sym, side.value, str(price), str(qty), str(fee), liquidity.value, ts, venue, asset,
-                str(in_asset))  # fmt: skip
+        text = self._text
+        return (cid, fid, sym, side.value, text(price), text(qty), text(fee), liquidity.value, ts, venue, asset,
+                text(in_asset))  # fmt: skip
 
     def approved_intent(self, i: int) -> OrderIntent | int:
         """Return the approved intent at position ``i`` of the approved list (see :meth:`intent`)."""
