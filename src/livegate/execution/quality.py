@@ -85,19 +85,31 @@ def arrival_record(quote: Quote | None, now_ms: int) -> dict[str, object] | None
     }
 
 
+#: How many distinct mid texts :class:`ArrivalBook` shares before it starts a new set.
+_RECENT_MIDS: Final = 4_096
+
+
 class ArrivalBook:
     """Arrival mids by client order id for the session's approved orders, and the fill facts they give."""
 
-    __slots__ = ("_mids",)
+    __slots__ = ("_mids", "_recent")
 
     def __init__(self) -> None:
-        #: The decision payload's ``mid`` text (the same object: a run keeps one per order; read at a fill).
+        #: The decision payload's ``mid`` text, read at a fill; orders placed at the same mid share
+        #: one text object (a market maker's 12,729 orders of a 1M-quote replay had 333 mids).
         self._mids: dict[str, str] = {}
+        self._recent: dict[str, str] = {}  # the mid texts seen lately, each once
 
     def remember(self, client_order_id: str, arrival: dict[str, object] | None) -> None:
         """Keep the arrival mid of an approved order (nothing when it had no quote)."""
         if arrival is not None:
-            self._mids[client_order_id] = str(arrival["mid"])
+            text = str(arrival["mid"])
+            shared = self._recent.get(text)
+            if shared is None:
+                if len(self._recent) >= _RECENT_MIDS:
+                    self._recent.clear()
+                shared = self._recent[text] = text
+            self._mids[client_order_id] = shared
 
     def fill_facts(self, fill: Fill) -> dict[str, object]:
         """Return ``arrival_mid`` and ``slippage_bps`` (exact strings, or None) for a fill's ledger payload."""
