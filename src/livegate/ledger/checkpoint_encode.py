@@ -67,7 +67,7 @@ def encode_body(fold: LedgerFold) -> list[bytes]:
     portfolio = fold.portfolio
     stats = fold.stats
     session = fold.session
-    stored: list[StoredRows] = []  # the read checkpoint's rows, if any
+    stored = _stored_rows(fold)  # the read checkpoint's rows (none: every item is built)
     # each value is JSON text (UTF-8) as soon as it is made, its columns freed: the body is
     # never held as objects and as text at once
     body: dict[str, bytes] = {
@@ -82,8 +82,8 @@ def encode_body(fold: LedgerFold) -> list[bytes]:
             (o.client_order_id, intent_ref(o.intent), o.venue, o.status.value, str(o.filled_quantity),
              str(o.notional_filled), o.venue_order_id, o.reason, o.updated_ms)
             if o is not None
-            else stored[0].order_row(i, intent_ref)
-            for o, i in _walk(portfolio.orders_by_id(), stored)
+            else stored.order_row(i, intent_ref)
+            for o, i in _walk(portfolio.orders_by_id())
         )
         .text()
     )  # fmt: skip
@@ -95,10 +95,10 @@ def encode_body(fold: LedgerFold) -> list[bytes]:
     )
     body["fill_keys"] = _Table("ss").extend(sorted(portfolio.fill_keys())).text()
     entry_table, decision_table = _Table(ENTRY_COLUMNS), _Table(DECISION_COLUMNS)
-    for e, i in _walk(fold.entries, stored):
+    for e, i in _walk(fold.entries):
         if e is None:
-            entry_table.add(stored[0].entry_row(i, intent_ref))
-            decided = stored[0].decision_row(i)
+            entry_table.add(stored.entry_row(i, intent_ref))
+            decided = stored.decision_row(i)
             if decided is not None:
                 decision_table.add(decided)
             continue
@@ -117,16 +117,13 @@ def encode_body(fold: LedgerFold) -> list[bytes]:
             (f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
              f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset))
             if f is not None
-            else stored[0].fill_row(i)
-            for f, i in _walk(fold.fills, stored)
+            else stored.fill_row(i)
+            for f, i in _walk(fold.fills)
         )
         .text()
     )  # fmt: skip
     body["approved"] = _json(
-        [
-            intent_ref(i if i is not None else stored[0].approved_intent(k))
-            for i, k in _walk(fold.approved_intents, stored)
-        ]
+        [intent_ref(i if i is not None else stored.approved_intent(k)) for i, k in _walk(fold.approved_intents)]
     )
     body["intents"] = (
         _Table(INTENT_COLUMNS)
@@ -135,7 +132,7 @@ def encode_body(fold: LedgerFold) -> list[bytes]:
              i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten,
              i.outside_rth)
             if not isinstance(i, int)
-            else stored[0].intent_row(i)
+            else stored.intent_row(i)
             for i in intents
         )
         .text()
@@ -174,23 +171,33 @@ def encode_body(fold: LedgerFold) -> list[bytes]:
     return pieces
 
 
-def _walk(items: Any, stored: list[StoredRows]) -> Iterator[tuple[Any, int]]:
-    """Return ``items``' values in order as ``(item, -1)``, an unbuilt archived one as ``(None, position)``.
-
-    ``items`` is a mapping or sequence of the fold; when it is a read checkpoint's archive
-    (:mod:`livegate.ledger.checkpoint_archive`), its :class:`StoredRows` is put in ``stored``
-    (one per fold: every archive of a checkpoint shares it).
+def _stored_rows(fold: LedgerFold) -> StoredRows:
+    """Return the rows of the checkpoint ``fold`` was read from (empty ones when it was not).
 
     Raises
     ------
     InvariantViolation
         If the fold's archives come from two checkpoints.
     """
+    found = {
+        id(items.stored): items.stored
+        for items in (fold.portfolio.orders_by_id(), fold.entries, fold.fills, fold.approved_intents)
+        if isinstance(items, (Archive, ArchivedList)) and items.stored is not None
+    }
+    if len(found) > 1:
+        raise InvariantViolation("a fold whose archives come from two checkpoints")
+    for rows in found.values():
+        return rows
+    return StoredRows([], [], [], [], [], [], [], [])  # a fold read from no checkpoint asks them nothing
+
+
+def _walk(items: Any) -> Iterator[tuple[Any, int]]:
+    """Return ``items``' values in order as ``(item, -1)``, an unbuilt archived one as ``(None, position)``.
+
+    ``items`` is a mapping or sequence of the fold; a read checkpoint's archive
+    (:mod:`livegate.ledger.checkpoint_archive`) walks its items without building them.
+    """
     if isinstance(items, (Archive, ArchivedList)) and items.stored is not None:
-        if not stored:
-            stored.append(items.stored)
-        elif stored[0] is not items.stored:
-            raise InvariantViolation("a fold whose archives come from two checkpoints")
         return items.walk()
     return zip(items.values() if isinstance(items, dict) else items, repeat(-1))
 

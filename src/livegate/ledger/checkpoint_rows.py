@@ -82,9 +82,9 @@ class StoredRows:
     def intent_row(self, ref: int) -> Row:
         """Return the intent table's row of the unbuilt intent at ``ref``."""
         sym, side, qty, otype, price, tif, post, reduce, strategy, seq, ts, flat, rth = (c[ref] for c in self._intents)
-        return (sym, side.value, self._text(qty), otype.value, "" if price is None else self._text(price), tif.value,
-                post, reduce,
-                strategy, seq, ts, flat, rth)  # fmt: skip
+        text = self._text
+        return (sym, side.value, text(qty), otype.value, "" if price is None else text(price), tif.value, post,
+                reduce, strategy, seq, ts, flat, rth)  # fmt: skip
 
     def order_row(self, i: int, intent_ref: Callable[[OrderIntent | int], int]) -> Row:
         """Return the order table's row of the unbuilt order at ``i`` (``intent_ref`` numbers its intent)."""

@@ -233,8 +233,9 @@ class Retirement:
 
         Raises
         ------
-        DataError
-            If the ledger's history of the retired order cannot be read.
+        LedgerError, DataError
+            If the ledger's history of the retired order cannot be read (the session's ledger
+            connection raises the first, a ledger file read the second).
         """
         record = self._records.get(cid)
         if record is None:
