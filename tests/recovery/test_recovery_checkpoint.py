@@ -243,17 +243,17 @@ def test_rebuild_when_an_event_after_the_checkpoint_is_edited_then_refused_as_br
     assert "ledger chain broken at seq 12" in str(caught.value)
 
 
-def test_refresh_checkpoint_when_ledger_grew_then_new_checkpoint_from_old_one_equals_full_fold(
+def test_refresh_checkpoint_when_ledger_grew_then_new_checkpoint_equals_full_fold(
     crashed_and_resumed: tuple[Path, Path], tmp_path: Path
 ) -> None:
     _, resumed = crashed_and_resumed
     ledger_file = _ledger_with_checkpoint(resumed, tmp_path / "run", covered=15)
-    seq, first, why = refresh_checkpoint(ledger_file)
+    seq, before = refresh_checkpoint(ledger_file)
     with Ledger.open(ledger_file, synchronous="OFF") as ledger:
-        assert (seq, first, why) == (ledger.last_seq, 15, "")
+        assert (seq, before) == (ledger.last_seq, 15)
         loaded = read_checkpoint(checkpoint_path(ledger_file), ledger.hash_at, ledger.last_seq)
         assert exact_state(loaded) == exact_state(fold_rows(LedgerFold(), ledger.rows()))
-    assert refresh_checkpoint(ledger_file) == (seq, seq, "")  # nothing new: nothing written
+    assert refresh_checkpoint(ledger_file) == (seq, seq)  # nothing new: nothing written
 
 
 def test_checkpoint_refresher_when_ledger_grew_by_every_then_one_background_process_writes_it(

@@ -23,8 +23,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import InvalidOperation
 from pathlib import Path
 from typing import Final
@@ -38,8 +39,11 @@ from livegate.ledger import checkpoint_decode as _decode_module
 from livegate.ledger import checkpoint_encode as _encode_module
 from livegate.ledger import checkpoint_lists as _lists_module
 from livegate.ledger import checkpoint_rows as _rows_module
+from livegate.ledger import checkpoint_spill as _spill_module
+from livegate.ledger import checkpoint_stream as _stream_module
 from livegate.ledger import fold as _fold_module
 from livegate.ledger import fold_copy as _fold_copy_module
+from livegate.ledger import fold_retire as _fold_retire_module
 from livegate.ledger import fold_rules as _fold_rules_module
 from livegate.ledger import payload_fields as _payload_fields_module
 from livegate.ledger import payload_orders as _payload_orders_module
@@ -67,7 +71,7 @@ def _fold_code_digest() -> str:
         _fold_module, _fold_copy_module, _fold_rules_module, _payloads_module, _payload_fields_module,
         _payload_orders_module, _payload_session_module, _orders_module, _positions_module, _book_module,
         _archive_module, _lists_module, _columns_module, _decode_module, _encode_module, _rows_module,
-        sys.modules[__name__],
+        _fold_retire_module, _spill_module, _stream_module, sys.modules[__name__],
     )  # fmt: skip
     for module in modules:
         digest.update(Path(str(module.__file__)).read_bytes())
@@ -110,16 +114,21 @@ def _encode_parts(fold: LedgerFold) -> tuple[bytes, list[bytes]]:
     digest = hashlib.sha256()
     for piece in pieces:
         digest.update(piece)
+    return _header(fold.last_seq, fold.last_hash, digest.hexdigest(), sum(map(len, pieces))), pieces
+
+
+def _header(seq: int, last_hash: str, body_sha256: str, body_bytes: int) -> bytes:
+    """Return the header line (with its newline) of a checkpoint covering the events up to ``seq``."""
     header = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
         "fold_code": _FOLD_CODE,
-        "seq": fold.last_seq,
-        "hash": fold.last_hash,
-        "body_sha256": digest.hexdigest(),
-        "body_bytes": sum(map(len, pieces)),
+        "seq": seq,
+        "hash": last_hash,
+        "body_sha256": body_sha256,
+        "body_bytes": body_bytes,
     }
-    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n", pieces
+    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n"
 
 
 def write_checkpoint(path: Path, fold: LedgerFold) -> int:
@@ -149,7 +158,80 @@ def write_checkpoint(path: Path, fold: LedgerFold) -> int:
     return len(header) + sum(map(len, pieces))
 
 
+def write_streamed_checkpoint(path: Path, seq: int, last_hash: str, body: Iterable[bytes]) -> int:
+    """Write a checkpoint whose body comes in pieces made while it is written; return its size in bytes.
+
+    For the checkpoint job (:mod:`livegate.ledger.checkpoint_stream`), whose body is never
+    held whole: the pieces go to a temporary file as they come, hashed on the way, then the
+    header line (which names the body's sha256 and length) and the body are copied into the
+    checkpoint's own temporary file, fsynced and renamed over ``path``, as
+    :func:`write_checkpoint` does.
+
+    Parameters
+    ----------
+    path:
+        The checkpoint file.
+    seq, last_hash:
+        The seq and chain hash of the last event the body's fold covers.
+    body:
+        The body's pieces, in order.
+
+    Raises
+    ------
+    OSError
+        If a file cannot be written.
+    ValueError
+        If ``seq`` is not positive (nothing to checkpoint).
+    """
+    if seq <= 0:
+        raise ValueError("an empty fold has nothing to checkpoint")
+    spool = path.with_name(f"{path.name}.{os.getpid()}.body")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        digest, size = hashlib.sha256(), 0
+        with spool.open("w+b") as pieces:
+            for piece in body:
+                digest.update(piece)
+                size += len(piece)
+                pieces.write(piece)
+            pieces.seek(0)
+            header = _header(seq, last_hash, digest.hexdigest(), size)
+            with tmp.open("wb") as handle:
+                handle.write(header)
+                shutil.copyfileobj(pieces, handle, _COPY_BYTES)
+                handle.flush()
+                os.fsync(handle.fileno())
+        tmp.replace(path)
+    finally:
+        spool.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+    return len(header) + size
+
+
+#: Bytes copied at a time from the spooled body into the checkpoint file.
+_COPY_BYTES: Final = 1 << 20
+
+
 # ---------------------------------------------------------------------- read and verify
+def covered_seq(path: Path, hash_at: HashAt) -> int:
+    """Return the seq a checkpoint's header says it covers when the ledger has that event with that hash, else 0.
+
+    Reads the header line only (the body is not checked: :func:`read_checkpoint` does
+    that). Also 0 when the file is missing, unreadable, or of another format, version or
+    fold code.
+    """
+    try:
+        with path.open("rb") as handle:
+            header = json.loads(handle.readline())
+        seq, expected = int(header["seq"]), str(header["hash"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+    same_build = (header.get("format"), header.get("version"), header.get("fold_code")) == (
+        CHECKPOINT_FORMAT, CHECKPOINT_VERSION, _FOLD_CODE,
+    )  # fmt: skip
+    return seq if same_build and seq > 0 and hash_at(seq) == expected else 0
+
+
 def read_checkpoint(path: Path, hash_at: HashAt, head_seq: int) -> LedgerFold:
     """Return the fold saved in ``path`` after checking it against the ledger's chain.
 

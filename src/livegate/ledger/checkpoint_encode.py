@@ -14,12 +14,12 @@ unbuilt are written from their columns (:mod:`livegate.ledger.checkpoint_rows`),
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import repeat
 from typing import Any, Final
 
 from livegate.domain.errors import InvariantViolation
-from livegate.domain.orders import OrderIntent
+from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.ledger.checkpoint_archive import Archive
 from livegate.ledger.checkpoint_columns import (
     CODE_CHARS,
@@ -32,11 +32,12 @@ from livegate.ledger.checkpoint_columns import (
 )
 from livegate.ledger.checkpoint_lists import ArchivedList
 from livegate.ledger.checkpoint_rows import StoredRows
-from livegate.ledger.fold import LedgerFold
+from livegate.ledger.fold import LedgerFold, OrderEntry
 from livegate.ledger.fold_rules import EngineStats
 from livegate.ledger.payload_orders import DecisionRecorded
 
 Json = Any
+Row = tuple[Any, ...]
 
 
 def encode_body(fold: LedgerFold) -> list[bytes]:
@@ -62,38 +63,17 @@ def encode_body(fold: LedgerFold) -> list[bytes]:
         return ref
 
     # one table at a time, its rows dropped once they are columns: the peak is the fold and one
-    # table's rows, not every table's (the checkpoint job folds a whole session); the items a
-    # read checkpoint left unbuilt are written from its columns, never built
-    portfolio = fold.portfolio
-    stats = fold.stats
-    session = fold.session
+    # table's rows, not every table's; the items a read checkpoint left unbuilt are written from
+    # its columns, never built. Each value is JSON text (UTF-8) as soon as it is made.
     stored = _stored_rows(fold)  # the read checkpoint's rows (none: every item is built)
-    # each value is JSON text (UTF-8) as soon as it is made, its columns freed: the body is
-    # never held as objects and as text at once
-    body: dict[str, bytes] = {
-        "session": _json(
-            None if session is None else [session.session_id, session.mode, session.config_hash, list(session.inputs)]
-        ),
-        "intents": b"",  # filled last: every table before it numbers the intents it names
-    }
-    body["orders"] = (
-        _Table(ORDER_COLUMNS)
+    tables: dict[str, bytes] = {
+        "orders": _Table(ORDER_COLUMNS)
         .extend(
-            (o.client_order_id, intent_ref(o.intent), o.venue, o.status.value, str(o.filled_quantity),
-             str(o.notional_filled), o.venue_order_id, o.reason, o.updated_ms)
-            if o is not None
-            else stored.order_row(i, intent_ref)
-            for o, i in _walk(portfolio.orders_by_id())
+            order_row(o, intent_ref(o.intent)) if o is not None else stored.order_row(i, intent_ref)
+            for o, i in _walk(fold.portfolio.orders_by_id())
         )
         .text()
-    )  # fmt: skip
-    body["positions"] = _json(
-        [
-            [p.symbol, str(p.quantity), str(p.cost_basis), str(p.realized_pnl), str(p.fees), str(p.turnover)]
-            for p in portfolio.positions()
-        ]
-    )
-    body["fill_keys"] = _Table("ss").extend(sorted(portfolio.fill_keys())).text()
+    }
     entry_table, decision_table = _Table(ENTRY_COLUMNS), _Table(DECISION_COLUMNS)
     for e, i in _walk(fold.entries):
         if e is None:
@@ -102,45 +82,69 @@ def encode_body(fold: LedgerFold) -> list[bytes]:
             if decided is not None:
                 decision_table.add(decided)
             continue
-        entry_table.add(
-            (e.client_order_id, e.first_ts_ms, intent_ref(e.intent), e.decision is not None, e.venue,
-             e.venue_order_id, e.last_status, str(e.fees))
-        )  # fmt: skip
-        d = e.decision
-        if d is not None:
-            decision_table.add((d.client_order_id, d.approved, d.code, d.detail, d.venue, *_arrival_row(d)))
-    body["entries"] = entry_table.text()
-    body["decisions"] = decision_table.text()
-    body["fills"] = (
+        entry_table.add(entry_row(e, intent_ref(e.intent)))
+        if e.decision is not None:
+            decision_table.add(decision_row(e.decision))
+    tables["entries"] = entry_table.text()
+    tables["decisions"] = decision_table.text()
+    tables["fills"] = (
         _Table(FILL_COLUMNS)
-        .extend(
-            (f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
-             f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset))
-            if f is not None
-            else stored.fill_row(i)
-            for f, i in _walk(fold.fills)
-        )
+        .extend(fill_row(f) if f is not None else stored.fill_row(i) for f, i in _walk(fold.fills))
         .text()
-    )  # fmt: skip
-    body["approved"] = _json(
+    )
+    tables["approved"] = _json(
         [intent_ref(i if i is not None else stored.approved_intent(k)) for i, k in _walk(fold.approved_intents)]
     )
-    body["intents"] = (
+    tables["intents"] = (
         _Table(INTENT_COLUMNS)
-        .extend(
-            (i.symbol, i.side.value, str(i.quantity), i.order_type.value, "" if i.price is None else str(i.price),
-             i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten,
-             i.outside_rth)
-            if not isinstance(i, int)
-            else stored.intent_row(i)
-            for i in intents
-        )
+        .extend(intent_row(i) if not isinstance(i, int) else stored.intent_row(i) for i in intents)
         .text()
-    )  # fmt: skip
+    )
     intents.clear()
     intent_index.clear()
+    return list(body_pieces(fold, {key: [value] for key, value in tables.items()}))
+
+
+#: The tables of a body the caller writes (the rest :func:`body_pieces` writes from the fold), in body order.
+ITEM_TABLES: Final = ("intents", "orders", "entries", "decisions", "fills", "approved")
+
+
+def body_pieces(fold: LedgerFold, tables: Mapping[str, Iterable[bytes]]) -> Iterator[bytes]:
+    """Yield the body of ``fold``'s checkpoint: ``tables`` (:data:`ITEM_TABLES`, as JSON pieces) and the rest.
+
+    The rest is made from ``fold``: the session, positions, applied fill keys, counters and
+    run facts. Each table's pieces are taken only when its turn comes, so a caller can make
+    them as they are written (the checkpoint job, :mod:`livegate.ledger.checkpoint_stream`).
+
+    Raises
+    ------
+    KeyError
+        If a table of :data:`ITEM_TABLES` is missing from ``tables``.
+    """
+    session = fold.session
+    portfolio = fold.portfolio
+    yield b'{"session":'
+    yield _json(
+        None if session is None else [session.session_id, session.mode, session.config_hash, list(session.inputs)]
+    )
+    yield b',"intents":'
+    yield from tables["intents"]
+    yield b',"orders":'
+    yield from tables["orders"]
+    yield b',"positions":'
+    yield _json(
+        [
+            [p.symbol, str(p.quantity), str(p.cost_basis), str(p.realized_pnl), str(p.fees), str(p.turnover)]
+            for p in portfolio.positions()
+        ]
+    )
+    yield b',"fill_keys":'
+    yield _Table("ss").extend(sorted(portfolio.fill_keys())).text()
+    for key in ("entries", "decisions", "fills", "approved"):
+        yield b',"' + key.encode("ascii") + b'":'
+        yield from tables[key]
     facts: dict[str, Json] = {
-        "stats": _stats_row(stats),
+        "stats": _stats_row(fold.stats),
         "next_seq": fold.next_seq,
         "trading_state": fold.trading_state.value,
         "trading_reason": fold.trading_reason,
@@ -162,13 +166,43 @@ def encode_body(fold: LedgerFold) -> list[bytes]:
         "adopted_positions": [[symbol, str(q)] for symbol, q in fold.adopted_positions.items()],
         "adopted_fill_ids": sorted(fold.adopted_fill_ids),
     }
-    body.update((key, _json(value)) for key, value in facts.items())
-    pieces = [b"{"]
-    for position, (key, value) in enumerate(body.items()):
-        pieces += [b"," if position else b"", _json(key), b":", value]
-    pieces.append(b"}")
-    body.clear()
-    return pieces
+    for key, value in facts.items():
+        yield b"," + _json(key) + b":" + _json(value)
+    yield b"}"
+
+
+# ---------------------------------------------------------------------- rows: what a table holds of one item
+def order_row(o: Order, ref: int) -> Row:
+    """Return the order table's row of ``o`` (``ref``: its intent's number)."""
+    return (o.client_order_id, ref, o.venue, o.status.value, str(o.filled_quantity), str(o.notional_filled),
+            o.venue_order_id, o.reason, o.updated_ms)  # fmt: skip
+
+
+def entry_row(e: OrderEntry, ref: int) -> Row:
+    """Return the entry table's row of ``e`` (``ref``: its intent's number, -1 without one)."""
+    return (e.client_order_id, e.first_ts_ms, ref, e.decision is not None, e.venue, e.venue_order_id, e.last_status,
+            str(e.fees))  # fmt: skip
+
+
+def decision_row(d: DecisionRecorded) -> Row:
+    """Return the decision table's row of ``d`` (arrival quote: bid, ask, mid, age ms; ``""`` and 0 without one)."""
+    a = d.arrival
+    if a is None:
+        return (d.client_order_id, d.approved, d.code, d.detail, d.venue, "", "", "", 0)
+    return (d.client_order_id, d.approved, d.code, d.detail, d.venue, str(a.bid), str(a.ask), str(a.mid), a.age_ms)
+
+
+def fill_row(f: Fill) -> Row:
+    """Return the fill table's row of ``f``."""
+    return (f.client_order_id, f.fill_id, f.symbol, f.side.value, str(f.price), str(f.quantity), str(f.fee),
+            f.liquidity.value, f.ts_ms, f.venue, f.fee_asset, str(f.fee_in_asset))  # fmt: skip
+
+
+def intent_row(i: OrderIntent) -> Row:
+    """Return the intent table's row of ``i`` (``""`` for no limit price)."""
+    return (i.symbol, i.side.value, str(i.quantity), i.order_type.value, "" if i.price is None else str(i.price),
+            i.time_in_force.value, i.post_only, i.reduce_only, i.strategy_id, i.seq, i.ts_ms, i.flatten,
+            i.outside_rth)  # fmt: skip
 
 
 def _stored_rows(fold: LedgerFold) -> StoredRows:
@@ -200,12 +234,6 @@ def _walk(items: Any) -> Iterator[tuple[Any, int]]:
     if isinstance(items, (Archive, ArchivedList)) and items.stored is not None:
         return items.walk()
     return zip(items.values() if isinstance(items, dict) else items, repeat(-1))
-
-
-def _arrival_row(decision: DecisionRecorded) -> tuple[str, str, str, int]:
-    """Return a decision's arrival quote as (bid, ask, mid, age ms), ``("", "", "", 0)`` without one."""
-    a = decision.arrival
-    return ("", "", "", 0) if a is None else (str(a.bid), str(a.ask), str(a.mid), a.age_ms)
 
 
 def _stats_row(stats: EngineStats) -> Json:

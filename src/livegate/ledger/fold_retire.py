@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, MutableSequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, MutableSequence
 from typing import TYPE_CHECKING, Any, Final, overload
 
 from livegate.domain.orders import Order, OrderIntent
@@ -42,7 +42,7 @@ from livegate.ledger.payload_orders import (
 )
 
 if TYPE_CHECKING:
-    from livegate.ledger.fold import LedgerFold
+    from livegate.ledger.fold import LedgerFold, OrderEntry
 
 __all__ = ["RETIRE_AFTER_EVENTS", "HistoryRows", "NotKept", "Retirement"]
 
@@ -80,6 +80,16 @@ class Retirement:
         uncommitted rows) or the file.
     keep_first:
         Order entries never retired: the first ones the fold made (the report's orders table).
+    records:
+        Where the retired orders' records are kept (client order id -> packed int): a dict by
+        default; the checkpoint job passes one on disk
+        (:class:`livegate.ledger.checkpoint_spill.SpilledRecords`), so it holds none.
+    on_retire:
+        Called with the entry, the order (None for a denied intent) and the seq of the first
+        event of each order right before it is let go (the checkpoint job writes its rows).
+    lends:
+        Whether :meth:`take_retired` hands the retired orders to another book (the
+        session's); without one nothing is queued for it.
 
     Attributes
     ----------
@@ -96,16 +106,28 @@ class Retirement:
         "_history",
         "_index",
         "_keep_first",
+        "_lends",
         "_lent",
         "_made",
+        "_on_retire",
         "_records",
         "_table",
         "copied",
         "revived",
     )
 
-    def __init__(self, history: HistoryRows, keep_first: int = 500) -> None:
+    def __init__(
+        self,
+        history: HistoryRows,
+        keep_first: int = 500,
+        *,
+        records: MutableMapping[str, int] | None = None,
+        on_retire: Callable[[OrderEntry, Order | None, int], None] | None = None,
+        lends: bool = True,
+    ) -> None:
         self._history = history
+        self._on_retire = on_retire
+        self._lends = lends
         self._keep_first = keep_first
         self._made = 0
         #: Client order id -> seq of its first event, for the orders the fold holds (not kept ones).
@@ -114,7 +136,7 @@ class Retirement:
         self._finished: deque[tuple[str, int]] = deque()
         #: Retired client order id -> seq of its first event, seq of its last and the number of its
         #: (venue, symbol), packed in one int (bits 0-39, 40-79, 80 up): one object per retired order.
-        self._records: dict[str, int] = {}
+        self._records: MutableMapping[str, int] = {} if records is None else records
         self._table: list[tuple[str, str]] = []
         self._index: dict[tuple[str, str], int] = {}
         #: Client order ids retired since the last :meth:`take_retired`, in order.
@@ -127,6 +149,10 @@ class Retirement:
     def __len__(self) -> int:
         """Return how many orders are retired now."""
         return len(self._records)
+
+    def first_seq(self, client_order_id: str) -> int | None:
+        """Return the seq of the first event of an order the fold holds and may retire (None: not one)."""
+        return self._firsts.get(client_order_id)
 
     def routed(self, client_order_id: str) -> tuple[str, str] | None:
         """Return the (venue, symbol) of a retired order's decision, or None when it is not retired."""
@@ -199,11 +225,13 @@ class Retirement:
         if number is None:
             number = self._index[(venue, symbol)] = len(self._table)
             self._table.append((venue, symbol))
+        if self._on_retire is not None:
+            self._on_retire(entry, order, first)
         del fold.entries[cid], self._firsts[cid]
         if order is not None:
             fold.portfolio.retire(cid)
         self._records[entry.client_order_id] = first | seq << _SEQ_BITS | number << _KEY_SHIFT
-        if order is not None:
+        if order is not None and self._lends:
             self._gone.append(cid)
             self._lent.discard(cid)
 

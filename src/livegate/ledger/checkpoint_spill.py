@@ -1,0 +1,249 @@
+"""The checkpoint job's scratch store: finished orders kept on disk while it folds (issue 14 item 2).
+
+The checkpoint job (:mod:`livegate.ledger.checkpoint_job`) writes the fold of a whole
+ledger. Held in memory, that fold grows by about 1 KB per order the run sent; read back
+from the previous checkpoint, about as much. Instead the job folds from the first event
+with a :class:`~livegate.ledger.fold_retire.Retirement` that lets each finished order go
+1,024 events after it finished, and :class:`SpillStore` keeps what the checkpoint needs
+of it: its order and entry rows as the body writes them
+(:mod:`livegate.ledger.checkpoint_encode`), keyed by where they stand in the fold's
+order, and the retired orders' records. Applied fills go there as they come. The body is
+then written from this store (:mod:`livegate.ledger.checkpoint_stream`), column by
+column, so the job's memory does not grow with the orders of the run.
+
+The store is an anonymous SQLite database (``sqlite3.connect("")``): a temporary file
+SQLite deletes when it is closed, with a bounded page cache (:data:`CACHE_KIB`). A crash
+of the job leaves nothing behind but the previous checkpoint.
+
+Where an item stands: an order entry where the fold made it, at the seq of the first
+event naming its client order id; an order where the fold added it, at the seq of the
+decision that approved it; a fill at its place in the list of applied fills.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, MutableMapping, MutableSequence
+from typing import Any, Final, overload
+
+from livegate.domain.errors import InvariantViolation
+from livegate.domain.orders import Fill, Order
+from livegate.ledger.checkpoint_encode import decision_row, entry_row, fill_row, intent_row, order_row
+from livegate.ledger.fold import OrderEntry
+
+__all__ = ["CACHE_KIB", "DECISION_FIELDS", "INTENT_FIELDS", "SpillStore", "SpilledFills", "SpilledRecords"]
+
+#: Page cache of the scratch database, KiB (SQLite's default is 2,000 KiB).
+CACHE_KIB: Final = 8_192
+
+#: Rows :meth:`SpillStore.put` batches before it writes them.
+_BATCH: Final = 2_048
+#: An entry's intent: none, the one its order holds, or one of its own (a reused client order id).
+NO_INTENT, ORDER_INTENT, OWN_INTENT = 0, 1, 2
+
+#: Column names of an intent and of a decision in the store's tables.
+INTENT_FIELDS = "i_sym, i_side, i_qty, i_type, i_price, i_tif, i_post, i_reduce, i_strategy, i_seq, i_ts, i_flat, i_rth"
+DECISION_FIELDS = "d_cid, d_approved, d_code, d_detail, d_venue, d_bid, d_ask, d_mid, d_age"
+_SCHEMA: Final = f"""
+CREATE TABLE records (cid TEXT PRIMARY KEY, record INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE orders (
+    cid TEXT PRIMARY KEY, okey INTEGER, venue, status, filled, notional, venue_order_id, reason, updated_ms,
+    {INTENT_FIELDS}
+) WITHOUT ROWID;
+CREATE INDEX orders_by_key ON orders (okey);
+CREATE TABLE entries (
+    cid TEXT PRIMARY KEY, ekey INTEGER NOT NULL, first_ts, intent_kind, decided, venue, venue_order_id,
+    last_status, fees, {INTENT_FIELDS}, {DECISION_FIELDS}
+) WITHOUT ROWID;
+CREATE INDEX entries_by_key ON entries (ekey);
+CREATE TABLE fills (
+    pos INTEGER PRIMARY KEY, cid, fill_id, symbol, side, price, quantity, fee, liquidity, ts_ms, venue, fee_asset,
+    fee_in_asset
+);
+"""
+_ORDER_COLUMNS = "venue, status, filled, notional, venue_order_id, reason, updated_ms, " + INTENT_FIELDS
+_UPDATE_ORDER = ", ".join(f"{c} = excluded.{c}" for c in _ORDER_COLUMNS.split(", "))
+_PUT_ORDER: Final = f"INSERT INTO orders (cid, okey, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 22)}) ON CONFLICT (cid) DO UPDATE SET okey = coalesce(excluded.okey, okey), {_UPDATE_ORDER}"  # noqa: E501, S608
+_PUT_ENTRY: Final = f"INSERT OR REPLACE INTO entries VALUES ({', '.join('?' * 31)})"  # noqa: S608
+_NO_INTENT_ROW: Final = (None,) * 13
+_NO_DECISION_ROW: Final = (None,) * 9
+
+
+class SpillStore:
+    """Finished orders' rows, applied fills and retired orders' records, in a scratch SQLite database.
+
+    Close it (or use it as a context manager) to delete the database.
+    """
+
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect("", isolation_level=None, check_same_thread=True)
+        self.conn.execute("PRAGMA journal_mode = OFF")
+        self.conn.execute("PRAGMA synchronous = OFF")
+        self.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        self.conn.executescript(_SCHEMA)
+        self.conn.execute("BEGIN")  # never committed piecemeal: the database dies with the job
+        self._entries: list[tuple[Any, ...]] = []
+        self._orders: list[tuple[Any, ...]] = []
+
+    def __enter__(self) -> SpillStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Delete the scratch database."""
+        self.conn.close()
+
+    def put(self, entry: OrderEntry, order: Order | None, ekey: int, okey: int | None) -> None:
+        """Store (or replace) the rows of ``entry`` and its ``order``.
+
+        Parameters
+        ----------
+        entry, order:
+            The order entry and its order (None: a denied intent, or an order known from reports only).
+        ekey:
+            Where the entry stands in the fold's order: the seq of its client order id's first event.
+        okey:
+            Where the order stands: the seq of the decision that approved it; None for an
+            order stored before (brought back by a late event), which keeps its place.
+        """
+        intent = entry.intent
+        if intent is None:
+            kind, own = NO_INTENT, _NO_INTENT_ROW
+        elif order is not None and order.intent is intent:
+            kind, own = ORDER_INTENT, _NO_INTENT_ROW
+        else:
+            kind, own = OWN_INTENT, intent_row(intent)
+        decided = _NO_DECISION_ROW if entry.decision is None else decision_row(entry.decision)
+        cid, first_ts, _ref, has_decision, venue, venue_order_id, last_status, fees = entry_row(entry, 0)
+        entries = self._entries
+        entries.append((cid, ekey, first_ts, kind, has_decision, venue, venue_order_id, last_status, fees, *own,
+                        *decided))  # fmt: skip
+        if order is not None:
+            cid, _ref, *rest = order_row(order, 0)
+            self._orders.append((cid, okey, *rest, *intent_row(order.intent)))
+        if len(entries) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows :meth:`put` batched (in the order they were put)."""
+        if self._entries:
+            self.conn.executemany(_PUT_ENTRY, self._entries)
+            self._entries.clear()
+        if self._orders:
+            self.conn.executemany(_PUT_ORDER, self._orders)
+            self._orders.clear()
+
+    def check_placed(self) -> None:
+        """Check every stored order has its place.
+
+        Raises
+        ------
+        InvariantViolation
+            If an order was stored without one (an order the job never saw approved).
+        """
+        self.flush()
+        row = self.conn.execute("SELECT cid FROM orders WHERE okey IS NULL LIMIT 1").fetchone()
+        if row is not None:
+            raise InvariantViolation(f"order {row[0]!r} was stored without its place in the fold")
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        """Return the rows of a query on the store (for the body's writer)."""
+        self.flush()
+        return self.conn.execute(sql, params)
+
+    def count(self, table: str) -> int:
+        """Return how many rows ``table`` (``orders``, ``entries``, ``fills``) holds."""
+        if table not in ("orders", "entries", "fills"):
+            raise ValueError(f"no table {table!r} in the checkpoint job's store")
+        self.flush()
+        return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608 (checked above)
+
+
+class SpilledRecords(MutableMapping[str, int]):
+    """Retired orders' records (client order id -> packed int) in a :class:`SpillStore`, for a ``Retirement``."""
+
+    __slots__ = ("_conn", "_count")
+
+    def __init__(self, store: SpillStore) -> None:
+        self._conn = store.conn
+        self._count = 0
+
+    def __getitem__(self, cid: str) -> int:
+        row = self._conn.execute("SELECT record FROM records WHERE cid = ?", (cid,)).fetchone()
+        if row is None:
+            raise KeyError(cid)
+        return int(row[0])
+
+    def __setitem__(self, cid: str, record: int) -> None:
+        added = self._conn.execute("INSERT OR IGNORE INTO records VALUES (?, ?)", (cid, record)).rowcount
+        if added:
+            self._count += 1
+        else:
+            self._conn.execute("UPDATE records SET record = ? WHERE cid = ?", (record, cid))
+
+    def __delitem__(self, cid: str) -> None:
+        if not self._conn.execute("DELETE FROM records WHERE cid = ?", (cid,)).rowcount:
+            raise KeyError(cid)
+        self._count -= 1
+
+    def pop(self, cid: str, *default: Any) -> Any:
+        """Remove and return the record of ``cid`` (``default`` when there is none, else KeyError)."""
+        row = self._conn.execute("SELECT record FROM records WHERE cid = ?", (cid,)).fetchone()
+        if row is None:
+            if default:
+                return default[0]
+            raise KeyError(cid)
+        self._conn.execute("DELETE FROM records WHERE cid = ?", (cid,))
+        self._count -= 1
+        return int(row[0])
+
+    def __iter__(self) -> Iterator[str]:
+        return (str(cid) for (cid,) in self._conn.execute("SELECT cid FROM records"))
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class SpilledFills(MutableSequence[Fill]):
+    """A fold's applied fills, appended to a :class:`SpillStore` and not kept (the job never reads them back)."""
+
+    __slots__ = ("_conn", "_count")
+
+    def __init__(self, store: SpillStore) -> None:
+        self._conn = store.conn
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Fill: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> MutableSequence[Fill]: ...
+
+    def __getitem__(self, index: int | slice) -> Fill | MutableSequence[Fill]:
+        raise IndexError("the checkpoint job's fills are on disk, not read back")
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise IndexError("the checkpoint job's fills are only appended")
+
+    def __delitem__(self, index: Any) -> None:
+        raise IndexError("the checkpoint job's fills are only appended")
+
+    def insert(self, index: int, value: Fill) -> None:
+        """Append ``value`` (an applied fill); only appending is allowed.
+
+        Raises
+        ------
+        IndexError
+            If ``index`` is not the end of the list.
+        """
+        if index != self._count:
+            raise IndexError("the checkpoint job's fills are only appended")
+        self._conn.execute(
+            "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (index, *fill_row(value))
+        )
+        self._count += 1
