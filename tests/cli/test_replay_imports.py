@@ -30,6 +30,8 @@ DEFERRED = {
     "livegate.ledger.checkpoint_columns": "a fold checkpoint's column layout (ledger.checkpoint)",
     "livegate.ledger.checkpoint_encode": "writing a fold checkpoint (ledger.checkpoint)",
     "livegate.ledger.checkpoint_rows": "writing a checkpoint from a read one (ledger.checkpoint_encode)",
+    "livegate.ledger.checkpoint_spill": "the checkpoint job's scratch store (ledger.checkpoint_job)",
+    "livegate.ledger.checkpoint_stream": "the checkpoint job's body writer (ledger.checkpoint_job)",
     "livegate.reconcile.resolve": "a restarted session's startup reconciliation (control.maintenance)",
     "livegate.alerts.destinations": "[alerts] with URLs (alerts.dispatcher, runtime.wiring)",
     "statistics": "loading a whole replay with receive-clock alignment (marketdata.replay)",

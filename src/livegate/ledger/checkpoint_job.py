@@ -210,9 +210,10 @@ def spill_fold(
     InvariantViolation
         If an order or entry the fold holds has no place in its order.
     """
-    from livegate.ledger.checkpoint_spill import SpilledFills, SpilledRecords
+    from livegate.ledger.checkpoint_spill import SpilledFills
     from livegate.ledger.checkpoint_stream import ApprovedCount
     from livegate.ledger.fold_retire import Retirement
+    from livegate.ledger.scratch import ScratchInts
 
     placed: dict[str, int] = {}  # client order id -> seq of the decision that made its order, while held
 
@@ -222,7 +223,7 @@ def spill_fold(
     def on_retire(entry: OrderEntry, order: Order | None, first: int) -> None:
         store.put(entry, order, first, None if order is None else placed.pop(entry.client_order_id, None))
 
-    retirement = Retirement(history, 0, records=SpilledRecords(store), on_retire=on_retire, lends=False)
+    retirement = Retirement(history, 0, records=ScratchInts(store.conn), on_retire=on_retire, lends=False)
     approved = ApprovedCount()
     fold = LedgerFold(fills=SpilledFills(store), approved_intents=approved, retirement=retirement)
     apply = fold.apply_payload

@@ -22,16 +22,16 @@ decision that approved it; a fill at its place in the list of applied fills.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator, MutableMapping, MutableSequence
+from collections.abc import Iterator, MutableSequence
 from typing import Any, Final, overload
 
 from livegate.domain.errors import InvariantViolation
 from livegate.domain.orders import Fill, Order
 from livegate.ledger.checkpoint_encode import decision_row, entry_row, fill_row, intent_row, order_row
 from livegate.ledger.fold import OrderEntry
+from livegate.ledger.scratch import scratch_db
 
-__all__ = ["CACHE_KIB", "DECISION_FIELDS", "INTENT_FIELDS", "SpillStore", "SpilledFills", "SpilledRecords"]
+__all__ = ["CACHE_KIB", "DECISION_FIELDS", "INTENT_FIELDS", "SpillStore", "SpilledFills"]
 
 #: Page cache of the scratch database, KiB (SQLite's default is 2,000 KiB).
 CACHE_KIB: Final = 8_192
@@ -45,7 +45,6 @@ NO_INTENT, ORDER_INTENT, OWN_INTENT = 0, 1, 2
 INTENT_FIELDS = "i_sym, i_side, i_qty, i_type, i_price, i_tif, i_post, i_reduce, i_strategy, i_seq, i_ts, i_flat, i_rth"
 DECISION_FIELDS = "d_cid, d_approved, d_code, d_detail, d_venue, d_bid, d_ask, d_mid, d_age"
 _SCHEMA: Final = f"""
-CREATE TABLE records (cid TEXT PRIMARY KEY, record INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE orders (
     cid TEXT PRIMARY KEY, okey INTEGER, venue, status, filled, notional, venue_order_id, reason, updated_ms,
     {INTENT_FIELDS}
@@ -76,12 +75,10 @@ class SpillStore:
     """
 
     def __init__(self) -> None:
-        self.conn = sqlite3.connect("", isolation_level=None, check_same_thread=True)
-        self.conn.execute("PRAGMA journal_mode = OFF")
-        self.conn.execute("PRAGMA synchronous = OFF")
-        self.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-        self.conn.executescript(_SCHEMA)
-        self.conn.execute("BEGIN")  # never committed piecemeal: the database dies with the job
+        self.conn = scratch_db(CACHE_KIB)  # never committed: the database dies with the job
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self.conn.execute(statement)
         self._entries: list[tuple[Any, ...]] = []
         self._orders: list[tuple[Any, ...]] = []
 
@@ -159,51 +156,6 @@ class SpillStore:
             raise ValueError(f"no table {table!r} in the checkpoint job's store")
         self.flush()
         return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608 (checked above)
-
-
-class SpilledRecords(MutableMapping[str, int]):
-    """Retired orders' records (client order id -> packed int) in a :class:`SpillStore`, for a ``Retirement``."""
-
-    __slots__ = ("_conn", "_count")
-
-    def __init__(self, store: SpillStore) -> None:
-        self._conn = store.conn
-        self._count = 0
-
-    def __getitem__(self, cid: str) -> int:
-        row = self._conn.execute("SELECT record FROM records WHERE cid = ?", (cid,)).fetchone()
-        if row is None:
-            raise KeyError(cid)
-        return int(row[0])
-
-    def __setitem__(self, cid: str, record: int) -> None:
-        added = self._conn.execute("INSERT OR IGNORE INTO records VALUES (?, ?)", (cid, record)).rowcount
-        if added:
-            self._count += 1
-        else:
-            self._conn.execute("UPDATE records SET record = ? WHERE cid = ?", (record, cid))
-
-    def __delitem__(self, cid: str) -> None:
-        if not self._conn.execute("DELETE FROM records WHERE cid = ?", (cid,)).rowcount:
-            raise KeyError(cid)
-        self._count -= 1
-
-    def pop(self, cid: str, *default: Any) -> Any:
-        """Remove and return the record of ``cid`` (``default`` when there is none, else KeyError)."""
-        row = self._conn.execute("SELECT record FROM records WHERE cid = ?", (cid,)).fetchone()
-        if row is None:
-            if default:
-                return default[0]
-            raise KeyError(cid)
-        self._conn.execute("DELETE FROM records WHERE cid = ?", (cid,))
-        self._count -= 1
-        return int(row[0])
-
-    def __iter__(self) -> Iterator[str]:
-        return (str(cid) for (cid,) in self._conn.execute("SELECT cid FROM records"))
-
-    def __len__(self) -> int:
-        return self._count
 
 
 class SpilledFills(MutableSequence[Fill]):

@@ -32,6 +32,7 @@ from livegate.ledger.payload_orders import (
     SubmitRequested,
 )
 from livegate.ledger.payload_session import AnomalyRecorded, TradingStateChanged
+from livegate.ledger.scratch import ScratchInts, scratch_db
 from livegate.ops.run_facts import REAL_MODES, DecisionFact, FillFact, RunFacts
 from livegate.reconcile.drift import DRIFT_FILE, read_drift
 
@@ -69,7 +70,11 @@ class RunReader:
         #: How many of the first orders the fold keeps whole (None: all).
         self.keep_first = keep_first
         if keep_first is not None:
-            retirement = Retirement(self._rows_between, keep_first)
+            # the retired orders' records and every order's submit time on disk (a scratch
+            # database, deleted with the reader): the reader keeps nothing per finished order
+            scratch = scratch_db()
+            retirement = Retirement(self._rows_between, keep_first, records=ScratchInts(scratch))
+            self.facts.submits = ScratchInts(scratch, "submits")
             self.facts.fold = LedgerFold(approved_intents=NotKept(), retirement=retirement)
         #: Where a retired order's events are read back: the session's ledger once followed, else the file.
         self._history: Callable[[int, int], list[tuple[int, int, str, str, str, str]]] | None = None

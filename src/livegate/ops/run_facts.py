@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -176,8 +176,9 @@ class RunFacts:
         ledger order: the rollup's mean is this sum over this count).
     marks : MarkLog
         Every mid the ledger knows, in time order: arrival quotes and markouts (quote currency).
-    submits : dict[str, int]
-        Client order id -> ``submit_requested`` time (ms).
+    submits : MutableMapping[str, int]
+        Client order id -> ``submit_requested`` time (ms); on disk for a reader that retires
+        finished orders (:class:`livegate.ledger.scratch.ScratchInts`).
     acks : dict[str, int]
         Client order id -> the first venue report after its submit (ms); kept only in the
         modes whose submits reach a real venue (:data:`REAL_MODES`), the only ones whose
@@ -206,7 +207,7 @@ class RunFacts:
     fills: list[FillFact] = field(default_factory=list)
     markouts: dict[tuple[str, str, int], tuple[float, int]] = field(default_factory=dict)
     marks: MarkLog = field(default_factory=MarkLog)
-    submits: dict[str, int] = field(default_factory=dict)
+    submits: MutableMapping[str, int] = field(default_factory=dict)
     acks: dict[str, int] = field(default_factory=dict)
     anomalies: list[tuple[int, str, str]] = field(default_factory=list)
     kills: list[tuple[int, str, str]] = field(default_factory=list)

@@ -1,0 +1,119 @@
+"""Scratch SQLite databases: per-order records kept on disk instead of in memory (issue 14 item 2).
+
+A long session sends an order every few seconds; anything kept per order in memory makes
+its processes grow without bound. What is kept here is looked up rarely (a late event
+about a finished order) and is written once per order: an anonymous SQLite database
+(``sqlite3.connect("")``) holds it, a temporary file SQLite deletes when the connection
+closes, with a bounded page cache, so its pages live on disk once the cache is full.
+
+* :func:`scratch_db` opens one.
+* :class:`ScratchInts` is a mapping of client order id -> non-negative int on it: where a
+  :class:`~livegate.ledger.fold_retire.Retirement` keeps the records of the orders it let
+  go (the session report reader's, the checkpoint job's), and where the report's facts
+  keep each order's submit time (:mod:`livegate.ops.rollup_read`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, MutableMapping
+from typing import Any, Final
+
+__all__ = ["SCRATCH_CACHE_KIB", "ScratchInts", "scratch_db"]
+
+#: Page cache of a scratch database, KiB (SQLite's default is 2,000 KiB).
+SCRATCH_CACHE_KIB: Final = 2_048
+
+
+#: A record's bits stored in its first SQLite integer (the rest in the second; each fits 63 bits).
+_LOW_BITS: Final = 62
+_LOW_MASK: Final = (1 << _LOW_BITS) - 1
+
+
+def scratch_db(cache_kib: int = SCRATCH_CACHE_KIB) -> sqlite3.Connection:
+    """Return a new anonymous SQLite database (deleted when closed), in one open transaction.
+
+    No journal and no fsync: the data dies with the process that made it. ``cache_kib``
+    bounds its page cache.
+    """
+    conn = sqlite3.connect("", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
+    conn.execute("BEGIN")
+    return conn
+
+
+class ScratchInts(MutableMapping[str, int]):
+    """Client order id -> non-negative int, in a table of a scratch database; iterated in insertion order, as a dict.
+
+    A value may be wider than 64 bits (a ``Retirement``'s packed records are): it is
+    stored as its low :data:`_LOW_BITS` bits and the rest, two SQLite integers.
+
+    Parameters
+    ----------
+    conn:
+        A scratch database (:func:`scratch_db`).
+    table:
+        The name of the table made for this mapping in ``conn`` (letters and ``_``).
+
+    Raises
+    ------
+    ValueError
+        If ``table`` is not a plain name.
+    """
+
+    __slots__ = ("_conn", "_count", "_sql")
+
+    def __init__(self, conn: sqlite3.Connection, table: str = "records") -> None:
+        if not table.replace("_", "").isalpha():
+            raise ValueError(f"not a table name: {table!r}")
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} (cid TEXT PRIMARY KEY, low INTEGER NOT NULL, high INTEGER NOT NULL)"
+        )
+        self._conn = conn
+        self._count = int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608 (checked name)
+        self._sql = {
+            "get": f"SELECT low, high FROM {table} WHERE cid = ?",  # noqa: S608
+            "add": f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)",  # noqa: S608
+            "set": f"UPDATE {table} SET low = ?, high = ? WHERE cid = ?",  # noqa: S608
+            "del": f"DELETE FROM {table} WHERE cid = ?",  # noqa: S608
+            "all": f"SELECT cid FROM {table} ORDER BY rowid",  # noqa: S608
+        }
+
+    def __getitem__(self, cid: str) -> int:
+        row = self._conn.execute(self._sql["get"], (cid,)).fetchone()
+        if row is None:
+            raise KeyError(cid)
+        return int(row[0]) | int(row[1]) << _LOW_BITS
+
+    def __setitem__(self, cid: str, record: int) -> None:
+        if record < 0:
+            raise ValueError(f"a record is a non-negative int, got {record}")
+        low, high = record & _LOW_MASK, record >> _LOW_BITS
+        if self._conn.execute(self._sql["add"], (cid, low, high)).rowcount:
+            self._count += 1
+        else:
+            self._conn.execute(self._sql["set"], (low, high, cid))
+
+    def __delitem__(self, cid: str) -> None:
+        if not self._conn.execute(self._sql["del"], (cid,)).rowcount:
+            raise KeyError(cid)
+        self._count -= 1
+
+    def pop(self, cid: str, *default: Any) -> Any:
+        """Remove and return the record of ``cid`` (``default`` when there is none, else KeyError)."""
+        row = self._conn.execute(self._sql["get"], (cid,)).fetchone()
+        if row is None:
+            if default:
+                return default[0]
+            raise KeyError(cid)
+        self._conn.execute(self._sql["del"], (cid,))
+        self._count -= 1
+        return int(row[0]) | int(row[1]) << _LOW_BITS
+
+    def __iter__(self) -> Iterator[str]:
+        return (str(cid) for (cid,) in self._conn.execute(self._sql["all"]))
+
+    def __len__(self) -> int:
+        return self._count

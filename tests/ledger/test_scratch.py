@@ -1,0 +1,45 @@
+"""Retired orders' records on disk (issue 14 item 2): a mapping any ``Retirement`` can keep them in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from livegate.ledger.db import rows_between
+from livegate.ledger.export import iter_rows
+from livegate.ledger.fold import LedgerFold, fold_events
+from livegate.ledger.fold_retire import NotKept, Retirement
+from livegate.ledger.scratch import ScratchInts, scratch_db
+from tests.ledger.test_fold_retire import _agree, _events
+
+
+def test_records_when_stored_then_read_back_whole_beyond_64_bits() -> None:
+    records = ScratchInts(scratch_db())
+    big = (1 << 80) | (7 << 81) | (123_456 << 40) | 42  # lent bit, (venue, symbol) number 7, two seqs
+    records["a"] = big
+    records["b"] = 5
+    records["a"] |= 1  # what take_retired does
+    assert records["a"] == big | 1 and records.get("b") == 5 and records.get("c") is None
+    assert len(records) == 2 and sorted(records) == ["a", "b"]
+    assert records.pop("b") == 5 and records.pop("b", None) is None and len(records) == 1
+    del records["a"]
+    assert len(records) == 0
+    with pytest.raises(KeyError):
+        del records["a"]
+    with pytest.raises(ValueError, match="non-negative"):
+        records["x"] = -1
+
+
+def test_retiring_fold_when_records_on_disk_then_agrees_with_the_whole_fold(bundled_paper_run: Path) -> None:
+    ledger_path = bundled_paper_run / "ledger.sqlite"
+    records = ScratchInts(scratch_db())
+    retirement = Retirement(lambda first, last: rows_between(ledger_path, first, last), 3, records=records)
+    fold = LedgerFold(approved_intents=NotKept(), retirement=retirement)
+    for seq, ts_ms, kind, text, _prev, digest in iter_rows(ledger_path):
+        fold.apply_payload(seq, ts_ms, kind, json.loads(text), digest)
+    _agree(fold, fold_events(_events(bundled_paper_run)))
+    assert len(records) == len(retirement) > 100  # the records are the disk's
+    handed = retirement.take_retired()
+    assert handed and retirement.order_copy(fold, handed[0]) is not None  # rebuilt from its events
