@@ -11,7 +11,9 @@ Used by :mod:`tests.runtime.test_rebuild_read_failure`. In four steps:
    :data:`~livegate.ledger.fold_retire.RETIRE_AFTER_EVENTS` ledger events, so the next
    reconciliation lets the order go;
 4. then, on every quote, a resting buy when none is open, cancelled on the next quote: orders
-   placed for as long as the session trades.
+   placed for as long as the session trades. With ``cancel_first_at`` the ``cancel_first_at``-th
+   quote of this step cancels the long finished first buy again, swallowing any error (as a
+   careless strategy's ``except Exception`` does).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class RetireProbe(Strategy):
         Denied intents before the first buy and after its cancel.
     per_quote:
         Denied intents sent per quote.
+    cancel_first_at:
+        Quote of step 4 that cancels the first buy again (0: never).
     """
 
     name = "retire_probe"
@@ -51,8 +55,12 @@ class RetireProbe(Strategy):
         self.per_quote = int(str(params.get("per_quote", 50)))
         self._denied_before = 0
         self._denied_after = 0
+        self.cancel_first_at = int(str(params.get("cancel_first_at", 0)))
         self._first = ""
         self._cancelled = False
+        self._resting_quotes = 0
+        #: What cancelling the first buy again raised (the strategy carries on), if anything.
+        self.swallowed: list[Exception] = []
 
     def on_quote(self, ctx: StrategyContext, quote: Quote) -> None:
         """Send the next step's intents."""
@@ -72,6 +80,12 @@ class RetireProbe(Strategy):
         elif self._denied_after < self.after:
             self._denied_after += self._deny(ctx, quote, self.after - self._denied_after)
         else:
+            self._resting_quotes += 1
+            if self._resting_quotes == self.cancel_first_at:
+                try:
+                    ctx.cancel_order(self._first)
+                except Exception as exc:
+                    self.swallowed.append(exc)
             self._rest(ctx, quote)
 
     def _rest(self, ctx: StrategyContext, quote: Quote) -> str:

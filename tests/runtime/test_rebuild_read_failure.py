@@ -118,7 +118,7 @@ def _run(
     factory = factory or FakeFactory(venue_class=RepeatingVenue, faults=FakeFaults(interruptions=interruptions))
     result = run_live(tmp_path, factory, profile_text=profile)
     (venue,) = factory.built
-    assert isinstance(venue, RepeatingVenue) and venue.first_cancel is not None and venue.resent is not None
+    assert isinstance(venue, RepeatingVenue) and venue.first_cancel is not None
     return result, venue
 
 
@@ -173,7 +173,7 @@ def test_live_session_when_engine_cannot_read_a_retired_order_back_then_halted_n
     # only the engine's read back fails (a private-stream task's report): the reader's later read would work
     calls = _failing_reads(monkeypatch, failing={1})
     result, venue = _run(tmp_path, {RETIRED_AT: "reconnect", READ_AT: "reconnect"})
-    assert venue.first_cancel is not None
+    assert venue.first_cancel is not None and venue.resent is not None
     cid = venue.first_cancel.client_order_id
     at = _assert_failed_closed(result, venue, cid, "the execution engine's book")
     # the session stopped before its reconciliation read the repeat; the end-of-run report did (the second read)
@@ -234,6 +234,29 @@ def test_live_session_when_the_end_of_run_report_cannot_read_the_file_either_the
     page = (result.run_dir / "report.html").read_text(encoding="utf-8")
     assert venue.first_cancel is not None and "data-banner='bad'" in page
     assert f"cannot rebuild finished order {venue.first_cancel.client_order_id} from ledger seqs" in page
+
+
+class QuietVenue(RepeatingVenue):
+    """As :class:`RepeatingVenue`, never sending a report again."""
+
+    resend_at = None
+
+
+def test_live_session_when_a_strategy_cancel_cannot_read_a_retired_order_back_and_swallows_the_error_then_halted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # long after the reconnect let it go, the strategy cancels the first buy again and catches what that raises
+    calls = _failing_reads(monkeypatch, failing={1})
+    factory = FakeFactory(venue_class=QuietVenue, faults=FakeFaults(interruptions={RETIRED_AT: "reconnect"}))
+    profile = PROBE_PROFILE.replace("per_quote = 50\n", "per_quote = 50\ncancel_first_at = 300\n")
+    result, venue = _run(tmp_path, {}, factory, profile)
+    assert venue.first_cancel is not None and venue.resent is None
+    _assert_failed_closed(result, venue, venue.first_cancel.client_order_id, "the execution engine's book")
+    assert len(calls) == 1
+    rows = _rows(result.run_dir)
+    (at,) = [seq for seq, kind, p in rows if kind == "anomaly"]
+    # the strategy went on asking on that very quote: denied (the loop stopped before the next one)
+    assert [p["approved"] for seq, kind, p in rows if kind == "decision" and seq > at] == [False]
 
 
 class RepeatOnRetireVenue(RepeatingVenue):
