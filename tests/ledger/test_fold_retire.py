@@ -3,7 +3,8 @@
 The retiring fold (the session report's, :mod:`livegate.ledger.fold_retire`) must agree
 with the whole fold on positions, applied fills and their keys, counters and every
 order's state, also when the ledger says more about a finished order later: a fill that
-raced the cancel, a repeated report, a fill repeated.
+raced the cancel, a repeated report, a fill repeated. A read back that fails says which
+order and which seqs, tells the session, and leaves the order retired.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from livegate.domain.errors import InvariantViolation
+from livegate.domain.errors import DataError, InvariantViolation, LedgerError
 from livegate.domain.positions import Position
 from livegate.ledger import Ledger
 from livegate.ledger import events as ev
@@ -211,3 +212,83 @@ def test_ledger_rows_between_when_appends_not_committed_then_seen_and_after_clos
     assert [row[0] for row in ledger.rows_between(2, 4)] == [2, 3, 4]
     ledger.close()
     assert [row[0] for row in ledger.rows_between(2, 4)] == [2, 3, 4]  # closed: from the file
+
+
+def test_order_copy_when_the_ledger_read_fails_then_error_names_order_and_seqs_the_hook_is_told_and_it_stays_retired(
+    bundled_paper_run: Path,
+) -> None:
+    path = bundled_paper_run / "ledger.sqlite"
+    failure: list[Exception] = []
+
+    def history(first: int, last: int) -> list[tuple[int, int, str, str, str, str]]:
+        if failure:
+            raise failure[0]
+        return rows_between(path, first, last)
+
+    retirement = Retirement(history, 0)
+    fold = LedgerFold(approved_intents=NotKept(), retirement=retirement)
+    for seq, ts_ms, kind, text, _prev, digest in iter_rows(path):
+        fold.apply_payload(seq, ts_ms, kind, json.loads(text), digest)
+    told: list[str] = []
+    retirement.on_read_failed = told.append
+    cid = retirement.take_retired()[0]
+    asked = "the execution engine's book"
+    # the session's ledger connection fails: a LedgerError naming the order, its seqs and who asked
+    failure.append(LedgerError(f"cannot read ledger {path}: disk I/O error"))
+    with pytest.raises(
+        LedgerError, match=rf"cannot rebuild finished order {cid} from ledger seqs \d+ to \d+ for {asked}: "
+    ):
+        retirement.order_copy(fold, cid)
+    assert len(told) == 1 and told[0].startswith("ledger read failed: ") and told[0].endswith("disk I/O error")
+    # a ledger file read fails, or a row is not JSON: a DataError (what the report's readers catch)
+    failure[0] = DataError(f"{path}: no such table: events")
+    with pytest.raises(DataError, match=f"finished order {cid} .* no such table"):
+        retirement.order_copy(fold, cid)
+    failure.clear()
+    with pytest.raises(DataError, match="none of its events is there"):  # the seqs read hold nothing of it
+        Retirement(lambda first, last: [], 0)._rebuilt(cid, 1, 2, asked)
+    bad = [(1, 0, "intent", "{not json", "", "")]
+    with pytest.raises(DataError, match=f"finished order {cid} from ledger seqs 1 to 1 for {asked}: Expecting"):
+        Retirement(lambda first, last: bad, 0)._rebuilt(cid, 1, 1, asked)
+    assert len(told) == 2 and retirement.copied == 0
+    # the record stays: once the ledger reads again, the order comes back
+    copy = retirement.order_copy(fold, cid)
+    assert copy is not None and copy.client_order_id == cid and retirement.copied == 1
+
+
+def test_fold_when_a_late_event_finds_the_ledger_unreadable_then_raises_and_the_order_stays_retired(
+    bundled_paper_run: Path, tmp_path: Path
+) -> None:
+    events = _events(bundled_paper_run)
+    cid, intent = _late(events, "cancelled")
+    echo = {"client_order_id": cid, "status": "cancelled", "venue_order_id": "", "code": "", "reason": ""}
+    with Ledger.open(tmp_path, synchronous="OFF") as ledger:
+        for e in events:
+            ledger.append(e.kind, e.ts_ms, e.payload, durable=False)
+        for n in range(RETIRE_AFTER_EVENTS + 1):
+            ledger.append(ev.ANOMALY, events[-1].ts_ms, {"kind": "test", "detail": f"filler {n}"}, durable=False)
+        ledger.append(ev.ORDER_REPORT, events[-1].ts_ms, echo, durable=False)  # a repeated report
+    path = tmp_path / "ledger.sqlite"
+    broken = [True]
+
+    def history(first: int, last: int) -> list[tuple[int, int, str, str, str, str]]:
+        if broken:
+            raise LedgerError(f"cannot read ledger {path}: database disk image is malformed")
+        return rows_between(path, first, last)
+
+    retirement = Retirement(history, 0)
+    told: list[str] = []
+    retirement.on_read_failed = told.append
+    fold = LedgerFold(approved_intents=NotKept(), retirement=retirement)
+    rows = list(iter_rows(path))
+    for seq, ts_ms, kind, text, _prev, digest in rows[:-1]:
+        fold.apply_payload(seq, ts_ms, kind, json.loads(text), digest)
+    assert retirement.routed(cid) == ("paper", intent["symbol"])  # let go
+    seq, ts_ms, kind, text, _prev, digest = rows[-1]
+    with pytest.raises(LedgerError, match=f"finished order {cid} from ledger seqs .* for the ledger reader: "):
+        fold.apply_payload(seq, ts_ms, kind, json.loads(text), digest)
+    assert told and cid in told[0] and retirement.revived == 0
+    assert retirement.routed(cid) == ("paper", intent["symbol"])  # still retired: a read that works brings it back
+    broken.clear()
+    fold.apply_payload(seq, ts_ms, kind, json.loads(text), digest)
+    assert retirement.revived == 1 and retirement.routed(cid) is None and fold.order(cid) is not None

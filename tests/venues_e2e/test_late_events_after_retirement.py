@@ -16,6 +16,12 @@ reads the fill while the session runs, its ledger open. The venue's truth (its o
 trade and balances through the emulator) must then agree with ``summary.json``,
 ``report.html`` (the session reader's fold), that reconciliation and a whole fold of the
 ledger; the session's log says the reader brought one order back.
+
+When the session cannot read the retired order back (its ledger connection fails, here in
+a CLI process whose ``Ledger.rows_between`` fails: tests/venues_e2e/unreadable_ledger_cli.py),
+the late fill arrives in the private stream's task, which dies of the error; the session
+must still halt, record the fill, send no order after it, say which order and seqs it could
+not read, and exit 3.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +47,7 @@ from livegate.ops.rollup_read import REPORT_TABLE_ROWS, RunReader
 from tests.venue_emulator import Kind
 from tests.venue_emulator.fixtures import EmulatorThread
 from tests.venues_e2e.helpers import (
+    Armed,
     arm,
     explain,
     finish,
@@ -178,3 +187,86 @@ def test_report_reader_when_a_fill_arrives_after_its_cancelled_order_was_retired
     (again / "report.html").unlink()
     assert write_run_report(again, summary(out)).read_text(encoding="utf-8") == page
     assert ledger_events(out)[-1][0] == "session_ended"
+
+
+def _start_unreadable_run(armed: Armed, out: Path, max_events: int) -> subprocess.Popen[str]:
+    """Start ``livegate run`` as :func:`start_run` does, in a process whose ledger cannot read rows back."""
+    script = Path(__file__).with_name("unreadable_ledger_cli.py")
+    args = ["run", "--profile", str(armed.profile), "--mode", "live", "--enable-live", "--no-progress"]
+    return subprocess.Popen(
+        [sys.executable, str(script), *args, "--max-events", str(max_events), "--out", str(out)],
+        cwd=armed.root,
+        env=armed.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_engine_when_a_late_fill_names_a_retired_order_it_cannot_read_back_then_halted_fill_recorded_exit_3(
+    tmp_path: Path, emulator_thread_factory: Callable[..., EmulatorThread]
+) -> None:
+    venue_thread = emulator_thread_factory(Kind.SPOT, pace_ms=4, max_events=3800, balances={"USDT": Decimal(10_000)})
+    armed = arm(tmp_path, venue_thread.emulator, venue="ccxt:binance", symbol=SYMBOL, strategy=STRATEGY, params=PARAMS)
+    write_preflight(armed, "live")
+    usdt_before, btc_before = venue_thread.call(lambda e: (e.balance("USDT")[0], e.balance("BTC")[0]))
+
+    out = tmp_path / "run"
+    proc = _start_unreadable_run(armed, out, max_events=3000)
+    try:
+        wait_until(lambda: bool(venue_thread.call(lambda e: e.open_orders())), what="the resting buy at the venue")
+        (resting,) = venue_thread.call(lambda e: e.open_orders())
+        venue_thread.call(lambda e: e.lose_private(10_000))  # silent private stream: the fill is not reported
+        part = resting.quantity / 2
+        venue_thread.call(lambda e: e.print_trade(resting.price, part))
+        wait_until(lambda: resting.status == "CANCELED", what="the strategy's cancel of the hit buy")
+        cid = next(p["client_order_id"] for _, kind, p in _rows(out) if kind == "submit_requested")
+
+        def finished_at() -> list[int]:
+            return [s for s, k, p in _named(_rows(out), cid) if k == "order_report" and p["status"] == "cancelled"]
+
+        wait_until(lambda: bool(finished_at()), what="the cancel report in the ledger")
+        (finished,) = finished_at()
+        wait_until(
+            lambda: _rows(out)[-1][0] > finished + RETIRE_AFTER_EVENTS + 40, what="a thousand ledger events more"
+        )
+        # the stream drops: its reconciliation lets the order go (reader and engine), then the adapter imports
+        # the gap's fill, for which the engine must read the order back, and cannot
+        venue_thread.call(lambda e: setattr(e.faults.private, "lose", 0))
+        assert venue_thread.run(venue_thread.emulator.drop_private_stream()) >= 1
+        result = finish(proc)  # the session stops by itself
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+
+    assert result.returncode == 3, explain(result, out)
+    rows = _rows(out)
+    first_seq = _named(rows, cid)[0][0]
+    said = f"ledger read failed: cannot rebuild finished order {cid} from ledger seqs {first_seq} to "
+    (anomaly,) = [(seq, p) for seq, kind, p in rows if kind == "anomaly"]  # nothing else went wrong
+    assert anomaly[1]["kind"] == "storage_failed"
+    at, detail = anomaly[0], str(anomaly[1]["detail"])
+    assert detail.startswith(said) and "for the execution engine's book: " in detail, detail
+    assert detail.endswith("database disk image is malformed")
+    assert f"storage failure: {detail}; halting" in result.stderr, result.stderr[-3000:]
+    facts = summary(out)
+    assert facts["end_reason"] == f"storage failure: {detail}"
+    assert facts["trading_state"]["state"] == "halted"
+    # the venue's fill is in the ledger (recorded, not applied), and no order was sent after the failure
+    (trade,) = venue_thread.call(lambda e: e.fills())
+    fills = [(seq, p) for seq, kind, p in rows if kind == "fill"]
+    assert [(p["client_order_id"], p["fill_id"]) for _, p in fills] == [(cid, str(trade.trade_id))]
+    assert not [seq for seq, kind, _ in rows if kind == "submit_requested" and seq > at]
+    assert not [p for seq, kind, p in rows if kind == "decision" and p["approved"] and seq > at]
+    # a whole fold of the ledger is the venue: the cancelled buy's one partial fill, nothing open
+    assert venue_thread.call(lambda e: e.open_orders()) == []
+    with Ledger.open(out / "ledger.sqlite", synchronous="OFF") as ledger:
+        whole = fold_events(list(ledger.events()))
+    order = whole.order(cid)
+    assert order is not None and (order.status.value, order.filled_quantity) == ("cancelled", part)
+    assert whole.portfolio.working_orders() == [] and whole.portfolio.position(SYMBOL).quantity == part
+    usdt_after, btc_after = venue_thread.call(lambda e: (e.balance("USDT")[0], e.balance("BTC")[0]))
+    assert (usdt_before - usdt_after, btc_after - btc_before) == (part * resting.price, part - trade.commission)
+    assert ledger_events(out)[-1] == ("session_ended", {"reason": facts["end_reason"]})

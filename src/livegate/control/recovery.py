@@ -41,6 +41,7 @@ from livegate.domain.errors import ConfigError
 from livegate.domain.instruments import Instrument
 from livegate.execution.engine import ExecutionEngine
 from livegate.ledger import events as ev
+from livegate.ledger.fold_retire import Retirement
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.reconcile.fills import LedgerFillIndex, LedgerReader
@@ -112,6 +113,8 @@ class SessionRecovery:
         self.reconciler: Reconciler | None = None
         #: The startup reconciliation (its records include leftover orders settled), once :meth:`startup` ran.
         self.startup_result: ReconcileResult | None = None
+        #: The session reader's retirement whose failed reads :meth:`startup` reports (until :meth:`close`).
+        self._retirement: Retirement | None = None
         #: Refreshes the fold checkpoint (``ledger.checkpoint``) after periodic reconciliations.
         self.checkpoints = CheckpointRefresher(
             ledger.path, covered_seq=self.rebuilt.checkpoint_seq if self.rebuilt is not None else 0
@@ -236,6 +239,7 @@ class SessionRecovery:
         session_id: str = "",
         metrics: SessionMetrics | None = None,
         fill_reader: LedgerReader | None = None,
+        on_read_failed: Callable[[str], None] | None = None,
     ) -> None:
         """Reconcile before trading (settling a resumed run first) and arm the periodic schedule.
 
@@ -244,6 +248,9 @@ class SessionRecovery:
         today from the ledger. ``metrics`` counts the reconciliations (startup and periodic).
         ``fill_reader`` (a new run only) is what the reconciler's fill index reads the
         ledger through (the end-of-run report's reader, so the ledger is folded once).
+        ``on_read_failed`` is told (until :meth:`close`) when that reader or the engine's book
+        cannot read a finished order back from the ledger (the session halts and stops on it;
+        :attr:`livegate.ledger.fold_retire.Retirement.on_read_failed`).
 
         Raises
         ------
@@ -260,10 +267,13 @@ class SessionRecovery:
             fill_index: LedgerFillIndex | None = LedgerFillIndex(ledger, rebuilt.fold)
         else:
             fill_index = None if fill_reader is None else LedgerFillIndex(ledger, reader=fill_reader)
-            if fill_index is not None and fill_reader is not None and fill_reader.fold.retirement is not None:
+            retirement = None if fill_reader is None else fill_reader.fold.retirement
+            if fill_index is not None and fill_reader is not None and retirement is not None:
                 # the engine's book lets go the finished orders the reader did, and reads one back alike
-                portfolio.revive_with(partial(fill_reader.fold.retirement.order_copy, fill_reader.fold))
+                portfolio.revive_with(partial(retirement.order_copy, fill_reader.fold))
                 fill_index.on_retired = engine.retire_finished
+                retirement.on_read_failed = on_read_failed  # a failed read back halts the session
+                self._retirement = retirement
         self.reconciler = build_reconciler(
             run_dir=self.run_dir,
             config=config,
@@ -311,7 +321,13 @@ class SessionRecovery:
         self.checkpoints.maybe_refresh(ledger.last_seq)
 
     def close(self) -> None:
-        """Write the day's budgets, release the cursor mapping and the run directory lock."""
+        """Write the day's budgets, release the cursor mapping and the run directory lock.
+
+        A failed read back of a finished order is no longer reported to the session (the
+        end-of-run report may still read the ledger file).
+        """
+        if self._retirement is not None:
+            self._retirement.on_read_failed = None
         try:
             if self._daily is not None:
                 self._daily.flush()

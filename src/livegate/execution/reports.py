@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from livegate.domain.decisions import Approved, Denied
 from livegate.domain.enums import AnomalyKind, OrderStatus
-from livegate.domain.errors import LedgerError
+from livegate.domain.errors import DataError, LedgerError
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.execution.quality import ExecutionQuality
 from livegate.ledger import events as ev
@@ -92,7 +92,15 @@ class ReportApplier:
         self._disowned.add(client_order_id)
 
     def apply(self, report: Report) -> None:
-        """Apply a venue report (order status or fill)."""
+        """Apply a venue report (order status or fill).
+
+        Raises
+        ------
+        LedgerError, DataError
+            If the report names an order the book let go and the ledger cannot give it back
+            (:mod:`livegate.ledger.fold_retire`); the report is recorded, not applied, and a
+            session halts and stops on it (docs/architecture.md §8).
+        """
         if isinstance(report, Fill):
             self._on_fill(report)
         else:
@@ -120,26 +128,32 @@ class ReportApplier:
         return fills
 
     def _on_fill(self, fill: Fill) -> None:
-        """Record and apply a fill once per (client order id, venue trade id); a repeat is only counted."""
+        """Record and apply a fill once per (client order id, venue trade id); a repeat is only counted.
+
+        Raises
+        ------
+        LedgerError, DataError
+            If its order was let go and cannot be read back from the ledger
+            (:meth:`Portfolio.revive_with <livegate.portfolio.book.Portfolio.revive_with>`):
+            the fill is recorded (the venue's fact) but not applied; the session halts.
+        """
         portfolio = self._portfolio
         if portfolio.has_fill(fill):
             self.stats.duplicate_fills += 1
             return
-        known = portfolio.order(fill.client_order_id)
+        try:
+            known = portfolio.order(fill.client_order_id)
+        except (LedgerError, DataError):
+            self._record_fill(fill)  # the ledger still says what the venue did
+            raise
         if known is not None and known.filled_quantity > 0:
             self._crash("between_fills")
-        quality = self._quality
-        record = fill.to_record()
-        if quality is not None:
-            record.update(quality.fill_facts(fill))
-        try:
-            self._ledger.record(ev.FILL, fill.ts_ms, record, durable=False)  # the venue's answer: §3.5
-        except LedgerError as exc:
-            self._anomaly(AnomalyKind.LEDGER_WRITE_FAILED, str(exc))
+        self._record_fill(fill)
         outcome, problem = apply_fill(portfolio, fill)
         if outcome is FillOutcome.REFUSED:
             self._anomaly(AnomalyKind.INVARIANT_VIOLATION, problem)
             return
+        quality = self._quality
         if quality is not None:
             quality.fill_applied(fill)
         self.stats.fills += 1
@@ -158,6 +172,16 @@ class ReportApplier:
             fee=fill.fee,
             liquidity=fill.liquidity,
         )
+
+    def _record_fill(self, fill: Fill) -> None:
+        """Append the ``fill`` event (with its execution-quality facts); a ledger failure is an anomaly."""
+        record = fill.to_record()
+        if self._quality is not None:
+            record.update(self._quality.fill_facts(fill))
+        try:
+            self._ledger.record(ev.FILL, fill.ts_ms, record, durable=False)  # the venue's answer: §3.5
+        except LedgerError as exc:
+            self._anomaly(AnomalyKind.LEDGER_WRITE_FAILED, str(exc))
 
     def _on_order_report(self, report: OrderReport) -> None:
         try:

@@ -194,6 +194,12 @@ class VenueOrders:
 
         A report about an order settles it if its submit outcome was unknown, and marks
         it as shown: it is never resent.
+
+        Raises
+        ------
+        LedgerError, DataError
+            As :meth:`ReportApplier.apply <livegate.execution.reports.ReportApplier.apply>`: the
+            report names an order the book let go that the ledger cannot give back.
         """
         if report.client_order_id:
             self._ambiguous.shown(report.client_order_id)

@@ -18,6 +18,11 @@ ledger, so the fold can let it go and rebuild it when that happens:
   a fold that never let it go. An order's state depends on its own events only (the
   rules of :mod:`livegate.ledger.fold_rules`), which is why the scratch fold rebuilds it.
 
+A read back that fails (SQLite fails, a row is unreadable, the order's events are not
+there) raises an error naming the order, the seqs and who asked, and first calls
+:attr:`Retirement.on_read_failed`: a session halts and stops on it, whoever catches the
+error (docs/architecture.md §8).
+
 The first ``keep_first`` order entries are never retired: they are the rows a report's
 orders table shows, in fold order. Positions, counters, applied fills and their keys are
 never retired. Only a fold given a :class:`Retirement` retires: resume, export and
@@ -31,6 +36,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, MutableSequence
 from typing import TYPE_CHECKING, Any, Final, overload
 
+from livegate.domain.errors import DataError, LedgerError
 from livegate.domain.orders import Order, OrderIntent
 from livegate.ledger.fold_copy import copy_order
 from livegate.ledger.payload_orders import (
@@ -58,6 +64,9 @@ _KEY_SHIFT: Final = 2 * _SEQ_BITS + 1
 
 #: Ledger rows ``(seq, ts_ms, kind, payload JSON text or dict, prev_hash, hash)`` from a first to a last seq.
 HistoryRows = Callable[[int, int], Iterable[tuple[int, int, str, Any, str, str]]]
+#: Who asked for a read back, in a failed read's message.
+_FOR_READER: Final = "the ledger reader"
+_FOR_BOOK: Final = "the execution engine's book"
 #: The typed payloads that change an order or its entry, and how to read its client order id (a
 #: ``cancel_requested`` only counts, so it brings nothing back).
 _CID_OF: dict[type, Callable[[Any], str]] = {
@@ -97,6 +106,9 @@ class Retirement:
         How many times an order was brought back (a late event about a finished order).
     copied : int
         How many retired orders :meth:`order_copy` rebuilt for another book (the engine's).
+    on_read_failed : Callable[[str], None] or None
+        Called with what failed (the order, the seqs, who asked, the error) when a retired
+        order's events cannot be read back, before the error is raised; None: nobody is told.
     """
 
     __slots__ = (
@@ -113,6 +125,7 @@ class Retirement:
         "_records",
         "_table",
         "copied",
+        "on_read_failed",
         "revived",
     )
 
@@ -145,6 +158,7 @@ class Retirement:
         self._lent: set[str] = set()
         self.revived = 0
         self.copied = 0
+        self.on_read_failed: Callable[[str], None] | None = None
 
     def __len__(self) -> int:
         """Return how many orders are retired now."""
@@ -164,8 +178,8 @@ class Retirement:
 
         Raises
         ------
-        DataError
-            If the ledger's history of the retired order cannot be read.
+        LedgerError, DataError
+            If the ledger's history of the retired order cannot be read (as :meth:`order_copy`).
         """
         cid_of = _CID_OF.get(type(typed))
         if cid_of is None:
@@ -173,16 +187,17 @@ class Retirement:
         cid = cid_of(typed)
         if cid in fold.entries:
             return
-        record = self._records.pop(cid, None)
+        record = self._records.get(cid)
         if record is None:
             self._made += 1
             if self._made > self._keep_first:
                 self._firsts[cid] = seq
             return
         first, last = record & _SEQ_MASK, (record >> _SEQ_BITS) & _SEQ_MASK
+        self._revive(fold, cid, first, last)  # a failed read leaves it retired
+        del self._records[cid]
         if record & _LENT_BIT:
             self._lent.add(cid)
-        self._revive(fold, cid, first, last)
         self._firsts[cid] = first
         self.revived += 1
 
@@ -263,7 +278,8 @@ class Retirement:
         ------
         LedgerError, DataError
             If the ledger's history of the retired order cannot be read (the session's ledger
-            connection raises the first, a ledger file read the second).
+            connection raises the first, a ledger file read or an unreadable row the second),
+            or holds no such order; the message names the order and the seqs read.
         """
         record = self._records.get(cid)
         if record is None:
@@ -271,25 +287,48 @@ class Retirement:
             return None if held is None else copy_order(held)
         if not record & _LENT_BIT:
             return None
-        order = self._rebuilt(cid, record & _SEQ_MASK, (record >> _SEQ_BITS) & _SEQ_MASK).portfolio.order(cid)
-        if order is not None:
-            self.copied += 1
+        first, last = record & _SEQ_MASK, (record >> _SEQ_BITS) & _SEQ_MASK
+        order = self._rebuilt(cid, first, last, _FOR_BOOK).portfolio.order(cid)
+        if order is None:  # handed out with an order: its events make one
+            raise self._read_failed(cid, first, last, _FOR_BOOK, DataError("its order is not there"))
+        self.copied += 1
         return order
 
-    def _rebuilt(self, cid: str, first: int, last: int) -> LedgerFold:
-        """Return a scratch fold of ``cid``'s own events between seqs ``first`` and ``last``."""
+    def _rebuilt(self, cid: str, first: int, last: int, asker: str) -> LedgerFold:
+        """Return a scratch fold of ``cid``'s own events between seqs ``first`` and ``last``, read for ``asker``.
+
+        Raises
+        ------
+        LedgerError, DataError
+            As :meth:`order_copy` (:meth:`_read_failed`).
+        """
         from livegate.ledger.fold import LedgerFold  # the fold imports this module
 
         scratch = LedgerFold(approved_intents=NotKept())
-        for seq, ts_ms, kind, text, _prev, digest in self._history(first, last):
-            payload = json.loads(text) if isinstance(text, str) else text
-            named = payload.get("client_order_id") if isinstance(payload, dict) else None
-            if named == cid:
-                scratch.apply_payload(seq, ts_ms, kind, payload, digest)
+        try:
+            for seq, ts_ms, kind, text, _prev, digest in self._history(first, last):
+                payload = json.loads(text) if isinstance(text, str) else text
+                named = payload.get("client_order_id") if isinstance(payload, dict) else None
+                if named == cid:
+                    scratch.apply_payload(seq, ts_ms, kind, payload, digest)
+        except (LedgerError, DataError, ValueError) as exc:  # ValueError: a row's payload is not JSON
+            raise self._read_failed(cid, first, last, asker, exc) from exc
+        if cid not in scratch.entries:
+            raise self._read_failed(cid, first, last, asker, DataError("none of its events is there"))
         return scratch
 
+    def _read_failed(self, cid: str, first: int, last: int, asker: str, exc: Exception) -> LedgerError | DataError:
+        """Tell :attr:`on_read_failed` what failed; return what to raise (LedgerError stays one, else DataError)."""
+        detail = (
+            f"ledger read failed: cannot rebuild finished order {cid} from ledger seqs {first} to {last} "
+            f"for {asker}: {exc}"
+        )
+        if self.on_read_failed is not None:
+            self.on_read_failed(detail)
+        return LedgerError(detail) if isinstance(exc, LedgerError) else DataError(detail)
+
     def _revive(self, fold: LedgerFold, cid: str, first: int, last: int) -> None:
-        scratch = self._rebuilt(cid, first, last)
+        scratch = self._rebuilt(cid, first, last, _FOR_READER)
         entry = scratch.entries[cid]
         fold.entries[cid] = entry
         order = scratch.portfolio.order(cid)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from livegate.domain.errors import DataError
+from livegate.domain.errors import DataError, LedgerError
 from livegate.ops.report_charts import run_charts
 from livegate.ops.rollup import rollup_rows
 from livegate.ops.rollup_read import REPORT_TABLE_ROWS, RunReader, read_run, read_run_from
@@ -187,9 +187,10 @@ def write_run_report(run_dir: Path, summary: Mapping[str, Any], reader: RunReade
     ``reader`` is the session's ledger reader (:func:`livegate.ops.rollup_read.read_run_from`:
     only the events after those it read are read; the page is the same).
 
-    When the ledger cannot be read (a storage failure deleted it) or the page cannot be
-    built, the page says so in a red banner and shows the summary's figures instead, so a
-    session always leaves a report and its end (``summary.json``, exit code) never depends on it.
+    When the ledger cannot be read (a storage failure deleted it, the session reader cannot
+    read a finished order back: ``LedgerError``) or the page cannot be built, the page says
+    so in a red banner and shows the summary's figures instead, so a session always leaves
+    a report and its end (``summary.json``, exit code) never depends on it.
 
     Raises
     ------
@@ -203,7 +204,7 @@ def write_run_report(run_dir: Path, summary: Mapping[str, Any], reader: RunReade
         else:
             facts = read_run_from(reader, table_rows=TABLE_LIMIT)
         text = render_run_report(facts, summary)
-    except (DataError, OSError, sqlite3.Error, ArithmeticError, TypeError, ValueError) as exc:
+    except (DataError, LedgerError, OSError, sqlite3.Error, ArithmeticError, TypeError, ValueError) as exc:
         problem = str(exc).replace(str(run_dir.resolve()), run_dir.name).replace(str(run_dir), run_dir.name)
         rows = [{"item": k, "value": v} for k, v in summary.items() if not isinstance(v, dict | list)]
         body = (

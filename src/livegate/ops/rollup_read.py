@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from livegate.domain.errors import DataError
+from livegate.domain.errors import DataError, LedgerError
 from livegate.domain.orders import Fill
 from livegate.ledger import events as ev
 from livegate.ledger.db import rows_between
@@ -208,7 +208,9 @@ def read_run_from(reader: RunReader, *, table_rows: int | None = None) -> RunFac
     there (the hash covers every event before it): then the reader's events are the
     file's, and the facts are exactly :func:`read_run`'s. When it does not (an append the
     reader saw was rolled back, the last commit failed) or the reader is :attr:`~RunReader.broken`,
-    the whole ledger is read again with :func:`read_run`.
+    the whole ledger is read again with :func:`read_run`; so it is when the rows kept in memory
+    name an order the reader let go whose events cannot be read back (``LedgerError`` from the
+    session's ledger).
 
     Raises
     ------
@@ -225,7 +227,8 @@ def read_run_from(reader: RunReader, *, table_rows: int | None = None) -> RunFac
     if follow is not None and not reader.broken:
         kept = follow(fold.last_seq)  # the session's last rows, still in memory: what the file's check covers
         if kept:
-            with gc_paused(), contextlib.suppress(DataError):  # an unreadable payload: broken, read again below
+            # an unreadable payload, or a retired order's events not read back: broken, read again below
+            with gc_paused(), contextlib.suppress(DataError, LedgerError):
                 reader.take_rows(kept)
     if reader.broken or (fold.last_seq and stored_hash(run_dir, fold.last_seq) != fold.last_hash):
         return read_run(run_dir, table_rows=table_rows)

@@ -124,6 +124,7 @@ class SessionCore(SessionBegin, SessionEnd):
         self.prometheus.expect(sorted(wiring.venues), sorted(instruments))
         self._metrics_write_failed = False
         self._failed = False
+        self._storage_failures: set[str] = set()  # details failed closed on (storage_failed), each once
         self.stop_signal: int | None = None
         self._signals: StopSignals | None = None
         self.watchdog = StrategyWatchdog(cfg.strategy.callback_timeout_ms)
@@ -217,6 +218,32 @@ class SessionCore(SessionBegin, SessionEnd):
         self.risk.kill.trip(TradingState.HALTED, f"{kind}: {detail}", kind)
         self.on_anomaly(kind, detail)
 
+    def storage_failed(self, detail: str) -> None:
+        """Log a storage failure and fail closed on it (anomaly ``storage_failed``, HALTED), once per ``detail``.
+
+        The same failure can come twice: a ledger read that could not rebuild a finished
+        order tells the session at once (:meth:`ledger_read_failed`), and its error then goes
+        on up to what called the read (the loop, the timer).
+        """
+        if detail in self._storage_failures:
+            return
+        self._storage_failures.add(detail)
+        log.error("storage failure: %s; halting", detail)
+        self.fail_closed("storage_failed", detail)
+
+    def ledger_read_failed(self, detail: str) -> None:
+        """Halt and stop the session: a finished order could not be read back from the ledger (§8 of the architecture).
+
+        The session reader's retirement calls it (:attr:`Retirement.on_read_failed
+        <livegate.ledger.fold_retire.Retirement.on_read_failed>`) with the order, the seqs and
+        the error, before it raises: the session fails closed whoever catches the error (a
+        venue's private-stream task, a strategy callback, the timer, the loop), so it never
+        trades on a book it could not rebuild. The loop stops before its next batch with
+        the end reason ``storage failure: <detail>``; the halt cancels every order; exit 3.
+        """
+        self.storage_failed(detail)
+        self.control.request_stop(f"storage failure: {detail}")
+
     def heartbeat(self, ts_ms: int) -> None:
         """Observe equity (PnL in USD) and write one ``heartbeat`` telemetry line at clock time ``ts_ms``."""
         metrics, engine, portfolio = self.metrics, self.engine, self.portfolio
@@ -293,8 +320,7 @@ class SessionCore(SessionBegin, SessionEnd):
             self.fail_closed("strategy_timeout", str(exc))
         except STORAGE_ERRORS as exc:
             end_reason = f"storage failure: {exc}"
-            log.error("storage failure: %s; halting", exc)
-            self.fail_closed("storage_failed", str(exc))
+            self.storage_failed(str(exc))
         except Exception as exc:  # a strategy or stream failure ends the session with its artifacts written
             end_reason = f"{error_kind.replace('_', ' ')}: {exc!r}"
             log.exception("%s; ending the session", error_kind.replace("_", " "))

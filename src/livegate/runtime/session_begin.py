@@ -100,6 +100,7 @@ class SessionBegin(SessionParts):
                 session_id=self.session_id,
                 metrics=self.prometheus,
                 fill_reader=self.run_reader,
+                on_read_failed=self.ledger_read_failed,
             )
         except ReconcileIncomplete as exc:
             self.alerts.session_refused(str(exc))

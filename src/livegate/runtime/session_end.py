@@ -93,7 +93,7 @@ class SessionEnd(SessionParts):
             await self._stop_cancels()
             await risk.settle_flatten()  # [kill] flatten_on_halt rounds still running
         except STORAGE_ERRORS as exc:
-            self.fail_closed("storage_failed", str(exc))
+            self.storage_failed(str(exc))  # once: a failed read back of a finished order told the session already
             await risk.service(engine)
         problem = self.storage.check()
         if problem:  # never end clean without the files the session opened (each failure reported once)

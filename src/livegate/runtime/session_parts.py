@@ -37,8 +37,9 @@ __all__ = ["SessionParts"]
 class SessionParts:
     """A session's parts as :class:`~livegate.runtime.core.SessionCore` sets them (declarations only).
 
-    ``_close`` is :meth:`~livegate.runtime.session_end.SessionEnd._close`; ``on_anomaly``
-    and ``fail_closed`` are :class:`~livegate.runtime.core.SessionCore`'s.
+    ``_close`` is :meth:`~livegate.runtime.session_end.SessionEnd._close`; ``on_anomaly``,
+    ``fail_closed``, ``storage_failed`` and ``ledger_read_failed`` are
+    :class:`~livegate.runtime.core.SessionCore`'s.
     """
 
     resolved: ResolvedConfig
@@ -70,4 +71,6 @@ class SessionParts:
     _metrics_write_failed: bool
     on_anomaly: Callable[[str, str], None]
     fail_closed: Callable[[str, str], None]
+    storage_failed: Callable[[str], None]
+    ledger_read_failed: Callable[[str], None]
     _close: Callable[[], None]

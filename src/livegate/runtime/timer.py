@@ -10,6 +10,10 @@ Every tick, under the loop's lock (:class:`~livegate.runtime.loop.LoopControl`):
   loss, drawdown), and at each heartbeat interval venue health, the ``heartbeat``
   telemetry line, ``metrics.prom``, ambiguous-order lookups; reconciliation when due;
 * the kill switch's service step (cancel-all on HALTED);
+
+A tick that raises a storage error (ledger, venue store, file system; a reconciliation that
+cannot read the ledger back) fails closed as a storage failure (``storage_failed``), any other
+error as ``timer_failed``: HALTED either way, and the session stops.
 * under systemd (``NOTIFY_SOCKET``, ``WATCHDOG_USEC``): ``WATCHDOG=1`` every half watchdog
   period (:mod:`livegate.runtime.sd_notify`), so a stuck loop or timer gets restarted.
 
@@ -29,6 +33,7 @@ from livegate.domain.errors import LedgerError
 from livegate.risk.killswitch import KILL_SWITCH_ENV, kill_switch_env_on
 from livegate.runtime.loop import LoopControl
 from livegate.runtime.sd_notify import SdNotifier
+from livegate.runtime.session_end import STORAGE_ERRORS
 from livegate.runtime.session_gauges import refresh_gauges
 
 if TYPE_CHECKING:
@@ -86,6 +91,9 @@ class SessionTimer:
                 try:
                     await self.tick()
                     self._systemd.ping_if_due()
+                except STORAGE_ERRORS as exc:  # the ledger or a file failed (a reconciliation's ledger read too)
+                    self._core.storage_failed(str(exc))
+                    self._control.request_stop(f"storage failure: {exc}")
                 except Exception as exc:  # a failing tick must not end silently: stop the session, halted
                     log.exception("session timer failed; halting")
                     self._core.fail_closed("timer_failed", f"session timer: {exc!r}")
