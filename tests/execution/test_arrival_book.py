@@ -31,3 +31,21 @@ def test_arrival_book_when_more_distinct_mids_than_it_shares_then_every_order_ke
     for n in range(count):
         book.remember(f"o{n}", {"mid": f"{60000 + n}.5"})
     assert all(book.fill_facts(_fill(f"o{n}", "1"))["arrival_mid"] == f"{60000 + n}.5" for n in range(count))
+
+
+def test_arrival_book_when_a_mid_is_forgotten_then_a_fill_reads_it_back_and_gets_the_same_slippage() -> None:
+    book = ArrivalBook()
+    book.remember("a", {"mid": "61800.25"})
+    kept = book.fill_facts(_fill("a", "61806.43"))
+    book.forget("a")
+    book.forget("never")  # nothing held: nothing to do
+    asked: list[str] = []
+
+    def look_up(cid: str) -> str | None:
+        asked.append(cid)
+        return "61800.25" if cid == "a" else None
+
+    assert book.fill_facts(_fill("a", "61806.43"), look_up) == kept
+    assert book.fill_facts(_fill("z", "61806.43"), look_up) == {"arrival_mid": None, "slippage_bps": None}
+    assert book.fill_facts(_fill("a", "61806.43")) == {"arrival_mid": None, "slippage_bps": None}  # no look-up
+    assert asked == ["a", "z"]

@@ -153,6 +153,11 @@ def test_report_reader_when_a_fill_arrives_after_its_cancelled_order_was_retired
     assert (before_kind, before["status"]) == ("order_report", "cancelled")
     assert fill_seq - before_seq > RETIRE_AFTER_EVENTS
     assert (fill["fill_id"], Decimal(fill["quantity"])) == (str(trade.trade_id), part)
+    # its slippage is against its decision's arrival mid, which the engine let go with the order
+    # and read back from the ledger for this fill
+    decision = next(p for _, kind, p in named if kind == "decision")
+    assert decision["arrival"] is not None and fill["arrival_mid"] == decision["arrival"]["mid"]
+    assert fill["slippage_bps"] is not None
     assert {kind for _, kind, _p in named[fill_at + 1 :]} <= {"markout"}  # its markouts (no order change)
     # the session's reader, the reconciler's fill index, rebuilt the order and counted its fill while
     # the session ran: the next reconciliation found the venue's fills and the ledger's equal

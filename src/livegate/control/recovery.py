@@ -271,6 +271,7 @@ class SessionRecovery:
             if fill_index is not None and fill_reader is not None and retirement is not None:
                 # the engine's book lets go the finished orders the reader did, and reads one back alike
                 portfolio.revive_with(partial(retirement.order_copy, fill_reader.fold))
+                engine.quality.arrival_of = partial(retirement.arrival_mid, fill_reader.fold)
                 fill_index.on_retired = engine.retire_finished
                 retirement.on_read_failed = on_read_failed  # a failed read back halts the session
                 self._retirement = retirement

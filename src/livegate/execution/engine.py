@@ -271,8 +271,11 @@ class ExecutionEngine(VenueOrders):
         """
         held = {o.client_order_id for o in (*self._pending_submits, *self._pending_cancels, *self._deferred_cancels)}
         held.update(self.ambiguous_orders, self._cancelling, self._ambiguous.in_the_air())
-        retire = self._portfolio.retire_finished
-        return sum(1 for cid in client_order_ids if cid not in held and retire(cid))
+        retire, forget = self._portfolio.retire_finished, self.quality.forget
+        gone = [cid for cid in client_order_ids if cid not in held and retire(cid)]
+        for cid in gone:
+            forget(cid)  # its arrival mid too (read back from the ledger for a late fill)
+        return len(gone)
 
     def request_cancel(self, client_order_id: str, reason: str = "strategy") -> bool:
         """Queue a cancel; return False when the order is unknown or finished."""

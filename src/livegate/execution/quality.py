@@ -111,9 +111,18 @@ class ArrivalBook:
                 shared = self._recent[text] = text
             self._mids[client_order_id] = shared
 
-    def fill_facts(self, fill: Fill) -> dict[str, object]:
-        """Return ``arrival_mid`` and ``slippage_bps`` (exact strings, or None) for a fill's ledger payload."""
+    def forget(self, client_order_id: str) -> None:
+        """Let an order's arrival mid go (a finished order let go from the engine's book)."""
+        self._mids.pop(client_order_id, None)
+
+    def fill_facts(self, fill: Fill, look_up: Callable[[str], str | None] | None = None) -> dict[str, object]:
+        """Return ``arrival_mid`` and ``slippage_bps`` (exact strings, or None) for a fill's ledger payload.
+
+        ``look_up`` gives the mid of an order this book does not hold (one it forgot), or None.
+        """
         text = self._mids.get(fill.client_order_id)
+        if text is None and look_up is not None:
+            text = look_up(fill.client_order_id)
         mid = None if text is None else Decimal(text)
         if mid is None or mid <= 0:
             return {"arrival_mid": None, "slippage_bps": None}
@@ -206,12 +215,16 @@ class ExecutionQuality:
         Called with ``(ts_ms, payload)`` for each ``markout`` event.
     """
 
-    __slots__ = ("_arrivals", "_quotes", "markouts")
+    __slots__ = ("_arrivals", "_quotes", "arrival_of", "markouts")
 
     def __init__(self, quotes: QuoteCache, record_markout: Callable[[int, dict[str, object]], None]) -> None:
         self._quotes = quotes
         self._arrivals = ArrivalBook()
         self.markouts = MarkoutTracker(record_markout)
+        #: Reads back the arrival mid of an order whose mid was let go (:meth:`forget`): the
+        #: session's report reader rebuilds its decision from the ledger
+        #: (:meth:`livegate.ledger.fold_retire.Retirement.arrival_mid`). None: nothing is let go.
+        self.arrival_of: Callable[[str], str | None] | None = None
 
     def arrival(self, symbol: str, now_ms: int) -> dict[str, object] | None:
         """Return the arrival quote record of a decision on ``symbol`` at ``now_ms``."""
@@ -221,9 +234,20 @@ class ExecutionQuality:
         """Remember an approved order's arrival mid for its fills' slippage."""
         self._arrivals.remember(client_order_id, arrival)
 
+    def forget(self, client_order_id: str) -> None:
+        """Let a finished order's arrival mid go (read back through :attr:`arrival_of` if a late fill needs it)."""
+        if self.arrival_of is not None:
+            self._arrivals.forget(client_order_id)
+
     def fill_facts(self, fill: Fill) -> dict[str, object]:
-        """Return the fill payload's ``arrival_mid`` and ``slippage_bps``."""
-        return self._arrivals.fill_facts(fill)
+        """Return the fill payload's ``arrival_mid`` and ``slippage_bps``.
+
+        Raises
+        ------
+        LedgerError, DataError
+            If the mid of an order let go cannot be read back (:attr:`arrival_of`).
+        """
+        return self._arrivals.fill_facts(fill, self.arrival_of)
 
     def fill_applied(self, fill: Fill) -> None:
         """Schedule the markouts of a fill counted in the book (reference: the mid of the quote cache now)."""

@@ -177,7 +177,10 @@ class ReportApplier:
         """Append the ``fill`` event (with its execution-quality facts); a ledger failure is an anomaly."""
         record = fill.to_record()
         if self._quality is not None:
-            record.update(self._quality.fill_facts(fill))
+            try:
+                record.update(self._quality.fill_facts(fill))
+            except (LedgerError, DataError):  # its order's mid cannot be read back: the session halts on it
+                record.update(arrival_mid=None, slippage_bps=None)
         try:
             self._ledger.record(ev.FILL, fill.ts_ms, record, durable=False)  # the venue's answer: §3.5
         except LedgerError as exc:

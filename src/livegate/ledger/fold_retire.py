@@ -294,6 +294,32 @@ class Retirement:
         self.copied += 1
         return order
 
+    def arrival_mid(self, fold: LedgerFold, cid: str) -> str | None:
+        """Return the arrival mid (exact text) of the decision of an order this retirement followed.
+
+        For the engine, which lets a handed-out order's mid go with it
+        (:meth:`livegate.execution.quality.ExecutionQuality.forget`) and needs it back
+        when a late fill comes: read from the order's events in the ledger (the reader's
+        fold keeps decisions without their arrival quote), from its first event to the one
+        that retired it, or to the fold's last if a later event brought it back. None when
+        the order is not one it followed (not ours, or one of the first it never retires) or
+        its decision had no arrival quote.
+
+        Raises
+        ------
+        LedgerError, DataError
+            As :meth:`order_copy`.
+        """
+        record = self._records.get(cid)
+        if record is not None:
+            first, last = record & _SEQ_MASK, (record >> _SEQ_BITS) & _SEQ_MASK
+        elif cid in self._firsts:  # held by the fold (brought back by a later event, or not finished)
+            first, last = self._firsts[cid], fold.last_seq
+        else:
+            return None
+        decision = self._rebuilt(cid, first, last, _FOR_BOOK).entries[cid].decision
+        return None if decision is None or decision.arrival is None else str(decision.arrival.mid)
+
     def _rebuilt(self, cid: str, first: int, last: int, asker: str) -> LedgerFold:
         """Return a scratch fold of ``cid``'s own events between seqs ``first`` and ``last``, read for ``asker``.
 
