@@ -4,9 +4,10 @@ A long replay sends tens of thousands of orders, nearly all cancelled soon after
 packaged market maker: ~64,000 per 5M quotes). An exchange keeps them on disk, not in its
 matching engine's memory; so does the paper venue (issue 14 item 2): an order whose final
 state (filled, cancelled, rejected, expired) is committed to the venue's store leaves memory,
-and a status query reads it back from the store. What stays in memory per finished order is
-its client order id in a set (the string is the engine's own object), which keeps the refusal
-of a reused client order id exact.
+and a status query reads it back from the store. Every accepted client order id is kept for
+the exact refusal of a reused one, in a scratch SQLite database
+(:class:`livegate.ledger.scratch.ScratchInts`: one lookup per submit), so nothing stays in
+memory per finished order.
 
 Without a store nothing else could answer for a finished order, so every order is kept in
 memory (~300 bytes each): that venue is the one of unit tests, of the fake venue and of
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from livegate.ledger.scratch import ScratchInts, scratch_db
 from livegate.venues.paper_matching import PaperOrder
 from livegate.venues.paper_store import PaperState, PaperStore
 
@@ -49,8 +51,8 @@ class PaperOrders:
         self._store = store
         #: Orders held in memory: unfinished ones, plus finished ones not yet known to be stored.
         self._held: dict[str, PaperOrder] = {}
-        #: Client order id of every order ever accepted.
-        self._ids: set[str] = set()
+        #: Client order id of every order ever accepted (on disk when finished orders leave memory).
+        self._ids: set[str] | ScratchInts = set() if store is None else ScratchInts(scratch_db(), "accepted")
         #: Orders that may still be working, in arrival order (finished ones are dropped when next read),
         #: so listing open orders costs what is open, not the session's history.
         self._maybe_open: dict[str, PaperOrder] = {}
@@ -62,16 +64,24 @@ class PaperOrders:
         """Hold a newly accepted (or restored, unfinished) order."""
         cid = record.client_order_id
         self._held[cid] = record
-        self._ids.add(cid)
+        self._accepted(cid)
         if record.status.is_working:
             self._maybe_open[cid] = record
 
     def restore(self, state: PaperState) -> None:
         """Take the orders and client order ids of a reopened store (``load(finished=False)``)."""
-        self._ids = state.client_order_ids
+        for cid in state.client_order_ids:
+            self._accepted(cid)
         for record in state.orders:
             if not record.status.is_terminal:
                 self.add(record)
+
+    def _accepted(self, cid: str) -> None:
+        ids = self._ids
+        if isinstance(ids, set):
+            ids.add(cid)
+        else:
+            ids[cid] = 0
 
     def held(self, client_order_id: str) -> PaperOrder | None:
         """Return the order with ``client_order_id`` when it is held in memory (every unfinished one is)."""
