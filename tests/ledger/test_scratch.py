@@ -43,3 +43,9 @@ def test_retiring_fold_when_records_on_disk_then_agrees_with_the_whole_fold(bund
     assert len(records) == len(retirement) > 100  # the records are the disk's
     handed = retirement.take_retired()
     assert handed and retirement.order_copy(fold, handed[0]) is not None  # rebuilt from its events
+
+
+def test_records_when_setdefault_then_first_value_stays() -> None:
+    submits = ScratchInts(scratch_db(), "submits")
+    assert submits.setdefault("a", 10) == 10 and submits.setdefault("a", 20) == 10 and submits["a"] == 10
+    assert len(submits) == 1 and list(submits.items()) == [("a", 10)]

@@ -96,6 +96,15 @@ class ScratchInts(MutableMapping[str, int]):
         else:
             self._conn.execute(self._sql["set"], (low, high, cid))
 
+    def setdefault(self, cid: str, default: int = 0) -> int:
+        """Return the value of ``cid``, storing ``default`` first when there is none (one insert when new)."""
+        if default < 0:
+            raise ValueError(f"a record is a non-negative int, got {default}")
+        if self._conn.execute(self._sql["add"], (cid, default & _LOW_MASK, default >> _LOW_BITS)).rowcount:
+            self._count += 1
+            return default
+        return self[cid]
+
     def __delitem__(self, cid: str) -> None:
         if not self._conn.execute(self._sql["del"], (cid,)).rowcount:
             raise KeyError(cid)
