@@ -49,3 +49,10 @@ def test_records_when_setdefault_then_first_value_stays() -> None:
     submits = ScratchInts(scratch_db(), "submits")
     assert submits.setdefault("a", 10) == 10 and submits.setdefault("a", 20) == 10 and submits["a"] == 10
     assert len(submits) == 1 and list(submits.items()) == [("a", 10)]
+
+
+def test_records_when_bits_set_on_some_then_only_keys_change_and_are_returned_in_order() -> None:
+    records = ScratchInts(scratch_db())
+    records["b"], records["a"] = 3 << 40, 1
+    assert records.set_bits(["a", "x", "b"], 1 << 80) == ["a", "b"]
+    assert records["a"] == 1 | 1 << 80 and records["b"] == 3 << 40 | 1 << 80 and "x" not in records

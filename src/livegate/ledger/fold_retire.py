@@ -46,6 +46,7 @@ from livegate.ledger.payload_orders import (
     OrderReported,
     SubmitRequested,
 )
+from livegate.ledger.scratch import ScratchInts
 
 if TYPE_CHECKING:
     from livegate.ledger.fold import LedgerFold, OrderEntry
@@ -260,6 +261,8 @@ class Retirement:
         """
         gone, self._gone = self._gone, []
         records = self._records
+        if isinstance(records, ScratchInts):  # on disk: one update per order, not a read and a write
+            return records.set_bits(gone, _LENT_BIT)
         handed = [cid for cid in gone if cid in records]
         for cid in handed:
             records[cid] |= _LENT_BIT

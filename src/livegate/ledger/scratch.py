@@ -16,7 +16,7 @@ closes, with a bounded page cache, so its pages live on disk once the cache is f
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from typing import Any, Final
 
 __all__ = ["SCRATCH_CACHE_KIB", "ScratchInts", "scratch_db"]
@@ -79,6 +79,7 @@ class ScratchInts(MutableMapping[str, int]):
             "set": f"UPDATE {table} SET low = ?, high = ? WHERE cid = ?",  # noqa: S608
             "del": f"DELETE FROM {table} WHERE cid = ?",  # noqa: S608
             "all": f"SELECT cid FROM {table} ORDER BY rowid",  # noqa: S608
+            "bits": f"UPDATE {table} SET low = low | ?, high = high | ? WHERE cid = ?",  # noqa: S608
         }
 
     def __getitem__(self, cid: str) -> int:
@@ -104,6 +105,15 @@ class ScratchInts(MutableMapping[str, int]):
             self._count += 1
             return default
         return self[cid]
+
+    def set_bits(self, cids: Iterable[str], bits: int) -> list[str]:
+        """Set ``bits`` in the values of those of ``cids`` that are keys (one update each); return those, in order."""
+        if bits < 0:
+            raise ValueError(f"bits are a non-negative int, got {bits}")
+        low, high = bits & _LOW_MASK, bits >> _LOW_BITS
+        update = self._sql["bits"]
+        execute = self._conn.execute
+        return [cid for cid in cids if execute(update, (low, high, cid)).rowcount]
 
     def __delitem__(self, cid: str) -> None:
         if not self._conn.execute(self._sql["del"], (cid,)).rowcount:
