@@ -16,7 +16,7 @@ closes, with a bounded page cache, so its pages live on disk once the cache is f
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import ItemsView, Iterable, Iterator, MutableMapping
 from typing import Any, Final
 
 __all__ = ["SCRATCH_CACHE_KIB", "ScratchInts", "scratch_db"]
@@ -79,6 +79,7 @@ class ScratchInts(MutableMapping[str, int]):
             "set": f"UPDATE {table} SET low = ?, high = ? WHERE cid = ?",  # noqa: S608
             "del": f"DELETE FROM {table} WHERE cid = ?",  # noqa: S608
             "all": f"SELECT cid FROM {table} ORDER BY rowid",  # noqa: S608
+            "pairs": f"SELECT cid, low, high FROM {table} ORDER BY rowid",  # noqa: S608
             "bits": f"UPDATE {table} SET low = low | ?, high = high | ? WHERE cid = ?",  # noqa: S608
         }
 
@@ -131,8 +132,26 @@ class ScratchInts(MutableMapping[str, int]):
         self._count -= 1
         return int(row[0]) | int(row[1]) << _LOW_BITS
 
+    def items(self) -> ItemsView[str, int]:
+        """Return the (client order id, value) pairs, read in one query when iterated (insertion order)."""
+        return _Items(self)
+
+    def pairs(self) -> Iterator[tuple[str, int]]:
+        """Yield every (client order id, value), in insertion order, from one query."""
+        for cid, low, high in self._conn.execute(self._sql["pairs"]):
+            yield str(cid), int(low) | int(high) << _LOW_BITS
+
     def __iter__(self) -> Iterator[str]:
         return (str(cid) for (cid,) in self._conn.execute(self._sql["all"]))
 
     def __len__(self) -> int:
         return self._count
+
+
+class _Items(ItemsView[str, int]):
+    """The items of a :class:`ScratchInts`, iterated from one query."""
+
+    _mapping: ScratchInts
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return self._mapping.pairs()

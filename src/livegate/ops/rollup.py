@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Final
 
 from livegate.domain.enums import Liquidity
+from livegate.ledger.scratch import scratch_db
 from livegate.ops.equity import equity_digest
 from livegate.ops.run_facts import REAL_MODES, RunFacts
 
@@ -86,7 +87,8 @@ class RollupRow:
     intents: int = 0
     approvals: int = 0
     denials: Counter[str] = field(default_factory=Counter)
-    orders: set[str] = field(default_factory=set)
+    #: Distinct client order ids submitted or filled (set by :func:`rollup_rows`: they are counted on disk).
+    orders: int = 0
     filled_orders: set[str] = field(default_factory=set)
     fills: int = 0
     maker_notional: Decimal = _ZERO
@@ -106,7 +108,7 @@ class RollupRow:
     def to_dict(self) -> dict[str, object]:
         """Return the row as :data:`ROLLUP_COLUMNS` values (money as decimal text, rates as numbers)."""
         day, mode, venue, symbol = self.key
-        orders = len(self.orders)
+        orders = self.orders
         turnover = self.turnover
         maker = None if not turnover else float(self.maker_notional / turnover)
         real = mode in REAL_MODES
@@ -162,9 +164,47 @@ def rollup_rows(runs: Iterable[RunFacts]) -> list[dict[str, object]]:
         Facts of each run (:func:`livegate.ops.rollup_read.read_run`).
     """
     rows: dict[Key, RollupRow] = {}
+    orders = _DistinctOrders()
     for facts in runs:
-        _add_run(rows, facts)
+        _add_run(rows, facts, orders)
+    for key, count in orders.counts():
+        rows[key].orders = count
     return [rows[key].to_dict() for key in sorted(rows)]
+
+
+class _DistinctOrders:
+    """The distinct client order ids of each row, in a scratch SQLite database (a run sends thousands an hour).
+
+    A row's orders are the ids submitted or filled in it, over all the runs rolled up (two
+    replays of the same data and configuration send the same ids: counted once).
+    """
+
+    def __init__(self) -> None:
+        self._conn = scratch_db()
+        self._conn.execute(
+            "CREATE TABLE ids (k INTEGER NOT NULL, cid TEXT NOT NULL, PRIMARY KEY (k, cid)) WITHOUT ROWID"
+        )
+        self._keys: dict[Key, int] = {}
+        self._pending: list[tuple[int, str]] = []
+
+    def add(self, key: Key, cid: str) -> None:
+        """Count ``cid`` once in the row of ``key``."""
+        number = self._keys.setdefault(key, len(self._keys))
+        self._pending.append((number, cid))
+        if len(self._pending) >= 4_096:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._conn.executemany("INSERT OR IGNORE INTO ids VALUES (?, ?)", self._pending)
+        self._pending.clear()
+
+    def counts(self) -> list[tuple[Key, int]]:
+        """Return each row's key and its count of distinct client order ids; the database is closed."""
+        self._flush()
+        by_number = {number: key for key, number in self._keys.items()}
+        counted = self._conn.execute("SELECT k, count(*) FROM ids GROUP BY k").fetchall()
+        self._conn.close()
+        return [(by_number[k], int(n)) for k, n in counted]
 
 
 class _RunRows:
@@ -191,7 +231,7 @@ class _RunRows:
         return found
 
 
-def _add_run(rows: dict[Key, RollupRow], facts: RunFacts) -> None:
+def _add_run(rows: dict[Key, RollupRow], facts: RunFacts, orders: _DistinctOrders) -> None:
     run = _RunRows(rows, facts)
     for d in facts.decisions:
         r = run.at(d.ts_ms, d.venue, d.symbol)
@@ -204,7 +244,7 @@ def _add_run(rows: dict[Key, RollupRow], facts: RunFacts) -> None:
     for cid, ts in facts.submits.items():
         venue, symbol = routed(cid)
         r = run.at(ts, venue, symbol)
-        r.orders.add(cid)
+        orders.add(r.key, cid)
         ack = facts.acks.get(cid)
         if ack is not None:
             r.ack_ms.append(float(ack - ts))
@@ -215,7 +255,7 @@ def _add_run(rows: dict[Key, RollupRow], facts: RunFacts) -> None:
         r = run.at(fill.ts_ms, f.venue, fill.symbol)
         r.fills += 1
         r.filled_orders.add(fill.client_order_id)
-        r.orders.add(fill.client_order_id)
+        orders.add(r.key, fill.client_order_id)
         r.turnover += fill.notional
         r.fees += fill.fee
         if fill.liquidity is Liquidity.MAKER:
