@@ -11,7 +11,7 @@ from livegate.ledger.db import rows_between
 from livegate.ledger.export import iter_rows
 from livegate.ledger.fold import LedgerFold, fold_events
 from livegate.ledger.fold_retire import NotKept, Retirement
-from livegate.ledger.scratch import ScratchInts, scratch_db
+from livegate.ledger.scratch import ScratchInts, ScratchKeys, scratch_db
 from tests.ledger.test_fold_retire import _agree, _events
 
 
@@ -56,3 +56,17 @@ def test_records_when_bits_set_on_some_then_only_keys_change_and_are_returned_in
     records["b"], records["a"] = 3 << 40, 1
     assert records.set_bits(["a", "x", "b"], 1 << 80) == ["a", "b"]
     assert records["a"] == 1 | 1 << 80 and records["b"] == 3 << 40 | 1 << 80 and "x" not in records
+
+
+def test_fill_keys_when_kept_on_disk_then_a_set_iterated_as_sorted_sorts() -> None:
+    keys = ScratchKeys(scratch_db())
+    given = [("b", "2"), ("a", "10"), ("a", "9"), ("ab", ""), ("a", "é"), ("a", "z"), ("€", "1"), ("a", "9")]
+    for key in given:
+        keys.add(key)
+    assert len(keys) == len(set(given)) and ("a", "9") in keys and ("a", "8") not in keys and "a" not in keys
+    assert list(keys) == sorted(set(given))
+    assert list(keys.column(0)) == [c for c, _ in sorted(set(given))]
+    assert list(keys.column(1)) == [f for _, f in sorted(set(given))]
+    keys.discard(("a", "9"))
+    keys.discard(("a", "9"))
+    assert len(keys) == len(set(given)) - 1 and ("a", "9") not in keys

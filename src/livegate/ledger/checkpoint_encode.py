@@ -112,9 +112,10 @@ ITEM_TABLES: Final = ("intents", "orders", "entries", "decisions", "fills", "app
 def body_pieces(fold: LedgerFold, tables: Mapping[str, Iterable[bytes]]) -> Iterator[bytes]:
     """Yield the body of ``fold``'s checkpoint: ``tables`` (:data:`ITEM_TABLES`, as JSON pieces) and the rest.
 
-    The rest is made from ``fold``: the session, positions, applied fill keys, counters and
-    run facts. Each table's pieces are taken only when its turn comes, so a caller can make
-    them as they are written (the checkpoint job, :mod:`livegate.ledger.checkpoint_stream`).
+    The rest is made from ``fold``: the session, positions, applied fill keys (unless
+    ``tables`` has ``fill_keys``), counters and run facts. Each table's pieces are taken
+    only when its turn comes, so a caller can make them as they are written (the
+    checkpoint job, :mod:`livegate.ledger.checkpoint_stream`).
 
     Raises
     ------
@@ -139,7 +140,10 @@ def body_pieces(fold: LedgerFold, tables: Mapping[str, Iterable[bytes]]) -> Iter
         ]
     )
     yield b',"fill_keys":'
-    yield _Table("ss").extend(sorted(portfolio.fill_keys())).text()
+    if "fill_keys" in tables:
+        yield from tables["fill_keys"]
+    else:
+        yield _Table("ss").extend(sorted(portfolio.fill_keys())).text()
     for key in ("entries", "decisions", "fills", "approved"):
         yield b',"' + key.encode("ascii") + b'":'
         yield from tables[key]

@@ -213,7 +213,8 @@ def spill_fold(
     from livegate.ledger.checkpoint_spill import SpilledFills
     from livegate.ledger.checkpoint_stream import ApprovedCount
     from livegate.ledger.fold_retire import Retirement
-    from livegate.ledger.scratch import ScratchInts
+    from livegate.ledger.scratch import ScratchInts, ScratchKeys
+    from livegate.portfolio import Portfolio
 
     placed: dict[str, int] = {}  # client order id -> seq of the decision that made its order, while held
 
@@ -225,7 +226,12 @@ def spill_fold(
 
     retirement = Retirement(history, 0, records=ScratchInts(store.conn), on_retire=on_retire, lends=False)
     approved = ApprovedCount()
-    fold = LedgerFold(fills=SpilledFills(store), approved_intents=approved, retirement=retirement)
+    fold = LedgerFold(
+        portfolio=Portfolio(ScratchKeys(store.conn)),
+        fills=SpilledFills(store),
+        approved_intents=approved,
+        retirement=retirement,
+    )
     apply = fold.apply_payload
     scan = _SCAN_JSON
     with gc_paused():

@@ -81,6 +81,7 @@ class SpillStore:
                 self.conn.execute(statement)
         self._entries: list[tuple[Any, ...]] = []
         self._orders: list[tuple[Any, ...]] = []
+        self._fills: list[tuple[Any, ...]] = []
 
     def __enter__(self) -> SpillStore:
         return self
@@ -123,8 +124,17 @@ class SpillStore:
         if len(entries) >= _BATCH:
             self.flush()
 
+    def add_fill(self, row: tuple[Any, ...]) -> None:
+        """Store an applied fill's row ``(position, *fill row)`` (batched like :meth:`put`)."""
+        self._fills.append(row)
+        if len(self._fills) >= _BATCH:
+            self.flush()
+
     def flush(self) -> None:
-        """Write the rows :meth:`put` batched (in the order they were put)."""
+        """Write the rows :meth:`put` and :meth:`add_fill` batched (in the order they came)."""
+        if self._fills:
+            self.conn.executemany("INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._fills)
+            self._fills.clear()
         if self._entries:
             self.conn.executemany(_PUT_ENTRY, self._entries)
             self._entries.clear()
@@ -161,10 +171,10 @@ class SpillStore:
 class SpilledFills(MutableSequence[Fill]):
     """A fold's applied fills, appended to a :class:`SpillStore` and not kept (the job never reads them back)."""
 
-    __slots__ = ("_conn", "_count")
+    __slots__ = ("_count", "_store")
 
     def __init__(self, store: SpillStore) -> None:
-        self._conn = store.conn
+        self._store = store
         self._count = 0
 
     def __len__(self) -> int:
@@ -195,7 +205,5 @@ class SpilledFills(MutableSequence[Fill]):
         """
         if index != self._count:
             raise IndexError("the checkpoint job's fills are only appended")
-        self._conn.execute(
-            "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (index, *fill_row(value))
-        )
+        self._store.add_fill((index, *fill_row(value)))
         self._count += 1

@@ -45,6 +45,7 @@ from livegate.ledger.checkpoint_spill import (
 )
 from livegate.ledger.fold import LedgerFold
 from livegate.ledger.fold_retire import NotKept
+from livegate.ledger.scratch import ScratchKeys
 
 __all__ = ["ApprovedCount", "column_pieces", "spilled_body"]
 
@@ -140,6 +141,9 @@ def spilled_body(fold: LedgerFold, store: SpillStore, approved: ApprovedCount) -
         "fills": table_pieces(FILL_COLUMNS, fills, store.count("fills")),
         "approved": _list_pieces(lambda: range(n_orders)),
     }
+    keys = fold.portfolio.fill_keys()
+    if isinstance(keys, ScratchKeys):  # on disk: written from there, sorted by SQLite
+        tables["fill_keys"] = table_pieces("ss", [lambda: keys.column(0), lambda: keys.column(1)], len(keys))
     yield from body_pieces(fold, tables)
 
 

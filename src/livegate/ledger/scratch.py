@@ -16,10 +16,10 @@ closes, with a bounded page cache, so its pages live on disk once the cache is f
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import ItemsView, Iterable, Iterator, MutableMapping
+from collections.abc import ItemsView, Iterable, Iterator, MutableMapping, MutableSet
 from typing import Any, Final
 
-__all__ = ["SCRATCH_CACHE_KIB", "ScratchInts", "scratch_db"]
+__all__ = ["SCRATCH_CACHE_KIB", "ScratchInts", "ScratchKeys", "scratch_db"]
 
 #: Page cache of a scratch database, KiB (SQLite's default is 2,000 KiB).
 SCRATCH_CACHE_KIB: Final = 2_048
@@ -155,3 +155,52 @@ class _Items(ItemsView[str, int]):
 
     def __iter__(self) -> Iterator[tuple[str, int]]:
         return self._mapping.pairs()
+
+
+class ScratchKeys(MutableSet[tuple[str, str]]):
+    """A set of (client order id, venue trade id) in a table of a scratch database; iterated sorted.
+
+    The applied fills' keys of a fold that does not keep them in memory (the checkpoint
+    job's). Iteration gives them in the order of ``sorted`` (SQLite compares text as UTF-8
+    bytes, which orders as code points do).
+
+    Parameters
+    ----------
+    conn:
+        A scratch database (:func:`scratch_db`); the table ``fill_keys`` is made in it.
+    """
+
+    __slots__ = ("_conn", "_count")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS fill_keys (cid TEXT NOT NULL, fid TEXT NOT NULL, PRIMARY KEY (cid, fid)) "
+            "WITHOUT ROWID"
+        )
+        self._conn = conn
+        self._count = int(conn.execute("SELECT count(*) FROM fill_keys").fetchone()[0])
+
+    def __contains__(self, key: object) -> bool:
+        if not (isinstance(key, tuple) and len(key) == 2):
+            return False
+        return self._conn.execute("SELECT 1 FROM fill_keys WHERE cid = ? AND fid = ?", key).fetchone() is not None
+
+    def add(self, key: tuple[str, str]) -> None:
+        """Add ``key``."""
+        self._count += self._conn.execute("INSERT OR IGNORE INTO fill_keys VALUES (?, ?)", key).rowcount
+
+    def discard(self, key: tuple[str, str]) -> None:
+        """Remove ``key`` if present."""
+        self._count -= self._conn.execute("DELETE FROM fill_keys WHERE cid = ? AND fid = ?", key).rowcount
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return ((str(c), str(f)) for c, f in self._conn.execute("SELECT cid, fid FROM fill_keys ORDER BY cid, fid"))
+
+    def column(self, index: int) -> Iterator[str]:
+        """Yield the client order ids (``index`` 0) or the venue trade ids (1) of the sorted keys."""
+        name = ("cid", "fid")[index]
+        query = f"SELECT {name} FROM fill_keys ORDER BY cid, fid"  # noqa: S608 (one of two names)
+        return (str(value) for (value,) in self._conn.execute(query))
+
+    def __len__(self) -> int:
+        return self._count

@@ -10,7 +10,7 @@ symbol's aggregates are rebuilt from its working orders on each change of that s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, MutableSet, Set
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -60,9 +60,14 @@ class Portfolio:
         "version",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, fill_keys: MutableSet[tuple[str, str]] | None = None) -> None:
+        """Start an empty book; ``fill_keys``: where the applied fills' keys are kept (an empty set by default).
+
+        The checkpoint job passes one on disk (:class:`livegate.ledger.scratch.ScratchKeys`).
+        """
         self._orders: dict[str, Order] = {}
-        self._fill_keys: set[tuple[str, str]] = set()  # (client order id, venue trade id) applied
+        #: (client order id, venue trade id) of each applied fill.
+        self._fill_keys: MutableSet[tuple[str, str]] = set() if fill_keys is None else fill_keys
         self._working: dict[str, dict[str, Order]] = {}
         self._positions: dict[str, Position] = {}
         self._totals: dict[str, WorkingTotals] = {}
