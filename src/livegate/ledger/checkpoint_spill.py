@@ -46,23 +46,24 @@ INTENT_FIELDS = "i_sym, i_side, i_qty, i_type, i_price, i_tif, i_post, i_reduce,
 DECISION_FIELDS = "d_cid, d_approved, d_code, d_detail, d_venue, d_bid, d_ask, d_mid, d_age"
 _SCHEMA: Final = f"""
 CREATE TABLE orders (
-    cid TEXT PRIMARY KEY, okey INTEGER, venue, status, filled, notional, venue_order_id, reason, updated_ms,
-    {INTENT_FIELDS}
-) WITHOUT ROWID;
-CREATE INDEX orders_by_key ON orders (okey);
+    okey INTEGER PRIMARY KEY, cid TEXT NOT NULL UNIQUE, venue, status, filled, notional, venue_order_id, reason,
+    updated_ms, {INTENT_FIELDS}
+);
 CREATE TABLE entries (
-    cid TEXT PRIMARY KEY, ekey INTEGER NOT NULL, first_ts, intent_kind, decided, venue, venue_order_id,
+    ekey INTEGER PRIMARY KEY, cid TEXT NOT NULL UNIQUE, first_ts, intent_kind, decided, venue, venue_order_id,
     last_status, fees, {INTENT_FIELDS}, {DECISION_FIELDS}
-) WITHOUT ROWID;
-CREATE INDEX entries_by_key ON entries (ekey);
+);
 CREATE TABLE fills (
     pos INTEGER PRIMARY KEY, cid, fill_id, symbol, side, price, quantity, fee, liquidity, ts_ms, venue, fee_asset,
     fee_in_asset
 );
 """
 _ORDER_COLUMNS = "venue, status, filled, notional, venue_order_id, reason, updated_ms, " + INTENT_FIELDS
-_UPDATE_ORDER = ", ".join(f"{c} = excluded.{c}" for c in _ORDER_COLUMNS.split(", "))
-_PUT_ORDER: Final = f"INSERT INTO orders (cid, okey, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 22)}) ON CONFLICT (cid) DO UPDATE SET okey = coalesce(excluded.okey, okey), {_UPDATE_ORDER}"  # noqa: E501, S608
+# keyed by their place in the fold's order (the rowid): the body reads each column in that order
+_PUT_ORDER: Final = f"INSERT OR REPLACE INTO orders (okey, cid, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 22)})"  # noqa: S608
+_UPDATE_ORDER: Final = (
+    "UPDATE orders SET " + ", ".join(f"{c} = ?" for c in _ORDER_COLUMNS.split(", ")) + " WHERE cid = ?"  # noqa: S608
+)
 _PUT_ENTRY: Final = f"INSERT OR REPLACE INTO entries VALUES ({', '.join('?' * 31)})"  # noqa: S608
 _NO_INTENT_ROW: Final = (None,) * 13
 _NO_DECISION_ROW: Final = (None,) * 9
@@ -105,6 +106,11 @@ class SpillStore:
         okey:
             Where the order stands: the seq of the decision that approved it; None for an
             order stored before (brought back by a late event), which keeps its place.
+
+        Raises
+        ------
+        InvariantViolation
+            If ``okey`` is None for an order never stored (one the job never saw approved).
         """
         intent = entry.intent
         if intent is None:
@@ -116,11 +122,16 @@ class SpillStore:
         decided = _NO_DECISION_ROW if entry.decision is None else decision_row(entry.decision)
         cid, first_ts, _ref, has_decision, venue, venue_order_id, last_status, fees = entry_row(entry, 0)
         entries = self._entries
-        entries.append((cid, ekey, first_ts, kind, has_decision, venue, venue_order_id, last_status, fees, *own,
+        entries.append((ekey, cid, first_ts, kind, has_decision, venue, venue_order_id, last_status, fees, *own,
                         *decided))  # fmt: skip
         if order is not None:
             cid, _ref, *rest = order_row(order, 0)
-            self._orders.append((cid, okey, *rest, *intent_row(order.intent)))
+            if okey is not None:
+                self._orders.append((okey, cid, *rest, *intent_row(order.intent)))
+            else:  # stored before, brought back by a later event: it keeps its place
+                self.flush()
+                if not self.conn.execute(_UPDATE_ORDER, (*rest, *intent_row(order.intent), cid)).rowcount:
+                    raise InvariantViolation(f"order {cid!r} has no place in the fold (never stored with one)")
         if len(entries) >= _BATCH:
             self.flush()
 
@@ -141,19 +152,6 @@ class SpillStore:
         if self._orders:
             self.conn.executemany(_PUT_ORDER, self._orders)
             self._orders.clear()
-
-    def check_placed(self) -> None:
-        """Check every stored order has its place.
-
-        Raises
-        ------
-        InvariantViolation
-            If an order was stored without one (an order the job never saw approved).
-        """
-        self.flush()
-        row = self.conn.execute("SELECT cid FROM orders WHERE okey IS NULL LIMIT 1").fetchone()
-        if row is not None:
-            raise InvariantViolation(f"order {row[0]!r} was stored without its place in the fold")
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         """Return the rows of a query on the store (for the body's writer)."""

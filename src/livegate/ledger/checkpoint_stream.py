@@ -87,7 +87,7 @@ def spilled_body(fold: LedgerFold, store: SpillStore, approved: ApprovedCount) -
         an entry naming its order's intent with no order stored, or approved intents that
         are not one per order.
     """
-    store.check_placed()
+    store.flush()
     n_orders, n_entries = store.count("orders"), store.count("entries")
     if approved.total != n_orders:
         raise InvariantViolation(f"{approved.total} approved intents for {n_orders} orders")
