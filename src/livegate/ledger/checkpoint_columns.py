@@ -25,6 +25,10 @@ ENTRY_COLUMNS: Final = "siibsssd"
 DECISION_COLUMNS: Final = "sbsssdddi"
 FILL_COLUMNS: Final = "ssssdddsissd"
 SEP: Final = "|"
+#: A text column is stored coded (distinct values and a code per row) when its values repeat this often,
+#: in its first CODED_SAMPLE rows and in all (``checkpoint_encode._encoded``, ``checkpoint_stream.column_pieces``).
+CODED_REPEATS: Final = 4
+CODED_SAMPLE: Final = 1_000
 #: Code characters of a coded text column, the n-th for the n-th distinct value: none needs escaping
 #: in JSON and each is one or two bytes in UTF-8 (letters and digits, then U+00C0 to U+07FF).
 CODE_CHARS: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" + "".join(

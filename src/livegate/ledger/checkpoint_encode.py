@@ -23,6 +23,8 @@ from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.ledger.checkpoint_archive import Archive
 from livegate.ledger.checkpoint_columns import (
     CODE_CHARS,
+    CODED_REPEATS,
+    CODED_SAMPLE,
     DECISION_COLUMNS,
     ENTRY_COLUMNS,
     FILL_COLUMNS,
@@ -294,8 +296,8 @@ def _columns(rows: list[tuple[Any, ...]], kinds: str) -> Json:
 def _encoded(columns: list[list[Any]], kinds: str) -> Json:
     """Return a table's ``columns`` (equal lengths, shaped by ``kinds``) as ``[row count, column, ...]``.
 
-    A text column whose values repeat (on average :data:`_CODED_REPEATS` times or more,
-    in its first :data:`_CODED_SAMPLE` rows and in all; at most ``len(CODE_CHARS)``
+    A text column whose values repeat (on average :data:`CODED_REPEATS` times or more,
+    in its first :data:`CODED_SAMPLE` rows and in all; at most ``len(CODE_CHARS)``
     distinct values) is stored as its distinct values and a
     code character per row, read back with one lookup per row instead of a parse per value
     (``checkpoint_columns.decolumns``). Each column list is emptied once stored.
@@ -303,10 +305,10 @@ def _encoded(columns: list[list[Any]], kinds: str) -> Json:
     count = len(columns[0]) if columns else 0
     out: list[Json] = [count]
     for values, kind in zip(columns, kinds, strict=True):
-        sample = values[:_CODED_SAMPLE]  # a column of ids shows it at once: no dict of all its values
-        repeats = kind in "sd" and len(set(sample)) * _CODED_REPEATS <= len(sample)
+        sample = values[:CODED_SAMPLE]  # a column of ids shows it at once: no dict of all its values
+        repeats = kind in "sd" and len(set(sample)) * CODED_REPEATS <= len(sample)
         codes = dict.fromkeys(values) if repeats else {}
-        if codes and len(codes) * _CODED_REPEATS <= len(values) and len(codes) <= len(CODE_CHARS):
+        if codes and len(codes) * CODED_REPEATS <= len(values) and len(codes) <= len(CODE_CHARS):
             distinct = list(codes)
             if len(distinct) == 1:
                 out.append({"v": distinct})
@@ -323,9 +325,3 @@ def _encoded(columns: list[list[Any]], kinds: str) -> Json:
             out.append(list(values))
         values.clear()
     return out
-
-
-#: A text column is stored coded (distinct values and a code per row) when its values repeat this often.
-_CODED_REPEATS: Final = 4
-#: How many first rows of a text column are looked at before counting its distinct values.
-_CODED_SAMPLE: Final = 1_000

@@ -28,6 +28,8 @@ from livegate.domain.errors import InvariantViolation
 from livegate.domain.orders import OrderIntent
 from livegate.ledger.checkpoint_columns import (
     CODE_CHARS,
+    CODED_REPEATS,
+    CODED_SAMPLE,
     DECISION_COLUMNS,
     ENTRY_COLUMNS,
     FILL_COLUMNS,
@@ -51,9 +53,6 @@ __all__ = ["ApprovedCount", "column_pieces", "spilled_body"]
 
 #: Values written per piece of a column.
 _CHUNK: Final = 4_096
-#: The coding rule's thresholds, as ``checkpoint_encode._encoded`` applies them.
-_CODED_REPEATS: Final = 4
-_CODED_SAMPLE: Final = 1_000
 
 Column = Callable[[], Iterable[Any]]
 
@@ -213,15 +212,15 @@ def column_pieces(kind: str, source: Column, count: int) -> Iterator[bytes]:
     codes: dict[Any, None] = {}  # the distinct values in order, until there are too many to code
     seen, holds_sep, cap = 0, False, len(CODE_CHARS)
     for chunk in _chunks(source()):
-        if seen < _CODED_SAMPLE:
-            sample.update(chunk[: _CODED_SAMPLE - seen])
+        if seen < CODED_SAMPLE:
+            sample.update(chunk[: CODED_SAMPLE - seen])
         seen += len(chunk)
         if len(codes) <= cap:
             codes.update(dict.fromkeys(chunk))
         holds_sep = holds_sep or SEP in "".join(chunk)
     _check(seen, count)
-    repeats = len(sample) * _CODED_REPEATS <= min(seen, _CODED_SAMPLE)
-    if repeats and codes and len(codes) * _CODED_REPEATS <= seen and len(codes) <= cap:
+    repeats = len(sample) * CODED_REPEATS <= min(seen, CODED_SAMPLE)
+    if repeats and codes and len(codes) * CODED_REPEATS <= seen and len(codes) <= cap:
         distinct = list(codes)
         if len(distinct) == 1:
             yield _json({"v": distinct})
