@@ -57,12 +57,17 @@ RowsAfter = Callable[[int], Iterable[tuple[Any, ...]]]
 _SCAN_JSON: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
-def fold_rows(fold: LedgerFold, rows: Iterable[tuple[int, int, str, str, str, str]]) -> LedgerFold:
+def fold_rows(
+    fold: LedgerFold,
+    rows: Iterable[tuple[int, int, str, str, str, str]],
+    on_applied: Callable[[int, dict[str, Any]], None] | None = None,
+) -> LedgerFold:
     """Fold raw ledger rows ``(seq, ts_ms, kind, payload JSON text, prev_hash, hash)`` into ``fold``; return it.
 
     The fast path of resume: each payload is parsed once and no :class:`LedgerEvent` is
     built. Rows must continue ``fold`` in seq order (:meth:`Ledger.rows
-    <livegate.ledger.store.Ledger.rows>` after ``fold.last_seq``).
+    <livegate.ledger.store.Ledger.rows>` after ``fold.last_seq``). ``on_applied`` is told
+    each row's seq and parsed payload once it is folded (the checkpoint job's placing of orders).
 
     Raises
     ------
@@ -79,6 +84,8 @@ def fold_rows(fold: LedgerFold, rows: Iterable[tuple[int, int, str, str, str, st
         if end != len(text) or type(payload) is not dict:
             raise DataError(f"ledger seq {seq} ({kind}): payload is not one JSON object")
         apply(seq, ts_ms, kind, payload, digest)
+        if on_applied is not None:
+            on_applied(seq, payload)
     return fold
 
 
@@ -232,20 +239,15 @@ def spill_fold(
         approved_intents=approved,
         retirement=retirement,
     )
-    apply = fold.apply_payload
-    scan = _SCAN_JSON
+    counted = [0]
+
+    def place(seq: int, payload: dict[str, Any]) -> None:
+        if approved.total != counted[0]:  # the fold made an order of this decision's intent
+            counted[0] = approved.total
+            placed[payload["client_order_id"]] = seq
+
     with gc_paused():
-        for seq, ts_ms, kind, text, _prev, digest in _checked_rows(conn, trusted):
-            try:
-                payload, end = scan(text, 0)
-            except (StopIteration, ValueError, TypeError) as exc:
-                raise DataError(f"ledger seq {seq} ({kind}): payload is not JSON ({exc!r})") from exc
-            if end != len(text) or type(payload) is not dict:
-                raise DataError(f"ledger seq {seq} ({kind}): payload is not one JSON object")
-            counted = approved.total
-            apply(seq, ts_ms, kind, payload, digest)
-            if approved.total != counted:  # the fold made an order of this decision's intent
-                placed[payload["client_order_id"]] = seq
+        fold_rows(fold, _checked_rows(conn, trusted), place)
     held = fold.portfolio.orders_by_id()
     for cid, entry in fold.entries.items():
         first = retirement.first_seq(cid)
