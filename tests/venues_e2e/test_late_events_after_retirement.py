@@ -256,6 +256,8 @@ def test_engine_when_a_late_fill_names_a_retired_order_it_cannot_read_back_then_
     assert detail.startswith(said) and "for the execution engine's book: " in detail, detail
     assert detail.endswith("database disk image is malformed")
     assert f"storage failure: {detail}; halting" in result.stderr, result.stderr[-3000:]
+    # the adapter's private-stream task says so too, and reads on (it used to end silently)
+    assert "stream: handling an event failed: " in result.stderr, result.stderr[-3000:]
     facts = summary(out)
     assert facts["end_reason"] == f"storage failure: {detail}"
     assert facts["trading_state"]["state"] == "halted"

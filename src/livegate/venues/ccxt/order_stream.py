@@ -114,6 +114,12 @@ class CcxtOrderStream:
         imported, and a difference seen by two passes in a row counts as drift
         (:meth:`livegate.reconcile.reconciler.Reconciler.reconcile`): the fills of the gap
         would trip the kill switch before the import brings them.
+
+        An exception of livegate's own while handling an event (the session's report sink
+        raised, e.g. a ledger read failed) is logged with its traceback and handled as a
+        drop: the session reconciles, the fills of the gap left after it (the rest of that
+        batch) are imported, and the loop reads on. Before, it ended the task silently and
+        the session heard nothing from the private stream again.
         """
         backoff = self._config.read_backoff_secs
         dropped = False
@@ -144,6 +150,21 @@ class CcxtOrderStream:
                 log.warning("venue %s: fills of the stream gap not imported yet: %s", self.name, err.message)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
+            except Exception as exc:  # ours failed on an event (the session's sink, a conversion): never end silently
+                log.error(
+                    "venue %s: private %s stream: handling an event failed: %r; reconciling, reading on in %.1fs",
+                    self.name,
+                    name,
+                    exc,
+                    backoff,
+                    exc_info=exc,
+                )
+                dropped = True  # the rest of that batch is lost: import the gap's fills as after a drop
+                if not self._down:
+                    self._interrupt(f"private stream error: {exc!r}")
+                self._down.add(name)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
 
     async def _import_gap(self) -> None:
         """Report the account's fills since the last one reported (see :mod:`livegate.venues.ccxt.gap`)."""
@@ -160,6 +181,11 @@ class CcxtOrderStream:
             self._emit(fill)
 
     def _emit(self, report: Report) -> None:
+        """Hand ``report`` to the session; a fill counts as seen for the gap import once handed over.
+
+        A fill the sink raised on was the sink's to record (the engine records a fill before
+        it applies it): the gap import after the error does not hand it over again.
+        """
         if isinstance(report, Fill):
             self._gap.saw(report)
         if self.sink is None:
