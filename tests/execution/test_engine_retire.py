@@ -18,6 +18,8 @@ import pytest
 from livegate.domain.enums import Liquidity, OrderStatus, Side
 from livegate.domain.errors import LedgerError
 from livegate.domain.orders import Fill, OrderReport
+from livegate.ledger import events as ev
+from livegate.venues.base import VenueCapabilities
 from tests.execution.test_engine_ambiguous_submit import _intent
 from tests.execution.test_engine_slow_venue import SlowVenue, _engine
 
@@ -129,4 +131,56 @@ async def test_on_report_when_a_let_go_order_cannot_be_read_back_then_raises_and
     fills = [e.payload for e in ledger.events("fill")]
     assert [(p["client_order_id"], p["fill_id"], p["quantity"]) for p in fills] == [(cid, "t-late", "0.001")]
     assert [e.payload["status"] for e in ledger.events("order_report")][-1] == "cancelled"
+    ledger.close()
+
+
+class CancelAllVenue(SlowVenue):
+    """As :class:`SlowVenue`, with a native cancel-all that answers ``cancel_all_answer``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release.set()
+        self.capabilities = VenueCapabilities(fetch_by_client_order_id=True, native_cancel_all=True)
+        self.cancel_all_answer: list[OrderReport] = []
+
+    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
+        return list(self.cancel_all_answer)
+
+
+@pytest.mark.asyncio
+async def test_halt_when_cancel_all_names_a_let_go_order_it_cannot_read_back_then_the_rest_applied_and_kept(
+    tmp_path: Path,
+) -> None:
+    """The halt writes the venue's answers in one ledger transaction; a failed read back must not roll it back."""
+    venue = CancelAllVenue()
+    engine, _, portfolio = _engine(tmp_path, venue)
+    gone, working = (portfolio.order(engine.submit_intent(_intent(engine)).client_order_id) for _ in range(2))
+    assert gone is not None and working is not None
+    await engine.dispatch()
+    await engine.settle()
+    assert engine.request_cancel(gone.client_order_id)
+    await engine.dispatch()
+    await engine.settle()
+    assert engine.retire_finished([gone.client_order_id]) == 1 and working.status is OrderStatus.ACCEPTED
+    ledger = engine._ledger
+    said = f"ledger read failed: cannot rebuild finished order {gone.client_order_id}: disk I/O error"
+
+    def unreadable(client_order_id: str) -> None:  # as the session's hook: record the failure, then raise
+        ledger.append(ev.ANOMALY, 5, {"kind": "storage_failed", "detail": said})
+        raise LedgerError(said)
+
+    portfolio.revive_with(unreadable)
+    venue.cancel_all_answer = [  # the venue still held the let-go order (its book and ours differed)
+        OrderReport(gone.client_order_id, OrderStatus.CANCELLED, 6),
+        OrderReport(working.client_order_id, OrderStatus.CANCELLED, 6),
+    ]
+    assert await engine.halt_all_venues("kill") == 1
+    assert working.status is OrderStatus.CANCELLED  # applied after the failed read
+    ledger.flush()
+    anomalies = [e.payload["detail"] for e in ledger.events("anomaly")]
+    assert said in anomalies  # the hook's record was not rolled back
+    requested = [e.payload["client_order_id"] for e in ledger.events("cancel_requested")]
+    assert requested.count(working.client_order_id) == 1 and requested.count(gone.client_order_id) == 2
+    reports = [(e.payload["client_order_id"], e.payload["status"]) for e in ledger.events("order_report")]
+    assert reports[-2:] == [(gone.client_order_id, "cancelled"), (working.client_order_id, "cancelled")]
     ledger.close()

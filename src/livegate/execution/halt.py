@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from livegate.domain.clock import Clock, monotonic_secs
-from livegate.domain.errors import LedgerError, VenueError
-from livegate.domain.orders import Order
+from livegate.domain.errors import DataError, LedgerError, VenueError
+from livegate.domain.orders import Order, OrderReport
 from livegate.execution.ambiguous import AmbiguousOrders
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
@@ -176,11 +176,14 @@ class HaltRoutine:
                         self._anomaly("cancel_failed", f"{name}: cancel_all: {text}; retry in {delay:.2f} s")
                         continue
                     for report in answer:
-                        if self._portfolio.order(report.client_order_id) is None:
+                        if not self._ours(report):
                             continue
                         cid = report.client_order_id
                         self._ledger.append(ev.CANCEL_REQUESTED, now, {"client_order_id": cid, "reason": reason})
-                        self._apply(report)
+                        try:
+                            self._apply(report)
+                        except (LedgerError, DataError):  # recorded, not applied (the book could not be rebuilt)
+                            continue
                         sent += 1
                 if self._ambiguous.orders:
                     await self._ambiguous.resolve(halted=True, force=True)
@@ -188,6 +191,19 @@ class HaltRoutine:
         except LedgerError as exc:
             self._anomaly("ledger_write_failed", str(exc))
         return sent
+
+    def _ours(self, report: OrderReport) -> bool:
+        """Return True when ``report`` names an order of livegate's book (held, or let go and read back).
+
+        An order the book let go that the ledger cannot give back counts as livegate's: the
+        read's failure already halted the session (``Retirement.on_read_failed``), the report
+        is still recorded, and the failure must not undo the halt's other records or skip
+        its other cancels (it is caught here, inside the halt's ledger transaction).
+        """
+        try:
+            return self._portfolio.order(report.client_order_id) is not None
+        except (LedgerError, DataError):
+            return True
 
     async def open_order_count(self, *, after_halt: bool = False) -> int:
         """Return how many open orders the venues report, summed over every venue.
