@@ -46,7 +46,7 @@ def daily_command(
         str | None, typer.Option(help="Real venue <adapter>:<venue> for the canary shadow (default: the profile's)")
     ] = None,
     slippage_margin_bps: Annotated[
-        float, typer.Option(help="Green when median fill slippage <= [paper] slippage_bps + this, bps")
+        float, typer.Option(help=r"Green when median fill slippage <= \[paper] slippage_bps + this, bps")
     ] = 5.0,
 ) -> None:
     """Preflight, paper session, canary shadow on real quotes, rollup, validation, housekeeping, summary alert.

@@ -130,7 +130,7 @@ def _alert_record(run_dir: Path) -> dict[str, object] | None:
 
 
 def unlock_command(reason: Annotated[str, typer.Option(help="Why the next session may start (recorded)")]) -> None:
-    """Remove the session lock an anomaly left (``[kill] lock_on_anomaly``)."""
+    r"""Remove the session lock an anomaly left (``\[kill] lock_on_anomaly``)."""
     if not reason.strip():
         typer.echo("error: a reason is required", err=True)
         raise typer.Exit(2)

@@ -29,7 +29,7 @@ COMMANDS: dict[str, CommandRef] = {
         "Print the trading state, its reason, when and by whom or what, blockers and the session lock.",
     ),
     "unlock": CommandRef(
-        "livegate.cli.kill_cmd", "Remove the session lock an anomaly left (``[kill] lock_on_anomaly``)."
+        "livegate.cli.kill_cmd", r"Remove the session lock an anomaly left (``\[kill] lock_on_anomaly``)."
     ),
     "check-telemetry": CommandRef(
         "livegate.cli.telemetry_cmd",
