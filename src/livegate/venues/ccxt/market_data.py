@@ -146,6 +146,10 @@ class CcxtMarketData:
         time of the last one). One drop, one reconciliation: two passes back to back would
         confirm as drift a difference that is only a report in flight
         (:meth:`livegate.reconcile.reconciler.Reconciler._confirmed` wants them an interval apart).
+
+        An exception of livegate's own while handling an event (a conversion) is logged with
+        its traceback and puts a marker in (events of that batch are lost); the loop reads on.
+        Before, it ended the loop's task silently, and with it that symbol's quotes or trades.
         """
         backoff = self._config.read_backoff_secs
         while True:
@@ -163,6 +167,17 @@ class CcxtMarketData:
                 if now - marked[0] >= self._config.read_backoff_secs:
                     marked[0] = now  # events may be lost until the reconnect: the session reconciles first
                     errors.put_nowait(StreamInterrupted(f"reconnect: {err.message}", self._clock.now_ms()))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+            except Exception as exc:  # ours failed on an event (a conversion): never end the loop silently
+                log.error(
+                    "venue %s: market data: handling an event failed: %r; reading on in %.1fs",
+                    self.name,
+                    exc,
+                    backoff,
+                    exc_info=exc,
+                )
+                errors.put_nowait(StreamInterrupted(f"market data error: {exc!r}", self._clock.now_ms()))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
 
