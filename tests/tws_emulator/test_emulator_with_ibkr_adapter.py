@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -220,3 +222,42 @@ async def test_ibkr_submit_when_tws_answers_pacing_violation_then_retryable_and_
         await adapter.close()
     assert raised.value.code == "100"
     assert len(tws.open_orders()) == 1
+
+
+async def test_ibkr_reconnect_when_an_attempt_fails_unexpectedly_then_logged_retried_and_quotes_again(
+    tws: TwsEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error outside the expected connect errors used to end the reconnect task: no more quotes, no log."""
+    adapter = _adapter(tws)
+    await adapter.connect()
+    ib = adapter._tws.ib
+    connect = ib.connectAsync
+    failed: list[str] = []
+
+    async def connect_failing_once(*args: Any, **kwargs: Any) -> Any:
+        if not failed:
+            failed.append("once")
+            raise ValueError("garbled handshake (test)")
+        return await connect(*args, **kwargs)
+
+    seen: list[object] = []
+
+    async def consume() -> None:
+        async for event in adapter.stream_market_data([SYMBOL]):
+            seen.append(event)
+            if len(seen) == 10:
+                ib.connectAsync = connect_failing_once  # type: ignore[method-assign]
+                tws.drop_clients()
+            if failed and isinstance(event, Quote):
+                return
+
+    try:
+        with caplog.at_level(logging.ERROR, logger="livegate"):
+            await asyncio.wait_for(consume(), 10)
+    finally:
+        await adapter.close()
+    assert failed == ["once"]
+    logged = [r.getMessage() for r in caplog.records if "ibkr reconnect failed" in r.getMessage()]
+    assert logged == ["ibkr reconnect failed: ValueError('garbled handshake (test)'); next try in 0.05s"]
+    marker = next(i for i, e in enumerate(seen) if isinstance(e, StreamInterrupted))
+    assert isinstance(seen[-1], Quote) and marker < len(seen) - 1

@@ -355,8 +355,10 @@ class IbkrAdapter:
         self._tws.reconnect_later()
 
     async def _on_reconnected(self) -> None:
-        await self._import_missed_fills()
-        self._market.on_reconnected()
+        try:
+            await self._import_missed_fills()
+        finally:  # market data comes back even when catching up on fills failed (the connection logs it)
+            self._market.on_reconnected()
 
     async def _import_missed_fills(self) -> None:
         """Push the fills TWS made while the socket was down (``reqExecutions``), each once."""

@@ -139,8 +139,16 @@ class TwsConnection:
                     log.warning("ibkr reconnect failed (%s); next try in %ss", type(exc).__name__, delay)
                     delay = min(delay * 2, self._reconnect_max)
                     continue
+                except Exception as exc:  # anything else (ib_async's handshake, ours): try again, never end silently
+                    log.error("ibkr reconnect failed: %r; next try in %ss", exc, delay, exc_info=exc)
+                    self.disconnect()
+                    delay = min(delay * 2, self._reconnect_max)
+                    continue
                 log.info("ibkr reconnected to %s:%s", self.host, self.port)
-                await self._on_reconnected()
+                try:
+                    await self._on_reconnected()
+                except Exception as exc:  # the missed fills or the resubscription failed: say so (reconciliation looks)
+                    log.error("ibkr: after the reconnect, catching up failed: %r", exc, exc_info=exc)
                 return
         finally:
             self._reconnect_task = None
