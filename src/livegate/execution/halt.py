@@ -176,15 +176,19 @@ class HaltRoutine:
                         self._anomaly("cancel_failed", f"{name}: cancel_all: {text}; retry in {delay:.2f} s")
                         continue
                     for report in answer:
-                        if not self._ours(report):
+                        held = self._held(report)
+                        if held is None:
                             continue
                         cid = report.client_order_id
                         self._ledger.append(ev.CANCEL_REQUESTED, now, {"client_order_id": cid, "reason": reason})
-                        try:
+                        if held:
                             self._apply(report)
-                        except (LedgerError, DataError):  # recorded, not applied (the book could not be rebuilt)
+                            sent += 1
                             continue
-                        sent += 1
+                        try:  # let go and unreadable: the report is recorded, then the read fails again
+                            self._apply(report)
+                        except (LedgerError, DataError):
+                            pass
                 if self._ambiguous.orders:
                     await self._ambiguous.resolve(halted=True, force=True)
                 sent += await self._cancel_working(reason)
@@ -192,18 +196,19 @@ class HaltRoutine:
             self._anomaly("ledger_write_failed", str(exc))
         return sent
 
-    def _ours(self, report: OrderReport) -> bool:
-        """Return True when ``report`` names an order of livegate's book (held, or let go and read back).
+    def _held(self, report: OrderReport) -> bool | None:
+        """Return True (held, or let go and read back), False (let go, unreadable) or None (not livegate's).
 
-        An order the book let go that the ledger cannot give back counts as livegate's: the
-        read's failure already halted the session (``Retirement.on_read_failed``), the report
-        is still recorded, and the failure must not undo the halt's other records or skip
-        its other cancels (it is caught here, inside the halt's ledger transaction).
+        A let-go order the ledger cannot give back is livegate's: the read's failure already
+        halted the session (``Retirement.on_read_failed``) and the report is still recorded.
+        The failure is caught here, inside the halt's ledger transaction, so that it neither
+        rolls back the halt's other records (the failure's anomaly among them) nor skips the
+        other cancels.
         """
         try:
-            return self._portfolio.order(report.client_order_id) is not None
+            return True if self._portfolio.order(report.client_order_id) is not None else None
         except (LedgerError, DataError):
-            return True
+            return False
 
     async def open_order_count(self, *, after_halt: bool = False) -> int:
         """Return how many open orders the venues report, summed over every venue.
