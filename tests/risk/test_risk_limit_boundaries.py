@@ -197,6 +197,16 @@ def test_duplicate_intent_when_same_order_inside_window_then_denied() -> None:
     assert gate.check(intent("sell", "0.010", "60000.0", ts=T0 + 1), ctx) is None
 
 
+def test_duplicate_intent_when_same_amounts_spelled_otherwise_then_denied() -> None:
+    ctx = context(quote())
+    gate = counters.DuplicateIntentGate(1000)
+    gate.record_approved(intent("buy", "0.010", "60000.0"), ctx)
+    for qty, price in [("0.01", "60000"), ("0.0100", "6E+4"), ("1.0E-2", "60000.00")]:
+        assert code(gate.check(intent("buy", qty, price, ts=T0 + 1), ctx)) == DenialCode.DUPLICATE_INTENT
+    assert gate.check(intent("buy", "0.0100001", "60000", ts=T0 + 1), ctx) is None
+    assert gate.check(intent("buy", "0.01", "60000.1", ts=T0 + 1), ctx) is None
+
+
 @pytest.mark.parametrize(("mark_bid", "expected"), [("59000.1", None), ("59000.0", DenialCode.DAILY_LOSS_LIMIT)])
 def test_daily_loss_when_loss_just_under_or_at_limit(mark_bid: str, expected: object) -> None:
     # long 0.100 bought at 60,000 with 4.00 fees; mid = bid + 0.05
