@@ -128,6 +128,21 @@ def _world(config: LivegateConfig, fast: bool, held: tuple[str, int]) -> _World:
     return _World(ctx, parts, gates, RiskPipeline(gates, ctx, fast_path=fast), [])
 
 
+def _watched(pipeline: RiskPipeline, crashes: list[BaseException]) -> None:
+    """Keep every exception the pipeline's proof raises (it would otherwise only hand the intent to the gates)."""
+    prove = pipeline._prove
+    assert prove is not None
+
+    def watched(intent: OrderIntent) -> int:
+        try:
+            return prove(intent)
+        except Exception as exc:
+            crashes.append(exc)
+            raise
+
+    pipeline._prove = watched
+
+
 def _state(world: _World) -> tuple[object, ...]:
     """Every piece of gate state a check or a record may change, values and spellings."""
     daily, peak = world.parts.daily, world.parts.peak
@@ -230,6 +245,8 @@ def test_fast_path_when_random_streams_then_every_decision_and_gate_state_equals
     config = LivegateConfig.model_validate({"risk": risk, "tripwires": tripwires})
     fast, reference = worlds = (_world(config, True, held), _world(config, False, held))
     assert fast.pipeline._prove is not None and reference.pipeline._prove is None
+    crashes: list[BaseException] = []
+    _watched(fast.pipeline, crashes)  # a proof that crashes proves nothing: the gates would hide it
     for n, step in enumerate(steps):
         if kill is not None and kill[0] == n:
             _apply(worlds, ("kill", kill[1]), n)
@@ -248,6 +265,7 @@ def test_fast_path_when_random_streams_then_every_decision_and_gate_state_equals
                     order.transition(OrderStatus.SUBMITTED, now)
                     world.orders.append(order)
         assert _state(fast) == _state(reference), step
+    assert crashes == []
 
 
 def _gate_names(pipeline: RiskPipeline, start: int, end: int) -> list[str]:
