@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
-def _run_main(tmp_path: Path, *args: str) -> dict[str, object]:
-    """Run ``livegate.cli.main.main()`` with ``args``; report the collector as the command's own code sees it."""
+
+def _run_main(tmp_path: Path, *args: str, entry: str = "livegate.cli.main") -> dict[str, object]:
+    """Run ``main()`` of ``entry`` with ``args``; report the collector as the command's own code sees it."""
     code = (
         "import gc, json, sys\n"
         "from livegate.cli import lazy\n"
@@ -21,7 +23,7 @@ def _run_main(tmp_path: Path, *args: str) -> dict[str, object]:
         "    seen['enabled'], seen['frozen'] = gc.isenabled(), gc.get_freeze_count()\n"
         "    return context\n"
         "lazy.LazyCommand.make_context = probe\n"
-        "from livegate.cli.main import main\n"
+        f"from {entry} import main\n"
         f"sys.argv = ['livegate', *{list(args)!r}]\n"
         "try:\n"
         "    main()\n"
@@ -37,10 +39,12 @@ def _run_main(tmp_path: Path, *args: str) -> dict[str, object]:
     return result
 
 
+@pytest.mark.parametrize("entry", ["livegate.cli.main", "livegate.testing.__main__"], ids=["livegate", "hooked"])
 def test_main_when_a_command_runs_then_collector_was_off_through_start_up_and_is_on_with_start_up_frozen(
-    tmp_path: Path,
+    tmp_path: Path, entry: str
 ) -> None:
-    seen = _run_main(tmp_path, "venues")
+    # the test composition (python -m livegate.testing, the crash harness's processes) starts as livegate does
+    seen = _run_main(tmp_path, "venues", entry=entry)
     assert seen["before_parse_enabled"] is False
     assert seen["enabled"] is True
     assert isinstance(seen["frozen"], int) and seen["frozen"] > 10_000

@@ -2,11 +2,13 @@
 
 Parses the test variables (:mod:`livegate.testing.hooks`), installs the hooks for this
 process (:func:`livegate.control.faults.install_hooks`), then runs the production CLI
-unchanged. A malformed variable exits 2 with one ``error:`` line.
+unchanged, started as :func:`livegate.cli.main.main` starts it (cyclic collector off until
+the command's arguments are parsed). A malformed variable exits 2 with one ``error:`` line.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -24,6 +26,7 @@ def main() -> None:
         sys.stderr.write(f"error: {exc}\n")
         raise SystemExit(2) from exc
     install_hooks(hooks)
+    gc.disable()  # as livegate.cli.main.main: the command's parsing turns it on, start-up frozen
     app(prog_name="livegate")
 
 
