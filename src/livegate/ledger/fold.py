@@ -46,6 +46,7 @@ from livegate.ledger.payload_session import (
     TradingStateChanged,
 )
 from livegate.ledger.payloads import TypedPayload, decode
+from livegate.ledger.scratch_fills import ScratchFills
 from livegate.portfolio import Portfolio
 
 _ZERO = Decimal(0)
@@ -125,10 +126,10 @@ class LedgerFold:
         """Return the venue trade ids of the applied fills at positions ``start`` to ``stop`` of :attr:`fills`.
 
         Only those of ``venue`` and venue-less ones when ``venue`` is given; ``stop`` None:
-        to the end. Fills of a checkpoint's archive are not built for it.
+        to the end. Fills of a checkpoint's archive or on disk are not built for it.
         """
         fills = self.fills
-        if isinstance(fills, ArchivedFills):
+        if isinstance(fills, ArchivedFills | ScratchFills):
             return fills.ids(start, venue, stop)
         return [f.fill_id for f in fills[start:stop] if venue is None or f.venue in (venue, "")]
 

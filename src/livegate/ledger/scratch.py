@@ -19,10 +19,12 @@ import sqlite3
 from collections.abc import ItemsView, Iterable, Iterator, MutableMapping, MutableSet
 from typing import Any, Final
 
-__all__ = ["SCRATCH_CACHE_KIB", "ScratchInts", "ScratchKeys", "scratch_db"]
+__all__ = ["SCRATCH_BATCH_ROWS", "SCRATCH_CACHE_KIB", "ScratchInts", "ScratchKeys", "ScratchRows", "scratch_db"]
 
 #: Page cache of a scratch database, KiB (SQLite's default is 2,000 KiB).
 SCRATCH_CACHE_KIB: Final = 2_048
+#: Rows a :class:`ScratchRows` holds in memory before it writes them in one ``executemany``.
+SCRATCH_BATCH_ROWS: Final = 4_096
 
 
 #: A record's bits stored in its first SQLite integer (the rest in the second; each fits 63 bits).
@@ -201,6 +203,86 @@ class ScratchKeys(MutableSet[tuple[str, str]]):
         name = ("cid", "fid")[index]
         query = f"SELECT {name} FROM fill_keys ORDER BY cid, fid"  # noqa: S608 (one of two names)
         return (str(value) for (value,) in self._conn.execute(query))
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class ScratchRows:
+    """An append-only table of a scratch database: rows written in batches, read back in the order they came.
+
+    Row ``i`` (0-based, in append order) is stored with ``i`` as its integer primary key
+    ``n``, so a range of positions is read with one index scan. Rows wait in a list of at
+    most ``batch`` before one ``executemany`` writes them; any read writes them first.
+
+    Parameters
+    ----------
+    conn:
+        A scratch database (:func:`scratch_db`).
+    table:
+        The name of the table made for these rows in ``conn`` (letters and ``_``).
+    columns:
+        The names of a row's columns (letters and ``_``), without types: SQLite keeps each
+        value as given (int, float, text or NULL; a NaN float is read back as NULL).
+    batch:
+        Rows kept in memory before they are written.
+
+    Raises
+    ------
+    ValueError
+        If ``table`` or a column is not a plain name, or ``batch`` is below 1.
+    """
+
+    __slots__ = ("_batch", "_conn", "_count", "_insert", "_pending", "_select")
+
+    def __init__(
+        self, conn: sqlite3.Connection, table: str, columns: Iterable[str], batch: int = SCRATCH_BATCH_ROWS
+    ) -> None:
+        names = list(columns)
+        if not all(name.replace("_", "").isalpha() for name in (table, *names)):
+            raise ValueError(f"not a table and column names: {table!r} {names!r}")
+        if batch < 1:
+            raise ValueError(f"a batch is at least one row, got {batch}")
+        listed = ", ".join(names)
+        conn.execute(f"CREATE TABLE {table} (n INTEGER PRIMARY KEY, {listed})")
+        self._conn = conn
+        self._count = 0
+        self._batch = batch
+        self._pending: list[tuple[Any, ...]] = []
+        self._insert = f"INSERT INTO {table} VALUES ({', '.join('?' * (len(names) + 1))})"  # noqa: S608 (checked names)
+        self._select = f"SELECT {listed} FROM {table}"  # noqa: S608 (checked names)
+
+    def append(self, row: tuple[Any, ...]) -> None:
+        """Add ``row`` (one value per column) at the end."""
+        pending = self._pending
+        pending.append((self._count, *row))
+        self._count += 1
+        if len(pending) >= self._batch:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows waiting in memory."""
+        if self._pending:
+            self._conn.executemany(self._insert, self._pending)
+            self._pending.clear()
+
+    def rows(self, start: int = 0, stop: int | None = None, *, by: str = "") -> Iterator[tuple[Any, ...]]:
+        """Yield the rows at positions ``start`` to ``stop`` (None: the end), in append order.
+
+        ``by``: a column the rows are ordered by first (append order among equal values);
+        empty for append order.
+
+        Raises
+        ------
+        ValueError
+            If ``by`` is not a plain name.
+        """
+        if by and not by.replace("_", "").isalpha():
+            raise ValueError(f"not a column name: {by!r}")
+        self.flush()
+        end = self._count if stop is None else min(stop, self._count)
+        order = f"{by}, n" if by else "n"
+        return iter(self._conn.execute(f"{self._select} WHERE n >= ? AND n < ? ORDER BY {order}", (start, end)))
 
     def __len__(self) -> int:
         return self._count

@@ -32,8 +32,11 @@ from livegate.ledger.payload_orders import (
     SubmitRequested,
 )
 from livegate.ledger.payload_session import AnomalyRecorded, TradingStateChanged
-from livegate.ledger.scratch import ScratchInts, scratch_db
+from livegate.ledger.scratch import ScratchInts, ScratchKeys, scratch_db
+from livegate.ledger.scratch_fills import ScratchFills
 from livegate.ops.run_facts import REAL_MODES, DecisionFact, FillFact, RunFacts
+from livegate.ops.run_facts_scratch import ScratchDecisionLog, ScratchFillLog, ScratchMarkLog
+from livegate.portfolio import Portfolio
 from livegate.reconcile.drift import DRIFT_FILE, read_drift
 
 __all__ = ["DecisionFact", "FillFact", "RunFacts", "RunReader", "read_run", "read_run_from"]
@@ -64,18 +67,30 @@ class RunReader:
 
         ``keep_first``: finished orders leave the fold, except the first ``keep_first``
         (the rows the orders table can show); a late event about one reads its events
-        back (:mod:`livegate.ledger.fold_retire`). None: every order is kept.
+        back (:mod:`livegate.ledger.fold_retire`); the per-order facts (decisions, marks,
+        fills, the fold's applied fills and their keys) are kept on disk
+        (:mod:`livegate.ops.run_facts_scratch`). None: everything is kept in memory.
         """
         self.facts = RunFacts(run_dir=run_dir, day_zone=_day_zone(run_dir))
         #: How many of the first orders the fold keeps whole (None: all).
         self.keep_first = keep_first
         if keep_first is not None:
-            # the retired orders' records and every order's submit time on disk (a scratch
-            # database, deleted with the reader): the reader keeps nothing per finished order
+            # the retired orders' records, every order's submit time, decision and marks, and
+            # every fill on disk (a scratch database, deleted with the reader): the reader
+            # keeps nothing per order in memory
             scratch = scratch_db()
             retirement = Retirement(self._rows_between, keep_first, records=ScratchInts(scratch))
-            self.facts.submits = ScratchInts(scratch, "submits")
-            self.facts.fold = LedgerFold(approved_intents=NotKept(), retirement=retirement)
+            facts = self.facts
+            facts.submits = ScratchInts(scratch, "submits")
+            facts.decisions = ScratchDecisionLog(scratch)
+            facts.marks = ScratchMarkLog(scratch)
+            facts.fills = ScratchFillLog(scratch)
+            facts.fold = LedgerFold(
+                portfolio=Portfolio(fill_keys=ScratchKeys(scratch)),
+                fills=ScratchFills(scratch),
+                approved_intents=NotKept(),
+                retirement=retirement,
+            )
         #: Where a retired order's events are read back: the session's ledger once followed, else the file.
         self._history: Callable[[int, int], list[tuple[int, int, str, str, str, str]]] | None = None
         #: True once a read stopped part way (an unreadable payload): the facts are not the ledger's.

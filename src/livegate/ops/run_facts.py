@@ -13,13 +13,23 @@ from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from livegate.domain.orders import Fill
 from livegate.ledger.fold import LedgerFold
 
-__all__ = ["REAL_MODES", "DecisionFact", "DecisionLog", "FillFact", "MarkLog", "RunFacts"]
+__all__ = [
+    "REAL_MODES",
+    "DecisionFact",
+    "DecisionLog",
+    "DecisionRecords",
+    "FillFact",
+    "FillRecords",
+    "MarkLog",
+    "MarkRecords",
+    "RunFacts",
+]
 
 _NAN: Final = float("nan")
 #: Distinct mids a :class:`MarkLog` remembers to share (forgotten all at once past this).
@@ -87,7 +97,7 @@ class DecisionLog:
             yield DecisionFact(ts, venue, symbol, approved, code, bid if quoted else None, ask if quoted else None)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, DecisionLog) and list(self) == list(other)
+        return list(self) == list(other) if isinstance(other, DecisionLog) else NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -138,7 +148,7 @@ class MarkLog:
         return zip(self._ts, self._symbols, self._mids, strict=True)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, MarkLog) and list(self) == list(other)
+        return list(self) == list(other) if isinstance(other, MarkLog) else NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -150,6 +160,58 @@ class FillFact(NamedTuple):
     venue: str
     arrival_mid: Decimal | None
     slippage_bps: Decimal | None
+
+
+class DecisionRecords(Protocol):
+    """Where a run's decisions are kept, iterated in ledger order.
+
+    :class:`DecisionLog` in memory, or on disk (:class:`livegate.ops.run_facts_scratch.ScratchDecisionLog`).
+    """
+
+    def append(
+        self, ts_ms: int, venue: str, symbol: str, approved: bool, code: str, bid: Decimal | None, ask: Decimal | None
+    ) -> None:
+        """Add one decision (``bid`` and ``ask`` None when it saw no quote)."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[DecisionFact]: ...
+
+
+class MarkRecords(Protocol):
+    """Where a run's mids are kept, iterated as ``(ts_ms, symbol, mid)`` (quote currency).
+
+    :class:`MarkLog` in memory, or on disk (:class:`livegate.ops.run_facts_scratch.ScratchMarkLog`).
+    """
+
+    def append(self, ts_ms: int, symbol: str, mid: Decimal) -> None:
+        """Add one mid (quote currency)."""
+
+    def sort(self) -> None:
+        """Give the marks in time order from now on (ledger order among equal times)."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[tuple[int, str, Decimal]]: ...
+
+
+class FillRecords(Protocol):
+    """Where a run's fill facts are kept, iterated in ledger order.
+
+    A list in memory, or on disk (:class:`livegate.ops.run_facts_scratch.ScratchFillLog`).
+    """
+
+    def append(self, fact: FillFact, /) -> None:
+        """Add one fill's fact."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[FillFact]: ...
+
+
+def _fill_list() -> FillRecords:
+    facts: list[FillFact] = []
+    return facts
 
 
 @dataclass(slots=True)
@@ -167,14 +229,14 @@ class RunFacts:
         ``summary.json``'s end reason (empty when absent).
     day_zone : ZoneInfo
         ``[risk] day_boundary_tz`` of the run (UTC when unknown).
-    decisions : DecisionLog
-        Every decision.
-    fills : list of FillFact
+    decisions : DecisionRecords
+        Every decision (in memory, or on disk for a reader that keeps nothing per order).
+    fills : FillRecords
         Every fill the fold counted.
     markouts : dict[(day, symbol, horizon_ms), (sum of bps, count)]
         Markouts summed as they come, by the trading day of their fill (bps as floats, in
         ledger order: the rollup's mean is this sum over this count).
-    marks : MarkLog
+    marks : MarkRecords
         Every mid the ledger knows, in time order: arrival quotes and markouts (quote currency).
     submits : MutableMapping[str, int]
         Client order id -> ``submit_requested`` time (ms); on disk for a reader that retires
@@ -203,10 +265,10 @@ class RunFacts:
     trading_reason: str = ""
     end_reason: str = ""
     day_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
-    decisions: DecisionLog = field(default_factory=DecisionLog)
-    fills: list[FillFact] = field(default_factory=list)
+    decisions: DecisionRecords = field(default_factory=DecisionLog)
+    fills: FillRecords = field(default_factory=_fill_list)
     markouts: dict[tuple[str, str, int], tuple[float, int]] = field(default_factory=dict)
-    marks: MarkLog = field(default_factory=MarkLog)
+    marks: MarkRecords = field(default_factory=MarkLog)
     submits: MutableMapping[str, int] = field(default_factory=dict)
     acks: dict[str, int] = field(default_factory=dict)
     anomalies: list[tuple[int, str, str]] = field(default_factory=list)
