@@ -28,23 +28,15 @@ _RATE_WINDOW_MS = 1000
 #: what is left, so sweeping costs O(1) per approval amortized and no single approval sweeps long.
 _DUPLICATE_SWEEP_AT = 64
 
-# (symbol, side, quantity, price), each amount as its exact value: equal values give one key (0.010 and
-# 0.01, 60000 and 6E+4). An amount is its lowest-terms ratio of integers (Decimal.as_integer_ratio), not the
-# Decimal: hashing a fresh Decimal costs ~5,200 CPU instructions (a modular power in libmpdec), its ratio
-# ~2,100 and the ratio's hash a few dozen; a NaN or an infinity (no ratio) stays the Decimal itself.
-_Amount = tuple[int, int] | Decimal
-DuplicateKey = tuple[str, Side, _Amount, _Amount | None]
+# (symbol, side, quantity, price): Decimals hash and compare by value, so 0.010 and 0.01 are one key.
+# Keying each amount by its as_integer_ratio() instead runs fewer CPU instructions per gate evaluation
+# (callgrind, stop 26: 59.0k vs 61.3k) but was slower by the clock on benchmarks/gates.py (p50 +2-3%).
+_DuplicateKey = tuple[str, Side, Decimal, Decimal | None]
 
 
-def exact_amount(value: Decimal) -> _Amount:
-    """Return ``value``'s key in :func:`duplicate_key`: its ratio of integers, the Decimal when not finite."""
-    return value.as_integer_ratio() if value.is_finite() else value
-
-
-def duplicate_key(intent: OrderIntent) -> DuplicateKey:
+def duplicate_key(intent: OrderIntent) -> _DuplicateKey:
     """Return the key under which :class:`DuplicateIntentGate` remembers an approved intent."""
-    price = intent.price
-    return (intent.symbol, intent.side, exact_amount(intent.quantity), None if price is None else exact_amount(price))
+    return (intent.symbol, intent.side, intent.quantity, intent.price)
 
 
 def is_flatten(intent: OrderIntent) -> bool:
@@ -144,10 +136,10 @@ class DuplicateIntentGate:
 
     def __init__(self, window_ms: int) -> None:
         self._window_ms = window_ms
-        self._last: dict[DuplicateKey, int] = {}
+        self._last: dict[_DuplicateKey, int] = {}
         self._sweep_at = _DUPLICATE_SWEEP_AT
         self._key_for: object = None  # the intent whose key ``check`` built last (``record_approved`` reuses it)
-        self._key: DuplicateKey | None = None
+        self._key: _DuplicateKey | None = None
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``DUPLICATE_INTENT`` when the same order was approved less than the window ago; flatten passes."""
@@ -174,7 +166,7 @@ class DuplicateIntentGate:
             key = duplicate_key(intent)
         self.remember(key, intent.ts_ms)
 
-    def remember(self, key: DuplicateKey, ts_ms: int) -> None:
+    def remember(self, key: _DuplicateKey, ts_ms: int) -> None:
         """Remember an approval of ``key`` at ``ts_ms``; sweep out the expired ones when many accumulated.
 
         An approval the window has passed can no longer deny (unless the clock steps back

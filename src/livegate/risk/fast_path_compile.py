@@ -206,13 +206,7 @@ def compile_run(
                 return i_band
         ts = intent.ts_ms
         if g_dup is not None and not flatten:
-            # counters.duplicate_key, inline: a quantity or price with no ratio raises (the gate judges it)
-            key: counters.DuplicateKey = (
-                symbol,
-                intent.side,
-                qty.as_integer_ratio(),
-                None if limit is None else limit.as_integer_ratio(),
-            )
+            key = (symbol, intent.side, qty, limit)  # counters.duplicate_key, inline
             g_dup._key, g_dup._key_for = key, intent
             last = g_dup._last.get(key)
             if last is not None and not ts - last >= dup_window:
