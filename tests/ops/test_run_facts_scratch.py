@@ -141,10 +141,11 @@ def test_scratch_logs_when_records_appended_then_read_back_as_the_in_memory_logs
     expected = sorted(marks, key=lambda mark: mark[0]) if sort else marks  # stable: ties in append order
     assert _texts(stored_marks) == _texts(expected)
     kept_fills, stored_fills = [FillFact(*f) for f in facts], ScratchFillLog(conn)
-    for fact in kept_fills:
+    for n, fact in enumerate(kept_fills, 1):
         stored_fills.append(fact)
+        assert _texts(stored_fills) == _texts(kept_fills[:n])  # a read between appends: the next one still shows
     assert len(stored_fills) == len(kept_fills)
-    assert _texts(stored_fills) == _texts(kept_fills)
+    assert _texts(stored_fills) == _texts(kept_fills) == _texts(stored_fills)  # read again: the same
 
 
 @settings(max_examples=40, deadline=None)
