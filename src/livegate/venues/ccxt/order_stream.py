@@ -131,6 +131,7 @@ class CcxtOrderStream:
                     self._down.discard(name)
                 await once()
                 backoff = self._config.read_backoff_secs
+                continue
             except _CcxtError as exc:
                 err = self._calls.translate(exc)
                 if isinstance(err, Fatal):
@@ -140,16 +141,10 @@ class CcxtOrderStream:
                 log.warning(
                     "venue %s: private stream dropped, reconnecting in %.1fs: %s", self.name, backoff, err.message
                 )
-                dropped = True
-                if not self._down:
-                    self._interrupt(f"private stream reconnect: {err.message}")
-                self._down.add(name)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+                reason: str | None = f"private stream reconnect: {err.message}"
             except VenueError as err:  # the gap import failed: reconciliation (already asked for) covers it
                 log.warning("venue %s: fills of the stream gap not imported yet: %s", self.name, err.message)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+                reason = None
             except Exception as exc:  # ours failed on an event (the session's sink, a conversion): never end silently
                 log.error(
                     "venue %s: private %s stream: handling an event failed: %r; reconciling, reading on in %.1fs",
@@ -159,12 +154,14 @@ class CcxtOrderStream:
                     backoff,
                     exc_info=exc,
                 )
-                dropped = True  # the rest of that batch is lost: import the gap's fills as after a drop
+                reason = f"private stream error: {exc!r}"  # the rest of that batch is lost: as after a drop
+            if reason is not None:  # a drop: reconcile once for the stream, import the gap's fills first
+                dropped = True
                 if not self._down:
-                    self._interrupt(f"private stream error: {exc!r}")
+                    self._interrupt(reason)
                 self._down.add(name)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
 
     async def _import_gap(self) -> None:
         """Report the account's fills since the last one reported (see :mod:`livegate.venues.ccxt.gap`)."""
