@@ -13,46 +13,24 @@ own fills, open orders and balances equal to what the ledger says.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from livegate.ledger import Ledger
-from livegate.ledger.fold import fold_events
 from tests.venue_emulator import Kind
 from tests.venue_emulator.fixtures import EmulatorThread
 from tests.venues_e2e.helpers import arm, explain, finish, start_run, summary, wait_until, write_preflight
+from tests.venues_e2e.stream_checks import (
+    assert_spot_venue_matches_ledger,
+    committed_rows,
+    interruptions,
+    reconnects,
+    sent_after,
+)
 
 STRATEGY = f"{Path(__file__).with_name('drop_probe_strategy.py')}:DropProbe"
 SYMBOL = "BTC/USDT"
-
-
-def _rows(out: Path) -> list[tuple[int, str, dict[str, Any]]]:
-    """Return ``(seq, kind, payload)`` of the ledger's committed events (read-only: the session writes)."""
-    if not (out / "ledger.sqlite").exists():
-        return []
-    with sqlite3.connect(f"file:{out / 'ledger.sqlite'}?mode=ro", uri=True) as conn:
-        rows = conn.execute("SELECT seq, kind, payload FROM events ORDER BY seq").fetchall()
-    return [(seq, kind, json.loads(payload)) for seq, kind, payload in rows]
-
-
-def _reconnects(rows: list[tuple[int, str, dict[str, Any]]]) -> list[int]:
-    """Return the seqs of the reconciliations made after a stream interruption."""
-    return [seq for seq, kind, p in rows if kind == "reconciled" and p["trigger"] == "reconnect"]
-
-
-def _sent_after(rows: list[tuple[int, str, dict[str, Any]]], seq: int) -> int:
-    return sum(1 for s, kind, _ in rows if kind == "submit_requested" and s > seq)
-
-
-def _interruptions(out: Path) -> list[dict[str, Any]]:
-    lines = (out / "telemetry.jsonl").read_text(encoding="utf-8").splitlines()
-    return [e for e in map(json.loads, lines) if e["kind"] == "anomaly" and e["anomaly_kind"] == "stream_interrupted"]
 
 
 @pytest.mark.slow
@@ -72,18 +50,18 @@ def test_streams_when_market_then_private_stream_dropped_then_one_reconciliation
         wait_until(lambda: len(venue_thread.call(lambda e: e.fills())) >= 2, what="the first fills")
         assert venue_thread.run(venue_thread.emulator.drop_market_streams()) >= 1
         wait_until(
-            lambda: len(r := _reconnects(rows := _rows(out))) >= 1 and _sent_after(rows, r[-1]) >= 2,
+            lambda: len(r := reconnects(rows := committed_rows(out))) >= 1 and sent_after(rows, r[-1]) >= 2,
             what="a reconciliation after the market-data drop, then orders",
         )
         assert venue_thread.run(venue_thread.emulator.drop_private_stream()) >= 1
         wait_until(
-            lambda: len(r := _reconnects(rows := _rows(out))) >= 2 and _sent_after(rows, r[-1]) >= 2,
+            lambda: len(r := reconnects(rows := committed_rows(out))) >= 2 and sent_after(rows, r[-1]) >= 2,
             what="a reconciliation after the private-stream drop, then orders",
         )
         stop.touch()  # no more orders: every fill reaches the ledger before the session ends
         venue_fill_ids = lambda: {str(f.trade_id) for f in venue_thread.call(lambda e: e.fills())}  # noqa: E731
         wait_until(
-            lambda: {str(p["fill_id"]) for _, kind, p in _rows(out) if kind == "fill"} == venue_fill_ids(),
+            lambda: {str(p["fill_id"]) for _, kind, p in committed_rows(out) if kind == "fill"} == venue_fill_ids(),
             what="every venue fill in the ledger",
         )
         venue_thread.call(lambda e: setattr(e, "pace_ms", 1))  # nothing left to wait for: the rest of the feed
@@ -94,36 +72,18 @@ def test_streams_when_market_then_private_stream_dropped_then_one_reconciliation
         raise
 
     assert result.returncode == 0, explain(result, out)
-    rows = _rows(out)
+    rows = committed_rows(out)
     # one reconciliation per drop (not one per watch loop of the dropped connection), each clean
-    reconnects = _reconnects(rows)
-    assert len(reconnects) == 2, [p for s, _, p in rows if s in reconnects]
-    assert all(p["clean"] for s, _, p in rows if s in reconnects)
-    interrupted = _interruptions(out)
+    drops = reconnects(rows)
+    assert len(drops) == 2, [p for s, _, p in rows if s in drops]
+    assert all(p["clean"] for s, _, p in rows if s in drops)
+    interrupted = interruptions(out)
     assert [e["detail"].split(":")[0] for e in interrupted] == ["reconnect", "private stream reconnect"], interrupted
     assert not [p for _, kind, p in rows if kind == "anomaly"]  # no drift, no other anomaly
     # trading went on after each reconnect; what was denied while reconciling waited for it
-    assert (
-        _sent_after(rows, reconnects[0]) - _sent_after(rows, reconnects[1]) >= 2
-        and _sent_after(rows, reconnects[1]) >= 2
-    )
+    assert sent_after(rows, drops[0]) - sent_after(rows, drops[1]) >= 2 and sent_after(rows, drops[1]) >= 2
     denied = {p["code"] for _, kind, p in rows if kind == "decision" and not p["approved"]}
     assert denied <= {"RECONCILING"}, denied
 
     # the venue's own state equals the ledger's: its fills, no open order, balances moved by exactly those fills
-    venue_fills = venue_thread.call(lambda e: e.fills())
-    ledger_fills = [p for _, kind, p in rows if kind == "fill"]
-    assert sorted(str(f.trade_id) for f in venue_fills) == sorted(str(p["fill_id"]) for p in ledger_fills)
-    assert venue_thread.call(lambda e: e.open_orders()) == []
-    with Ledger.open(out / "ledger.sqlite", synchronous="OFF") as ledger:
-        whole = fold_events(list(ledger.events()))
-    assert whole.portfolio.working_orders() == []
-    signed = sum((Decimal(p["quantity"]) * (1 if p["side"] == "buy" else -1) for p in ledger_fills), Decimal(0))
-    cash = -sum((Decimal(p["quantity"]) * Decimal(p["price"]) * (1 if p["side"] == "buy" else -1)
-                 for p in ledger_fills), Decimal(0))  # fmt: skip
-    btc_fees = sum((Decimal(p["fee_in_asset"]) for p in ledger_fills if p.get("fee_asset") == "BTC"), Decimal(0))
-    usdt_fees = sum((Decimal(p["fee"]) for p in ledger_fills if p.get("fee_asset", "") in ("", "USDT")), Decimal(0))
-    btc_after, usdt_after = venue_thread.call(lambda e: (e.balance("BTC"), e.balance("USDT")))
-    assert btc_after == (btc_before + signed - btc_fees, Decimal(0))
-    assert usdt_after == (usdt_before + cash - usdt_fees, Decimal(0))
-    assert whole.portfolio.position(SYMBOL).quantity == signed == Decimal(summary(out)["positions"][SYMBOL]["quantity"])
+    assert_spot_venue_matches_ledger(venue_thread, out, SYMBOL, (btc_before, usdt_before), summary(out))

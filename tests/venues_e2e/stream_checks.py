@@ -1,0 +1,72 @@
+"""Reads of a running session's ledger and the venue's state for the stream-fault end-to-end tests.
+
+Shared by tests/venues_e2e/test_stream_drops_reconcile.py (the venue drops a stream) and
+tests/venues_e2e/test_market_data_handler_fault.py (livegate's own handling of a quote fails).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from livegate.ledger import Ledger
+from livegate.ledger.fold import fold_events
+from tests.venue_emulator.fixtures import EmulatorThread
+
+Row = tuple[int, str, dict[str, Any]]
+
+
+def committed_rows(out: Path) -> list[Row]:
+    """Return ``(seq, kind, payload)`` of the ledger's committed events (read-only: the session writes)."""
+    if not (out / "ledger.sqlite").exists():
+        return []
+    with sqlite3.connect(f"file:{out / 'ledger.sqlite'}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT seq, kind, payload FROM events ORDER BY seq").fetchall()
+    return [(seq, kind, json.loads(payload)) for seq, kind, payload in rows]
+
+
+def reconnects(rows: list[Row]) -> list[int]:
+    """Return the seqs of the reconciliations made after a stream interruption."""
+    return [seq for seq, kind, p in rows if kind == "reconciled" and p["trigger"] == "reconnect"]
+
+
+def sent_after(rows: list[Row], seq: int) -> int:
+    """Return how many orders the session asked the venue for after ledger event ``seq``."""
+    return sum(1 for s, kind, _ in rows if kind == "submit_requested" and s > seq)
+
+
+def interruptions(out: Path) -> list[dict[str, Any]]:
+    """Return the run's ``stream_interrupted`` anomalies from its telemetry, in order."""
+    lines = (out / "telemetry.jsonl").read_text(encoding="utf-8").splitlines()
+    return [e for e in map(json.loads, lines) if e["kind"] == "anomaly" and e["anomaly_kind"] == "stream_interrupted"]
+
+
+def assert_spot_venue_matches_ledger(
+    venue_thread: EmulatorThread, out: Path, symbol: str, before: tuple[Decimal, Decimal], summary: dict[str, Any]
+) -> None:
+    """Assert the spot venue's fills, open orders and balances are what the ended session's ledger says.
+
+    ``before`` is the account's free (base, quote) balance before the session, e.g. BTC and
+    USDT for ``BTC/USDT``; fees are taken in the asset each fill names.
+    """
+    base, quote = symbol.split("/")
+    rows = committed_rows(out)
+    venue_fills = venue_thread.call(lambda e: e.fills())
+    ledger_fills = [p for _, kind, p in rows if kind == "fill"]
+    assert sorted(str(f.trade_id) for f in venue_fills) == sorted(str(p["fill_id"]) for p in ledger_fills)
+    assert venue_thread.call(lambda e: e.open_orders()) == []
+    with Ledger.open(out / "ledger.sqlite", synchronous="OFF") as ledger:
+        whole = fold_events(list(ledger.events()))
+    assert whole.portfolio.working_orders() == []
+    sign = {"buy": 1, "sell": -1}
+    signed = sum((Decimal(p["quantity"]) * sign[p["side"]] for p in ledger_fills), Decimal(0))
+    cash = -sum((Decimal(p["quantity"]) * Decimal(p["price"]) * sign[p["side"]] for p in ledger_fills), Decimal(0))
+    base_fees = sum((Decimal(p["fee_in_asset"]) for p in ledger_fills if p.get("fee_asset") == base), Decimal(0))
+    quote_fees = sum((Decimal(p["fee"]) for p in ledger_fills if p.get("fee_asset", "") in ("", quote)), Decimal(0))
+    base_after, quote_after = venue_thread.call(lambda e: (e.balance(base), e.balance(quote)))
+    assert base_after == (before[0] + signed - base_fees, Decimal(0))
+    assert quote_after == (before[1] + cash - quote_fees, Decimal(0))
+    assert whole.portfolio.position(symbol).quantity == signed == Decimal(summary["positions"][symbol]["quantity"])

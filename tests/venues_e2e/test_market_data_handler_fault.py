@@ -1,0 +1,103 @@
+"""A failure of livegate's own while handling a quote: the market-data loop reads on (end to end).
+
+The ccxt adapter's market-data loops catch what the venue raises (a drop, a timeout) and
+reconnect. Anything else raised while handling an event, a conversion of ours that fails,
+used to end the loop's task with nothing said: no quotes again for the rest of the session,
+which the session sees only as a feed gone quiet. Now the loop logs it with its traceback,
+puts a :class:`~livegate.venues.base.StreamInterrupted` marker in (the session reconciles
+before trading on: quotes of that batch were lost) and reads on
+(:mod:`livegate.venues.ccxt.market_data`).
+
+Here the ``livegate`` CLI trades the exchange emulator through real ccxt, in a process whose
+quote conversion fails once when the test asks (tests/venues_e2e/quote_fault_cli.py). The
+session must say so on stderr, reconcile once, trade on, and end with the venue's own
+fills, open orders and balances equal to what its ledger says.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.venue_emulator import Kind
+from tests.venue_emulator.fixtures import EmulatorThread
+from tests.venues_e2e.helpers import Armed, arm, explain, finish, summary, wait_until, write_preflight
+from tests.venues_e2e.quote_fault_cli import FAULT_ENV
+from tests.venues_e2e.stream_checks import (
+    assert_spot_venue_matches_ledger,
+    committed_rows,
+    interruptions,
+    reconnects,
+    sent_after,
+)
+
+STRATEGY = f"{Path(__file__).with_name('drop_probe_strategy.py')}:DropProbe"
+SYMBOL = "BTC/USDT"
+
+
+def _start_faulty_run(armed: Armed, out: Path, trigger: Path, max_events: int) -> subprocess.Popen[str]:
+    """Start ``livegate run`` live, in a process whose next quote conversion fails once ``trigger`` exists."""
+    script = Path(__file__).with_name("quote_fault_cli.py")
+    args = ["run", "--profile", str(armed.profile), "--mode", "live", "--enable-live", "--no-progress"]
+    return subprocess.Popen(
+        [sys.executable, str(script), *args, "--max-events", str(max_events), "--out", str(out)],
+        cwd=armed.root,
+        env={**armed.env, FAULT_ENV: str(trigger)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_market_data_when_handling_a_quote_fails_then_logged_one_reconciliation_trading_goes_on_venue_matches(
+    tmp_path: Path, emulator_thread_factory: Callable[..., EmulatorThread]
+) -> None:
+    venue_thread = emulator_thread_factory(Kind.SPOT, pace_ms=4, max_events=3800)
+    stop = tmp_path / "stop-trading"
+    trigger = tmp_path / "fail-next-quote"
+    params = f'quantity = "0.002"\nevery = 25\nstop_file = "{stop}"'
+    armed = arm(tmp_path, venue_thread.emulator, venue="ccxt:binance", symbol=SYMBOL, strategy=STRATEGY, params=params)
+    write_preflight(armed, "live")
+    before = venue_thread.call(lambda e: (e.balance("BTC")[0], e.balance("USDT")[0]))
+
+    out = tmp_path / "run"
+    proc = _start_faulty_run(armed, out, trigger, max_events=3000)
+    try:
+        wait_until(lambda: len(venue_thread.call(lambda e: e.fills())) >= 2, what="the first fills")
+        trigger.touch()
+        wait_until(lambda: not trigger.exists(), what="the injected failure")
+        wait_until(
+            lambda: len(r := reconnects(rows := committed_rows(out))) >= 1 and sent_after(rows, r[-1]) >= 2,
+            what="a reconciliation after the failed quote, then orders (the quote loop read on)",
+        )
+        stop.touch()  # no more orders: every fill reaches the ledger before the session ends
+        venue_fill_ids = lambda: {str(f.trade_id) for f in venue_thread.call(lambda e: e.fills())}  # noqa: E731
+        wait_until(
+            lambda: {str(p["fill_id"]) for _, kind, p in committed_rows(out) if kind == "fill"} == venue_fill_ids(),
+            what="every venue fill in the ledger",
+        )
+        venue_thread.call(lambda e: setattr(e, "pace_ms", 1))  # nothing left to wait for: the rest of the feed
+        result = finish(proc)
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+
+    assert result.returncode == 0, explain(result, out)
+    # said where the operator looks, with what failed and its traceback
+    assert "market data: handling an event failed: ValueError('injected: converting a ticker failed')" in result.stderr
+    assert "Traceback" in result.stderr
+    rows = committed_rows(out)
+    drops = reconnects(rows)
+    assert len(drops) == 1 and all(p["clean"] for s, _, p in rows if s in drops)
+    assert [e["detail"].split(":")[0] for e in interruptions(out)] == ["market data error"]
+    assert not [p for _, kind, p in rows if kind == "anomaly"]  # no drift, no other anomaly
+    assert sent_after(rows, drops[0]) >= 2  # quotes came on after the failure: the strategy traded on them
+    denied = {p["code"] for _, kind, p in rows if kind == "decision" and not p["approved"]}
+    assert denied <= {"RECONCILING"}, denied
+    assert_spot_venue_matches_ledger(venue_thread, out, SYMBOL, before, summary(out))
