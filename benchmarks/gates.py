@@ -64,6 +64,10 @@ from livegate.runtime.session import bundled_sample
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.paper import PaperParams, PaperVenue
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine_noise import control_samples, control_steps, hit_line, measure_interruptions
+
 D = Decimal
 RISK = {
     "max_order_notional_usd": 5000,
@@ -87,48 +91,6 @@ def _percentiles(samples: list[int]) -> tuple[float, float, float]:
     samples = sorted(samples)
     n = len(samples)
     return samples[n // 2] / 1000, samples[int(n * 0.99)] / 1000, samples[int(n * 0.999)] / 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Interruptions:
-    """How often, and for how long, this machine stops a busy Python thread (interrupts, a VM's exits)."""
-
-    per_sec: float
-    median_us: float
-    p90_us: float
-
-
-def measure_interruptions(seconds: float = 1.0, threshold_ns: int = 3_000) -> Interruptions:
-    """Spin reading the clock for ``seconds``; count the pauses between two reads above ``threshold_ns``.
-
-    Pauses of 1 ms and more (another process's time slice) are left out: what is counted is
-    the short, periodic cost every thread pays (timer ticks and other interrupts; on a
-    virtual machine, each one a trip through the hypervisor).
-    """
-    perf = time.perf_counter_ns
-    end = perf() + int(seconds * 1e9)
-    gaps: list[int] = []
-    last = perf()
-    while last < end:
-        now = perf()
-        if threshold_ns < now - last < 1_000_000:
-            gaps.append(now - last)
-        last = now
-    if len(gaps) < 2:
-        return Interruptions(len(gaps) / seconds, 0.0, 0.0)
-    deciles = statistics.quantiles(gaps, n=10)
-    return Interruptions(len(gaps) / seconds, statistics.median(gaps) / 1000, deciles[-1] / 1000)
-
-
-def _hit_line(samples: list[int], machine: Interruptions) -> str:
-    """Say how many of a round's evaluations an interruption is expected to land in.
-
-    An interruption lands in an evaluation with probability (time inside evaluations) x
-    (interruptions per second). When that count exceeds a thousandth of the evaluations,
-    the round's p99.9 is an interrupted evaluation: its own time plus one pause.
-    """
-    hits = sum(samples) / 1e9 * machine.per_sec
-    return f"~{hits:.0f} evaluations interrupted (p99.9 is the {len(samples) // 1000}th slowest)"
 
 
 def bench_pipeline(n: int = 50_000) -> tuple[float, float, float, int]:
@@ -376,6 +338,9 @@ def main() -> int:
     parser.add_argument("--pipeline-rounds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=30, help="kill rounds (0: none)")
     parser.add_argument("--callgrind-markers", action="store_true", help="frame each pipeline pass by sleep(0)")
+    parser.add_argument(
+        "--no-control", dest="control", action="store_false", help="skip the control workload after each round"
+    )
     parser.add_argument("--gc-default", action="store_true", help="keep CPython's GC settings (not livegate run's)")
     args = parser.parse_args()
     if not args.gc_default:  # what `livegate run` does at session start (livegate.cli.run_cmd._tune_gc)
@@ -390,6 +355,8 @@ def main() -> int:
     quotes = _bench_quotes(args.intents)
     pooled: list[int] = []
     rounds: list[tuple[float, float, float]] = []
+    controls: list[tuple[float, float, float]] = []
+    steps = 0
     for k in range(args.pipeline_rounds):
         samples, approved = pipeline_samples(quotes, show_gates=k == 0, markers=args.callgrind_markers)
         pooled += samples
@@ -397,11 +364,24 @@ def main() -> int:
         p50, p99, p999 = rounds[-1]
         print(
             f"round {k + 1}: p50 {p50:.2f} us, p99 {p99:.2f} us, p99.9 {p999:.2f} us "
-            f"({approved:,} of {len(quotes):,} approved); {_hit_line(samples, machine)}"
+            f"({approved:,} of {len(quotes):,} approved); {hit_line(samples, machine)}"
         )
+        if args.control:  # after each pipeline round, so both meet the same machine
+            steps = steps or control_steps(p50 * 1000)
+            controls.append(_percentiles(control_samples(len(quotes), steps)))
+            c50, c99, c999 = controls[-1]
+            print(f"  control round {k + 1} ({steps} steps): p50 {c50:.2f} us, p99 {c99:.2f} us, p99.9 {c999:.2f} us")
     p50, p99, p999 = (statistics.median(r[i] for r in rounds) for i in range(3))
     shown = f"p50 {p50:.2f} us, p99 {p99:.2f} us, p99.9 {p999:.2f} us"
     print(f"pipeline per intent (median of {len(rounds)} rounds): {shown}")
+    if controls:
+        c50, c99, c999 = (statistics.median(r[i] for r in controls) for i in range(3))
+        shown = f"p50 {c50:.2f} us, p99 {c99:.2f} us, p99.9 {c999:.2f} us"
+        print(f"control, same work every call (median of {len(controls)} rounds): {shown}")
+        print(
+            f"tail / median: pipeline p99 {p99 / p50:.2f}x, p99.9 {p999 / p50:.2f}x; "
+            f"control p99 {c99 / c50:.2f}x, p99.9 {c999 / c50:.2f}x"
+        )
     p50, p99, p999 = _percentiles(pooled)
     print(f"pipeline per intent (all {len(pooled):,} samples): p50 {p50:.2f} us, p99 {p99:.2f} us, p99.9 {p999:.2f} us")
     if len(rounds) > 1:  # another process's time slice hits a random intent; a slow path hits the same one every round
