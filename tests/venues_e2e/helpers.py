@@ -145,11 +145,25 @@ TAKER = "livegate.strategy.examples.taker:Taker"
 TAKER_PARAMS = 'quantity = "0.002"\nwindow_ms = 200\nthreshold = "0.1"\ncooldown_ms = 100\nmax_position = "0.01"'
 
 
-def start_run(armed: Armed, mode: str, out: Path, max_events: int) -> subprocess.Popen[str]:
-    """Start one armed session like :func:`run` but return at once (inject faults while it trades)."""
+def start_run(
+    armed: Armed,
+    mode: str,
+    out: Path,
+    max_events: int,
+    *,
+    script: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """Start one armed session like :func:`run` but return at once (inject faults while it trades).
+
+    ``script``: run ``python SCRIPT run ...`` instead of ``python -m livegate run ...`` (a
+    test's CLI wrapper that injects a fault into livegate's own code, e.g.
+    tests/venues_e2e/quote_fault_cli.py); ``env``: variables added to the armed environment.
+    """
+    command = LIVEGATE if script is None else [sys.executable, str(script)]
     return subprocess.Popen(
         [
-            *LIVEGATE,
+            *command,
             "run",
             "--profile",
             str(armed.profile),
@@ -163,7 +177,7 @@ def start_run(armed: Armed, mode: str, out: Path, max_events: int) -> subprocess
             str(out),
         ],
         cwd=armed.root,
-        env=armed.env,
+        env={**armed.env, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

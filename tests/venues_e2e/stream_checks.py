@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from livegate.ledger import Ledger
 from livegate.ledger.fold import fold_events
+from tests.run_dir_helpers import finish, wait_until
 from tests.venue_emulator.fixtures import EmulatorThread
 
 Row = tuple[int, str, dict[str, Any]]
@@ -70,3 +72,21 @@ def assert_spot_venue_matches_ledger(
     assert base_after == (before[0] + signed - base_fees, Decimal(0))
     assert quote_after == (before[1] + cash - quote_fees, Decimal(0))
     assert whole.portfolio.position(symbol).quantity == signed == Decimal(summary["positions"][symbol]["quantity"])
+
+
+def stop_trading_and_finish(
+    venue_thread: EmulatorThread, out: Path, proc: subprocess.Popen[str], stop: Path
+) -> subprocess.CompletedProcess[str]:
+    """Stop the probe strategy (``stop`` file), wait for every venue fill in the ledger, let the feed end.
+
+    With no more orders, every fill reaches the ledger before the session ends; the rest of
+    the emulator's feed then plays at 1 ms a quote. Returns the ended process's result.
+    """
+    stop.touch()
+    venue_fill_ids = lambda: {str(f.trade_id) for f in venue_thread.call(lambda e: e.fills())}  # noqa: E731
+    wait_until(
+        lambda: {str(p["fill_id"]) for _, kind, p in committed_rows(out) if kind == "fill"} == venue_fill_ids(),
+        what="every venue fill in the ledger",
+    )
+    venue_thread.call(lambda e: setattr(e, "pace_ms", 1))
+    return finish(proc)

@@ -29,8 +29,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -47,7 +45,6 @@ from livegate.ops.rollup_read import REPORT_TABLE_ROWS, RunReader
 from tests.venue_emulator import Kind
 from tests.venue_emulator.fixtures import EmulatorThread
 from tests.venues_e2e.helpers import (
-    Armed,
     arm,
     explain,
     finish,
@@ -194,20 +191,6 @@ def test_report_reader_when_a_fill_arrives_after_its_cancelled_order_was_retired
     assert ledger_events(out)[-1][0] == "session_ended"
 
 
-def _start_unreadable_run(armed: Armed, out: Path, max_events: int) -> subprocess.Popen[str]:
-    """Start ``livegate run`` as :func:`start_run` does, in a process whose ledger cannot read rows back."""
-    script = Path(__file__).with_name("unreadable_ledger_cli.py")
-    args = ["run", "--profile", str(armed.profile), "--mode", "live", "--enable-live", "--no-progress"]
-    return subprocess.Popen(
-        [sys.executable, str(script), *args, "--max-events", str(max_events), "--out", str(out)],
-        cwd=armed.root,
-        env=armed.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.mark.slow
 def test_engine_when_a_late_fill_names_a_retired_order_it_cannot_read_back_then_halted_fill_recorded_exit_3(
     tmp_path: Path, emulator_thread_factory: Callable[..., EmulatorThread]
@@ -218,7 +201,7 @@ def test_engine_when_a_late_fill_names_a_retired_order_it_cannot_read_back_then_
     usdt_before, btc_before = venue_thread.call(lambda e: (e.balance("USDT")[0], e.balance("BTC")[0]))
 
     out = tmp_path / "run"
-    proc = _start_unreadable_run(armed, out, max_events=3000)
+    proc = start_run(armed, "live", out, max_events=3000, script=Path(__file__).with_name("unreadable_ledger_cli.py"))
     try:
         wait_until(lambda: bool(venue_thread.call(lambda e: e.open_orders())), what="the resting buy at the venue")
         (resting,) = venue_thread.call(lambda e: e.open_orders())

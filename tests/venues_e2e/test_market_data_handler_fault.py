@@ -16,8 +16,6 @@ fills, open orders and balances equal to what its ledger says.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +23,7 @@ import pytest
 
 from tests.venue_emulator import Kind
 from tests.venue_emulator.fixtures import EmulatorThread
-from tests.venues_e2e.helpers import Armed, arm, explain, finish, summary, wait_until, write_preflight
+from tests.venues_e2e.helpers import arm, explain, start_run, summary, wait_until, write_preflight
 from tests.venues_e2e.quote_fault_cli import FAULT_ENV
 from tests.venues_e2e.stream_checks import (
     assert_spot_venue_matches_ledger,
@@ -33,24 +31,11 @@ from tests.venues_e2e.stream_checks import (
     interruptions,
     reconnects,
     sent_after,
+    stop_trading_and_finish,
 )
 
 STRATEGY = f"{Path(__file__).with_name('drop_probe_strategy.py')}:DropProbe"
 SYMBOL = "BTC/USDT"
-
-
-def _start_faulty_run(armed: Armed, out: Path, trigger: Path, max_events: int) -> subprocess.Popen[str]:
-    """Start ``livegate run`` live, in a process whose next quote conversion fails once ``trigger`` exists."""
-    script = Path(__file__).with_name("quote_fault_cli.py")
-    args = ["run", "--profile", str(armed.profile), "--mode", "live", "--enable-live", "--no-progress"]
-    return subprocess.Popen(
-        [sys.executable, str(script), *args, "--max-events", str(max_events), "--out", str(out)],
-        cwd=armed.root,
-        env={**armed.env, FAULT_ENV: str(trigger)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 @pytest.mark.slow
@@ -66,7 +51,8 @@ def test_market_data_when_handling_a_quote_fails_then_logged_one_reconciliation_
     before = venue_thread.call(lambda e: (e.balance("BTC")[0], e.balance("USDT")[0]))
 
     out = tmp_path / "run"
-    proc = _start_faulty_run(armed, out, trigger, max_events=3000)
+    script = Path(__file__).with_name("quote_fault_cli.py")
+    proc = start_run(armed, "live", out, max_events=3000, script=script, env={FAULT_ENV: str(trigger)})
     try:
         wait_until(lambda: len(venue_thread.call(lambda e: e.fills())) >= 2, what="the first fills")
         trigger.touch()
@@ -75,14 +61,7 @@ def test_market_data_when_handling_a_quote_fails_then_logged_one_reconciliation_
             lambda: len(r := reconnects(rows := committed_rows(out))) >= 1 and sent_after(rows, r[-1]) >= 2,
             what="a reconciliation after the failed quote, then orders (the quote loop read on)",
         )
-        stop.touch()  # no more orders: every fill reaches the ledger before the session ends
-        venue_fill_ids = lambda: {str(f.trade_id) for f in venue_thread.call(lambda e: e.fills())}  # noqa: E731
-        wait_until(
-            lambda: {str(p["fill_id"]) for _, kind, p in committed_rows(out) if kind == "fill"} == venue_fill_ids(),
-            what="every venue fill in the ledger",
-        )
-        venue_thread.call(lambda e: setattr(e, "pace_ms", 1))  # nothing left to wait for: the rest of the feed
-        result = finish(proc)
+        result = stop_trading_and_finish(venue_thread, out, proc, stop)
     except BaseException:
         proc.kill()
         proc.communicate()

@@ -20,13 +20,14 @@ import pytest
 
 from tests.venue_emulator import Kind
 from tests.venue_emulator.fixtures import EmulatorThread
-from tests.venues_e2e.helpers import arm, explain, finish, start_run, summary, wait_until, write_preflight
+from tests.venues_e2e.helpers import arm, explain, start_run, summary, wait_until, write_preflight
 from tests.venues_e2e.stream_checks import (
     assert_spot_venue_matches_ledger,
     committed_rows,
     interruptions,
     reconnects,
     sent_after,
+    stop_trading_and_finish,
 )
 
 STRATEGY = f"{Path(__file__).with_name('drop_probe_strategy.py')}:DropProbe"
@@ -58,14 +59,7 @@ def test_streams_when_market_then_private_stream_dropped_then_one_reconciliation
             lambda: len(r := reconnects(rows := committed_rows(out))) >= 2 and sent_after(rows, r[-1]) >= 2,
             what="a reconciliation after the private-stream drop, then orders",
         )
-        stop.touch()  # no more orders: every fill reaches the ledger before the session ends
-        venue_fill_ids = lambda: {str(f.trade_id) for f in venue_thread.call(lambda e: e.fills())}  # noqa: E731
-        wait_until(
-            lambda: {str(p["fill_id"]) for _, kind, p in committed_rows(out) if kind == "fill"} == venue_fill_ids(),
-            what="every venue fill in the ledger",
-        )
-        venue_thread.call(lambda e: setattr(e, "pace_ms", 1))  # nothing left to wait for: the rest of the feed
-        result = finish(proc)
+        result = stop_trading_and_finish(venue_thread, out, proc, stop)
     except BaseException:
         proc.kill()
         proc.communicate()
