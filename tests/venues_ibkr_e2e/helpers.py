@@ -134,12 +134,28 @@ def run(armed: Armed, mode: str, out: Path, max_events: int, *extra: str) -> sub
     return subprocess.run(args, cwd=armed.root, env=armed.env, capture_output=True, text=True, timeout=120, check=False)
 
 
-def start_run(armed: Armed, mode: str, out: Path, max_events: int, *extra: str) -> subprocess.Popen[str]:
-    """Start one armed session and return at once (inject faults, kill, SIGKILL while it trades)."""
+def start_run(
+    armed: Armed,
+    mode: str,
+    out: Path,
+    max_events: int,
+    *extra: str,
+    script: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """Start one armed session and return at once (inject faults, kill, SIGKILL while it trades).
+
+    ``script``: run ``python SCRIPT run ...`` instead of ``python -m livegate run ...`` (a
+    test's CLI wrapper that injects a fault, e.g. tests/venues_ibkr_e2e/connect_fault_cli.py);
+    ``env``: variables added to the armed environment.
+    """
+    args = run_args(armed, mode, out, max_events, *extra)
+    if script is not None:
+        args = [sys.executable, str(script), *args[len(LIVEGATE) :]]
     return subprocess.Popen(
-        run_args(armed, mode, out, max_events, *extra),
+        args,
         cwd=armed.root,
-        env=armed.env,
+        env={**armed.env, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

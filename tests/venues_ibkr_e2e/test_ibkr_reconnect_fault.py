@@ -16,8 +16,6 @@ that fill, reconcile, and end with its ledger equal to TWS's own fills, position
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -25,14 +23,13 @@ from pathlib import Path
 from tests.tws_emulator import TwsThread
 from tests.venues_ibkr_e2e.connect_fault_cli import FAULT_ENV
 from tests.venues_ibkr_e2e.helpers import (
-    LIVEGATE,
     SYMBOL,
     arm,
     explain,
     finish,
     ledger_events,
     ledger_fill_ids,
-    run_args,
+    start_run,
     summary,
     wait_until,
     write_preflight,
@@ -48,15 +45,7 @@ def test_reconnect_when_first_try_raises_unexpected_error_then_logged_tried_agai
     out = tmp_path / "run"
     trigger = tmp_path / "fail-next-connect"
     script = Path(__file__).with_name("connect_fault_cli.py")
-    args = [sys.executable, str(script), *run_args(armed, "live", out, 800)[len(LIVEGATE) :]]
-    proc = subprocess.Popen(
-        args,
-        cwd=armed.root,
-        env={**armed.env, FAULT_ENV: str(trigger)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_run(armed, "live", out, 800, script=script, env={FAULT_ENV: str(trigger)})
     try:
         wait_until(lambda: len(tws.call(lambda t: t.open_orders())) >= 1, what="a resting order at TWS")
         resting = tws.call(lambda t: t.open_orders()[0].order_ref)
