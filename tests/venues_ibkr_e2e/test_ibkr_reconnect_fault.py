@@ -20,6 +20,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from tests.tws_emulator import TwsThread
 from tests.venues_ibkr_e2e.connect_fault_cli import FAULT_ENV
 from tests.venues_ibkr_e2e.helpers import (
@@ -36,6 +38,7 @@ from tests.venues_ibkr_e2e.helpers import (
 )
 
 
+@pytest.mark.slow
 def test_reconnect_when_first_try_raises_unexpected_error_then_logged_tried_again_gap_fill_imported(
     tmp_path: Path, tws_factory: Callable[..., TwsThread]
 ) -> None:
