@@ -21,7 +21,8 @@ Faults: :meth:`hang_next_submit` (the order is accepted, the answer comes after 
 client's timeout), :meth:`fail_next_submit` (a refusal, nothing placed),
 ``partial_fills`` (each fill split in two executions), :meth:`drop_streams` (every
 websocket closed), :meth:`lose_trade_updates` (the next N events never sent),
-``market_open`` (the clock's ``is_open``).
+:meth:`replay_trade_updates` (a filled order's ``new`` and fill events sent again after
+its ``fill``), ``market_open`` (the clock's ``is_open``).
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ class AlpacaEmulator:
     _hang: float | None = None
     _fail: tuple[int, dict[str, Any]] | None = None
     _lose: int = 0
+    _replay_orders: int = 0
+    _replay_times: int = 0
+    _sent_frames: dict[str, list[str]] = field(default_factory=dict)
+    replayed_frames: int = 0
     _runner: web.AppRunner | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -124,6 +129,19 @@ class AlpacaEmulator:
     def lose_trade_updates(self, count: int) -> None:
         """Never send the next ``count`` trade_updates events (fills stay visible over REST)."""
         self._lose = count
+
+    def replay_trade_updates(self, orders: int, times: int) -> None:
+        """Send the ``new`` and fill events of each of the next ``orders`` filled orders ``times`` more times.
+
+        Each replay follows the order's ``fill`` event and repeats the very frames sent
+        before (same ``execution_id``s), as Alpaca's ``trade_updates`` did in production:
+        ``pending_new``, ``new``, ``fill``, then ``new``, ``fill``, ``new``, ``fill`` again
+        with identical execution ids (QuantConnect/Lean.Brokerages.Alpaca pull request 61,
+        "Alpaca replayed the same new and fill trade updates ... after the first terminal
+        event"; pull request 44: "duplicate messages with a similar ExecutionId"). A
+        replayed ``new`` arrives after the order's ``fill``: the stream goes back in time.
+        """
+        self._replay_orders, self._replay_times = orders, times
 
     async def drop_streams(self) -> None:
         """Close every trade_updates and market-data websocket (clients reconnect)."""
@@ -498,6 +516,19 @@ class AlpacaEmulator:
         frame = {"stream": "trade_updates",
                  "data": {"event": event, "timestamp": _iso(time.time()), "order": dict(order), **extra}}  # fmt: skip
         text = json.dumps(frame)
+        await self._send_trade_update(text)
+        if self._replay_orders <= 0 or event not in ("new", "partial_fill", "fill"):
+            return
+        self._sent_frames.setdefault(order["id"], []).append(text)
+        if event == "fill":
+            self._replay_orders -= 1
+            frames = self._sent_frames.pop(order["id"])
+            for _ in range(self._replay_times):
+                for replayed in frames:
+                    self.replayed_frames += 1
+                    await self._send_trade_update(replayed)
+
+    async def _send_trade_update(self, text: str) -> None:
         for ws in list(self._trade_ws):
             if not ws.closed:
                 try:

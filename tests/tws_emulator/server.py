@@ -15,7 +15,10 @@ account values, contract details, completed orders) with:
 * faults: an order kept silently after it was placed (timeout after accept), client
   drops, order rejects (201), partial fills, read-only API (321), and the pacing rule:
   order messages (place, cancel, global cancel) closer than ``min_order_gap_ms`` are
-  counted and, with ``enforce_pacing``, refused with error 100.
+  counted and, with ``enforce_pacing``, refused with error 100;
+* outside orders (:meth:`TwsEmulator.place_outside_order`): working orders of the account
+  placed in TWS by hand or by another API client, which this client is never told of and
+  which ``reqGlobalCancel`` (58) cancels like every other open order of the account.
 
 Nothing of livegate is imported: this is the venue.
 """
@@ -166,6 +169,9 @@ class TwsEmulator(TwsLoopback):
         if msg == 99:
             self.completed_order_requests += 1
         self._client_id = self._client_of_writer.get(id(w), self._client_id)
+        if msg == 58:
+            self._global_cancel(w)
+            return
         super()._dispatch(w, f)
         if msg == 3:
             self._after_place(f)
@@ -174,6 +180,42 @@ class TwsEmulator(TwsLoopback):
         if self.silence_order_number == len(self.placements) + 1:
             self.next_submit_silent = True
         super()._place(w, f)
+
+    def place_outside_order(
+        self, symbol: str, action: str, quantity: str, limit_price: str, *, client_id: int = 0, order_ref: str = ""
+    ) -> TwsOrder:
+        """Put a working GTC limit order on the account as placed by someone else; return it.
+
+        ``client_id`` 0 is an order entered by hand in TWS, any other id one of another API
+        program. TWS reports an order (``openOrder``, ``orderStatus``, ``execDetails``) to
+        the client that placed it, and ``reqOpenOrders`` returns "all open orders placed
+        by this specific API client" (TWS API "Open Orders"), so a client with another id
+        hears nothing of it; it still fills against the ticks and moves the account's
+        position like any order.
+        """
+        order = TwsOrder(
+            10_000 + len(self.orders), client_id, self._new_perm_id(), symbol, action, quantity, "LMT",
+            limit_price, "GTC", order_ref, bound=True,
+        )  # fmt: skip
+        self.orders[order.perm_id] = order
+        return order
+
+    def _global_cancel(self, w: asyncio.StreamWriter) -> None:
+        """``reqGlobalCancel``: cancel every open order of the account, whoever placed it.
+
+        TWS API "Cancelling Orders": ``cancelOrder`` "can only be used to cancel an order
+        that was placed originally by a client with the same client ID (or from TWS for
+        client ID 0)", while ``reqGlobalCancel`` "will cancel all open orders, regardless
+        of how they were originally placed". Each order's status goes to its own client.
+        """
+        for order in self.open_orders():
+            if order.client_id == self._client_id:
+                self._cancel(w, order.order_id)  # as the loopback cancels this client's orders
+                continue
+            order.status = "Cancelled"
+            owner = self._writer_of.get(order.client_id)
+            if owner is not None and owner in self._writers:
+                self._send_status(owner, order)
 
     def fill_while_dropped(self, order_ref: str) -> Execution:
         """Drop every client, then fill the working order ``order_ref`` at its limit (nobody hears it)."""

@@ -1,5 +1,5 @@
 """Ambiguous submit resolved without a duplicate; stream reconnect → reconciliation imports the gap's fill;
-a refused order is rejected, not resent.
+a refused order is rejected, not resent; replayed trade_updates (duplicated, out of order) count each fill once.
 
 Each runs the ``livegate`` CLI as a subprocess against the Alpaca emulator through
 unmodified alpaca-py, injects the fault, then checks the emulator's own state.
@@ -12,6 +12,8 @@ import signal
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from tests.alpaca_emulator.fixtures import AlpacaThread
 from tests.venues_alpaca_e2e.helpers import (
@@ -92,3 +94,40 @@ def test_alpaca_submit_when_venue_refuses_then_rejected_and_never_resent(
     assert first not in venue_thread.call(lambda e: e.by_client_id)  # refused, nothing placed
     reports = [p for k, p in ledger_events(out) if k == "order_report" and p.get("client_order_id") == first]
     assert reports and reports[-1]["status"] == "rejected"
+
+
+@pytest.mark.slow
+def test_alpaca_fills_when_trade_updates_replayed_after_the_fill_then_each_execution_counted_once(
+    tmp_path: Path, alpaca_thread_factory: Callable[..., AlpacaThread]
+) -> None:
+    venue_thread = alpaca_thread_factory(pace_ms=10, partial_fills=True)  # each fill in two executions
+    params = 'quantity = "2"\noffset = "0.50"\nmarket_first = true\nmax_position = "4"'
+    armed = arm(tmp_path, venue_thread.emulator, params=params)
+    write_preflight(armed, "live")
+    # the market buy (replayed before its REST answer) and the resting buy (after it): new, partial, fill, x3
+    venue_thread.call(lambda e: e.replay_trade_updates(orders=2, times=2))
+    out = tmp_path / "run"
+    proc = start_run(armed, "live", out, 300, "--ignore-market-hours")
+    try:
+        wait_until(
+            lambda: venue_thread.call(lambda e: len(e.executions) == 2 and len(e.open_orders()) == 1),
+            what="the market buy filled in two parts and a resting buy",
+        )
+        resting = venue_thread.call(lambda e: e.open_orders()[0]["client_order_id"])
+        venue_thread.run(venue_thread.emulator.fill_order(resting))
+    finally:
+        result = finish(proc)
+
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert venue_thread.call(lambda e: e.replayed_frames) == 12  # the fault fired: 2 orders x 2 replays x 3 events
+    executions = venue_thread.call(lambda e: list(e.executions))
+    assert len(executions) == 4
+    assert sorted(ledger_fill_ids(out)) == sorted(x.execution_id for x in executions)  # each once
+    facts = summary(out)
+    assert facts["trading_state"]["state"] == "active"
+    assert [p for k, p in ledger_events(out) if k == "anomaly"] == []
+    assert facts["fills"] == 4 and facts["open_orders"] == 0  # a replayed "new" reopened nothing
+    assert Decimal(facts["positions"]["SPY"]["quantity"]) == venue_thread.call(lambda e: e.position("SPY")) == 4
+    assert Decimal(facts["turnover_usd"]) == sum((x.qty * x.price for x in executions), Decimal(0))
+    assert venue_thread.call(lambda e: e.open_orders()) == []
+    assert venue_thread.call(lambda e: e.duplicate_client_order_ids()) == []

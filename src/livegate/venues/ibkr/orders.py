@@ -149,14 +149,23 @@ class IbkrOrders:
         return await self._cancel_trade(trade)
 
     async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
-        """Cancel working orders: ``reqGlobalCancel`` without a symbol, else one by one."""
+        """Cancel this API client's working orders (of ``symbol`` when given).
+
+        With a symbol, one by one, each confirmed. Without, one ``cancelOrder`` per working
+        order, all sent before waiting up to ``request_timeout_secs`` for them. Never
+        ``reqGlobalCancel``: it cancels "all open orders, regardless of how they were
+        originally placed" (TWS API "Cancelling Orders"), orders typed into TWS and those of
+        other API programs too, which livegate leaves alone (docs/recovery.md); its open
+        orders and lookups are this client's (``reqOpenOrders``).
+        """
         await self._refresh_open_orders()
         working = [t for t in self._working() if symbol is None or t.contract.symbol == symbol]
         if symbol is not None:
             return [await self._cancel_trade(t) for t in working]
-        await self._tws.pacer.wait()
-        self._tws.ensure_connected()
-        self._ib.reqGlobalCancel()  # type: ignore[no-untyped-call]
+        for trade in working:
+            await self._tws.pacer.wait()
+            self._tws.ensure_connected()
+            self._ib.cancelOrder(trade.order)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._tws.request_timeout
         while any(not t.isDone() for t in working) and loop.time() < deadline:
