@@ -14,6 +14,9 @@ from livegate.domain.orders import Order, OrderIntent
 from livegate.venues.alpaca import AlpacaAdapter
 from tests.alpaca_emulator import API_KEY, API_SECRET, AlpacaEmulator
 
+#: A client order id of livegate's form (lg<session>-<tag>-<seq>): a halt's cancel-all cancels it.
+LIVEGATE_CID = "lg0123456789-abcd-2"
+
 
 def adapter_for(emu: AlpacaEmulator) -> AlpacaAdapter:
     return AlpacaAdapter(
@@ -51,11 +54,11 @@ async def test_emulator_when_adapter_trades_then_quotes_fills_positions_and_canc
             first = await asyncio.wait_for(anext(stream), 5)
         assert 100 < first.bid_price < first.ask_price < 200  # SPY on 2013-10-08
         await adapter.submit(order("c-1"))  # market: fills at the ask
-        resting = await adapter.submit(order("c-2", price="100.00"))  # far below: rests
+        resting = await adapter.submit(order(LIVEGATE_CID, price="100.00"))  # far below: rests
         assert resting.status in (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED)
         positions = await adapter.positions()
         assert [(p.symbol, p.quantity) for p in positions] == [("SPY", Decimal(2))]
-        assert [o.client_order_id for o in await adapter.open_orders()] == ["c-2"]
+        assert [o.client_order_id for o in await adapter.open_orders()] == [LIVEGATE_CID]
         fills = await adapter.recent_fills()
         assert [(f.client_order_id, f.quantity) for f in fills] == [("c-1", Decimal(2))]
         assert fills[0].fill_id == emu.executions[0].execution_id

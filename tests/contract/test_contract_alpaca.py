@@ -241,15 +241,26 @@ async def test_alpaca_submit_when_client_id_reused_then_ambiguous_not_rejected(s
         await adapter.close()
 
 
-async def test_alpaca_cancel_all_when_no_symbol_then_native_and_every_order(server: AlpacaLoopback) -> None:
+async def test_alpaca_cancel_all_when_no_symbol_then_livegates_orders_and_outside_ones_left_unless_everything(
+    server: AlpacaLoopback,
+) -> None:
     adapter = _adapter(server)
     await adapter.connect()
+    ours_a, ours_b, ours_c = (f"lg0123456789-abcd-{seq}" for seq in "abc")
     try:
-        server.seed_order("cid-a", SYMBOL, "sell", "20", "0.09", "00000000-0000-4000-8000-00000000000a")
-        server.seed_order("cid-b", "BTC/USD", "buy", "0.001", "60000", "00000000-0000-4000-8000-00000000000b")
-        reports = await adapter.cancel_all()
-        assert {r.client_order_id for r in reports} == {"cid-a", "cid-b"}
+        server.seed_order(ours_a, SYMBOL, "sell", "20", "0.09", "00000000-0000-4000-8000-00000000000a")
+        server.seed_order(ours_b, "BTC/USD", "buy", "0.001", "60000", "00000000-0000-4000-8000-00000000000b")
+        reports = await adapter.cancel_all()  # only livegate's open: the native DELETE /v2/orders
+        assert {r.client_order_id for r in reports} == {ours_a, ours_b}
         assert all(r.status is OrderStatus.CANCELLED for r in reports)
+        server.seed_order("by-hand-1", SYMBOL, "buy", "1", "1.00", "00000000-0000-4000-8000-00000000000c")
+        server.seed_order(ours_c, SYMBOL, "buy", "1", "1.50", "00000000-0000-4000-8000-00000000000d")
+        reports = await adapter.cancel_all()  # an outside order open: livegate's one by one, it stays
+        assert [r.client_order_id for r in reports] == [ours_c]
+        assert [o.client_order_id for o in await adapter.open_orders()] == ["by-hand-1"]
+        reports = await adapter.cancel_all(everything=True)  # livegate cancel-all --venue
+        assert [r.client_order_id for r in reports] == ["by-hand-1"]
+        assert await adapter.open_orders() == []
     finally:
         await adapter.close()
 

@@ -6,6 +6,8 @@ import hashlib
 import re
 
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,36}$")
+#: ``lg`` + 10 hex digits of session id + ``-`` + 4 hex digits of strategy tag + ``-`` + base-36 sequence.
+_LIVEGATE_ID_RE = re.compile(r"^lg[0-9a-f]{10}-[0-9a-f]{4}-[0-9a-z]+$")
 
 
 def session_id_for(*parts: str) -> str:
@@ -37,6 +39,15 @@ def client_order_id(session_id: str, strategy_name: str, intent_seq: int) -> str
     if not _CLIENT_ID_RE.match(cid):
         raise ValueError(f"client order id {cid!r} does not fit venue rules")
     return cid
+
+
+def is_livegate_client_id(client_order_id: str) -> bool:
+    """Return True for a client order id livegate made (:func:`client_order_id`: ``lg<session>-<tag>-<seq>``).
+
+    Any other id on the account is an outside order (typed into the venue's web UI or sent
+    by another program): livegate neither applies its reports nor cancels it in a halt.
+    """
+    return bool(_LIVEGATE_ID_RE.match(client_order_id))
 
 
 def _base36(value: int) -> str:

@@ -11,11 +11,13 @@ its ledger agree.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from livegate.domain.decisions import Approved, Denied
 from livegate.domain.enums import AnomalyKind, OrderStatus
 from livegate.domain.errors import DataError, LedgerError
+from livegate.domain.ids import is_livegate_client_id
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.execution.quality import ExecutionQuality
 from livegate.ledger import events as ev
@@ -25,6 +27,8 @@ from livegate.portfolio import Portfolio
 from livegate.telemetry.metrics import SessionMetrics
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.base import Report
+
+log = logging.getLogger("livegate")
 
 __all__ = ["AnomalyHandler", "CrashPoint", "EngineStats", "ReportApplier", "decision_record"]
 
@@ -57,8 +61,8 @@ class ReportApplier:
     """
 
     __slots__ = (
-        "_anomaly", "_crash", "_disowned", "_ledger", "_metrics", "_portfolio", "_quality", "_telemetry", "new_fills",
-        "stats",
+        "_anomaly", "_crash", "_disowned", "_ledger", "_metrics", "_outside", "_portfolio", "_quality", "_telemetry",
+        "new_fills", "stats",
     )  # fmt: skip
 
     def __init__(
@@ -83,6 +87,7 @@ class ReportApplier:
         self.stats = stats
         self.new_fills: list[Fill] = []
         self._disowned: set[str] = set()
+        self._outside: set[str] = set()
 
     def disown(self, client_order_id: str) -> None:
         """Expect status reports for an order this session does not own (an earlier session's leftover it cancels).
@@ -94,6 +99,12 @@ class ReportApplier:
     def apply(self, report: Report) -> None:
         """Apply a venue report (order status or fill).
 
+        A report of an outside order (a non-empty client id livegate did not make, of an order its
+        book does not hold: one typed into the venue's web UI or sent by another program,
+        which a Binance user data stream or Alpaca's ``trade_updates`` carry like livegate's
+        own) is neither recorded nor applied: the order is not livegate's, so it contradicts
+        nothing in the book (docs/recovery.md, outside orders). Its first report is logged.
+
         Raises
         ------
         LedgerError, DataError
@@ -101,10 +112,26 @@ class ReportApplier:
             (:mod:`livegate.ledger.fold_retire`); the report is recorded, not applied, and a
             session halts and stops on it (docs/architecture.md §8).
         """
+        if self._is_outside(report.client_order_id):
+            return
         if isinstance(report, Fill):
             self._on_fill(report)
         else:
             self._on_order_report(report)
+
+    def _is_outside(self, client_order_id: str) -> bool:
+        """Return True for an outside order's report (logged once per order); False for livegate's own."""
+        if not client_order_id or is_livegate_client_id(client_order_id) or client_order_id in self._disowned:
+            return False  # no client id at all is not proof of an outside order: the book judges (fails closed)
+        try:
+            if self._portfolio.order(client_order_id) is not None:
+                return False  # an order the book holds under another id
+        except (LedgerError, DataError):
+            return False  # a let-go order it cannot read back: livegate's (the report's handling raises)
+        if client_order_id not in self._outside:
+            self._outside.add(client_order_id)
+            log.warning("report of an outside order %r (not livegate's): left alone", client_order_id)
+        return True
 
     def record(self, order: Order, status: str, ts_ms: int, *, code: str, reason: str) -> None:
         """Append an ``order_report`` the engine decided itself (``cancel_rejected``, a halt's drop)."""
@@ -191,14 +218,7 @@ class ReportApplier:
             self._ledger.record(
                 ev.ORDER_REPORT,
                 report.ts_ms,
-                {
-                    "client_order_id": report.client_order_id,
-                    "status": report.status.value,
-                    "venue_order_id": report.venue_order_id,
-                    "code": report.code,
-                    "reason": report.reason,
-                    "filled_quantity": None if report.filled_quantity is None else str(report.filled_quantity),
-                },
+                report_record(report),
                 durable=False,  # the venue's answer: committed with the next commit (docs/recovery.md, Durability)
             )
         except LedgerError as exc:
@@ -228,6 +248,18 @@ class ReportApplier:
             code=report.code,
             reason=report.reason,
         )
+
+
+def report_record(report: OrderReport) -> dict[str, object]:
+    """Return the payload of the ``order_report`` ledger event of a venue's ``report``."""
+    return {
+        "client_order_id": report.client_order_id,
+        "status": report.status.value,
+        "venue_order_id": report.venue_order_id,
+        "code": report.code,
+        "reason": report.reason,
+        "filled_quantity": None if report.filled_quantity is None else str(report.filled_quantity),
+    }
 
 
 def decision_record(

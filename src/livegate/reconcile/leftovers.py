@@ -31,12 +31,12 @@ on_unknown_inventory`` (:mod:`livegate.reconcile.startup_inventory`).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 from livegate.domain.enums import OrderStatus, TimeInForce
 from livegate.domain.errors import VenueError
+from livegate.domain.ids import is_livegate_client_id
 from livegate.domain.orders import Fill, Order, OrderIntent
 from livegate.domain.snapshots import VenueOrderSnapshot
 from livegate.ledger import events as ev
@@ -65,9 +65,6 @@ ADOPTED_CODE = "ADOPTED_LEFTOVER"
 #: ``tolerance`` prefix of the drift record of a settled leftover order (``on_leftover_orders=cancel``).
 LEFTOVER_TOLERANCE = "on_leftover_orders="
 
-#: ``lg`` + 10 hex digits of session id + ``-`` + 4 hex digits of strategy tag + ``-`` + base-36 sequence.
-_LIVEGATE_ID = re.compile(r"^lg[0-9a-f]{10}-[0-9a-f]{4}-[0-9a-z]+$")
-
 
 class LeftoverPolicy(StrEnum):
     """What a starting session does with orders of earlier livegate sessions."""
@@ -75,11 +72,6 @@ class LeftoverPolicy(StrEnum):
     CANCEL = "cancel"
     REFUSE = "refuse"
     ADOPT = "adopt"
-
-
-def is_livegate_client_id(client_order_id: str) -> bool:
-    """Return True for a client order id livegate made (``lg<session>-<tag>-<seq>``)."""
-    return bool(_LIVEGATE_ID.match(client_order_id))
 
 
 async def settle_leftover_orders(

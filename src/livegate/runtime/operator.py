@@ -171,7 +171,7 @@ async def cancel_all_venue(venue: str, mode: Mode, env: Mapping[str, str], *, ti
         remaining = found
         while remaining:
             if adapter.capabilities.native_cancel_all:
-                cancelled += len(await adapter.cancel_all())
+                cancelled += len(await adapter.cancel_all(everything=True))  # outside orders too
             else:
                 for order in await adapter.open_orders():
                     await adapter.cancel(order.client_order_id, order.symbol)

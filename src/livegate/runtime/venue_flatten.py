@@ -24,6 +24,7 @@ never exceeds what the venue still holds.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
@@ -35,11 +36,12 @@ from livegate.control.flatten import FLATTEN_STRATEGY_ID, FlattenResult, flatten
 from livegate.control.run_lock import RunLock
 from livegate.domain.clock import WallClock
 from livegate.domain.enums import Mode, Side
-from livegate.domain.errors import ConfigError
-from livegate.domain.ids import session_id_for
+from livegate.domain.errors import ConfigError, Rejected
+from livegate.domain.ids import is_livegate_client_id, session_id_for
 from livegate.domain.instruments import Instrument
 from livegate.domain.positions import Position
 from livegate.execution.engine import ExecutionEngine
+from livegate.execution.reports import report_record
 from livegate.ledger import events as ev
 from livegate.ledger.anchor import anchor_path
 from livegate.ledger.store import Ledger
@@ -54,6 +56,8 @@ from livegate.runtime.artifacts import build_info, livegate_version, write_json
 from livegate.runtime.offline import connect_venue, first_quotes
 from livegate.telemetry.writer import TelemetryWriter
 from livegate.venues.base import VenueAdapter
+
+log = logging.getLogger("livegate")
 
 __all__ = ["Holding", "VenueFlatten", "VenueFlattenRequest", "flatten_venue", "read_holdings"]
 
@@ -292,12 +296,36 @@ async def _rounds(
                 limits[symbol] = Decimal(0)
 
     await refresh()
+    await cancel_outside_orders(adapter, ledger)
     plan = plan_for(config, timeout_secs=request.timeout_secs, retry_secs=request.retry_secs)
     result = await flatten_positions(engine, kill, ctx, clock.now_ms, plan, limits=limits, refresh=refresh)
     await refresh()  # the venue is the judge of flat
     result.remaining = {s: q for s, q in limits.items() if q != 0}
     result.open_orders = len(await adapter.open_orders())
     return result
+
+
+async def cancel_outside_orders(adapter: VenueAdapter, ledger: Ledger) -> int:
+    """Cancel, one by one, the venue's open orders livegate did not make; return how many were asked.
+
+    A halt's cancel-all leaves outside orders open (a client id livegate did not make,
+    :func:`~livegate.domain.ids.is_livegate_client_id`); ``flatten --venue`` takes the
+    whole venue. Each cancel's answer is recorded in the flatten's ledger (``order_report``).
+    A cancel the venue refuses (already gone) is skipped: the rounds' last read of the
+    venue's open orders is the judge.
+    """
+    asked = 0
+    for order in await adapter.open_orders():
+        if is_livegate_client_id(order.client_order_id):
+            continue
+        asked += 1
+        try:
+            report = await adapter.cancel(order.client_order_id, order.symbol)
+        except Rejected as exc:
+            log.info("flatten: outside order %s not cancelled: %s", order.client_order_id, exc.message)
+            continue
+        ledger.append(ev.ORDER_REPORT, report.ts_ms, report_record(report))
+    return asked
 
 
 def _start_record(venue: str, outcome: VenueFlatten) -> dict[str, object]:

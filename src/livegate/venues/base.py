@@ -129,8 +129,13 @@ class VenueAdapter(Protocol):
         """Cancel one order by client order id."""
         ...
 
-    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
-        """Cancel every open order (on ``symbol`` when given); native where available."""
+    async def cancel_all(self, symbol: str | None = None, *, everything: bool = False) -> list[OrderReport]:
+        """Cancel livegate's open orders (on ``symbol`` when given), native where available.
+
+        An outside order (a client id livegate did not make, :func:`~livegate.domain.ids.is_livegate_client_id`)
+        stays open: a halt or a session's end cancels only livegate's (docs/recovery.md).
+        ``everything``: every open order of the account (``livegate cancel-all --venue``).
+        """
         ...
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:

@@ -287,8 +287,8 @@ class FakeVenue:
         self._require_credentials()
         return await self._paper.cancel(client_order_id, symbol)
 
-    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
-        """Cancel every open order (of ``symbol`` when given)."""
+    async def cancel_all(self, symbol: str | None = None, *, everything: bool = False) -> list[OrderReport]:
+        """Cancel every open order (of ``symbol`` when given; all livegate's: ``everything`` is moot)."""
         self._require_credentials()
         return await self._paper.cancel_all(symbol)
 

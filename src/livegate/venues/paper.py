@@ -213,8 +213,11 @@ class PaperVenue:
             raise Rejected(f"no open order {client_order_id!r} on {symbol}", PaperRejectCode.UNKNOWN_ORDER)
         return self._cancel(record)
 
-    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
-        """Cancel every working order (of ``symbol`` when given), oldest first."""
+    async def cancel_all(self, symbol: str | None = None, *, everything: bool = False) -> list[OrderReport]:
+        """Cancel every working order (of ``symbol`` when given), oldest first.
+
+        A paper venue holds only the orders livegate sent it, so ``everything`` changes nothing.
+        """
         return [self._cancel(record) for record in self._orders.working(symbol)]
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:

@@ -123,8 +123,8 @@ class ShadowVenue:
             raise Rejected(f"no open order {client_order_id!r} on {symbol}", "UNKNOWN_ORDER")
         return self._cancel(snapshot)
 
-    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
-        """Cancel every open order (of ``symbol`` when given), oldest first."""
+    async def cancel_all(self, symbol: str | None = None, *, everything: bool = False) -> list[OrderReport]:
+        """Cancel every open order (of ``symbol`` when given), oldest first (all livegate's: ``everything`` is moot)."""
         return [self._cancel(s) for s in self._open(symbol)]
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:

@@ -254,9 +254,9 @@ class AlpacaAdapter:
         """Cancel by client order id and read the order back (see :meth:`AlpacaOrders.cancel`)."""
         return await self._orders.cancel(client_order_id, symbol)
 
-    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
-        """Cancel every open order, of ``symbol`` when given (see :meth:`AlpacaOrders.cancel_all`)."""
-        return await self._orders.cancel_all(symbol)
+    async def cancel_all(self, symbol: str | None = None, *, everything: bool = False) -> list[OrderReport]:
+        """Cancel livegate's open orders, of ``symbol`` when given (see :meth:`AlpacaOrders.cancel_all`)."""
+        return await self._orders.cancel_all(symbol, everything=everything)
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
         """Return the order by client order id; None when Alpaca has none (see :meth:`AlpacaOrders.fetch_order`)."""

@@ -20,6 +20,7 @@ from alpaca.trading.requests import GetOrdersRequest
 from livegate.domain.clock import Clock
 from livegate.domain.enums import OrderStatus, OrderType
 from livegate.domain.errors import Ambiguous, Fatal, Rejected, Retryable
+from livegate.domain.ids import is_livegate_client_id
 from livegate.domain.orders import Order, OrderReport
 from livegate.domain.snapshots import VenueOrderSnapshot
 from livegate.venues.alpaca.calls import AlpacaCalls
@@ -132,15 +133,23 @@ class AlpacaOrders:
             order_id = snapshot.venue_order_id
         return await self._cancel_by_id(order_id, client_order_id)
 
-    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
-        """Cancel every open order: native ``DELETE /v2/orders`` without a symbol, else one by one.
+    async def cancel_all(self, symbol: str | None = None, *, everything: bool = False) -> list[OrderReport]:
+        """Cancel livegate's open orders (of ``symbol`` when given); outside orders are left open.
 
-        The native answer lists each order with an HTTP status; 200 means Alpaca accepted
-        the cancel and is reported CANCELLED (the stream's ``canceled`` event confirms it).
+        The open orders are read first. Without a symbol and with no outside order open
+        (a client id livegate did not make: :func:`~livegate.domain.ids.is_livegate_client_id`),
+        the native ``DELETE /v2/orders``, which cancels every order of the account; its
+        answer lists each order with an HTTP status, and 200 (Alpaca accepted the cancel)
+        is reported CANCELLED (the stream's ``canceled`` event confirms it). Otherwise
+        livegate's orders one by one. ``everything`` (``livegate cancel-all --venue``)
+        cancels the outside ones as well.
         """
-        if symbol is not None:
-            open_now = await self.open_orders(symbol)
-            return [await self._cancel_by_id(o.venue_order_id, o.client_order_id) for o in open_now]
+        open_now = await self.open_orders(symbol)
+        ours = [o for o in open_now if everything or is_livegate_client_id(o.client_order_id)]
+        if symbol is not None or len(ours) < len(open_now):
+            return [await self._cancel_by_id(o.venue_order_id, o.client_order_id) for o in ours]
+        if not ours:
+            return []
         rows = await self._calls.call(AlpacaOp.CANCEL, self._client.cancel_orders)
         reports: list[OrderReport] = []
         for row in rows or []:

@@ -27,6 +27,7 @@ import ccxt.async_support as ccxt_async
 from livegate.domain.clock import Clock, WallClock, monotonic_secs
 from livegate.domain.enums import OrderStatus, OrderType, TimeInForce
 from livegate.domain.errors import Ambiguous, Rejected
+from livegate.domain.ids import is_livegate_client_id
 from livegate.domain.instruments import Instrument
 from livegate.domain.orders import Fill, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
@@ -232,30 +233,37 @@ class CcxtAdapter:
             result = await self._calls.call(self.exchange.cancel_order, venue_order_id, symbol)
         return self._cancel_report(result or {}, client_order_id, venue_order_id)
 
-    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
-        """Cancel every open order (of ``symbol`` when given): native ``cancelAllOrders`` where ccxt has it.
+    async def cancel_all(self, symbol: str | None = None, *, everything: bool = False) -> list[OrderReport]:
+        """Cancel livegate's open orders (of ``symbol`` when given); outside orders are left open.
 
-        The open orders are read first so each cancelled order can be reported by id.
+        The open orders are read first, so each cancelled order is reported by id and
+        orders livegate did not make (:func:`~livegate.domain.ids.is_livegate_client_id`:
+        typed into the web UI, sent by another program) are told apart. On a symbol where
+        all open orders are livegate's, ccxt's native ``cancelAllOrders`` (Binance
+        ``DELETE /api/v3/openOrders``, every order of the symbol) where the exchange has
+        it; where an outside order rests too, livegate's are cancelled one by one.
+        ``everything`` (``livegate cancel-all --venue``): the outside ones as well.
         """
         open_orders = await self.open_orders(symbol)
-        if not open_orders:
-            return []
-        if not self._has_native_cancel_all:
-            reports = []
-            for snap in open_orders:
-                result = await self._calls.call(self.exchange.cancel_order, snap.venue_order_id, snap.symbol)
-                reports.append(self._cancel_report(result or {}, snap.client_order_id, snap.venue_order_id))
-            return reports
+        ours = [s for s in open_orders if everything or is_livegate_client_id(s.client_order_id)]
+        shared = {s.symbol for s in open_orders if not everything and not is_livegate_client_id(s.client_order_id)}
+        native_ok = self._has_native_cancel_all
+        native = [s for s in ours if native_ok and s.symbol not in shared]
         answered: dict[str, Any] = {}
-        for sym in [symbol] if symbol else sorted({s.symbol for s in open_orders}):
+        for sym in sorted({s.symbol for s in native}):  # first: one request cancels a symbol's orders
             result = await self._calls.call(self.exchange.cancel_all_orders, sym)
             for item in result if isinstance(result, list) else []:
                 if isinstance(item, dict) and item.get("id"):
                     answered[str(item["id"])] = item
-        return [
-            self._cancel_report(answered.get(s.venue_order_id, {}), s.client_order_id, s.venue_order_id)
-            for s in open_orders
+        reports = [
+            self._cancel_report(answered.get(s.venue_order_id, {}), s.client_order_id, s.venue_order_id) for s in native
         ]
+        for snap in ours:
+            if native_ok and snap.symbol not in shared:
+                continue
+            result = await self._calls.call(self.exchange.cancel_order, snap.venue_order_id, snap.symbol)
+            reports.append(self._cancel_report(result or {}, snap.client_order_id, snap.venue_order_id))
+        return reports
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
         """Look an order up by client order id: natively where ccxt can, else by scanning open and closed orders.

@@ -274,9 +274,9 @@ class IbkrAdapter:
         """Cancel the order with this ``orderRef`` and wait for ``Cancelled`` (see :meth:`IbkrOrders.cancel`)."""
         return await self._orders.cancel(client_order_id, symbol)
 
-    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
-        """Cancel working orders, of ``symbol`` when given (see :meth:`IbkrOrders.cancel_all`)."""
-        return await self._orders.cancel_all(symbol)
+    async def cancel_all(self, symbol: str | None = None, *, everything: bool = False) -> list[OrderReport]:
+        """Cancel this API client's working orders, of ``symbol`` when given (see :meth:`IbkrOrders.cancel_all`)."""
+        return await self._orders.cancel_all(symbol, everything=everything)
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
         """Return the newest acknowledged order with this ``orderRef`` (see :meth:`IbkrOrders.fetch_order`)."""

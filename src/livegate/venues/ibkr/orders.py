@@ -22,6 +22,7 @@ from ib_async import LimitOrder, MarketOrder
 from livegate.domain.clock import Clock
 from livegate.domain.enums import OrderStatus, OrderType, TimeInForce
 from livegate.domain.errors import Ambiguous, Rejected, VenueError
+from livegate.domain.ids import is_livegate_client_id
 from livegate.domain.orders import Order, OrderReport
 from livegate.domain.snapshots import VenueOrderSnapshot
 from livegate.venues.base import ReportSink
@@ -148,24 +149,35 @@ class IbkrOrders:
             raise Rejected(f"ibkr: order {client_order_id} is {trade.orderStatus.status}", _NOT_CANCELABLE)
         return await self._cancel_trade(trade)
 
-    async def cancel_all(self, symbol: str | None = None) -> list[OrderReport]:
-        """Cancel this API client's working orders (of ``symbol`` when given).
+    async def cancel_all(self, symbol: str | None = None, *, everything: bool = False) -> list[OrderReport]:
+        """Cancel this API client's working orders that livegate made (of ``symbol`` when given).
 
         With a symbol, one by one, each confirmed. Without, one ``cancelOrder`` per working
-        order, all sent before waiting up to ``request_timeout_secs`` for them. Never
+        order, all sent before waiting up to ``request_timeout_secs`` for them. Not
         ``reqGlobalCancel``: it cancels "all open orders, regardless of how they were
         originally placed" (TWS API "Cancelling Orders"), orders typed into TWS and those of
         other API programs too, which livegate leaves alone (docs/recovery.md); its open
-        orders and lookups are this client's (``reqOpenOrders``).
+        orders and lookups are this client's (``reqOpenOrders``), and an order whose
+        ``orderRef`` is not a livegate client id (one typed into TWS reaches client 0) is
+        left open as well. ``everything`` (``livegate cancel-all --venue``, without a
+        symbol): ``reqGlobalCancel``, every open order of the account.
         """
         await self._refresh_open_orders()
-        working = [t for t in self._working() if symbol is None or t.contract.symbol == symbol]
+        working = [
+            t
+            for t in self._working()
+            if (symbol is None or t.contract.symbol == symbol)
+            and (everything or is_livegate_client_id(str(t.order.orderRef or "")))
+        ]
         if symbol is not None:
             return [await self._cancel_trade(t) for t in working]
-        for trade in working:
+        for trade in [None] if everything else working:
             await self._tws.pacer.wait()
             self._tws.ensure_connected()
-            self._ib.cancelOrder(trade.order)
+            if trade is None:
+                self._ib.reqGlobalCancel()  # type: ignore[no-untyped-call]
+            else:
+                self._ib.cancelOrder(trade.order)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._tws.request_timeout
         while any(not t.isDone() for t in working) and loop.time() < deadline:
