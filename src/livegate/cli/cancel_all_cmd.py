@@ -33,7 +33,10 @@ def cancel_all_command(
     ] = Mode.LIVE.value,
     timeout_secs: Annotated[float, typer.Option("--timeout-secs", help="Wait this long for none to remain")] = 10.0,
 ) -> None:
-    """Cancel every open order and wait until the venue reports none (docs/recovery.md).
+    """Cancel livegate's open orders (RUN_DIR) or every order at a venue (--venue); wait until none remain.
+
+    With RUN_DIR, orders livegate did not make are left open, as a halt leaves them;
+    --venue cancels every open order of the account (docs/recovery.md).
 
     Works in any trading state. Exit 0 when no open order remains, 3 when some do after
     the timeout, 2 when refused (no such run, run in use, credentials missing).

@@ -49,7 +49,7 @@ COMMANDS: dict[str, CommandRef] = {
     ),
     "cancel-all": CommandRef(
         "livegate.cli.cancel_all_cmd",
-        "Cancel every open order and wait until the venue reports none (docs/recovery.md).",
+        "Cancel livegate's open orders (RUN_DIR) or every order at a venue (--venue); wait until none remain.",
     ),
     "venues": CommandRef(
         "livegate.cli.venues_cmd",
