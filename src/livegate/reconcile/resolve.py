@@ -79,6 +79,7 @@ async def resolve_after_restart(
     name = venue.name
     try:
         if isinstance(venue, FillHistory):
+            records += await _look_up_before_fills(engine, venue, portfolio, now_ms, trigger)
             for fill in await _fills_since(venue, matched):
                 if fill.fill_id in ledger_fill_ids or portfolio.order(fill.client_order_id) is None:
                     continue
@@ -97,6 +98,40 @@ async def resolve_after_restart(
                     records.append(record)
     except VenueError as exc:
         raise ReconcileIncomplete(f"venue {name} did not answer during startup resolution: {exc.message}") from exc
+    return records
+
+
+async def _look_up_before_fills(
+    engine: ExecutionEngine, venue: VenueAdapter, portfolio: Portfolio, now_ms: int, trigger: str
+) -> list[DriftRecord]:
+    """Look every unfinished order of ``venue`` up by client order id before its fills are read.
+
+    A venue whose fill history names an order only by the venue's own id (Binance
+    ``GET /api/v3/myTrades`` carries no client order id) lets the adapter attribute a fill
+    only to an order it has seen since it started (submit, lookup): after a restart, none,
+    so without these lookups the fills made while livegate was down would be skipped and
+    the orders left working. An order sent before the crash without an answer that the
+    venue holds is recorded ``accepted`` with the venue's order id (its fills, imported
+    next, drive its filled state); one the venue never saw is left to :func:`_settle`.
+    """
+    records: list[DriftRecord] = []
+    for order in list(portfolio.working_orders()):
+        if order.venue != venue.name or order.status is OrderStatus.NEW:
+            continue
+        snapshot = await venue.fetch_order(order.client_order_id, order.symbol)
+        if snapshot is None or order.status is not OrderStatus.SUBMITTED:
+            continue
+        internal = f"{order.status.value}/{order.filled_quantity}"
+        engine.on_report(
+            OrderReport(
+                order.client_order_id, OrderStatus.ACCEPTED, snapshot.ts_ms, venue_order_id=snapshot.venue_order_id,
+                filled_quantity=snapshot.filled_quantity, reason="resolved from venue after restart",
+            )
+        )  # fmt: skip
+        theirs = f"{snapshot.status.value}/{snapshot.filled_quantity}"
+        records.append(
+            _record(DriftKind.STATUS_MISMATCH, venue.name, order, internal, theirs, "adopted venue", now_ms, trigger)
+        )
     return records
 
 
