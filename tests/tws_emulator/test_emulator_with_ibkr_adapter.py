@@ -35,11 +35,11 @@ async def tws() -> AsyncIterator[TwsEmulator]:
         await emulator.close()
 
 
-def _adapter(tws: TwsEmulator, **kwargs: object) -> IbkrAdapter:
+def _adapter(tws: TwsEmulator, client_id: int = 3, **kwargs: object) -> IbkrAdapter:
     return IbkrAdapter(
         "127.0.0.1",
         tws.port,
-        3,
+        client_id,
         symbols=[SYMBOL],
         connect_timeout_secs=2.0,
         submit_ack_timeout_secs=0.5,
@@ -261,3 +261,23 @@ async def test_ibkr_reconnect_when_an_attempt_fails_unexpectedly_then_logged_ret
     assert logged == ["ibkr reconnect failed: ValueError('garbled handshake (test)'); next try in 0.05s"]
     marker = next(i for i, e in enumerate(seen) if isinstance(e, StreamInterrupted))
     assert isinstance(seen[-1], Quote) and marker < len(seen) - 1
+
+
+async def test_ibkr_cancel_all_when_client_0_sees_an_order_typed_into_tws_then_left_unless_everything(
+    tws: TwsEmulator,
+) -> None:
+    # with client id 0 this client also hears of orders typed into TWS: its orderRef tells them apart
+    adapter = _adapter(tws, client_id=0)
+    by_hand = tws.place_outside_order(SYMBOL, "BUY", "1", "90.00", client_id=0)
+    await adapter.connect()
+    try:
+        ours = make_order(SYMBOL, Side.BUY, Decimal("1"), Decimal("95"), seq=1, venue="ibkr:paper")
+        await adapter.submit(ours)
+        assert {o.client_order_id for o in await adapter.open_orders()} == {ours.client_order_id, ""}
+        reports = await adapter.cancel_all()  # a halt's: livegate's orders only
+        assert [r.client_order_id for r in reports] == [ours.client_order_id]
+        assert by_hand.status not in ("Cancelled", "ApiCancelled")
+        await adapter.cancel_all(everything=True)  # livegate cancel-all --venue: reqGlobalCancel
+        assert by_hand.status == "Cancelled"
+    finally:
+        await adapter.close()
