@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from livegate.domain.clock import Clock, monotonic_secs
 from livegate.domain.errors import DataError, LedgerError, VenueError
-from livegate.domain.ids import is_livegate_client_id
 from livegate.domain.orders import Order, OrderReport
 from livegate.execution.ambiguous import AmbiguousOrders
+from livegate.execution.reports import is_livegate_order
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
@@ -211,15 +211,6 @@ class HaltRoutine:
         except (LedgerError, DataError):
             return False
 
-    def _ours(self, client_order_id: str) -> bool:
-        """Return True for an order livegate made or its book holds (else an outside order)."""
-        if is_livegate_client_id(client_order_id):
-            return True
-        try:
-            return self._portfolio.order(client_order_id) is not None
-        except (LedgerError, DataError):
-            return True  # a let-go order it cannot read back is still livegate's
-
     async def open_order_count(self, *, after_halt: bool = False) -> int:
         """Return how many of livegate's orders the venues report open, summed over every venue.
 
@@ -238,7 +229,8 @@ class HaltRoutine:
         for name, venue in self._venues.items():
             await self.backoff.wait(name)
             try:
-                count = sum(1 for o in await venue.open_orders() if self._ours(o.client_order_id))
+                listed = await venue.open_orders()
+                count = sum(1 for o in listed if is_livegate_order(self._portfolio, o.client_order_id))
             except VenueError as exc:
                 delay = self._failed(name, exc)
                 self._anomaly("open_orders_unknown", f"{name}: {exc.message}; retry in {delay:.2f} s")

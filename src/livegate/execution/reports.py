@@ -121,13 +121,10 @@ class ReportApplier:
 
     def _is_outside(self, client_order_id: str) -> bool:
         """Return True for an outside order's report (logged once per order); False for livegate's own."""
-        if not client_order_id or is_livegate_client_id(client_order_id) or client_order_id in self._disowned:
+        if not client_order_id or client_order_id in self._disowned:
             return False  # no client id at all is not proof of an outside order: the book judges (fails closed)
-        try:
-            if self._portfolio.order(client_order_id) is not None:
-                return False  # an order the book holds under another id
-        except (LedgerError, DataError):
-            return False  # a let-go order it cannot read back: livegate's (the report's handling raises)
+        if is_livegate_order(self._portfolio, client_order_id):
+            return False
         if client_order_id not in self._outside:
             self._outside.add(client_order_id)
             log.warning("report of an outside order %r (not livegate's): left alone", client_order_id)
@@ -248,6 +245,20 @@ class ReportApplier:
             code=report.code,
             reason=report.reason,
         )
+
+
+def is_livegate_order(portfolio: Portfolio, client_order_id: str) -> bool:
+    """Return True for an order livegate made (its client id) or its book holds; False for an outside order.
+
+    A let-go order the ledger cannot give back counts as livegate's: whoever asks then
+    meets the read failure on its own path (the session halts on it).
+    """
+    if is_livegate_client_id(client_order_id):
+        return True
+    try:
+        return portfolio.order(client_order_id) is not None
+    except (LedgerError, DataError):
+        return True
 
 
 def report_record(report: OrderReport) -> dict[str, object]:

@@ -305,8 +305,8 @@ async def _rounds(
     return result
 
 
-async def cancel_outside_orders(adapter: VenueAdapter, ledger: Ledger) -> int:
-    """Cancel, one by one, the venue's open orders livegate did not make; return how many were asked.
+async def cancel_outside_orders(adapter: VenueAdapter, ledger: Ledger) -> None:
+    """Cancel, one by one, the venue's open orders livegate did not make.
 
     A halt's cancel-all leaves outside orders open (a client id livegate did not make,
     :func:`~livegate.domain.ids.is_livegate_client_id`); ``flatten --venue`` takes the
@@ -314,18 +314,15 @@ async def cancel_outside_orders(adapter: VenueAdapter, ledger: Ledger) -> int:
     A cancel the venue refuses (already gone) is skipped: the rounds' last read of the
     venue's open orders is the judge.
     """
-    asked = 0
     for order in await adapter.open_orders():
         if is_livegate_client_id(order.client_order_id):
             continue
-        asked += 1
         try:
             report = await adapter.cancel(order.client_order_id, order.symbol)
         except Rejected as exc:
             log.info("flatten: outside order %s not cancelled: %s", order.client_order_id, exc.message)
             continue
         ledger.append(ev.ORDER_REPORT, report.ts_ms, report_record(report))
-    return asked
 
 
 def _start_record(venue: str, outcome: VenueFlatten) -> dict[str, object]:

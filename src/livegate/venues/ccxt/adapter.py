@@ -246,9 +246,11 @@ class CcxtAdapter:
         """
         open_orders = await self.open_orders(symbol)
         ours = [s for s in open_orders if everything or is_livegate_client_id(s.client_order_id)]
-        shared = {s.symbol for s in open_orders if not everything and not is_livegate_client_id(s.client_order_id)}
+        our_ids = {s.venue_order_id for s in ours}
+        shared = {s.symbol for s in open_orders if s.venue_order_id not in our_ids}  # an outside order rests there
         native_ok = self._has_native_cancel_all
         native = [s for s in ours if native_ok and s.symbol not in shared]
+        one_by_one = [s for s in ours if not (native_ok and s.symbol not in shared)]
         answered: dict[str, Any] = {}
         for sym in sorted({s.symbol for s in native}):  # first: one request cancels a symbol's orders
             result = await self._calls.call(self.exchange.cancel_all_orders, sym)
@@ -258,9 +260,7 @@ class CcxtAdapter:
         reports = [
             self._cancel_report(answered.get(s.venue_order_id, {}), s.client_order_id, s.venue_order_id) for s in native
         ]
-        for snap in ours:
-            if native_ok and snap.symbol not in shared:
-                continue
+        for snap in one_by_one:
             result = await self._calls.call(self.exchange.cancel_order, snap.venue_order_id, snap.symbol)
             reports.append(self._cancel_report(result or {}, snap.client_order_id, snap.venue_order_id))
         return reports

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from ib_async import LimitOrder, MarketOrder
@@ -171,13 +172,11 @@ class IbkrOrders:
         ]
         if symbol is not None:
             return [await self._cancel_trade(t) for t in working]
-        for trade in [None] if everything else working:
+        sends = [self._ib.reqGlobalCancel] if everything else [partial(self._ib.cancelOrder, t.order) for t in working]
+        for send in sends:
             await self._tws.pacer.wait()
             self._tws.ensure_connected()
-            if trade is None:
-                self._ib.reqGlobalCancel()  # type: ignore[no-untyped-call]
-            else:
-                self._ib.cancelOrder(trade.order)
+            send()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._tws.request_timeout
         while any(not t.isDone() for t in working) and loop.time() < deadline:
