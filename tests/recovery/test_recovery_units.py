@@ -20,7 +20,7 @@ from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOr
 from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
-from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare
+from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare, outside_open_orders
 from livegate.reconcile.drift import DriftKind
 from livegate.reconcile.gate import ReconcileGate, ReconcileStatus
 from livegate.reconcile.reconciler import Reconciler
@@ -30,6 +30,10 @@ from livegate.venues.paper import PaperParams, PaperVenue
 from livegate.venues.paper_store import PaperStore
 
 BTC = Instrument("BTCUSDT", "paper", Decimal("0.1"), Decimal("0.001"), Decimal("5"), "USDT", "BTC")
+
+
+#: A client order id livegate made in an earlier session (``lg<session>-<tag>-<seq>``).
+EARLIER = "lg0123456789-ab12-z"
 
 
 def _intent(seq: int, side: Side = Side.BUY, price: str = "60000") -> OrderIntent:
@@ -58,7 +62,8 @@ def test_compare_when_every_kind_of_difference_then_each_class_is_reported_with_
     )
     venue = VenueView(
         "paper",
-        open_orders=[_snap("a", filled="0.005"), _snap("c")],
+        # an earlier session's order (livegate's id) and one typed into the venue's web UI
+        open_orders=[_snap("a", filled="0.005"), _snap(EARLIER), _snap("web_x1")],
         positions=[PositionSnapshot("BTCUSDT", Decimal("0.02"))],
         balances=[BalanceSnapshot("USDT", Decimal("1000.005"), Decimal("1000.005"))],
         fills=[],
@@ -67,7 +72,8 @@ def test_compare_when_every_kind_of_difference_then_each_class_is_reported_with_
     kinds = {(r.kind, r.client_order_id or r.symbol) for r in records}
     assert (DriftKind.STATUS_MISMATCH, "a") in kinds
     assert (DriftKind.MISSING_VENUE, "b") in kinds
-    assert (DriftKind.MISSING_INTERNAL, "c") in kinds
+    assert (DriftKind.MISSING_INTERNAL, EARLIER) in kinds
+    assert "web_x1" not in {r.client_order_id for r in records}  # an outside order is not drift
     assert (DriftKind.POSITION_MISMATCH, "BTCUSDT") in kinds
     assert (DriftKind.MISSING_VENUE, "") in kinds  # fill f1 only in the ledger
     balance = next(r for r in records if r.kind is DriftKind.BALANCE_MISMATCH)
@@ -75,6 +81,18 @@ def test_compare_when_every_kind_of_difference_then_each_class_is_reported_with_
     position = next(r for r in records if r.kind is DriftKind.POSITION_MISMATCH)
     assert (position.internal_value, position.venue_value, position.difference) == ("0.01", "0.02", "0.01")
     assert position.beyond_tolerance
+
+
+def test_compare_when_outside_orders_open_then_no_order_drift_and_listed_as_outside() -> None:
+    internal = InternalView(working={"a": _working("a")}, positions={})
+    venue = VenueView("paper", open_orders=[_snap("a"), _snap("web_x1"), _snap("")], positions=[])
+    assert compare(internal, venue, Tolerances(), trigger="periodic", ts_ms=0) == []
+    assert [s.client_order_id for s in outside_open_orders(internal, venue)] == ["web_x1", ""]
+    # livegate's own id is never outside, known or not
+    venue.open_orders.append(_snap(EARLIER))
+    (record,) = compare(internal, venue, Tolerances(), trigger="periodic", ts_ms=0)
+    assert (record.kind, record.client_order_id, record.beyond_tolerance) == (DriftKind.MISSING_INTERNAL, EARLIER, True)
+    assert EARLIER not in {s.client_order_id for s in outside_open_orders(internal, venue)}
 
 
 def test_compare_when_order_drift_within_count_tolerance_then_not_beyond() -> None:

@@ -38,7 +38,8 @@ class ReconcileConfig(BaseModel):
         locked) is compared with livegate's inventory; derivatives compare positions.
     open_order_count_tolerance:
         Largest accepted number of open orders that one side knows and the other does not
-        (``missing_internal`` + ``missing_venue`` + ``status_mismatch``; default 0).
+        (``missing_internal`` + ``missing_venue`` + ``status_mismatch``; default 0). Open
+        orders that are not livegate's (outside orders) are not counted.
     on_drift:
         Trading state to move to when a difference exceeds its tolerance: ``reducing``
         (default) or ``halted``.

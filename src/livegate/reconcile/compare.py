@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from livegate.domain.ids import is_livegate_client_id
 from livegate.domain.orders import Fill, Order
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
 from livegate.reconcile.drift import DriftKind, DriftRecord
@@ -96,7 +97,8 @@ def compare(
     """Return every difference between ``internal`` and ``venue``.
 
     Orders: a venue open order livegate does not know as working is ``missing_internal``
-    (or ``status_mismatch`` when livegate knows it finished); a working order the venue
+    (or ``status_mismatch`` when livegate knows it finished), unless it is an outside order
+    (see :func:`outside_open_orders`), which is not drift; a working order the venue
     does not list as open is ``missing_venue``; different filled quantities are
     ``status_mismatch``. Together they are beyond tolerance when their count exceeds
     ``tolerances.open_order_count``. Positions beyond ``tolerances.position`` (base
@@ -119,6 +121,24 @@ def compare(
     return records
 
 
+def outside_open_orders(internal: InternalView, venue: VenueView) -> list[VenueOrderSnapshot]:
+    """Return the venue's open orders that are not livegate's: placed by hand or by another program.
+
+    An open order is outside when livegate does not know it as working and its client id
+    is not one livegate makes (:func:`~livegate.domain.ids.is_livegate_client_id`; an
+    empty id included, since livegate sends an id with every order). Such an order is left
+    alone (docs/recovery.md "Outside orders while a session runs"): it is not order drift.
+    Its fills still change the account beside livegate, so they remain fill, position or
+    balance drift. An unknown open order under livegate's own ids (an earlier session's)
+    is drift as before.
+    """
+    return [
+        s
+        for s in venue.open_orders
+        if s.client_order_id not in internal.working and not is_livegate_client_id(s.client_order_id)
+    ]
+
+
 def _flag(record: DriftRecord, beyond: bool) -> DriftRecord:
     return record if record.beyond_tolerance == beyond else replace(record, beyond_tolerance=beyond)
 
@@ -134,6 +154,8 @@ def _order_drift(internal: InternalView, venue: VenueView, trigger: str, ts_ms: 
     for cid, snap in open_by_id.items():
         order = internal.working.get(cid)
         venue_value = _order_value(snap.status.value, snap.filled_quantity)
+        if order is None and not is_livegate_client_id(cid):
+            continue  # an outside order: left alone, see outside_open_orders
         if order is None:
             records.append(
                 DriftRecord(

@@ -21,7 +21,8 @@ latch REDUCING with no word of why. Instead, per ``[reconcile] on_leftover_order
     What it had filled before is part of the starting inventory.
 
 Orders whose client id is not livegate's (made by hand or by another program) are left
-alone: the reconciliation reports them as drift, as before.
+alone, and the reconciliation does not count them as drift
+(:func:`livegate.reconcile.compare.outside_open_orders`).
 
 Then the fills of earlier sessions' orders (cancelled here or finished before) and the
 positions and balances livegate did not make are settled per ``[reconcile]

@@ -9,6 +9,7 @@ moves the trading state (kill switch) to REDUCING or HALTED. What a run returns 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from livegate.ledger import events as ev
 from livegate.ledger.payload_session import FillsMatched
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
-from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare
+from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare, outside_open_orders
 from livegate.reconcile.drift import DriftKind, DriftLog, DriftRecord
 from livegate.reconcile.fills import FILL_READ_OVERLAP_MS, FillHistory, FillJournal, FillMatcher, LedgerFills
 from livegate.reconcile.fills import LedgerFillIndex as LedgerFillIndex  # its home before issue 14
@@ -36,6 +37,7 @@ AnomalyHandler = Callable[[str, str], None]
 """``on_anomaly(kind, detail)``."""
 
 _ZERO = Decimal(0)
+log = logging.getLogger("livegate.reconcile")
 
 
 #: Reconciliation triggers whose order and balance differences must be seen twice in a row to count.
@@ -149,6 +151,7 @@ class Reconciler:
         self._fees = LedgerFeeIndex(ledger) if ledger is not None else None
         #: Differences beyond tolerance seen by the last periodic or reconnect pass, not yet confirmed.
         self._suspects: set[tuple[str, str, str]] = set()
+        self._outside: frozenset[str] = frozenset()
         if fills_matched is not None and isinstance(ledger_fills, LedgerFillIndex):
             matched_ids = ledger_fills.skip_to(venue.name, fills_matched.ledger_fills)
             if matched_ids is not None:
@@ -301,7 +304,9 @@ class Reconciler:
             if not fill_drift and isinstance(self._ledger_fills, LedgerFillIndex):
                 position = self._ledger_fills.position(self.venue.name)
                 matched = FillsMatched(position, self._venue_fill_cursor, self._newest_fill_ms)
-        found = compare(self.internal_view(), view, self.tolerances, trigger=trigger, ts_ms=now, fill_drift=fill_drift)
+        internal = self.internal_view()
+        found = compare(internal, view, self.tolerances, trigger=trigger, ts_ms=now, fill_drift=fill_drift)
+        outside = self._note_outside(internal, view)
         records = [*(extra or []), *self._confirmed(found, trigger)]
         result = ReconcileResult(trigger=trigger, ts_ms=now, records=records)
         if self._drift_log is not None:
@@ -317,6 +322,8 @@ class Reconciler:
             }
             if matched is not None:
                 payload["fills_matched"] = matched.to_record()
+            if outside:
+                payload["outside_open_orders"] = outside
             if learned and self.balance_baseline is not None:
                 payload["balance_baseline"] = {c: str(v) for c, v in sorted(self.balance_baseline.items())}
             # an observation: committed with the next commit, except a newly learned baseline
@@ -335,6 +342,18 @@ class Reconciler:
             if self._on_drift is not None:
                 self._on_drift(TradingState(self._config.on_drift), reason)
         return result
+
+    def _note_outside(self, internal: InternalView, view: VenueView) -> int:
+        """Log the venue's outside open orders when they change; return how many are open."""
+        ids = frozenset(s.client_order_id for s in outside_open_orders(internal, view))
+        if ids != self._outside:
+            self._outside = ids
+            if ids:
+                log.warning(
+                    "%d outside order(s) open at %s, left alone (not livegate's): %s",
+                    len(ids), self.venue.name, ", ".join(sorted(ids)),
+                )  # fmt: skip
+        return len(ids)
 
     @property
     def ledger(self) -> Ledger | None:
