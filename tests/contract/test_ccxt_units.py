@@ -47,6 +47,15 @@ def test_adapter_when_hyperliquid_then_builder_and_referrer_actions_disabled() -
     assert CcxtAdapter(CcxtConfig("binance")).exchange.options["fetchMargins"] is False
 
 
+@pytest.mark.parametrize(("exchange_id", "hashed"), [("kraken", True), ("hyperliquid", True), ("binance", False)])
+def test_adapter_when_venue_is_sent_a_hash_of_our_client_id_then_capability_says_so(
+    exchange_id: str, hashed: bool
+) -> None:
+    adapter = CcxtAdapter(CcxtConfig(exchange_id))
+    assert adapter.capabilities.client_ids_hashed is hashed
+    assert (venue_client_id(exchange_id, "lg0123456789-ab12-z") != "lg0123456789-ab12-z") is hashed
+
+
 def test_venues_command_when_run_then_lists_every_adapter() -> None:
     result = CliRunner().invoke(app, ["venues"])
     assert result.exit_code == 0, result.output

@@ -95,6 +95,16 @@ def test_compare_when_outside_orders_open_then_no_order_drift_and_listed_as_outs
     assert EARLIER not in {s.client_order_id for s in outside_open_orders(internal, venue)}
 
 
+def test_compare_when_venue_shows_hashes_of_our_ids_then_every_unknown_open_order_is_drift() -> None:
+    # Kraken: an earlier session's order shows as a UUID the adapter has not mapped back
+    internal = InternalView(working={}, positions={})
+    hashed = "0b4f8e1c-6d2a-4c55-9a0e-3f1d2b7c8a90"
+    venue = VenueView("ccxt:kraken", open_orders=[_snap(hashed)], positions=[], client_ids_hashed=True)
+    (record,) = compare(internal, venue, Tolerances(), trigger="periodic", ts_ms=0)
+    assert (record.kind, record.client_order_id, record.beyond_tolerance) == (DriftKind.MISSING_INTERNAL, hashed, True)
+    assert outside_open_orders(internal, venue) == []
+
+
 def test_compare_when_order_drift_within_count_tolerance_then_not_beyond() -> None:
     internal = InternalView(working={"b": _working("b")}, positions={})
     venue = VenueView("paper", open_orders=[], positions=[])

@@ -42,6 +42,9 @@ class VenueView:
 
     ``positions_offered`` False (a spot account): the venue has no positions, so
     livegate's positions are checked through the asset balances instead.
+    ``client_ids_hashed`` True: the venue shows hashes of livegate's client ids
+    (:attr:`~livegate.venues.base.VenueCapabilities.client_ids_hashed`), so no open order
+    is recognisably an outside one.
     """
 
     venue: str
@@ -50,6 +53,7 @@ class VenueView:
     balances: list[BalanceSnapshot] | None = None
     fills: list[Fill] | None = None
     positions_offered: bool = True
+    client_ids_hashed: bool = False
 
 
 @dataclass(slots=True)
@@ -130,8 +134,12 @@ def outside_open_orders(internal: InternalView, venue: VenueView) -> list[VenueO
     alone (docs/recovery.md "Outside orders while a session runs"): it is not order drift.
     Its fills still change the account beside livegate, so they remain fill, position or
     balance drift. An unknown open order under livegate's own ids (an earlier session's)
-    is drift as before.
+    is drift as before, and so is every unknown open order on a venue that shows hashes of
+    livegate's ids (``venue.client_ids_hashed``: Kraken, Hyperliquid), where an earlier
+    session's order cannot be told from an outside one.
     """
+    if venue.client_ids_hashed:
+        return []
     return [
         s
         for s in venue.open_orders
@@ -150,12 +158,13 @@ def _order_value(status: str, filled: Decimal) -> str:
 def _order_drift(internal: InternalView, venue: VenueView, trigger: str, ts_ms: int) -> list[DriftRecord]:
     records: list[DriftRecord] = []
     open_by_id = {s.client_order_id: s for s in venue.open_orders}
+    outside = {s.client_order_id for s in outside_open_orders(internal, venue)}  # left alone: not drift
     tol = "open_order_count"
     for cid, snap in open_by_id.items():
         order = internal.working.get(cid)
         venue_value = _order_value(snap.status.value, snap.filled_quantity)
-        if order is None and not is_livegate_client_id(cid):
-            continue  # an outside order: left alone, see outside_open_orders
+        if cid in outside:
+            continue
         if order is None:
             records.append(
                 DriftRecord(

@@ -182,6 +182,7 @@ class Reconciler:
             balances=balances if balances else None,
             fills=fills,
             positions_offered=venue.capabilities.positions,
+            client_ids_hashed=venue.capabilities.client_ids_hashed,
         )
 
     async def _new_venue_fills(self) -> list[Fill] | None:

@@ -63,6 +63,12 @@ class VenueCapabilities:
     order is open), which alone allows one resend of an ambiguous order that no report
     has shown (:mod:`livegate.execution.ambiguous`). False for every shipped adapter:
     Binance refuses a reused id only while the first order is open.
+
+    ``client_ids_hashed``: the venue carries a hash of livegate's client order id, not the
+    id itself (Kraken ``cl_ord_id``, Hyperliquid ``cloid``:
+    :func:`livegate.venues.ccxt.client_ids.venue_client_id`), so an id the adapter has not
+    mapped back may still be an order of livegate's (an earlier session's): no open order
+    there is taken for an outside order (:func:`livegate.reconcile.compare.outside_open_orders`).
     """
 
     sandbox: bool = False
@@ -74,6 +80,7 @@ class VenueCapabilities:
     server_time: bool = False
     simulated: bool = False
     client_id_unique_for_life: bool = False
+    client_ids_hashed: bool = False
 
 
 @runtime_checkable

@@ -37,6 +37,7 @@ from livegate.venues.ccxt.calls import CcxtCalls
 from livegate.venues.ccxt.client_ids import (
     CANCEL_BY_CLIENT_ID,
     FETCH_BY_CLIENT_ID,
+    HASHED_CLIENT_IDS,
     submit_params,
     venue_cid_of,
     venue_client_id,
@@ -109,6 +110,7 @@ class CcxtAdapter:
             order_stream=bool(has.get("watchOrders")),
             market_data_stream=bool(has.get("watchBidsAsks") or has.get("watchTicker")),
             server_time=bool(has.get("fetchTime")),
+            client_ids_hashed=config.exchange_id in HASHED_CLIENT_IDS,
         )
         self._map = AccountMap(self.exchange, self.name, self._clock, config.symbols)
         self._closed = False

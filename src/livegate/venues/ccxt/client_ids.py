@@ -19,7 +19,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["CANCEL_BY_CLIENT_ID", "FETCH_BY_CLIENT_ID", "submit_params", "venue_cid_of", "venue_client_id"]
+__all__ = [
+    "CANCEL_BY_CLIENT_ID",
+    "FETCH_BY_CLIENT_ID",
+    "HASHED_CLIENT_IDS",
+    "submit_params",
+    "venue_cid_of",
+    "venue_client_id",
+]
 
 #: Exchanges whose ccxt ``fetchOrder`` takes ``params.clientOrderId`` (else scan orders).
 #: Kraken's fetchOrder turns clientOrderId into the integer ``userref``, so it is scanned.
@@ -28,6 +35,9 @@ FETCH_BY_CLIENT_ID = frozenset({"binance", "binanceusdm", "binancecoinm", "hyper
 #: Exchanges whose ccxt ``cancelOrder`` takes ``params.clientOrderId`` (else look the id up first).
 CANCEL_BY_CLIENT_ID = frozenset({"binance", "binanceusdm", "binancecoinm", "kraken", "hyperliquid", "paradex"})
 
+
+#: Exchanges that are sent a hash of our client id, not the id itself (:func:`venue_client_id`).
+HASHED_CLIENT_IDS = frozenset({"hyperliquid", "kraken"})
 
 #: Keys of a venue's raw order or trade (ccxt ``info``) that carry the client id, by exchange naming.
 _CLIENT_ID_KEYS = ("clientOrderId", "c", "cl_ord_id", "client_order_id", "cloid", "client_id", "newClientOrderId")
