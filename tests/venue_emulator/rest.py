@@ -8,6 +8,7 @@ venue processes the request. Answers carry ``X-MBX-USED-WEIGHT-1M``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 from collections.abc import Callable
@@ -125,12 +126,17 @@ class Rest:
         if fault is not None and fault.replace_answer:
             return await self._fault_answer(fault, now)
         if fault is not None:
-            await asyncio.sleep(fault.delay_secs)
+            await self._hold(fault.delay_secs)
         return web.json_response(answer, headers={"X-MBX-USED-WEIGHT-1M": str(emu.gate.used_weight(now))})
+
+    async def _hold(self, secs: float) -> None:
+        """Hold an answer back ``secs`` seconds, or until the emulator stops (its teardown waits for no held answer)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.emu.stopping.wait(), secs)
 
     async def _fault_answer(self, fault: HttpFault, now: int) -> web.StreamResponse:
         if fault.delay_secs:
-            await asyncio.sleep(fault.delay_secs)
+            await self._hold(fault.delay_secs)
         if fault.status == 429 and fault.code != -1015 and "Retry-After" in fault.headers:
             # a weight 429 (-1003) opens the IP's back-off window (a request inside it is banned);
             # -1015 is the order-count limit: only new orders wait, as with the gate's own -1015

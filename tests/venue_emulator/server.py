@@ -98,6 +98,7 @@ class Emulator:
     ) -> None:
         self.kind = kind
         self.faults = Faults()
+        self.stopping = asyncio.Event()  # set by stop(): answers held back by a fault end at once
         self.book = Book(kind, default_markets(kind), self.now_ms)
         start = (
             balances
@@ -152,6 +153,7 @@ class Emulator:
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""
+        self.stopping.set()
         if self._pacer is not None:
             self._pacer.cancel()
         await self.streams.drop(private=True)
