@@ -98,7 +98,7 @@ class AlpacaEmulator:
     executions: list[Execution] = field(default_factory=list)
     positions: dict[str, Decimal] = field(default_factory=dict)
     cost: dict[str, Decimal] = field(default_factory=dict)
-    submits: list[str] = field(default_factory=list)  # client order ids of every POST /v2/orders, in order
+    submits: list[str] = field(default_factory=list)  # client order ids of every POST /v2/orders (even refused)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) of every HTTP request
     timed_requests: list[tuple[float, str, str]] = field(default_factory=list)  # (epoch secs, method, path)
     quotes: dict[str, MarketRow] = field(default_factory=dict)
@@ -335,7 +335,6 @@ class AlpacaEmulator:
     async def _submit(self, request: web.Request) -> web.StreamResponse:
         payload = await request.json()
         cid = str(payload.get("client_order_id", ""))
-        self.submits.append(cid)
         fail = self.faults.take_fail()
         if fail is not None:
             return web.json_response(fail[1], status=fail[0])
@@ -416,6 +415,8 @@ class AlpacaEmulator:
             return await handler(request)
         if not authorized(request):
             return error(401, 40110000, "request is not authorized")
+        if (request.method, request.path) == ("POST", "/v2/orders"):
+            self.submits.append(str((await request.json()).get("client_order_id", "")))
         limited = self.faults.rate_limit(request, time.time())
         if limited is not None:
             return limited

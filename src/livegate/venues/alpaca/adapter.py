@@ -148,6 +148,7 @@ class AlpacaAdapter:
             request_timeout_secs,
             max(1, read_retry_attempts),
             read_retry_wait_secs,
+            self._clock,
         )
         self._client = trading_client(
             api_key, secret_key, paper=paper, url_override=url_override, request_timeout_secs=request_timeout_secs

@@ -15,6 +15,11 @@ Quirks decided on purpose (docs/venues_equities.md):
   (docs/architecture.md §3.6).
 * ``requests`` has no default timeout; a mounted transport adapter gives every request
   ``request_timeout_secs``.
+* After an HTTP 429 nothing is sent on the key until Alpaca's ``X-RateLimit-Reset``
+  (:class:`~livegate.venues.rate_budget.RateLimitWindow`, shared per key): a call inside
+  the window raises :class:`Retryable` (code ``RATE_LIMITED``, ``retry_at_ms`` the window's
+  end) without reaching Alpaca, so a submit is a definite "not placed" and a read waits
+  for the reset before its next attempt.
 """
 
 from __future__ import annotations
@@ -25,11 +30,12 @@ from typing import Any, TypeVar
 
 import requests
 from alpaca.trading.client import TradingClient
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from livegate.domain.clock import Clock
 from livegate.domain.errors import Ambiguous, InvariantViolation, Retryable
-from livegate.venues.alpaca.errors import AlpacaOp, translate_error
-from livegate.venues.rate_budget import shared_limiter
+from livegate.venues.alpaca.errors import AlpacaOp, rate_limit_headers, translate_error
+from livegate.venues.rate_budget import RateLimitWindow, shared_limiter, shared_rate_limit_window
 
 __all__ = ["AlpacaCalls", "trading_client"]
 
@@ -74,11 +80,20 @@ class AlpacaCalls:
         Timeout of one REST request (the worker thread waits 1 s longer).
     read_attempts, read_wait_secs:
         Tenacity attempts and first backoff for idempotent reads (never for submits).
+    clock:
+        Wall clock (ms since the epoch) to compare with Alpaca's ``X-RateLimit-Reset``.
     """
 
     def __init__(
-        self, key_id: str, rate_limit_per_min: int, timeout_secs: float, read_attempts: int, read_wait_secs: float
+        self,
+        key_id: str,
+        rate_limit_per_min: int,
+        timeout_secs: float,
+        read_attempts: int,
+        read_wait_secs: float,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._key_id = key_id
         self._rate_limit_per_min = rate_limit_per_min
         self._timeout_secs = timeout_secs
@@ -86,19 +101,60 @@ class AlpacaCalls:
         self._read_wait_secs = read_wait_secs
 
     async def call(self, op: AlpacaOp, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run one sync alpaca-py call in a thread, under the budget and a timeout, translating errors."""
+        """Run one sync alpaca-py call in a thread, under the budget and a timeout, translating errors.
+
+        Raises
+        ------
+        Retryable
+            Not sent: an HTTP 429 window of the key runs (code ``RATE_LIMITED``); or
+            Alpaca answered 429 (its ``retry_at_ms`` is the window's end).
+        Rejected, Ambiguous, Fatal
+            As :func:`~livegate.venues.alpaca.errors.translate_error`.
+        """
+        window = self._window()
         async with shared_limiter("alpaca", self._key_id, self._rate_limit_per_min, 60.0):
+            now = self._clock.now_ms()
+            if window.wait_ms(now):
+                raise Retryable(
+                    f"alpaca {op.value}: not sent: rate limited (HTTP 429) until {window.until_ms} ms",
+                    "RATE_LIMITED",
+                    retry_at_ms=window.until_ms,
+                )
             try:
-                return await asyncio.wait_for(asyncio.to_thread(fn, *args), self._timeout_secs + 1.0)
+                result = await asyncio.wait_for(asyncio.to_thread(fn, *args), self._timeout_secs + 1.0)
             except Exception as exc:
-                raise translate_error(exc, op) from exc
+                error = translate_error(exc, op)
+                headers = rate_limit_headers(exc)
+                if headers is not None:
+                    error.retry_at_ms = window.observe_429(headers, self._clock.now_ms())
+                else:
+                    window.observe_answer()
+                raise error from exc
+            window.observe_answer()
+            return result
+
+    def _window(self) -> RateLimitWindow:
+        return shared_rate_limit_window("alpaca", self._key_id)
+
+    def _read_wait_secs_for(self, state: RetryCallState) -> float:
+        """Return the wait before the next read attempt: the exponential backoff, or until a 429 window ends."""
+        backoff = wait_exponential(multiplier=self._read_wait_secs, max=10.0)(state)
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        retry_at = getattr(error, "retry_at_ms", None)
+        if retry_at is None:
+            return float(backoff)
+        return float(min(max(backoff, (retry_at - self._clock.now_ms()) / 1000), 10.0))
 
     async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run an idempotent read, retrying rate limits and transient failures with backoff."""
+        """Run an idempotent read, retrying rate limits and transient failures with backoff.
+
+        After an HTTP 429 the next attempt waits for the window's end (at most 10 s).
+        """
         retrying = AsyncRetrying(
             retry=retry_if_exception_type((Retryable, Ambiguous)),
             stop=stop_after_attempt(self._read_attempts),
-            wait=wait_exponential(multiplier=self._read_wait_secs, max=10.0),
+            wait=self._read_wait_secs_for,
             reraise=True,
         )
         async for attempt in retrying:
