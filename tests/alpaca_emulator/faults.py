@@ -43,6 +43,8 @@ class AlpacaFaults:
     lookup_lag_secs: float = 0.0
     rate_limit_next_submit_secs: float | None = None
     rate_limited_until: float = 0.0
+    #: How many lookups answered 404 for an order the venue holds (read lag).
+    lagged_lookups: int = 0
     #: (time, method, path) of every request answered 429.
     rate_limited: list[tuple[float, str, str]] = field(default_factory=list)
 
@@ -64,8 +66,11 @@ class AlpacaFaults:
         return True
 
     def hidden(self, accepted_at: float, now: float) -> bool:
-        """Return True while an order accepted at ``accepted_at`` is still invisible to lookups."""
-        return now - accepted_at < self.lookup_lag_secs
+        """Return True while an order accepted at ``accepted_at`` is still invisible to lookups (counting it)."""
+        if now - accepted_at >= self.lookup_lag_secs:
+            return False
+        self.lagged_lookups += 1
+        return True
 
     def rate_limit(self, request: web.Request, now: float) -> web.Response | None:
         """Return the 429 answer of ``request`` while a rate-limit window runs, else None.
