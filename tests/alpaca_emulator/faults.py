@@ -8,6 +8,7 @@
   ``X-RateLimit-Reset`` (the Unix time, in whole seconds, when the window resets; "do
   not retry before the time indicated by X-RateLimit-Reset", docs.alpaca.markets "Rate
   Limits"); every REST request of the window is refused, whatever its endpoint;
+* streams down: every websocket closed and reconnects refused (HTTP 503) until restored;
 * read lag: an order is not found by ``GET /v2/orders/{id}`` and
   ``GET /v2/orders:by_client_order_id`` (404 ``40410000``) for a while after it was
   accepted, as the venue's order lookups catch up with its order entry.
@@ -41,6 +42,7 @@ class AlpacaFaults:
     replay_orders: int = 0
     replay_times: int = 0
     lookup_lag_secs: float = 0.0
+    streams_down: bool = False
     rate_limit_next_submit_secs: float | None = None
     rate_limited_until: float = 0.0
     #: How many lookups answered 404 for an order the venue holds (read lag).

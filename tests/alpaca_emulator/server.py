@@ -19,7 +19,8 @@ Market Data API v2, as alpaca-py 0.44 calls them):
 Faults (:mod:`tests.alpaca_emulator.faults`): :meth:`hang_next_submit` (the order is
 accepted, the answer comes after the client's timeout), :meth:`fail_next_submit` (a
 refusal, nothing placed), ``partial_fills`` (each fill split in two executions),
-:meth:`drop_streams` (every websocket closed), :meth:`lose_trade_updates` (the next N
+:meth:`drop_streams` (every websocket closed, optionally kept down),
+:meth:`lose_trade_updates` (the next N
 events never sent), :meth:`replay_trade_updates` (a filled order's ``new`` and fill events
 sent again after its ``fill``), :meth:`rate_limit_next_submit` (HTTP 429 on every REST
 request for a window opened by the next submit), :meth:`lag_order_lookups` (new orders
@@ -157,9 +158,17 @@ class AlpacaEmulator:
         """Answer 404 to lookups of an order (by id or client order id) for ``secs`` after it was accepted."""
         self.faults.lookup_lag_secs = secs
 
-    async def drop_streams(self) -> None:
-        """Close every trade_updates and market-data websocket (clients reconnect)."""
+    async def drop_streams(self, *, keep_down: bool = False) -> None:
+        """Close every trade_updates and market-data websocket (clients reconnect).
+
+        ``keep_down`` refuses the reconnects too (HTTP 503) until :meth:`restore_streams`.
+        """
+        self.faults.streams_down = keep_down
         await close_all(self.trade_updates, self._data)
+
+    def restore_streams(self) -> None:
+        """Take websocket connections again (after ``drop_streams(keep_down=True)``)."""
+        self.faults.streams_down = False
 
     async def fill_order(self, client_order_id: str) -> None:
         """Fill a resting order at its limit price now, as the market would (venue truth moving)."""
@@ -412,6 +421,8 @@ class AlpacaEmulator:
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Refuse a REST request without the keys (401), or inside a rate-limit window (429)."""
         if request.path in _STREAM_PATHS:
+            if self.faults.streams_down:
+                return web.Response(status=503, text="service unavailable")
             return await handler(request)
         if not authorized(request):
             return error(401, 40110000, "request is not authorized")

@@ -1,7 +1,7 @@
 """Every REST call of the Alpaca adapter: a worker thread, a timeout, the key's shared budget, errors translated once.
 
-alpaca-py's REST client is synchronous (``requests``); every call runs in a worker thread
-(:func:`asyncio.to_thread`) under a per-request timeout and the shared per-key budget of
+alpaca-py's REST client is synchronous (``requests``); every call runs in a daemon worker
+thread (:func:`in_daemon_thread`) under a per-request timeout and the shared per-key budget of
 :mod:`livegate.venues.rate_budget`, and its exceptions are translated once by
 :func:`livegate.venues.alpaca.errors.translate_error`.
 
@@ -25,6 +25,7 @@ Quirks decided on purpose (docs/venues_equities.md):
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -37,7 +38,7 @@ from livegate.domain.errors import Ambiguous, InvariantViolation, Retryable
 from livegate.venues.alpaca.errors import AlpacaOp, rate_limit_headers, translate_error
 from livegate.venues.rate_budget import RateLimitWindow, shared_limiter, shared_rate_limit_window
 
-__all__ = ["AlpacaCalls", "trading_client"]
+__all__ = ["AlpacaCalls", "in_daemon_thread", "trading_client"]
 
 T = TypeVar("T")
 
@@ -65,6 +66,39 @@ def trading_client(
     client._session.mount("https://", transport)
     client._session.mount("http://", transport)
     return client
+
+
+async def in_daemon_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Return ``fn(*args)`` run in a new daemon thread (its exception raised here).
+
+    Not :func:`asyncio.to_thread`: the default executor's threads are joined when the
+    loop and the interpreter end, so a request still waiting for Alpaca (a submit whose
+    answer hangs) would hold a stopping process until the request's own timeout, after
+    the session has cancelled and confirmed everything. A daemon thread is left behind.
+    Alpaca allows 200 requests a minute: a thread per request costs nothing that matters.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def work() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as exc:  # handed to the awaiting coroutine, raised there
+            error = exc
+            deliver = lambda: settle(lambda: future.set_exception(error))  # noqa: E731
+        else:
+            deliver = lambda: settle(lambda: future.set_result(result))  # noqa: E731
+        try:
+            loop.call_soon_threadsafe(deliver)
+        except RuntimeError:  # the loop closed meanwhile: nobody waits for this answer
+            return
+
+    threading.Thread(target=work, name="alpaca-rest", daemon=True).start()
+    return await future
 
 
 class AlpacaCalls:
@@ -121,7 +155,7 @@ class AlpacaCalls:
                     retry_at_ms=window.until_ms,
                 )
             try:
-                result = await asyncio.wait_for(asyncio.to_thread(fn, *args), self._timeout_secs + 1.0)
+                result = await asyncio.wait_for(in_daemon_thread(fn, *args), self._timeout_secs + 1.0)
             except Exception as exc:
                 error = translate_error(exc, op)
                 headers = rate_limit_headers(exc)
