@@ -4,27 +4,28 @@ Nothing of livegate is imported: this is the venue. Endpoints (Alpaca Trading AP
 Market Data API v2, as alpaca-py 0.44 calls them):
 
 * REST: ``GET /v2/account``, ``GET /v2/clock``, ``GET /v2/assets/{symbol}``,
-  ``POST /v2/orders`` (``client_order_id`` unique for the account's life, 422 ``40010001``),
-  ``GET /v2/orders`` (``status=open``), ``GET /v2/orders:by_client_order_id``,
-  ``GET|DELETE /v2/orders/{id}``, ``DELETE /v2/orders`` (207 per order),
-  ``GET /v2/positions``, ``GET /v2/account/activities/FILL`` (the account endpoints:
-  :mod:`tests.alpaca_emulator.account`). Keys in the ``APCA-API-KEY-ID`` /
-  ``APCA-API-SECRET-KEY`` headers, else 401.
+  ``GET /v2/positions``, ``GET /v2/account/activities/FILL``
+  (:mod:`tests.alpaca_emulator.account`); ``POST /v2/orders`` (``client_order_id`` unique
+  for the account's life, 422 ``40010001``), ``GET /v2/orders`` (``status=open``),
+  ``GET /v2/orders:by_client_order_id``, ``GET|DELETE /v2/orders/{id}``, ``DELETE
+  /v2/orders`` (207 per order) (:mod:`tests.alpaca_emulator.orders`). Keys in the
+  ``APCA-API-KEY-ID`` / ``APCA-API-SECRET-KEY`` headers, else 401.
 * ``/stream`` and ``/v2/iex``, ``/v2/sip``: the ``trade_updates`` and stock data
   websockets (:mod:`tests.alpaca_emulator.streams`), the latter replaying real quotes and
   trades (:mod:`tests.alpaca_emulator.data`) stamped with the emulator's current time, one
   event every ``pace_ms``. Resting limit orders fill when a quote crosses them; market
   orders fill at once at the far side of the current quote.
 
-Faults (:mod:`tests.alpaca_emulator.faults`): :meth:`hang_next_submit` (the order is
-accepted, the answer comes after the client's timeout), :meth:`fail_next_submit` (a
-refusal, nothing placed), ``partial_fills`` (each fill split in two executions),
-:meth:`drop_streams` (every websocket closed, optionally kept down),
-:meth:`lose_trade_updates` (the next N
-events never sent), :meth:`replay_trade_updates` (a filled order's ``new`` and fill events
-sent again after its ``fill``), :meth:`rate_limit_next_submit` (HTTP 429 on every REST
-request for a window opened by the next submit), :meth:`lag_order_lookups` (new orders
-not found by lookups for a while), ``market_open`` (the clock's ``is_open``).
+This module holds the venue's state, its matching and the middlewares (authorization,
+rate limits, the request log). Faults (:mod:`tests.alpaca_emulator.faults`):
+:meth:`hang_next_submit` (the order is accepted, the answer comes after the client's
+timeout), :meth:`fail_next_submit` (a refusal, nothing placed), ``partial_fills`` (each
+fill split in two executions), :meth:`drop_streams` (every websocket closed, optionally
+kept down), :meth:`lose_trade_updates` (the next N events never sent),
+:meth:`replay_trade_updates` (a filled order's ``new`` and fill events sent again after
+its ``fill``), :meth:`rate_limit_next_submit` (HTTP 429 on every REST request for a window
+opened by the next submit), :meth:`lag_order_lookups` (new orders not found by lookups for
+a while), ``market_open`` (the clock's ``is_open``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from typing import Any
 import msgpack
 from aiohttp import web
 
-from tests.alpaca_emulator import account
+from tests.alpaca_emulator import account, orders
 from tests.alpaca_emulator.data import MarketRow, load_rows
 from tests.alpaca_emulator.faults import AlpacaFaults
 from tests.alpaca_emulator.streams import MarketDataHub, TradeUpdatesHub, close_all
@@ -106,7 +107,7 @@ class AlpacaEmulator:
     faults: AlpacaFaults = field(default_factory=AlpacaFaults)
     url: str = ""
     _rows: dict[str, list[MarketRow]] = field(default_factory=dict)
-    _accepted_at: dict[str, float] = field(default_factory=dict)
+    accepted_at: dict[str, float] = field(default_factory=dict)  # epoch secs by order id
     trade_updates: TradeUpdatesHub = field(init=False)
     _data: MarketDataHub = field(default_factory=MarketDataHub)
     _runner: web.AppRunner | None = None
@@ -173,7 +174,7 @@ class AlpacaEmulator:
     async def fill_order(self, client_order_id: str) -> None:
         """Fill a resting order at its limit price now, as the market would (venue truth moving)."""
         order = self.orders[self.by_client_id[client_order_id]]
-        await self._fill(order, Decimal(order["limit_price"]))
+        await self.execute(order, Decimal(order["limit_price"]))
 
     # ------------------------------------------------------------------ facts for tests
     def open_orders(self) -> list[dict[str, Any]]:
@@ -191,7 +192,7 @@ class AlpacaEmulator:
 
     def place_external_order(self, symbol: str, side: str, qty: str, limit_price: str, client_order_id: str) -> str:
         """Put a resting limit order on the account as if sent earlier (e.g. by a crashed session)."""
-        return self._accept(
+        return self.accept(
             {
                 "symbol": symbol,
                 "side": side,
@@ -212,12 +213,12 @@ class AlpacaEmulator:
             ("GET", "/v2/account", partial(account.account, self)),
             ("GET", "/v2/clock", partial(account.clock, self)),
             ("GET", "/v2/assets/{symbol}", partial(account.asset, self)),
-            ("POST", "/v2/orders", self._submit),
-            ("GET", "/v2/orders", self._list_orders),
-            ("DELETE", "/v2/orders", self._cancel_all),
-            ("GET", "/v2/orders:by_client_order_id", self._by_client_id),
-            ("GET", "/v2/orders/{order_id}", self._get_order),
-            ("DELETE", "/v2/orders/{order_id}", self._cancel),
+            ("POST", "/v2/orders", partial(orders.submit, self)),
+            ("GET", "/v2/orders", partial(orders.list_orders, self)),
+            ("DELETE", "/v2/orders", partial(orders.cancel_all, self)),
+            ("GET", "/v2/orders:by_client_order_id", partial(orders.by_client_id, self)),
+            ("GET", "/v2/orders/{order_id}", partial(orders.get_order, self)),
+            ("DELETE", "/v2/orders/{order_id}", partial(orders.cancel, self)),
             ("GET", "/v2/positions", partial(account.positions, self)),
             ("GET", "/v2/account/activities/FILL", partial(account.activities, self)),
             ("GET", "/stream", self.trade_updates.handler),
@@ -262,12 +263,13 @@ class AlpacaEmulator:
             self.quotes[symbol] = row
             frame = {"T": "q", "S": symbol, "bp": float(row.bid), "bs": row.bid_size, "ap": float(row.ask),
                      "as": row.ask_size, "t": stamp}  # fmt: skip
-            await self._match(symbol)
+            await self.match(symbol)
         else:
             frame = {"T": "t", "S": symbol, "i": int(now * 1e6), "p": float(row.price), "s": row.size, "t": stamp}
         await self._data.broadcast(symbol, frame)
 
-    async def _match(self, symbol: str) -> None:
+    async def match(self, symbol: str) -> None:
+        """Fill the working orders of ``symbol`` the current quote crosses."""
         quote = self.quotes.get(symbol)
         if quote is None:
             return
@@ -279,9 +281,10 @@ class AlpacaEmulator:
                 limit = Decimal(order["limit_price"])
                 if (order["side"] == "buy" and price > limit) or (order["side"] == "sell" and price < limit):
                     continue
-            await self._fill(order, price)
+            await self.execute(order, price)
 
-    async def _fill(self, order: dict[str, Any], price: Decimal) -> None:
+    async def execute(self, order: dict[str, Any], price: Decimal) -> None:
+        """Fill what is left of ``order`` at ``price`` (in two executions with ``partial_fills``)."""
         remaining = Decimal(order["qty"]) - Decimal(order["filled_qty"])
         parts = [remaining]
         if self.partial_fills and remaining >= 2:
@@ -310,8 +313,9 @@ class AlpacaEmulator:
                 event, order, price=plain(price), qty=plain(qty), execution_id=execution.execution_id
             )
 
-    # ------------------------------------------------------------------ orders
-    def _accept(self, payload: dict[str, Any]) -> dict[str, Any]:
+    # ------------------------------------------------------------------ orders (endpoints: orders.py)
+    def accept(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Place the order ``payload`` describes (status ``new``) and return it."""
         accepted_at = time.time()
         now = iso(accepted_at)
         order_id = str(uuid.uuid4())
@@ -338,77 +342,14 @@ class AlpacaEmulator:
         }
         self.orders[order_id] = order
         self.by_client_id[payload["client_order_id"]] = order_id
-        self._accepted_at[order_id] = accepted_at
+        self.accepted_at[order_id] = accepted_at
         return order
 
-    async def _submit(self, request: web.Request) -> web.StreamResponse:
-        payload = await request.json()
-        cid = str(payload.get("client_order_id", ""))
-        fail = self.faults.take_fail()
-        if fail is not None:
-            return web.json_response(fail[1], status=fail[0])
-        if cid in self.by_client_id:
-            return error(422, 40010001, "client_order_id must be unique")
-        order = self._accept(payload)
-        await self.trade_updates.push("new", order)
-        if order["type"] == "market":
-            quote = self.quotes.get(order["symbol"])
-            if quote is not None:
-                await self._fill(order, quote.ask if order["side"] == "buy" else quote.bid)
-        elif order["time_in_force"] == "ioc":
-            await self._match(order["symbol"])
-            if order["status"] in WORKING:
-                await self._cancel_order(order)
-        hang = self.faults.take_hang()
-        if hang is not None:
-            await asyncio.sleep(hang)
-        return web.json_response(order)
-
-    async def _list_orders(self, request: web.Request) -> web.StreamResponse:
-        symbols = set(filter(None, request.query.get("symbols", "").split(",")))
-        rows = [o for o in self.open_orders() if not symbols or o["symbol"] in symbols]
-        return web.json_response(rows if request.query.get("direction") == "asc" else rows[::-1])
-
-    def _visible(self, order_id: str | None) -> dict[str, Any] | None:
-        """Return the order a lookup finds: None when unknown, or still hidden by the read lag."""
-        if order_id is None or order_id not in self.orders:
-            return None
-        if self.faults.hidden(self._accepted_at.get(order_id, 0.0), time.time()):
-            return None
-        return self.orders[order_id]
-
-    async def _by_client_id(self, request: web.Request) -> web.StreamResponse:
-        order = self._visible(self.by_client_id.get(request.query.get("client_order_id", "")))
-        if order is None:
-            return error(404, 40410000, "order not found")
-        return web.json_response(order)
-
-    async def _get_order(self, request: web.Request) -> web.StreamResponse:
-        order = self._visible(request.match_info["order_id"])
-        if order is None:
-            return error(404, 40410000, "order not found")
-        return web.json_response(order)
-
-    async def _cancel_order(self, order: dict[str, Any]) -> None:
+    async def cancel_order(self, order: dict[str, Any]) -> None:
+        """Cancel ``order`` and send its ``canceled`` event."""
         now = iso(time.time())
         order.update(status="canceled", canceled_at=now, updated_at=now)
         await self.trade_updates.push("canceled", order)
-
-    async def _cancel(self, request: web.Request) -> web.StreamResponse:
-        order = self.orders.get(request.match_info["order_id"])
-        if order is None:
-            return error(404, 40410000, "order not found")
-        if order["status"] not in WORKING:
-            return error(422, 42210000, f'order is already in "{order["status"]}" state')
-        await self._cancel_order(order)
-        return web.Response(status=204)
-
-    async def _cancel_all(self, request: web.Request) -> web.StreamResponse:
-        rows = []
-        for order in self.open_orders():
-            await self._cancel_order(order)
-            rows.append({"id": order["id"], "status": 200, "body": order})
-        return web.json_response(rows, status=207)
 
     # ------------------------------------------------------------------ middlewares
     @web.middleware
