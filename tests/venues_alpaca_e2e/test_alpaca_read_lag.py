@@ -1,7 +1,7 @@
 """Read lag after an ambiguous submit: Alpaca's order lookups miss an accepted order for a while.
 
 Alpaca places the order, but its answer comes after the client's timeout, the
-``trade_updates`` events of the order never arrive, and for 1.5 s after the accept
+``trade_updates`` events of the order never arrive, and for 2 s after the accept
 ``GET /v2/orders:by_client_order_id`` and ``GET /v2/orders/{id}`` answer 404 "order not
 found" (the venue's lookups trail its order entry). A lookup that finds nothing is not
 truth (docs/architecture.md §3.6): livegate must keep the order in flight, never POST its
@@ -24,7 +24,7 @@ from tests.venues_alpaca_e2e.helpers import arm, ledger_events, run, write_prefl
 from tests.venues_alpaca_e2e.venue_checks import assert_each_client_order_id_posted_once, assert_venue_matches_ledger
 
 HOLD = 'quantity = "2"\noffset = "0.50"\nmarket_first = true'
-LAG_SECS = 1.5
+LAG_SECS = 2.0
 
 
 @pytest.mark.slow
@@ -36,7 +36,7 @@ def test_alpaca_submit_when_answer_times_out_and_lookups_lag_then_resolved_witho
     write_preflight(armed, "live")
     venue_thread.call(lambda e: e.hang_next_submit(2.0))  # the market buy is placed and filled; its answer is late
     venue_thread.call(lambda e: e.lose_trade_updates(2))  # its "new" and "fill" events never arrive
-    venue_thread.call(lambda e: e.lag_order_lookups(LAG_SECS))  # and lookups miss it for 1.5 s
+    venue_thread.call(lambda e: e.lag_order_lookups(LAG_SECS))  # and lookups miss it for 2 s
 
     out = tmp_path / "run"
     result = run(armed, "live", out, 450, "--ignore-market-hours")
