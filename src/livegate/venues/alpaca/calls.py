@@ -18,8 +18,8 @@ Quirks decided on purpose (docs/venues_equities.md):
 * After an HTTP 429 nothing is sent on the key until Alpaca's ``X-RateLimit-Reset``
   (:class:`~livegate.venues.rate_budget.RateLimitWindow`, shared per key): a call inside
   the window raises :class:`Retryable` (code ``RATE_LIMITED``, ``retry_at_ms`` the window's
-  end) without reaching Alpaca, so a submit is a definite "not placed" and a read waits
-  for the reset before its next attempt.
+  end) without reaching Alpaca, so a submit is a definite "not placed"; a read's retries
+  inside the window are refused the same way.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import requests
 from alpaca.trading.client import TradingClient
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from livegate.domain.clock import Clock
 from livegate.domain.errors import Ambiguous, InvariantViolation, Retryable
@@ -170,25 +170,16 @@ class AlpacaCalls:
     def _window(self) -> RateLimitWindow:
         return shared_rate_limit_window("alpaca", self._key_id)
 
-    def _read_wait_secs_for(self, state: RetryCallState) -> float:
-        """Return the wait before the next read attempt: the exponential backoff, or until a 429 window ends."""
-        backoff = wait_exponential(multiplier=self._read_wait_secs, max=10.0)(state)
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None else None
-        retry_at = getattr(error, "retry_at_ms", None)
-        if retry_at is None:
-            return float(backoff)
-        return float(min(max(backoff, (retry_at - self._clock.now_ms()) / 1000), 10.0))
-
     async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run an idempotent read, retrying rate limits and transient failures with backoff.
 
-        After an HTTP 429 the next attempt waits for the window's end (at most 10 s).
+        The waits are not stretched to an HTTP 429 window's end (a read may be awaited by
+        the session's timer): an attempt inside the window is refused unsent.
         """
         retrying = AsyncRetrying(
             retry=retry_if_exception_type((Retryable, Ambiguous)),
             stop=stop_after_attempt(self._read_attempts),
-            wait=self._read_wait_secs_for,
+            wait=wait_exponential(multiplier=self._read_wait_secs, max=10.0),
             reraise=True,
         )
         async for attempt in retrying:
