@@ -4,55 +4,56 @@ Nothing of livegate is imported: this is the venue. Endpoints (Alpaca Trading AP
 Market Data API v2, as alpaca-py 0.44 calls them):
 
 * REST: ``GET /v2/account``, ``GET /v2/clock``, ``GET /v2/assets/{symbol}``,
-  ``POST /v2/orders`` (``client_order_id`` unique for the account's life, 422 ``40010001``),
-  ``GET /v2/orders`` (``status=open``), ``GET /v2/orders:by_client_order_id``,
-  ``GET|DELETE /v2/orders/{id}``, ``DELETE /v2/orders`` (207 per order),
-  ``GET /v2/positions``, ``GET /v2/account/activities/FILL``. Keys in the
+  ``GET /v2/positions``, ``GET /v2/account/activities/FILL``
+  (:mod:`tests.alpaca_emulator.account`); ``POST /v2/orders`` (``client_order_id`` unique
+  for the account's life, 422 ``40010001``), ``GET /v2/orders`` (``status=open``),
+  ``GET /v2/orders:by_client_order_id``, ``GET|DELETE /v2/orders/{id}``, ``DELETE
+  /v2/orders`` (207 per order) (:mod:`tests.alpaca_emulator.orders`). Keys in the
   ``APCA-API-KEY-ID`` / ``APCA-API-SECRET-KEY`` headers, else 401.
-* ``/stream``: the ``trade_updates`` websocket (JSON: authenticate, listen; events
-  ``new``, ``fill``, ``partial_fill``, ``canceled``, ``rejected``).
-* ``/v2/iex``, ``/v2/sip``: the stock data websocket (msgpack: connected, auth,
-  subscribe; ``q`` quotes and ``t`` trades), replaying real quotes and trades
-  (:mod:`tests.alpaca_emulator.data`) stamped with the emulator's current time, one
+* ``/stream`` and ``/v2/iex``, ``/v2/sip``: the ``trade_updates`` and stock data
+  websockets (:mod:`tests.alpaca_emulator.streams`), the latter replaying real quotes and
+  trades (:mod:`tests.alpaca_emulator.data`) stamped with the emulator's current time, one
   event every ``pace_ms``. Resting limit orders fill when a quote crosses them; market
   orders fill at once at the far side of the current quote.
 
-Faults: :meth:`hang_next_submit` (the order is accepted, the answer comes after the
-client's timeout), :meth:`fail_next_submit` (a refusal, nothing placed),
-``partial_fills`` (each fill split in two executions), :meth:`drop_streams` (every
-websocket closed), :meth:`lose_trade_updates` (the next N events never sent),
+This module holds the venue's state, its matching and the middlewares (authorization,
+rate limits, the request log). Faults (:mod:`tests.alpaca_emulator.faults`):
+:meth:`hang_next_submit` (the order is accepted, the answer comes after the client's
+timeout), :meth:`fail_next_submit` (a refusal, nothing placed), ``partial_fills`` (each
+fill split in two executions), :meth:`drop_streams` (every websocket closed, optionally
+kept down), :meth:`lose_trade_updates` (the next N events never sent),
 :meth:`replay_trade_updates` (a filled order's ``new`` and fill events sent again after
-its ``fill``), ``market_open`` (the clock's ``is_open``).
+its ``fill``), :meth:`rate_limit_next_submit` (HTTP 429 on every REST request for a window
+opened by the next submit), :meth:`lag_order_lookups` (new orders not found by lookups for
+a while), ``market_open`` (the clock's ``is_open``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import msgpack
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
+from tests.alpaca_emulator import account, orders
 from tests.alpaca_emulator.data import MarketRow, load_rows
+from tests.alpaca_emulator.faults import AlpacaFaults
+from tests.alpaca_emulator.streams import MarketDataHub, TradeUpdatesHub, close_all
+from tests.alpaca_emulator.wire import API_KEY, API_SECRET, WORKING, authorized, error, iso, plain
 
-API_KEY = "PKEMULATOR0ALPACA0KEY"
-API_SECRET = "emulator-secret-never-logged"
-_WORKING = ("new", "accepted", "pending_new", "partially_filled")
+__all__ = ["API_KEY", "API_SECRET", "AlpacaEmulator", "Execution"]
 
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: Paths served without the REST keys (websockets authenticate in their own protocol).
+_STREAM_PATHS = ("/stream", "/v2/iex", "/v2/sip")
 
 
 @dataclass
@@ -99,36 +100,39 @@ class AlpacaEmulator:
     executions: list[Execution] = field(default_factory=list)
     positions: dict[str, Decimal] = field(default_factory=dict)
     cost: dict[str, Decimal] = field(default_factory=dict)
-    submits: list[str] = field(default_factory=list)  # client order ids of every POST /v2/orders, in order
+    submits: list[str] = field(default_factory=list)  # client order ids of every POST /v2/orders (even refused)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) of every HTTP request
+    timed_requests: list[tuple[float, str, str]] = field(default_factory=list)  # (epoch secs, method, path)
+    quotes: dict[str, MarketRow] = field(default_factory=dict)
+    faults: AlpacaFaults = field(default_factory=AlpacaFaults)
     url: str = ""
     _rows: dict[str, list[MarketRow]] = field(default_factory=dict)
-    _cursor: int = 0
-    _quotes: dict[str, MarketRow] = field(default_factory=dict)
-    _trade_ws: list[web.WebSocketResponse] = field(default_factory=list)
-    _data_ws: dict[web.WebSocketResponse, set[str]] = field(default_factory=dict)
-    _hang: float | None = None
-    _fail: tuple[int, dict[str, Any]] | None = None
-    _lose: int = 0
-    _replay_orders: int = 0
-    _replay_times: int = 0
-    _sent_frames: dict[str, list[str]] = field(default_factory=dict)
-    replayed_frames: int = 0
+    accepted_at: dict[str, float] = field(default_factory=dict)  # epoch secs by order id
+    trade_updates: TradeUpdatesHub = field(init=False)
+    _data: MarketDataHub = field(default_factory=MarketDataHub)
     _runner: web.AppRunner | None = None
     _task: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.trade_updates = TradeUpdatesHub(self.faults)
+
+    @property
+    def replayed_frames(self) -> int:
+        """Return how many ``trade_updates`` frames were sent again (:meth:`replay_trade_updates`)."""
+        return self.trade_updates.replayed_frames
 
     # ------------------------------------------------------------------ faults
     def hang_next_submit(self, secs: float) -> None:
         """Accept the next order, then answer only after ``secs`` (past the client's timeout)."""
-        self._hang = secs
+        self.faults.hang_secs = secs
 
     def fail_next_submit(self, status: int, code: int, message: str) -> None:
         """Refuse the next order with ``status`` and an Alpaca error body; nothing is placed."""
-        self._fail = (status, {"code": code, "message": message})
+        self.faults.fail = (status, {"code": code, "message": message})
 
     def lose_trade_updates(self, count: int) -> None:
         """Never send the next ``count`` trade_updates events (fills stay visible over REST)."""
-        self._lose = count
+        self.faults.lose = count
 
     def replay_trade_updates(self, orders: int, times: int) -> None:
         """Send the ``new`` and fill events of each of the next ``orders`` filled orders ``times`` more times.
@@ -141,22 +145,41 @@ class AlpacaEmulator:
         event"; pull request 44: "duplicate messages with a similar ExecutionId"). A
         replayed ``new`` arrives after the order's ``fill``: the stream goes back in time.
         """
-        self._replay_orders, self._replay_times = orders, times
+        self.faults.replay_orders, self.faults.replay_times = orders, times
 
-    async def drop_streams(self) -> None:
-        """Close every trade_updates and market-data websocket (clients reconnect)."""
-        for ws in [*self._trade_ws, *self._data_ws]:
-            await ws.close()
+    def rate_limit_next_submit(self, secs: float) -> None:
+        """Answer the next ``POST /v2/orders``, and every REST request for ``secs`` after it, with HTTP 429.
+
+        Nothing is placed. The window ends on the whole second ``X-RateLimit-Reset`` names
+        (:meth:`AlpacaFaults.rate_limit`); :attr:`AlpacaFaults.rate_limited` lists the refused requests.
+        """
+        self.faults.rate_limit_next_submit_secs = secs
+
+    def lag_order_lookups(self, secs: float) -> None:
+        """Answer 404 to lookups of an order (by id or client order id) for ``secs`` after it was accepted."""
+        self.faults.lookup_lag_secs = secs
+
+    async def drop_streams(self, *, keep_down: bool = False) -> None:
+        """Close every trade_updates and market-data websocket (clients reconnect).
+
+        ``keep_down`` refuses the reconnects too (HTTP 503) until :meth:`restore_streams`.
+        """
+        self.faults.streams_down = keep_down
+        await close_all(self.trade_updates, self._data)
+
+    def restore_streams(self) -> None:
+        """Take websocket connections again (after ``drop_streams(keep_down=True)``)."""
+        self.faults.streams_down = False
 
     async def fill_order(self, client_order_id: str) -> None:
         """Fill a resting order at its limit price now, as the market would (venue truth moving)."""
         order = self.orders[self.by_client_id[client_order_id]]
-        await self._fill(order, Decimal(order["limit_price"]))
+        await self.execute(order, Decimal(order["limit_price"]))
 
     # ------------------------------------------------------------------ facts for tests
     def open_orders(self) -> list[dict[str, Any]]:
         """Return the venue's working orders."""
-        return [o for o in self.orders.values() if o["status"] in _WORKING]
+        return [o for o in self.orders.values() if o["status"] in WORKING]
 
     def duplicate_client_order_ids(self) -> list[str]:
         """Return client order ids the venue placed more than one order for (always empty: it refuses reuse)."""
@@ -169,7 +192,7 @@ class AlpacaEmulator:
 
     def place_external_order(self, symbol: str, side: str, qty: str, limit_price: str, client_order_id: str) -> str:
         """Put a resting limit order on the account as if sent earlier (e.g. by a crashed session)."""
-        return self._accept(
+        return self.accept(
             {
                 "symbol": symbol,
                 "side": side,
@@ -185,25 +208,25 @@ class AlpacaEmulator:
     async def start(self) -> None:
         """Load the data, bind a free loopback port and start replaying."""
         self._rows = {s: load_rows(self.data_root, s) for s in self.symbols}
-        app = web.Application(middlewares=[self._record])
-        add = app.router.add_route
-        for method, path, handler in (
-            ("GET", "/v2/account", self._account),
-            ("GET", "/v2/clock", self._clock),
-            ("GET", "/v2/assets/{symbol}", self._asset),
-            ("POST", "/v2/orders", self._submit),
-            ("GET", "/v2/orders", self._list_orders),
-            ("DELETE", "/v2/orders", self._cancel_all),
-            ("GET", "/v2/orders:by_client_order_id", self._by_client_id),
-            ("GET", "/v2/orders/{order_id}", self._get_order),
-            ("DELETE", "/v2/orders/{order_id}", self._cancel),
-            ("GET", "/v2/positions", self._positions),
-            ("GET", "/v2/account/activities/FILL", self._activities),
-            ("GET", "/stream", self._trade_stream),
-            ("GET", "/v2/iex", self._data_stream),
-            ("GET", "/v2/sip", self._data_stream),
-        ):
-            add(method, path, handler)
+        app = web.Application(middlewares=[self._record, self._guard])
+        routes: list[tuple[str, str, Handler]] = [
+            ("GET", "/v2/account", partial(account.account, self)),
+            ("GET", "/v2/clock", partial(account.clock, self)),
+            ("GET", "/v2/assets/{symbol}", partial(account.asset, self)),
+            ("POST", "/v2/orders", partial(orders.submit, self)),
+            ("GET", "/v2/orders", partial(orders.list_orders, self)),
+            ("DELETE", "/v2/orders", partial(orders.cancel_all, self)),
+            ("GET", "/v2/orders:by_client_order_id", partial(orders.by_client_id, self)),
+            ("GET", "/v2/orders/{order_id}", partial(orders.get_order, self)),
+            ("DELETE", "/v2/orders/{order_id}", partial(orders.cancel, self)),
+            ("GET", "/v2/positions", partial(account.positions, self)),
+            ("GET", "/v2/account/activities/FILL", partial(account.activities, self)),
+            ("GET", "/stream", self.trade_updates.handler),
+            ("GET", "/v2/iex", self._data.handler),
+            ("GET", "/v2/sip", self._data.handler),
+        ]
+        for method, path, handler in routes:
+            app.router.add_route(method, path, handler)
         self._runner = web.AppRunner(app, shutdown_timeout=0.2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -237,22 +260,17 @@ class AlpacaEmulator:
         now = time.time()
         stamp = msgpack.Timestamp.from_unix(now)
         if row.kind == "q":
-            self._quotes[symbol] = row
+            self.quotes[symbol] = row
             frame = {"T": "q", "S": symbol, "bp": float(row.bid), "bs": row.bid_size, "ap": float(row.ask),
                      "as": row.ask_size, "t": stamp}  # fmt: skip
-            await self._match(symbol)
+            await self.match(symbol)
         else:
             frame = {"T": "t", "S": symbol, "i": int(now * 1e6), "p": float(row.price), "s": row.size, "t": stamp}
-        payload = msgpack.packb([frame], datetime=False)
-        for ws, wanted in list(self._data_ws.items()):
-            if symbol in wanted and not ws.closed:
-                try:
-                    await ws.send_bytes(payload)
-                except ConnectionError:
-                    self._data_ws.pop(ws, None)
+        await self._data.broadcast(symbol, frame)
 
-    async def _match(self, symbol: str) -> None:
-        quote = self._quotes.get(symbol)
+    async def match(self, symbol: str) -> None:
+        """Fill the working orders of ``symbol`` the current quote crosses."""
+        quote = self.quotes.get(symbol)
         if quote is None:
             return
         for order in list(self.orders.values()):
@@ -263,9 +281,10 @@ class AlpacaEmulator:
                 limit = Decimal(order["limit_price"])
                 if (order["side"] == "buy" and price > limit) or (order["side"] == "sell" and price < limit):
                     continue
-            await self._fill(order, price)
+            await self.execute(order, price)
 
-    async def _fill(self, order: dict[str, Any], price: Decimal) -> None:
+    async def execute(self, order: dict[str, Any], price: Decimal) -> None:
+        """Fill what is left of ``order`` at ``price`` (in two executions with ``partial_fills``)."""
         remaining = Decimal(order["qty"]) - Decimal(order["filled_qty"])
         parts = [remaining]
         if self.partial_fills and remaining >= 2:
@@ -283,18 +302,22 @@ class AlpacaEmulator:
             filled = Decimal(order["filled_qty"]) + qty
             done = filled == Decimal(order["qty"])
             order.update(
-                filled_qty=_plain(filled),
-                filled_avg_price=_plain(price),
+                filled_qty=plain(filled),
+                filled_avg_price=plain(price),
                 status="filled" if done else "partially_filled",
-                updated_at=_iso(now),
-                filled_at=_iso(now) if done else None,
+                updated_at=iso(now),
+                filled_at=iso(now) if done else None,
             )
             event = "fill" if done else "partial_fill"
-            await self._push(event, order, price=_plain(price), qty=_plain(qty), execution_id=execution.execution_id)
+            await self.trade_updates.push(
+                event, order, price=plain(price), qty=plain(qty), execution_id=execution.execution_id
+            )
 
-    # ------------------------------------------------------------------ orders
-    def _accept(self, payload: dict[str, Any]) -> dict[str, Any]:
-        now = _iso(time.time())
+    # ------------------------------------------------------------------ orders (endpoints: orders.py)
+    def accept(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Place the order ``payload`` describes (status ``new``) and return it."""
+        accepted_at = time.time()
+        now = iso(accepted_at)
         order_id = str(uuid.uuid4())
         order = {
             "id": order_id,
@@ -319,286 +342,34 @@ class AlpacaEmulator:
         }
         self.orders[order_id] = order
         self.by_client_id[payload["client_order_id"]] = order_id
+        self.accepted_at[order_id] = accepted_at
         return order
 
-    async def _submit(self, request: web.Request) -> web.StreamResponse:
-        if not self._authorized(request):
-            return self._unauthorized()
-        payload = await request.json()
-        cid = str(payload.get("client_order_id", ""))
-        self.submits.append(cid)
-        fail, self._fail = self._fail, None
-        if fail is not None:
-            return web.json_response(fail[1], status=fail[0])
-        if cid in self.by_client_id:
-            return self._error(422, 40010001, "client_order_id must be unique")
-        order = self._accept(payload)
-        await self._push("new", order)
-        if order["type"] == "market":
-            quote = self._quotes.get(order["symbol"])
-            if quote is not None:
-                await self._fill(order, quote.ask if order["side"] == "buy" else quote.bid)
-        elif order["time_in_force"] == "ioc":
-            await self._match(order["symbol"])
-            if order["status"] in _WORKING:
-                await self._cancel_order(order)
-        hang, self._hang = self._hang, None
-        if hang is not None:
-            await asyncio.sleep(hang)
-        return web.json_response(order)
-
-    async def _list_orders(self, request: web.Request) -> web.StreamResponse:
-        if not self._authorized(request):
-            return self._unauthorized()
-        symbols = set(filter(None, request.query.get("symbols", "").split(",")))
-        rows = [o for o in self.open_orders() if not symbols or o["symbol"] in symbols]
-        return web.json_response(rows if request.query.get("direction") == "asc" else rows[::-1])
-
-    async def _by_client_id(self, request: web.Request) -> web.StreamResponse:
-        if not self._authorized(request):
-            return self._unauthorized()
-        order_id = self.by_client_id.get(request.query.get("client_order_id", ""))
-        if order_id is None:
-            return self._error(404, 40410000, "order not found")
-        return web.json_response(self.orders[order_id])
-
-    async def _get_order(self, request: web.Request) -> web.StreamResponse:
-        if not self._authorized(request):
-            return self._unauthorized()
-        order = self.orders.get(request.match_info["order_id"])
-        if order is None:
-            return self._error(404, 40410000, "order not found")
-        return web.json_response(order)
-
-    async def _cancel_order(self, order: dict[str, Any]) -> None:
-        now = _iso(time.time())
+    async def cancel_order(self, order: dict[str, Any]) -> None:
+        """Cancel ``order`` and send its ``canceled`` event."""
+        now = iso(time.time())
         order.update(status="canceled", canceled_at=now, updated_at=now)
-        await self._push("canceled", order)
+        await self.trade_updates.push("canceled", order)
 
-    async def _cancel(self, request: web.Request) -> web.StreamResponse:
-        if not self._authorized(request):
-            return self._unauthorized()
-        order = self.orders.get(request.match_info["order_id"])
-        if order is None:
-            return self._error(404, 40410000, "order not found")
-        if order["status"] not in _WORKING:
-            return self._error(422, 42210000, f'order is already in "{order["status"]}" state')
-        await self._cancel_order(order)
-        return web.Response(status=204)
-
-    async def _cancel_all(self, request: web.Request) -> web.StreamResponse:
-        if not self._authorized(request):
-            return self._unauthorized()
-        rows = []
-        for order in self.open_orders():
-            await self._cancel_order(order)
-            rows.append({"id": order["id"], "status": 200, "body": order})
-        return web.json_response(rows, status=207)
-
-    # ------------------------------------------------------------------ account
-    def _equity(self) -> Decimal:
-        value = self.cash
-        for symbol, qty in self.positions.items():
-            quote = self._quotes.get(symbol)
-            if quote is not None:
-                value += qty * (quote.bid + quote.ask) / 2
-        return value
-
-    async def _account(self, request: web.Request) -> web.StreamResponse:
-        if not self._authorized(request):
-            return self._unauthorized()
-        cash = _plain(self.cash)
-        return web.json_response(
-            {
-                "id": "emulator-account",
-                "account_number": "PAEMULATOR",
-                "status": self.status,
-                "currency": "USD",
-                "cash": cash,
-                "equity": _plain(self._equity()),
-                "buying_power": cash,
-                "non_marginable_buying_power": cash,
-                "multiplier": self.multiplier,
-                "daytrade_count": self.daytrade_count,
-                "pattern_day_trader": False,
-                "trading_blocked": False,
-                "account_blocked": False,
-                "shorting_enabled": True,
-            }
-        )
-
-    async def _clock(self, request: web.Request) -> web.StreamResponse:
-        if not self._authorized(request):
-            return self._unauthorized()
-        now = datetime.now(tz=UTC)
-        if self.market_open:
-            next_open, next_close = now + timedelta(hours=20), now + timedelta(hours=2)
-        else:
-            next_open, next_close = now + timedelta(hours=14), now + timedelta(hours=20)
-        return web.json_response(
-            {
-                "timestamp": now.isoformat(),
-                "is_open": self.market_open,
-                "next_open": next_open.isoformat(),
-                "next_close": next_close.isoformat(),
-            }
-        )
-
-    async def _asset(self, request: web.Request) -> web.StreamResponse:
-        if not self._authorized(request):
-            return self._unauthorized()
-        symbol = request.match_info["symbol"]
-        if symbol not in self._rows:
-            return self._error(404, 40410000, f"asset not found for {symbol}")
-        return web.json_response(
-            {
-                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, symbol)),
-                "class": "us_equity",
-                "exchange": "ARCA",
-                "symbol": symbol,
-                "name": symbol,
-                "status": "active",
-                "tradable": True,
-                "marginable": True,
-                "shortable": True,
-                "easy_to_borrow": True,
-                "fractionable": True,
-            }
-        )
-
-    async def _positions(self, request: web.Request) -> web.StreamResponse:
-        if not self._authorized(request):
-            return self._unauthorized()
-        rows = []
-        for symbol, qty in self.positions.items():
-            if qty == 0:
-                continue
-            rows.append(
-                {
-                    "symbol": symbol,
-                    "qty": _plain(qty),
-                    "side": "long" if qty > 0 else "short",
-                    "avg_entry_price": _plain(abs(self.cost[symbol] / qty)),
-                    "asset_class": "us_equity",
-                }
-            )
-        return web.json_response(rows)
-
-    async def _activities(self, request: web.Request) -> web.StreamResponse:
-        if not self._authorized(request):
-            return self._unauthorized()
-        after = request.query.get("after")
-        rows = []
-        for e in self.executions:
-            stamp = _iso(e.ts)
-            if after and stamp <= after:
-                continue
-            rows.append(
-                {
-                    "id": f"{stamp.replace('-', '').replace(':', '').replace('T', '')[:17]}::{e.execution_id}",
-                    "activity_type": "FILL",
-                    "transaction_time": stamp,
-                    "type": "fill",
-                    "price": _plain(e.price),
-                    "qty": _plain(e.qty),
-                    "side": e.side,
-                    "symbol": e.symbol,
-                    "order_id": e.order_id,
-                }
-            )
-        return web.json_response(rows if request.query.get("direction") == "asc" else rows[::-1])
-
-    # ------------------------------------------------------------------ streams
-    async def _push(self, event: str, order: dict[str, Any], **extra: str) -> None:
-        if self._lose > 0:
-            self._lose -= 1
-            return
-        frame = {"stream": "trade_updates",
-                 "data": {"event": event, "timestamp": _iso(time.time()), "order": dict(order), **extra}}  # fmt: skip
-        text = json.dumps(frame)
-        await self._send_trade_update(text)
-        if self._replay_orders <= 0 or event not in ("new", "partial_fill", "fill"):
-            return
-        self._sent_frames.setdefault(order["id"], []).append(text)
-        if event == "fill":
-            self._replay_orders -= 1
-            frames = self._sent_frames.pop(order["id"])
-            for _ in range(self._replay_times):
-                for replayed in frames:
-                    self.replayed_frames += 1
-                    await self._send_trade_update(replayed)
-
-    async def _send_trade_update(self, text: str) -> None:
-        for ws in list(self._trade_ws):
-            if not ws.closed:
-                try:
-                    await ws.send_str(text)
-                except ConnectionError:
-                    self._trade_ws.remove(ws)
-
-    async def _trade_stream(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        try:
-            async for msg in ws:
-                if msg.type is not WSMsgType.TEXT:
-                    break
-                frame = json.loads(msg.data)
-                action = frame.get("action")
-                if action in ("authenticate", "auth"):
-                    data = frame.get("data", {})
-                    ok = data.get("key_id") == API_KEY and data.get("secret_key") == API_SECRET
-                    status = "authorized" if ok else "unauthorized"
-                    reply = {"stream": "authorization", "data": {"status": status, "action": "authenticate"}}
-                    await ws.send_str(json.dumps(reply))
-                elif action == "listen":
-                    self._trade_ws.append(ws)
-                    await ws.send_str(json.dumps({"stream": "listening", "data": {"streams": ["trade_updates"]}}))
-        finally:
-            if ws in self._trade_ws:
-                self._trade_ws.remove(ws)
-        return ws
-
-    async def _data_stream(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        await ws.send_bytes(msgpack.packb([{"T": "success", "msg": "connected"}]))
-        try:
-            async for msg in ws:
-                if msg.type is not WSMsgType.BINARY:
-                    break
-                frame = msgpack.unpackb(msg.data)
-                if frame.get("action") == "auth":
-                    if frame.get("key") != API_KEY or frame.get("secret") != API_SECRET:
-                        await ws.send_bytes(msgpack.packb([{"T": "error", "code": 402, "msg": "auth failed"}]))
-                        continue
-                    await ws.send_bytes(msgpack.packb([{"T": "success", "msg": "authenticated"}]))
-                elif frame.get("action") == "subscribe":
-                    wanted = set(frame.get("quotes", [])) | set(frame.get("trades", []))
-                    ack = {"T": "subscription", "trades": frame.get("trades", []), "quotes": frame.get("quotes", [])}
-                    await ws.send_bytes(msgpack.packb([ack]))
-                    self._data_ws[ws] = self._data_ws.get(ws, set()) | wanted
-        finally:
-            self._data_ws.pop(ws, None)
-        return ws
-
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ middlewares
     @web.middleware
-    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
-        response: web.StreamResponse = await handler(request)
-        return response
+        self.timed_requests.append((time.time(), request.method, request.path))
+        return await handler(request)
 
-    @staticmethod
-    def _authorized(request: web.Request) -> bool:
-        return (
-            request.headers.get("APCA-API-KEY-ID") == API_KEY
-            and request.headers.get("APCA-API-SECRET-KEY") == API_SECRET
-        )
-
-    @staticmethod
-    def _error(status: int, code: int, message: str) -> web.Response:
-        return web.json_response({"code": code, "message": message}, status=status)
-
-    def _unauthorized(self) -> web.Response:
-        return self._error(401, 40110000, "request is not authorized")
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Refuse a REST request without the keys (401), or inside a rate-limit window (429)."""
+        if request.path in _STREAM_PATHS:
+            if self.faults.streams_down:
+                return web.Response(status=503, text="service unavailable")
+            return await handler(request)
+        if not authorized(request):
+            return error(401, 40110000, "request is not authorized")
+        if (request.method, request.path) == ("POST", "/v2/orders"):
+            self.submits.append(str((await request.json()).get("client_order_id", "")))
+        limited = self.faults.rate_limit(request, time.time())
+        if limited is not None:
+            return limited
+        return await handler(request)

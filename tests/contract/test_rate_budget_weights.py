@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from livegate.venues.rate_budget import WeightBudget
+from livegate.venues.rate_budget import RateLimitWindow, WeightBudget
 
 T0 = 1_700_000_040_000 + 40_000  # 40 s into a minute window (1_700_000_040_000 is a minute boundary)
 
@@ -55,3 +55,21 @@ def test_weight_budget_when_429_order_rate_1015_then_only_new_orders_wait_out_re
     assert budget.take(1, T0 + 1, cancel=True) is None, "cancels are not order-rate limited"
     assert budget.take(6, T0 + 1) is None, "reads are not order-rate limited"
     assert budget.take(1, T0 + 7_000, new_order=True) is None
+
+
+def test_rate_limit_window_when_alpaca_429_names_its_reset_then_nothing_until_that_second() -> None:
+    window = RateLimitWindow()
+    until = window.observe_429({"X-RateLimit-Limit": "200", "X-RateLimit-Remaining": "0",
+                                "X-RateLimit-Reset": str(T0 // 1000 + 2)}, T0)  # fmt: skip
+    assert until == T0 + 2_000
+    assert window.wait_ms(T0 + 1_999) == 1 and window.wait_ms(T0 + 2_000) == 0
+
+
+def test_rate_limit_window_when_429_names_no_reset_then_exponential_backoff_restarted_by_an_answer() -> None:
+    window = RateLimitWindow()
+    assert window.observe_429({}, T0) == T0 + 1_000
+    assert window.observe_429(None, T0 + 1_000) == T0 + 3_000  # 2 s after the second 429 in a row
+    window.observe_answer()
+    assert window.observe_429({"X-RateLimit-Reset": str(T0 // 1000 - 5)}, T0 + 10_000) == T0 + 11_000  # stale reset
+    assert window.observe_429({"Retry-After": "4"}, T0 + 10_000) == T0 + 14_000
+    assert window.rate_limited == 4

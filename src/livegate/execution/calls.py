@@ -10,12 +10,16 @@ never resent) and a cancel failed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from livegate.domain.errors import Ambiguous, InvariantViolation, LedgerError, VenueError
 
 __all__ = ["VenueCalls"]
+
+log = logging.getLogger("livegate.execution")
 
 _T = TypeVar("_T")
 
@@ -35,7 +39,7 @@ class VenueCalls:
         a cancel that waited for the order's submit).
     """
 
-    __slots__ = ("_anomaly", "_on_done", "_tasks", "busy", "timeout_secs")
+    __slots__ = ("_anomaly", "_by_id", "_on_done", "_tasks", "busy", "timeout_secs")
 
     def __init__(
         self,
@@ -47,6 +51,7 @@ class VenueCalls:
         self._anomaly = anomaly
         self._on_done = on_done
         self._tasks: set[asyncio.Task[None]] = set()
+        self._by_id: dict[str, set[asyncio.Task[None]]] = {}
         self.busy: set[str] = set()
 
     def __len__(self) -> int:
@@ -58,12 +63,40 @@ class VenueCalls:
         self.busy.add(client_order_id)
         task = asyncio.create_task(self._guarded(client_order_id, call))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._by_id.setdefault(client_order_id, set()).add(task)
+        task.add_done_callback(lambda done: self._forget(client_order_id, done))
+
+    def _forget(self, client_order_id: str, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        tasks = self._by_id.get(client_order_id)
+        if tasks is not None:
+            tasks.discard(task)
+            if not tasks:
+                del self._by_id[client_order_id]
 
     async def settle(self) -> None:
         """Wait for every background call to finish (each is bounded by ``timeout_secs``)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks))
+
+    async def abandon(self, settled: Callable[[str], bool]) -> list[str]:
+        """Stop waiting for the calls of the orders ``settled`` says are finished; return their client order ids.
+
+        For a stopping session only: an order the venue has already reported finished
+        (e.g. cancelled by the stop's cancel-all while its submit answer is still awaited)
+        needs no answer; the call's task is cancelled (the request itself may still end at
+        the venue client's timeout).
+        """
+        ids = sorted(cid for cid in self._by_id if settled(cid))
+        tasks = [task for cid in ids for task in self._by_id.get(cid, ())]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for cid in ids:
+            log.warning("stopping: not waiting for the venue's answer about %s (already finished there)", cid)
+        return ids
 
     async def bounded(self, call: Awaitable[_T], what: str) -> _T:
         """Await one venue call within ``timeout_secs``.

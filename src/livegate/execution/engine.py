@@ -324,8 +324,17 @@ class ExecutionEngine(VenueOrders):
         """Return how many venue calls run in the background."""
         return len(self._calls)
 
-    async def settle(self) -> None:
-        """Wait for every background venue call to finish (each is bounded by ``venue_call_timeout_secs``)."""
+    async def settle(self, *, stopping: bool = False) -> None:
+        """Wait for every background venue call to finish (each is bounded by ``venue_call_timeout_secs``).
+
+        ``stopping`` (a stop signal, after the stop's cancels): calls of orders the venue
+        has already reported finished are not waited for (:meth:`VenueCalls.abandon`): a
+        submit whose answer hangs after the venue took the order and cancelled it would
+        otherwise hold the stop for the venue client's whole timeout.
+        """
+        if stopping:
+            working = {o.client_order_id for o in self._portfolio.working_orders()}
+            await self._calls.abandon(lambda cid: cid not in working)
         await self._calls.settle()
 
     def _in_background(self, order: Order) -> bool:

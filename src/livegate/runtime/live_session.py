@@ -244,7 +244,10 @@ async def _run(
         await asyncio.gather(flusher, return_exceptions=True)
         recorded = recorder.close()
         systemd.close()
-    await core.engine.settle()  # submits still in flight become working orders (or not) first
+    stopping = core.stop_signal is not None
+    if stopping:  # cancel at the venue now, orders whose submit answer is still awaited included
+        await core.stop_cancels()
+    await core.engine.settle(stopping=stopping)  # submits still in flight become working orders (or not) first
     await core.end_cancels("session end")
     facts = InputFacts(inputs, sorted(instruments), 0, source.span_secs)
 

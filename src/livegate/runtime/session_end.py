@@ -41,8 +41,13 @@ class SessionEnd(SessionParts):
     Reads the session's parts (:class:`~livegate.runtime.session_parts.SessionParts`).
     """
 
-    async def _stop_cancels(self) -> None:
-        """On a stop signal, cancel working orders and wait (bounded) for the venues to confirm."""
+    async def stop_cancels(self) -> None:
+        """On a stop signal, cancel working orders and wait (bounded) for the venues to confirm.
+
+        Called first while venue calls may still be in the air (a venue session ending on
+        a signal: the venue's own list of open orders shows an order whose submit answer
+        is late), then again by :meth:`finish` once they answered.
+        """
         shutdown = self.resolved.config.shutdown
         if self.stop_signal is None or not shutdown.cancel_open_orders:
             return
@@ -63,7 +68,7 @@ class SessionEnd(SessionParts):
         """
         shutdown = self.resolved.config.shutdown
         if self.stop_signal is not None:
-            return  # the stop path already cancelled and confirmed (_stop_cancels)
+            return  # the stop path already cancelled and confirmed (stop_cancels)
         if shutdown.cancel_open_orders:
             await self.risk.cancel_and_confirm(self.engine, reason, shutdown.cancel_timeout_ms)
             return
@@ -90,7 +95,7 @@ class SessionEnd(SessionParts):
                 await risk.service(engine)
             if risk.halt_unconfirmed:  # a halt's cancels still unconfirmed: retry, bounded, before ending
                 await risk.retry_halt(engine, self.resolved.config.kill.cancel_confirm_timeout_ms)
-            await self._stop_cancels()
+            await self.stop_cancels()
             await risk.settle_flatten()  # [kill] flatten_on_halt rounds still running
         except STORAGE_ERRORS as exc:
             self.storage_failed(str(exc))  # once: a failed read back of a finished order told the session already

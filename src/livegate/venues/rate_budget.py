@@ -16,9 +16,11 @@ from aiolimiter import AsyncLimiter
 
 __all__ = [
     "DEFAULT_WEIGHT_PER_MIN",
+    "RateLimitWindow",
     "WeightBudget",
     "key_fingerprint",
     "shared_limiter",
+    "shared_rate_limit_window",
     "shared_weight_budget",
 ]
 
@@ -191,6 +193,69 @@ def shared_weight_budget(venue: str, key_id: str, limit_per_min: int) -> WeightB
     if budget is None:
         budget = budgets[(venue, key_id)] = WeightBudget(limit_per_min)
     return budget
+
+
+#: First back-off after an HTTP 429 that names no reset time, and its cap (doubling per 429 in a row), in ms.
+BACKOFF_FIRST_MS = 1_000
+BACKOFF_MAX_MS = 60_000
+
+
+@dataclass(slots=True)
+class RateLimitWindow:
+    """The time before which a venue that answered HTTP 429 gets no request of this key.
+
+    :meth:`observe_429` reads the answer's reset time: ``X-RateLimit-Reset`` (Unix
+    seconds when the venue's window resets; Alpaca: "when you receive a 429, stop, wait
+    ... do not retry before the time indicated by X-RateLimit-Reset", docs.alpaca.markets
+    "Rate Limits") or ``Retry-After`` (seconds, RFC 9110 §10.2.3). Without either, it
+    backs off exponentially: ``BACKOFF_FIRST_MS`` doubling per 429 in a row up to
+    ``BACKOFF_MAX_MS``; any other answer resets the doubling (:meth:`observe_answer`).
+    """
+
+    until_ms: int = 0
+    strikes: int = 0
+    rate_limited: int = 0
+
+    def wait_ms(self, now_ms: int) -> int:
+        """Return how long, in ms, no request may be sent (0 when one may)."""
+        return max(0, self.until_ms - now_ms)
+
+    def observe_429(self, headers: dict[str, str] | None, now_ms: int) -> int:
+        """Record an HTTP 429 answer read at ``now_ms``; return the end of the window (ms since the epoch)."""
+        self.rate_limited += 1
+        lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+        reset = _int_or_none(lowered.get("x-ratelimit-reset"))
+        retry_after = _int_or_none(lowered.get("retry-after"))
+        if reset is not None and reset * 1000 > now_ms:
+            until = reset * 1000
+        elif retry_after is not None:
+            until = now_ms + retry_after * 1000
+        else:
+            until = now_ms + min(BACKOFF_FIRST_MS * 2**self.strikes, BACKOFF_MAX_MS)
+        self.strikes += 1
+        self.until_ms = max(self.until_ms, until)
+        return self.until_ms
+
+    def observe_answer(self) -> None:
+        """Record an answer that was not a 429 (the exponential back-off starts over)."""
+        self.strikes = 0
+
+
+_WINDOWS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], RateLimitWindow]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def shared_rate_limit_window(venue: str, key_id: str) -> RateLimitWindow:
+    """Return the HTTP 429 window of (``venue``, ``key_id``) on the running loop, creating it once.
+
+    Every client of one venue account waits out the same window. Call it from a coroutine.
+    """
+    windows = _WINDOWS.setdefault(asyncio.get_running_loop(), {})
+    window = windows.get((venue, key_id))
+    if window is None:
+        window = windows[(venue, key_id)] = RateLimitWindow()
+    return window
 
 
 def _int_or_none(text: str | None) -> int | None:

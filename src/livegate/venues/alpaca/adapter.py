@@ -148,6 +148,7 @@ class AlpacaAdapter:
             request_timeout_secs,
             max(1, read_retry_attempts),
             read_retry_wait_secs,
+            self._clock,
         )
         self._client = trading_client(
             api_key, secret_key, paper=paper, url_override=url_override, request_timeout_secs=request_timeout_secs
@@ -259,8 +260,20 @@ class AlpacaAdapter:
         return await self._orders.cancel_all(symbol, everything=everything)
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
-        """Return the order by client order id; None when Alpaca has none (see :meth:`AlpacaOrders.fetch_order`)."""
-        return await self._orders.fetch_order(client_order_id, symbol)
+        """Return the order by client order id; None when Alpaca has none (see :meth:`AlpacaOrders.lookup`).
+
+        An order found (partly) filled first has its executions the stream never reported
+        pushed to the sink from the account's fill activities
+        (:meth:`TradeUpdates.import_order_fills`): a lookup settling an ambiguous submit
+        brings the venue's fills under their execution ids, not a stand-in for them.
+        """
+        found = await self._orders.lookup(client_order_id)
+        if found is None:
+            return None
+        snapshot, submitted_ms = found
+        if snapshot.filled_quantity > 0:
+            await self._updates.import_order_fills(client_order_id, submitted_ms - 1)
+        return snapshot
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
         """Return open orders (of ``symbol`` when given), oldest first (see :meth:`AlpacaOrders.open_orders`)."""

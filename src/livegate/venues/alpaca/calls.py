@@ -1,7 +1,7 @@
 """Every REST call of the Alpaca adapter: a worker thread, a timeout, the key's shared budget, errors translated once.
 
-alpaca-py's REST client is synchronous (``requests``); every call runs in a worker thread
-(:func:`asyncio.to_thread`) under a per-request timeout and the shared per-key budget of
+alpaca-py's REST client is synchronous (``requests``); every call runs in a daemon worker
+thread (:func:`in_daemon_thread`) under a per-request timeout and the shared per-key budget of
 :mod:`livegate.venues.rate_budget`, and its exceptions are translated once by
 :func:`livegate.venues.alpaca.errors.translate_error`.
 
@@ -15,11 +15,17 @@ Quirks decided on purpose (docs/venues_equities.md):
   (docs/architecture.md §3.6).
 * ``requests`` has no default timeout; a mounted transport adapter gives every request
   ``request_timeout_secs``.
+* After an HTTP 429 nothing is sent on the key until Alpaca's ``X-RateLimit-Reset``
+  (:class:`~livegate.venues.rate_budget.RateLimitWindow`, shared per key): a call inside
+  the window raises :class:`Retryable` (code ``RATE_LIMITED``, ``retry_at_ms`` the window's
+  end) without reaching Alpaca, so a submit is a definite "not placed"; a read's retries
+  inside the window are refused the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -27,11 +33,12 @@ import requests
 from alpaca.trading.client import TradingClient
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from livegate.domain.clock import Clock
 from livegate.domain.errors import Ambiguous, InvariantViolation, Retryable
-from livegate.venues.alpaca.errors import AlpacaOp, translate_error
-from livegate.venues.rate_budget import shared_limiter
+from livegate.venues.alpaca.errors import AlpacaOp, rate_limit_headers, translate_error
+from livegate.venues.rate_budget import RateLimitWindow, shared_limiter, shared_rate_limit_window
 
-__all__ = ["AlpacaCalls", "trading_client"]
+__all__ = ["AlpacaCalls", "in_daemon_thread", "trading_client"]
 
 T = TypeVar("T")
 
@@ -61,6 +68,39 @@ def trading_client(
     return client
 
 
+async def in_daemon_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Return ``fn(*args)`` run in a new daemon thread (its exception raised here).
+
+    Not :func:`asyncio.to_thread`: the default executor's threads are joined when the
+    loop and the interpreter end, so a request still waiting for Alpaca (a submit whose
+    answer hangs) would hold a stopping process until the request's own timeout, after
+    the session has cancelled and confirmed everything. A daemon thread is left behind.
+    Alpaca allows 200 requests a minute: a thread per request costs nothing that matters.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def work() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as exc:  # handed to the awaiting coroutine, raised there
+            error = exc
+            deliver = lambda: settle(lambda: future.set_exception(error))  # noqa: E731
+        else:
+            deliver = lambda: settle(lambda: future.set_result(result))  # noqa: E731
+        try:
+            loop.call_soon_threadsafe(deliver)
+        except RuntimeError:  # the loop closed meanwhile: nobody waits for this answer
+            return
+
+    threading.Thread(target=work, name="alpaca-rest", daemon=True).start()
+    return await future
+
+
 class AlpacaCalls:
     """Run alpaca-py's sync calls for one API key: budgeted, timed out, read retries, errors translated.
 
@@ -74,11 +114,20 @@ class AlpacaCalls:
         Timeout of one REST request (the worker thread waits 1 s longer).
     read_attempts, read_wait_secs:
         Tenacity attempts and first backoff for idempotent reads (never for submits).
+    clock:
+        Wall clock (ms since the epoch) to compare with Alpaca's ``X-RateLimit-Reset``.
     """
 
     def __init__(
-        self, key_id: str, rate_limit_per_min: int, timeout_secs: float, read_attempts: int, read_wait_secs: float
+        self,
+        key_id: str,
+        rate_limit_per_min: int,
+        timeout_secs: float,
+        read_attempts: int,
+        read_wait_secs: float,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._key_id = key_id
         self._rate_limit_per_min = rate_limit_per_min
         self._timeout_secs = timeout_secs
@@ -86,15 +135,47 @@ class AlpacaCalls:
         self._read_wait_secs = read_wait_secs
 
     async def call(self, op: AlpacaOp, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run one sync alpaca-py call in a thread, under the budget and a timeout, translating errors."""
+        """Run one sync alpaca-py call in a thread, under the budget and a timeout, translating errors.
+
+        Raises
+        ------
+        Retryable
+            Not sent: an HTTP 429 window of the key runs (code ``RATE_LIMITED``); or
+            Alpaca answered 429 (its ``retry_at_ms`` is the window's end).
+        Rejected, Ambiguous, Fatal
+            As :func:`~livegate.venues.alpaca.errors.translate_error`.
+        """
+        window = self._window()
         async with shared_limiter("alpaca", self._key_id, self._rate_limit_per_min, 60.0):
+            now = self._clock.now_ms()
+            if window.wait_ms(now):
+                raise Retryable(
+                    f"alpaca {op.value}: not sent: rate limited (HTTP 429) until {window.until_ms} ms",
+                    "RATE_LIMITED",
+                    retry_at_ms=window.until_ms,
+                )
             try:
-                return await asyncio.wait_for(asyncio.to_thread(fn, *args), self._timeout_secs + 1.0)
+                result = await asyncio.wait_for(in_daemon_thread(fn, *args), self._timeout_secs + 1.0)
             except Exception as exc:
-                raise translate_error(exc, op) from exc
+                error = translate_error(exc, op)
+                headers = rate_limit_headers(exc)
+                if headers is not None:
+                    error.retry_at_ms = window.observe_429(headers, self._clock.now_ms())
+                else:
+                    window.observe_answer()
+                raise error from exc
+            window.observe_answer()
+            return result
+
+    def _window(self) -> RateLimitWindow:
+        return shared_rate_limit_window("alpaca", self._key_id)
 
     async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run an idempotent read, retrying rate limits and transient failures with backoff."""
+        """Run an idempotent read, retrying rate limits and transient failures with backoff.
+
+        The waits are not stretched to an HTTP 429 window's end (a read may be awaited by
+        the session's timer): an attempt inside the window is refused unsent.
+        """
         retrying = AsyncRetrying(
             retry=retry_if_exception_type((Retryable, Ambiguous)),
             stop=stop_after_attempt(self._read_attempts),

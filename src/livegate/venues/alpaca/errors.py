@@ -25,7 +25,7 @@ from alpaca.common.exceptions import APIError
 
 from livegate.domain.errors import Ambiguous, Fatal, Rejected, Retryable, VenueError
 
-__all__ = ["DUPLICATE_CLIENT_ORDER_ID", "AlpacaOp", "api_error_body", "translate_error"]
+__all__ = ["DUPLICATE_CLIENT_ORDER_ID", "AlpacaOp", "api_error_body", "rate_limit_headers", "translate_error"]
 
 #: Alpaca's code for a reused ``client_order_id`` (HTTP 422).
 DUPLICATE_CLIENT_ORDER_ID = "40010001"
@@ -50,6 +50,14 @@ def api_error_body(exc: APIError) -> tuple[str, str]:
         return "", text[:200]
     code = body.get("code")
     return ("" if code is None else str(code)), str(body.get("message", text[:200]))
+
+
+def rate_limit_headers(exc: BaseException) -> dict[str, str] | None:
+    """Return the headers of an HTTP 429 answer alpaca-py raised as ``exc``; None for any other failure."""
+    if not isinstance(exc, APIError) or _status(exc) != 429:
+        return None
+    headers = getattr(getattr(getattr(exc, "_http_error", None), "response", None), "headers", None)
+    return {str(k): str(v) for k, v in headers.items()} if headers is not None else {}
 
 
 def _status(exc: APIError) -> int:

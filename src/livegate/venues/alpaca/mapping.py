@@ -27,6 +27,7 @@ __all__ = [
     "market_data_from_frame",
     "order_report",
     "order_snapshot",
+    "order_submitted_ms",
     "parse_ts_ms",
     "position_from_json",
     "trade_update_report",
@@ -113,6 +114,11 @@ def _status(raw: Mapping[str, Any]) -> OrderStatus:
 
 def _order_ts_ms(raw: Mapping[str, Any]) -> int:
     return parse_ts_ms(raw.get("updated_at") or raw.get("submitted_at") or raw.get("created_at"))
+
+
+def order_submitted_ms(raw: Mapping[str, Any]) -> int:
+    """Return when Alpaca took the order (``submitted_at``, else ``created_at``), ms since the epoch."""
+    return parse_ts_ms(raw.get("submitted_at") or raw.get("created_at"))
 
 
 def order_report(raw: Mapping[str, Any]) -> OrderReport:

@@ -25,7 +25,7 @@ from livegate.domain.orders import Order, OrderReport
 from livegate.domain.snapshots import VenueOrderSnapshot
 from livegate.venues.alpaca.calls import AlpacaCalls
 from livegate.venues.alpaca.errors import AlpacaOp
-from livegate.venues.alpaca.mapping import order_report, order_snapshot
+from livegate.venues.alpaca.mapping import order_report, order_snapshot, order_submitted_ms
 
 __all__ = ["AlpacaOrders"]
 
@@ -169,6 +169,11 @@ class AlpacaOrders:
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
         """Return the order by client order id (``GET /v2/orders:by_client_order_id``); None on 404."""
+        found = await self.lookup(client_order_id)
+        return None if found is None else found[0]
+
+    async def lookup(self, client_order_id: str) -> tuple[VenueOrderSnapshot, int] | None:
+        """Return the order by client order id and when Alpaca took it (``submitted_at``, ms); None on 404."""
         try:
             raw = await self._calls.read(self._client.get_order_by_client_id, client_order_id)
         except Rejected as exc:
@@ -176,8 +181,9 @@ class AlpacaOrders:
                 return None
             raise
         snapshot = self._calls.parse(AlpacaOp.READ, order_snapshot, raw)
+        submitted_ms = self._calls.parse(AlpacaOp.READ, order_submitted_ms, raw)
         self._order_ids[client_order_id] = snapshot.venue_order_id
-        return snapshot
+        return snapshot, submitted_ms
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
         """Return open orders (of ``symbol`` when given), oldest first (at most 500)."""

@@ -61,18 +61,35 @@ class TradeUpdates:
         reported go to the sink, oldest first; the engine counts each fill id once. A failed
         read is logged: the reconciliation that follows the reconnect still compares fills.
         """
+        await self._import(self.gap_since_ms, None, "the stream gap")
+
+    async def import_order_fills(self, client_order_id: str, since_ms: int) -> None:
+        """Push the fills of one order made since ``since_ms`` that the stream never reported (account activities).
+
+        A lookup that finds an order filled at the venue (an ambiguous submit settled by
+        ``GET /v2/orders:by_client_order_id``) brings its filled quantity, not its
+        executions; the executions come from here, under the venue's own execution ids,
+        before the lookup's answer is applied, so nothing stands in for them. A failed read
+        is logged: the lookup still settles the order.
+        """
+        await self._import(since_ms, client_order_id, f"order {client_order_id}")
+
+    async def _import(self, since_ms: int | None, client_order_id: str | None, what: str) -> None:
         if not self._trading or self.sink is None:
             return
         try:
-            fills = await self._recent_fills(since_ms=self.gap_since_ms)
+            fills = await self._recent_fills(since_ms=since_ms)
         except (Ambiguous, Retryable, Rejected, Fatal) as exc:
-            log.warning("alpaca: fills of the stream gap not read: %s", exc.message)
+            log.warning("alpaca: fills of %s not read: %s", what, exc.message)
             return
         for fill in fills:
-            if fill.client_order_id and fill.fill_id not in self._seen_fills:
-                log.warning("alpaca: fill %s of %s missed by the stream, imported", fill.fill_id, fill.client_order_id)
-                self._seen_fills.add(fill.fill_id)
-                self.sink(fill)
+            if not fill.client_order_id or fill.fill_id in self._seen_fills:
+                continue
+            if client_order_id is not None and fill.client_order_id != client_order_id:
+                continue
+            log.warning("alpaca: fill %s of %s missed by the stream, imported", fill.fill_id, fill.client_order_id)
+            self._seen_fills.add(fill.fill_id)
+            self.sink(fill)
 
     async def on_trade_update(self, message: Any) -> None:
         """Report one ``trade_updates`` message to the sink (unparsable ones are logged and dropped)."""
