@@ -13,6 +13,9 @@
   (``reqOpenOrders``) by :meth:`fetch_order`, :meth:`open_orders` and the cancels;
   orders finished in earlier TWS sessions are read with ``reqCompletedOrders`` when a
   lookup finds nothing else, and fills with ``reqExecutions`` (:meth:`recent_fills`).
+* An execution correction (a new ``execId`` for an earlier execution) is reported as a
+  :class:`~livegate.domain.orders.FillCorrection`, never counted as a fill
+  (:mod:`livegate.venues.ibkr.corrections`).
 * Instruments come from contract details (``minTick``, ``minSize``, ``sizeIncrement``;
   :mod:`livegate.venues.ibkr.contracts`), market data from tick-by-tick or top-of-book
   streams (:mod:`livegate.venues.ibkr.market_data`).
@@ -38,6 +41,7 @@ from livegate.modes.preflight_artifact import CheckResult
 from livegate.venues.base import MarketDataEvent, ReportSink, VenueCapabilities
 from livegate.venues.ibkr.connection import TwsConnection
 from livegate.venues.ibkr.contracts import instrument_from_details
+from livegate.venues.ibkr.corrections import corrected_exec_id
 from livegate.venues.ibkr.errors import AMBIGUOUS_CODES, TwsError, is_warning
 from livegate.venues.ibkr.fills import FillRelay
 from livegate.venues.ibkr.mapping import to_decimal, to_ms
@@ -288,8 +292,18 @@ class IbkrAdapter:
         TWS keeps executions of the current day (and up to 7 days in TWS's trade log);
         ``since_ms`` filters by execution time, floored to the second (TWS stamps executions
         in whole seconds). Oldest first; fee from the commission report when TWS sent one,
-        else 0.
+        else 0. Corrections of earlier executions (:mod:`livegate.venues.ibkr.corrections`)
+        are left out (logged): imported as fills they would count an execution twice; the
+        session that heard one halted on it (anomaly ``fill_corrected``).
         """
+        fills = await self._executions(since_ms)
+        for fill in fills:
+            if corrected_exec_id(fill.fill_id) is not None:
+                log.warning("ibkr execution %s is a correction: not imported as a fill", fill.fill_id)
+        return [f for f in fills if corrected_exec_id(f.fill_id) is None]
+
+    async def _executions(self, since_ms: int | None) -> list[Fill]:
+        """Return every execution of livegate orders since ``since_ms`` (corrections too), oldest first."""
         await self._tws.pacer.wait()
         self._tws.ensure_connected()
         if since_ms is not None:
@@ -363,7 +377,7 @@ class IbkrAdapter:
     async def _import_missed_fills(self) -> None:
         """Push the fills TWS made while the socket was down (``reqExecutions``), each once."""
         try:
-            missed = await self.recent_fills(self._since_ms)
+            missed = await self._executions(self._since_ms)  # corrections too: pushed as such
         except VenueError as exc:
             log.warning("ibkr: executions after reconnect not read (%s); reconciliation will look again", exc)
             return
