@@ -13,7 +13,8 @@ account values, contract details, completed orders) with:
   report (59, IBKR Fixed: 0.005 USD a share, at least 1 USD) and order status (3);
 * positions moved by fills, ``reqExecutions`` (7) answered from the fills;
 * faults: an order kept silently after it was placed (timeout after accept), client
-  drops, order rejects (201), partial fills, read-only API (321), and the pacing rule:
+  drops, TWS down (:meth:`TwsEmulator.go_down`: connections refused until
+  ``accepting``), order rejects (201), partial fills, read-only API (321), the pacing rule:
   order messages (place, cancel, global cancel) closer than ``min_order_gap_ms`` are
   counted and, with ``enforce_pacing``, refused with error 100; TWS's own message rate
   limit (``rate_limit``, tests/tws_emulator/pacing.py: 50 messages a second, error 100,
@@ -93,6 +94,7 @@ class TwsEmulator(TwsLoopback):
     clock_skew_secs: int = 0
     silence_order_number: int | None = None  # the Nth placed order is kept silently (timeout after accept)
     silent_cancel: bool = False  # ... and cancelled by the venue at once, still silently
+    accepting: bool = True  # False: TWS is down (closed, restarting): every new API connection is closed at once
     rate_limit: MessageRateLimit | None = None  # TWS's 50 messages a second per client (tests/tws_emulator/pacing.py)
     fills: list[Execution] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)  # corrected execId -> its correction's execId
@@ -121,6 +123,17 @@ class TwsEmulator(TwsLoopback):
             self._pacer.cancel()
             await asyncio.gather(self._pacer, return_exceptions=True)
         await super().close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.accepting:
+            writer.close()
+            return
+        await super()._serve(reader, writer)
+
+    def go_down(self) -> None:
+        """Drop every client and refuse new ones until :attr:`accepting` is set again (TWS shut down)."""
+        self.accepting = False
+        self.drop_clients()
 
     # ------------------------------------------------------------ queries (tests)
     def open_orders(self) -> list[TwsOrder]:

@@ -361,6 +361,10 @@ class ExecutionEngine(VenueOrders):
         """Return the seconds the halt routine waits before its next call to ``venue`` (0.0: none)."""
         return self._halt_routine.backoff.due_in_secs(venue)
 
+    def halt_wait_max_secs(self) -> float:
+        """Return the longest wait of the halt routine's backoff over the venues (0.0: every venue is due)."""
+        return max((self.halt_wait_secs(name) for name in self._venues), default=0.0)
+
     def venue_blocked_until_ms(self) -> int:
         """Return the latest known end (ms since the epoch) of a venue's Retry-After window or ban, else 0."""
         return self._halt_routine.blocked_until_ms()

@@ -48,8 +48,31 @@ class SessionEnd(SessionParts):
             return
         if self.risk.kill.state is TradingState.HALTED:
             return  # the halt already cancelled and confirmed
-        await self.risk.cancel_and_confirm(
-            self.engine, f"shutdown: {signal.Signals(self.stop_signal).name}", shutdown.cancel_timeout_ms
+        remaining = await self.risk.cancel_and_confirm(
+            self.engine,
+            f"shutdown: {signal.Signals(self.stop_signal).name}",
+            shutdown.cancel_timeout_ms,
+            left_open=self._left_open,
+        )
+        if remaining:
+            log.error("%d order(s) %s", remaining, self._left_open())
+
+    def _left_open(self) -> str:
+        """Return which orders the venues did not confirm cancelled, and how to settle them (stderr, ledger).
+
+        The orders livegate still holds as working or in flight (a venue that cannot be
+        asked may hold them open); ``livegate cancel-all RUN_DIR`` cancels them once the
+        venue answers, and records the outcome in this run's ledger.
+        """
+        orders = {o.client_order_id: o for o in self.portfolio.working_orders()}
+        orders.update(self.engine.ambiguous_orders)
+        names = ", ".join(
+            f"{o.client_order_id} ({o.venue} {o.intent.symbol} {o.intent.side.value} {o.remaining_quantity})"
+            for o in orders.values()
+        )
+        return (
+            f"may still be open at the venue: {names or 'none in the book'} (cancel not confirmed); "
+            f"settle with: livegate cancel-all {self.run_dir}"
         )
 
     async def end_cancels(self, reason: str) -> None:
@@ -65,7 +88,11 @@ class SessionEnd(SessionParts):
         if self.stop_signal is not None:
             return  # the stop path already cancelled and confirmed (_stop_cancels)
         if shutdown.cancel_open_orders:
-            await self.risk.cancel_and_confirm(self.engine, reason, shutdown.cancel_timeout_ms)
+            remaining = await self.risk.cancel_and_confirm(
+                self.engine, reason, shutdown.cancel_timeout_ms, left_open=self._left_open
+            )
+            if remaining:
+                log.error("%d order(s) %s", remaining, self._left_open())
             return
         for order in self.portfolio.working_orders():
             self.engine.request_cancel(order.client_order_id, reason)

@@ -26,11 +26,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ib_async import ExecutionFilter, Stock
+from ib_async import Stock
 
 from livegate.domain.clock import Clock, WallClock
 from livegate.domain.errors import VenueError
@@ -43,12 +42,12 @@ from livegate.venues.ibkr.connection import TwsConnection
 from livegate.venues.ibkr.contracts import instrument_from_details
 from livegate.venues.ibkr.corrections import corrected_exec_id
 from livegate.venues.ibkr.errors import AMBIGUOUS_CODES, TwsError, is_warning
+from livegate.venues.ibkr.executions import read_executions
 from livegate.venues.ibkr.fills import FillRelay
 from livegate.venues.ibkr.mapping import to_decimal, to_ms
 from livegate.venues.ibkr.market_data import IbkrMarketData, MarketDataChoice
 from livegate.venues.ibkr.orders import IbkrOrders
 from livegate.venues.ibkr.probes import api_check, market_data_check, read_only_check
-from livegate.venues.ibkr.views import commission_of, fill_of
 
 __all__ = ["LIVE_PORT", "PAPER_PORT", "IbkrAdapter"]
 
@@ -283,8 +282,23 @@ class IbkrAdapter:
         return await self._orders.cancel_all(symbol, everything=everything)
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
-        """Return the newest acknowledged order with this ``orderRef`` (see :meth:`IbkrOrders.fetch_order`)."""
-        return await self._orders.fetch_order(client_order_id, symbol)
+        """Return the newest acknowledged order with this ``orderRef`` (see :meth:`IbkrOrders.fetch_order`).
+
+        An order found (partly) filled first has its executions pushed to the sink from
+        ``reqExecutions`` (each ``execId`` once, with its commission): a lookup settling an
+        order of unknown outcome brings TWS's own fills, not a stand-in for the quantity.
+        """
+        snapshot = await self._orders.fetch_order(client_order_id, symbol)
+        if snapshot is not None and snapshot.filled_quantity > 0:
+            try:
+                executions = await self._executions(None)
+            except VenueError as exc:
+                log.warning("ibkr: executions of %s not read (%s)", client_order_id, exc)
+                return snapshot
+            for fill in executions:
+                if fill.client_order_id == client_order_id:
+                    self._fills.push(fill)
+        return snapshot
 
     async def recent_fills(self, since_ms: int | None = None) -> list[Fill]:
         """Return this account's fills of livegate orders (``orderRef`` set) from ``reqExecutions``.
@@ -304,16 +318,7 @@ class IbkrAdapter:
 
     async def _executions(self, since_ms: int | None) -> list[Fill]:
         """Return every execution of livegate orders since ``since_ms`` (corrections too), oldest first."""
-        await self._tws.pacer.wait()
-        self._tws.ensure_connected()
-        if since_ms is not None:
-            since_ms -= since_ms % 1000  # TWS execution times are whole seconds
-        since = "" if since_ms is None else datetime.fromtimestamp(since_ms / 1000, UTC).strftime("%Y%m%d-%H:%M:%S")
-        rows = await self._tws.request(
-            self._ib.reqExecutionsAsync(ExecutionFilter(acctCode=self._tws.account, time=since))
-        )
-        fills = [fill_of(row, commission_of(row), self.name) for row in rows if row.execution.orderRef]
-        return sorted((f for f in fills if since_ms is None or f.ts_ms >= since_ms), key=lambda f: (f.ts_ms, f.fill_id))
+        return await read_executions(self._tws, since_ms, self.name)
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
         """Return this client's acknowledged working orders (see :meth:`IbkrOrders.open_orders`)."""
