@@ -20,7 +20,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from tests.tws_emulator.server import Execution, commission
+from tests.tws_emulator.executions import Execution, commission
 
 if TYPE_CHECKING:
     from tests.tws_emulator.server import TwsEmulator

@@ -34,9 +34,10 @@ import itertools
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from tests.contract.tws_server import ACCOUNT, TwsLoopback, TwsOrder
+from tests.contract.tws_server import TwsLoopback, TwsOrder
+from tests.tws_emulator.executions import Execution, commission, commission_fields, exec_fields
 from tests.tws_emulator.pacing import PACING_TEXT, MessageRateLimit
 from tests.tws_emulator.ticks import Tick
 
@@ -44,30 +45,6 @@ __all__ = ["Execution", "TwsEmulator"]
 
 _WORKING = ("Submitted", "PreSubmitted")
 _ORDER_MESSAGES = frozenset({3, 4, 58})
-_FEE_PER_SHARE = Decimal("0.005")
-_MIN_FEE = Decimal("1.00")
-_CENT = Decimal("0.01")
-
-
-def commission(shares: Decimal) -> Decimal:
-    """Return IBKR Fixed's commission of a fill of ``shares``: 0.005 USD a share, at least 1 USD."""
-    return max(_MIN_FEE, (shares * _FEE_PER_SHARE).quantize(_CENT, ROUND_HALF_UP))
-
-
-@dataclass(frozen=True, slots=True)
-class Execution:
-    """One fill the emulator made."""
-
-    exec_id: str
-    perm_id: int
-    order_ref: str
-    symbol: str
-    side: str  # BOT / SLD
-    shares: Decimal
-    price: Decimal
-    commission: Decimal
-    client_id: int
-    time: str
 
 
 @dataclass
@@ -425,14 +402,8 @@ class TwsEmulator(TwsLoopback):
     # ------------------------------------------------------------ encoders
     def _exec_fields(self, req_id: int, e: Execution) -> list[object]:
         order = self.orders.get(e.perm_id)
-        order_id = order.order_id if order is not None else 0
-        contract = self._contract(e.symbol, with_exchange=False)[:7]
-        return [
-            11, req_id, order_id, *contract, "ISLAND", "USD", e.symbol, "NMS", e.exec_id, e.time, ACCOUNT,
-            "ISLAND", e.side, e.shares, e.price, e.perm_id, e.client_id, 0, e.shares, e.price, e.order_ref,
-            "", "", "", 2,
-        ]  # fmt: skip
+        return exec_fields(order.order_id if order is not None else 0, req_id, e)
 
     @staticmethod
     def _commission_fields(e: Execution) -> list[object]:
-        return [59, 1, e.exec_id, e.commission, "USD", "1.7976931348623157E308", "1.7976931348623157E308", ""]
+        return commission_fields(e)
