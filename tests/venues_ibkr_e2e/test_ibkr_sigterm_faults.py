@@ -130,3 +130,37 @@ def test_sigterm_when_tws_is_down_then_exits_in_bounded_time_names_open_orders_a
     final = [p for k, p in ledger_events(out) if k == "order_report" and p["client_order_id"] == resting[0]]
     assert final[-1]["status"] == "cancelled", final
     _check_ledger_equals_tws(tws, out)
+
+
+@pytest.mark.slow
+def test_sigterm_when_tws_dropped_the_socket_and_the_reconnect_is_pending_then_stop_reconnects_and_cancels(
+    tmp_path: Path, tws_factory: Callable[..., TwsThread]
+) -> None:
+    tws = tws_factory()
+    armed = arm(tmp_path, tws.port, venue="ibkr:live", extra="[shutdown]\ncancel_timeout_ms = 4000")
+    write_preflight(armed, "live")
+    out = tmp_path / "run"
+    proc = start_run(armed, "live", out, 100_000)
+    try:
+        wait_until(lambda: len(tws.call(lambda t: t.open_orders())) >= 1, what="a resting order at TWS")
+        tws.call(lambda t: t.drop_clients())  # the socket drops; livegate reconnects after 1 s
+        wait_until(lambda: tws.call(lambda t: t.connections) == 0, what="the dropped socket")
+        proc.send_signal(signal.SIGTERM)  # before the reconnect
+        stopped_at = time.monotonic()
+        result = finish(proc, timeout=30)
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+    exit_secs = time.monotonic() - stopped_at
+
+    assert result.returncode in (3, 143), explain(result, out)  # 3: the cancels that failed before the reconnect
+    assert exit_secs < 4.0 + 3.0
+    assert "ibkr reconnected to" in result.stderr
+    assert tws.call(lambda t: t.open_orders()) == []  # cancelled once TWS answered again
+    assert "may still be open at the venue" not in result.stderr
+    assert summary(out)["open_orders"] == 0
+    reports = [p for k, p in ledger_events(out) if k == "order_report" and p["status"] == "cancelled"]
+    cancelled = {o.order_ref for o in tws.call(lambda t: list(t.orders.values())) if o.status == "Cancelled"}
+    assert cancelled and cancelled <= {p["client_order_id"] for p in reports}
+    _check_ledger_equals_tws(tws, out)
