@@ -75,7 +75,8 @@ def test_execution_correction_when_tws_corrects_a_partial_fill_then_not_counted_
     assert len(anomalies) == 1, explain(result, out)
     detail = anomalies[0]["detail"]
     assert f"{corrected.exec_id} corrects {original.exec_id}" in detail
-    assert f"@ {corrected.price} fee 1.0 (was buy 1.0 @ {original.price} fee 1.0)" in detail  # exact, as TWS sent
+    now, was = float(corrected.price), float(original.price)  # the wire's doubles, as ib_async reads them
+    assert f"@ {now!r} fee 1.0 (was buy 1.0 @ {was!r} fee 1.0)" in detail  # exact decimals of what TWS sent
     assert summary(out)["trading_state"]["state"] == "halted"
     assert tws.call(lambda t: t.open_orders()) == []  # the halt cancelled the resting order
     placed = tws.call(lambda t: list(t.placements))
