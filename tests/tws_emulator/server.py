@@ -13,9 +13,13 @@ account values, contract details, completed orders) with:
   report (59, IBKR Fixed: 0.005 USD a share, at least 1 USD) and order status (3);
 * positions moved by fills, ``reqExecutions`` (7) answered from the fills;
 * faults: an order kept silently after it was placed (timeout after accept), client
-  drops, order rejects (201), partial fills, read-only API (321), and the pacing rule:
+  drops, TWS down (:meth:`TwsEmulator.go_down`: connections refused until
+  ``accepting``), order rejects (201), partial fills, read-only API (321), the pacing rule:
   order messages (place, cancel, global cancel) closer than ``min_order_gap_ms`` are
-  counted and, with ``enforce_pacing``, refused with error 100;
+  counted and, with ``enforce_pacing``, refused with error 100; TWS's own message rate
+  limit (``rate_limit``, tests/tws_emulator/pacing.py: 50 messages a second, error 100,
+  the client closed after repeats); execution corrections
+  (tests/tws_emulator/corrections.py);
 * outside orders (:meth:`TwsEmulator.place_outside_order`): working orders of the account
   placed in TWS by hand or by another API client, which this client is never told of and
   which ``reqGlobalCancel`` (58) cancels like every other open order of the account.
@@ -30,34 +34,17 @@ import itertools
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from tests.contract.tws_server import ACCOUNT, TwsLoopback, TwsOrder
+from tests.contract.tws_server import TwsLoopback, TwsOrder
+from tests.tws_emulator.executions import Execution, commission, commission_fields, exec_fields
+from tests.tws_emulator.pacing import PACING_TEXT, MessageRateLimit
 from tests.tws_emulator.ticks import Tick
 
 __all__ = ["Execution", "TwsEmulator"]
 
 _WORKING = ("Submitted", "PreSubmitted")
 _ORDER_MESSAGES = frozenset({3, 4, 58})
-_FEE_PER_SHARE = Decimal("0.005")
-_MIN_FEE = Decimal("1.00")
-_CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True, slots=True)
-class Execution:
-    """One fill the emulator made."""
-
-    exec_id: str
-    perm_id: int
-    order_ref: str
-    symbol: str
-    side: str  # BOT / SLD
-    shares: Decimal
-    price: Decimal
-    commission: Decimal
-    client_id: int
-    time: str
 
 
 @dataclass
@@ -84,7 +71,10 @@ class TwsEmulator(TwsLoopback):
     clock_skew_secs: int = 0
     silence_order_number: int | None = None  # the Nth placed order is kept silently (timeout after accept)
     silent_cancel: bool = False  # ... and cancelled by the venue at once, still silently
+    accepting: bool = True  # False: TWS is down (closed, restarting): every new API connection is closed at once
+    rate_limit: MessageRateLimit | None = None  # TWS's 50 messages a second per client (tests/tws_emulator/pacing.py)
     fills: list[Execution] = field(default_factory=list)
+    corrections: dict[str, str] = field(default_factory=dict)  # corrected execId -> its correction's execId
     placements: list[str] = field(default_factory=list)  # orderRef of every placeOrder that placed
     order_message_ms: list[float] = field(default_factory=list)
     pacing_violations: int = 0
@@ -111,6 +101,17 @@ class TwsEmulator(TwsLoopback):
             await asyncio.gather(self._pacer, return_exceptions=True)
         await super().close()
 
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.accepting:
+            writer.close()
+            return
+        await super()._serve(reader, writer)
+
+    def go_down(self) -> None:
+        """Drop every client and refuse new ones until :attr:`accepting` is set again (TWS shut down)."""
+        self.accepting = False
+        self.drop_clients()
+
     # ------------------------------------------------------------ queries (tests)
     def open_orders(self) -> list[TwsOrder]:
         """Return the orders working at the venue."""
@@ -132,6 +133,12 @@ class TwsEmulator(TwsLoopback):
     # ------------------------------------------------------------ dispatch
     def _dispatch(self, w: asyncio.StreamWriter, f: list[str]) -> None:
         msg = int(f[0])
+        if self.rate_limit is not None and not self.rate_limit.admit(id(w), time.monotonic()):
+            order_id = int(f[1]) if msg == 3 else int(f[2]) if msg == 4 else -1
+            self._send(w, 4, 2, order_id, 100, PACING_TEXT, "")  # the message is dropped
+            if self.rate_limit.refuse(id(w), msg, order_id):
+                self._drop(w)
+            return
         if msg == 71:
             self._client_of_writer[id(w)] = int(f[2])
             self._writer_of[int(f[2])] = w
@@ -147,7 +154,7 @@ class TwsEmulator(TwsLoopback):
                         2,
                         int(f[1]) if msg == 3 else -1,
                         100,
-                        "Max rate of messages per second has been exceeded",
+                        PACING_TEXT,
                         "",
                     )
                     return
@@ -224,6 +231,10 @@ class TwsEmulator(TwsLoopback):
         self._fill(order, Decimal(order.quantity) - Decimal(order.filled), Decimal(order.limit_price))
         return self.fills[-1]
 
+    def effective_fills(self) -> list[Execution]:
+        """Return the executions in force: each corrected one replaced by its correction."""
+        return [e for e in self.fills if e.exec_id not in self.corrections]
+
     def _after_place(self, f: list[str]) -> None:
         order = next(
             (o for o in self.orders.values() if o.order_id == int(f[1]) and o.client_id == self._client_id), None
@@ -277,6 +288,13 @@ class TwsEmulator(TwsLoopback):
     def drop_clients(self) -> None:
         self._subs.clear()
         super().drop_clients()
+
+    def _drop(self, w: asyncio.StreamWriter) -> None:
+        """Close one client connection (TWS closing a client that broke the message rate)."""
+        self._subs = [s for s in self._subs if s.writer is not w]
+        if w in self._writers:
+            self._writers.remove(w)
+        w.close()
 
     # ------------------------------------------------------------ market
     async def _play(self) -> None:
@@ -334,7 +352,7 @@ class TwsEmulator(TwsLoopback):
 
     def _fill(self, order: TwsOrder, shares: Decimal, price: Decimal) -> None:
         self._exec_seq += 1
-        fee = max(_MIN_FEE, (shares * _FEE_PER_SHARE).quantize(_CENT, ROUND_HALF_UP))
+        fee = commission(shares)
         stamp = datetime.now(UTC).strftime("%Y%m%d %H:%M:%S") + " UTC"
         execution = Execution(
             f"0000e0d5.{self._exec_seq:08d}.01.01",
@@ -384,14 +402,8 @@ class TwsEmulator(TwsLoopback):
     # ------------------------------------------------------------ encoders
     def _exec_fields(self, req_id: int, e: Execution) -> list[object]:
         order = self.orders.get(e.perm_id)
-        order_id = order.order_id if order is not None else 0
-        contract = self._contract(e.symbol, with_exchange=False)[:7]
-        return [
-            11, req_id, order_id, *contract, "ISLAND", "USD", e.symbol, "NMS", e.exec_id, e.time, ACCOUNT,
-            "ISLAND", e.side, e.shares, e.price, e.perm_id, e.client_id, 0, e.shares, e.price, e.order_ref,
-            "", "", "", 2,
-        ]  # fmt: skip
+        return exec_fields(order.order_id if order is not None else 0, req_id, e)
 
     @staticmethod
     def _commission_fields(e: Execution) -> list[object]:
-        return [59, 1, e.exec_id, e.commission, "USD", "1.7976931348623157E308", "1.7976931348623157E308", ""]
+        return commission_fields(e)

@@ -13,12 +13,13 @@ import pytest
 from livegate.domain.enums import OrderStatus, Side
 from livegate.domain.errors import Fatal, Rejected, Retryable
 from livegate.domain.market import Quote, Trade
-from livegate.domain.orders import Fill
+from livegate.domain.orders import Fill, FillCorrection
 from livegate.venues.base import StreamInterrupted
 from livegate.venues.ibkr import IbkrAdapter
 from livegate.venues.ibkr.factory import PACING_INTERVAL_SECS
 from tests.contract.base import CollectingSink, make_order
 from tests.tws_emulator import TwsEmulator, synthetic_ticks
+from tests.tws_emulator.corrections import correct_execution
 
 SYMBOL = "AAPL"
 
@@ -50,6 +51,13 @@ def _adapter(tws: TwsEmulator, client_id: int = 3, **kwargs: object) -> IbkrAdap
         commission_wait_secs=0.5,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+async def _until(check: Any, about: object, timeout_secs: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_secs
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, about
+        await asyncio.sleep(0.02)
 
 
 async def _events(adapter: IbkrAdapter, count: int) -> list[object]:
@@ -153,6 +161,33 @@ async def test_ibkr_adapter_when_order_filled_in_earlier_session_then_lookup_and
     assert [(f.client_order_id, f.quantity, f.fee) for f in fills] == [
         (order.client_order_id, Decimal(3), Decimal("1"))
     ]
+
+
+async def test_ibkr_fills_when_tws_corrects_an_execution_while_dropped_then_correction_reported_never_a_fill(
+    tws: TwsEmulator,
+) -> None:
+    adapter = _adapter(tws)
+    sink = CollectingSink()
+    adapter.bind(sink)
+    await adapter.connect()
+    order = make_order(SYMBOL, Side.BUY, Decimal("3"), Decimal("500"), venue="ibkr:paper")
+    try:
+        await adapter.submit(order)
+        await _until(lambda: any(isinstance(r, Fill) for r in sink.reports), sink.reports)
+        original = tws.fills[0]
+        tws.drop_clients()
+        corrected = correct_execution(tws, original.exec_id, shares=Decimal(2))  # nobody hears it
+        await _until(lambda: any(isinstance(r, FillCorrection) for r in sink.reports), sink.reports)  # reconnected
+        imported = await adapter.recent_fills()
+    finally:
+        await adapter.close()
+    fills = [r for r in sink.reports if isinstance(r, Fill)]
+    assert [f.fill_id for f in fills] == [original.exec_id]
+    (correction,) = [r for r in sink.reports if isinstance(r, FillCorrection)]
+    assert (correction.corrects_fill_id, correction.fill.fill_id) == (original.exec_id, corrected.exec_id)
+    assert correction.fill.quantity == Decimal(2) and correction.original == fills[0]
+    assert [f.fill_id for f in imported] == [original.exec_id]  # reconciliation never imports a correction
+    assert tws.position(SYMBOL) == Decimal(2)
 
 
 async def test_ibkr_submit_when_tws_rejects_order_then_rejected_with_tws_code(tws: TwsEmulator) -> None:

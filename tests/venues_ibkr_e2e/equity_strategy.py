@@ -1,4 +1,4 @@
-"""A test strategy for IBKR sessions: one resting buy far below the bid, and a marketable buy every N quotes.
+"""Test strategies for IBKR sessions: a resting buy and a marketable buy every N quotes; a requoting buy.
 
 Loaded by path (``[strategy] spec = "<this file>:RestAndTake"``) by the subprocess
 sessions of the IBKR end-to-end tests. It exists to leave a working order at the venue
@@ -49,3 +49,36 @@ class RestAndTake(Strategy):
                 price=quote.ask_price + instrument.tick_size * self.take_ticks,
                 time_in_force="ioc",
             )
+
+
+class Requote(Strategy):
+    """Parameters: ``quantity`` (shares), ``rest_ticks`` below the bid, ``requote_every`` quotes.
+
+    Keeps one resting buy and replaces it every ``requote_every`` quotes (cancel, then a new
+    buy once the cancel is confirmed): a steady stream of place and cancel messages.
+    """
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self.quantity = Decimal(str(params.get("quantity", "1")))
+        self.rest_ticks = int(str(params.get("rest_ticks", 100)))
+        self.requote_every = int(str(params.get("requote_every", 10)))
+        self._quotes = 0
+        self._resting: str | None = None
+
+    def on_quote(self, ctx: StrategyContext, quote: Quote) -> None:
+        """Cancel the resting buy every ``requote_every`` quotes; place one when none works."""
+        self._quotes += 1
+        instrument = ctx.instrument(quote.symbol)
+        if instrument is None:
+            return
+        working = {o.client_order_id for o in ctx.open_orders(quote.symbol)}
+        if self._resting is not None and self._resting in working:
+            if self._quotes % self.requote_every == 0:
+                ctx.cancel_order(self._resting)
+            return
+        if working:
+            return  # a cancel is still pending
+        price = quote.bid_price - instrument.tick_size * self.rest_ticks
+        decision = ctx.submit_order(symbol=quote.symbol, side="buy", quantity=self.quantity, price=price)
+        self._resting = decision.client_order_id if isinstance(decision, Approved) else None

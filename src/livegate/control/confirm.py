@@ -36,6 +36,10 @@ class CancelAllVenues(Protocol):
         """Return the latest known end of a venue's Retry-After window or ban, else 0."""
         ...
 
+    def halt_wait_max_secs(self) -> float:
+        """Return the longest wait of the halt backoff before a venue may be called again (0.0: none)."""
+        ...
+
 
 async def confirm_none_open(
     engine: CancelAllVenues,
@@ -47,6 +51,10 @@ async def confirm_none_open(
     ban_wait_max_ms: int | None = None,
 ) -> int:
     """Repeat cancel-all until the venues report none open or the wait ends; return how many remain.
+
+    The wait is a bound: an attempt the halt backoff would only start after the deadline
+    (a venue that keeps failing, e.g. unreachable: the backoff doubles to 5 s) is not
+    made, so a stop never overruns ``timeout_ms`` by the backoff.
 
     Parameters
     ----------
@@ -76,7 +84,11 @@ async def confirm_none_open(
         pause = CONFIRM_POLL_SECS
         if ban_wait_max_ms is not None and blocked_ms > 0:  # nothing may be sent before the block ends
             pause = max(pause, min(blocked_ms / 1000, deadline - monotonic_secs()))
+        if monotonic_secs() + max(pause, engine.halt_wait_max_secs()) >= deadline:
+            break  # the next attempt would only start after the wait ends: stop now, unconfirmed
         await asyncio.sleep(pause)
         await engine.halt_all_venues(reason)
+        if monotonic_secs() + engine.halt_wait_max_secs() >= deadline:
+            break  # the venue backs off past the deadline (it keeps failing): its orders stay unconfirmed
         remaining = await engine.venue_open_order_count(after_halt=True)
     return remaining

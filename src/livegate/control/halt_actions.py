@@ -88,15 +88,18 @@ class HaltActions:
             await self.flatten(engine)
         return remaining
 
-    async def cancel_and_confirm(self, engine: ExecutionEngine, reason: str, timeout_ms: int) -> int:
+    async def cancel_and_confirm(
+        self, engine: ExecutionEngine, reason: str, timeout_ms: int, *, left_open: Callable[[], str] | None = None
+    ) -> int:
         """Cancel every working order (graceful stop) and wait at most ``timeout_ms`` for none to remain.
 
         The trading state does not change. Orders still open after the wait are an anomaly
-        ``cancel_all_unconfirmed``; returns how many remain.
+        ``cancel_all_unconfirmed`` (its detail ends with ``left_open()``: which orders and
+        how to settle them); returns how many remain.
         """
         started = monotonic_secs()
         await engine.halt_all_venues(reason)
-        return await self._confirm(engine, reason, started, timeout_ms, wait_for_venue=True)
+        return await self._confirm(engine, reason, started, timeout_ms, wait_for_venue=True, left_open=left_open)
 
     async def _confirm(
         self,
@@ -107,6 +110,7 @@ class HaltActions:
         *,
         report: bool = True,
         wait_for_venue: bool = False,
+        left_open: Callable[[], str] | None = None,
     ) -> int:
         remaining = await confirm_none_open(
             engine,
@@ -117,7 +121,10 @@ class HaltActions:
             ban_wait_max_ms=self._cfg.shutdown.ban_wait_max_ms if wait_for_venue else None,
         )
         if remaining and report:
-            self._report("cancel_all_unconfirmed", f"{remaining} open orders remain {timeout_ms} ms after cancel-all")
+            more = "" if left_open is None else f": {left_open()}"
+            self._report(
+                "cancel_all_unconfirmed", f"{remaining} open orders remain {timeout_ms} ms after cancel-all{more}"
+            )
         return remaining
 
     async def flatten(self, engine: ExecutionEngine) -> None:

@@ -264,8 +264,12 @@ class SessionRisk(HaltActions, KillRecords):
             or (self.halt_unconfirmed and monotonic_secs() >= self._halt_retry_due)
         )
 
-    async def service(self, engine: ExecutionEngine) -> None:
-        """Judge triggers after fills and rejects; on a pending HALT cancel all, confirm, flatten."""
+    async def service(self, engine: ExecutionEngine, *, halt: bool = True) -> None:
+        """Judge triggers after fills and rejects; on a pending HALT cancel all, confirm, flatten.
+
+        ``halt`` False (a graceful stop past its cancel wait): trips are judged and latched,
+        but a pending halt's venue calls are not made (the stop's own cancels did that work).
+        """
         stats = engine.stats
         now = self._clock.now_ms()
         if stats.rejected != self._rejects_seen:
@@ -276,10 +280,10 @@ class SessionRisk(HaltActions, KillRecords):
         if stats.fills != self._fills_seen:
             self._fills_seen = stats.fills
             self.evaluate(now)
-        while self._halt_pending:
+        while halt and self._halt_pending:
             self._halt_pending = False
             await self.halt(engine)
-        if self.halt_unconfirmed and monotonic_secs() >= self._halt_retry_due:
+        if halt and self.halt_unconfirmed and monotonic_secs() >= self._halt_retry_due:
             await self.retry_halt(engine)
 
     # ------------------------------------------------------------------ results

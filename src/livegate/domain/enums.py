@@ -112,6 +112,8 @@ class AnomalyKind(StrEnum):
     UNRESOLVED_AFTER_RESEND = "unresolved_after_resend"
     FILLS_ADOPTED = "fills_adopted"
     FILLS_UNKNOWN = "fills_unknown"
+    #: the venue corrected an execution it reported before (IBKR ``execId`` ``.02`` for ``.01``)
+    FILL_CORRECTED = "fill_corrected"
     # reconciliation and streams
     RECONCILE_DRIFT = "reconcile_drift"
     RECONCILE_INCOMPLETE = "reconcile_incomplete"

@@ -286,6 +286,33 @@ class Fill:
 
 
 @dataclass(frozen=True, slots=True)
+class FillCorrection:
+    """A venue's correction of an execution it reported before: ``fill`` replaces fill ``corrects_fill_id``.
+
+    The venue says the execution ``corrects_fill_id`` of the order is void and ``fill``
+    (its own venue trade id, price, quantity and fee) stands in its place. The book does
+    not apply it: it is an anomaly that halts trading (docs/risk.md); see
+    :class:`livegate.execution.reports.ReportApplier`.
+    """
+
+    client_order_id: str
+    corrects_fill_id: str
+    fill: Fill
+    original: Fill | None = None  # the corrected fill as the venue reported it, when the adapter has it
+
+    def describe(self) -> str:
+        """Return what the venue corrected, both executions' side, quantity, price and fee in exact decimals."""
+        f, was = self.fill, self.original
+        text = (
+            f"{f.venue or 'venue'} execution {f.fill_id} corrects {self.corrects_fill_id} of order "
+            f"{self.client_order_id}: now {f.side.value} {f.quantity} {f.symbol} @ {f.price} fee {f.fee}"
+        )
+        if was is not None:
+            text += f" (was {was.side.value} {was.quantity} @ {was.price} fee {was.fee})"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
 class OrderReport:
     """What a venue says about an order (status change without a fill).
 

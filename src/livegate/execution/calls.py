@@ -39,7 +39,7 @@ class VenueCalls:
         a cancel that waited for the order's submit).
     """
 
-    __slots__ = ("_anomaly", "_by_id", "_on_done", "_tasks", "busy", "timeout_secs")
+    __slots__ = ("_anomaly", "_by_id", "_on_done", "_tasks", "busy", "submitting", "timeout_secs")
 
     def __init__(
         self,
@@ -53,15 +53,19 @@ class VenueCalls:
         self._tasks: set[asyncio.Task[None]] = set()
         self._by_id: dict[str, set[asyncio.Task[None]]] = {}
         self.busy: set[str] = set()
+        self.submitting: set[str] = set()  # client order ids whose submit call is in the air
 
     def __len__(self) -> int:
         """Return how many calls run in the background."""
         return len(self._tasks)
 
-    def spawn(self, client_order_id: str, call: Coroutine[Any, Any, None]) -> None:
-        """Run ``call`` (the engine's submit or cancel of ``client_order_id``) as a task."""
+    def spawn(self, client_order_id: str, call: Coroutine[Any, Any, None], *, submit: bool = False) -> None:
+        """Run ``call`` (the engine's submit, ``submit`` True, or cancel of ``client_order_id``) as a task."""
         self.busy.add(client_order_id)
         task = asyncio.create_task(self._guarded(client_order_id, call))
+        if submit:
+            self.submitting.add(client_order_id)
+            task.add_done_callback(lambda _: self.submitting.discard(client_order_id))
         self._tasks.add(task)
         self._by_id.setdefault(client_order_id, set()).add(task)
         task.add_done_callback(lambda done: self._forget(client_order_id, done))

@@ -307,7 +307,7 @@ class ExecutionEngine(VenueOrders):
             submits, self._pending_submits = self._pending_submits, []
             for order in submits:
                 if self._in_background(order):
-                    self._calls.spawn(order.client_order_id, self._submit(order))
+                    self._calls.spawn(order.client_order_id, self._submit(order), submit=True)
                 else:
                     await self._submit(order)
             cancels, self._pending_cancels = self._pending_cancels, []
@@ -323,6 +323,11 @@ class ExecutionEngine(VenueOrders):
     def calls_in_flight(self) -> int:
         """Return how many venue calls run in the background."""
         return len(self._calls)
+
+    def submits_in_flight(self) -> bool:
+        """Return True when a background submit of an order still working awaits the venue's answer."""
+        submitting = self._calls.submitting
+        return bool(submitting) and any(o.client_order_id in submitting for o in self._portfolio.working_orders())
 
     async def settle(self, *, stopping: bool = False) -> None:
         """Wait for every background venue call to finish (each is bounded by ``venue_call_timeout_secs``).
@@ -369,6 +374,10 @@ class ExecutionEngine(VenueOrders):
     def halt_wait_secs(self, venue: str) -> float:
         """Return the seconds the halt routine waits before its next call to ``venue`` (0.0: none)."""
         return self._halt_routine.backoff.due_in_secs(venue)
+
+    def halt_wait_max_secs(self) -> float:
+        """Return the longest wait of the halt routine's backoff over the venues (0.0: every venue is due)."""
+        return max((self.halt_wait_secs(name) for name in self._venues), default=0.0)
 
     def venue_blocked_until_ms(self) -> int:
         """Return the latest known end (ms since the epoch) of a venue's Retry-After window or ban, else 0."""

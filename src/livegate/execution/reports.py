@@ -18,7 +18,7 @@ from livegate.domain.decisions import Approved, Denied
 from livegate.domain.enums import AnomalyKind, OrderStatus
 from livegate.domain.errors import DataError, LedgerError
 from livegate.domain.ids import is_livegate_client_id
-from livegate.domain.orders import Fill, Order, OrderReport
+from livegate.domain.orders import Fill, FillCorrection, Order, OrderReport
 from livegate.execution.quality import ExecutionQuality
 from livegate.ledger import events as ev
 from livegate.ledger.fold_rules import EngineStats, FillOutcome, StatusOutcome, apply_fill, apply_status
@@ -116,8 +116,28 @@ class ReportApplier:
             return
         if isinstance(report, Fill):
             self._on_fill(report)
+        elif isinstance(report, FillCorrection):
+            self._on_correction(report)
         else:
             self._on_order_report(report)
+
+    def _on_correction(self, correction: FillCorrection) -> None:
+        """Record a venue's correction of a fill as the anomaly ``fill_corrected`` (HALTED); apply nothing.
+
+        Counting the correction as one more fill would count the execution twice (it
+        replaces the original), and the book cannot take a fill back: positions keep an
+        average cost and realized PnL folded fill by fill, and fees, turnover and the day's
+        budgets follow them. So the session fails closed: the anomaly (in the ledger, with
+        both executions named and the correction's figures exact as the venue sent them)
+        halts trading, and the operator settles the difference with the venue
+        (``livegate reconcile``, docs/recovery.md).
+        """
+        applied = (correction.client_order_id, correction.corrects_fill_id) in self._portfolio.fill_keys()
+        book = "applied in the book" if applied else "not in the book"
+        self._anomaly(
+            AnomalyKind.FILL_CORRECTED,
+            f"{correction.describe()}; the corrected fill is {book}; the correction is not applied",
+        )
 
     def _is_outside(self, client_order_id: str) -> bool:
         """Return True for an outside order's report (logged once per order); False for livegate's own."""

@@ -15,7 +15,8 @@ Triggers and their thresholds:
 * ``reject_storm`` — ``max_rejects`` venue rejects within ``reject_window_secs``.
 * anomalies — each :class:`~livegate.domain.enums.AnomalyKind` has one row in
   :data:`ANOMALY_RESPONSES`: ``ledger_write_failed`` and ``venue_fatal`` always HALTED
-  (docs/architecture.md §3.4), ``invariant_violation`` per ``invariant_action``,
+  (docs/architecture.md §3.4), ``fill_corrected`` (the venue replaced a fill the book
+  has applied) HALTED, ``invariant_violation`` per ``invariant_action``,
   ``ambiguous_unresolved`` (an order of unknown outcome still unresolved after
   ``[execution] ambiguous_timeout_secs``) REDUCING, venue errors counted in the
   ``venue_errors`` window, the rest recorded only. A kind outside the enum halts (fail closed).
@@ -69,6 +70,7 @@ ANOMALY_RESPONSES: dict[AnomalyKind, AnomalyResponse] = {
     A.UNRESOLVED_AFTER_RESEND: R.RECORD,
     A.FILLS_ADOPTED: R.RECORD,
     A.FILLS_UNKNOWN: R.RECORD,
+    A.FILL_CORRECTED: R.HALT,
     A.RECONCILE_DRIFT: R.RECORD,
     A.RECONCILE_INCOMPLETE: R.RECORD,
     A.STREAM_INTERRUPTED: R.RECORD,

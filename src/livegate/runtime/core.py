@@ -126,6 +126,8 @@ class SessionCore(SessionBegin, SessionEnd):
         self._failed = False
         self._storage_failures: set[str] = set()  # details failed closed on (storage_failed), each once
         self.stop_signal: int | None = None
+        #: On a stop signal: when its cancels must be done (monotonic s; [shutdown] cancel_timeout_ms after it).
+        self.stop_deadline: float | None = None
         self._signals: StopSignals | None = None
         self.watchdog = StrategyWatchdog(cfg.strategy.callback_timeout_ms)
         self.telemetry = TelemetryWriter(run_dir / "telemetry.jsonl", append=recovery.resume_requested)
@@ -332,4 +334,6 @@ class SessionCore(SessionBegin, SessionEnd):
         if control.stop_reason is not None and not raised:
             end_reason = control.stop_reason
         self.stop_signal = control.stop_signal
+        if self.stop_signal is not None:
+            self.stop_deadline = monotonic_secs() + self.resolved.config.shutdown.cancel_timeout_ms / 1000
         return end_reason

@@ -245,7 +245,10 @@ async def _run(
         recorded = recorder.close()
         systemd.close()
     stopping = core.stop_signal is not None
-    if stopping:  # cancel at the venue now, orders whose submit answer is still awaited included
+    if stopping and core.engine.submits_in_flight():
+        # cancel at the venue now, orders whose submit answer is still awaited included; with no
+        # such submit the stop cancels once, in finish() (an early pass while a venue is down
+        # lets its errors trip a halt whose confirm wait outlasts [shutdown] cancel_timeout_ms)
         await core.stop_cancels()
     await core.engine.settle(stopping=stopping)  # submits still in flight become working orders (or not) first
     await core.end_cancels("session end")

@@ -53,8 +53,44 @@ class SessionEnd(SessionParts):
             return
         if self.risk.kill.state is TradingState.HALTED:
             return  # the halt already cancelled and confirmed
-        await self.risk.cancel_and_confirm(
-            self.engine, f"shutdown: {signal.Signals(self.stop_signal).name}", shutdown.cancel_timeout_ms
+        if not self._stop_may_call():
+            return  # the stop's wait is over (a first pass named what it left open)
+        deadline = self.stop_deadline
+        left_ms = shutdown.cancel_timeout_ms if deadline is None else max(0, int((deadline - monotonic_secs()) * 1000))
+        remaining = await self.risk.cancel_and_confirm(
+            self.engine, f"shutdown: {signal.Signals(self.stop_signal).name}", left_ms, left_open=self._left_open
+        )
+        if remaining:
+            log.error("%d order(s) %s", remaining, self._left_open())
+
+    def _stop_may_call(self) -> bool:
+        """Return False once a stop's cancel wait is over: its deadline passed, or the venues' backoff runs past it.
+
+        Every venue call of a stop shares ``stop_deadline`` (``[shutdown] cancel_timeout_ms``
+        after the signal): its cancels (one pass, or two when a submit's answer was still
+        awaited) and a halt tripped meanwhile (e.g. by the cancels' venue errors, which is
+        latched all the same), so the stop ends in about that time plus the flush.
+        """
+        if self.stop_deadline is None:
+            return True
+        return monotonic_secs() + self.engine.halt_wait_max_secs() < self.stop_deadline
+
+    def _left_open(self) -> str:
+        """Return which orders the venues did not confirm cancelled, and how to settle them (stderr, ledger).
+
+        The orders livegate still holds as working or in flight (a venue that cannot be
+        asked may hold them open); ``livegate cancel-all RUN_DIR`` cancels them once the
+        venue answers, and records the outcome in this run's ledger.
+        """
+        orders = {o.client_order_id: o for o in self.portfolio.working_orders()}
+        orders.update(self.engine.ambiguous_orders)
+        names = ", ".join(
+            f"{o.client_order_id} ({o.venue} {o.intent.symbol} {o.intent.side.value} {o.remaining_quantity})"
+            for o in orders.values()
+        )
+        return (
+            f"may still be open at the venue: {names or 'none in the book'} (cancel not confirmed); "
+            f"settle with: livegate cancel-all {self.run_dir}"
         )
 
     async def end_cancels(self, reason: str) -> None:
@@ -70,7 +106,11 @@ class SessionEnd(SessionParts):
         if self.stop_signal is not None:
             return  # the stop path already cancelled and confirmed (stop_cancels)
         if shutdown.cancel_open_orders:
-            await self.risk.cancel_and_confirm(self.engine, reason, shutdown.cancel_timeout_ms)
+            remaining = await self.risk.cancel_and_confirm(
+                self.engine, reason, shutdown.cancel_timeout_ms, left_open=self._left_open
+            )
+            if remaining:
+                log.error("%d order(s) %s", remaining, self._left_open())
             return
         for order in self.portfolio.working_orders():
             self.engine.request_cancel(order.client_order_id, reason)
@@ -91,9 +131,10 @@ class SessionEnd(SessionParts):
             if engine.has_pending:
                 await engine.dispatch()
             await engine.settle()  # background venue calls answer (each bounded) before the end records
+            may_call = self._stop_may_call()  # a stop bounds a halt's venue calls too
             if risk.needs_service(engine):
-                await risk.service(engine)
-            if risk.halt_unconfirmed:  # a halt's cancels still unconfirmed: retry, bounded, before ending
+                await risk.service(engine, halt=may_call)
+            if risk.halt_unconfirmed and may_call:  # a halt's cancels still unconfirmed: retry, bounded
                 await risk.retry_halt(engine, self.resolved.config.kill.cancel_confirm_timeout_ms)
             await self.stop_cancels()
             await risk.settle_flatten()  # [kill] flatten_on_halt rounds still running

@@ -65,6 +65,7 @@ class SessionParts:
     engine: ExecutionEngine
     views: OperatorViews
     stop_signal: int | None
+    stop_deadline: float | None
     _signals: StopSignals | None
     _started_secs: float
     _failed: bool

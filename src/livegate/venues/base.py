@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from livegate.domain.instruments import Instrument
 from livegate.domain.market import Quote, Trade
-from livegate.domain.orders import Fill, Order, OrderReport
+from livegate.domain.orders import Fill, FillCorrection, Order, OrderReport
 from livegate.domain.snapshots import BalanceSnapshot, PositionSnapshot, VenueOrderSnapshot
 
 if TYPE_CHECKING:  # types of optional capabilities; a paper replay never loads these modules
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # types of optional capabilities; a paper replay never loads 
     from livegate.modes.preflight_artifact import CheckResult
     from livegate.risk.pdt import PdtAccount
 
-Report = OrderReport | Fill
+Report = OrderReport | Fill | FillCorrection
 ReportSink = Callable[[Report], None]
 
 

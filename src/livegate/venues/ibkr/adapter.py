@@ -13,6 +13,9 @@
   (``reqOpenOrders``) by :meth:`fetch_order`, :meth:`open_orders` and the cancels;
   orders finished in earlier TWS sessions are read with ``reqCompletedOrders`` when a
   lookup finds nothing else, and fills with ``reqExecutions`` (:meth:`recent_fills`).
+* An execution correction (a new ``execId`` for an earlier execution) is reported as a
+  :class:`~livegate.domain.orders.FillCorrection`, never counted as a fill
+  (:mod:`livegate.venues.ibkr.corrections`).
 * Instruments come from contract details (``minTick``, ``minSize``, ``sizeIncrement``;
   :mod:`livegate.venues.ibkr.contracts`), market data from tick-by-tick or top-of-book
   streams (:mod:`livegate.venues.ibkr.market_data`).
@@ -23,11 +26,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ib_async import ExecutionFilter, Stock
+from ib_async import Stock
 
 from livegate.domain.clock import Clock, WallClock
 from livegate.domain.errors import VenueError
@@ -38,13 +40,14 @@ from livegate.modes.preflight_artifact import CheckResult
 from livegate.venues.base import MarketDataEvent, ReportSink, VenueCapabilities
 from livegate.venues.ibkr.connection import TwsConnection
 from livegate.venues.ibkr.contracts import instrument_from_details
+from livegate.venues.ibkr.corrections import corrected_exec_id
 from livegate.venues.ibkr.errors import AMBIGUOUS_CODES, TwsError, is_warning
+from livegate.venues.ibkr.executions import read_executions
 from livegate.venues.ibkr.fills import FillRelay
 from livegate.venues.ibkr.mapping import to_decimal, to_ms
 from livegate.venues.ibkr.market_data import IbkrMarketData, MarketDataChoice
 from livegate.venues.ibkr.orders import IbkrOrders
 from livegate.venues.ibkr.probes import api_check, market_data_check, read_only_check
-from livegate.venues.ibkr.views import commission_of, fill_of
 
 __all__ = ["LIVE_PORT", "PAPER_PORT", "IbkrAdapter"]
 
@@ -279,8 +282,23 @@ class IbkrAdapter:
         return await self._orders.cancel_all(symbol, everything=everything)
 
     async def fetch_order(self, client_order_id: str, symbol: str) -> VenueOrderSnapshot | None:
-        """Return the newest acknowledged order with this ``orderRef`` (see :meth:`IbkrOrders.fetch_order`)."""
-        return await self._orders.fetch_order(client_order_id, symbol)
+        """Return the newest acknowledged order with this ``orderRef`` (see :meth:`IbkrOrders.fetch_order`).
+
+        An order found (partly) filled first has its executions pushed to the sink from
+        ``reqExecutions`` (each ``execId`` once, with its commission): a lookup settling an
+        order of unknown outcome brings TWS's own fills, not a stand-in for the quantity.
+        """
+        snapshot = await self._orders.fetch_order(client_order_id, symbol)
+        if snapshot is not None and snapshot.filled_quantity > 0:
+            try:
+                executions = await self._executions(None)
+            except VenueError as exc:
+                log.warning("ibkr: executions of %s not read (%s)", client_order_id, exc)
+                return snapshot
+            for fill in executions:
+                if fill.client_order_id == client_order_id:
+                    self._fills.push(fill)
+        return snapshot
 
     async def recent_fills(self, since_ms: int | None = None) -> list[Fill]:
         """Return this account's fills of livegate orders (``orderRef`` set) from ``reqExecutions``.
@@ -288,18 +306,19 @@ class IbkrAdapter:
         TWS keeps executions of the current day (and up to 7 days in TWS's trade log);
         ``since_ms`` filters by execution time, floored to the second (TWS stamps executions
         in whole seconds). Oldest first; fee from the commission report when TWS sent one,
-        else 0.
+        else 0. Corrections of earlier executions (:mod:`livegate.venues.ibkr.corrections`)
+        are left out (logged): imported as fills they would count an execution twice; the
+        session that heard one halted on it (anomaly ``fill_corrected``).
         """
-        await self._tws.pacer.wait()
-        self._tws.ensure_connected()
-        if since_ms is not None:
-            since_ms -= since_ms % 1000  # TWS execution times are whole seconds
-        since = "" if since_ms is None else datetime.fromtimestamp(since_ms / 1000, UTC).strftime("%Y%m%d-%H:%M:%S")
-        rows = await self._tws.request(
-            self._ib.reqExecutionsAsync(ExecutionFilter(acctCode=self._tws.account, time=since))
-        )
-        fills = [fill_of(row, commission_of(row), self.name) for row in rows if row.execution.orderRef]
-        return sorted((f for f in fills if since_ms is None or f.ts_ms >= since_ms), key=lambda f: (f.ts_ms, f.fill_id))
+        fills = await self._executions(since_ms)
+        for fill in fills:
+            if corrected_exec_id(fill.fill_id) is not None:
+                log.warning("ibkr execution %s is a correction: not imported as a fill", fill.fill_id)
+        return [f for f in fills if corrected_exec_id(f.fill_id) is None]
+
+    async def _executions(self, since_ms: int | None) -> list[Fill]:
+        """Return every execution of livegate orders since ``since_ms`` (corrections too), oldest first."""
+        return await read_executions(self._tws, since_ms, self.name)
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderSnapshot]:
         """Return this client's acknowledged working orders (see :meth:`IbkrOrders.open_orders`)."""
@@ -363,7 +382,7 @@ class IbkrAdapter:
     async def _import_missed_fills(self) -> None:
         """Push the fills TWS made while the socket was down (``reqExecutions``), each once."""
         try:
-            missed = await self.recent_fills(self._since_ms)
+            missed = await self._executions(self._since_ms)  # corrections too: pushed as such
         except VenueError as exc:
             log.warning("ibkr: executions after reconnect not read (%s); reconciliation will look again", exc)
             return

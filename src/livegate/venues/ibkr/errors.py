@@ -4,8 +4,12 @@ Codes and texts: IBKR TWS API "Message Codes" (interactivebrokers.github.io/tws-
 message_codes.html). ib_async already turns an error tied to a new order into a local
 ``Cancelled`` status with the code in the trade log; this module decides what that means.
 
-* :data:`RETRYABLE_CODES`: 100 "Max rate of messages per second has been exceeded":
-  the message was dropped, nothing was placed; back off.
+* :data:`RETRYABLE_CODES`: 100 (:data:`PACING_VIOLATION`) "Max rate of messages per
+  second has been exceeded": TWS dropped the message (more than 50 a second from one
+  client), so a dropped ``placeOrder`` placed nothing and a dropped ``cancelOrder``
+  cancelled nothing; back off. TWS closes a client that keeps breaking the rate (IBKR
+  "Troubleshooting Common Errors": "TWS will eventually close the connection"), which
+  the reconnect loop handles like any drop.
 * :data:`AMBIGUOUS_CODES`: 1100 "Connectivity between IB and TWS has been lost", 1300
   (socket port reset), 504 "Not connected", 2110 (TWS-server connectivity broken): an
   in-flight submit's outcome is unknown; resolve it by ``orderRef``.
@@ -28,6 +32,7 @@ __all__ = [
     "AMBIGUOUS_CODES",
     "CONNECTIVITY_LOST",
     "FATAL_CODES",
+    "PACING_VIOLATION",
     "RETRYABLE_CODES",
     "WARNING_CODES",
     "TwsError",
@@ -35,7 +40,8 @@ __all__ = [
     "translate_code",
 ]
 
-RETRYABLE_CODES = frozenset({100})
+PACING_VIOLATION = 100
+RETRYABLE_CODES = frozenset({PACING_VIOLATION})
 CONNECTIVITY_LOST = 1100
 AMBIGUOUS_CODES = frozenset({504, CONNECTIVITY_LOST, 1300, 2110})
 FATAL_CODES = frozenset({203, 326, 502, 503})

@@ -5,6 +5,8 @@ TWS sends an execution (``execDetails``) and, separately and later, its commissi
 ``commission_wait_secs`` for the report, then pushes the fill with the commission as fee
 (fee 0 and a warning when none came). Fills imported after a reconnect (``reqExecutions``)
 go through :meth:`FillRelay.push`. Each ``execId`` is pushed once, whatever the path.
+An execution that corrects an earlier one (:mod:`livegate.venues.ibkr.corrections`) is
+pushed as a :class:`~livegate.domain.orders.FillCorrection`, never as one more fill.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from livegate.domain.orders import Fill
+from livegate.domain.orders import Fill, FillCorrection
 from livegate.venues.base import ReportSink
+from livegate.venues.ibkr.corrections import corrected_exec_id
 from livegate.venues.ibkr.mapping import to_decimal
 from livegate.venues.ibkr.views import fill_of
 
@@ -39,7 +42,7 @@ class FillRelay:
         self.sink: ReportSink | None = None
         self._venue = venue
         self._wait = commission_wait_secs
-        self._emitted: set[str] = set()
+        self._emitted: dict[str, Fill] = {}  # by execId: what was pushed
         self._timers: dict[str, asyncio.TimerHandle] = {}
 
     def on_exec(self, trade: Any, fill: Any) -> None:
@@ -56,13 +59,21 @@ class FillRelay:
             self._emit(fill, to_decimal(report.commission))
 
     def push(self, fill: Fill) -> None:
-        """Push a fill read from ``reqExecutions`` unless its ``execId`` was pushed already."""
+        """Push a fill (or, for a correction's ``execId``, a :class:`FillCorrection`) unless pushed already."""
         self._cancel_timer(fill.fill_id)
         if fill.fill_id in self._emitted:
             return
-        self._emitted.add(fill.fill_id)
-        if self.sink is not None:
+        self._emitted[fill.fill_id] = fill
+        if self.sink is None:
+            return
+        corrects = corrected_exec_id(fill.fill_id)
+        if corrects is None:
             self.sink(fill)
+            return
+        log.warning(
+            "ibkr execution %s corrects %s of %s: not counted as a fill", fill.fill_id, corrects, fill.client_order_id
+        )
+        self.sink(FillCorrection(fill.client_order_id, corrects, fill, self._emitted.get(corrects)))
 
     def close(self) -> None:
         """Drop the executions still waiting for their commission report."""

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from livegate.domain.enums import Liquidity, OrderStatus, Side
+from livegate.venues.ibkr.errors import PACING_VIOLATION
 
 __all__ = [
     "IB_STATUS",
@@ -50,13 +51,20 @@ PENDING_STATUSES = frozenset({"PendingSubmit", "ApiPending", ""})
 
 
 def ib_status(status: str, *, was_accepted: bool, error_code: int) -> OrderStatus | None:
-    """Return our status for an IB status; None for ``ValidationError`` (a warning, order live).
+    """Return our status for an IB status; None when it says nothing new about a live order.
 
     ``Inactive``, and ``Cancelled`` that ib_async set because of an order error, are a
-    rejection before the order was ever accepted and a cancellation after.
+    rejection before the order was ever accepted and a cancellation after. Two
+    exceptions give None (the order lives on as it was): ``ValidationError`` (a warning)
+    and ``Cancelled`` set because of error 100 on an accepted order: ib_async marks an
+    order ``Cancelled`` on any error about it, but 100 (pacing) means TWS dropped a
+    message about the order, a ``cancelOrder`` here, so nothing was cancelled. Before the
+    order was accepted, the dropped message was its ``placeOrder``: rejected.
     """
     if status == "ValidationError":
         return None
+    if status == "Cancelled" and error_code == PACING_VIOLATION:
+        return None if was_accepted else S.REJECTED
     if status == "Inactive" or (status == "Cancelled" and error_code not in (0, 202)):
         return S.CANCELLED if was_accepted else S.REJECTED
     return IB_STATUS.get(status, S.SUBMITTED)

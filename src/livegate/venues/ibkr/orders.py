@@ -28,7 +28,7 @@ from livegate.domain.orders import Order, OrderReport
 from livegate.domain.snapshots import VenueOrderSnapshot
 from livegate.venues.base import ReportSink
 from livegate.venues.ibkr.connection import TwsConnection
-from livegate.venues.ibkr.errors import TwsError, is_warning, translate_code
+from livegate.venues.ibkr.errors import PACING_VIOLATION, TwsError, is_warning, translate_code
 from livegate.venues.ibkr.mapping import PENDING_STATUSES, ib_status
 from livegate.venues.ibkr.views import (
     find_trade,
@@ -141,8 +141,8 @@ class IbkrOrders:
             No confirmation within ``request_timeout_secs`` or the connection dropped.
         """
         trade = self._find(client_order_id)
-        if trade is None or trade.orderStatus.status in PENDING_STATUSES:
-            await self._refresh_open_orders()
+        if trade is None or trade.orderStatus.status in PENDING_STATUSES or _dropped_message(trade):
+            await self._refresh_open_orders()  # TWS re-sends a working order's status
             trade = self._find(client_order_id)
         if trade is None:
             raise Rejected(f"ibkr: no order with orderRef {client_order_id!r}", "UNKNOWN_ORDER")
@@ -304,3 +304,12 @@ class IbkrOrders:
 
     def _snapshot(self, trade: Any) -> VenueOrderSnapshot:
         return order_snapshot(trade, self._status_of(trade) or OrderStatus.ACCEPTED, self._clock.now_ms())
+
+
+def _dropped_message(trade: Any) -> bool:
+    """Return True when ib_async's last word on ``trade`` is TWS dropping a message about it (error 100).
+
+    ib_async then shows the order ``Cancelled`` although TWS may still be working it
+    (:func:`~livegate.venues.ibkr.mapping.ib_status`); only TWS's own status says.
+    """
+    return last_error(trade)[0] == PACING_VIOLATION
