@@ -24,9 +24,10 @@ from livegate.risk.killswitch import reduces_position
 from livegate.risk.memo import ExposureMemo
 
 _RATE_WINDOW_MS = 1000
-#: Remembered duplicate keys that start a sweep of the expired ones; the next sweep waits for twice
-#: what is left, so sweeping costs O(1) per approval amortized and no single approval sweeps long.
-_DUPLICATE_SWEEP_AT = 64
+#: Remembered duplicate keys above which each new key first looks at the two oldest keys: forgotten
+#: when the window has passed them, else moved to the back. O(1) per approval, never a long sweep
+#: (a sweep of every key, as before, paused one approval in 64 for 15-60 us: benchmarks/gates.py).
+DUPLICATE_KEYS_KEPT = 16
 
 # (symbol, buy, float(quantity), float(price)): the float of a Decimal is correctly rounded from its value,
 # so equal amounts (0.010 and 0.01) land on one key whatever their spelling, and a float hashes in a few
@@ -152,12 +153,11 @@ class DuplicateIntentGate:
     """Deny an intent equal in symbol, side, quantity and price to one approved within ``duplicate_window_ms``."""
 
     name = "duplicate_intent"
-    __slots__ = ("_key", "_key_for", "_last", "_sweep_at", "_window_ms")
+    __slots__ = ("_key", "_key_for", "_last", "_window_ms")
 
     def __init__(self, window_ms: int) -> None:
         self._window_ms = window_ms
         self._last: dict[_DuplicateKey, tuple[_Approval, ...]] = {}
-        self._sweep_at = _DUPLICATE_SWEEP_AT
         self._key_for: object = None  # the intent whose key ``check`` built last (``record_approved`` reuses it)
         self._key: _DuplicateKey | None = None
 
@@ -194,23 +194,31 @@ class DuplicateIntentGate:
 
         An approval of the same amounts already remembered keeps its amounts (their first
         spelling) and takes the new time; a key whose only approval the window has passed
-        takes the new one in its place. When many keys accumulated, the approvals the
-        window has passed are swept out first: an approval the window has passed can no
-        longer deny (unless the clock steps back by more than the window). The next sweep
-        waits for twice the keys left, so sweeping is O(1) per approval amortized.
+        takes the new one in its place. Before a new key is filed, once more than
+        :data:`DUPLICATE_KEYS_KEPT` are, the two oldest keys are looked at: the approvals
+        the window has passed are forgotten (they can no longer deny, unless the clock
+        steps back by more than the window), a key with any left moves to the back. Every
+        key is looked at within half as many new keys as there are keys, so the memory
+        stays within about twice the keys approved inside one window.
         """
         last = self._last
-        if len(last) >= self._sweep_at:
-            horizon = ts_ms - self._window_ms
-            for old, filed in list(last.items()):
-                kept = tuple(a for a in filed if a[2] > horizon)
-                if not kept:
-                    del last[old]
-                elif len(kept) < len(filed):
-                    last[old] = kept
-            self._sweep_at = max(_DUPLICATE_SWEEP_AT, 2 * len(last))
         approvals = last.get(key)
-        if approvals is None or (len(approvals) == 1 and ts_ms - approvals[0][2] >= self._window_ms):
+        if approvals is None:
+            if len(last) >= DUPLICATE_KEYS_KEPT:
+                horizon = ts_ms - self._window_ms
+                for _ in range(2):
+                    oldest = next(iter(last))
+                    filed = last.pop(oldest)
+                    if len(filed) == 1:  # the common case: one approval under the key
+                        if filed[0][2] > horizon:
+                            last[oldest] = filed
+                    else:
+                        kept = tuple(a for a in filed if a[2] > horizon)
+                        if kept:
+                            last[oldest] = kept
+            last[key] = ((quantity, price, ts_ms),)
+            return
+        if len(approvals) == 1 and ts_ms - approvals[0][2] >= self._window_ms:
             last[key] = ((quantity, price, ts_ms),)  # the key's one approval the window has passed is forgotten
             return
         for i, (q, p, _) in enumerate(approvals):

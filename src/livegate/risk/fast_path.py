@@ -156,9 +156,11 @@ def compile_record(
                 key = counters.duplicate_key(intent)
             last = g_dup._last
             approvals = last.get(key)
-            if len(last) < g_dup._sweep_at and (
-                approvals is None or (len(approvals) == 1 and ts - approvals[0][2] >= dup_window)
-            ):  # DuplicateIntentGate.remember without a sweep, inline: the key's only approval
+            if (
+                len(last) < counters.DUPLICATE_KEYS_KEPT
+                if approvals is None
+                else len(approvals) == 1 and ts - approvals[0][2] >= dup_window
+            ):  # DuplicateIntentGate.remember, inline: the key's only approval, nothing to forget
                 last[key] = ((intent.quantity, intent.price, ts),)
             else:
                 g_dup.remember(key, intent.quantity, intent.price, ts)
