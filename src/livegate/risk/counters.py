@@ -27,7 +27,7 @@ _RATE_WINDOW_MS = 1000
 #: Remembered duplicate keys above which each new key first looks at the two oldest keys: forgotten
 #: when the window has passed them, else moved to the back. O(1) per approval, never a long sweep
 #: (a sweep of every key, as before, paused one approval in 64 for 15-60 us: benchmarks/gates.py).
-DUPLICATE_KEYS_KEPT = 16
+DUPLICATE_KEYS_KEPT = 256
 
 # (symbol, buy, float(quantity), float(price)): the float of a Decimal is correctly rounded from its value,
 # so equal amounts (0.010 and 0.01) land on one key whatever their spelling, and a float hashes in a few
