@@ -27,6 +27,9 @@ _ZERO = Decimal(0)
 _NAN = float("nan")
 _INF = float("inf")
 _TWICE = 2 * SLACK
+#: "Does not grow" is proven only clear of the slack: 2 x the side (a Decimal, rounded) may sit a
+#: last digit off the exact figure, and only the wrong "does not grow" would skip a cap.
+_BELOW = 1 - _TWICE
 
 #: ``prove_book(symbol, quote, bid, ask, quantity, limit, price, buy, flatten, ts_ms, version)``:
 #: the intent's symbol and last quote, bid and ask, quantity, limit (None: market) and
@@ -138,12 +141,12 @@ def compile_book(
             if buy:
                 grows = long_side >= 0.0 or qf > long_twice
                 after = long_side + qf
-                if not grows and not qf < long_twice:
+                if not grows and not qf < long_twice * _BELOW:
                     return i_unpriced  # a tie: the gates judge
             else:
                 grows = short_side <= 0.0 or qf > short_twice
                 after = qf - short_side
-                if not grows and not qf < short_twice:
+                if not grows and not qf < short_twice * _BELOW:
                     return i_unpriced
             if grows:
                 mark = ask * pad_f
