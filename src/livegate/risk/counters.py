@@ -24,19 +24,40 @@ from livegate.risk.killswitch import reduces_position
 from livegate.risk.memo import ExposureMemo
 
 _RATE_WINDOW_MS = 1000
-#: Remembered duplicate keys that start a sweep of the expired ones; the next sweep waits for twice
-#: what is left, so sweeping costs O(1) per approval amortized and no single approval sweeps long.
-_DUPLICATE_SWEEP_AT = 64
+#: Remembered duplicate keys above which each new key first looks at the two oldest keys: forgotten
+#: when the window has passed them, else moved to the back. O(1) per approval, never a long sweep
+#: (a sweep of every key, as before, paused one approval in 64 for 15-60 us: benchmarks/gates.py).
+DUPLICATE_KEYS_KEPT = 256
 
-# (symbol, side, quantity, price): Decimals hash and compare by value, so 0.010 and 0.01 are one key.
-# Keying each amount by its as_integer_ratio() instead runs fewer CPU instructions per gate evaluation
-# (callgrind, stop 26: 59.0k vs 61.3k) but was slower by the clock on benchmarks/gates.py (p50 +2-3%).
-_DuplicateKey = tuple[str, Side, Decimal, Decimal | None]
+# (symbol, buy, float(quantity), float(price)): the float of a Decimal is correctly rounded from its value,
+# so equal amounts (0.010 and 0.01) land on one key whatever their spelling, and a float hashes in a few
+# dozen CPU instructions where a fresh Decimal's hash is a modular power in libmpdec (~3,000; callgrind,
+# stop 28). Different amounts may share a float; each key therefore holds its approvals with their exact
+# Decimal amounts, and only an approval of the same amounts (Decimal equality) is a duplicate.
+# (Keying by as_integer_ratio() was tried at stop 26: fewer instructions, slower by the clock.)
+_DuplicateKey = tuple[str, bool, float, float | None]
+#: One remembered approval: its exact quantity, price (None: market) and time (ms since the epoch).
+_Approval = tuple[Decimal, Decimal | None, int]
 
 
 def duplicate_key(intent: OrderIntent) -> _DuplicateKey:
-    """Return the key under which :class:`DuplicateIntentGate` remembers an approved intent."""
-    return (intent.symbol, intent.side, intent.quantity, intent.price)
+    """Return the key under which :class:`DuplicateIntentGate` files an intent's approvals.
+
+    Raises
+    ------
+    ValueError
+        If the quantity or price is a signalling NaN (the gate then raises: ``GATE_ERROR``).
+    """
+    price = intent.price
+    return (intent.symbol, intent.side is Side.BUY, float(intent.quantity), None if price is None else float(price))
+
+
+def approved_at(approvals: tuple[_Approval, ...], quantity: Decimal, price: Decimal | None) -> int | None:
+    """Return when the approval of exactly ``quantity`` at ``price`` among ``approvals`` was made, None if none was."""
+    for q, p, ts in approvals:
+        if q == quantity and p == price:
+            return ts
+    return None
 
 
 def is_flatten(intent: OrderIntent) -> bool:
@@ -132,12 +153,11 @@ class DuplicateIntentGate:
     """Deny an intent equal in symbol, side, quantity and price to one approved within ``duplicate_window_ms``."""
 
     name = "duplicate_intent"
-    __slots__ = ("_key", "_key_for", "_last", "_sweep_at", "_window_ms")
+    __slots__ = ("_key", "_key_for", "_last", "_window_ms")
 
     def __init__(self, window_ms: int) -> None:
         self._window_ms = window_ms
-        self._last: dict[_DuplicateKey, int] = {}
-        self._sweep_at = _DUPLICATE_SWEEP_AT
+        self._last: dict[_DuplicateKey, tuple[_Approval, ...]] = {}
         self._key_for: object = None  # the intent whose key ``check`` built last (``record_approved`` reuses it)
         self._key: _DuplicateKey | None = None
 
@@ -147,7 +167,10 @@ class DuplicateIntentGate:
             return None
         key = duplicate_key(intent)
         self._key, self._key_for = key, intent
-        last = self._last.get(key)
+        approvals = self._last.get(key)
+        if approvals is None:
+            return None
+        last = approved_at(approvals, intent.quantity, intent.price)
         if last is None:
             return None
         age = intent.ts_ms - last
@@ -164,22 +187,45 @@ class DuplicateIntentGate:
         key = self._key if self._key_for is intent else None
         if key is None:  # a flatten passed without ``check`` building its key
             key = duplicate_key(intent)
-        self.remember(key, intent.ts_ms)
+        self.remember(key, intent.quantity, intent.price, intent.ts_ms)
 
-    def remember(self, key: _DuplicateKey, ts_ms: int) -> None:
-        """Remember an approval of ``key`` at ``ts_ms``; sweep out the expired ones when many accumulated.
+    def remember(self, key: _DuplicateKey, quantity: Decimal, price: Decimal | None, ts_ms: int) -> None:
+        """Remember an approval of ``quantity`` at ``price`` (filed under ``key``) at ``ts_ms``.
 
-        An approval the window has passed can no longer deny (unless the clock steps back
-        by more than the window). Before, the sweep waited for 4,096 entries, one long
-        pause every ~4,096 approvals (and a sweep per approval above 4,096 live ones).
+        An approval of the same amounts already remembered keeps its amounts (their first
+        spelling) and takes the new time; a key whose only approval the window has passed
+        takes the new one in its place. Before a new key is filed, once more than
+        :data:`DUPLICATE_KEYS_KEPT` are, the two oldest keys are looked at: the approvals
+        the window has passed are forgotten (they can no longer deny, unless the clock
+        steps back by more than the window), a key with any left moves to the back. Every
+        key is looked at within half as many new keys as there are keys, so the memory
+        stays within about twice the keys approved inside one window.
         """
         last = self._last
-        if len(last) >= self._sweep_at:
-            horizon = ts_ms - self._window_ms
-            for old in [k for k, ts in last.items() if ts <= horizon]:
-                del last[old]
-            self._sweep_at = max(_DUPLICATE_SWEEP_AT, 2 * len(last))
-        last[key] = ts_ms
+        approvals = last.get(key)
+        if approvals is None:
+            if len(last) >= DUPLICATE_KEYS_KEPT:
+                horizon = ts_ms - self._window_ms
+                for _ in range(2):
+                    oldest = next(iter(last))
+                    filed = last.pop(oldest)
+                    if len(filed) == 1:  # the common case: one approval under the key
+                        if filed[0][2] > horizon:
+                            last[oldest] = filed
+                    else:
+                        kept = tuple(a for a in filed if a[2] > horizon)
+                        if kept:
+                            last[oldest] = kept
+            last[key] = ((quantity, price, ts_ms),)
+            return
+        if len(approvals) == 1 and ts_ms - approvals[0][2] >= self._window_ms:
+            last[key] = ((quantity, price, ts_ms),)  # the key's one approval the window has passed is forgotten
+            return
+        for i, (q, p, _) in enumerate(approvals):
+            if q == quantity and p == price:
+                last[key] = (*approvals[:i], (q, p, ts_ms), *approvals[i + 1 :])
+                return
+        last[key] = (*approvals, (quantity, price, ts_ms))
 
 
 class DailyLossGate:

@@ -14,29 +14,33 @@ before, so a denial, its code and its detail always come from the gate itself. A
 the fast path does not settle (a non-ACTIVE trading state, a reduce-only intent that does
 not reduce, a cap reached, a missing quote, an exception) ends the proof there.
 
-Exactness: every comparison is made on the value the gate compares. The fast path
-performs the gate's Decimal operations on the same values in the same order; it only
-reuses a result the chain computes twice (``bid + ask``, ``ask x pad``, ``quantity x
-price``), reads the book's share from :class:`~livegate.risk.book_figures.BookFigures`
-(the same expressions, recomputed when the book changes), and skips adding a zero to a
-sum that feeds only a comparison. A Decimal operation's value depends only on its
-operands' values (correct rounding), so each compared value is the gate's.
+Exactness: the proof runs on floats and proves only what the gates' Decimal arithmetic
+would allow: a Decimal's float is correctly rounded, every amount is range-checked, and a
+float figure proves a cap only when it clears it by a slack far larger than the float
+and Decimal rounding errors together (the argument is in
+:mod:`livegate.risk.fast_path_floats`); closer than that, the gate judges. Divisibility
+(tick, lot), the quote sizes, the duplicate memory's amounts and a new equity peak are
+computed exactly, in Decimal. The side effects (known-good quote, day roll, rate window,
+duplicate key, equity peak) are the gates' own, with the gates' own values.
 ``tests/risk/test_risk_fast_path.py`` checks on generated books, quotes, limits and
 intent streams, boundaries included, that the chain with the fast path decides exactly
-as the chain without it (code and detail) and leaves the same gate state.
+as the chain without it (code and detail) and leaves the same gate state;
+``tests/risk/test_risk_fast_path_floats.py`` puts caps within the slack of the figures.
 
-This module finds the run; :mod:`livegate.risk.fast_path_compile` compiles it, with the
-book-wide sums of :mod:`livegate.risk.fast_path_sums`.
+This module finds the run and compiles its record; :mod:`livegate.risk.fast_path_compile`
+compiles the proof, with the book gates of :mod:`livegate.risk.fast_path_book`.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from livegate.domain.orders import OrderIntent
 from livegate.risk import counters, limits
+from livegate.risk.daily import DailyBook
 from livegate.risk.fast_path_compile import compile_run, pad_of
 from livegate.risk.gate import Gate, RiskContext
 from livegate.risk.killswitch import TradingStateGate
@@ -117,10 +121,56 @@ def find_fast_path(gates: Sequence[Gate], ctx: RiskContext) -> FastPath | None:
     if last - first < 2:
         return None
     run = gates[first:last]
-    prove, record = compile_run(run, ctx)
+    prove = compile_run(run, ctx)
     recorders = tuple(g for g in run if isinstance(g, _RECORDERS))
+    dup = next((g for g in run if isinstance(g, counters.DuplicateIntentGate)), None)
+    rate = next((g for g in run if isinstance(g, counters.OrderRateGate)), None)
     raiser = next((g for g in run if isinstance(g, counters.DailyOrderCountGate)), None)
+    record = compile_record(dup, None if rate is None else rate._times, None if raiser is None else raiser._daily)
     return FastPath(first, last, prove, record, recorders, raiser)
 
 
 _RECORDERS = (counters.DuplicateIntentGate, counters.OrderRateGate, counters.DailyOrderCountGate)
+
+
+def compile_record(
+    g_dup: counters.DuplicateIntentGate | None,
+    rate_times: deque[int] | None,
+    count_daily: DailyBook | None,
+) -> Callable[[OrderIntent], None]:
+    """Return what the run's recording gates' ``record_approved`` do, in chain order, as one call.
+
+    ``g_dup`` is the run's duplicate gate, ``rate_times`` the rate gate's window of
+    approval times (ms), ``count_daily`` the daily order count gate's book (None: not in
+    the run). The common cases of ``DuplicateIntentGate.remember`` and
+    ``DailyBook.count_order`` are inline (the same state changes); only the budget
+    write of a durable store can raise.
+    """
+    dup_window = g_dup._window_ms if g_dup is not None else 0
+
+    def record(intent: OrderIntent) -> None:
+        ts = intent.ts_ms
+        if g_dup is not None:  # DuplicateIntentGate.record_approved
+            key = g_dup._key
+            if key is None or g_dup._key_for is not intent:  # a flatten passed without building its key
+                key = counters.duplicate_key(intent)
+            last = g_dup._last
+            approvals = last.get(key)
+            if (
+                len(last) < counters.DUPLICATE_KEYS_KEPT
+                if approvals is None
+                else len(approvals) == 1 and ts - approvals[0][2] >= dup_window
+            ):  # DuplicateIntentGate.remember, inline: the key's only approval, nothing to forget
+                last[key] = ((intent.quantity, intent.price, ts),)
+            else:
+                g_dup.remember(key, intent.quantity, intent.price, ts)
+        if rate_times is not None:  # OrderRateGate.record_approved
+            rate_times.append(ts)
+        if count_daily is not None:  # DailyOrderCountGate.record_approved: DailyBook.count_order, inline
+            count_daily.orders_today += 1
+            count_daily._dirty = True
+            store = count_daily._store
+            if store is not None and store.durable:
+                count_daily.flush()
+
+    return record

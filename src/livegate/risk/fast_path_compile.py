@@ -10,13 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from decimal import getcontext as precision
 from typing import TypeVar
 
 from livegate.domain.enums import OrderType, Side, TimeInForce, TradingState, VenueHealth
 from livegate.domain.orders import OrderIntent
 from livegate.risk import counters, limits
 from livegate.risk.book_figures import BookFigures
-from livegate.risk.fast_path_sums import book_sums
+from livegate.risk.fast_path_book import compile_book
+from livegate.risk.fast_path_floats import (
+    HIGH,
+    LOW,
+    MIN_PRECISION,
+    SLACK,
+    FloatBook,
+    at_least,
+    at_most,
+    exact_float,
+)
 from livegate.risk.gate import Gate, RiskContext
 from livegate.risk.killswitch import TradingStateGate, reduces_position
 from livegate.risk.structural import StructuralGate
@@ -25,14 +36,28 @@ from livegate.risk.tripwires import MarketHoursGate, QuoteTripwireGate, VenueHea
 __all__ = ["compile_run", "pad_of"]
 
 _ZERO = Decimal(0)
-_TWO = Decimal(2)
-_BPS = Decimal(10_000)
-_TWO_BPS = Decimal(20_000)
+_LOW, _HIGH = LOW, HIGH
+_TWICE = 2 * SLACK
+_INF = float("inf")
+_NAN = float("nan")
+_BPS_F = 10_000.0
+_BPS_2F = 20_000.0
+#: |2 x limit - (bid + ask)| x 10,000 errs by at most a few ulps of (2 x limit + bid + ask) x 10,000.
+_BAND_SLACK = _BPS_F * _TWICE
 _BUY = Side.BUY
 _LIMIT = OrderType.LIMIT
 _IOC = TimeInForce.IOC
 _ACTIVE = TradingState.ACTIVE
 _HEALTHY = VenueHealth.HEALTHY
+
+#: The gates judged by :mod:`livegate.risk.fast_path_book`, in chain order.
+_BOOK_GATES = (
+    limits.SymbolNotionalGate,
+    limits.GrossNotionalGate,
+    counters.DailyTurnoverGate,
+    counters.DailyLossGate,
+    counters.DrawdownGate,
+)
 
 #: The gates priced with a market-price pad; a fast path run holds one pad.
 _PADDED = (limits.OrderNotionalGate, limits.SymbolNotionalGate, limits.GrossNotionalGate, counters.DailyTurnoverGate)
@@ -45,10 +70,8 @@ def pad_of(gate: Gate) -> Decimal | None:
     return gate._memo.pad if isinstance(gate, _PADDED) else None
 
 
-def compile_run(
-    run: Sequence[Gate], ctx: RiskContext
-) -> tuple[Callable[[OrderIntent], int], Callable[[OrderIntent], None]]:
-    """Return the proof and the record of ``run``.
+def compile_run(run: Sequence[Gate], ctx: RiskContext) -> Callable[[OrderIntent], int]:
+    """Return the proof of ``run``: how many of its gates, counted from the first, allow an intent.
 
     ``run`` holds standard gates in chain order (see
     :func:`~livegate.risk.fast_path.find_fast_path`).
@@ -79,15 +102,11 @@ def compile_run(
     i_open, g_open = find(limits.OpenOrdersGate)
     i_held, g_held = find(limits.PositionsCountGate)
     i_order, g_order = find(limits.OrderNotionalGate)
-    i_symbol, g_symbol = find(limits.SymbolNotionalGate)
-    i_gross, g_gross = find(limits.GrossNotionalGate)
-    i_turn, g_turn = find(counters.DailyTurnoverGate)
-    i_loss, g_loss = find(counters.DailyLossGate)
-    i_draw, g_draw = find(counters.DrawdownGate)
+    found = {kind: (i, gate) for kind, (i, gate) in ((type(g), (i, g)) for i, g in enumerate(run))}
 
     instruments = ctx.instruments
     quote_cache = ctx.quotes
-    last_quote = quote_cache.last
+    last_quote = quote_cache.latest.get  # QuoteCache.last without its call (the live map)
     portfolio = ctx.portfolio
     now_ms = ctx.clock.now_ms
     figures = BookFigures(portfolio)
@@ -113,79 +132,99 @@ def compile_run(
     open_cap = g_open._cap if g_open is not None else None
     held_cap = g_held._cap if g_held is not None else None
     order_cap = g_order._cap if g_order is not None else None
-    symbol_cap = g_symbol._cap if g_symbol is not None else None
-    gross_cap = g_gross._cap if g_gross is not None else None
-    turn_daily = g_turn._daily if g_turn is not None else None
-    turn_cap = g_turn._cap if g_turn is not None else _ZERO
-    loss_daily = g_loss._daily if g_loss is not None else None
-    loss_floor = g_loss._limit.copy_negate() if g_loss is not None else _ZERO  # -pnl < limit <=> pnl > -limit
-    peak = g_draw._peak if g_draw is not None else None
-    draw_limit = g_draw._limit if g_draw is not None else _ZERO
-    i_unpriced = i_symbol if g_symbol is not None else i_gross
-    exposure = order_cap is not None or symbol_cap is not None or gross_cap is not None or turn_daily is not None
-    book = exposure or open_cap is not None or held_cap is not None or loss_daily is not None or peak is not None
-    # DailyBook.turnover_today's operands (by identity: each is replaced, never mutated) and its value
-    seen_carried: object = None
-    seen_traded: object = None
-    seen_start: object = None
-    seen_today = _ZERO
-
-    _others, _working, _equity = book_sums(figures, last_quote, pad, portfolio)
+    # the gates after the order cap, which need the book and a quote (fast_path_book): the first of them
+    i_priced = min(index.get(kind, done) for kind in _BOOK_GATES)
+    priced = i_priced < done
+    book = priced or order_cap is not None or open_cap is not None or held_cap is not None
+    fbook = FloatBook(figures, last_quote)
+    synced = -1  # the book version both figures were read at
+    seen_quote: object = None  # the last quote seen and its prices as floats
+    seen_bid = seen_ask = 0.0
+    pad_f = float(pad)
+    inst_floats: dict[str, tuple[object, float, float]] = {}
+    spread_f = exact_float(max_spread) if max_spread is not None else None
+    spread_lo = -_INF if spread_f is None else spread_f - _TWICE * (_BPS_2F + abs(spread_f))
+    band_f = exact_float(band) if band is not None else None
+    band_lo = -_INF if band_f is None else band_f - _TWICE * abs(band_f)
+    order_lo = at_most(order_cap) if order_cap is not None else _INF
+    prove_book = compile_book(found, done, ctx, figures, fbook, pad)
 
     def prove(intent: OrderIntent) -> int:
-        nonlocal seen_carried, seen_traded, seen_start, seen_today
+        nonlocal seen_quote, seen_bid, seen_ask, synced
         if kill is not None and kill.state is not _ACTIVE:
             return i_state
+        if precision().prec < MIN_PRECISION:
+            return 0
         symbol = intent.symbol
         quote = last_quote(symbol)
         qty = intent.quantity
         limit = intent.price
         buy = intent.side is _BUY
         flatten = intent.flatten and intent.reduce_only
-        both = None  # bid + ask of ``quote``, once computed
+        qf = float(qty)
+        if not _LOW < qf < _HIGH:
+            return 0
+        bid = ask = 0.0
+        if quote is not None:
+            if quote is seen_quote:  # another intent on the same quote
+                bid, ask = seen_bid, seen_ask
+            else:
+                bid, ask = float(quote[1]), float(quote[3])  # bid and ask prices (a Quote is a named tuple)
+                if not _LOW < bid < ask < _HIGH:  # an unusable or locked quote: the gates judge
+                    return 0
+                seen_quote, seen_bid, seen_ask = quote, bid, ask
+        lf = None  # float(limit)
+        if limit is not None:
+            if quote is not None and limit is quote[3]:  # the ask itself
+                lf = ask
+            elif quote is not None and limit is quote[1]:
+                lf = bid
+            else:
+                lf = float(limit)
+                if not _LOW < lf < _HIGH:
+                    return 0
         if structural:  # StructuralGate
             instrument = instruments.get(symbol)
-            if instrument is None or not qty.is_finite() or qty <= _ZERO:
+            if instrument is None:
                 return i_struct
             if intent.order_type is _LIMIT:
-                if limit is None or not limit.is_finite() or limit <= _ZERO or limit % instrument.tick_size:
+                if limit is None or limit % instrument.tick_size:
                     return i_struct
             elif limit is not None or intent.post_only:
                 return i_struct
             if intent.post_only and intent.time_in_force is _IOC:
                 return i_struct
-            if qty % instrument.lot_size or qty < instrument.min_quantity:
+            if qty % instrument.lot_size:
                 return i_struct
-            reference = limit
+            floats = inst_floats.get(symbol)
+            if floats is None or floats[0] is not instrument:
+                floats = (instrument, float(instrument.min_quantity), at_least(instrument.min_notional))
+                inst_floats[symbol] = floats
+            if not qf > floats[1] and qty < instrument.min_quantity:
+                return i_struct
+            reference = lf
             if reference is None:
                 if quote is None:
                     return i_struct
-                reference = quote.ask_price if buy else quote.bid_price
-            if reference * qty < instrument.min_notional:
-                return i_struct
+                reference = ask if buy else bid
+            if not reference * qf >= floats[2]:
+                exact_reference = limit if limit is not None else (quote[3] if buy else quote[1])  # type: ignore[index]
+                if exact_reference * qty < instrument.min_notional:
+                    return i_struct
         if tripwire:  # QuoteTripwireGate
             if quote is None:
                 return i_quote
             known_good = passed.get(symbol) is quote
             if not known_good:
-                bid, ask = quote.bid_price, quote.ask_price
-                if not (
-                    bid.is_finite()
-                    and ask.is_finite()
-                    and _ZERO < bid < ask
-                    and quote.bid_size > _ZERO
-                    and quote.ask_size > _ZERO
-                ):
+                if not (quote[2] > _ZERO and quote[4] > _ZERO):  # sizes; prices: finite, 0 < bid < ask above
                     return i_quote
             if max_age is not None:
                 age = now_ms() - quote.ts_event_ms
                 if age > max_age or age < -max_age:
                     return i_quote
             if not known_good:
-                if max_spread is not None:
-                    both = ask + bid
-                    if (ask - bid) * _TWO_BPS > max_spread * both:
-                        return i_quote
+                if max_spread is not None and not (ask - bid) * _BPS_2F <= spread_lo * (ask + bid):
+                    return i_quote
                 passed[symbol] = quote
         if hours_open is not None and not hours_open(now_ms()):
             return i_hours
@@ -197,20 +236,22 @@ def compile_run(
             return i_allow
         if reduce_gate and intent.reduce_only and not reduces_position(intent, ctx):
             return i_reduce
-        if band is not None and limit is not None:
+        if band is not None and lf is not None:
             if quote is None:
                 return i_band
-            if both is None:
-                both = quote.bid_price + quote.ask_price
-            if not abs(limit * _TWO - both) * _BPS <= band * both:
+            both = bid + ask
+            twice = lf * 2.0
+            if not abs(twice - both) * _BPS_F + (twice + both) * _BAND_SLACK <= band_lo * both:
                 return i_band
         ts = intent.ts_ms
         if g_dup is not None and not flatten:
-            key = (symbol, intent.side, qty, limit)  # counters.duplicate_key, inline
+            key = (symbol, buy, qf, lf)  # counters.duplicate_key, inline
             g_dup._key, g_dup._key_for = key, intent
-            last = g_dup._last.get(key)
-            if last is not None and not ts - last >= dup_window:
-                return i_dup
+            approvals = g_dup._last.get(key)
+            if approvals is not None:
+                for q, p, at in approvals:  # counters.approved_at, the window first (no Decimal compare when passed)
+                    if ts - at < dup_window and q == qty and p == limit:
+                        return i_dup
         if rate_times is not None and not flatten:
             horizon = ts - 1000  # counters: the sliding 1,000 ms window
             while rate_times and rate_times[0] <= horizon:
@@ -224,113 +265,28 @@ def compile_run(
                 return i_count
         if not book:
             return done
-        if portfolio.version != figures.version:
+        if portfolio.version != synced:
             figures.sync()
+            fbook.sync()
+            synced = figures.version
         if open_cap is not None and not figures.working_count < open_cap:
             return i_open
         if held_cap is not None:
             exposed = figures.exposed
             if symbol not in exposed and not len(exposed) < held_cap:
                 return i_held
-        mark = None  # ask x pad of ``quote``, once computed
-        if exposure:
-            price = limit  # exposure.intent_price
-            if quote is not None:
-                far = quote.ask_price if buy else quote.bid_price
-                if limit is None:
-                    price = far * pad
-                elif not limit > far:
-                    price = far
-            notional = None
-            if order_cap is not None:
-                if price is None:
-                    return i_order
-                notional = qty * price
-                if not notional <= order_cap:
-                    return i_order
-            if symbol_cap is not None or gross_cap is not None:  # exposure.symbol_exposure with the intent
-                long_side, short_side, long_abs, short_abs, before, high = figures.symbols.get(
-                    symbol
-                ) or figures.symbol(symbol)
-                if buy:
-                    after = abs(long_side + qty)
-                    grows = after > long_abs
-                else:
-                    after = abs(short_side - qty)
-                    grows = after > short_abs
-                if limit is not None and limit > high:
-                    high = limit
-                if quote is not None:
-                    mark = quote.ask_price * pad
-                    own_price = mark if mark > high else high
-                elif before == _ZERO and after == _ZERO:
-                    own_price = _ZERO
-                elif high == _ZERO or limit is None:
-                    return i_unpriced
-                else:
-                    own_price = high
-                if grows:
-                    if symbol_cap is not None and not after * own_price <= symbol_cap:
-                        return i_symbol
-                    if gross_cap is not None:
-                        total = (after if after > before else before) * own_price
-                        exposed = figures.exposed
-                        if len(exposed) > 1 or symbol not in exposed:  # other symbols' exposure to add
-                            others = _others(symbol)
-                            if others is None:
-                                return i_gross
-                            if others:
-                                total = total + others
-                        if not total <= gross_cap:
-                            return i_gross
-            if turn_daily is not None and not flatten:
-                if ts >= turn_daily.next_boundary_ms:
-                    turn_daily.roll(ts, portfolio, quote_cache)
-                working = _working(symbol, quote, mark)
-                if price is None or working is None:
-                    return i_turn
-                carried, traded, start = turn_daily._carried, figures.turnover, turn_daily.day_start_turnover
-                if seen_carried is not carried or seen_traded is not traded or seen_start is not start:
-                    seen_today = carried.turnover_usd + traded - start  # DailyBook.turnover_today
-                    seen_carried, seen_traded, seen_start = carried, traded, start
-                total = seen_today + working + (notional if notional is not None else qty * price)
-                if not total <= turn_cap:
-                    return i_turn
-        if loss_daily is not None or peak is not None:
-            equity = _equity(symbol, quote, both)
-            if loss_daily is not None:
-                if ts >= loss_daily.next_boundary_ms:
-                    loss_daily.roll(ts, portfolio, quote_cache)
-                if equity is None:
-                    return i_loss
-                day_start = loss_daily.day_start_equity
-                pnl: Decimal | None
-                if day_start is None:
-                    pnl = loss_daily.pnl_from(equity)
-                else:
-                    pnl = loss_daily._carried.pnl_usd + equity - day_start  # DailyBook.pnl_from
-                if pnl is None or not pnl > loss_floor:
-                    return i_loss
-            if peak is not None:
-                if equity is None:
-                    return i_draw
-                value = equity + peak.offset  # EquityPeak.drawdown
-                if value > peak.peak:
-                    peak.peak = value
-                if not peak.peak - value < draw_limit:
-                    return i_draw
-        return done
+        price = lf  # exposure.intent_price: max(limit, far), far x pad for a market order
+        if quote is not None:
+            far = ask if buy else bid
+            if lf is None:
+                price = far * pad_f
+            elif not lf > far:
+                price = far
+        if order_cap is not None:
+            if price is None or not qf * price <= order_lo:
+                return i_order
+        if not priced:
+            return done
+        return prove_book(symbol, quote, bid, ask, qf, lf, price, buy, flatten, ts, synced)
 
-    def record(intent: OrderIntent) -> None:
-        ts = intent.ts_ms
-        if g_dup is not None:  # DuplicateIntentGate.record_approved
-            key = g_dup._key
-            if key is None or g_dup._key_for is not intent:  # a flatten passed without building its key
-                key = counters.duplicate_key(intent)
-            g_dup.remember(key, ts)
-        if rate_times is not None:  # OrderRateGate.record_approved
-            rate_times.append(ts)
-        if count_daily is not None:  # DailyOrderCountGate.record_approved
-            count_daily.count_order()
-
-    return prove, record
+    return prove
