@@ -1,7 +1,8 @@
 """Reads of a running session's ledger and the venue's state for the stream-fault end-to-end tests.
 
-Shared by tests/venues_e2e/test_stream_drops_reconcile.py (the venue drops a stream) and
-tests/venues_e2e/test_market_data_handler_fault.py (livegate's own handling of a quote fails).
+Shared by tests/venues_e2e/test_stream_drops_reconcile.py (the venue drops a stream),
+tests/venues_e2e/test_market_data_handler_fault.py (livegate's own handling of a quote fails) and
+the tests of an order whose answer is outstanding (test_crash_resume_in_flight.py, test_sigterm_in_flight.py).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,15 @@ def committed_rows(out: Path) -> list[Row]:
     with sqlite3.connect(f"file:{out / 'ledger.sqlite'}?mode=ro", uri=True) as conn:
         rows = conn.execute("SELECT seq, kind, payload FROM events ORDER BY seq").fetchall()
     return [(seq, kind, json.loads(payload)) for seq, kind, payload in rows]
+
+
+def order_posts(venue_thread: EmulatorThread) -> Counter[str]:
+    """Return how many times each client order id was POSTed to the venue's order endpoint (Binance spot)."""
+    return venue_thread.call(
+        lambda e: Counter(
+            p.get("newClientOrderId", "") for m, path, p in e.rest.requests if (m, path) == ("POST", "/api/v3/order")
+        )
+    )
 
 
 def reconnects(rows: list[Row]) -> list[int]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,20 +35,11 @@ from tests.venues_e2e.helpers import (
     wait_until,
     write_preflight,
 )
-from tests.venues_e2e.stream_checks import assert_spot_venue_matches_ledger, committed_rows
+from tests.venues_e2e.stream_checks import assert_spot_venue_matches_ledger, committed_rows, order_posts
 
 SYMBOL = "BTC/USDT"
 #: The in-flight order's answer comes this late: long after the kill, within the client's 3 s timeout.
 LATE_ANSWER = HttpFault("/order", method="POST", after_accept=True, delay_secs=2.5, replace_answer=False)
-
-
-def _order_posts(venue_thread: EmulatorThread) -> Counter[str]:
-    """Return how many times each client order id was POSTed to the venue's order endpoint."""
-    return venue_thread.call(
-        lambda e: Counter(
-            p.get("newClientOrderId", "") for m, path, p in e.rest.requests if (m, path) == ("POST", "/api/v3/order")
-        )
-    )
 
 
 def _step_then_open(venue_thread: EmulatorThread) -> int:
@@ -128,7 +118,7 @@ def test_resume_when_killed_with_order_in_flight_and_fills_while_down_then_looke
     events = ledger_events(out)
     assert [k for k, _ in events].count("session_resumed") == 1
     # every client order id reached the venue at most once: nothing was resent, the in-flight order least of all
-    posts = _order_posts(venue_thread)
+    posts = order_posts(venue_thread)
     assert posts[in_flight.client_order_id] == 1
     assert [cid for cid, n in posts.items() if n > 1] == [], posts
     assert venue_thread.call(lambda e: e.duplicate_client_order_ids()) == []

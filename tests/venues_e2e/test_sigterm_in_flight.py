@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from tests.venues_e2e.helpers import (
     wait_until,
     write_preflight,
 )
-from tests.venues_e2e.stream_checks import assert_spot_venue_matches_ledger
+from tests.venues_e2e.stream_checks import assert_spot_venue_matches_ledger, order_posts
 
 SYMBOL = "BTC/USDT"
 QUIET_MAKER = 'requote_interval_ms = 600000\nquantity = "0.002"'
@@ -45,15 +44,6 @@ CLIENT_TIMEOUT_MS = 10_000
 HELD_ANSWER = HttpFault("/order", method="POST", after_accept=True, delay_secs=12.0, replace_answer=False)
 #: What "at once" is allowed to take, from the signal to the process's exit (s): a fraction of the timeout.
 STOP_WITHIN_SECS = 6.0
-
-
-def _order_posts(venue_thread: EmulatorThread) -> Counter[str]:
-    """Return how many times each client order id was POSTed to the venue's order endpoint."""
-    return venue_thread.call(
-        lambda e: Counter(
-            p.get("newClientOrderId", "") for m, path, p in e.rest.requests if (m, path) == ("POST", "/api/v3/order")
-        )
-    )
 
 
 @pytest.mark.slow
@@ -93,7 +83,7 @@ def test_sigterm_when_an_order_answer_hangs_after_accept_then_cancelled_at_venue
     # the venue: nothing of livegate's open, the in-flight order cancelled there, each id sent once
     assert venue_thread.call(lambda e: e.open_orders()) == []
     assert in_flight.status == "CANCELED"
-    posts = _order_posts(venue_thread)
+    posts = order_posts(venue_thread)
     assert posts[in_flight.client_order_id] == 1 and max(posts.values()) == 1, posts
     assert venue_thread.call(lambda e: e.duplicate_client_order_ids()) == []
     # the ledger: the in-flight order finished as cancelled, nothing working, and it equals the venue
