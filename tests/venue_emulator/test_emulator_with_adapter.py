@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from decimal import Decimal
 
 import ccxt.async_support as ccxt_async
@@ -48,6 +49,17 @@ async def test_adapter_when_answer_delayed_past_timeout_after_accept_then_client
     assert usdm_emulator.position() == Decimal("0.002")
 
 
+class _MinuteStartClock:
+    """Wall time shifted so that it is 1 s past a minute boundary when made (a :class:`Clock`)."""
+
+    def __init__(self) -> None:
+        self._shift_ms = time.time_ns() // 1_000_000 % 60_000 - 1_000
+
+    def now_ms(self) -> int:
+        """Return the shifted wall time in ms since the epoch."""
+        return time.time_ns() // 1_000_000 - self._shift_ms
+
+
 async def test_adapter_when_rate_weight_budget_set_then_requests_beyond_it_are_not_sent(
     spot_emulator: Emulator,
 ) -> None:
@@ -56,8 +68,10 @@ async def test_adapter_when_rate_weight_budget_set_then_requests_beyond_it_are_n
     spot_emulator.step(3)
     # 150 weight units a minute, 80 % (120) of it for reads: connecting takes 20 and the
     # account-wide open-order list weighs 80 (Binance Spot GET /api/v3/openOrders without a
-    # symbol), so one list fits and a second does not
-    adapter = ccxt_adapter_for(spot_emulator, rate_weight_per_min=150)
+    # symbol), so one list fits and a second does not. The budget's window is the calendar
+    # minute (Binance's): the adapter's clock starts 1 s into one, so no minute boundary falls
+    # between the two reads and refills the budget (on a loaded machine one did, once)
+    adapter = ccxt_adapter_for(spot_emulator, rate_weight_per_min=150, clock=_MinuteStartClock())
     try:
         await adapter.connect()
         await adapter.open_orders()
