@@ -310,11 +310,13 @@ class IbkrAdapter:
         are left out (logged): imported as fills they would count an execution twice; the
         session that heard one halted on it (anomaly ``fill_corrected``).
         """
-        fills = await self._executions(since_ms)
-        for fill in fills:
-            if corrected_exec_id(fill.fill_id) is not None:
+        originals: list[Fill] = []
+        for fill in await self._executions(since_ms):
+            if corrected_exec_id(fill.fill_id) is None:
+                originals.append(fill)
+            else:
                 log.warning("ibkr execution %s is a correction: not imported as a fill", fill.fill_id)
-        return [f for f in fills if corrected_exec_id(f.fill_id) is None]
+        return originals
 
     async def _executions(self, since_ms: int | None) -> list[Fill]:
         """Return every execution of livegate orders since ``since_ms`` (corrections too), oldest first."""
