@@ -156,11 +156,13 @@ def compile_record(
                 key = counters.duplicate_key(intent)
             last = g_dup._last
             approvals = last.get(key)
-            if (
-                len(last) < counters.DUPLICATE_KEYS_KEPT
-                if approvals is None
-                else len(approvals) == 1 and ts - approvals[0][2] >= dup_window
-            ):  # DuplicateIntentGate.remember, inline: the key's only approval, nothing to forget
+            if approvals is None:
+                if len(last) < counters.DUPLICATE_KEYS_KEPT:  # DuplicateIntentGate.remember, inline: nothing to forget
+                    last[key] = ((intent.quantity, intent.price, ts),)
+                    g_dup._order.append(key)
+                else:
+                    g_dup.remember(key, intent.quantity, intent.price, ts)
+            elif len(approvals) == 1 and ts - approvals[0][2] >= dup_window:  # inline: the key's only approval
                 last[key] = ((intent.quantity, intent.price, ts),)
             else:
                 g_dup.remember(key, intent.quantity, intent.price, ts)
