@@ -42,6 +42,7 @@ def test_duplicate_memory_when_many_keys_then_live_ones_still_deny_and_expired_o
             gate.record_approved(approved, ctx)
     assert all(filed[-1][2] >= later for filed in list(gate._last.values())[-_KEPT:])
     assert len(gate._last) <= 2 * 1000 + _KEPT
+    assert list(gate._order) == list(gate._last)  # the filing order holds exactly the remembered keys
 
 
 def test_duplicate_memory_when_amounts_share_a_float_then_each_is_judged_by_its_decimal() -> None:
@@ -73,4 +74,5 @@ def test_fast_path_record_when_many_keys_then_the_same_memory_as_the_gate() -> N
             pipeline.evaluate(made, f"c{k}", "paper")
         dup = next(g for g in gates if isinstance(g, counters.DuplicateIntentGate))
         memories.append(list(dup._last.items()))
+        assert list(dup._order) == list(dup._last)
     assert memories[0] == memories[1]

@@ -158,6 +158,9 @@ def _state(world: _World) -> tuple[object, ...]:
             held.append(list(gate._times))
         if isinstance(gate, counters.DuplicateIntentGate):
             held.append(sorted((repr(k), v) for k, v in gate._last.items()))
+            # the filing order decides which keys are looked at next: the same keys, in the same order
+            held.append([repr(k) for k in gate._order])
+            assert list(gate._order) == list(gate._last), "the filing order holds exactly the memory's keys"
     return tuple(held)
 
 
