@@ -49,10 +49,13 @@ class MarketMaker(Strategy):
 
     def on_quote(self, ctx: StrategyContext, quote: Quote) -> None:
         """Re-price each side when its target moved and the re-quote interval passed."""
+        now = quote.ts_event_ms
+        last, interval = self._last_quote_ms, self.requote_interval_ms
+        if now - last[Side.BUY] < interval and now - last[Side.SELL] < interval:
+            return  # neither side may be re-quoted yet: the targets below would change nothing
         instrument = ctx.instrument(quote.symbol)
         if instrument is None:
             return
-        now = quote.ts_event_ms
         inventory = ctx.position(quote.symbol).quantity
         mid = quote.mid_price
         skew = self.skew_bps * inventory / self.max_position if self.max_position else Decimal(0)
