@@ -8,7 +8,6 @@ package but ``livegate.risk`` from importing :mod:`livegate.domain.approval_seal
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from livegate.domain.enums import DenialCode
@@ -80,9 +79,12 @@ class Approved(_ApprovedFields):
         return True
 
 
-@dataclass(frozen=True, slots=True)
-class Denied:
-    """An intent refused by a gate: a stable code and a detail with the numbers."""
+class Denied(NamedTuple):
+    """An intent refused by a gate: a stable code and a detail with the numbers.
+
+    Immutable. A named tuple, as :class:`Approved`: the pipeline builds one per denial,
+    and a tuple is built in a fraction of the instructions of a frozen dataclass.
+    """
 
     intent: OrderIntent
     client_order_id: str

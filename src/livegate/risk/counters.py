@@ -168,7 +168,8 @@ class DuplicateIntentGate:
         """Deny ``DUPLICATE_INTENT`` when the same order was approved less than the window ago; flatten passes."""
         if intent.flatten and intent.reduce_only:
             return None
-        key = duplicate_key(intent)
+        # the key the fast path built for this very intent (its proof stopped here), else built now
+        key = self._key if self._key_for is intent and self._key is not None else duplicate_key(intent)
         self._key, self._key_for = key, intent
         approvals = self._last.get(key)
         if approvals is None:

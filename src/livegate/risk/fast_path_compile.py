@@ -140,6 +140,11 @@ def compile_run(run: Sequence[Gate], ctx: RiskContext) -> Callable[[OrderIntent]
     synced = -1  # the book version both figures were read at
     seen_quote: object = None  # the last quote seen and its prices as floats
     seen_bid = seen_ask = 0.0
+    # the last bid and ask price objects converted and their floats: a feed reuses a price's object while
+    # the price holds (a Decimal is immutable, so the same object has the same float)
+    bid_obj: object = None
+    ask_obj: object = None
+    bid_f = ask_f = 0.0
     pad_f = float(pad)
     inst_floats: dict[str, tuple[object, float, float]] = {}
     spread_f = exact_float(max_spread) if max_spread is not None else None
@@ -150,7 +155,7 @@ def compile_run(run: Sequence[Gate], ctx: RiskContext) -> Callable[[OrderIntent]
     prove_book = compile_book(found, done, ctx, figures, fbook, pad)
 
     def prove(intent: OrderIntent) -> int:
-        nonlocal seen_quote, seen_bid, seen_ask, synced
+        nonlocal seen_quote, seen_bid, seen_ask, synced, bid_obj, ask_obj, bid_f, ask_f
         if kill is not None and kill.state is not _ACTIVE:
             return i_state
         if precision().prec < MIN_PRECISION:
@@ -169,7 +174,12 @@ def compile_run(run: Sequence[Gate], ctx: RiskContext) -> Callable[[OrderIntent]
             if quote is seen_quote:  # another intent on the same quote
                 bid, ask = seen_bid, seen_ask
             else:
-                bid, ask = float(quote[1]), float(quote[3])  # bid and ask prices (a Quote is a named tuple)
+                q_bid, q_ask = quote[1], quote[3]  # bid and ask prices (a Quote is a named tuple)
+                if q_bid is not bid_obj:
+                    bid_obj, bid_f = q_bid, float(q_bid)
+                if q_ask is not ask_obj:
+                    ask_obj, ask_f = q_ask, float(q_ask)
+                bid, ask = bid_f, ask_f
                 if not _LOW < bid < ask < _HIGH:  # an unusable or locked quote: the gates judge
                     return 0
                 seen_quote, seen_bid, seen_ask = quote, bid, ask
