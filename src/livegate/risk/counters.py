@@ -153,7 +153,7 @@ class DuplicateIntentGate:
     """Deny an intent equal in symbol, side, quantity and price to one approved within ``duplicate_window_ms``."""
 
     name = "duplicate_intent"
-    __slots__ = ("_key", "_key_for", "_last", "_order", "_window_ms")
+    __slots__ = ("_found", "_key", "_key_for", "_last", "_order", "_window_ms")
 
     def __init__(self, window_ms: int) -> None:
         self._window_ms = window_ms
@@ -161,8 +161,11 @@ class DuplicateIntentGate:
         # the keys of ``_last`` in filing order: the oldest is ``popleft``, O(1). ``next(iter(dict))``
         # after pops from a dict's front walks the deleted slots left there (~2 us a call at 256 keys)
         self._order: deque[_DuplicateKey] = deque()
-        self._key_for: object = None  # the intent whose key ``check`` built last (``record_approved`` reuses it)
+        # the intent whose key ``check`` (or the fast path) built last, the key and what the memory held under
+        # it then: the record of the same intent reuses both (nothing but a record changes the memory)
+        self._key_for: object = None
         self._key: _DuplicateKey | None = None
+        self._found: tuple[_Approval, ...] | None = None
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Deny | None:
         """Deny ``DUPLICATE_INTENT`` when the same order was approved less than the window ago; flatten passes."""
@@ -170,8 +173,8 @@ class DuplicateIntentGate:
             return None
         # the key the fast path built for this very intent (its proof stopped here), else built now
         key = self._key if self._key_for is intent and self._key is not None else duplicate_key(intent)
-        self._key, self._key_for = key, intent
         approvals = self._last.get(key)
+        self._key, self._key_for, self._found = key, intent, approvals
         if approvals is None:
             return None
         last = approved_at(approvals, intent.quantity, intent.price)

@@ -152,10 +152,12 @@ def compile_record(
         ts = intent.ts_ms
         if g_dup is not None:  # DuplicateIntentGate.record_approved
             key = g_dup._key
+            last = g_dup._last
             if key is None or g_dup._key_for is not intent:  # a flatten passed without building its key
                 key = counters.duplicate_key(intent)
-            last = g_dup._last
-            approvals = last.get(key)
+                approvals = last.get(key)
+            else:  # what the check (or the proof) of this intent found under its key
+                approvals = g_dup._found
             if approvals is None:
                 if len(last) < counters.DUPLICATE_KEYS_KEPT:  # DuplicateIntentGate.remember, inline: nothing to forget
                     last[key] = ((intent.quantity, intent.price, ts),)

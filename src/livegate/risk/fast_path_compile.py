@@ -256,8 +256,8 @@ def compile_run(run: Sequence[Gate], ctx: RiskContext) -> Callable[[OrderIntent]
         ts = intent.ts_ms
         if g_dup is not None and not flatten:
             key = (symbol, buy, qf, lf)  # counters.duplicate_key, inline
-            g_dup._key, g_dup._key_for = key, intent
             approvals = g_dup._last.get(key)
+            g_dup._key, g_dup._key_for, g_dup._found = key, intent, approvals
             if approvals is not None:
                 for q, p, at in approvals:  # counters.approved_at, the window first (no Decimal compare when passed)
                     if ts - at < dup_window and q == qty and p == limit:
