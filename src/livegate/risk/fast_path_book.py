@@ -92,6 +92,11 @@ def compile_book(
     lines_symbol = ""
     lines_loss: tuple[object, object] = (None, None)
     lines_peak: tuple[object, object] = (None, None)
+    # the same four objects, by identity (each is replaced, never mutated; a replaced equal value only redraws)
+    seen_loss_carried: object = None
+    seen_loss_start: object = None
+    seen_peak: object = None
+    seen_offset: object = None
     # the last exact day PnL the drawdown check computed, and what it was computed from
     memo_version = -1
     memo_offset: object = None
@@ -113,6 +118,7 @@ def compile_book(
     ) -> int:
         nonlocal seen_carried, seen_traded, seen_start, seen_today
         nonlocal lines, lines_version, lines_symbol, lines_loss, lines_peak
+        nonlocal seen_loss_carried, seen_loss_start, seen_peak, seen_offset
         nonlocal memo_version, memo_offset, memo_symbol, memo_bid, memo_ask, memo_value
         own = fbook.owns.get(symbol) or fbook.own(symbol)
         if own is None or quote is None:
@@ -198,8 +204,14 @@ def compile_book(
                 other_open
                 or lines_version != synced
                 or lines_symbol != symbol
-                or (loss_daily is not None and lines_loss != (loss_daily._carried, loss_daily.day_start_equity))
-                or (peak is not None and lines_peak != (peak.peak, peak.offset))
+                or (
+                    loss_daily is not None
+                    and (
+                        seen_loss_carried is not loss_daily._carried
+                        or seen_loss_start is not loss_daily.day_start_equity
+                    )
+                )
+                or (peak is not None and (seen_peak is not peak.peak or seen_offset is not peak.offset))
             ):
                 e0, s0 = equity_rest, equity_size
                 if other_open:
@@ -209,8 +221,10 @@ def compile_book(
                     e0, s0 = e0 + rest[0], s0 + rest[1]
                 if loss_daily is not None:
                     lines_loss = (loss_daily._carried, loss_daily.day_start_equity)
+                    seen_loss_carried, seen_loss_start = lines_loss
                 if peak is not None:
                     lines_peak = (peak.peak, peak.offset)
+                    seen_peak, seen_offset = lines_peak
                 lines = limit_lines(e0, s0, held, held_size, lines_loss, lines_peak, floor_f, draw_lo)
                 lines_version, lines_symbol = synced, symbol
             mid = (bid + ask) * 0.5
