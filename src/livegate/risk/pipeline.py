@@ -47,6 +47,9 @@ class RiskPipeline:
         self._head: tuple[Check, ...] = self._checks
         self._tails: tuple[tuple[Check, ...], ...] = ()
         self._record: Callable[[OrderIntent], None] | None = None
+        # the common chain: the fast path's run is the whole chain and its record records every gate
+        self._whole = False
+        self._done = -1  # how many gates the fast path proves of an intent it allows (never, without it)
         if fast is not None:
             self._head = self._checks[: fast.start]
             # what is left to call once the fast path proved k gates of its run: the rest of the chain
@@ -55,6 +58,8 @@ class RiskPipeline:
                 self._record = fast.record
                 raiser = fast.record_raiser or (fast.recorders[-1] if fast.recorders else self._gates[0])
                 self._owners += ((fast.record, raiser),)
+                self._whole = fast.start == 0 and fast.end == len(self._gates)
+                self._done = fast.end - fast.start
 
     @property
     def gates(self) -> tuple[Gate, ...]:
@@ -71,6 +76,26 @@ class RiskPipeline:
 
         A gate that raises yields ``GATE_ERROR`` naming the gate and the exception.
         """
+        prove = self._prove
+        if prove is None:
+            return self._judge(intent, client_order_id, venue, None)
+        try:
+            proven = prove(intent) if self._whole else None
+        except Exception:  # the fast path proves nothing; the gates judge (and name a crash)
+            proven = 0
+        if proven != self._done:
+            return self._judge(intent, client_order_id, venue, proven)
+        # the fast path judged the whole chain and allows: record (one call records every recording gate)
+        record = self._record
+        try:
+            record(intent)  # type: ignore[misc]
+        except Exception as exc:
+            detail = f"gate {self._name_of(record)} raised {exc!r}"
+            return Denied(intent, client_order_id, DenialCode.GATE_ERROR, detail)
+        return seal_approval(intent, client_order_id, venue)
+
+    def _judge(self, intent: OrderIntent, client_order_id: str, venue: str, proven: int | None) -> Approved | Denied:
+        """Run the gates the fast path did not prove (``proven``: how many it proved; None: not run yet)."""
         ctx = self._context
         step: object = None
         try:
@@ -80,10 +105,11 @@ class RiskPipeline:
                     return Denied(intent, client_order_id, deny.code, deny.detail)
             prove = self._prove
             if prove is not None:
-                try:
-                    proven = prove(intent)
-                except Exception:  # the fast path proves nothing; the gates judge (and name a crash)
-                    proven = 0
+                if proven is None:
+                    try:
+                        proven = prove(intent)
+                    except Exception:  # the fast path proves nothing; the gates judge (and name a crash)
+                        proven = 0
                 for step in self._tails[proven]:
                     deny = step(intent, ctx)
                     if deny is not None:
