@@ -211,23 +211,7 @@ class DuplicateIntentGate:
         last = self._last
         approvals = last.get(key)
         if approvals is None:
-            order = self._order
-            if len(last) >= DUPLICATE_KEYS_KEPT:
-                horizon = ts_ms - self._window_ms
-                for _ in range(2):
-                    oldest = order.popleft()
-                    filed = last.pop(oldest)
-                    if len(filed) == 1:  # the common case: one approval under the key
-                        if filed[0][2] > horizon:
-                            last[oldest] = filed
-                            order.append(oldest)
-                    else:
-                        kept = tuple(a for a in filed if a[2] > horizon)
-                        if kept:
-                            last[oldest] = kept
-                            order.append(oldest)
-            last[key] = ((quantity, price, ts_ms),)
-            order.append(key)
+            self.file_new(key, quantity, price, ts_ms)
             return
         if len(approvals) == 1 and ts_ms - approvals[0][2] >= self._window_ms:
             last[key] = ((quantity, price, ts_ms),)  # the key's one approval the window has passed is forgotten
@@ -237,6 +221,26 @@ class DuplicateIntentGate:
                 last[key] = (*approvals[:i], (q, p, ts_ms), *approvals[i + 1 :])
                 return
         last[key] = (*approvals, (quantity, price, ts_ms))
+
+    def file_new(self, key: _DuplicateKey, quantity: Decimal, price: Decimal | None, ts_ms: int) -> None:
+        """File the first approval under ``key``, which the memory does not hold (see :meth:`remember`)."""
+        last, order = self._last, self._order
+        if len(last) >= DUPLICATE_KEYS_KEPT:
+            horizon = ts_ms - self._window_ms
+            for _ in range(2):
+                oldest = order.popleft()
+                filed = last.pop(oldest)
+                if len(filed) == 1:  # the common case: one approval under the key
+                    if filed[0][2] > horizon:
+                        last[oldest] = filed
+                        order.append(oldest)
+                else:
+                    kept = tuple(a for a in filed if a[2] > horizon)
+                    if kept:
+                        last[oldest] = kept
+                        order.append(oldest)
+        last[key] = ((quantity, price, ts_ms),)
+        order.append(key)
 
 
 class DailyLossGate:

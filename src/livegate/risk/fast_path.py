@@ -159,11 +159,11 @@ def compile_record(
             else:  # what the check (or the proof) of this intent found under its key
                 approvals = g_dup._found
             if approvals is None:
-                if len(last) < counters.DUPLICATE_KEYS_KEPT:  # DuplicateIntentGate.remember, inline: nothing to forget
+                if len(last) < counters.DUPLICATE_KEYS_KEPT:  # DuplicateIntentGate.file_new, inline: nothing to forget
                     last[key] = ((intent.quantity, intent.price, ts),)
                     g_dup._order.append(key)
                 else:
-                    g_dup.remember(key, intent.quantity, intent.price, ts)
+                    g_dup.file_new(key, intent.quantity, intent.price, ts)
             elif len(approvals) == 1 and ts - approvals[0][2] >= dup_window:  # inline: the key's only approval
                 last[key] = ((intent.quantity, intent.price, ts),)
             else:
