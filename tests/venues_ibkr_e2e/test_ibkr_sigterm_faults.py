@@ -18,6 +18,7 @@ Afterwards TWS's own orders, executions, commissions and position are read again
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -56,6 +57,25 @@ def _check_ledger_equals_tws(tws: TwsThread, out: Path) -> None:
     assert set(tws.call(lambda t: list(t.placements))) <= session_refs(out)
 
 
+def _sigterm_after(
+    proc: subprocess.Popen[str], fault: Callable[[], None]
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Set up ``fault``, SIGTERM the session; return its result and the seconds from the signal to its exit.
+
+    The session is killed when anything fails on the way, so no test leaves it running.
+    """
+    try:
+        fault()
+        proc.send_signal(signal.SIGTERM)
+        stopped_at = time.monotonic()
+        result = finish(proc, timeout=30)
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+    return result, time.monotonic() - stopped_at
+
+
 @pytest.mark.slow
 def test_sigterm_when_a_submit_is_unanswered_then_stop_settles_it_with_tws_executions_and_exits_in_seconds(
     tmp_path: Path, tws_factory: Callable[..., TwsThread]
@@ -65,16 +85,10 @@ def test_sigterm_when_a_submit_is_unanswered_then_stop_settles_it_with_tws_execu
     write_preflight(armed, "live")
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, 100_000)
-    try:
-        wait_until(lambda: len(tws.call(lambda t: t.fills)) >= 1, what="the silent fill")
-        proc.send_signal(signal.SIGTERM)  # while the submit still waits for TWS's answer
-        stopped_at = time.monotonic()
-        result = finish(proc, timeout=30)
-    except BaseException:
-        proc.kill()
-        proc.communicate()
-        raise
-    exit_secs = time.monotonic() - stopped_at
+    # SIGTERM while the submit still waits for TWS's answer
+    result, exit_secs = _sigterm_after(
+        proc, lambda: wait_until(lambda: len(tws.call(lambda t: t.fills)) >= 1, what="the silent fill")
+    )
 
     assert result.returncode == 3, explain(result, out)  # the ambiguous submit is an anomaly
     assert exit_secs < 5.0
@@ -97,18 +111,13 @@ def test_sigterm_when_tws_is_down_then_exits_in_bounded_time_names_open_orders_a
     write_preflight(armed, "live")
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, 100_000)
-    try:
+
+    def tws_down() -> None:
         wait_until(lambda: len(tws.call(lambda t: t.open_orders())) >= 1, what="a resting order at TWS")
         tws.call(lambda t: t.go_down())  # TWS shut down: the socket drops, reconnects are refused
         wait_until(lambda: tws.call(lambda t: t.connections) == 0, what="the dropped socket")
-        proc.send_signal(signal.SIGTERM)
-        stopped_at = time.monotonic()
-        result = finish(proc, timeout=30)
-    except BaseException:
-        proc.kill()
-        proc.communicate()
-        raise
-    exit_secs = time.monotonic() - stopped_at
+
+    result, exit_secs = _sigterm_after(proc, tws_down)
     resting = tws.call(lambda t: [o.order_ref for o in t.open_orders()])
 
     assert result.returncode == 3, explain(result, out)
@@ -141,18 +150,13 @@ def test_sigterm_when_tws_dropped_the_socket_and_the_reconnect_is_pending_then_s
     write_preflight(armed, "live")
     out = tmp_path / "run"
     proc = start_run(armed, "live", out, 100_000)
-    try:
+
+    def socket_dropped() -> None:
         wait_until(lambda: len(tws.call(lambda t: t.open_orders())) >= 1, what="a resting order at TWS")
         tws.call(lambda t: t.drop_clients())  # the socket drops; livegate reconnects after 1 s
         wait_until(lambda: tws.call(lambda t: t.connections) == 0, what="the dropped socket")
-        proc.send_signal(signal.SIGTERM)  # before the reconnect
-        stopped_at = time.monotonic()
-        result = finish(proc, timeout=30)
-    except BaseException:
-        proc.kill()
-        proc.communicate()
-        raise
-    exit_secs = time.monotonic() - stopped_at
+
+    result, exit_secs = _sigterm_after(proc, socket_dropped)  # SIGTERM before the reconnect
 
     assert result.returncode in (3, 143), explain(result, out)  # 3: the cancels that failed before the reconnect
     assert exit_secs < 4.0 + 3.0

@@ -90,9 +90,8 @@ def compile_book(
     lines = (_NAN,) * 6
     lines_version = -1
     lines_symbol = ""
-    lines_loss: tuple[object, object] = (None, None)
-    lines_peak: tuple[object, object] = (None, None)
-    # the same four objects, by identity (each is replaced, never mutated; a replaced equal value only redraws)
+    # the objects they were drawn from, compared by identity (each is replaced, never mutated; a replaced
+    # equal value only redraws): the day's carried budgets and start equity, the equity peak and its offset
     seen_loss_carried: object = None
     seen_loss_start: object = None
     seen_peak: object = None
@@ -117,7 +116,7 @@ def compile_book(
         synced: int,
     ) -> int:
         nonlocal seen_carried, seen_traded, seen_start, seen_today
-        nonlocal lines, lines_version, lines_symbol, lines_loss, lines_peak
+        nonlocal lines, lines_version, lines_symbol
         nonlocal seen_loss_carried, seen_loss_start, seen_peak, seen_offset
         nonlocal memo_version, memo_offset, memo_symbol, memo_bid, memo_ask, memo_value
         own = fbook.owns.get(symbol) or fbook.own(symbol)
@@ -220,12 +219,11 @@ def compile_book(
                         return i_equity
                     e0, s0 = e0 + rest[0], s0 + rest[1]
                 if loss_daily is not None:
-                    lines_loss = (loss_daily._carried, loss_daily.day_start_equity)
-                    seen_loss_carried, seen_loss_start = lines_loss
+                    seen_loss_carried, seen_loss_start = loss_daily._carried, loss_daily.day_start_equity
                 if peak is not None:
-                    lines_peak = (peak.peak, peak.offset)
-                    seen_peak, seen_offset = lines_peak
-                lines = limit_lines(e0, s0, held, held_size, lines_loss, lines_peak, floor_f, draw_lo)
+                    seen_peak, seen_offset = peak.peak, peak.offset
+                loss_from, peak_from = (seen_loss_carried, seen_loss_start), (seen_peak, seen_offset)
+                lines = limit_lines(e0, s0, held, held_size, loss_from, peak_from, floor_f, draw_lo)
                 lines_version, lines_symbol = synced, symbol
             mid = (bid + ask) * 0.5
             loss_a, loss_b, up_a, up_b, draw_a, draw_b = lines

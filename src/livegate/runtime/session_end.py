@@ -57,9 +57,11 @@ class SessionEnd(SessionParts):
             return  # the stop's wait is over (a first pass named what it left open)
         deadline = self.stop_deadline
         left_ms = shutdown.cancel_timeout_ms if deadline is None else max(0, int((deadline - monotonic_secs()) * 1000))
-        remaining = await self.risk.cancel_and_confirm(
-            self.engine, f"shutdown: {signal.Signals(self.stop_signal).name}", left_ms, left_open=self._left_open
-        )
+        await self._cancel_and_confirm(f"shutdown: {signal.Signals(self.stop_signal).name}", left_ms)
+
+    async def _cancel_and_confirm(self, reason: str, timeout_ms: int) -> None:
+        """Cancel every working order, wait at most ``timeout_ms``, and name what stays unconfirmed (stderr, ledger)."""
+        remaining = await self.risk.cancel_and_confirm(self.engine, reason, timeout_ms, left_open=self._left_open)
         if remaining:
             log.error("%d order(s) %s", remaining, self._left_open())
 
@@ -106,11 +108,7 @@ class SessionEnd(SessionParts):
         if self.stop_signal is not None:
             return  # the stop path already cancelled and confirmed (stop_cancels)
         if shutdown.cancel_open_orders:
-            remaining = await self.risk.cancel_and_confirm(
-                self.engine, reason, shutdown.cancel_timeout_ms, left_open=self._left_open
-            )
-            if remaining:
-                log.error("%d order(s) %s", remaining, self._left_open())
+            await self._cancel_and_confirm(reason, shutdown.cancel_timeout_ms)
             return
         for order in self.portfolio.working_orders():
             self.engine.request_cancel(order.client_order_id, reason)
