@@ -6,6 +6,7 @@ The venue is the real ccxt ``binance`` class on a loopback server answering ``GE
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -139,3 +140,43 @@ async def test_spot_reconcile_when_difference_gone_at_next_pass_then_never_drift
         second = await s.reconciler.reconcile("periodic")
         assert first.beyond_tolerance == [] and second.beyond_tolerance == []
         assert s.drift == []
+
+
+async def _buy_while_venue_answers(s: Spot, delay_secs: float) -> None:
+    """The private stream's fill report is applied while the account read is awaited."""
+    await asyncio.sleep(delay_secs / 2)
+    s.buy("2", "70", fee_in_base="0.002")
+
+
+async def test_spot_reconcile_when_a_fill_arrives_during_the_account_read_then_read_again_and_no_drift(
+    tmp_path: Path,
+) -> None:
+    async with spot(tmp_path) as s:
+        s.balances(LTC=("0.5", "0"), USDT=("1000", "0"))
+        await s.reconciler.reconcile("startup")
+        # the venue answers its account as it was before the fill, the fill is applied meanwhile;
+        # asked again, it answers the account with the fill
+        before, after = account(LTC=("0.5", "0"), USDT=("1000", "0")), account(LTC=("2.498", "0"), USDT=("860", "0"))
+        s.lb.http.route("GET", "/api/v3/account", Reply(before, delay_secs=0.2), Reply(after))
+        fill_arrives = asyncio.create_task(_buy_while_venue_answers(s, 0.2))
+        result = await s.reconciler.reconcile("operator")  # counts at once: no second pass to hide it
+        await fill_arrives
+        assert result.clean, result.records
+        assert s.drift == []
+        assert len(s.lb.http.seen("GET", "/api/v3/account")) == 3  # the startup read, then read twice
+
+
+async def test_spot_reconcile_when_withdrawn_and_a_fill_arrives_during_the_account_read_then_drift_is_the_withdrawal(
+    tmp_path: Path,
+) -> None:
+    async with spot(tmp_path) as s:
+        s.balances(LTC=("0.5", "0"), USDT=("1000", "0"))
+        await s.reconciler.reconcile("startup")
+        before = account(LTC=("0.495", "0"), USDT=("1000", "0"))  # 0.005 LTC withdrawn
+        after = account(LTC=("2.493", "0"), USDT=("860", "0"))
+        s.lb.http.route("GET", "/api/v3/account", Reply(before, delay_secs=0.2), Reply(after))
+        fill_arrives = asyncio.create_task(_buy_while_venue_answers(s, 0.2))
+        result = await s.reconciler.reconcile("operator")
+        await fill_arrives
+        (record,) = result.beyond_tolerance
+        assert (record.kind, record.symbol, record.difference) == (DriftKind.BALANCE_MISMATCH, "LTC", "-0.005")

@@ -57,6 +57,7 @@ class Portfolio:
         "_turnover",
         "_working",
         "_working_count",
+        "fills_applied",
         "version",
     )
 
@@ -82,6 +83,9 @@ class Portfolio:
         # +1 on every change to an order's or a position's figures: what a reader derives from
         # the book (the risk gates' exposure figures) stays valid while this is unchanged
         self.version = 0
+        #: Fills applied by this book object (+1 per :meth:`apply_fill`): a reader that awaited between two
+        #: reads of the book (the reconciliation, while it asks the venue) sees whether fills arrived meanwhile
+        self.fills_applied = 0
 
     @classmethod
     def restored(
@@ -327,6 +331,7 @@ class Portfolio:
             raise InvariantViolation(f"fill {fill.fill_id} for unknown order {fill.client_order_id}")
         order.apply_fill(fill)
         self._fill_keys.add(key)
+        self.fills_applied += 1
         if order.status.is_terminal:
             per = self._working.get(order.symbol)
             if per is not None and per.pop(order.client_order_id, None) is not None:

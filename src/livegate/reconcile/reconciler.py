@@ -47,6 +47,10 @@ _TRANSIENT_KINDS = frozenset(
 )
 
 
+#: Venue reads one reconciliation makes at most while fills keep arriving during them (the last is compared).
+VENUE_READS = 3
+
+
 def _drift_key(record: DriftRecord) -> tuple[str, str, str]:
     return (record.kind.value, record.symbol, record.client_order_id)
 
@@ -185,6 +189,37 @@ class Reconciler:
             client_ids_hashed=venue.capabilities.client_ids_hashed,
         )
 
+    async def read_venue(self) -> VenueView:
+        """Return :meth:`snapshot`, read again (at most :data:`VENUE_READS` reads) while fills arrive during it.
+
+        The venue is read in four requests; a fill applied to the book meanwhile (its report
+        came in while the requests were awaited) is in livegate's view but maybe not in what
+        the venue answered before it, and would look like position or balance drift. A read
+        during which no fill arrived is compared; after the last read, whatever it shows is
+        (a difference then still has to pass the usual checks). The venue fills of every read
+        are kept, each once.
+
+        Raises
+        ------
+        ReconcileIncomplete
+            If any request fails with a translated venue error.
+        """
+        fills: dict[tuple[str, str, str], Fill] | None = None
+        for reads in range(1, VENUE_READS + 1):
+            applied = self._portfolio.fills_applied
+            view = await self.snapshot()
+            if view.fills is not None:
+                fills = fills or {}
+                for fill in view.fills:
+                    fills.setdefault((fill.symbol, fill.client_order_id, fill.fill_id), fill)
+            if self._portfolio.fills_applied == applied:
+                break
+            log.info("reconcile %s: %d fill(s) arrived during venue read %d", self.venue.name,
+                     self._portfolio.fills_applied - applied, reads)  # fmt: skip
+        if fills is not None and reads > 1:
+            view.fills = list(fills.values())
+        return view
+
     async def _new_venue_fills(self) -> list[Fill] | None:
         """Return the venue's fills not read by an earlier pass (None: the venue lists no fills)."""
         venue, since = self.venue, self._fills_since_ms
@@ -286,7 +321,7 @@ class Reconciler:
             If the venue cannot be asked.
         """
         try:
-            view = await self.snapshot()
+            view = await self.read_venue()
         except ReconcileIncomplete:
             if self._metrics is not None:
                 self._metrics.reconcile_run(self.venue.name, trigger, "failed")
