@@ -66,7 +66,18 @@ class FuturesVenue:
     async def fills_after(self, cursor: int) -> tuple[list[Fill], int]:
         return self.fills[cursor:], len(self.fills)
 
-    def _fill(self, trade_id: str) -> None:
+    def fill_unreported(self) -> Fill:
+        """A fill at the venue whose report has not reached the book yet (return it to apply later)."""
+        before = self.book.fills_applied
+        fill = self._fill(f"t{len(self.fills)}", report=False)
+        assert self.book.fills_applied == before
+        return fill
+
+    def report(self, fill: Fill) -> None:
+        self.book.apply_fill(fill)
+        self.ledger_ids.append(fill.fill_id)
+
+    def _fill(self, trade_id: str, *, report: bool = True) -> Fill:
         cid = f"c-{trade_id}"
         intent = OrderIntent(SYMBOL, Side.BUY, Decimal("0.002"), OrderType.MARKET, None, TimeInForce.IOC,
                              False, False, "s", 0, 1)  # fmt: skip
@@ -77,8 +88,9 @@ class FuturesVenue:
                     2, VENUE)  # fmt: skip
         self.position += fill.quantity
         self.fills.append(fill)
-        self.book.apply_fill(fill)
-        self.ledger_ids.append(trade_id)
+        if report:
+            self.report(fill)
+        return fill
 
 
 class LedgerIds:
@@ -126,3 +138,41 @@ async def test_position_when_fills_arrive_during_every_read_then_the_last_read_i
     assert venue.position_reads == reconciler_module.VENUE_READS  # bounded: no endless re-reading
     (record,) = result.beyond_tolerance  # fails closed: the last answer still lags the book
     assert (record.kind, record.difference) == (DriftKind.POSITION_MISMATCH, "-0.002")
+
+
+async def test_position_when_the_venue_filled_and_the_report_is_in_flight_then_held_until_it_arrives() -> None:
+    rec, venue = reconciler(fills_during_read=0)
+    fill = venue.fill_unreported()  # the venue's position and fill list show it; the book does not yet
+    first = await rec.reconcile("periodic")
+    assert first.clean, first.records  # the position difference is exactly the unreported fill: held
+    venue.report(fill)
+    second = await rec.reconcile("periodic")
+    assert second.clean, second.records
+
+
+async def test_position_when_the_report_never_arrives_then_drift_at_the_next_pass() -> None:
+    rec, venue = reconciler(fills_during_read=0)
+    venue.fill_unreported()
+    assert (await rec.reconcile("periodic")).clean
+    second = await rec.reconcile("periodic")
+    kinds = sorted(r.kind.value for r in second.beyond_tolerance)  # the fill, its filled order, the position
+    assert kinds == [DriftKind.MISSING_INTERNAL, DriftKind.MISSING_VENUE, DriftKind.POSITION_MISMATCH]
+
+
+async def test_position_when_the_difference_is_not_what_the_unreported_fills_moved_then_drift_at_once() -> None:
+    rec, venue = reconciler(fills_during_read=0)
+    venue.fill_unreported()
+    venue.position += Decimal("0.3")  # and a position opened beside livegate
+    first = await rec.reconcile("periodic")
+    (record,) = first.beyond_tolerance
+    assert (record.kind, record.difference) == (DriftKind.POSITION_MISMATCH, "0.302")
+
+
+async def test_position_when_an_outside_order_filled_then_drift_at_once() -> None:
+    rec, venue = reconciler(fills_during_read=0)
+    outside = Fill("web-1", "t9", SYMBOL, Side.BUY, Decimal(60_000), Decimal("0.3"), Decimal(0), Liquidity.TAKER,
+                   2, VENUE)  # fmt: skip
+    venue.fills.append(outside)  # an order placed beside livegate filled: its report never comes
+    venue.position += outside.quantity
+    first = await rec.reconcile("periodic")
+    assert [(r.kind, r.difference) for r in first.beyond_tolerance] == [(DriftKind.POSITION_MISMATCH, "0.3")]

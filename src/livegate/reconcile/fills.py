@@ -15,8 +15,10 @@ is ``missing_venue``, both beyond tolerance (a fill is never within tolerance).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+from livegate.domain.enums import Side
 from livegate.domain.orders import Fill
 from livegate.ledger import events as ev
 from livegate.ledger.checkpoint_job import fold_rows
@@ -29,6 +31,7 @@ from livegate.reconcile.drift import DriftKind, DriftRecord
 #: a trade listed by a read a moment before (per-symbol reads, venue-side lag); one minute
 #: covers that with room, and re-reads only the fills of that minute (ids seen are skipped).
 FILL_READ_OVERLAP_MS = 60_000
+_ZERO = Decimal(0)
 
 
 @runtime_checkable
@@ -108,6 +111,20 @@ class FillMatcher:
         self._venue_ids = set(self._ledger_ids)
         self._unmatched_venue = {}
         self._unmatched_ledger = set()
+
+    def in_flight(self, ours: Callable[[str], bool]) -> dict[str, Decimal]:
+        """Return, per symbol, the signed quantity (base units; buys +) of the venue's fills the ledger lacks.
+
+        Only fills of orders ``ours(client_order_id)`` says are livegate's: their reports can
+        still be on the way; an outside order's fill is never reported.
+        """
+        moved: dict[str, Decimal] = {}
+        for fill in self._unmatched_venue.values():
+            if not ours(fill.client_order_id):
+                continue
+            signed = fill.quantity if fill.side is Side.BUY else -fill.quantity
+            moved[fill.symbol] = moved.get(fill.symbol, _ZERO) + signed
+        return moved
 
     def drift(self, venue: str, trigger: str, ts_ms: int) -> list[DriftRecord]:
         """Return the fills only one side holds: venue-only in the venue's order, then ledger-only ids sorted."""

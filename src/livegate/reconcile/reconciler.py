@@ -17,13 +17,15 @@ from livegate.config.reconcile_models import ReconcileConfig
 from livegate.domain.clock import Clock
 from livegate.domain.enums import AnomalyKind, OrderStatus, TradingState
 from livegate.domain.errors import VenueError
+from livegate.domain.ids import is_livegate_client_id
 from livegate.domain.orders import Fill, Order
 from livegate.ledger import events as ev
 from livegate.ledger.payload_session import FillsMatched
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.reconcile.compare import InternalView, Tolerances, VenueView, compare, outside_open_orders
-from livegate.reconcile.drift import DriftKind, DriftLog, DriftRecord
+from livegate.reconcile.confirm import DriftKey, confirmed
+from livegate.reconcile.drift import DriftLog, DriftRecord
 from livegate.reconcile.fills import FILL_READ_OVERLAP_MS, FillHistory, FillJournal, FillMatcher, LedgerFills
 from livegate.reconcile.fills import LedgerFillIndex as LedgerFillIndex  # its home before issue 14
 from livegate.reconcile.inventory import LedgerFeeIndex, expected_spot_balances, usd_prices
@@ -40,19 +42,8 @@ _ZERO = Decimal(0)
 log = logging.getLogger("livegate.reconcile")
 
 
-#: Reconciliation triggers whose order and balance differences must be seen twice in a row to count.
-_CONFIRM_TRIGGERS = frozenset({"periodic", "reconnect"})
-_TRANSIENT_KINDS = frozenset(
-    {DriftKind.MISSING_INTERNAL, DriftKind.MISSING_VENUE, DriftKind.STATUS_MISMATCH, DriftKind.BALANCE_MISMATCH}
-)
-
-
 #: Venue reads one reconciliation makes at most while fills keep arriving during them (the last is compared).
 VENUE_READS = 3
-
-
-def _drift_key(record: DriftRecord) -> tuple[str, str, str]:
-    return (record.kind.value, record.symbol, record.client_order_id)
 
 
 class Reconciler:
@@ -154,7 +145,7 @@ class Reconciler:
         )
         self._fees = LedgerFeeIndex(ledger) if ledger is not None else None
         #: Differences beyond tolerance seen by the last periodic or reconnect pass, not yet confirmed.
-        self._suspects: set[tuple[str, str, str]] = set()
+        self._suspects: frozenset[DriftKey] = frozenset()
         self._outside: frozenset[str] = frozenset()
         if fills_matched is not None and isinstance(ledger_fills, LedgerFillIndex):
             matched_ids = ledger_fills.skip_to(venue.name, fills_matched.ledger_fills)
@@ -287,24 +278,6 @@ class Reconciler:
             expected[currency] += position.realized_pnl - position.fees
         return expected
 
-    def _confirmed(self, found: list[DriftRecord], trigger: str) -> list[DriftRecord]:
-        """Hold back a periodic or reconnect difference until the next such pass finds it again.
-
-        The venue's snapshot and its order/fill reports travel separately: an order that
-        filled or was cancelled a moment ago is gone from the venue's open orders (and its
-        fill already moved the balances) before its report reaches livegate. A difference
-        that is real is still there one interval later; one caused by a report in flight is
-        not. Order and balance differences are held back; positions (what the caps are made
-        of) count at once, as do startup and operator reconciliations.
-        """
-        if trigger not in _CONFIRM_TRIGGERS:
-            self._suspects = set()
-            return found
-        keys = {_drift_key(r) for r in found if r.beyond_tolerance and not r.resolved and r.kind in _TRANSIENT_KINDS}
-        held = {k for k in keys if k not in self._suspects}
-        self._suspects = keys
-        return [r for r in found if _drift_key(r) not in held]
-
     async def reconcile(self, trigger: str, *, extra: list[DriftRecord] | None = None) -> ReconcileResult:
         """Compare now; write drift records and a ledger event; trip the kill switch when beyond tolerance.
 
@@ -343,7 +316,9 @@ class Reconciler:
         internal = self.internal_view()
         found = compare(internal, view, self.tolerances, trigger=trigger, ts_ms=now, fill_drift=fill_drift)
         outside = self._note_outside(internal, view)
-        records = [*(extra or []), *self._confirmed(found, trigger)]
+        in_flight = self._fills.in_flight(self._ours_unread) if fill_drift else {}
+        confirmed_now, self._suspects = confirmed(found, trigger, in_flight, self._suspects)
+        records = [*(extra or []), *confirmed_now]
         result = ReconcileResult(trigger=trigger, ts_ms=now, records=records)
         if self._drift_log is not None:
             self._drift_log.write(records)
@@ -410,6 +385,10 @@ class Reconciler:
         self._portfolio.add_order(order)
         self._portfolio.refresh(order)
         self.filled_before[order.client_order_id] = filled_before
+
+    def _ours_unread(self, client_order_id: str) -> bool:
+        """Return True for livegate's client id or an order the book holds now (a let-go one is not read back)."""
+        return is_livegate_client_id(client_order_id) or client_order_id in self._portfolio.orders_by_id()
 
     def owns(self, client_order_id: str) -> bool:
         """Return True when this session's book holds the order ``client_order_id``."""

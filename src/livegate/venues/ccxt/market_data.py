@@ -145,7 +145,7 @@ class CcxtMarketData:
         the stream did in the last ``read_backoff_secs`` (``marked`` holds the event-loop
         time of the last one). One drop, one reconciliation: two passes back to back would
         confirm as drift a difference that is only a report in flight
-        (:meth:`livegate.reconcile.reconciler.Reconciler._confirmed` wants them an interval apart).
+        (:func:`livegate.reconcile.confirm.confirmed` wants them an interval apart).
 
         An exception of livegate's own while handling an event (a conversion) is logged with
         its traceback and puts a marker in (events of that batch are lost); the loop reads on.
