@@ -180,8 +180,8 @@ class Reconciler:
             client_ids_hashed=venue.capabilities.client_ids_hashed,
         )
 
-    async def read_venue(self) -> VenueView:
-        """Return :meth:`snapshot`, read again (at most :data:`VENUE_READS` reads) while fills arrive during it.
+    async def read_venue(self) -> tuple[VenueView, int]:
+        """Return :meth:`snapshot` and the reads it took: read again while fills arrive (:data:`VENUE_READS` at most).
 
         The venue is read in four requests; a fill applied to the book meanwhile (its report
         came in while the requests were awaited) is in livegate's view but maybe not in what
@@ -209,7 +209,7 @@ class Reconciler:
                      self._portfolio.fills_applied - applied, reads)  # fmt: skip
         if fills is not None and reads > 1:
             view.fills = list(fills.values())
-        return view
+        return view, reads
 
     async def _new_venue_fills(self) -> list[Fill] | None:
         """Return the venue's fills not read by an earlier pass (None: the venue lists no fills)."""
@@ -294,7 +294,7 @@ class Reconciler:
             If the venue cannot be asked.
         """
         try:
-            view = await self.read_venue()
+            view, reads = await self.read_venue()
         except ReconcileIncomplete:
             if self._metrics is not None:
                 self._metrics.reconcile_run(self.venue.name, trigger, "failed")
@@ -335,6 +335,8 @@ class Reconciler:
                 payload["fills_matched"] = matched.to_record()
             if outside:
                 payload["outside_open_orders"] = outside
+            if reads > 1:
+                payload["venue_reads"] = reads
             if learned and self.balance_baseline is not None:
                 payload["balance_baseline"] = {c: str(v) for c, v in sorted(self.balance_baseline.items())}
             # an observation: committed with the next commit, except a newly learned baseline
