@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from livegate.domain.clock import Clock, monotonic_secs
@@ -24,6 +25,7 @@ from livegate.ledger import events as ev
 from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.venues.base import Report, VenueAdapter
+from livegate.venues.rate_budget import halt_requests
 
 __all__ = ["HaltBackoff", "HaltRoutine"]
 
@@ -148,15 +150,16 @@ class HaltRoutine:
         With ``confirm_secs`` > 0, retry (cancel-all, then :meth:`open_order_count`) with
         backoff until the venues confirm none open or that many seconds pass.
         """
-        sent = await self._once(reason, dropped)
-        if confirm_secs <= 0:
+        with halt_requests():  # its cancels and the reads they need may use the venue's reserved weight
+            sent = await self._once(reason, dropped)
+            if confirm_secs <= 0:
+                return sent
+            deadline = monotonic_secs() + confirm_secs
+            while monotonic_secs() < deadline:
+                if await self.open_order_count(after_halt=True) == 0:
+                    break
+                sent += await self._once(reason, [])
             return sent
-        deadline = monotonic_secs() + confirm_secs
-        while monotonic_secs() < deadline:
-            if await self.open_order_count(after_halt=True) == 0:
-                break
-            sent += await self._once(reason, [])
-        return sent
 
     async def _once(self, reason: str, dropped: list[Order]) -> int:
         now = self._clock.now_ms()
@@ -229,7 +232,8 @@ class HaltRoutine:
         for name, venue in self._venues.items():
             await self.backoff.wait(name)
             try:
-                listed = await venue.open_orders()
+                with halt_requests() if after_halt else nullcontext():  # confirming a halt: its reserved weight
+                    listed = await venue.open_orders()
                 count = sum(1 for o in listed if is_livegate_order(self._portfolio, o.client_order_id))
             except VenueError as exc:
                 delay = self._failed(name, exc)

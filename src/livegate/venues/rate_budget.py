@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from aiolimiter import AsyncLimiter
@@ -18,6 +21,8 @@ __all__ = [
     "DEFAULT_WEIGHT_PER_MIN",
     "RateLimitWindow",
     "WeightBudget",
+    "halt_requests",
+    "in_halt",
     "key_fingerprint",
     "shared_limiter",
     "shared_rate_limit_window",
@@ -56,6 +61,30 @@ def shared_limiter(venue: str, key_id: str, max_rate: float, time_period_secs: f
     if limiter is None:
         limiter = budgets[key] = AsyncLimiter(max_rate, time_period_secs)
     return limiter
+
+
+_HALT: ContextVar[bool] = ContextVar("livegate_halt_requests", default=False)
+
+
+@contextmanager
+def halt_requests() -> Iterator[None]:
+    """Mark the venue requests sent inside the block (and the tasks it starts) as a halt's.
+
+    A halt's cancels and the reads they need (the open orders a cancel-all reads first,
+    the reads that confirm none is left) take their weight like a cancel: from the whole
+    limit, not only :attr:`WeightBudget.headroom` of it. The session's own reads (a
+    reconciliation every few seconds) can spend the headroom; the rest is kept for this.
+    """
+    token = _HALT.set(True)
+    try:
+        yield
+    finally:
+        _HALT.reset(token)
+
+
+def in_halt() -> bool:
+    """Return True inside :func:`halt_requests`."""
+    return _HALT.get()
 
 
 #: Request-weight limits per minute of the exchanges livegate knows, in the venue's own

@@ -55,6 +55,7 @@ from livegate.venues.ccxt.exchange import build_exchange, spot_account
 from livegate.venues.ccxt.market_data import CcxtMarketData
 from livegate.venues.ccxt.order_stream import CcxtOrderStream
 from livegate.venues.ccxt.request_guard import guard_requests
+from livegate.venues.rate_budget import halt_requests
 
 __all__ = ["CcxtAdapter"]
 
@@ -245,7 +246,15 @@ class CcxtAdapter:
         ``DELETE /api/v3/openOrders``, every order of the symbol) where the exchange has
         it; where an outside order rests too, livegate's are cancelled one by one.
         ``everything`` (``livegate cancel-all --venue``): the outside ones as well.
+
+        Its requests, the open-order read included, take weight like cancels
+        (:func:`~livegate.venues.rate_budget.halt_requests`): the session's reads cannot
+        have spent what a cancel-all needs.
         """
+        with halt_requests():
+            return await self._cancel_all(symbol, everything)
+
+    async def _cancel_all(self, symbol: str | None, everything: bool) -> list[OrderReport]:
         open_orders = await self.open_orders(symbol)
         ours = [s for s in open_orders if everything or is_livegate_client_id(s.client_order_id)]
         our_ids = {s.venue_order_id for s in ours}

@@ -21,7 +21,13 @@ from livegate.domain.errors import Ambiguous, Retryable, VenueError
 from livegate.venues.ccxt.config import CcxtConfig, CcxtCredentials
 from livegate.venues.ccxt.errors import answer_status, translate
 from livegate.venues.ccxt.request_guard import adapter_call
-from livegate.venues.rate_budget import DEFAULT_WEIGHT_PER_MIN, WeightBudget, shared_limiter, shared_weight_budget
+from livegate.venues.rate_budget import (
+    DEFAULT_WEIGHT_PER_MIN,
+    WeightBudget,
+    in_halt,
+    shared_limiter,
+    shared_weight_budget,
+)
 
 __all__ = ["CcxtCalls"]
 
@@ -95,7 +101,8 @@ class CcxtCalls:
             if budget is not None:
                 name = getattr(fn, "__name__", "")
                 now = self._clock.now_ms()
-                refused = budget.take(_weight(fn, args), now, cancel=name in _CANCELS, new_order=name == "create_order")
+                cancel = name in _CANCELS or in_halt()  # a halt's reads too (rate_budget.halt_requests)
+                refused = budget.take(_weight(fn, args), now, cancel=cancel, new_order=name == "create_order")
                 if refused is not None:
                     raise Retryable(
                         f"{self.name}: not sent: {refused}", "RATE_BUDGET", retry_at_ms=_retry_at(budget, now)
