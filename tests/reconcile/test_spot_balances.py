@@ -25,6 +25,7 @@ from livegate.ledger.store import Ledger
 from livegate.portfolio import Portfolio
 from livegate.reconcile.drift import DriftKind
 from livegate.reconcile.reconciler import Reconciler
+from livegate.reconcile.result import ReconcileResult
 from tests.contract.ccxt_harness import BINANCE_CREDS, Loopback, case, fixture, make_adapter, servers
 from tests.contract.loopback import Reply
 
@@ -142,10 +143,23 @@ async def test_spot_reconcile_when_difference_gone_at_next_pass_then_never_drift
         assert s.drift == []
 
 
-async def _buy_while_venue_answers(s: Spot, delay_secs: float) -> None:
-    """The private stream's fill report is applied while the account read is awaited."""
-    await asyncio.sleep(delay_secs / 2)
-    s.buy("2", "70", fee_in_base="0.002")
+async def _reconcile_while_a_buy_arrives(
+    s: Spot, before: dict[str, object], after: dict[str, object]
+) -> ReconcileResult:
+    """Reconcile (``operator``: counts at once) while the venue answers ``before`` 0.2 s late, then ``after``.
+
+    The buy's report is applied to the book while the first account answer is on its way.
+    """
+
+    async def buy_arrives() -> None:
+        await asyncio.sleep(0.1)
+        s.buy("2", "70", fee_in_base="0.002")
+
+    s.lb.http.route("GET", "/api/v3/account", Reply(before, delay_secs=0.2), Reply(after))
+    arrives = asyncio.create_task(buy_arrives())
+    result = await s.reconciler.reconcile("operator")
+    await arrives
+    return result
 
 
 async def test_spot_reconcile_when_a_fill_arrives_during_the_account_read_then_read_again_and_no_drift(
@@ -157,10 +171,7 @@ async def test_spot_reconcile_when_a_fill_arrives_during_the_account_read_then_r
         # the venue answers its account as it was before the fill, the fill is applied meanwhile;
         # asked again, it answers the account with the fill
         before, after = account(LTC=("0.5", "0"), USDT=("1000", "0")), account(LTC=("2.498", "0"), USDT=("860", "0"))
-        s.lb.http.route("GET", "/api/v3/account", Reply(before, delay_secs=0.2), Reply(after))
-        fill_arrives = asyncio.create_task(_buy_while_venue_answers(s, 0.2))
-        result = await s.reconciler.reconcile("operator")  # counts at once: no second pass to hide it
-        await fill_arrives
+        result = await _reconcile_while_a_buy_arrives(s, before, after)
         assert result.clean, result.records
         assert s.drift == []
         assert len(s.lb.http.seen("GET", "/api/v3/account")) == 3  # the startup read, then read twice
@@ -174,9 +185,6 @@ async def test_spot_reconcile_when_withdrawn_and_a_fill_arrives_during_the_accou
         await s.reconciler.reconcile("startup")
         before = account(LTC=("0.495", "0"), USDT=("1000", "0"))  # 0.005 LTC withdrawn
         after = account(LTC=("2.493", "0"), USDT=("860", "0"))
-        s.lb.http.route("GET", "/api/v3/account", Reply(before, delay_secs=0.2), Reply(after))
-        fill_arrives = asyncio.create_task(_buy_while_venue_answers(s, 0.2))
-        result = await s.reconciler.reconcile("operator")
-        await fill_arrives
+        result = await _reconcile_while_a_buy_arrives(s, before, after)
         (record,) = result.beyond_tolerance
         assert (record.kind, record.symbol, record.difference) == (DriftKind.BALANCE_MISMATCH, "LTC", "-0.005")
