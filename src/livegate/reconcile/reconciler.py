@@ -200,7 +200,8 @@ class Reconciler:
             applied = self._portfolio.fills_applied
             view = await self.snapshot()
             if view.fills is not None:
-                fills = fills or {}
+                if fills is None:
+                    fills = {}
                 for fill in view.fills:
                     fills.setdefault((fill.symbol, fill.client_order_id, fill.fill_id), fill)
             if self._portfolio.fills_applied == applied:
