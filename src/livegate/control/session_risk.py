@@ -38,7 +38,7 @@ from livegate.control.flatten import FlattenResult
 from livegate.control.halt_actions import HaltActions
 from livegate.control.kill_records import KillRecords
 from livegate.domain.clock import Clock, monotonic_secs, wall_time_ms
-from livegate.domain.enums import Mode, TradingState
+from livegate.domain.enums import Mode, OrderStatus, TradingState
 from livegate.domain.errors import ConfigError
 from livegate.domain.instruments import Instrument
 from livegate.execution.engine import ExecutionEngine
@@ -253,6 +253,28 @@ class SessionRisk(HaltActions, KillRecords):
         problem = self.kill.set_conditions(conditions)
         if problem:
             self._report("trading_state_persist_failed", problem)
+
+    def adopt(self, engine: ExecutionEngine) -> None:
+        """Take over the counters of a resumed run: its fills and rejects so far are not new.
+
+        Before this, a resume met the crashed run's restored reject count as that many new
+        rejects at once, and ten rejects over the run's whole life tripped ``reject_storm``.
+        The rejects inside ``[kill] reject_window_secs`` before now are counted in the window
+        again, at their ledger times: a storm under way when the process died still counts.
+
+        Raises
+        ------
+        LedgerError
+            If the ledger cannot be read.
+        """
+        self._fills_seen = engine.stats.fills
+        self._rejects_seen = engine.stats.rejected
+        since = self._clock.now_ms() - self._cfg.kill.reject_window_secs * 1000
+        first: dict[object, int] = {}  # an order is rejected once: its first rejected report counts
+        for event in self._ledger.events_since(ev.ORDER_REPORT, since):
+            if event.payload.get("status") == OrderStatus.REJECTED.value:
+                first.setdefault(event.payload.get("client_order_id"), event.ts_ms)
+        self.monitor.carry_rejects(first.values())
 
     def needs_service(self, engine: ExecutionEngine) -> bool:
         """Return True when :meth:`service` has work: a halt, new fills or new rejects (O(1))."""

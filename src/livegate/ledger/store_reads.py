@@ -104,6 +104,41 @@ class LedgerReads:
         except (sqlite3.Error, ValueError) as exc:
             raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
 
+    def events_since(self, kind: str, since_ts_ms: int) -> list[LedgerEvent]:
+        """Return the events of ``kind`` stamped at or after ``since_ts_ms`` among the newest, in seq order.
+
+        Reads backwards from the last event and stops at the first one stamped before
+        ``since_ts_ms`` (events are appended in session-clock order), so the cost is the
+        events of that last stretch, not the ledger's history.
+
+        Raises
+        ------
+        LedgerError
+            If SQLite fails or a stored payload is not JSON.
+        """
+        found: list[LedgerEvent] = []
+        try:
+            cursor = self._conn.execute(
+                "SELECT seq, ts_ms, kind, payload, prev_hash, hash FROM events ORDER BY seq DESC"
+            )
+            while rows := cursor.fetchmany(_FETCH_BATCH):
+                for seq, ts_ms, row_kind, payload, prev_hash, digest in rows:
+                    if int(ts_ms) < since_ts_ms:
+                        return found[::-1]
+                    if row_kind == kind:
+                        event = LedgerEvent(
+                            seq=int(seq),
+                            ts_ms=int(ts_ms),
+                            kind=str(row_kind),
+                            payload=json.loads(payload),
+                            prev_hash=str(prev_hash),
+                            hash=str(digest),
+                        )
+                        found.append(event)
+        except (sqlite3.Error, ValueError) as exc:
+            raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
+        return found[::-1]
+
     def rows(
         self, *, after_seq: int = 0, except_kind: str | None = None
     ) -> Iterator[tuple[int, int, str, str, str, str]]:

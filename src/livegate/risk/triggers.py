@@ -25,6 +25,7 @@ Triggers and their thresholds:
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -172,6 +173,10 @@ class TriggerMonitor:
                 f"latest {kind}: {detail}",
             )
         return None
+
+    def carry_rejects(self, times_ms: Iterable[int]) -> None:
+        """Count venue rejects of an earlier process of this run (a resume) in the reject window, at their times."""
+        self._rejects.extend(sorted(times_ms))
 
     def on_rejects(self, count: int, now_ms: int) -> TriggerHit | None:
         """Record ``count`` new venue rejects; return the reject-storm hit when the window fills."""

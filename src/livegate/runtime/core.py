@@ -177,6 +177,8 @@ class SessionCore(SessionBegin, SessionEnd):
             metrics=self.prometheus,
         )
         recovery.adopt(self.engine)
+        if recovery.rebuilt is not None:
+            self.risk.adopt(self.engine)
         self.engine.add_anomaly_handler(self.on_anomaly)
         self.ctx = EngineContext(
             engine=self.engine,
