@@ -1,4 +1,4 @@
-"""A resume carries the reject window over, not the run's lifetime reject count (``[kill] max_rejects``)."""
+"""A resume carries the reject and venue-error windows over, not the run's lifetime counts (``[kill]``)."""
 
 from __future__ import annotations
 
@@ -51,3 +51,18 @@ def test_resume_when_a_rejection_was_reported_twice_then_it_counts_once(tmp_path
     engine.stats.rejected += 4  # type: ignore[attr-defined]  # 9 in the window: one short of the storm
     asyncio.run(risk.service(engine))  # type: ignore[attr-defined]
     assert risk.kill.state is TradingState.ACTIVE  # type: ignore[attr-defined]
+
+
+def test_resume_when_venue_errors_were_piling_up_then_they_still_count(tmp_path: Path) -> None:
+    risk, engine = _resumed(tmp_path, [], lifetime=0)
+    ledger = risk._ledger  # type: ignore[attr-defined]
+    old = {"kind": "cancel_failed", "detail": "ccxt:binance: 503"}
+    for i in range(10):  # long ago: outside the 60 s window
+        ledger.append(ev.ANOMALY, T0 - 10 * WINDOW_MS + i, old)
+    for i in range(4):  # within the window: one short of [kill] max_venue_errors (5)
+        ledger.append(ev.ANOMALY, T0 - 20_000 + i, {"kind": "lookup_failed", "detail": "ccxt:binance: timeout"})
+    ledger.append(ev.ANOMALY, T0 - 10_000, {"kind": "storage_failed", "detail": "not a venue error"})
+    risk.adopt(engine)  # type: ignore[attr-defined]
+    risk.on_anomaly("ambiguous_submit", "ccxt:binance: timeout after accept")  # type: ignore[attr-defined]
+    assert risk.kill.state is TradingState.HALTED  # type: ignore[attr-defined]
+    assert "venue_errors: 5 in 60 s" in risk.kill.record.reason  # type: ignore[attr-defined]

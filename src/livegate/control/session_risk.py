@@ -50,7 +50,7 @@ from livegate.risk.chain import build_gates, build_risk_parts
 from livegate.risk.gate import Gate, RiskContext
 from livegate.risk.killswitch import KILL_SWITCH_ENV, KillSwitch, TradingStateChanged, kill_switch_env_on
 from livegate.risk.state_store import TradingStateStore
-from livegate.risk.triggers import TriggerHit, TriggerMonitor
+from livegate.risk.triggers import AnomalyResponse, TriggerHit, TriggerMonitor, anomaly_response
 from livegate.risk.tripwires import VenueHealthChanged
 from livegate.telemetry.writer import TelemetryWriter
 
@@ -259,8 +259,9 @@ class SessionRisk(HaltActions, KillRecords):
 
         Before this, a resume met the crashed run's restored reject count as that many new
         rejects at once, and ten rejects over the run's whole life tripped ``reject_storm``.
-        The rejects inside ``[kill] reject_window_secs`` before now are counted in the window
-        again, at their ledger times: a storm under way when the process died still counts.
+        The rejects inside ``[kill] reject_window_secs`` before now, and the venue errors
+        inside ``venue_error_window_secs``, are counted in their windows again, at their
+        ledger times: a storm under way when the process died still counts after it.
 
         Raises
         ------
@@ -275,6 +276,12 @@ class SessionRisk(HaltActions, KillRecords):
             if event.payload.get("status") == OrderStatus.REJECTED.value:
                 first.setdefault(event.payload.get("client_order_id"), event.ts_ms)
         self.monitor.carry_rejects(first.values())
+        errors_since = self._clock.now_ms() - self._cfg.kill.venue_error_window_secs * 1000
+        errors = self._ledger.events_since(ev.ANOMALY, errors_since)
+        venue_error = AnomalyResponse.VENUE_ERROR
+        self.monitor.carry_venue_errors(
+            e.ts_ms for e in errors if anomaly_response(str(e.payload.get("kind"))) is venue_error
+        )
 
     def needs_service(self, engine: ExecutionEngine) -> bool:
         """Return True when :meth:`service` has work: a halt, new fills or new rejects (O(1))."""

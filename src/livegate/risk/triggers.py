@@ -178,6 +178,10 @@ class TriggerMonitor:
         """Count venue rejects of an earlier process of this run (a resume) in the reject window, at their times."""
         self._rejects.extend(sorted(times_ms))
 
+    def carry_venue_errors(self, times_ms: Iterable[int]) -> None:
+        """Count venue errors of an earlier process of this run (a resume) in their window, at their times."""
+        self._venue_errors.extend(sorted(times_ms))
+
     def on_rejects(self, count: int, now_ms: int) -> TriggerHit | None:
         """Record ``count`` new venue rejects; return the reject-storm hit when the window fills."""
         hit = None
