@@ -270,14 +270,15 @@ class SessionRisk(HaltActions, KillRecords):
         """
         self._fills_seen = engine.stats.fills
         self._rejects_seen = engine.stats.rejected
-        since = self._clock.now_ms() - self._cfg.kill.reject_window_secs * 1000
+        now = self._clock.now_ms()
+        since = now - self._cfg.kill.reject_window_secs * 1000
         first: dict[object, int] = {}  # an order is rejected once: its first rejected report counts
-        for event in self._ledger.events_since(ev.ORDER_REPORT, since):
+        for event in self._ledger.events_since(ev.ORDER_REPORT, since, now):
             if event.payload.get("status") == OrderStatus.REJECTED.value:
                 first.setdefault(event.payload.get("client_order_id"), event.ts_ms)
         self.monitor.carry_rejects(first.values())
-        errors_since = self._clock.now_ms() - self._cfg.kill.venue_error_window_secs * 1000
-        errors = self._ledger.events_since(ev.ANOMALY, errors_since)
+        errors_since = now - self._cfg.kill.venue_error_window_secs * 1000
+        errors = self._ledger.events_since(ev.ANOMALY, errors_since, now)
         venue_error = AnomalyResponse.VENUE_ERROR
         self.monitor.carry_venue_errors(
             e.ts_ms for e in errors if anomaly_response(str(e.payload.get("kind"))) is venue_error

@@ -104,40 +104,52 @@ class LedgerReads:
         except (sqlite3.Error, ValueError) as exc:
             raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
 
-    def events_since(self, kind: str, since_ts_ms: int) -> list[LedgerEvent]:
-        """Return the events of ``kind`` stamped at or after ``since_ts_ms`` among the newest, in seq order.
+    def events_since(self, kind: str, since_ts_ms: int, until_ts_ms: int) -> list[LedgerEvent]:
+        """Return the events of ``kind`` stamped from ``since_ts_ms`` to ``until_ts_ms`` (both included), in seq order.
 
-        Reads backwards from the last event and stops at the first one stamped before
-        ``since_ts_ms`` (events are appended in session-clock order), so the cost is the
-        events of that last stretch, not the ledger's history.
+        For the last stretch of a long ledger: the seqs stamped inside the span are found by
+        bisecting seq (events are appended in session-clock order), so a recent window costs
+        about 2 x log2(events) row reads plus its own events, not the ledger's history.
+        Events stamped out of that order are still filtered by their time.
 
         Raises
         ------
         LedgerError
             If SQLite fails or a stored payload is not JSON.
         """
-        found: list[LedgerEvent] = []
         try:
+            first = self._first_seq_after(since_ts_ms - 1)
+            stop = self._first_seq_after(until_ts_ms)
             cursor = self._conn.execute(
-                "SELECT seq, ts_ms, kind, payload, prev_hash, hash FROM events ORDER BY seq DESC"
+                "SELECT seq, ts_ms, kind, payload, prev_hash, hash FROM events"
+                " WHERE seq >= ? AND seq < ? AND kind = ? AND ts_ms BETWEEN ? AND ? ORDER BY seq",
+                (first, stop, kind, since_ts_ms, until_ts_ms),
             )
-            while rows := cursor.fetchmany(_FETCH_BATCH):
-                for seq, ts_ms, row_kind, payload, prev_hash, digest in rows:
-                    if int(ts_ms) < since_ts_ms:
-                        return found[::-1]
-                    if row_kind == kind:
-                        event = LedgerEvent(
-                            seq=int(seq),
-                            ts_ms=int(ts_ms),
-                            kind=str(row_kind),
-                            payload=json.loads(payload),
-                            prev_hash=str(prev_hash),
-                            hash=str(digest),
-                        )
-                        found.append(event)
+            return [
+                LedgerEvent(
+                    seq=int(seq),
+                    ts_ms=int(ts_ms),
+                    kind=str(row_kind),
+                    payload=json.loads(payload),
+                    prev_hash=str(prev_hash),
+                    hash=str(digest),
+                )
+                for seq, ts_ms, row_kind, payload, prev_hash, digest in cursor.fetchall()
+            ]
         except (sqlite3.Error, ValueError) as exc:
             raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
-        return found[::-1]
+
+    def _first_seq_after(self, ts_ms: int) -> int:
+        """Return the first seq stamped after ``ts_ms`` (last seq + 1 if none), by bisecting seq."""
+        lo, hi = 1, self._last_seq + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            row = self._conn.execute("SELECT ts_ms FROM events WHERE seq = ?", (mid,)).fetchone()
+            if row is not None and int(row[0]) <= ts_ms:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
 
     def rows(
         self, *, after_seq: int = 0, except_kind: str | None = None
