@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from livegate.domain.errors import DataError, LedgerError
 from livegate.ledger.anchor import AnchorWriter
@@ -18,6 +19,19 @@ from livegate.ledger.db import SELECT_ROWS_AFTER, SELECT_ROWS_AFTER_EXCEPT_KIND,
 from livegate.ledger.events import LedgerEvent
 
 _FETCH_BATCH = 512
+
+
+def _event(row: tuple[Any, ...]) -> LedgerEvent:
+    """Return the event of a ``(seq, ts_ms, kind, payload JSON, prev_hash, hash)`` row (ValueError: bad JSON)."""
+    seq, ts_ms, kind, payload, prev_hash, digest = row
+    return LedgerEvent(
+        seq=int(seq),
+        ts_ms=int(ts_ms),
+        kind=str(kind),
+        payload=json.loads(payload),
+        prev_hash=str(prev_hash),
+        hash=str(digest),
+    )
 
 
 class LedgerReads:
@@ -92,15 +106,8 @@ class LedgerReads:
         try:
             cursor = self._conn.execute(sql + " ORDER BY seq", params)
             while rows := cursor.fetchmany(_FETCH_BATCH):
-                for seq, ts_ms, row_kind, payload, prev_hash, digest in rows:
-                    yield LedgerEvent(
-                        seq=int(seq),
-                        ts_ms=int(ts_ms),
-                        kind=str(row_kind),
-                        payload=json.loads(payload),
-                        prev_hash=str(prev_hash),
-                        hash=str(digest),
-                    )
+                for row in rows:
+                    yield _event(row)
         except (sqlite3.Error, ValueError) as exc:
             raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
 
@@ -125,17 +132,7 @@ class LedgerReads:
                 " WHERE seq >= ? AND seq < ? AND kind = ? AND ts_ms BETWEEN ? AND ? ORDER BY seq",
                 (first, stop, kind, since_ts_ms, until_ts_ms),
             )
-            return [
-                LedgerEvent(
-                    seq=int(seq),
-                    ts_ms=int(ts_ms),
-                    kind=str(row_kind),
-                    payload=json.loads(payload),
-                    prev_hash=str(prev_hash),
-                    hash=str(digest),
-                )
-                for seq, ts_ms, row_kind, payload, prev_hash, digest in cursor.fetchall()
-            ]
+            return [_event(row) for row in cursor.fetchall()]
         except (sqlite3.Error, ValueError) as exc:
             raise LedgerError(f"cannot read ledger {self._path}: {exc}") from exc
 
